@@ -1,0 +1,3 @@
+//! bsic: a policy-as-code compiler for Apple software-update and Background Security
+//! Improvement (BSI) settings.
+pub mod cli;
