@@ -1,3 +1,26 @@
 //! bsic: a policy-as-code compiler for Apple software-update and Background Security
 //! Improvement (BSI) settings.
+//!
+//! The pipeline, one module per stage, each handing the next a plain type:
+//!
+//! ```text
+//! source   → project discovery, file loading, KDL parsing          (Project)
+//! validate → KDL → JSON → JSON Schema → typed model, semantic lints (Model)
+//! resolve  → groups, priorities, conflicts per platform             (GroupPlan)
+//! emit     → DDM declarations and profiles, checked against Apple   (Artifact)
+//! output   → manifest and atomic writes                             (files)
+//! cli      → the `bsic` command line over all of it
+//! ```
+//!
+//! Every stage reports problems into one [`diag::Diagnostics`] sink and keeps going, so a
+//! run shows every problem at once.
+
 pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod model;
+pub mod output;
+pub mod pipeline;
+pub mod resolve;
+pub mod source;
+pub mod validate;

@@ -1,0 +1,447 @@
+//! Located diagnostics shared by every pipeline stage.
+//!
+//! A stage never prints: it pushes [`Diagnostic`]s into a [`Diagnostics`] sink and keeps going,
+//! so one run reports every problem. Where a problem is (a [`Span`]) is kept apart from what it
+//! is (a [`Kind`]); all message text lives in [`Kind`], in one voice: lower case, names in
+//! backticks, no trailing period.
+
+use std::fmt;
+
+use crate::source::Span;
+
+/// How bad a diagnostic is. Only errors fail a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A secondary location shown beside the primary one, e.g. the other side of a conflict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub at: Span,
+    pub label: String,
+}
+
+/// One problem found in the sources: what, where, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub kind: Kind,
+    pub severity: Severity,
+    pub at: Span,
+    pub label: String,
+    pub related: Vec<Related>,
+}
+
+impl Diagnostic {
+    /// An error-level diagnostic at `at`.
+    pub fn error(kind: Kind, at: Span, label: impl Into<String>) -> Self {
+        Self {
+            kind,
+            severity: Severity::Error,
+            at,
+            label: label.into(),
+            related: Vec::new(),
+        }
+    }
+
+    /// A warning-level diagnostic at `at`.
+    pub fn warning(kind: Kind, at: Span, label: impl Into<String>) -> Self {
+        Self {
+            kind,
+            severity: Severity::Warning,
+            at,
+            label: label.into(),
+            related: Vec::new(),
+        }
+    }
+
+    /// Adds a secondary location.
+    pub fn with_related(mut self, at: Span, label: impl Into<String>) -> Self {
+        self.related.push(Related {
+            at,
+            label: label.into(),
+        });
+        self
+    }
+
+    /// The stable code, e.g. `bsic::unknown-node`.
+    pub fn code(&self) -> String {
+        format!("bsic::{}", self.kind.code())
+    }
+
+    /// The help line: how to fix it, or the Apple fact behind it.
+    pub fn help(&self) -> Option<String> {
+        self.kind.help()
+    }
+}
+
+/// The diagnostics sink passed down the pipeline.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(diagnostics);
+    }
+
+    /// True when at least one error (not warning) was reported.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The diagnostics in source order (file, then offset), stable across runs.
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut items: Vec<&Diagnostic> = self.items.iter().collect();
+        items.sort_by_key(|d| (d.at.file, d.at.offset, d.at.len, d.code()));
+        items.dedup_by(|a, b| a.at == b.at && a.kind == b.kind);
+        items
+    }
+}
+
+/// What kind of value a format check expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    OsVersion,
+    BuildVersion,
+    LocalDateTime,
+    Url,
+    Identifier,
+    Name,
+}
+
+impl Format {
+    fn describe(self) -> &'static str {
+        match self {
+            Format::OsVersion => "an OS version",
+            Format::BuildVersion => "a build version",
+            Format::LocalDateTime => "a local date-time",
+            Format::Url => "an https URL",
+            Format::Identifier => "a reverse-DNS identifier",
+            Format::Name => "a name",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Format::OsVersion => {
+                "an OS version is MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. \"26.3.1\""
+            }
+            Format::BuildVersion => {
+                "a build is two digits, an upper-case letter, digits and an optional lower-case \
+                 supplemental letter, e.g. \"25D125\" or the BSI build \"25D771280a\""
+            }
+            Format::LocalDateTime => {
+                "Apple wants local time as yyyy-mm-ddThh:mm:ss without offset, e.g. \
+                 \"2026-04-01T09:00:00\"; the device applies its own time zone"
+            }
+            Format::Url => "give a full https URL, e.g. \"https://it.example.com/updates\"",
+            Format::Identifier => {
+                "use reverse-DNS labels of letters, digits and hyphens separated by dots, \
+                 e.g. \"com.example.it\""
+            }
+            Format::Name => {
+                "names are 1-64 characters of letters, digits, `-`, `_` and `.`, starting with a \
+                 letter or digit, so they can name files and identifiers"
+            }
+        }
+    }
+}
+
+/// Every problem bsic knows how to report. The message is the `Display`; [`Kind::code`] and
+/// [`Kind::help`] complete it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Kind {
+    // --- source ---
+    #[error("file is not valid UTF-8")]
+    NotUtf8,
+    #[error("file is {size} bytes, larger than the {limit}-byte limit")]
+    FileTooLarge { size: u64, limit: u64 },
+    #[error("blocks are nested {depth} deep, deeper than the limit of {limit}")]
+    TooDeep { depth: usize, limit: usize },
+    #[error("{message}")]
+    Syntax {
+        message: String,
+        help: Option<String>,
+    },
+    #[error("`{path}` is a symlink that points outside the project")]
+    SymlinkEscapes { path: String },
+    #[error("no policy files match `{pattern}`")]
+    NoPolicyFiles { pattern: String },
+
+    // --- validate: shape ---
+    #[error("unknown node `{name}`")]
+    UnknownNode {
+        name: String,
+        expected: Vec<String>,
+        suggestion: Option<String>,
+    },
+    #[error("unknown property `{name}`")]
+    UnknownProperty {
+        name: String,
+        expected: Vec<String>,
+        suggestion: Option<String>,
+    },
+    #[error("`{node}` is set more than once")]
+    DuplicateNode { node: String },
+    #[error("`{node}` takes {expected}")]
+    WrongShape { node: String, expected: String },
+    #[error("expected {expected}, found {found}")]
+    WrongType { expected: String, found: String },
+    #[error("`{value}` is not one of {}", quote_list(allowed))]
+    InvalidEnum {
+        value: String,
+        allowed: Vec<String>,
+        suggestion: Option<String>,
+    },
+    #[error("{value} is out of range {min}..={max}")]
+    OutOfRange {
+        value: String,
+        min: String,
+        max: String,
+    },
+    #[error("missing {what}")]
+    MissingRequired { what: String },
+    #[error("`{value}` is not {}", format.describe())]
+    InvalidFormat {
+        value: String,
+        format: Format,
+        reason: Option<String>,
+    },
+    #[error("{message}")]
+    Schema { message: String },
+    #[error("integer {value} does not fit in 64 bits")]
+    IntegerOverflow { value: String },
+
+    // --- validate: semantics ---
+    #[error("policy `{name}` is defined more than once")]
+    DuplicatePolicy { name: String },
+    #[error("group `{name}` is defined more than once")]
+    DuplicateGroup { name: String },
+    #[error("unknown group `{name}`")]
+    UnknownGroup {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("`{knob}` has no effect on {platform}")]
+    UnavailableOnPlatform {
+        knob: String,
+        platform: String,
+        fact: String,
+    },
+    #[error("{message}")]
+    Deprecated { message: String, fact: String },
+    #[error("deferrals do not delay Background Security Improvements")]
+    BsiIgnoresDeferral,
+    #[error("`{build}` looks like a beta build, not a release or BSI build")]
+    BetaBuild { build: String },
+    #[error("policy `{name}` sets nothing")]
+    EmptyPolicy { name: String },
+    #[error("platform `{platform}` is listed more than once")]
+    DuplicatePlatform { platform: String },
+    #[error("{message}")]
+    EnforceOverlap { message: String },
+
+    // --- resolve ---
+    #[error("policies `{first}` and `{second}` set `{key}` differently for group `{group}`")]
+    Conflict {
+        key: String,
+        group: String,
+        first: String,
+        second: String,
+        path: String,
+    },
+}
+
+fn quote_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    quoted.join(", ")
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> Option<String> {
+    suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
+}
+
+impl Kind {
+    /// The stable, kebab-case code; documented in `docs/diagnostics.md`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Kind::NotUtf8 => "not-utf8",
+            Kind::FileTooLarge { .. } => "file-too-large",
+            Kind::TooDeep { .. } => "too-deep",
+            Kind::Syntax { .. } => "syntax",
+            Kind::SymlinkEscapes { .. } => "symlink-escapes",
+            Kind::NoPolicyFiles { .. } => "no-policy-files",
+            Kind::UnknownNode { .. } => "unknown-node",
+            Kind::UnknownProperty { .. } => "unknown-property",
+            Kind::DuplicateNode { .. } => "duplicate-node",
+            Kind::WrongShape { .. } => "wrong-shape",
+            Kind::WrongType { .. } => "wrong-type",
+            Kind::InvalidEnum { .. } => "invalid-value",
+            Kind::OutOfRange { .. } => "out-of-range",
+            Kind::MissingRequired { .. } => "missing",
+            Kind::InvalidFormat { .. } => "invalid-format",
+            Kind::Schema { .. } => "schema",
+            Kind::IntegerOverflow { .. } => "integer-overflow",
+            Kind::DuplicatePolicy { .. } => "duplicate-policy",
+            Kind::DuplicateGroup { .. } => "duplicate-group",
+            Kind::UnknownGroup { .. } => "unknown-group",
+            Kind::UnavailableOnPlatform { .. } => "unavailable-on-platform",
+            Kind::Deprecated { .. } => "deprecated",
+            Kind::BsiIgnoresDeferral => "bsi-ignores-deferral",
+            Kind::BetaBuild { .. } => "beta-build",
+            Kind::EmptyPolicy { .. } => "empty-policy",
+            Kind::DuplicatePlatform { .. } => "duplicate-platform",
+            Kind::EnforceOverlap { .. } => "enforce-overlap",
+            Kind::Conflict { .. } => "conflict",
+        }
+    }
+
+    /// How to fix it, or the Apple fact that explains it.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Kind::NotUtf8 => Some("save the file as UTF-8".into()),
+            Kind::FileTooLarge { .. } => Some("split the policies into several files".into()),
+            Kind::TooDeep { .. } => {
+                Some("policy files need only a few levels: `policy` → block → node".into())
+            }
+            Kind::Syntax { help, .. } => help
+                .clone()
+                .or_else(|| Some("see docs/language.md for the KDL v2 syntax bsic reads".into())),
+            Kind::SymlinkEscapes { .. } => {
+                Some("keep policy files inside the project, or copy the file in".into())
+            }
+            Kind::NoPolicyFiles { .. } => {
+                Some("check the `policies` globs in bsic.kdl, relative to its directory".into())
+            }
+            Kind::UnknownNode { expected, suggestion, .. }
+            | Kind::UnknownProperty { expected, suggestion, .. } => did_you_mean(suggestion)
+                .or_else(|| {
+                    (!expected.is_empty()).then(|| format!("expected one of {}", quote_list(expected)))
+                }),
+            Kind::DuplicateNode { .. } => Some("keep one and remove the others".into()),
+            Kind::WrongShape { .. } => Some("see docs/language.md for this node's form".into()),
+            Kind::WrongType { expected, .. } => Some(if expected.contains("string") {
+                "quote the value, e.g. \"26.3.1\"".into()
+            } else if expected.contains("boolean") {
+                "KDL v2 booleans are `#true` and `#false`".into()
+            } else {
+                format!("write {expected}")
+            }),
+            Kind::InvalidEnum { suggestion, allowed, .. } => did_you_mean(suggestion)
+                .or_else(|| Some(format!("use one of {}", quote_list(allowed)))),
+            Kind::OutOfRange { min, max, .. } => {
+                Some(format!("Apple accepts {min} to {max}; devices ignore other values"))
+            }
+            Kind::MissingRequired { .. } => Some("see docs/language.md for what it needs".into()),
+            Kind::InvalidFormat { format, reason, .. } => Some(match reason {
+                Some(reason) => format!("{reason}; {}", format.help()),
+                None => format.help().to_string(),
+            }),
+            Kind::Schema { .. } => None,
+            Kind::IntegerOverflow { .. } => Some("use a smaller number".into()),
+            Kind::DuplicatePolicy { .. } => {
+                Some("policy names become identifiers and must be unique in the project".into())
+            }
+            Kind::DuplicateGroup { .. } => {
+                Some("define each group once; several policies can apply to it".into())
+            }
+            Kind::UnknownGroup { suggestion, .. } => did_you_mean(suggestion).or_else(|| {
+                Some("define it with `group \"NAME\"` in any policy file, or use `all`".into())
+            }),
+            Kind::UnavailableOnPlatform { fact, .. } => Some(fact.clone()),
+            Kind::Deprecated { fact, .. } => Some(fact.clone()),
+            Kind::BsiIgnoresDeferral => Some(
+                "Apple: Background Security Improvements are not considered by the major, minor \
+                 or system deferral; stage BSIs with groups and `automatic-install` instead"
+                    .into(),
+            ),
+            Kind::BetaBuild { .. } => Some(
+                "beta builds end in a letter too (e.g. 25A5316i); BSI builds carry a long build \
+                 number before the letter (e.g. 25D771280a)"
+                    .into(),
+            ),
+            Kind::EmptyPolicy { .. } => Some(
+                "add `background-security`, `os-updates`, `beta` or `enforce`, or remove the policy"
+                    .into(),
+            ),
+            Kind::DuplicatePlatform { .. } => Some("list each platform once".into()),
+            Kind::EnforceOverlap { .. } => Some(
+                "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
+            ),
+            Kind::Conflict { path, .. } => Some(format!(
+                "{path}; give one policy a higher `priority`, or make them agree"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+/// The closest candidate to `input`, when it is close enough to be a likely typo.
+pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let lowered = input.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            let exact_case = c.to_lowercase() == lowered;
+            let distance = if exact_case {
+                0
+            } else {
+                strsim::levenshtein(&lowered, &c.to_lowercase())
+            };
+            (distance, c)
+        })
+        .filter(|(d, c)| *d < 3 || (*d <= c.len() / 3))
+        .min_by_key(|(d, c)| (*d, *c))
+        .map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["automatic-install", "offer", "allow-rollback"];
+        assert_eq!(
+            suggest("automatic-instal", names).as_deref(),
+            Some("automatic-install")
+        );
+        assert_eq!(
+            suggest("allow-rolback", names).as_deref(),
+            Some("allow-rollback")
+        );
+        assert_eq!(suggest("Offer", names).as_deref(), Some("offer"));
+        assert_eq!(suggest("frobnicate", names), None);
+    }
+}

@@ -1,0 +1,322 @@
+//! DDM declarations: software-update settings, enforcement (staged for BSI builds), status
+//! subscriptions and the activations that tie them to devices.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Channel, Enforce, Platform};
+use crate::resolve::{Effective, GroupPlan, PolicyIndex};
+use crate::validate::Model;
+
+use super::ids::{platform_label, server_token};
+use super::{Artifact, ArtifactKind, partition};
+
+pub(super) const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+pub(super) const ENFORCEMENT_TYPE: &str =
+    "com.apple.configuration.softwareupdate.enforcement.specific";
+pub(super) const ACTIVATION_TYPE: &str = "com.apple.activation.simple";
+pub(super) const STATUS_TYPE: &str = "com.apple.configuration.management.status-subscriptions";
+
+/// Status items that show whether a BSI and an enforced update landed.
+const STATUS_ITEMS: &[&str] = &[
+    "device.operating-system.build-version",
+    "device.operating-system.family",
+    "device.operating-system.supplemental.build-version",
+    "device.operating-system.supplemental.extra-version",
+    "device.operating-system.version",
+    "management.declarations",
+    "softwareupdate.failure-reason",
+    "softwareupdate.install-reason",
+    "softwareupdate.install-state",
+    "softwareupdate.pending-version",
+];
+
+/// The settings payload one platform gets over DDM: nested Apple keys.
+fn settings_payload(effective: &Effective) -> (Map<String, Value>, Vec<PolicyIndex>) {
+    let mut payload = Map::new();
+    let mut sources = Vec::new();
+    for (key, resolved) in &effective.settings {
+        if !resolved.channels.contains(&Channel::Ddm) {
+            continue;
+        }
+        insert_dotted(&mut payload, key, resolved.value.clone());
+        sources.push(resolved.policy);
+    }
+    sources.sort_unstable();
+    sources.dedup();
+    (payload, sources)
+}
+
+fn insert_dotted(map: &mut Map<String, Value>, key: &str, value: Value) {
+    match key.split_once('.') {
+        Some((head, rest)) => {
+            let inner = map.entry(head).or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(inner) = inner {
+                insert_dotted(inner, rest, value);
+            }
+        }
+        None => {
+            map.insert(key.to_string(), value);
+        }
+    }
+}
+
+/// A declaration in progress: everything but the bytes.
+struct Declaration {
+    kind: String,
+    identifier: String,
+    payload: Value,
+    platforms: Vec<Platform>,
+    sources: Vec<PolicyIndex>,
+}
+
+impl Declaration {
+    fn into_artifact(self, group: &str) -> Artifact {
+        let canonical =
+            json!({ "Type": self.kind, "Identifier": self.identifier, "Payload": self.payload });
+        let token = server_token(canonical.to_string().as_bytes());
+        let document = json!({
+            "Type": self.kind,
+            "Identifier": self.identifier,
+            "ServerToken": token,
+            "Payload": self.payload,
+        });
+        let mut bytes = serde_json::to_vec_pretty(&document).unwrap_or_default();
+        bytes.push(b'\n');
+        Artifact {
+            path: format!("ddm/{group}/{}.json", self.identifier),
+            bytes,
+            kind: ArtifactKind::Declaration {
+                declaration_type: self.kind,
+            },
+            identifier: self.identifier,
+            token,
+            group: group.to_string(),
+            platforms: self.platforms,
+            sources: self.sources,
+        }
+    }
+}
+
+/// Every declaration of one group.
+pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
+    let prefix = model.project.identifier_prefix.as_str();
+    let base = format!("{prefix}.{}", plan.group);
+    let mut declarations = Vec::new();
+    // Platform → identifiers of the configurations a device of that platform needs.
+    let mut needs: BTreeMap<Platform, BTreeSet<String>> = plan
+        .platforms
+        .keys()
+        .map(|p| (*p, BTreeSet::new()))
+        .collect();
+
+    // Software-update settings, one declaration per distinct payload.
+    let settings: BTreeMap<Platform, (Map<String, Value>, Vec<PolicyIndex>)> = plan
+        .platforms
+        .iter()
+        .map(|(p, e)| (*p, settings_payload(e)))
+        .collect();
+    let variants: Vec<_> = partition(&settings)
+        .into_iter()
+        .filter(|(_, (payload, _))| !payload.is_empty())
+        .collect();
+    let several = variants.len() > 1;
+    for (platforms, (payload, sources)) in variants {
+        let identifier = labelled(&base, "settings", several.then_some(&platforms));
+        for platform in &platforms {
+            needs
+                .entry(*platform)
+                .or_default()
+                .insert(identifier.clone());
+        }
+        declarations.push(Declaration {
+            kind: SETTINGS_TYPE.into(),
+            identifier,
+            payload: Value::Object(payload),
+            platforms,
+            sources,
+        });
+    }
+
+    // Enforcement, staged base → supplemental when the target is a BSI build.
+    let enforcement: BTreeMap<Platform, Option<(Enforce, PolicyIndex)>> = plan
+        .platforms
+        .iter()
+        .map(|(p, e)| {
+            let target = e
+                .enforce
+                .as_ref()
+                .filter(|r| r.channels.contains(&Channel::Ddm))
+                .map(|r| (r.value.clone(), r.policy));
+            (*p, target)
+        })
+        .collect();
+    let variants: Vec<_> = partition(&enforcement)
+        .into_iter()
+        .filter(|(_, t)| t.is_some())
+        .collect();
+    let several = variants.len() > 1;
+    for (platforms, target) in variants {
+        let Some((enforce, policy)) = target else {
+            continue;
+        };
+        let stem = labelled(&base, "enforce", several.then_some(&platforms));
+        for (identifier, payload) in enforcement_payloads(&stem, &enforce) {
+            for platform in &platforms {
+                needs
+                    .entry(*platform)
+                    .or_default()
+                    .insert(identifier.clone());
+            }
+            declarations.push(Declaration {
+                kind: ENFORCEMENT_TYPE.into(),
+                identifier,
+                payload,
+                platforms: platforms.clone(),
+                sources: vec![policy],
+            });
+        }
+    }
+
+    if declarations.is_empty() {
+        return Vec::new();
+    }
+
+    // One status subscription per group, so admins can see what landed.
+    let status_id = format!("{base}.status");
+    let status_items: Vec<Value> = STATUS_ITEMS
+        .iter()
+        .map(|name| json!({ "Name": name }))
+        .collect();
+    let covered: Vec<Platform> = needs
+        .iter()
+        .filter(|(_, n)| !n.is_empty())
+        .map(|(p, _)| *p)
+        .collect();
+    for platform in &covered {
+        needs
+            .entry(*platform)
+            .or_default()
+            .insert(status_id.clone());
+    }
+    declarations.push(Declaration {
+        kind: STATUS_TYPE.into(),
+        identifier: status_id,
+        payload: json!({ "StatusItems": status_items }),
+        platforms: covered,
+        sources: plan.policies.clone(),
+    });
+
+    // Activations: one per set of platforms that need the same configurations.
+    let needs: BTreeMap<Platform, BTreeSet<String>> =
+        needs.into_iter().filter(|(_, n)| !n.is_empty()).collect();
+    let variants = partition(&needs);
+    let several = variants.len() > 1;
+    for (platforms, configurations) in variants {
+        let identifier = labelled(&base, "activation", several.then_some(&platforms));
+        let mut payload = Map::new();
+        payload.insert(
+            "StandardConfigurations".into(),
+            Value::Array(configurations.into_iter().map(Value::String).collect()),
+        );
+        if let Some(predicate) = family_predicate(&platforms) {
+            payload.insert("Predicate".into(), Value::String(predicate));
+        }
+        declarations.push(Declaration {
+            kind: ACTIVATION_TYPE.into(),
+            identifier,
+            payload: Value::Object(payload),
+            platforms,
+            sources: plan.policies.clone(),
+        });
+    }
+
+    declarations
+        .into_iter()
+        .map(|d| d.into_artifact(&plan.group))
+        .collect()
+}
+
+/// `<base>.<kind>` or `<base>.<kind>.<platforms>` when a group needs several variants.
+fn labelled(base: &str, kind: &str, platforms: Option<&Vec<Platform>>) -> String {
+    match platforms {
+        Some(platforms) => format!("{base}.{kind}.{}", platform_label(platforms)),
+        None => format!("{base}.{kind}"),
+    }
+}
+
+/// The enforcement declarations for one target. Apple installs a supplemental (BSI) build
+/// only on top of its base version, so a BSI target becomes two declarations: the base
+/// version first, then the supplemental build.
+fn enforcement_payloads(stem: &str, enforce: &Enforce) -> Vec<(String, Value)> {
+    let payload = |build: Option<&str>| {
+        let mut map = Map::new();
+        map.insert("TargetOSVersion".into(), enforce.version.as_str().into());
+        if let Some(build) = build {
+            map.insert("TargetBuildVersion".into(), build.into());
+        }
+        map.insert("TargetLocalDateTime".into(), enforce.by.as_str().into());
+        if let Some(url) = &enforce.details {
+            map.insert("DetailsURL".into(), url.as_str().into());
+        }
+        Value::Object(map)
+    };
+    match &enforce.build {
+        Some(build) if build.is_supplemental() => vec![
+            (format!("{stem}.base"), payload(None)),
+            (format!("{stem}.bsi"), payload(Some(build.as_str()))),
+        ],
+        Some(build) => vec![(stem.to_string(), payload(Some(build.as_str())))],
+        None => vec![(stem.to_string(), payload(None))],
+    }
+}
+
+/// An NSPredicate limiting an activation to some OS families; none when all are covered.
+fn family_predicate(platforms: &[Platform]) -> Option<String> {
+    if Platform::ALL.iter().all(|p| platforms.contains(p)) {
+        return None;
+    }
+    let quoted: Vec<String> = platforms
+        .iter()
+        .map(|p| format!("'{}'", p.name()))
+        .collect();
+    Some(match quoted.as_slice() {
+        [one] => format!("@status(device.operating-system.family) == {one}"),
+        many => format!(
+            "@status(device.operating-system.family) IN {{{}}}",
+            many.join(", ")
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predicates_name_the_families() {
+        assert_eq!(family_predicate(&Platform::ALL), None);
+        assert_eq!(
+            family_predicate(&[Platform::MacOs]).as_deref(),
+            Some("@status(device.operating-system.family) == 'macOS'")
+        );
+        assert_eq!(
+            family_predicate(&[Platform::Ios, Platform::IpadOs]).as_deref(),
+            Some("@status(device.operating-system.family) IN {'iOS', 'iPadOS'}")
+        );
+    }
+
+    #[test]
+    fn bsi_targets_are_staged() {
+        let enforce: Enforce = serde_json::from_value(json!({
+            "version": "26.3.1", "build": "25D771280a", "by": "2026-04-01T09:00:00"
+        }))
+        .unwrap();
+        let staged = enforcement_payloads("p.g.enforce", &enforce);
+        assert_eq!(staged.len(), 2);
+        assert_eq!(staged[0].0, "p.g.enforce.base");
+        assert!(staged[0].1.get("TargetBuildVersion").is_none());
+        assert_eq!(staged[1].1["TargetBuildVersion"], "25D771280a");
+    }
+}

@@ -1,0 +1,300 @@
+//! Configuration profiles for devices and MDMs without DDM: Restrictions
+//! (`allowRapidSecurityResponse*`, deferrals) and, for macOS, `com.apple.SoftwareUpdate`.
+
+use std::collections::BTreeMap;
+
+use plist::{Dictionary, Value as Plist};
+use serde_json::Value;
+
+use crate::model::{Channel, Platform};
+use crate::resolve::{Effective, GroupPlan, PolicyIndex};
+use crate::validate::Model;
+
+use super::ids::{payload_uuid, platform_label, sha256_hex};
+use super::{Artifact, ArtifactKind, partition};
+
+pub(super) const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
+pub(super) const SOFTWARE_UPDATE_TYPE: &str = "com.apple.SoftwareUpdate";
+
+/// The legacy keys one platform gets: payload type → key → value.
+type Payloads = BTreeMap<&'static str, BTreeMap<&'static str, Plist>>;
+
+fn profile_payloads(effective: &Effective, platform: Platform) -> (Payloads, Vec<PolicyIndex>) {
+    let mut payloads: Payloads = BTreeMap::new();
+    let mut sources = Vec::new();
+    let mut set = |payload: &'static str, key: &'static str, value: Plist| {
+        payloads.entry(payload).or_default().insert(key, value);
+    };
+    let macos = platform == Platform::MacOs;
+    for (key, resolved) in &effective.settings {
+        if !resolved.channels.contains(&Channel::Profile) {
+            continue;
+        }
+        let value = &resolved.value;
+        let days = value.as_u64().map(|d| Plist::Integer(d.into()));
+        let mode = value.as_str();
+        match (*key, days, mode) {
+            ("RapidSecurityResponse.Enable", ..) => {
+                if let Some(b) = value.as_bool() {
+                    set(
+                        RESTRICTIONS_TYPE,
+                        "allowRapidSecurityResponseInstallation",
+                        Plist::Boolean(b),
+                    );
+                }
+            }
+            ("RapidSecurityResponse.EnableRollback", ..) => {
+                if let Some(b) = value.as_bool() {
+                    set(
+                        RESTRICTIONS_TYPE,
+                        "allowRapidSecurityResponseRemoval",
+                        Plist::Boolean(b),
+                    );
+                }
+            }
+            ("Deferrals.CombinedPeriodInDays", Some(days), _) => {
+                set(
+                    RESTRICTIONS_TYPE,
+                    "forceDelayedSoftwareUpdates",
+                    Plist::Boolean(true),
+                );
+                set(RESTRICTIONS_TYPE, "enforcedSoftwareUpdateDelay", days);
+            }
+            ("Deferrals.MajorPeriodInDays", Some(days), _) if macos => {
+                set(
+                    RESTRICTIONS_TYPE,
+                    "forceDelayedMajorSoftwareUpdates",
+                    Plist::Boolean(true),
+                );
+                set(
+                    RESTRICTIONS_TYPE,
+                    "enforcedSoftwareUpdateMajorOSDeferredInstallDelay",
+                    days,
+                );
+            }
+            ("Deferrals.MinorPeriodInDays", Some(days), _) if macos => {
+                set(
+                    RESTRICTIONS_TYPE,
+                    "forceDelayedSoftwareUpdates",
+                    Plist::Boolean(true),
+                );
+                set(
+                    RESTRICTIONS_TYPE,
+                    "enforcedSoftwareUpdateMinorOSDeferredInstallDelay",
+                    days,
+                );
+            }
+            ("Deferrals.SystemPeriodInDays", Some(days), _) if macos => {
+                set(
+                    RESTRICTIONS_TYPE,
+                    "forceDelayedAppSoftwareUpdates",
+                    Plist::Boolean(true),
+                );
+                set(
+                    RESTRICTIONS_TYPE,
+                    "enforcedSoftwareUpdateNonOSDeferredInstallDelay",
+                    days,
+                );
+            }
+            ("AutomaticActions.Download", _, Some(mode)) if macos => {
+                if let Some(on) = always(mode) {
+                    set(
+                        SOFTWARE_UPDATE_TYPE,
+                        "AutomaticDownload",
+                        Plist::Boolean(on),
+                    );
+                    if on {
+                        set(
+                            SOFTWARE_UPDATE_TYPE,
+                            "AutomaticCheckEnabled",
+                            Plist::Boolean(true),
+                        );
+                    }
+                }
+            }
+            ("AutomaticActions.InstallOSUpdates", _, Some(mode)) if macos => {
+                if let Some(on) = always(mode) {
+                    set(
+                        SOFTWARE_UPDATE_TYPE,
+                        "AutomaticallyInstallMacOSUpdates",
+                        Plist::Boolean(on),
+                    );
+                }
+            }
+            ("AutomaticActions.InstallSecurityUpdate", _, Some(mode)) if macos => {
+                if let Some(on) = always(mode) {
+                    set(
+                        SOFTWARE_UPDATE_TYPE,
+                        "CriticalUpdateInstall",
+                        Plist::Boolean(on),
+                    );
+                }
+            }
+            ("Beta.ProgramEnrollment", _, Some("AlwaysOff")) if macos => {
+                set(
+                    SOFTWARE_UPDATE_TYPE,
+                    "AllowPreReleaseInstallation",
+                    Plist::Boolean(false),
+                );
+            }
+            _ => continue,
+        }
+        sources.push(resolved.policy);
+    }
+    sources.sort_unstable();
+    sources.dedup();
+    (payloads, sources)
+}
+
+/// `AlwaysOn` → true, `AlwaysOff` → false, `Allowed` → leave the user's choice (no key).
+fn always(mode: &str) -> Option<bool> {
+    match mode {
+        "AlwaysOn" => Some(true),
+        "AlwaysOff" => Some(false),
+        _ => None,
+    }
+}
+
+/// Every profile of one group: one per distinct set of legacy keys.
+pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
+    let prefix = model.project.identifier_prefix.as_str();
+    let by_platform: BTreeMap<Platform, (Payloads, Vec<PolicyIndex>)> = plan
+        .platforms
+        .iter()
+        .map(|(p, e)| (*p, profile_payloads(e, *p)))
+        .collect();
+    let variants: Vec<_> = partition(&by_platform)
+        .into_iter()
+        .filter(|(_, (payloads, _))| !payloads.is_empty())
+        .collect();
+    let several = variants.len() > 1;
+    variants
+        .into_iter()
+        .map(|(platforms, (payloads, sources))| {
+            let mut identifier = format!("{prefix}.{}.profile", plan.group);
+            if several {
+                identifier = format!("{identifier}.{}", platform_label(&platforms));
+            }
+            let organization = model.project.organization.as_str();
+            let (bytes, uuid) = build_profile(
+                &identifier,
+                organization,
+                &plan.group,
+                &platforms,
+                &payloads,
+            );
+            Artifact {
+                path: format!("profiles/{}/{identifier}.mobileconfig", plan.group),
+                bytes,
+                kind: ArtifactKind::Profile { signed: false },
+                identifier,
+                token: uuid,
+                group: plan.group.clone(),
+                platforms,
+                sources,
+            }
+        })
+        .collect()
+}
+
+/// Serializes a profile as an XML plist. Returns the bytes and the top-level `PayloadUUID`.
+fn build_profile(
+    identifier: &str,
+    organization: &str,
+    group: &str,
+    platforms: &[Platform],
+    payloads: &Payloads,
+) -> (Vec<u8>, String) {
+    let mut content = Vec::new();
+    let mut uuids = Vec::new();
+    for (payload_type, keys) in payloads {
+        let payload_id = format!("{identifier}.{}", payload_suffix(payload_type));
+        let mut dict = Dictionary::new();
+        for (key, value) in keys {
+            dict.insert((*key).to_string(), value.clone());
+        }
+        let hash = sha256_hex(&plist_bytes(&Plist::Dictionary(dict.clone())));
+        let uuid = payload_uuid(&payload_id, &hash);
+        dict.insert(
+            "PayloadDisplayName".into(),
+            display_name(payload_type).into(),
+        );
+        dict.insert("PayloadIdentifier".into(), payload_id.into());
+        dict.insert("PayloadType".into(), (*payload_type).into());
+        dict.insert("PayloadUUID".into(), uuid.clone().into());
+        dict.insert("PayloadVersion".into(), Plist::Integer(1.into()));
+        uuids.push(uuid);
+        content.push(Plist::Dictionary(dict));
+    }
+    let top_uuid = payload_uuid(identifier, &uuids.join(","));
+    let names: Vec<&str> = platforms.iter().map(|p| p.name()).collect();
+    let mut top = Dictionary::new();
+    top.insert("PayloadContent".into(), Plist::Array(content));
+    top.insert(
+        "PayloadDescription".into(),
+        format!(
+            "Software update and Background Security Improvement settings for group {group} ({}). \
+             Generated by bsic from policy sources; do not edit.",
+            names.join(", ")
+        )
+        .into(),
+    );
+    top.insert(
+        "PayloadDisplayName".into(),
+        format!("Software updates: {group}").into(),
+    );
+    top.insert("PayloadIdentifier".into(), identifier.to_string().into());
+    top.insert(
+        "PayloadOrganization".into(),
+        organization.to_string().into(),
+    );
+    top.insert("PayloadScope".into(), "System".into());
+    top.insert("PayloadType".into(), "Configuration".into());
+    top.insert("PayloadUUID".into(), top_uuid.clone().into());
+    top.insert("PayloadVersion".into(), Plist::Integer(1.into()));
+    let mut bytes = plist_bytes(&Plist::Dictionary(top));
+    bytes.push(b'\n');
+    (bytes, top_uuid)
+}
+
+fn plist_bytes(value: &Plist) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail for values built here.
+    if value.to_writer_xml(&mut out).is_err() {
+        out.clear();
+    }
+    out
+}
+
+fn payload_suffix(payload_type: &str) -> &'static str {
+    match payload_type {
+        RESTRICTIONS_TYPE => "restrictions",
+        _ => "softwareupdate",
+    }
+}
+
+fn display_name(payload_type: &str) -> &'static str {
+    match payload_type {
+        RESTRICTIONS_TYPE => "Restrictions",
+        _ => "Software Update",
+    }
+}
+
+/// The JSON form of a profile plist, for schema checks.
+pub(super) fn plist_to_json(value: &Plist) -> Value {
+    match value {
+        Plist::Dictionary(d) => Value::Object(
+            d.iter()
+                .map(|(k, v)| (k.clone(), plist_to_json(v)))
+                .collect(),
+        ),
+        Plist::Array(a) => Value::Array(a.iter().map(plist_to_json).collect()),
+        Plist::Boolean(b) => Value::Bool(*b),
+        Plist::Integer(i) => i.as_signed().map_or(Value::Null, Value::from),
+        Plist::Real(r) => serde_json::Number::from_f64(*r).map_or(Value::Null, Value::Number),
+        Plist::String(s) => Value::String(s.clone()),
+        Plist::Data(d) => Value::String(d.iter().map(|b| format!("{b:02x}")).collect()),
+        Plist::Date(d) => Value::String(d.to_xml_format()),
+        _ => Value::Null,
+    }
+}

@@ -1,0 +1,369 @@
+//! Typed values: a model value cannot hold something Apple would reject.
+//!
+//! Each newtype parses from a string with [`std::str::FromStr`]; the same parser backs the
+//! JSON Schema `format` the validate stage registers, so the schema and the model agree.
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Why a string is not a valid value of its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! string_newtype {
+    ($name:ident, $format:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// The JSON Schema `format` name this type registers.
+            pub const FORMAT: &'static str = $format;
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ParseError;
+            fn try_from(value: String) -> Result<Self, ParseError> {
+                value.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    "format": $format,
+                    "description": $doc,
+                })
+            }
+        }
+    };
+}
+
+string_newtype!(
+    OsVersion,
+    "os-version",
+    "An OS version: MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. \"26.3.1\"."
+);
+string_newtype!(
+    BuildVersion,
+    "build-version",
+    "An Apple build: two digits, a train letter, digits, and an optional lower-case suffix, e.g. \"25D771280a\"."
+);
+string_newtype!(
+    LocalDateTime,
+    "local-date-time",
+    "A local date and time without offset, yyyy-mm-ddThh:mm:ss, e.g. \"2026-04-01T09:00:00\"."
+);
+string_newtype!(
+    DetailsUrl,
+    "https-url",
+    "An http or https URL shown to users with the update."
+);
+string_newtype!(
+    Name,
+    "name",
+    "A group or policy name: 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit."
+);
+string_newtype!(
+    IdentifierPrefix,
+    "reverse-dns",
+    "A reverse-DNS prefix for declaration and profile identifiers, e.g. \"com.example.it\"."
+);
+
+impl FromStr for OsVersion {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let parts: Vec<&str> = s.split('.').collect();
+        if !(2..=3).contains(&parts.len()) {
+            return Err(ParseError(
+                "it needs two or three numbers separated by dots".into(),
+            ));
+        }
+        for part in &parts {
+            let numeric =
+                !part.is_empty() && part.len() <= 4 && part.bytes().all(|b| b.is_ascii_digit());
+            if !numeric || (part.len() > 1 && part.starts_with('0')) {
+                return Err(ParseError(format!("`{part}` is not a version number")));
+            }
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl OsVersion {
+    /// The numeric components, padded to three.
+    pub fn components(&self) -> [u32; 3] {
+        let mut out = [0; 3];
+        for (slot, part) in out.iter_mut().zip(self.0.split('.')) {
+            *slot = part.parse().unwrap_or(0);
+        }
+        out
+    }
+}
+
+impl FromStr for BuildVersion {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let b = s.as_bytes();
+        let digits_before = b.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=2).contains(&digits_before) {
+            return Err(ParseError(
+                "it must start with the one- or two-digit OS train".into(),
+            ));
+        }
+        if !b.get(digits_before).is_some_and(u8::is_ascii_uppercase) {
+            return Err(ParseError(
+                "the train number must be followed by an upper-case letter".into(),
+            ));
+        }
+        let rest = &b[digits_before + 1..];
+        let number = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        if number == 0 || number > 9 {
+            return Err(ParseError(
+                "the letter must be followed by 1 to 9 digits".into(),
+            ));
+        }
+        match &rest[number..] {
+            [] => {}
+            [suffix] if suffix.is_ascii_lowercase() => {}
+            _ => {
+                return Err(ParseError(
+                    "only one lower-case letter may end a build".into(),
+                ));
+            }
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl BuildVersion {
+    /// The trailing lower-case letter, if any: the supplemental (BSI) suffix, or a beta marker.
+    pub fn suffix(&self) -> Option<char> {
+        self.0.chars().last().filter(char::is_ascii_lowercase)
+    }
+
+    /// The digits between the train letter and the suffix.
+    fn build_number(&self) -> &str {
+        let start = self
+            .0
+            .find(|c: char| c.is_ascii_uppercase())
+            .map_or(0, |i| i + 1);
+        let digits = self.0[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count();
+        &self.0[start..start + digits]
+    }
+
+    /// A supplemental (BSI / RSR) build: a long build number with a letter suffix, such as
+    /// `25D771280a`. Beta builds (`25A5316i`) also end in a letter but carry a short number.
+    pub fn is_supplemental(&self) -> bool {
+        self.suffix().is_some() && self.build_number().len() >= 6
+    }
+
+    /// A beta or seed build: a four-digit number starting with 5 plus a letter, e.g. `25A5316i`.
+    pub fn looks_like_beta(&self) -> bool {
+        let number = self.build_number();
+        self.suffix().is_some() && number.len() <= 5 && number.starts_with('5')
+    }
+}
+
+impl FromStr for LocalDateTime {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let b = s.as_bytes();
+        let shape_ok = b.len() == 19
+            && b.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                10 => *c == b'T',
+                13 | 16 => *c == b':',
+                _ => c.is_ascii_digit(),
+            });
+        if !shape_ok {
+            if s.ends_with('Z') || s.get(19..).is_some_and(|t| t.starts_with(['+', '-'])) {
+                return Err(ParseError("it carries a time zone offset".into()));
+            }
+            return Err(ParseError(
+                "it is not in the form yyyy-mm-ddThh:mm:ss".into(),
+            ));
+        }
+        let num = |range: std::ops::Range<usize>| s[range].parse::<u32>().unwrap_or(0);
+        let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+        let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
+        if !(1..=12).contains(&month) {
+            return Err(ParseError(format!("month {month:02} does not exist")));
+        }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if day == 0 || day > days {
+            return Err(ParseError(format!(
+                "day {day:02} does not exist in {year}-{month:02}"
+            )));
+        }
+        if hour > 23 || minute > 59 || second > 59 {
+            return Err(ParseError(format!(
+                "{hour:02}:{minute:02}:{second:02} is not a time of day"
+            )));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl FromStr for DetailsUrl {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let url = url::Url::parse(s).map_err(|e| ParseError(e.to_string()))?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(ParseError(format!(
+                "the scheme `{}` is not http or https",
+                url.scheme()
+            )));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(ParseError("it has no host".into()));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+/// Names that would be unsafe or confusing as file names on some system.
+const RESERVED_NAMES: &[&str] = &["con", "prn", "aux", "nul", "com1", "lpt1", ".", ".."];
+
+impl FromStr for Name {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        if s.is_empty() || s.len() > 64 {
+            return Err(ParseError("it must be 1 to 64 characters long".into()));
+        }
+        if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(ParseError("it must start with a letter or digit".into()));
+        }
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return Err(ParseError(format!("`{bad}` is not allowed")));
+        }
+        if RESERVED_NAMES.contains(&s.to_ascii_lowercase().as_str()) || s.contains("..") {
+            return Err(ParseError("it is reserved on some file systems".into()));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl FromStr for IdentifierPrefix {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let labels: Vec<&str> = s.split('.').collect();
+        if labels.len() < 2 {
+            return Err(ParseError("it needs at least two labels".into()));
+        }
+        for label in labels {
+            let ok = !label.is_empty()
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-');
+            if !ok {
+                return Err(ParseError(format!("`{label}` is not a valid label")));
+            }
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_versions() {
+        assert!("26.3.1".parse::<OsVersion>().is_ok());
+        assert!("26.3".parse::<OsVersion>().is_ok());
+        for bad in ["26", "26.3.1.1", "26.x", "26..1", "026.1", "", "26.3.1 "] {
+            assert!(bad.parse::<OsVersion>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "26.3".parse::<OsVersion>().unwrap().components(),
+            [26, 3, 0]
+        );
+    }
+
+    #[test]
+    fn builds_and_their_suffixes() {
+        let bsi: BuildVersion = "25D771280a".parse().unwrap();
+        assert!(bsi.is_supplemental() && !bsi.looks_like_beta());
+        let beta: BuildVersion = "25A5316i".parse().unwrap();
+        assert!(beta.looks_like_beta() && !beta.is_supplemental());
+        let release: BuildVersion = "25D125".parse().unwrap();
+        assert!(release.suffix().is_none() && !release.is_supplemental());
+        for bad in ["25d125", "D125", "25D", "25D125ab", "25D125A", "125D1"] {
+            assert!(bad.parse::<BuildVersion>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_date_times() {
+        assert!("2026-04-01T09:00:00".parse::<LocalDateTime>().is_ok());
+        assert!("2028-02-29T23:59:59".parse::<LocalDateTime>().is_ok());
+        for bad in [
+            "2026-04-01T09:00:00Z",
+            "2026-04-01T09:00:00+02:00",
+            "2026-04-01 09:00:00",
+            "2026-13-01T09:00:00",
+            "2026-02-29T09:00:00",
+            "2026-04-31T09:00:00",
+            "2026-04-01T24:00:00",
+        ] {
+            assert!(bad.parse::<LocalDateTime>().is_err(), "{bad}");
+        }
+        let offset = "2026-04-01T09:00:00Z".parse::<LocalDateTime>().unwrap_err();
+        assert!(offset.0.contains("offset"));
+    }
+
+    #[test]
+    fn urls_names_prefixes() {
+        assert!("https://it.example.com/bsi".parse::<DetailsUrl>().is_ok());
+        assert!("ftp://example.com".parse::<DetailsUrl>().is_err());
+        assert!("not a url".parse::<DetailsUrl>().is_err());
+        assert!("pilot".parse::<Name>().is_ok());
+        for bad in ["../etc", "a/b", "", "-x", "con", "a..b"] {
+            assert!(bad.parse::<Name>().is_err(), "{bad}");
+        }
+        assert!("com.example.it".parse::<IdentifierPrefix>().is_ok());
+        assert!("example".parse::<IdentifierPrefix>().is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! `manifest.json`: every artifact with its hash, identity, groups and source policies.
+
+use serde::Serialize;
+
+use crate::emit::{Artifact, ArtifactKind, sha256_hex};
+use crate::model::Platform;
+use crate::source::Sources;
+use crate::validate::Model;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The manifest document. Its shape is an interface: tools and `bsic plan` read it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Manifest {
+    pub generator: String,
+    pub organization: String,
+    pub identifier_prefix: String,
+    pub artifacts: Vec<ManifestArtifact>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ManifestArtifact {
+    pub path: String,
+    pub sha256: String,
+    #[serde(flatten)]
+    pub kind: ArtifactKind,
+    pub identifier: String,
+    /// `ServerToken` for declarations, `PayloadUUID` for profiles.
+    pub token: String,
+    pub groups: Vec<String>,
+    pub platforms: Vec<Platform>,
+    pub sources: Vec<ManifestSource>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManifestSource {
+    pub policy: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Builds the manifest for `artifacts` (already sorted by path).
+pub fn manifest(model: &Model, sources: &Sources, artifacts: &[Artifact]) -> Manifest {
+    Manifest {
+        generator: format!("bsic {}", env!("CARGO_PKG_VERSION")),
+        organization: model.project.organization.clone(),
+        identifier_prefix: model.project.identifier_prefix.to_string(),
+        artifacts: artifacts
+            .iter()
+            .map(|artifact| ManifestArtifact {
+                path: artifact.path.clone(),
+                sha256: sha256_hex(&artifact.bytes),
+                kind: artifact.kind.clone(),
+                identifier: artifact.identifier.clone(),
+                token: artifact.token.clone(),
+                groups: vec![artifact.group.clone()],
+                platforms: artifact.platforms.clone(),
+                sources: artifact
+                    .sources
+                    .iter()
+                    .filter_map(|&index| model.policies.get(index))
+                    .map(|policy| {
+                        let span = model.key_span(&policy.at, "");
+                        let (line, column) = sources.line_col(span);
+                        ManifestSource {
+                            policy: policy.value.name.to_string(),
+                            file: sources.name(span.file).to_string(),
+                            line,
+                            column,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+impl Manifest {
+    /// Pretty JSON with a trailing newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+}

@@ -1,0 +1,10 @@
+//! Output stage: the manifest, and writing a whole output tree atomically.
+//!
+//! In: validated artifacts. Out: a directory that is either the complete new build or, on any
+//! failure, exactly what was there before. Nothing else in bsic writes files.
+
+mod manifest;
+mod write;
+
+pub use manifest::{MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, manifest};
+pub use write::{OutputError, write_tree};

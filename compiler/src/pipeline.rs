@@ -1,0 +1,89 @@
+//! Runs the stages in order. The CLI, tests and the future language server call these.
+
+use std::path::Path;
+
+use crate::diag::Diagnostics;
+use crate::emit::{self, AppleCheck, Artifact, EmitError};
+use crate::output::{self, MANIFEST_FILE, OutputError};
+use crate::resolve::{self, GroupPlan};
+use crate::source::{self, Project, SourceError};
+use crate::validate::{self, Model, SchemaBuildError, Validators};
+
+/// Failures that stop a run outright (exit code 2, or 3 for internal errors).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Schema(#[from] SchemaBuildError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Emit(#[from] EmitError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Output(#[from] OutputError),
+}
+
+impl Error {
+    /// True for bsic's own bugs, as opposed to the environment's failures.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Error::Schema(_) | Error::Emit(_))
+    }
+}
+
+/// The result of checking a project: everything read, every diagnostic, and what resolved.
+#[derive(Debug)]
+pub struct Checked {
+    pub project: Project,
+    pub diagnostics: Diagnostics,
+    pub model: Option<Model>,
+    pub plans: Vec<GroupPlan>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.has_errors()
+    }
+}
+
+/// Loads, validates and resolves the project whose `bsic.kdl` is in `root`.
+pub fn check(root: &Path) -> Result<Checked, Error> {
+    let mut diagnostics = Diagnostics::default();
+    let project = source::load_project(root, &mut diagnostics)?;
+    let validators = Validators::new()?;
+    let model = validate::validate(&project, &validators, &mut diagnostics);
+    let plans = model
+        .as_ref()
+        .map(|m| resolve::resolve(m, &mut diagnostics))
+        .unwrap_or_default();
+    Ok(Checked {
+        project,
+        diagnostics,
+        model,
+        plans,
+    })
+}
+
+/// Emits every artifact of a checked project plus its manifest, as (path, bytes), sorted.
+/// Call only when [`Checked::has_errors`] is false.
+pub fn render(checked: &Checked) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let Some(model) = &checked.model else {
+        return Ok(Vec::new());
+    };
+    let artifacts: Vec<Artifact> = emit::emit(model, &checked.plans, &AppleCheck::new()?)?;
+    let manifest = output::manifest(model, &checked.project.sources, &artifacts);
+    let mut files: Vec<(String, Vec<u8>)> =
+        artifacts.into_iter().map(|a| (a.path, a.bytes)).collect();
+    files.push((MANIFEST_FILE.to_string(), manifest.to_bytes()));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
+}
+
+/// Renders and writes the output tree atomically.
+pub fn build(checked: &Checked, out: &Path) -> Result<usize, Error> {
+    let files = render(checked)?;
+    output::write_tree(out, &files)?;
+    Ok(files.len())
+}

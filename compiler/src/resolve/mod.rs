@@ -1,0 +1,258 @@
+//! Resolve stage: who gets what.
+//!
+//! In: a validated [`Model`]. Out: one [`GroupPlan`] per targeted group, holding for each
+//! platform the effective settings and enforcement target with the policy each value came
+//! from. Two policies that give one group and platform different values at the same priority
+//! are a conflict; a higher `priority` wins and the loser is kept as overridden. This stage
+//! never formats output.
+
+mod settings;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::model::{Channel, Enforce, Platform, Policy};
+use crate::validate::{Model, Placed};
+
+pub use settings::{KNOBS, Knob, knob_for, settings_of};
+
+/// Index of a policy in [`Model::policies`].
+pub type PolicyIndex = usize;
+
+/// A value that lost to a higher-priority one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overridden {
+    pub value: Value,
+    pub policy: PolicyIndex,
+}
+
+/// The value one key ends up with, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved<T> {
+    pub value: T,
+    pub policy: PolicyIndex,
+    pub channels: BTreeSet<Channel>,
+    pub overridden: Vec<Overridden>,
+}
+
+/// What a device of one platform in one group gets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effective {
+    /// Apple settings key → resolved value.
+    pub settings: BTreeMap<&'static str, Resolved<Value>>,
+    pub enforce: Option<Resolved<Enforce>>,
+}
+
+/// Everything resolved for one group.
+#[derive(Debug, Clone)]
+pub struct GroupPlan {
+    pub group: String,
+    /// The policies that apply to the group, in model order.
+    pub policies: Vec<PolicyIndex>,
+    /// Platform → effective settings, for each platform some policy covers.
+    pub platforms: BTreeMap<Platform, Effective>,
+}
+
+/// Resolves every targeted group. Conflicts go to `diagnostics`.
+pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Vec<GroupPlan> {
+    let mut targeted: BTreeMap<String, Vec<PolicyIndex>> = BTreeMap::new();
+    for (index, policy) in model.policies.iter().enumerate() {
+        for group in &policy.value.applies_to {
+            let list = targeted.entry(group.to_string()).or_default();
+            if !list.contains(&index) {
+                list.push(index);
+            }
+        }
+    }
+    let mut reported = BTreeSet::new();
+    targeted
+        .into_iter()
+        .map(|(group, policies)| resolve_group(model, group, policies, &mut reported, diagnostics))
+        .collect()
+}
+
+fn coverage(policy: &Policy) -> Vec<Platform> {
+    policy
+        .platforms
+        .clone()
+        .unwrap_or_else(|| Platform::ALL.to_vec())
+}
+
+fn channels(policy: &Policy) -> BTreeSet<Channel> {
+    policy.channels.clone().map_or_else(
+        || [Channel::Ddm, Channel::Profile].into(),
+        |c| c.into_iter().collect(),
+    )
+}
+
+fn priority(policy: &Policy) -> i64 {
+    policy.priority.unwrap_or(0)
+}
+
+/// A candidate value for one key: (policy, value, pointer suffix for locating it).
+struct Candidate<T> {
+    policy: PolicyIndex,
+    value: T,
+    pointer: String,
+}
+
+fn resolve_group(
+    model: &Model,
+    group: String,
+    policies: Vec<PolicyIndex>,
+    reported: &mut BTreeSet<(String, String, PolicyIndex, PolicyIndex)>,
+    diagnostics: &mut Diagnostics,
+) -> GroupPlan {
+    let covered: BTreeSet<Platform> = policies
+        .iter()
+        .flat_map(|&i| coverage(&model.policies[i].value))
+        .collect();
+    let mut platforms = BTreeMap::new();
+    for platform in covered {
+        let applicable: Vec<PolicyIndex> = policies
+            .iter()
+            .copied()
+            .filter(|&i| coverage(&model.policies[i].value).contains(&platform))
+            .collect();
+
+        let mut by_key: BTreeMap<&'static str, Vec<Candidate<Value>>> = BTreeMap::new();
+        for &index in &applicable {
+            for (knob, value) in settings_of(&model.policies[index].value) {
+                by_key.entry(knob.apple_key).or_default().push(Candidate {
+                    policy: index,
+                    value,
+                    pointer: knob.pointer.to_string(),
+                });
+            }
+        }
+        let mut settings = BTreeMap::new();
+        for (key, candidates) in by_key {
+            let ctx = Context {
+                model,
+                group: &group,
+                key,
+                reported: &mut *reported,
+            };
+            if let Some(resolved) = pick(ctx, candidates, diagnostics) {
+                settings.insert(key, resolved);
+            }
+        }
+
+        let enforce_candidates: Vec<Candidate<Enforce>> = applicable
+            .iter()
+            .flat_map(|&index| {
+                let policy = &model.policies[index].value;
+                let specific = policy
+                    .enforce
+                    .iter()
+                    .position(|e| e.platform == Some(platform));
+                let general = policy.enforce.iter().position(|e| e.platform.is_none());
+                specific.or(general).map(|i| Candidate {
+                    policy: index,
+                    value: policy.enforce[i].clone(),
+                    pointer: format!("/enforce/{i}"),
+                })
+            })
+            .collect();
+        let ctx = Context {
+            model,
+            group: &group,
+            key: "enforce",
+            reported: &mut *reported,
+        };
+        let enforce = pick(ctx, enforce_candidates, diagnostics);
+        platforms.insert(platform, Effective { settings, enforce });
+    }
+    GroupPlan {
+        group,
+        policies,
+        platforms,
+    }
+}
+
+struct Context<'a> {
+    model: &'a Model,
+    group: &'a str,
+    key: &'static str,
+    reported: &'a mut BTreeSet<(String, String, PolicyIndex, PolicyIndex)>,
+}
+
+/// Picks the winning candidate: the highest priority; equal priorities must agree.
+fn pick<T: PartialEq + Clone + serde::Serialize>(
+    mut ctx: Context<'_>,
+    candidates: Vec<Candidate<T>>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Resolved<T>> {
+    let policies = &ctx.model.policies;
+    let top = candidates
+        .iter()
+        .map(|c| priority(&policies[c.policy].value))
+        .max()?;
+    let (winners, losers): (Vec<&Candidate<T>>, Vec<&Candidate<T>>) = candidates
+        .iter()
+        .partition(|c| priority(&policies[c.policy].value) == top);
+    let first = winners.first()?;
+    for other in winners.iter().skip(1) {
+        if other.value != first.value {
+            report_conflict(&mut ctx, first, other, diagnostics);
+        }
+    }
+    Some(Resolved {
+        value: first.value.clone(),
+        policy: first.policy,
+        channels: channels(&policies[first.policy].value),
+        overridden: losers
+            .iter()
+            .map(|c| Overridden {
+                value: serde_json::to_value(&c.value).unwrap_or(Value::Null),
+                policy: c.policy,
+            })
+            .collect(),
+    })
+}
+
+fn report_conflict<T>(
+    ctx: &mut Context<'_>,
+    first: &Candidate<T>,
+    second: &Candidate<T>,
+    diagnostics: &mut Diagnostics,
+) {
+    let id = (
+        ctx.group.to_string(),
+        ctx.key.to_string(),
+        first.policy,
+        second.policy,
+    );
+    if !ctx.reported.insert(id) {
+        return;
+    }
+    let a: &Placed<Policy> = &ctx.model.policies[first.policy];
+    let b: &Placed<Policy> = &ctx.model.policies[second.policy];
+    let knob = knob_for(ctx.key).map_or("enforce", |k| k.kdl);
+    let group_path = format!(
+        "both apply to group `{}` (`{}` via applies-to, `{}` via applies-to) at priority {}",
+        ctx.group,
+        a.value.name,
+        b.value.name,
+        priority(&a.value)
+    );
+    diagnostics.push(
+        Diagnostic::error(
+            Kind::Conflict {
+                key: knob.to_string(),
+                group: ctx.group.to_string(),
+                first: a.value.name.to_string(),
+                second: b.value.name.to_string(),
+                path: group_path,
+            },
+            ctx.model.value_span(&b.at, &second.pointer),
+            format!("`{}` sets it here", b.value.name),
+        )
+        .with_related(
+            ctx.model.value_span(&a.at, &first.pointer),
+            format!("`{}` sets it here", a.value.name),
+        ),
+    );
+}

@@ -1,0 +1,169 @@
+//! Source stage: finds the project, loads every policy file once and parses it as KDL.
+//!
+//! In: a directory. Out: a [`Project`] holding the [`Sources`] registry (file id → path and
+//! text) and the parsed KDL documents, or located diagnostics. Every later stage refers to
+//! text through a [`Span`] into this registry; nothing else reads policy files.
+
+mod discover;
+mod parse;
+
+use std::path::{Path, PathBuf};
+
+pub use discover::{PROJECT_FILE, find_project_root, load_project};
+pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, parse_kdl};
+
+/// Index of a file in [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub fn new(file: FileId, range: miette::SourceSpan) -> Self {
+        Self {
+            file,
+            offset: range.offset(),
+            len: range.len(),
+        }
+    }
+
+    /// The whole first line of a file, used when a problem concerns a file as a whole.
+    pub fn start_of(file: FileId) -> Self {
+        Self {
+            file,
+            offset: 0,
+            len: 0,
+        }
+    }
+
+    pub fn range(&self) -> miette::SourceSpan {
+        (self.offset, self.len).into()
+    }
+}
+
+/// One loaded file. `text` is exactly what was read (lossily decoded if it was not UTF-8).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as shown to users: relative to the project root when inside it.
+    pub display: String,
+    /// The path on disk.
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// The registry of every file read in a run.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, display: String, path: PathBuf, text: String) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(SourceFile {
+            display,
+            path,
+            text,
+        });
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// The display name of a file, or `?` for an unknown id.
+    pub fn name(&self, id: FileId) -> &str {
+        self.get(id).map_or("?", |f| f.display.as_str())
+    }
+
+    /// 1-based line and column of a span's start, in characters.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let Some(file) = self.get(span.file) else {
+            return (1, 1);
+        };
+        let offset = span.offset.min(file.text.len());
+        let before = file.text.get(..offset).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        (line, column)
+    }
+
+    /// `file:line:col` of a span's start.
+    pub fn locate(&self, span: Span) -> String {
+        let (line, col) = self.line_col(span);
+        format!("{}:{line}:{col}", self.name(span.file))
+    }
+
+    /// The text a span covers.
+    pub fn snippet(&self, span: Span) -> &str {
+        self.get(span.file)
+            .and_then(|f| f.text.get(span.offset..span.offset + span.len))
+            .unwrap_or("")
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+    }
+}
+
+/// A parsed KDL file.
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    pub file: FileId,
+    pub document: kdl::KdlDocument,
+}
+
+/// A loaded project: the project file, the policy files, and everything read.
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub sources: Sources,
+    /// The parsed `bsic.kdl`, if it parsed.
+    pub project_file: Option<ParsedFile>,
+    /// The id of `bsic.kdl` in [`Sources`].
+    pub project_file_id: FileId,
+    /// Every policy file that parsed, in path order.
+    pub policy_files: Vec<ParsedFile>,
+}
+
+/// Errors that stop a run before any policy can be checked (exit code 2).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum SourceError {
+    #[error("no `{PROJECT_FILE}` found in {} or any parent directory", dir.display())]
+    #[diagnostic(
+        code("bsic::no-project"),
+        help("run `bsic init` to create one, or pass the project directory")
+    )]
+    NoProject { dir: PathBuf },
+    #[error("cannot read `{}`", path.display())]
+    #[diagnostic(code("bsic::read-failed"))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid glob `{pattern}` in `policies`")]
+    #[diagnostic(code("bsic::bad-glob"), help("globs use `*`, `**`, `?` and `[...]`"))]
+    Glob {
+        pattern: String,
+        #[source]
+        source: globset::Error,
+    },
+}
+
+/// A path shown relative to `root` when it is inside it, with `/` separators.
+pub fn display_path(root: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    shown.to_string_lossy().replace('\\', "/")
+}

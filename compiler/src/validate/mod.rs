@@ -1,0 +1,260 @@
+//! Validate stage: KDL documents → JSON projection → JSON Schema → typed model, then the
+//! semantic checks the schema cannot express.
+//!
+//! In: a loaded [`Project`]. Out: a [`Model`] of every group and policy that is valid, with the
+//! span map to point back at the source; every problem goes to the diagnostics sink. This stage
+//! never reads files and never decides who gets what (that is `resolve`).
+
+mod projection;
+mod schema;
+mod semantic;
+mod shape;
+mod spans;
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::model::{self, Group, Policy, ProjectFile};
+use crate::source::{FileId, ParsedFile, Project, Span};
+
+pub use projection::{Projection, project};
+pub use schema::{SchemaBuildError, SchemaValidator};
+pub use shape::SchemaDoc;
+pub use spans::{Origin, SpanMap, Via};
+
+/// Where a model item was written: its file and JSON pointer in that file's projection.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub file: FileId,
+    pub pointer: String,
+}
+
+/// A model value with its location.
+#[derive(Debug, Clone)]
+pub struct Placed<T> {
+    pub value: T,
+    pub at: Location,
+}
+
+/// Every valid item of the project, plus the spans to locate them.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub project: ProjectFile,
+    pub project_file: FileId,
+    pub groups: Vec<Placed<Group>>,
+    pub policies: Vec<Placed<Policy>>,
+    spans: BTreeMap<FileId, SpanMap>,
+}
+
+impl Model {
+    /// The span of the value at `pointer` under `at` (or of its nearest located ancestor).
+    pub fn value_span(&self, at: &Location, suffix: &str) -> Span {
+        let pointer = format!("{}{suffix}", at.pointer);
+        self.spans
+            .get(&at.file)
+            .and_then(|s| s.value(&pointer))
+            .unwrap_or(Span::start_of(at.file))
+    }
+
+    /// The span of the key (node or property name) at `pointer` under `at`.
+    pub fn key_span(&self, at: &Location, suffix: &str) -> Span {
+        let pointer = format!("{}{suffix}", at.pointer);
+        self.spans
+            .get(&at.file)
+            .and_then(|s| s.key(&pointer))
+            .unwrap_or(Span::start_of(at.file))
+    }
+}
+
+/// The compiled schemas of both file kinds.
+pub struct Validators {
+    policy: SchemaValidator,
+    project: SchemaValidator,
+    policy_schema: Value,
+    project_schema: Value,
+}
+
+impl Validators {
+    pub fn new() -> Result<Self, SchemaBuildError> {
+        let policy_schema = model::policy_schema();
+        let project_schema = model::project_schema();
+        Ok(Self {
+            policy: SchemaValidator::new(policy_schema.clone())?,
+            project: SchemaValidator::new(project_schema.clone())?,
+            policy_schema,
+            project_schema,
+        })
+    }
+}
+
+/// Validates a loaded project. Returns the model of everything that is valid; the run has
+/// failed if `diagnostics` holds an error afterwards.
+pub fn validate(
+    project: &Project,
+    validators: &Validators,
+    diagnostics: &mut Diagnostics,
+) -> Option<Model> {
+    let mut spans = BTreeMap::new();
+
+    let project_file = project.project_file.as_ref()?;
+    let checked = check_file(
+        project_file,
+        &validators.project,
+        &validators.project_schema,
+        diagnostics,
+    );
+    let project_config: Option<ProjectFile> = checked
+        .clean
+        .then(|| from_json(&checked.value, project_file.file, diagnostics))
+        .flatten();
+    spans.insert(project_file.file, checked.spans);
+
+    let mut groups = Vec::new();
+    let mut policies = Vec::new();
+    let mut declared_groups = Vec::new();
+    for parsed in &project.policy_files {
+        let checked = check_file(
+            parsed,
+            &validators.policy,
+            &validators.policy_schema,
+            diagnostics,
+        );
+        collect_items::<Group>(&checked, parsed.file, "group", diagnostics, &mut groups);
+        collect_items::<Policy>(&checked, parsed.file, "policy", diagnostics, &mut policies);
+        declared_groups.extend(raw_names(&checked.value, "group"));
+        spans.insert(parsed.file, checked.spans);
+    }
+
+    let model = Model {
+        project: project_config?,
+        project_file: project.project_file_id,
+        groups,
+        policies,
+        spans,
+    };
+    semantic::check(&model, &declared_groups, diagnostics);
+    Some(model)
+}
+
+/// One file after projection and schema validation.
+struct CheckedFile {
+    value: Value,
+    spans: SpanMap,
+    /// Pointers of values with a schema error; items under them are skipped.
+    error_pointers: Vec<String>,
+    clean: bool,
+}
+
+fn check_file(
+    parsed: &ParsedFile,
+    validator: &SchemaValidator,
+    schema: &Value,
+    diagnostics: &mut Diagnostics,
+) -> CheckedFile {
+    let projection = project(&parsed.document, parsed.file, &SchemaDoc::new(schema));
+    let mut errors: Vec<Diagnostic> = projection.diagnostics.clone();
+    let schema_errors = validator.check(&projection, parsed.file);
+    let mut error_pointers = Vec::new();
+    for error in &schema_errors {
+        error_pointers.push(pointer_of(error, &projection));
+    }
+    for error in &projection.diagnostics {
+        error_pointers.push(pointer_of(error, &projection));
+    }
+    errors.extend(schema_errors);
+    let clean = errors.is_empty();
+    diagnostics.extend(errors);
+    CheckedFile {
+        value: projection.value,
+        spans: projection.spans,
+        error_pointers,
+        clean,
+    }
+}
+
+/// The top-level item pointer (`/policy/3`) that contains a diagnostic, found through its span.
+fn pointer_of(diagnostic: &Diagnostic, projection: &Projection) -> String {
+    let Value::Object(root) = &projection.value else {
+        return String::new();
+    };
+    for (key, value) in root {
+        let Value::Array(items) = value else { continue };
+        for index in 0..items.len() {
+            let pointer = format!("/{key}/{index}");
+            if let Some(span) = projection.spans.value(&pointer) {
+                let inside = diagnostic.at.offset >= span.offset
+                    && diagnostic.at.offset <= span.offset + span.len;
+                if inside {
+                    return pointer;
+                }
+            }
+        }
+    }
+    String::new()
+}
+
+fn collect_items<T: DeserializeOwned>(
+    checked: &CheckedFile,
+    file: FileId,
+    key: &str,
+    diagnostics: &mut Diagnostics,
+    out: &mut Vec<Placed<T>>,
+) {
+    let Some(Value::Array(items)) = checked.value.get(key) else {
+        return;
+    };
+    for (index, item) in items.iter().enumerate() {
+        let pointer = format!("/{key}/{index}");
+        let broken = checked
+            .error_pointers
+            .iter()
+            .any(|p| p.is_empty() || *p == pointer);
+        if broken {
+            continue;
+        }
+        if let Some(value) = from_json(item, file, diagnostics) {
+            out.push(Placed {
+                value,
+                at: Location { file, pointer },
+            });
+        }
+    }
+}
+
+/// Names of items of `key` in a raw projection, valid or not.
+fn raw_names(value: &Value, key: &str) -> Vec<String> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get("name").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Deserializes a schema-valid JSON value. A failure here means schema and model disagree.
+fn from_json<T: DeserializeOwned>(
+    value: &Value,
+    file: FileId,
+    diagnostics: &mut Diagnostics,
+) -> Option<T> {
+    match serde_json::from_value(value.clone()) {
+        Ok(v) => Some(v),
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                Kind::Schema {
+                    message: format!("internal error: schema and model disagree: {error}"),
+                },
+                Span::start_of(file),
+                "in this file",
+            ));
+            None
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Running the JSON Schema over a projection and turning its errors into bsic diagnostics.
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Format, Kind, suggest};
+use crate::model::{BuildVersion, DetailsUrl, IdentifierPrefix, LocalDateTime, Name, OsVersion};
+use crate::source::{FileId, Span};
+
+use super::projection::Projection;
+use super::shape::SchemaDoc;
+use super::spans::Via;
+
+/// A compiled schema plus the document it came from (for names and ranges in messages).
+pub struct SchemaValidator {
+    validator: jsonschema::Validator,
+    schema: Value,
+}
+
+/// Errors building a validator: only possible if our own schema is broken.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("internal error: the built-in schema does not compile: {0}")]
+#[diagnostic(code("bsic::internal"), help("please report this"))]
+pub struct SchemaBuildError(String);
+
+impl SchemaValidator {
+    /// Compiles `schema` with bsic's value formats registered.
+    pub fn new(schema: Value) -> Result<Self, SchemaBuildError> {
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .with_format(OsVersion::FORMAT, |s| s.parse::<OsVersion>().is_ok())
+            .with_format(BuildVersion::FORMAT, |s| s.parse::<BuildVersion>().is_ok())
+            .with_format(LocalDateTime::FORMAT, |s| {
+                s.parse::<LocalDateTime>().is_ok()
+            })
+            .with_format(DetailsUrl::FORMAT, |s| s.parse::<DetailsUrl>().is_ok())
+            .with_format(Name::FORMAT, |s| s.parse::<Name>().is_ok())
+            .with_format(IdentifierPrefix::FORMAT, |s| {
+                s.parse::<IdentifierPrefix>().is_ok()
+            })
+            .build(&schema)
+            .map_err(|e| SchemaBuildError(e.to_string()))?;
+        Ok(Self { validator, schema })
+    }
+
+    /// Validates a projection; every error becomes a located diagnostic.
+    pub fn check(&self, projection: &Projection, file: FileId) -> Vec<Diagnostic> {
+        let doc = SchemaDoc::new(&self.schema);
+        self.validator
+            .iter_errors(&projection.value)
+            .map(|error| {
+                let pointer = error.instance_path().as_str().to_string();
+                let instance = error.instance().clone().into_owned();
+                to_diagnostic(error.kind(), &pointer, &instance, projection, &doc, file)
+            })
+            .collect()
+    }
+}
+
+fn to_diagnostic(
+    kind: &ValidationErrorKind,
+    pointer: &str,
+    instance: &Value,
+    projection: &Projection,
+    doc: &SchemaDoc<'_>,
+    file: FileId,
+) -> Diagnostic {
+    let spans = &projection.spans;
+    let value_at = spans.value(pointer).unwrap_or(Span::start_of(file));
+    let key_name = last_segment(pointer);
+    match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let expected = doc.property_names(pointer);
+            let name = unexpected.first().cloned().unwrap_or_default();
+            let child = super::spans::push(pointer, &name);
+            let origin = spans.find(&child);
+            let at = origin.map_or(value_at, |o| o.key);
+            let suggestion = suggest(&name, expected.iter().map(String::as_str));
+            let kind = if origin.is_some_and(|o| o.via == Via::Property) {
+                Kind::UnknownProperty {
+                    name,
+                    expected,
+                    suggestion,
+                }
+            } else {
+                Kind::UnknownNode {
+                    name,
+                    expected,
+                    suggestion,
+                }
+            };
+            let label = match &kind {
+                Kind::UnknownProperty { .. } => "not a property of this node",
+                _ => "not known here",
+            };
+            Diagnostic::error(kind, at, label)
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<String> = options
+                .as_array()
+                .map(|o| {
+                    o.iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let value = instance
+                .as_str()
+                .map_or_else(|| instance.to_string(), String::from);
+            let suggestion = suggest(&value, allowed.iter().map(String::as_str));
+            Diagnostic::error(
+                Kind::InvalidEnum {
+                    value,
+                    allowed,
+                    suggestion,
+                },
+                value_at,
+                "not allowed here",
+            )
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => describe_type(&t.to_string()),
+                TypeKind::Multiple(ts) => {
+                    let names: Vec<String> =
+                        ts.iter().map(|t| describe_type(&t.to_string())).collect();
+                    names.join(" or ")
+                }
+            };
+            let label = format!("`{key_name}` wants {expected}");
+            Diagnostic::error(
+                Kind::WrongType {
+                    expected,
+                    found: describe_value(instance),
+                },
+                value_at,
+                label,
+            )
+        }
+        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::Maximum { limit } => {
+            let range = doc.at(pointer);
+            let bound = |k: &str| {
+                range
+                    .and_then(|s| s.get(k))
+                    .map_or_else(|| limit.to_string(), Value::to_string)
+            };
+            Diagnostic::error(
+                Kind::OutOfRange {
+                    value: instance.to_string(),
+                    min: bound("minimum"),
+                    max: bound("maximum"),
+                },
+                value_at,
+                "out of range",
+            )
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default().to_string();
+            let argument = doc
+                .at(pointer)
+                .and_then(|s| s.get("x-kdl-argument"))
+                .and_then(Value::as_str);
+            let what = if argument == Some(name.as_str()) {
+                format!("the {name} (first argument)")
+            } else {
+                format!("`{name}`")
+            };
+            let label = if pointer.is_empty() {
+                "in this file".to_string()
+            } else {
+                format!("`{key_name}` needs {what}")
+            };
+            let at = spans.key(pointer).unwrap_or(Span::start_of(file));
+            Diagnostic::error(Kind::MissingRequired { what }, at, label)
+        }
+        ValidationErrorKind::Format { format } => {
+            let text = instance.as_str().unwrap_or_default().to_string();
+            let (format, reason) = match format.as_str() {
+                OsVersion::FORMAT => (Format::OsVersion, text.parse::<OsVersion>().err()),
+                BuildVersion::FORMAT => (Format::BuildVersion, text.parse::<BuildVersion>().err()),
+                LocalDateTime::FORMAT => {
+                    (Format::LocalDateTime, text.parse::<LocalDateTime>().err())
+                }
+                DetailsUrl::FORMAT => (Format::Url, text.parse::<DetailsUrl>().err()),
+                IdentifierPrefix::FORMAT => {
+                    (Format::Identifier, text.parse::<IdentifierPrefix>().err())
+                }
+                _ => (Format::Name, text.parse::<Name>().err()),
+            };
+            Diagnostic::error(
+                Kind::InvalidFormat {
+                    value: text,
+                    format,
+                    reason: reason.map(|r| r.0),
+                },
+                value_at,
+                "invalid",
+            )
+        }
+        ValidationErrorKind::MinItems { .. } => Diagnostic::error(
+            Kind::MissingRequired {
+                what: format!("a value for `{key_name}`"),
+            },
+            spans.key(pointer).unwrap_or(value_at),
+            "needs at least one value",
+        ),
+        other => Diagnostic::error(
+            Kind::Schema {
+                message: format!("{}", SchemaMessage(other)),
+            },
+            value_at,
+            "here",
+        ),
+    }
+}
+
+struct SchemaMessage<'a>(&'a ValidationErrorKind);
+
+impl std::fmt::Display for SchemaMessage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            ValidationErrorKind::MaxLength { limit } => write!(f, "longer than {limit} characters"),
+            ValidationErrorKind::MinLength { limit } => {
+                write!(f, "shorter than {limit} characters")
+            }
+            ValidationErrorKind::MaxItems { limit } => write!(f, "more than {limit} values"),
+            ValidationErrorKind::UniqueItems => write!(f, "values are repeated"),
+            other => write!(f, "invalid value ({other:?})"),
+        }
+    }
+}
+
+fn last_segment(pointer: &str) -> String {
+    let segment = pointer.rsplit('/').next().unwrap_or_default();
+    if segment.chars().all(|c| c.is_ascii_digit()) {
+        // An array item: name the array instead.
+        let parent = &pointer[..pointer.len() - segment.len()].trim_end_matches('/');
+        return parent.rsplit('/').next().unwrap_or_default().to_string();
+    }
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+fn describe_type(json_type: &str) -> String {
+    match json_type {
+        "string" => "a string".into(),
+        "integer" => "a whole number".into(),
+        "number" => "a number".into(),
+        "boolean" => "a boolean (`#true` or `#false`)".into(),
+        "array" => "a list of values".into(),
+        "object" => "a block or properties".into(),
+        "null" => "`#null`".into(),
+        other => other.into(),
+    }
+}
+
+fn describe_value(value: &Value) -> String {
+    match value {
+        Value::Null => "`#null`".into(),
+        Value::Bool(b) => format!("`#{b}`"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string \"{s}\""),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a block".into(),
+    }
+}

@@ -1,0 +1,253 @@
+//! Checks across values and files that a JSON Schema cannot express.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
+use crate::model::{Channel, Platform, Policy};
+
+use super::{Model, Placed};
+
+/// The built-in group every device belongs to.
+pub(super) const ALL_GROUP: &str = "all";
+
+pub(super) fn check(model: &Model, declared_groups: &[String], diagnostics: &mut Diagnostics) {
+    unique_names(model, diagnostics);
+    group_references(model, declared_groups, diagnostics);
+    for policy in &model.policies {
+        policy_checks(model, policy, diagnostics);
+    }
+}
+
+/// Group and policy names are unique; `all` is reserved.
+fn unique_names(model: &Model, diagnostics: &mut Diagnostics) {
+    let mut seen = BTreeMap::new();
+    for group in &model.groups {
+        let name = group.value.name.as_str();
+        let at = model.value_span(&group.at, "/name");
+        if name == ALL_GROUP {
+            diagnostics.push(Diagnostic::error(
+                Kind::DuplicateGroup { name: name.into() },
+                at,
+                "`all` is built in: every device belongs to it",
+            ));
+            continue;
+        }
+        // Case-insensitive, since group names become directory names.
+        if let Some(first) = seen.insert(name.to_ascii_lowercase(), at) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Kind::DuplicateGroup { name: name.into() },
+                    at,
+                    "defined again here",
+                )
+                .with_related(first, "first defined here"),
+            );
+        }
+    }
+    let mut seen = BTreeMap::new();
+    for policy in &model.policies {
+        let name = policy.value.name.as_str();
+        let at = model.value_span(&policy.at, "/name");
+        if let Some(first) = seen.insert(name.to_ascii_lowercase(), at) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Kind::DuplicatePolicy { name: name.into() },
+                    at,
+                    "defined again here",
+                )
+                .with_related(first, "first defined here"),
+            );
+        }
+    }
+}
+
+/// Every group named in `applies-to` or `includes` exists.
+fn group_references(model: &Model, declared: &[String], diagnostics: &mut Diagnostics) {
+    let known: BTreeSet<&str> = declared
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(ALL_GROUP))
+        .collect();
+    let mut check = |name: &str, at| {
+        if !known.contains(name) {
+            let suggestion = suggest(name, known.iter().copied());
+            diagnostics.push(Diagnostic::error(
+                Kind::UnknownGroup {
+                    name: name.into(),
+                    suggestion,
+                },
+                at,
+                "no group has this name",
+            ));
+        }
+    };
+    for policy in &model.policies {
+        for (i, group) in policy.value.applies_to.iter().enumerate() {
+            check(
+                group.as_str(),
+                model.value_span(&policy.at, &format!("/applies-to/{i}")),
+            );
+        }
+    }
+    for group in &model.groups {
+        for (i, included) in group.value.includes.iter().enumerate() {
+            check(
+                included.as_str(),
+                model.value_span(&group.at, &format!("/includes/{i}")),
+            );
+        }
+    }
+}
+
+fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagnostics) {
+    let policy = &placed.value;
+    let at = &placed.at;
+
+    let mut platforms = BTreeSet::new();
+    for (i, platform) in policy.platforms.iter().flatten().enumerate() {
+        if !platforms.insert(*platform) {
+            diagnostics.push(Diagnostic::warning(
+                Kind::DuplicatePlatform {
+                    platform: platform.name().into(),
+                },
+                model.value_span(at, &format!("/platforms/{i}")),
+                "listed again",
+            ));
+        }
+    }
+
+    let sets_anything = policy.background_security.is_some()
+        || policy.os_updates.is_some()
+        || policy.beta.is_some()
+        || !policy.enforce.is_empty();
+    if !sets_anything {
+        diagnostics.push(Diagnostic::warning(
+            Kind::EmptyPolicy {
+                name: policy.name.to_string(),
+            },
+            model.value_span(at, "/name"),
+            "this policy has no settings",
+        ));
+    }
+
+    enforce_checks(model, placed, diagnostics);
+
+    // Deferral without BSI settings: the admin may believe BSIs wait too.
+    let defers_updates = policy
+        .os_updates
+        .as_ref()
+        .and_then(|o| o.defer.as_ref())
+        .is_some_and(|d| d.minor.is_some() || d.combined.is_some() || d.major.is_some());
+    if defers_updates && policy.background_security.is_none() {
+        diagnostics.push(Diagnostic::warning(
+            Kind::BsiIgnoresDeferral,
+            model.key_span(at, "/os-updates/defer"),
+            "BSIs still arrive as soon as Apple releases them",
+        ));
+    }
+
+    // Profile-only delivery of BSI settings relies on Restrictions keys Apple deprecates in OS 26.
+    let profile_only = policy
+        .channels
+        .as_ref()
+        .is_some_and(|c| !c.contains(&Channel::Ddm));
+    if profile_only && let Some(bsi) = &policy.background_security {
+        let knobs = [
+            ("offer", bsi.offer.is_some()),
+            ("allow-rollback", bsi.allow_rollback.is_some()),
+        ];
+        for (knob, set) in knobs {
+            if set {
+                let key = if knob == "offer" {
+                    "allowRapidSecurityResponseInstallation"
+                } else {
+                    "allowRapidSecurityResponseRemoval"
+                };
+                diagnostics.push(Diagnostic::warning(
+                        Kind::Deprecated {
+                            message: format!("`{knob}` is delivered only as the Restrictions key `{key}`"),
+                            fact: format!(
+                                "Apple deprecates `{key}` in iOS 26 and macOS 26 (honoured on iOS 16-18 \
+                                 and macOS 13-15); add \"ddm\" to `channels` so OS 26 devices get \
+                                 `RapidSecurityResponse` from the software-update declaration"
+                            ),
+                        },
+                        model.key_span(at, &format!("/background-security/{knob}")),
+                        "profile channel only",
+                    ));
+            }
+        }
+    }
+}
+
+/// `enforce` nodes: one per platform, platforms the policy covers, and build sanity.
+fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagnostics) {
+    let policy = &placed.value;
+    let at = &placed.at;
+    let mut seen: BTreeMap<Option<Platform>, usize> = BTreeMap::new();
+    for (i, enforce) in policy.enforce.iter().enumerate() {
+        let here = format!("/enforce/{i}");
+        if let Some(first) = seen.insert(enforce.platform, i) {
+            let message = match enforce.platform {
+                Some(p) => format!(
+                    "policy `{}` enforces two targets for {}",
+                    policy.name,
+                    p.name()
+                ),
+                None => format!(
+                    "policy `{}` enforces two targets for every platform",
+                    policy.name
+                ),
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    Kind::EnforceOverlap { message },
+                    model.key_span(at, &here),
+                    "second target",
+                )
+                .with_related(
+                    model.key_span(at, &format!("/enforce/{first}")),
+                    "first target",
+                ),
+            );
+        }
+        if let (Some(platform), Some(platforms)) = (enforce.platform, &policy.platforms)
+            && !platforms.contains(&platform)
+        {
+            diagnostics.push(Diagnostic::error(
+                Kind::EnforceOverlap {
+                    message: format!(
+                        "`{}` is not among this policy's `platforms`",
+                        platform.name()
+                    ),
+                },
+                model.value_span(at, &format!("{here}/platform")),
+                "not targeted by this policy",
+            ));
+        }
+        if let Some(build) = &enforce.build
+            && build.looks_like_beta()
+        {
+            diagnostics.push(Diagnostic::warning(
+                Kind::BetaBuild {
+                    build: build.to_string(),
+                },
+                model.value_span(at, &format!("{here}/build")),
+                "beta build",
+            ));
+        }
+    }
+    if seen.len() > 1 && seen.contains_key(&None) {
+        let first = seen.get(&None).copied().unwrap_or(0);
+        diagnostics.push(Diagnostic::error(
+            Kind::EnforceOverlap {
+                message: format!(
+                    "policy `{}` mixes `enforce` with and without `platform=`",
+                    policy.name
+                ),
+            },
+            model.key_span(at, &format!("/enforce/{first}")),
+            "this one has no platform",
+        ));
+    }
+}
