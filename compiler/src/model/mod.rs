@@ -16,10 +16,44 @@ pub use values::*;
 
 /// The JSON Schema of a policy file (`schemas/bsic-policy.schema.json`).
 pub fn policy_schema() -> serde_json::Value {
-    schemars::schema_for!(PolicyFile).to_value()
+    generator().into_root_schema_for::<PolicyFile>().to_value()
 }
 
 /// The JSON Schema of the project file `bsic.kdl` (`schemas/bsic-project.schema.json`).
 pub fn project_schema() -> serde_json::Value {
-    schemars::schema_for!(ProjectFile).to_value()
+    generator().into_root_schema_for::<ProjectFile>().to_value()
+}
+
+/// Draft 2020-12, with optional values simply absent: KDL has no use for explicit nulls, and
+/// `anyOf [T, null]` wrappers would bury every error one level deep.
+fn generator() -> schemars::SchemaGenerator {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(DropNull)
+        .into_generator()
+}
+
+/// Removes the `null` alternative schemars adds for `Option<T>`.
+#[derive(Debug, Clone)]
+struct DropNull;
+
+impl schemars::transform::Transform for DropNull {
+    fn transform(&mut self, schema: &mut schemars::Schema) {
+        if let Some(serde_json::Value::Array(types)) = schema.get_mut("type") {
+            types.retain(|t| t != "null");
+            if types.len() == 1 {
+                let single = types[0].clone();
+                schema.insert("type".into(), single);
+            }
+        }
+        let only_branch = schema.get("anyOf").and_then(serde_json::Value::as_array).and_then(|branches| {
+            let real: Vec<&serde_json::Value> =
+                branches.iter().filter(|b| b.get("type").and_then(|t| t.as_str()) != Some("null")).collect();
+            (real.len() == 1 && branches.len() == 2).then(|| real[0].clone())
+        });
+        if let (Some(serde_json::Value::Object(inner)), Some(object)) = (only_branch, schema.as_object_mut()) {
+            object.remove("anyOf");
+            object.extend(inner);
+        }
+        schemars::transform::transform_subschemas(self, schema);
+    }
 }

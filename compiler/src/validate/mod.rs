@@ -114,7 +114,7 @@ pub fn validate(
 
     let mut groups = Vec::new();
     let mut policies = Vec::new();
-    let mut declared_groups = Vec::new();
+    let mut raw = Vec::new();
     for parsed in &project.policy_files {
         let checked = check_file(
             parsed,
@@ -124,8 +124,8 @@ pub fn validate(
         );
         collect_items::<Group>(&checked, parsed.file, "group", diagnostics, &mut groups);
         collect_items::<Policy>(&checked, parsed.file, "policy", diagnostics, &mut policies);
-        declared_groups.extend(raw_names(&checked.value, "group"));
         spans.insert(parsed.file, checked.spans);
+        raw.push((parsed.file, checked.value));
     }
 
     let model = Model {
@@ -135,7 +135,7 @@ pub fn validate(
         policies,
         spans,
     };
-    semantic::check(&model, &declared_groups, diagnostics);
+    semantic::check(&model, &raw, diagnostics);
     Some(model)
 }
 
@@ -222,20 +222,6 @@ fn collect_items<T: DeserializeOwned>(
             });
         }
     }
-}
-
-/// Names of items of `key` in a raw projection, valid or not.
-fn raw_names(value: &Value, key: &str) -> Vec<String> {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i.get("name").and_then(Value::as_str).map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Deserializes a schema-valid JSON value. A failure here means schema and model disagree.

@@ -95,15 +95,10 @@ fn to_diagnostic(
             };
             Diagnostic::error(kind, at, label)
         }
-        ValidationErrorKind::Enum { options } => {
-            let allowed: Vec<String> = options
-                .as_array()
-                .map(|o| {
-                    o.iter()
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
+        ValidationErrorKind::Enum { .. } | ValidationErrorKind::OneOfNotValid { .. }
+            if !enum_values(doc, pointer).is_empty() =>
+        {
+            let allowed = enum_values(doc, pointer);
             let value = instance
                 .as_str()
                 .map_or_else(|| instance.to_string(), String::from);
@@ -228,6 +223,20 @@ impl std::fmt::Display for SchemaMessage<'_> {
             other => write!(f, "invalid value ({other:?})"),
         }
     }
+}
+
+/// The allowed values of an enum schema: `enum`, or `oneOf` of `const`s (documented variants).
+fn enum_values(doc: &SchemaDoc<'_>, pointer: &str) -> Vec<String> {
+    let Some(schema) = doc.at(pointer) else { return Vec::new() };
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), String::from);
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        return values.iter().map(text).collect();
+    }
+    schema
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .map(|branches| branches.iter().filter_map(|b| b.get("const")).map(text).collect())
+        .unwrap_or_default()
 }
 
 fn last_segment(pointer: &str) -> String {

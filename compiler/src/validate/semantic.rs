@@ -5,96 +5,105 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
 use crate::model::{Channel, Platform, Policy};
 
-use super::{Model, Placed};
+use serde_json::Value;
+
+use crate::source::{FileId, Span};
+
+use super::{Location, Model, Placed};
 
 /// The built-in group every device belongs to.
 pub(super) const ALL_GROUP: &str = "all";
 
-pub(super) fn check(model: &Model, declared_groups: &[String], diagnostics: &mut Diagnostics) {
-    unique_names(model, diagnostics);
-    group_references(model, declared_groups, diagnostics);
+pub(super) fn check(model: &Model, raw: &[(FileId, Value)], diagnostics: &mut Diagnostics) {
+    let items = RawItems::collect(raw);
+    unique_names(model, &items, diagnostics);
+    group_references(model, &items, diagnostics);
     for policy in &model.policies {
         policy_checks(model, policy, diagnostics);
     }
 }
 
-/// Group and policy names are unique; `all` is reserved.
-fn unique_names(model: &Model, diagnostics: &mut Diagnostics) {
-    let mut seen = BTreeMap::new();
-    for group in &model.groups {
-        let name = group.value.name.as_str();
-        let at = model.value_span(&group.at, "/name");
-        if name == ALL_GROUP {
+/// Names and references read from the raw projection, so that a policy with an unrelated
+/// error still has its name and groups checked.
+struct RawItems {
+    /// (kind, name, location of the item)
+    names: Vec<(&'static str, String, Location)>,
+    /// (group name referenced, location of the reference)
+    references: Vec<(String, Location)>,
+}
+
+impl RawItems {
+    fn collect(raw: &[(FileId, Value)]) -> Self {
+        let mut names = Vec::new();
+        let mut references = Vec::new();
+        for (file, value) in raw {
+            for (kind, list) in [("group", "includes"), ("policy", "applies-to")] {
+                let items = value.get(kind).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                for (index, item) in items.iter().enumerate() {
+                    let pointer = format!("/{kind}/{index}");
+                    if let Some(name) = item.get("name").and_then(Value::as_str) {
+                        names.push((kind, name.to_string(), Location { file: *file, pointer: pointer.clone() }));
+                    }
+                    let refs = item.get(list).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                    for (i, group) in refs.iter().enumerate() {
+                        if let Some(group) = group.as_str() {
+                            let at = Location { file: *file, pointer: format!("{pointer}/{list}/{i}") };
+                            references.push((group.to_string(), at));
+                        }
+                    }
+                }
+            }
+        }
+        Self { names, references }
+    }
+}
+
+/// Group and policy names are unique (case-insensitively: they become paths); `all` is reserved.
+fn unique_names(model: &Model, items: &RawItems, diagnostics: &mut Diagnostics) {
+    let mut seen: BTreeMap<(&str, String), Span> = BTreeMap::new();
+    for (kind, name, at) in &items.names {
+        let span = model.value_span(at, "/name");
+        let duplicate = |name: &str| {
+            if *kind == "group" {
+                Kind::DuplicateGroup { name: name.into() }
+            } else {
+                Kind::DuplicatePolicy { name: name.into() }
+            }
+        };
+        if *kind == "group" && name == ALL_GROUP {
             diagnostics.push(Diagnostic::error(
-                Kind::DuplicateGroup { name: name.into() },
-                at,
+                duplicate(name),
+                span,
                 "`all` is built in: every device belongs to it",
             ));
             continue;
         }
-        // Case-insensitive, since group names become directory names.
-        if let Some(first) = seen.insert(name.to_ascii_lowercase(), at) {
+        if let Some(first) = seen.insert((kind, name.to_ascii_lowercase()), span) {
             diagnostics.push(
-                Diagnostic::error(
-                    Kind::DuplicateGroup { name: name.into() },
-                    at,
-                    "defined again here",
-                )
-                .with_related(first, "first defined here"),
-            );
-        }
-    }
-    let mut seen = BTreeMap::new();
-    for policy in &model.policies {
-        let name = policy.value.name.as_str();
-        let at = model.value_span(&policy.at, "/name");
-        if let Some(first) = seen.insert(name.to_ascii_lowercase(), at) {
-            diagnostics.push(
-                Diagnostic::error(
-                    Kind::DuplicatePolicy { name: name.into() },
-                    at,
-                    "defined again here",
-                )
-                .with_related(first, "first defined here"),
+                Diagnostic::error(duplicate(name), span, "defined again here")
+                    .with_related(first, "first defined here"),
             );
         }
     }
 }
 
 /// Every group named in `applies-to` or `includes` exists.
-fn group_references(model: &Model, declared: &[String], diagnostics: &mut Diagnostics) {
-    let known: BTreeSet<&str> = declared
+fn group_references(model: &Model, items: &RawItems, diagnostics: &mut Diagnostics) {
+    let known: BTreeSet<&str> = items
+        .names
         .iter()
-        .map(String::as_str)
+        .filter(|(kind, ..)| *kind == "group")
+        .map(|(_, name, _)| name.as_str())
         .chain(std::iter::once(ALL_GROUP))
         .collect();
-    let mut check = |name: &str, at| {
-        if !known.contains(name) {
+    for (name, at) in &items.references {
+        if !known.contains(name.as_str()) {
             let suggestion = suggest(name, known.iter().copied());
             diagnostics.push(Diagnostic::error(
-                Kind::UnknownGroup {
-                    name: name.into(),
-                    suggestion,
-                },
-                at,
+                Kind::UnknownGroup { name: name.clone(), suggestion },
+                model.value_span(at, ""),
                 "no group has this name",
             ));
-        }
-    };
-    for policy in &model.policies {
-        for (i, group) in policy.value.applies_to.iter().enumerate() {
-            check(
-                group.as_str(),
-                model.value_span(&policy.at, &format!("/applies-to/{i}")),
-            );
-        }
-    }
-    for group in &model.groups {
-        for (i, included) in group.value.includes.iter().enumerate() {
-            check(
-                included.as_str(),
-                model.value_span(&group.at, &format!("/includes/{i}")),
-            );
         }
     }
 }
