@@ -15,6 +15,8 @@ const DECLARATIONS_DIR: &str = "declarative/declarations";
 const PROFILES_DIR: &str = "mdm/profiles";
 /// The declaration envelope, relative to [`APPLE_DIR`].
 const DECLARATION_BASE: &str = "declarative/declarations/declarationbase.yaml";
+/// File stem of the outer profile dictionary's definition in the profiles directory.
+pub const TOP_LEVEL_STEM: &str = "TopLevel";
 /// Keys common to every profile payload, relative to [`APPLE_DIR`].
 const COMMON_PAYLOAD_KEYS: &str = "mdm/profiles/CommonPayloadKeys.yaml";
 

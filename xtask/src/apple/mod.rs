@@ -79,7 +79,9 @@ pub fn generate(root: &Path) -> Result<Generated, Error> {
         add(name, pretty(value), source)?;
     }
     for source in &corpus.profiles {
-        let common = (source.stem() != "TopLevel").then_some(&corpus.common_payload_keys);
+        // The outer profile dictionary is not a payload and has no common payload keys.
+        let common =
+            (source.stem() != corpus::TOP_LEVEL_STEM).then_some(&corpus.common_payload_keys);
         let value = schema::profile_schema(source, common)?;
         add(
             schema::profile_file_name(source.stem()),
