@@ -42,8 +42,26 @@ pub enum EmitError {
     Schema { name: String, message: String },
 }
 
-/// Generated Apple schemas, embedded at build time: (name, JSON text).
-const SCHEMAS: &[(&str, &str)] = &[];
+/// Embeds `schemas/apple/<name>.schema.json` as (name, text).
+macro_rules! apple_schema {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../../schemas/apple/", $name, ".schema.json")),
+        )
+    };
+}
+
+/// The generated Apple schemas of every type bsic emits, embedded at build time.
+const SCHEMAS: &[(&str, &str)] = &[
+    apple_schema!("declaration.com.apple.configuration.softwareupdate.settings"),
+    apple_schema!("declaration.com.apple.configuration.softwareupdate.enforcement.specific"),
+    apple_schema!("declaration.com.apple.activation.simple"),
+    apple_schema!("declaration.com.apple.configuration.management.status-subscriptions"),
+    apple_schema!("profile.TopLevel"),
+    apple_schema!("profile.com.apple.applicationaccess"),
+    apple_schema!("profile.com.apple.SoftwareUpdate"),
+];
 
 /// Compiled Apple schemas, keyed by declaration type or profile payload type.
 pub struct AppleCheck {

@@ -45,12 +45,19 @@ impl schemars::transform::Transform for DropNull {
                 schema.insert("type".into(), single);
             }
         }
-        let only_branch = schema.get("anyOf").and_then(serde_json::Value::as_array).and_then(|branches| {
-            let real: Vec<&serde_json::Value> =
-                branches.iter().filter(|b| b.get("type").and_then(|t| t.as_str()) != Some("null")).collect();
-            (real.len() == 1 && branches.len() == 2).then(|| real[0].clone())
-        });
-        if let (Some(serde_json::Value::Object(inner)), Some(object)) = (only_branch, schema.as_object_mut()) {
+        let only_branch = schema
+            .get("anyOf")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|branches| {
+                let real: Vec<&serde_json::Value> = branches
+                    .iter()
+                    .filter(|b| b.get("type").and_then(|t| t.as_str()) != Some("null"))
+                    .collect();
+                (real.len() == 1 && branches.len() == 2).then(|| real[0].clone())
+            });
+        if let (Some(serde_json::Value::Object(inner)), Some(object)) =
+            (only_branch, schema.as_object_mut())
+        {
             object.remove("anyOf");
             object.extend(inner);
         }

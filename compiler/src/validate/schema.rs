@@ -227,7 +227,9 @@ impl std::fmt::Display for SchemaMessage<'_> {
 
 /// The allowed values of an enum schema: `enum`, or `oneOf` of `const`s (documented variants).
 fn enum_values(doc: &SchemaDoc<'_>, pointer: &str) -> Vec<String> {
-    let Some(schema) = doc.at(pointer) else { return Vec::new() };
+    let Some(schema) = doc.at(pointer) else {
+        return Vec::new();
+    };
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), String::from);
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
         return values.iter().map(text).collect();
@@ -235,7 +237,13 @@ fn enum_values(doc: &SchemaDoc<'_>, pointer: &str) -> Vec<String> {
     schema
         .get("oneOf")
         .and_then(Value::as_array)
-        .map(|branches| branches.iter().filter_map(|b| b.get("const")).map(text).collect())
+        .map(|branches| {
+            branches
+                .iter()
+                .filter_map(|b| b.get("const"))
+                .map(text)
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -38,16 +38,34 @@ impl RawItems {
         let mut references = Vec::new();
         for (file, value) in raw {
             for (kind, list) in [("group", "includes"), ("policy", "applies-to")] {
-                let items = value.get(kind).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                let items = value
+                    .get(kind)
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 for (index, item) in items.iter().enumerate() {
                     let pointer = format!("/{kind}/{index}");
                     if let Some(name) = item.get("name").and_then(Value::as_str) {
-                        names.push((kind, name.to_string(), Location { file: *file, pointer: pointer.clone() }));
+                        names.push((
+                            kind,
+                            name.to_string(),
+                            Location {
+                                file: *file,
+                                pointer: pointer.clone(),
+                            },
+                        ));
                     }
-                    let refs = item.get(list).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                    let refs = item
+                        .get(list)
+                        .and_then(Value::as_array)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default();
                     for (i, group) in refs.iter().enumerate() {
                         if let Some(group) = group.as_str() {
-                            let at = Location { file: *file, pointer: format!("{pointer}/{list}/{i}") };
+                            let at = Location {
+                                file: *file,
+                                pointer: format!("{pointer}/{list}/{i}"),
+                            };
                             references.push((group.to_string(), at));
                         }
                     }
@@ -100,7 +118,10 @@ fn group_references(model: &Model, items: &RawItems, diagnostics: &mut Diagnosti
         if !known.contains(name.as_str()) {
             let suggestion = suggest(name, known.iter().copied());
             diagnostics.push(Diagnostic::error(
-                Kind::UnknownGroup { name: name.clone(), suggestion },
+                Kind::UnknownGroup {
+                    name: name.clone(),
+                    suggestion,
+                },
                 model.value_span(at, ""),
                 "no group has this name",
             ));
