@@ -22,5 +22,6 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod resolve;
+pub mod sign;
 pub mod source;
 pub mod validate;
