@@ -2,10 +2,12 @@
 
 use std::path::Path;
 
+use crate::clock::ClockError;
 use crate::diag::Diagnostics;
-use crate::emit::{self, AppleCheck, Artifact, EmitError};
+use crate::emit::{self, AppleCheck, Artifact, ArtifactKind, EmitError};
 use crate::output::{self, MANIFEST_FILE, OutputError};
 use crate::resolve::{self, GroupPlan};
+use crate::sign::{SignError, Signer};
 use crate::source::{self, Project, SourceError};
 use crate::validate::{self, Model, SchemaBuildError, Validators};
 
@@ -24,6 +26,19 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Sign(#[from] SignError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Clock(#[from] ClockError),
+}
+
+/// A loaded signing identity and the signing time to stamp.
+pub struct Signing {
+    pub signer: Signer,
+    /// Unix seconds; `SOURCE_DATE_EPOCH` when set.
+    pub time: i64,
 }
 
 impl Error {
@@ -66,13 +81,19 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
     })
 }
 
-/// Emits every artifact of a checked project plus its manifest, as (path, bytes), sorted.
-/// Call only when [`Checked::has_errors`] is false.
-pub fn render(checked: &Checked) -> Result<Vec<(String, Vec<u8>)>, Error> {
+/// Emits every artifact of a checked project (profiles signed when `signing` is given) plus
+/// its manifest, as (path, bytes), sorted. Call only when [`Checked::has_errors`] is false.
+pub fn render(
+    checked: &Checked,
+    signing: Option<&Signing>,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let Some(model) = &checked.model else {
         return Ok(Vec::new());
     };
-    let artifacts: Vec<Artifact> = emit::emit(model, &checked.plans, &AppleCheck::new()?)?;
+    let mut artifacts: Vec<Artifact> = emit::emit(model, &checked.plans, &AppleCheck::new()?)?;
+    if let Some(signing) = signing {
+        sign_profiles(&mut artifacts, signing)?;
+    }
     let manifest = output::manifest(model, &checked.project.sources, &artifacts);
     let mut files: Vec<(String, Vec<u8>)> =
         artifacts.into_iter().map(|a| (a.path, a.bytes)).collect();
@@ -81,9 +102,20 @@ pub fn render(checked: &Checked) -> Result<Vec<(String, Vec<u8>)>, Error> {
     Ok(files)
 }
 
+/// Signs every profile in place.
+fn sign_profiles(artifacts: &mut [Artifact], signing: &Signing) -> Result<(), Error> {
+    for artifact in artifacts.iter_mut() {
+        if let ArtifactKind::Profile { signed } = &mut artifact.kind {
+            artifact.bytes = signing.signer.sign(&artifact.bytes, signing.time)?;
+            *signed = true;
+        }
+    }
+    Ok(())
+}
+
 /// Renders and writes the output tree atomically.
-pub fn build(checked: &Checked, out: &Path) -> Result<usize, Error> {
-    let files = render(checked)?;
+pub fn build(checked: &Checked, out: &Path, signing: Option<&Signing>) -> Result<usize, Error> {
+    let files = render(checked, signing)?;
     output::write_tree(out, &files)?;
     Ok(files.len())
 }

@@ -41,6 +41,20 @@ pub enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        #[command(flatten)]
+        sign: SignArgs,
+    },
+    /// Verify built profiles: CMS signatures, certificate chain and dates, and that every
+    /// file is the one manifest.json hashes. One line per file; non-zero exit on any failure.
+    Verify {
+        /// Output directories or individual files (default: dist/ of the current project).
+        paths: Vec<PathBuf>,
+        /// PEM bundle of trusted CA certificates; without it the chain is only reported.
+        #[arg(long, value_name = "BUNDLE")]
+        ca: Option<PathBuf>,
+        /// Accept unsigned profiles instead of failing on them.
+        #[arg(long)]
+        allow_unsigned: bool,
     },
     /// Print the JSON Schema of policy files (or of bsic.kdl with --project), for editors.
     Schema {
@@ -48,6 +62,40 @@ pub enum Command {
         #[arg(long)]
         project: bool,
     },
+}
+
+/// Signing options of `build`; each overrides the `signing` block of bsic.kdl.
+#[derive(Debug, Default, clap::Args)]
+pub struct SignArgs {
+    /// Sign profiles with this PEM certificate (needs --sign-key).
+    #[arg(
+        long,
+        value_name = "PEM",
+        requires = "sign_key",
+        conflicts_with = "sign_p12"
+    )]
+    pub sign_cert: Option<PathBuf>,
+    /// The signer's PEM private key (PKCS#8, PKCS#1 or SEC1, unencrypted).
+    #[arg(long, value_name = "PEM", requires = "sign_cert")]
+    pub sign_key: Option<PathBuf>,
+    /// PEM bundle of intermediate certificates to include.
+    #[arg(long, value_name = "PEM")]
+    pub chain: Option<PathBuf>,
+    /// Sign profiles with this PKCS#12 identity.
+    #[arg(long, value_name = "P12")]
+    pub sign_p12: Option<PathBuf>,
+    /// Read the PKCS#12 password from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "p12_password_file")]
+    pub p12_password_env: Option<String>,
+    /// Read the PKCS#12 password from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub p12_password_file: Option<PathBuf>,
+    /// Sign even with a certificate that is expired or not yet valid.
+    #[arg(long)]
+    pub allow_invalid_certificate_dates: bool,
+    /// Write unsigned profiles even when bsic.kdl configures signing.
+    #[arg(long, conflicts_with_all = ["sign_cert", "sign_p12"])]
+    pub no_sign: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,6 +4,8 @@
 
 mod args;
 mod report;
+mod signing;
+mod verify;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ use crate::model;
 use crate::pipeline::{self, Checked, Error};
 use crate::source;
 
-pub use args::{Cli, ColorChoice, Command, Format};
+pub use args::{Cli, ColorChoice, Command, Format, SignArgs};
 pub use report::to_json;
 
 /// Exit code for policy errors.
@@ -56,20 +58,46 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
             report(&checked, *format, fancy);
             Ok(outcome(&checked))
         }
-        Command::Build { dir, out, format } => {
+        Command::Build {
+            dir,
+            out,
+            format,
+            sign,
+        } => {
             let checked = load(dir.as_deref())?;
             report(&checked, *format, fancy);
             if checked.has_errors() {
                 eprintln!("nothing written: fix the errors above first");
                 return Ok(ExitCode::from(POLICY_ERRORS));
             }
+            let config = checked
+                .model
+                .as_ref()
+                .and_then(|m| m.project.signing.as_ref());
+            let signing = signing::signer(sign, config, &checked.project.root)?;
             let out = out
                 .clone()
                 .unwrap_or_else(|| checked.project.root.join("dist"));
-            let count = pipeline::build(&checked, &out)?;
-            eprintln!("wrote {count} files to {}", out.display());
+            let count = pipeline::build(&checked, &out, signing.as_ref())?;
+            match &signing {
+                Some(s) => eprintln!(
+                    "wrote {count} files to {}; profiles signed by {}",
+                    out.display(),
+                    s.signer.certificate_summary().subject
+                ),
+                None => eprintln!(
+                    "wrote {count} files to {}; profiles are unsigned \
+                     (pass --sign-cert/--sign-key or --sign-p12 to sign)",
+                    out.display()
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify {
+            paths,
+            ca,
+            allow_unsigned,
+        } => verify::run(paths, ca.as_deref(), *allow_unsigned),
         Command::Schema { project } => {
             let schema = if *project {
                 model::project_schema()

@@ -95,6 +95,7 @@ impl Declaration {
             group: group.to_string(),
             platforms: self.platforms,
             sources: self.sources,
+            content_sha256: None,
         }
     }
 }

@@ -19,7 +19,7 @@ pub use apple_check::{AppleCheck, EmitError};
 pub use ids::sha256_hex;
 
 /// What an artifact is.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum ArtifactKind {
     /// A DDM declaration of the given `Type`.
@@ -46,6 +46,8 @@ pub struct Artifact {
     pub platforms: Vec<Platform>,
     /// The policies whose settings the artifact carries.
     pub sources: Vec<PolicyIndex>,
+    /// For profiles: the SHA-256 of the plist itself, which stays the same when signed.
+    pub content_sha256: Option<String>,
 }
 
 /// Emits every artifact of every group, checked against Apple's schemas.

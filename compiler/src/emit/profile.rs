@@ -185,6 +185,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
             );
             Artifact {
                 path: format!("profiles/{}/{identifier}.mobileconfig", plan.group),
+                content_sha256: Some(sha256_hex(&bytes)),
                 bytes,
                 kind: ArtifactKind::Profile { signed: false },
                 identifier,

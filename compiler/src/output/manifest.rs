@@ -10,7 +10,7 @@ use crate::validate::Model;
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// The manifest document. Its shape is an interface: tools and `bsic plan` read it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Manifest {
     pub generator: String,
@@ -19,11 +19,14 @@ pub struct Manifest {
     pub artifacts: Vec<ManifestArtifact>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ManifestArtifact {
     pub path: String,
     pub sha256: String,
+    /// For profiles: the SHA-256 of the plist inside (equal to `sha256` when unsigned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_sha256: Option<String>,
     #[serde(flatten)]
     pub kind: ArtifactKind,
     pub identifier: String,
@@ -34,7 +37,7 @@ pub struct ManifestArtifact {
     pub sources: Vec<ManifestSource>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct ManifestSource {
     pub policy: String,
     pub file: String,
@@ -53,6 +56,7 @@ pub fn manifest(model: &Model, sources: &Sources, artifacts: &[Artifact]) -> Man
             .map(|artifact| ManifestArtifact {
                 path: artifact.path.clone(),
                 sha256: sha256_hex(&artifact.bytes),
+                content_sha256: artifact.content_sha256.clone(),
                 kind: artifact.kind.clone(),
                 identifier: artifact.identifier.clone(),
                 token: artifact.token.clone(),

@@ -4,7 +4,9 @@
 //! failure, exactly what was there before. Nothing else in bsic writes files.
 
 mod manifest;
+mod verify;
 mod write;
 
 pub use manifest::{MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, manifest};
+pub use verify::{FileReport, Verdict, VerifyOptions, verify_paths};
 pub use write::{OutputError, write_tree};

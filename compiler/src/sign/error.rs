@@ -94,6 +94,19 @@ pub enum SignError {
         path: PathBuf,
     },
 
+    /// No usable PKCS#12 password source.
+    #[error("no PKCS#12 password: {message}")]
+    #[diagnostic(
+        code("bsic::sign::no-password"),
+        help(
+            "pass --p12-password-env VAR or --p12-password-file FILE (or set them in bsic.kdl's `signing` block); passwords are never taken on the command line"
+        )
+    )]
+    Password {
+        /// What went wrong, without the password.
+        message: String,
+    },
+
     /// The PKCS#12 archive could not be decoded.
     #[error("{}: cannot read PKCS#12 archive: {detail}", path.display())]
     #[diagnostic(

@@ -1,0 +1,230 @@
+//! Verifying a published output tree: signatures, chains, dates and manifest hashes.
+//!
+//! In: output directories or single profiles. Out: one [`FileReport`] per file. This module
+//! only reads; it never changes what it checks.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::emit::sha256_hex;
+use crate::sign::{self, Certificate, ChainStatus, TrustOptions};
+
+use super::{MANIFEST_FILE, Manifest, ManifestArtifact};
+
+/// The verdict on one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ok,
+    /// Acceptable, but worth a look (self-signed, expiring soon, unsigned when allowed).
+    Warn,
+    Fail,
+}
+
+/// What was found for one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub path: String,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+/// How to judge what is found.
+pub struct VerifyOptions {
+    /// Trusted CAs; when empty, chains are reported but not required.
+    pub ca: Vec<Certificate>,
+    /// Unix seconds for certificate validity.
+    pub now: i64,
+    pub allow_unsigned: bool,
+}
+
+/// Verifies every profile under `paths` and, for output directories, every file
+/// `manifest.json` lists.
+pub fn verify_paths(paths: &[PathBuf], options: &VerifyOptions) -> Vec<FileReport> {
+    let mut reports = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            verify_dir(path, options, &mut reports);
+        } else {
+            let shown = path.display().to_string();
+            reports.push(match fs::read(path) {
+                Ok(bytes) => verify_profile(shown, &bytes, None, options),
+                Err(e) => fail(shown, format!("cannot read: {e}")),
+            });
+        }
+    }
+    reports
+}
+
+fn fail(path: String, detail: String) -> FileReport {
+    FileReport {
+        path,
+        verdict: Verdict::Fail,
+        detail,
+    }
+}
+
+fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>) {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let manifest: Option<Manifest> = match fs::read(&manifest_path) {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                reports.push(fail(
+                    manifest_path.display().to_string(),
+                    format!("not a bsic manifest: {e}"),
+                ));
+                None
+            }
+        },
+        Err(_) => None,
+    };
+    let listed: BTreeMap<String, &ManifestArtifact> = manifest
+        .iter()
+        .flat_map(|m| m.artifacts.iter())
+        .map(|a| (a.path.clone(), a))
+        .collect();
+
+    let mut profiles = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        let is_profile = entry
+            .path()
+            .extension()
+            .is_some_and(|e| e == "mobileconfig");
+        if entry.file_type().is_file() && is_profile {
+            profiles.push(entry.path().to_path_buf());
+        }
+    }
+    for path in &profiles {
+        let relative = path
+            .strip_prefix(dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let shown = path.display().to_string();
+        let report = match fs::read(path) {
+            Ok(bytes) => verify_profile(
+                shown.clone(),
+                &bytes,
+                listed.get(&relative).copied(),
+                options,
+            ),
+            Err(e) => fail(shown.clone(), format!("cannot read: {e}")),
+        };
+        let unlisted = manifest.is_some() && !listed.contains_key(&relative);
+        reports.push(if unlisted && report.verdict != Verdict::Fail {
+            fail(shown, "not listed in manifest.json".into())
+        } else {
+            report
+        });
+    }
+    for (relative, artifact) in &listed {
+        if relative.ends_with(".mobileconfig") {
+            if !dir.join(relative).is_file() {
+                reports.push(fail(
+                    dir.join(relative).display().to_string(),
+                    "listed in manifest.json but missing".into(),
+                ));
+            }
+            continue;
+        }
+        let path = dir.join(relative);
+        let shown = path.display().to_string();
+        reports.push(match fs::read(&path) {
+            Ok(bytes) if sha256_hex(&bytes) == artifact.sha256 => FileReport {
+                path: shown,
+                verdict: Verdict::Ok,
+                detail: "matches manifest.json".into(),
+            },
+            Ok(_) => fail(
+                shown,
+                "content differs from the sha256 in manifest.json".into(),
+            ),
+            Err(e) => fail(
+                shown,
+                format!("listed in manifest.json but unreadable: {e}"),
+            ),
+        });
+    }
+}
+
+fn verify_profile(
+    path: String,
+    bytes: &[u8],
+    listed: Option<&ManifestArtifact>,
+    options: &VerifyOptions,
+) -> FileReport {
+    if let Some(artifact) = listed
+        && sha256_hex(bytes) != artifact.sha256
+    {
+        return fail(path, "file differs from the sha256 in manifest.json".into());
+    }
+    let looks_plist =
+        bytes.starts_with(b"<?xml") || bytes.starts_with(b"bplist") || bytes.starts_with(b"<plist");
+    if looks_plist {
+        return FileReport {
+            path,
+            verdict: if options.allow_unsigned {
+                Verdict::Warn
+            } else {
+                Verdict::Fail
+            },
+            detail: "unsigned profile".into(),
+        };
+    }
+    let trust = TrustOptions {
+        ca: options.ca.clone(),
+        now: options.now,
+    };
+    let verified = match sign::verify(bytes, &trust) {
+        Ok(v) => v,
+        Err(e) => return fail(path, format!("signature does not verify: {e}")),
+    };
+    if plist::Value::from_reader(std::io::Cursor::new(&verified.content)).is_err() {
+        return fail(path, "the signed content is not a property list".into());
+    }
+    if let Some(expected) = listed.and_then(|a| a.content_sha256.as_ref())
+        && &sha256_hex(&verified.content) != expected
+    {
+        return fail(
+            path,
+            "the signed plist is not the one manifest.json hashes".into(),
+        );
+    }
+    let signer = verified
+        .signer
+        .subject_cn
+        .clone()
+        .unwrap_or_else(|| verified.signer.subject.clone());
+    let (mut verdict, chain) = match &verified.chain_status {
+        ChainStatus::Trusted => (Verdict::Ok, "trusted".to_string()),
+        ChainStatus::SelfSigned if options.ca.is_empty() => {
+            (Verdict::Warn, "self-signed".to_string())
+        }
+        ChainStatus::Untrusted { reason } if options.ca.is_empty() => (
+            Verdict::Warn,
+            format!("chain not checked ({reason}); pass --ca"),
+        ),
+        ChainStatus::SelfSigned => (
+            Verdict::Fail,
+            "self-signed, not issued by the given CA".to_string(),
+        ),
+        ChainStatus::Untrusted { reason } => (Verdict::Fail, format!("untrusted: {reason}")),
+    };
+    let mut detail = format!("signed by {signer}, {chain}");
+    if verified.expires_soon {
+        detail.push_str(", a certificate expires within 30 days");
+        if verdict == Verdict::Ok {
+            verdict = Verdict::Warn;
+        }
+    }
+    FileReport {
+        path,
+        verdict,
+        detail,
+    }
+}
