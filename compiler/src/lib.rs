@@ -15,6 +15,7 @@
 //! Every stage reports problems into one [`diag::Diagnostics`] sink and keeps going, so a
 //! run shows every problem at once.
 
+pub mod apple;
 pub mod cli;
 pub mod clock;
 pub mod diag;

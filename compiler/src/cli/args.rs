@@ -56,6 +56,13 @@ pub enum Command {
         #[arg(long)]
         allow_unsigned: bool,
     },
+    /// List every knob with the Apple key it sets, its values, default, combine rule and
+    /// availability per platform, from Apple's definitions.
+    Keys {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of policy files (or of bsic.kdl with --project), for editors.
     Schema {
         /// Print the schema of the project file bsic.kdl instead.

@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod keys;
 mod report;
 mod signing;
 mod verify;
@@ -98,6 +99,10 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
             ca,
             allow_unsigned,
         } => verify::run(paths, ca.as_deref(), *allow_unsigned),
+        Command::Keys { json } => {
+            keys::run(*json);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { project } => {
             let schema = if *project {
                 model::project_schema()

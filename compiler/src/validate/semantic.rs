@@ -161,6 +161,7 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
     }
 
     enforce_checks(model, placed, diagnostics);
+    availability_checks(model, placed, diagnostics);
 
     // Deferral without BSI settings: the admin may believe BSIs wait too.
     let defers_updates = policy
@@ -281,3 +282,59 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
         ));
     }
 }
+
+/// Knobs set for platforms where Apple says the key does not exist: a warning when some of the
+/// policy's platforms honour it, an error when none does.
+fn availability_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagnostics) {
+    let Some(platforms) = &placed.value.platforms else {
+        return;
+    };
+    for (knob, _) in crate::resolve::settings_of(&placed.value) {
+        let Some(key) = crate::apple::declaration_key(SETTINGS_TYPE, knob.apple_key) else {
+            continue;
+        };
+        let unavailable: Vec<Platform> = platforms
+            .iter()
+            .copied()
+            .filter(|p| {
+                !key.platforms
+                    .get(p.apple_column())
+                    .is_some_and(|s| s.available())
+            })
+            .collect();
+        if unavailable.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = unavailable.iter().map(|p| p.name()).collect();
+        let supported: Vec<String> = key
+            .platforms
+            .iter()
+            .filter(|(_, s)| s.available())
+            .map(|(os, s)| format!("{os} {}", s.summary()))
+            .collect();
+        let fact = format!(
+            "Apple defines `{}` for {} only; devices ignore keys they do not know",
+            knob.apple_key,
+            if supported.is_empty() {
+                "no platform".to_string()
+            } else {
+                supported.join(", ")
+            }
+        );
+        let kind = Kind::UnavailableOnPlatform {
+            knob: knob.kdl.rsplit('.').next().unwrap_or(knob.kdl).to_string(),
+            platform: names.join(", "),
+            fact,
+        };
+        let at = model.key_span(&placed.at, knob.pointer);
+        let label = format!("ignored on {}", names.join(", "));
+        diagnostics.push(if unavailable.len() == platforms.len() {
+            Diagnostic::error(kind, at, label)
+        } else {
+            Diagnostic::warning(kind, at, label)
+        });
+    }
+}
+
+/// The declaration type the settings knobs belong to.
+const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";

@@ -1,0 +1,171 @@
+//! `bsic keys`: every knob, the Apple key it sets, its values, combine rule and availability,
+//! read from the generated Apple data.
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::apple::{self, Key};
+use crate::resolve::KNOBS;
+
+const SETTINGS: &str = "com.apple.configuration.softwareupdate.settings";
+const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+const RESTRICTIONS: &str = "com.apple.applicationaccess";
+const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
+
+/// (KDL knob, payload type, Apple key) rows beyond the settings table.
+const OTHER_ROWS: &[(&str, &str, &str)] = &[
+    ("enforce.version", ENFORCEMENT, "TargetOSVersion"),
+    ("enforce.build", ENFORCEMENT, "TargetBuildVersion"),
+    ("enforce.by", ENFORCEMENT, "TargetLocalDateTime"),
+    ("enforce.details", ENFORCEMENT, "DetailsURL"),
+    (
+        "background-security.offer (profile)",
+        RESTRICTIONS,
+        "allowRapidSecurityResponseInstallation",
+    ),
+    (
+        "background-security.allow-rollback (profile)",
+        RESTRICTIONS,
+        "allowRapidSecurityResponseRemoval",
+    ),
+    (
+        "os-updates.defer.combined (profile)",
+        RESTRICTIONS,
+        "enforcedSoftwareUpdateDelay",
+    ),
+    (
+        "os-updates.defer.major (profile)",
+        RESTRICTIONS,
+        "enforcedSoftwareUpdateMajorOSDeferredInstallDelay",
+    ),
+    (
+        "os-updates.defer.minor (profile)",
+        RESTRICTIONS,
+        "enforcedSoftwareUpdateMinorOSDeferredInstallDelay",
+    ),
+    (
+        "os-updates.defer.system (profile)",
+        RESTRICTIONS,
+        "enforcedSoftwareUpdateNonOSDeferredInstallDelay",
+    ),
+    (
+        "background-security.automatic-install (profile)",
+        SOFTWARE_UPDATE,
+        "CriticalUpdateInstall",
+    ),
+    (
+        "os-updates.download (profile)",
+        SOFTWARE_UPDATE,
+        "AutomaticDownload",
+    ),
+    (
+        "os-updates.install (profile)",
+        SOFTWARE_UPDATE,
+        "AutomaticallyInstallMacOSUpdates",
+    ),
+    (
+        "beta.enrollment (profile)",
+        SOFTWARE_UPDATE,
+        "AllowPreReleaseInstallation",
+    ),
+];
+
+fn rows() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static Key>,
+)> {
+    let settings = KNOBS.iter().map(|k| {
+        (
+            k.kdl,
+            SETTINGS,
+            k.apple_key,
+            apple::declaration_key(SETTINGS, k.apple_key),
+        )
+    });
+    let others = OTHER_ROWS.iter().map(|(kdl, payload, key)| {
+        let definition = if *payload == ENFORCEMENT {
+            apple::declaration_key(payload, key)
+        } else {
+            apple::profile_key(payload, key)
+        };
+        (*kdl, *payload, *key, definition)
+    });
+    settings.chain(others).collect()
+}
+
+fn values(key: &Key) -> String {
+    match (&key.rangelist, &key.range) {
+        (Some(list), _) => list
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+            .collect::<Vec<_>>()
+            .join("|"),
+        (None, Some(range)) => format!(
+            "{}..{}",
+            range.get("min").unwrap_or(&Value::Null),
+            range.get("max").unwrap_or(&Value::Null)
+        ),
+        _ => key.value_type.clone().unwrap_or_default(),
+    }
+}
+
+fn availability(key: &Key) -> String {
+    key.platforms
+        .iter()
+        .filter(|(os, _)| os.as_str() != "watchOS")
+        .map(|(os, support)| format!("{os} {}", support.summary()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Prints the table (or JSON with `json`).
+pub(super) fn run(json: bool) {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let items: Vec<Value> = rows()
+            .into_iter()
+            .map(|(kdl, payload, key, def)| {
+                json!({
+                    "knob": kdl,
+                    "payload": payload,
+                    "key": key,
+                    "values": def.map(values),
+                    "default": def.and_then(|d| d.default.clone()),
+                    "combine": def.and_then(|d| d.combinetype.clone()),
+                    "availability": def.map(availability),
+                })
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&items).unwrap_or_default()
+        );
+        return;
+    }
+    let mut current = "";
+    for (kdl, payload, key, def) in rows() {
+        if payload != current {
+            let _ = writeln!(out, "\n{payload}");
+            current = payload;
+        }
+        let _ = writeln!(out, "  {kdl:<48} {key}");
+        if let Some(def) = def {
+            let default = def
+                .default
+                .as_ref()
+                .map(|d| format!(", default {d}"))
+                .unwrap_or_default();
+            let combine = def
+                .combinetype
+                .as_ref()
+                .map(|c| format!(", combine {c}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {:<48} {}{default}{combine}", "", values(def));
+            let _ = writeln!(out, "  {:<48} {}", "", availability(def));
+        }
+    }
+}
