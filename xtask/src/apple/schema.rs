@@ -321,7 +321,13 @@ impl Builder<'_> {
                     if pushed {
                         open.pop();
                     }
-                    schema.insert("items".to_owned(), Value::Object(items?));
+                    // Apple names array items (`Program` in `OfferPrograms`); keep the name as
+                    // the item's title so the schema mentions every key Apple defines.
+                    let mut items = items?;
+                    items
+                        .entry("title")
+                        .or_insert_with(|| item.name.clone().into());
+                    schema.insert("items".to_owned(), Value::Object(items));
                     if let Some(repetition) = &item.repetition {
                         if let Some(min) = &repetition.min {
                             schema.insert("minItems".to_owned(), Value::Number(min.clone()));
