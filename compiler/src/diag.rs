@@ -191,6 +191,8 @@ pub enum Kind {
     },
     #[error("`{path}` is a symlink that points outside the project")]
     SymlinkEscapes { path: String },
+    #[error("`{pattern}` reaches outside the project")]
+    GlobEscapes { pattern: String },
     #[error("no policy files match `{pattern}`")]
     NoPolicyFiles { pattern: String },
 
@@ -297,6 +299,7 @@ impl Kind {
             Kind::Syntax { .. } => "syntax",
             Kind::SymlinkEscapes { .. } => "symlink-escapes",
             Kind::NoPolicyFiles { .. } => "no-policy-files",
+            Kind::GlobEscapes { .. } => "glob-escapes",
             Kind::UnknownNode { .. } => "unknown-node",
             Kind::UnknownProperty { .. } => "unknown-property",
             Kind::DuplicateNode { .. } => "duplicate-node",
@@ -336,6 +339,11 @@ impl Kind {
             Kind::SymlinkEscapes { .. } => {
                 Some("keep policy files inside the project, or copy the file in".into())
             }
+            Kind::GlobEscapes { .. } => Some(
+                "policy globs are relative to bsic.kdl and stay inside its directory; no `..` or \
+                 absolute paths"
+                    .into(),
+            ),
             Kind::NoPolicyFiles { .. } => {
                 Some("check the `policies` globs in bsic.kdl, relative to its directory".into())
             }

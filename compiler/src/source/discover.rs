@@ -58,6 +58,17 @@ pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Projec
 
     let mut paths = BTreeSet::new();
     for (pattern, at) in &globs {
+        let escapes = pattern.starts_with('/') || pattern.split(['/', '\\']).any(|c| c == "..");
+        if escapes {
+            diagnostics.push(Diagnostic::error(
+                Kind::GlobEscapes {
+                    pattern: pattern.clone(),
+                },
+                *at,
+                "outside the project",
+            ));
+            continue;
+        }
         let matched = expand_glob(root, pattern, *at, diagnostics)?;
         if matched.is_empty() {
             diagnostics.push(Diagnostic::warning(
