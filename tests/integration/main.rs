@@ -9,5 +9,6 @@
 // Helpers outside `#[test]` functions may unwrap too: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli;
 mod schema;
 mod util;
