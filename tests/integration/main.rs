@@ -10,5 +10,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod reference;
 mod schema;
 mod util;
