@@ -9,6 +9,7 @@
 // Helpers outside `#[test]` functions may unwrap too: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod atomic;
 mod cli;
 mod reference;
 mod schema;
