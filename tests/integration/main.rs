@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod atomic;
+mod bad;
 mod cli;
 mod reference;
 mod schema;
