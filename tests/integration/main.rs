@@ -1,9 +1,17 @@
-//! End-to-end tests that drive the real `bsic` binary.
-#[test]
-fn binary_runs() {
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_bsic"))
-        .arg("--help")
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
+//! End-to-end tests that drive the real `bsic` binary, one module per concern (the layout of
+//! just's and ripgrep's integration tests): every test builds a throw-away project in a temp
+//! directory, runs `bsic` on it and looks at exit code, stdout, stderr and written files.
+//!
+//! Snapshots live in `tests/integration/snapshots/`; refresh them with
+//! `INSTA_UPDATE=always cargo test --test integration` (or `cargo insta test --review`) and review
+//! the diff before committing.
+
+// Helpers outside `#[test]` functions may unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod atomic;
+mod bad;
+mod cli;
+mod reference;
+mod schema;
+mod util;
