@@ -92,7 +92,9 @@ impl Sources {
         let before = file.text.get(..offset).unwrap_or("");
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        // A byte-order mark is not a column anyone sees.
+        let line_text = before.get(line_start..).unwrap_or("");
+        let column = line_text.trim_start_matches('\u{feff}').chars().count() + 1;
         (line, column)
     }
 

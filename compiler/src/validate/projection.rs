@@ -180,9 +180,6 @@ impl<'s> Projector<'s> {
                     );
                     out.push(value);
                 }
-                if node.entries().iter().all(|e| e.name().is_some()) && node.children().is_none() {
-                    self.wrong_shape(key, "at least one value", node);
-                }
             }
         }
     }

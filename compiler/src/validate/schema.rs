@@ -48,12 +48,68 @@ impl SchemaValidator {
         let doc = SchemaDoc::new(&self.schema);
         self.validator
             .iter_errors(&projection.value)
-            .map(|error| {
+            .flat_map(|error| {
                 let pointer = error.instance_path().as_str().to_string();
                 let instance = error.instance().clone().into_owned();
-                to_diagnostic(error.kind(), &pointer, &instance, projection, &doc, file)
+                let mut found = vec![to_diagnostic(
+                    error.kind(),
+                    &pointer,
+                    &instance,
+                    projection,
+                    &doc,
+                    file,
+                )];
+                if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
+                    let value_at = projection
+                        .spans
+                        .value(&pointer)
+                        .unwrap_or(Span::start_of(file));
+                    for name in unexpected.iter().skip(1) {
+                        found.push(unknown_key(name, &pointer, projection, &doc, value_at));
+                    }
+                }
+                found
             })
+            // A value the projection already rejected (e.g. an overflowing integer) is not
+            // reported again by the schema.
+            .filter(|d| !projection.diagnostics.iter().any(|p| p.at == d.at))
             .collect()
+    }
+}
+
+/// An unknown node or property `name` inside the object at `pointer`, with did-you-mean.
+fn unknown_key(
+    name: &str,
+    pointer: &str,
+    projection: &Projection,
+    doc: &SchemaDoc<'_>,
+    fallback: Span,
+) -> Diagnostic {
+    let expected = doc.property_names(pointer);
+    let origin = projection.spans.find(&super::spans::push(pointer, name));
+    let at = origin.map_or(fallback, |o| o.key);
+    let suggestion = suggest(name, expected.iter().map(String::as_str));
+    let name = name.to_string();
+    if origin.is_some_and(|o| o.via == Via::Property) {
+        Diagnostic::error(
+            Kind::UnknownProperty {
+                name,
+                expected,
+                suggestion,
+            },
+            at,
+            "not a property of this node",
+        )
+    } else {
+        Diagnostic::error(
+            Kind::UnknownNode {
+                name,
+                expected,
+                suggestion,
+            },
+            at,
+            "not known here",
+        )
     }
 }
 
@@ -70,30 +126,9 @@ fn to_diagnostic(
     let key_name = last_segment(pointer);
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let expected = doc.property_names(pointer);
+            // Report the first here; `check` adds one diagnostic per further name.
             let name = unexpected.first().cloned().unwrap_or_default();
-            let child = super::spans::push(pointer, &name);
-            let origin = spans.find(&child);
-            let at = origin.map_or(value_at, |o| o.key);
-            let suggestion = suggest(&name, expected.iter().map(String::as_str));
-            let kind = if origin.is_some_and(|o| o.via == Via::Property) {
-                Kind::UnknownProperty {
-                    name,
-                    expected,
-                    suggestion,
-                }
-            } else {
-                Kind::UnknownNode {
-                    name,
-                    expected,
-                    suggestion,
-                }
-            };
-            let label = match &kind {
-                Kind::UnknownProperty { .. } => "not a property of this node",
-                _ => "not known here",
-            };
-            Diagnostic::error(kind, at, label)
+            unknown_key(&name, pointer, projection, doc, value_at)
         }
         ValidationErrorKind::Enum { .. } | ValidationErrorKind::OneOfNotValid { .. }
             if !enum_values(doc, pointer).is_empty() =>
