@@ -612,7 +612,7 @@ mod tests {
         let s = signer.certificate_summary();
         assert_eq!(s.subject_cn.as_deref(), Some("bsic RSA Leaf"));
         assert!(s.issuer.contains("bsic Test Intermediate"), "{}", s.issuer);
-        assert!(s.not_before < now() && now() < s.not_after);
+        assert!(s.not_before <= now() && now() < s.not_after);
         let dbg = format!("{signer:?}");
         assert!(dbg.contains("***") && dbg.contains("bsic RSA Leaf"));
     }
