@@ -141,7 +141,7 @@ impl Format {
             Format::OsVersion => "an OS version",
             Format::BuildVersion => "a build version",
             Format::LocalDateTime => "a local date-time",
-            Format::Url => "an https URL",
+            Format::Url => "an http or https URL",
             Format::Identifier => "a reverse-DNS identifier",
             Format::Name => "a name",
         }
@@ -153,7 +153,7 @@ impl Format {
                 "an OS version is MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. \"26.3.1\""
             }
             Format::BuildVersion => {
-                "a build is two digits, an upper-case letter, digits and an optional lower-case \
+                "a build is one or two digits, an upper-case letter, digits and an optional lower-case \
                  supplemental letter, e.g. \"25D125\" or the BSI build \"25D771280a\""
             }
             Format::LocalDateTime => {
@@ -364,7 +364,7 @@ impl Kind {
             Kind::InvalidEnum { suggestion, allowed, .. } => did_you_mean(suggestion)
                 .or_else(|| Some(format!("use one of {}", quote_list(allowed)))),
             Kind::OutOfRange { min, max, .. } => {
-                Some(format!("Apple accepts {min} to {max}; devices ignore other values"))
+                Some(format!("the allowed range is {min} to {max}"))
             }
             Kind::MissingRequired { .. } => Some("see docs/language.md for what it needs".into()),
             Kind::InvalidFormat { format, reason, .. } => Some(match reason {
@@ -374,7 +374,7 @@ impl Kind {
             Kind::Schema { .. } => None,
             Kind::IntegerOverflow { .. } => Some("use a smaller number".into()),
             Kind::DuplicatePolicy { .. } => {
-                Some("policy names become identifiers and must be unique in the project".into())
+                Some("policy names appear in diagnostics, explanations and the manifest, so each must be unique in the project (ignoring case)".into())
             }
             Kind::DuplicateGroup { .. } => {
                 Some("define each group once; several policies can apply to it".into())

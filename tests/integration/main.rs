@@ -12,6 +12,7 @@
 mod atomic;
 mod bad;
 mod cli;
+mod docs;
 mod reference;
 mod schema;
 mod util;

@@ -145,7 +145,9 @@ pub enum SourceError {
     #[error("no `{PROJECT_FILE}` found in {} or any parent directory", dir.display())]
     #[diagnostic(
         code("bsic::no-project"),
-        help("run `bsic init` to create one, or pass the project directory")
+        help(
+            "create bsic.kdl at the root of your policy repository (see docs/language.md), or pass its directory"
+        )
     )]
     NoProject { dir: PathBuf },
     #[error("cannot read `{}`", path.display())]
