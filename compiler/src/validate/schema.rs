@@ -70,10 +70,50 @@ impl SchemaValidator {
                 }
                 found
             })
+            .chain(fractional_integers(&projection.value, "", projection, &doc))
             // A value the projection already rejected (e.g. an overflowing integer) is not
             // reported again by the schema.
             .filter(|d| !projection.diagnostics.iter().any(|p| p.at == d.at))
             .collect()
+    }
+}
+
+/// JSON Schema counts `30.0` as an integer; KDL users who wrote `30.0` for a whole-number
+/// setting get a type error instead of a surprise further down.
+fn fractional_integers(
+    value: &Value,
+    pointer: &str,
+    projection: &Projection,
+    doc: &SchemaDoc<'_>,
+) -> Vec<Diagnostic> {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let wants_integer =
+                doc.at(pointer).and_then(|s| s.get("type")) == Some(&Value::from("integer"));
+            match projection.spans.value(pointer) {
+                Some(at) if wants_integer => vec![Diagnostic::error(
+                    Kind::WrongType {
+                        expected: describe_type("integer"),
+                        found: describe_value(value),
+                    },
+                    at,
+                    format!("`{}` wants a whole number", last_segment(pointer)),
+                )],
+                _ => Vec::new(),
+            }
+        }
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| {
+                fractional_integers(v, &super::spans::push(pointer, k), projection, doc)
+            })
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| fractional_integers(v, &format!("{pointer}/{i}"), projection, doc))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
