@@ -15,4 +15,5 @@ mod cli;
 mod docs;
 mod reference;
 mod schema;
+mod signing;
 mod util;
