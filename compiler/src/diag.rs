@@ -270,6 +270,12 @@ pub enum Kind {
     EnforceOverlap { message: String },
 
     // --- resolve ---
+    #[error("groups include each other in a cycle: {cycle}")]
+    GroupCycle { cycle: String },
+    #[error("group `{group}` is reached by no policy")]
+    UnreachedGroup { group: String },
+    #[error("{message}")]
+    Lint { lint: Lint, message: String },
     #[error("policies `{first}` and `{second}` set `{key}` differently for group `{group}`")]
     Conflict {
         key: String,
@@ -278,6 +284,69 @@ pub enum Kind {
         second: String,
         path: String,
     },
+}
+
+/// BSI-aware lints, each switchable in bsic.kdl (`lints { NAME "allow" }`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lint {
+    /// A deadline already in the past.
+    PastDeadline,
+    /// Rollback allowed while the same policy forces automatic BSI install.
+    RollbackWithForcedInstall,
+    /// BSIs switched off for a group that also enforces a supplemental build.
+    BsiOffWithBsiTarget,
+    /// A supplemental target whose base version bsic stages on its own.
+    StagedBase,
+    /// A priority override that Apple's combine rule defeats on the device.
+    IneffectiveOverride,
+    /// A key whose effective value depends on the order the MDM sends declarations in.
+    OrderDependent,
+}
+
+impl Lint {
+    pub const ALL: [Lint; 6] = [
+        Lint::PastDeadline,
+        Lint::RollbackWithForcedInstall,
+        Lint::BsiOffWithBsiTarget,
+        Lint::StagedBase,
+        Lint::IneffectiveOverride,
+        Lint::OrderDependent,
+    ];
+
+    /// The name used in diagnostics codes and in bsic.kdl's `lints` block.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lint::PastDeadline => "past-deadline",
+            Lint::RollbackWithForcedInstall => "rollback-with-forced-install",
+            Lint::BsiOffWithBsiTarget => "bsi-off-with-bsi-target",
+            Lint::StagedBase => "staged-base",
+            Lint::IneffectiveOverride => "ineffective-override",
+            Lint::OrderDependent => "order-dependent",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Lint::PastDeadline => {
+                "devices past the deadline install at once; move `by` into the future (the check uses SOURCE_DATE_EPOCH or today)"
+            }
+            Lint::RollbackWithForcedInstall => {
+                "a forced BSI that users may remove again comes back at the next install; set `allow-rollback #false` or `automatic-install \"allowed\"`"
+            }
+            Lint::BsiOffWithBsiTarget => {
+                "with `offer #false` users are not offered BSIs, but the enforced supplemental build still installs at its deadline; make sure that is intended"
+            }
+            Lint::StagedBase => {
+                "Apple installs a supplemental (BSI) build only on top of its base version, so bsic also enforces the base version by the same deadline"
+            }
+            Lint::IneffectiveOverride => {
+                "a device in both groups receives both declarations and Apple merges them key by key, so the higher priority cannot win here; make the groups disjoint or align the values"
+            }
+            Lint::OrderDependent => {
+                "Apple merges this key with enum-last/first, which depends on an order the MDM does not promise; give both groups the same value"
+            }
+        }
+    }
 }
 
 fn quote_list(items: &[String]) -> String {
@@ -322,6 +391,9 @@ impl Kind {
             Kind::DuplicatePlatform { .. } => "duplicate-platform",
             Kind::EnforceOverlap { .. } => "enforce-overlap",
             Kind::Conflict { .. } => "conflict",
+            Kind::GroupCycle { .. } => "group-cycle",
+            Kind::UnreachedGroup { .. } => "unreached-group",
+            Kind::Lint { lint, .. } => lint.code(),
         }
     }
 
@@ -402,6 +474,13 @@ impl Kind {
             Kind::EnforceOverlap { .. } => Some(
                 "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
             ),
+            Kind::GroupCycle { .. } => Some(
+                "`includes` says which groups are subsets of another; remove one edge of the cycle".into(),
+            ),
+            Kind::UnreachedGroup { .. } => Some(
+                "apply a policy to it (or to a group that includes it), or remove it".into(),
+            ),
+            Kind::Lint { lint, .. } => Some(lint.help().into()),
             Kind::Conflict { path, .. } => Some(format!(
                 "{path}; give one policy a higher `priority`, or make them agree"
             )),

@@ -6,7 +6,7 @@ use crate::clock::ClockError;
 use crate::diag::Diagnostics;
 use crate::emit::{self, AppleCheck, Artifact, ArtifactKind, EmitError};
 use crate::output::{self, MANIFEST_FILE, OutputError};
-use crate::resolve::{self, GroupPlan};
+use crate::resolve::{self, Resolution};
 use crate::sign::{SignError, Signer};
 use crate::source::{self, Project, SourceError};
 use crate::validate::{self, Model, SchemaBuildError, Validators};
@@ -54,7 +54,7 @@ pub struct Checked {
     pub project: Project,
     pub diagnostics: Diagnostics,
     pub model: Option<Model>,
-    pub plans: Vec<GroupPlan>,
+    pub resolution: Resolution,
 }
 
 impl Checked {
@@ -69,7 +69,7 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
     let project = source::load_project(root, &mut diagnostics)?;
     let validators = Validators::new()?;
     let model = validate::validate(&project, &validators, &mut diagnostics);
-    let plans = model
+    let resolution = model
         .as_ref()
         .map(|m| resolve::resolve(m, &mut diagnostics))
         .unwrap_or_default();
@@ -77,7 +77,7 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
         project,
         diagnostics,
         model,
-        plans,
+        resolution,
     })
 }
 
@@ -90,7 +90,8 @@ pub fn render(
     let Some(model) = &checked.model else {
         return Ok(Vec::new());
     };
-    let mut artifacts: Vec<Artifact> = emit::emit(model, &checked.plans, &AppleCheck::new()?)?;
+    let mut artifacts: Vec<Artifact> =
+        emit::emit(model, &checked.resolution.plans, &AppleCheck::new()?)?;
     if let Some(signing) = signing {
         sign_profiles(&mut artifacts, signing)?;
     }

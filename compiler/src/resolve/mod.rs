@@ -6,6 +6,7 @@
 //! are a conflict; a higher `priority` wins and the loser is kept as overridden. This stage
 //! never formats output.
 
+mod groups;
 mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics, Kind};
 use crate::model::{Channel, Enforce, Platform, Policy};
 use crate::validate::{Model, Placed};
 
+pub use groups::{ALL, GroupGraph, describe_chain};
 pub use settings::{KNOBS, Knob, knob_for, settings_of};
 
 /// Index of a policy in [`Model::policies`].
@@ -49,28 +51,80 @@ pub struct Effective {
 #[derive(Debug, Clone)]
 pub struct GroupPlan {
     pub group: String,
-    /// The policies that apply to the group, in model order.
+    /// The policies that reach the group, in model order.
     pub policies: Vec<PolicyIndex>,
+    /// Policy → the chain of groups through which it reaches this group
+    /// (`[all, pilot]`, `[all-macs, engineering]`, or just `[pilot]`).
+    pub via: BTreeMap<PolicyIndex, Vec<String>>,
     /// Platform → effective settings, for each platform some policy covers.
     pub platforms: BTreeMap<Platform, Effective>,
 }
 
-/// Resolves every targeted group. Conflicts go to `diagnostics`.
-pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Vec<GroupPlan> {
-    let mut targeted: BTreeMap<String, Vec<PolicyIndex>> = BTreeMap::new();
+/// Everything resolve produced: the group graph and one plan per group that has policies.
+#[derive(Debug, Default)]
+pub struct Resolution {
+    pub graph: GroupGraph,
+    pub plans: Vec<GroupPlan>,
+}
+
+impl Resolution {
+    /// The plan of a group, if it has policies of its own.
+    pub fn plan(&self, group: &str) -> Option<&GroupPlan> {
+        self.plans.iter().find(|p| p.group == group)
+    }
+}
+
+/// Resolves every group that policies apply to. Conflicts go to `diagnostics`.
+///
+/// A group's plan takes every policy that reaches it: policies on the group itself, on groups
+/// that include it (transitively) and on `all`. Artifacts are emitted for groups that have
+/// policies of their own; the others get their settings through the groups that contain them.
+pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
+    let graph = GroupGraph::build(model, diagnostics);
+    let mut direct: BTreeMap<String, Vec<PolicyIndex>> = BTreeMap::new();
     for (index, policy) in model.policies.iter().enumerate() {
         for group in &policy.value.applies_to {
-            let list = targeted.entry(group.to_string()).or_default();
+            let list = direct.entry(group.to_string()).or_default();
             if !list.contains(&index) {
                 list.push(index);
             }
         }
     }
+
+    // With errors the model is partial, and "nobody reaches this group" may be false.
+    let complete = !diagnostics.has_errors();
+    for group in model.groups.iter().filter(|_| complete) {
+        let name = group.value.name.as_str();
+        let reached = graph
+            .containers(name)
+            .keys()
+            .any(|g| direct.contains_key(g));
+        if !reached {
+            diagnostics.push(Diagnostic::warning(
+                Kind::UnreachedGroup {
+                    group: name.to_string(),
+                },
+                model.value_span(&group.at, "/name"),
+                "no policy applies to this group or to a group that includes it",
+            ));
+        }
+    }
+
     let mut reported = BTreeSet::new();
-    targeted
-        .into_iter()
-        .map(|(group, policies)| resolve_group(model, group, policies, &mut reported, diagnostics))
-        .collect()
+    let plans = direct
+        .keys()
+        .map(|group| {
+            let containers = graph.containers(group);
+            let mut via: BTreeMap<PolicyIndex, Vec<String>> = BTreeMap::new();
+            for (container, chain) in &containers {
+                for &index in direct.get(container).map(Vec::as_slice).unwrap_or_default() {
+                    via.entry(index).or_insert_with(|| chain.clone());
+                }
+            }
+            resolve_group(model, group.clone(), via, &mut reported, diagnostics)
+        })
+        .collect();
+    Resolution { graph, plans }
 }
 
 fn coverage(policy: &Policy) -> Vec<Platform> {
@@ -101,10 +155,11 @@ struct Candidate<T> {
 fn resolve_group(
     model: &Model,
     group: String,
-    policies: Vec<PolicyIndex>,
+    via: BTreeMap<PolicyIndex, Vec<String>>,
     reported: &mut BTreeSet<(String, String, PolicyIndex, PolicyIndex)>,
     diagnostics: &mut Diagnostics,
 ) -> GroupPlan {
+    let policies: Vec<PolicyIndex> = via.keys().copied().collect();
     let covered: BTreeSet<Platform> = policies
         .iter()
         .flat_map(|&i| coverage(&model.policies[i].value))
@@ -131,6 +186,7 @@ fn resolve_group(
         for (key, candidates) in by_key {
             let ctx = Context {
                 model,
+                via: &via,
                 group: &group,
                 key,
                 reported: &mut *reported,
@@ -158,6 +214,7 @@ fn resolve_group(
             .collect();
         let ctx = Context {
             model,
+            via: &via,
             group: &group,
             key: "enforce",
             reported: &mut *reported,
@@ -168,12 +225,14 @@ fn resolve_group(
     GroupPlan {
         group,
         policies,
+        via,
         platforms,
     }
 }
 
 struct Context<'a> {
     model: &'a Model,
+    via: &'a BTreeMap<PolicyIndex, Vec<String>>,
     group: &'a str,
     key: &'static str,
     reported: &'a mut BTreeSet<(String, String, PolicyIndex, PolicyIndex)>,
@@ -231,12 +290,21 @@ fn report_conflict<T>(
     let a: &Placed<Policy> = &ctx.model.policies[first.policy];
     let b: &Placed<Policy> = &ctx.model.policies[second.policy];
     let knob = knob_for(ctx.key).map_or("enforce", |k| k.kdl);
+    let reach = |policy: PolicyIndex, name: &str| match ctx.via.get(&policy).map(Vec::as_slice) {
+        Some([only]) => format!("`{name}` applies to `{only}`"),
+        Some(chain) => format!(
+            "`{name}` applies to `{}` and {}",
+            chain[0],
+            describe_chain(chain)
+        ),
+        None => format!("`{name}` applies to `{}`", ctx.group),
+    };
     let group_path = format!(
-        "both apply to group `{}` (`{}` via applies-to, `{}` via applies-to) at priority {}",
+        "both reach group `{}` at priority {}: {}; {}",
         ctx.group,
-        a.value.name,
-        b.value.name,
-        priority(&a.value)
+        priority(&a.value),
+        reach(first.policy, a.value.name.as_str()),
+        reach(second.policy, b.value.name.as_str()),
     );
     diagnostics.push(
         Diagnostic::error(
