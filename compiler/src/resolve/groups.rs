@@ -81,13 +81,13 @@ impl GroupGraph {
                         "this `includes` closes the cycle",
                     );
                     for member in &cycle[..cycle.len() - 1] {
-                        if member != group {
-                            if let Some(loc) = self.defined.get(member) {
-                                diagnostic = diagnostic.with_related(
-                                    model.value_span(loc, "/name"),
-                                    format!("`{member}` is on the cycle"),
-                                );
-                            }
+                        if member != group
+                            && let Some(loc) = self.defined.get(member)
+                        {
+                            diagnostic = diagnostic.with_related(
+                                model.value_span(loc, "/name"),
+                                format!("`{member}` is on the cycle"),
+                            );
                         }
                     }
                     diagnostics.push(diagnostic);
