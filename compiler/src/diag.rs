@@ -269,6 +269,15 @@ pub enum Kind {
     #[error("{message}")]
     EnforceOverlap { message: String },
 
+    // --- policy tests ---
+    #[error("test `{test}`: {what} is {actual}, expected {expected}")]
+    TestFailed {
+        test: String,
+        what: String,
+        expected: String,
+        actual: String,
+    },
+
     // --- resolve ---
     #[error("groups include each other in a cycle: {cycle}")]
     GroupCycle { cycle: String },
@@ -392,6 +401,7 @@ impl Kind {
             Kind::EnforceOverlap { .. } => "enforce-overlap",
             Kind::Conflict { .. } => "conflict",
             Kind::GroupCycle { .. } => "group-cycle",
+            Kind::TestFailed { .. } => "test-failed",
             Kind::UnreachedGroup { .. } => "unreached-group",
             Kind::Lint { lint, .. } => lint.code(),
         }
@@ -473,6 +483,9 @@ impl Kind {
             Kind::DuplicatePlatform { .. } => Some("list each platform once".into()),
             Kind::EnforceOverlap { .. } => Some(
                 "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
+            ),
+            Kind::TestFailed { .. } => Some(
+                "run `bsic explain --group …` for the device to see where each value comes from".into(),
             ),
             Kind::GroupCycle { .. } => Some(
                 "`includes` says which groups are subsets of another; remove one edge of the cycle".into(),

@@ -23,6 +23,7 @@ pub mod emit;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod policytest;
 pub mod resolve;
 pub mod sign;
 pub mod source;

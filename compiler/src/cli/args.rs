@@ -56,6 +56,21 @@ pub enum Command {
         #[arg(long)]
         allow_unsigned: bool,
     },
+    /// Explain what a device in some groups gets, per key: value, the policy and line it came
+    /// from, Apple's combine rule, and what it overrode. Or, with --policy, which groups a
+    /// policy reaches.
+    Explain {
+        /// The project directory (holding bsic.kdl); defaults to the nearest one upwards.
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        args: ExplainArgs,
+    },
+    /// Run the policy tests (`tests/**/*.test.kdl`, or the `tests` globs of bsic.kdl): each
+    /// describes a device and the settings it must end up with.
+    Test {
+        /// The project directory (holding bsic.kdl); defaults to the nearest one upwards.
+        dir: Option<PathBuf>,
+    },
     /// List every knob with the Apple key it sets, its values, default, combine rule and
     /// availability per platform, from Apple's definitions.
     Keys {
@@ -69,6 +84,35 @@ pub enum Command {
         #[arg(long)]
         project: bool,
     },
+}
+
+/// What to explain.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ExplainArgs {
+    /// A group the device is in (repeat for several).
+    #[arg(long, value_name = "GROUP", required_unless_present = "policy")]
+    pub group: Vec<String>,
+    /// Only this platform (repeatable); every covered platform by default.
+    #[arg(long, value_name = "PLATFORM", value_parser = super::explain::parse_platform)]
+    pub platform: Vec<crate::model::Platform>,
+    /// The device's OS version, e.g. 26.3: shows staging and channel notes.
+    #[arg(long, value_name = "VERSION", value_parser = super::explain::parse_os)]
+    pub os: Option<crate::model::OsVersion>,
+    /// Instead: list the groups this policy reaches.
+    #[arg(long, value_name = "NAME", conflicts_with = "group")]
+    pub policy: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    pub format: ExplainFormat,
+    #[arg(skip)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    #[default]
+    Human,
+    Json,
 }
 
 /// Signing options of `build`; each overrides the `signing` block of bsic.kdl.

@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod explain;
 mod keys;
 mod report;
 mod signing;
@@ -99,6 +100,47 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
             ca,
             allow_unsigned,
         } => verify::run(paths, ca.as_deref(), *allow_unsigned),
+        Command::Explain { dir, args } => {
+            let checked = load(dir.as_deref())?;
+            if checked.has_errors() {
+                report(&checked, Format::Human, fancy);
+                return Ok(ExitCode::from(POLICY_ERRORS));
+            }
+            let mut args = args.clone();
+            args.json = args.format == args::ExplainFormat::Json;
+            Ok(explain::run(&checked, &args))
+        }
+        Command::Test { dir } => {
+            let mut checked = load(dir.as_deref())?;
+            if checked.has_errors() {
+                report(&checked, Format::Human, fancy);
+                return Ok(ExitCode::from(POLICY_ERRORS));
+            }
+            let mut diagnostics = crate::diag::Diagnostics::default();
+            let outcomes = crate::policytest::run(&mut checked, &mut diagnostics)?;
+            report::human(&diagnostics, &checked.project.sources, fancy);
+            let mut out = std::io::stdout().lock();
+            for outcome in &outcomes {
+                let tag = if outcome.passed { "ok  " } else { "FAIL" };
+                let _ = writeln!(
+                    out,
+                    "{tag} {} ({}:{})",
+                    outcome.name, outcome.file, outcome.line
+                );
+            }
+            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            if outcomes.is_empty() && !diagnostics.has_errors() {
+                let _ = writeln!(out, "no policy tests found (add tests/*.test.kdl)");
+            } else {
+                let _ = writeln!(out, "{} passed, {failed} failed", outcomes.len() - failed);
+            }
+            let bad = failed > 0 || diagnostics.has_errors();
+            Ok(if bad {
+                ExitCode::from(POLICY_ERRORS)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Keys { json } => {
             keys::run(*json);
             Ok(ExitCode::SUCCESS)

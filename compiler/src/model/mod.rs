@@ -7,10 +7,12 @@
 //! as that field (`policy "name" { … }`).
 
 mod policy;
+mod policy_test;
 mod project;
 mod values;
 
 pub use policy::*;
+pub use policy_test::*;
 pub use project::*;
 pub use values::*;
 
@@ -22,6 +24,11 @@ pub fn policy_schema() -> serde_json::Value {
 /// The JSON Schema of the project file `bsic.kdl` (`schemas/bsic-project.schema.json`).
 pub fn project_schema() -> serde_json::Value {
     generator().into_root_schema_for::<ProjectFile>().to_value()
+}
+
+/// The JSON Schema of any model document type.
+pub fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
+    generator().into_root_schema_for::<T>().to_value()
 }
 
 /// Draft 2020-12, with optional values simply absent: KDL has no use for explicit nulls, and

@@ -17,6 +17,9 @@ pub struct ProjectFile {
     /// Globs of policy files, relative to `bsic.kdl` (default `policies/**/*.kdl`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<String>,
+    /// Globs of policy test files (default `tests/**/*.test.kdl`), run by `bsic test`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<String>,
     /// Where the signing identity comes from. Paths and variable names only, never secrets;
     /// command-line options override it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

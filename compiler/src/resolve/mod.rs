@@ -6,6 +6,8 @@
 //! are a conflict; a higher `priority` wins and the loser is kept as overridden. This stage
 //! never formats output.
 
+mod combine;
+mod explain;
 mod groups;
 mod settings;
 
@@ -17,6 +19,10 @@ use crate::diag::{Diagnostic, Diagnostics, Kind};
 use crate::model::{Channel, Enforce, Platform, Policy};
 use crate::validate::{Model, Placed};
 
+pub use combine::{CombineRule, Combined, combine};
+pub use explain::{
+    DeviceQuery, Explanation, KeyExplanation, PolicyReach, Source, explain, explain_policy,
+};
 pub use groups::{ALL, GroupGraph, describe_chain};
 pub use settings::{KNOBS, Knob, knob_for, settings_of};
 

@@ -98,6 +98,27 @@ pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Projec
     })
 }
 
+/// Reads and parses every file under `root` that one of `globs` matches (sorted, each once),
+/// adding them to `sources`. Used for files beside the policies, such as policy tests.
+pub fn load_matching(
+    root: &Path,
+    globs: &[(String, Span)],
+    sources: &mut Sources,
+    diagnostics: &mut Diagnostics,
+) -> Result<Vec<ParsedFile>, SourceError> {
+    let mut paths = BTreeSet::new();
+    for (pattern, at) in globs {
+        paths.extend(expand_glob(root, pattern, *at, diagnostics)?);
+    }
+    let mut parsed = Vec::new();
+    for path in paths {
+        if let (_, Some(file)) = read_and_parse(root, &path, sources, diagnostics)? {
+            parsed.push(file);
+        }
+    }
+    Ok(parsed)
+}
+
 /// Reads one file into `sources` and parses it. Returns its id, and the document when it parsed.
 fn read_and_parse(
     root: &Path,

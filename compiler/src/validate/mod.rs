@@ -139,6 +139,34 @@ pub fn validate(
     Some(model)
 }
 
+/// Validates one parsed document against the schema of `T` and deserializes it. Problems go to
+/// `diagnostics`; the span map locates values of the result by JSON pointer.
+pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
+    parsed: &ParsedFile,
+    diagnostics: &mut Diagnostics,
+) -> Option<(T, SpanMap)> {
+    let schema = model::schema_of::<T>();
+    let validator = match SchemaValidator::new(schema.clone()) {
+        Ok(v) => v,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                Kind::Schema {
+                    message: error.to_string(),
+                },
+                Span::start_of(parsed.file),
+                "in this file",
+            ));
+            return None;
+        }
+    };
+    let checked = check_file(parsed, &validator, &schema, diagnostics);
+    if !checked.clean {
+        return None;
+    }
+    let value = from_json(&checked.value, parsed.file, diagnostics)?;
+    Some((value, checked.spans))
+}
+
 /// One file after projection and schema validation.
 struct CheckedFile {
     value: Value,

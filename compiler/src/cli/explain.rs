@@ -1,0 +1,165 @@
+//! `bsic explain`: what a device in some groups gets, or which groups a policy reaches.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use crate::model::{OsVersion, Platform};
+use crate::pipeline::Checked;
+use crate::resolve::{self, DeviceQuery, Explanation};
+
+use super::args::ExplainArgs;
+
+/// Runs `explain` on a checked project (policy errors were already reported).
+pub(super) fn run(checked: &Checked, args: &ExplainArgs) -> ExitCode {
+    let Some(model) = &checked.model else {
+        return ExitCode::from(1);
+    };
+    let sources = &checked.project.sources;
+    let mut out = std::io::stdout().lock();
+    if let Some(name) = &args.policy {
+        let Some(reach) = resolve::explain_policy(model, &checked.resolution, sources, name) else {
+            eprintln!("error: no policy is named `{name}`");
+            return ExitCode::from(2);
+        };
+        if args.json {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&reach).unwrap_or_default()
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "policy `{}` ({}:{})",
+                reach.policy, reach.file, reach.line
+            );
+            let _ = writeln!(out, "  applies to: {}", reach.applies_to.join(", "));
+            let platforms: Vec<&str> = reach.platforms.iter().map(|p| p.name()).collect();
+            let _ = writeln!(out, "  platforms:  {}", platforms.join(", "));
+            let _ = writeln!(out, "  sets:       {}", reach.keys.join(", "));
+            let _ = writeln!(out, "  reaches:");
+            for (group, how) in &reach.reaches {
+                let _ = writeln!(out, "    {group:<24} {how}");
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let known: Vec<&str> = checked.resolution.graph.groups().collect();
+    for group in &args.group {
+        if !known.contains(&group.as_str()) {
+            let hint = crate::diag::suggest(group, known.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            eprintln!("error: no group is named `{group}`{hint}");
+            return ExitCode::from(2);
+        }
+    }
+    let query = DeviceQuery {
+        groups: args.group.clone(),
+        platforms: args.platform.clone(),
+        os: args.os.clone(),
+    };
+    let explanation = resolve::explain(model, &checked.resolution, sources, &query);
+    if args.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&explanation).unwrap_or_default()
+        );
+    } else {
+        human(&mut out, &explanation);
+    }
+    ExitCode::SUCCESS
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn human(out: &mut impl Write, e: &Explanation) {
+    let os =
+        e.os.as_ref()
+            .map(|o| format!(" on OS {o}"))
+            .unwrap_or_default();
+    let _ = writeln!(out, "a device in {}{os}", e.groups.join(" + "));
+    let _ = writeln!(out, "  member of:      {}", e.member_of.join(", "));
+    let _ = writeln!(out, "  declarations from: {}", e.receives_from.join(", "));
+    for platform in &e.platforms {
+        let _ = writeln!(out, "\n{}", platform.platform.name());
+        if platform.settings.is_empty() && platform.enforcement.is_empty() {
+            let _ = writeln!(out, "  (nothing managed: Apple's defaults apply)");
+        }
+        for key in &platform.settings {
+            let rule = key
+                .combine
+                .map(|r| format!("  [combined: {r}]"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {:<40} {}{rule}", key.key, show(&key.value));
+            for s in &key.from {
+                let _ = writeln!(
+                    out,
+                    "      from {} ({}:{}:{}) via {}",
+                    s.policy, s.file, s.line, s.column, s.via
+                );
+            }
+            for o in &key.overridden {
+                let s = &o.source;
+                let _ = writeln!(
+                    out,
+                    "      overrides {} from {} ({}:{}:{}) by {}",
+                    show(&s.value),
+                    s.policy,
+                    s.file,
+                    s.line,
+                    s.column,
+                    o.by
+                );
+            }
+            for w in &key.warnings {
+                let _ = writeln!(out, "      warning: {w}");
+            }
+        }
+        for target in &platform.enforcement {
+            let build = target
+                .build
+                .as_ref()
+                .map(|b| format!(" build {b}"))
+                .unwrap_or_default();
+            let s = &target.source;
+            let _ = writeln!(
+                out,
+                "  enforce {}{build} by {}  from {} ({}:{}:{})",
+                target.version, target.deadline, s.policy, s.file, s.line, s.column
+            );
+            if target.steps.len() > 1 {
+                let _ = writeln!(out, "      staged: {}", target.steps.join(" → "));
+            }
+            if let Some(note) = &target.note {
+                let _ = writeln!(out, "      {note}");
+            }
+        }
+        for note in &platform.notes {
+            let _ = writeln!(out, "  note: {note}");
+        }
+    }
+}
+
+/// Parses `--platform` values.
+pub(super) fn parse_platform(value: &str) -> Result<Platform, String> {
+    Platform::ALL
+        .into_iter()
+        .find(|p| p.name().eq_ignore_ascii_case(value))
+        .ok_or_else(|| format!("`{value}` is not one of macOS, iOS, iPadOS, tvOS, visionOS"))
+}
+
+/// Parses `--os` values.
+pub(super) fn parse_os(value: &str) -> Result<OsVersion, String> {
+    value
+        .parse::<OsVersion>()
+        .map_err(|e| format!("`{value}` is not an OS version: {e}"))
+}

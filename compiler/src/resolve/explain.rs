@@ -1,0 +1,457 @@
+//! Explaining what a device gets: for a device in some groups on one platform, every key's
+//! effective value after priorities (within a group) and Apple's combine rules (across the
+//! declarations the device receives), with the policy and source line behind each value.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::{Channel, OsVersion, Platform};
+use crate::source::Sources;
+use crate::validate::Model;
+
+use super::combine::{CombineRule, combine};
+use super::groups::describe_chain;
+use super::{ALL, PolicyIndex, Resolution, knob_for};
+
+const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+
+/// A device to explain.
+#[derive(Debug, Clone)]
+pub struct DeviceQuery {
+    pub groups: Vec<String>,
+    /// Platforms to explain; every platform the groups' policies cover when empty.
+    pub platforms: Vec<Platform>,
+    pub os: Option<OsVersion>,
+}
+
+/// Where a value came from.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Source {
+    pub policy: String,
+    pub group: String,
+    /// How the policy reaches the group, e.g. "`all-macs` includes `engineering`".
+    pub via: String,
+    pub priority: i64,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub value: Value,
+    /// The span of the value in the policy, for diagnostics.
+    #[serde(skip)]
+    pub span: Option<crate::source::Span>,
+}
+
+/// One key's effective value on the device.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyExplanation {
+    /// The bsic knob, e.g. `background-security.allow-rollback`.
+    pub knob: String,
+    /// The Apple key, e.g. `RapidSecurityResponse.EnableRollback`.
+    pub key: String,
+    pub value: Value,
+    /// Apple's combine rule for the key, when several declarations set it.
+    pub combine: Option<&'static str>,
+    /// The values that make the result.
+    pub from: Vec<Source>,
+    /// Values that lost: to a higher priority in the same group, or to Apple's combine rule.
+    pub overridden: Vec<Overridden>,
+    /// Problems worth a look (order-dependent result, an override the device defeats).
+    pub warnings: Vec<String>,
+}
+
+/// A value that did not make it, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overridden {
+    pub by: String,
+    #[serde(flatten)]
+    pub source: Source,
+}
+
+/// An enforcement target the device receives.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnforcementExplanation {
+    pub version: String,
+    pub build: Option<String>,
+    pub deadline: String,
+    /// The declarations it becomes (base first for BSI builds).
+    pub steps: Vec<String>,
+    pub source: Source,
+    pub note: Option<String>,
+}
+
+/// What one platform's device gets.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformExplanation {
+    pub platform: Platform,
+    pub settings: Vec<KeyExplanation>,
+    pub enforcement: Vec<EnforcementExplanation>,
+    pub notes: Vec<String>,
+}
+
+/// The full answer for one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The groups asked for.
+    pub groups: Vec<String>,
+    /// Every group the device is in, including those containing the asked ones and `all`.
+    pub member_of: Vec<String>,
+    /// The groups whose declarations the device receives.
+    pub receives_from: Vec<String>,
+    pub os: Option<String>,
+    pub platforms: Vec<PlatformExplanation>,
+}
+
+fn source(
+    model: &Model,
+    sources: &Sources,
+    resolution: &Resolution,
+    group: &str,
+    policy: PolicyIndex,
+    pointer: &str,
+    value: Value,
+) -> Source {
+    let placed = &model.policies[policy];
+    let span = model.key_span(&placed.at, pointer);
+    let (line, column) = sources.line_col(span);
+    let via = resolution
+        .plan(group)
+        .and_then(|plan| plan.via.get(&policy))
+        .map(|chain| describe_chain(chain))
+        .unwrap_or_default();
+    Source {
+        policy: placed.value.name.to_string(),
+        group: group.to_string(),
+        via,
+        priority: placed.value.priority.unwrap_or(0),
+        file: sources.name(span.file).to_string(),
+        line,
+        column,
+        value,
+        span: Some(span),
+    }
+}
+
+/// Explains what a device in `query.groups` gets on each platform.
+pub fn explain(
+    model: &Model,
+    resolution: &Resolution,
+    sources: &Sources,
+    query: &DeviceQuery,
+) -> Explanation {
+    let mut member_of = BTreeSet::new();
+    for group in &query.groups {
+        member_of.extend(resolution.graph.containers(group).into_keys());
+    }
+    member_of.insert(ALL.to_string());
+    let receiving: Vec<&super::GroupPlan> = member_of
+        .iter()
+        .filter_map(|g| resolution.plan(g))
+        .collect();
+    let platforms: Vec<Platform> = if query.platforms.is_empty() {
+        let covered: BTreeSet<Platform> = receiving
+            .iter()
+            .flat_map(|p| p.platforms.keys().copied())
+            .collect();
+        covered.into_iter().collect()
+    } else {
+        query.platforms.clone()
+    };
+
+    let platforms = platforms
+        .into_iter()
+        .map(|platform| {
+            explain_platform(
+                model,
+                resolution,
+                sources,
+                &receiving,
+                platform,
+                query.os.as_ref(),
+            )
+        })
+        .collect();
+    Explanation {
+        groups: query.groups.clone(),
+        member_of: member_of.into_iter().collect(),
+        receives_from: receiving.iter().map(|p| p.group.clone()).collect(),
+        os: query.os.as_ref().map(ToString::to_string),
+        platforms,
+    }
+}
+
+fn explain_platform(
+    model: &Model,
+    resolution: &Resolution,
+    sources: &Sources,
+    receiving: &[&super::GroupPlan],
+    platform: Platform,
+    os: Option<&OsVersion>,
+) -> PlatformExplanation {
+    let mut notes = Vec::new();
+    let settings_introduced = crate::apple::availability()
+        .declarations
+        .get(SETTINGS_TYPE)
+        .and_then(|p| p.platforms.get(platform.apple_column()))
+        .and_then(|s| s.introduced.clone());
+    if let (Some(os), Some(introduced)) = (os, &settings_introduced)
+        && let Ok(introduced) = introduced.parse::<OsVersion>()
+        && os.components() < introduced.components()
+    {
+        notes.push(format!(
+            "{} {os} predates the software-update declaration ({} {introduced}); the device \
+                     takes these settings from the configuration profile instead",
+            platform.name(),
+            platform.name()
+        ));
+    }
+
+    // Every (group, key) value the device receives.
+    let mut keys: Vec<&'static str> = Vec::new();
+    for plan in receiving {
+        if let Some(effective) = plan.platforms.get(&platform) {
+            for key in effective.settings.keys() {
+                if !keys.contains(key) {
+                    keys.push(key);
+                }
+            }
+        }
+    }
+    keys.sort_by_key(|k| super::KNOBS.iter().position(|knob| knob.apple_key == *k));
+
+    let mut settings = Vec::new();
+    for key in keys {
+        let knob = knob_for(key);
+        let pointer = knob.map_or("", |k| k.pointer);
+        let mut inputs = Vec::new();
+        let mut overridden = Vec::new();
+        for plan in receiving {
+            let Some(resolved) = plan
+                .platforms
+                .get(&platform)
+                .and_then(|e| e.settings.get(key))
+            else {
+                continue;
+            };
+            if !resolved.channels.contains(&Channel::Ddm) {
+                continue;
+            }
+            inputs.push(source(
+                model,
+                sources,
+                resolution,
+                &plan.group,
+                resolved.policy,
+                pointer,
+                resolved.value.clone(),
+            ));
+            for lost in &resolved.overridden {
+                overridden.push(Overridden {
+                    by: format!("priority in group `{}`", plan.group),
+                    source: source(
+                        model,
+                        sources,
+                        resolution,
+                        &plan.group,
+                        lost.policy,
+                        pointer,
+                        lost.value.clone(),
+                    ),
+                });
+            }
+        }
+        if inputs.is_empty() {
+            continue;
+        }
+        let (rule, rangelist) = CombineRule::of(SETTINGS_TYPE, key);
+        let values: Vec<Value> = inputs.iter().map(|s| s.value.clone()).collect();
+        let combined = combine(rule, &rangelist, &values);
+        let mut warnings = Vec::new();
+        if combined.order_dependent {
+            warnings.push(format!(
+                "the device receives different values and Apple's rule `{}` picks the first one it processes: the result depends on an order the MDM does not promise",
+                rule.map_or("none", CombineRule::name)
+            ));
+        }
+        let rule_name = rule.map(CombineRule::name);
+        let mut from = Vec::new();
+        for (index, input) in inputs.into_iter().enumerate() {
+            if combined.winners.contains(&index) {
+                from.push(input);
+            } else {
+                let by = format!("Apple's combine rule `{}`", rule_name.unwrap_or("none"));
+                let top = from
+                    .iter()
+                    .map(|s: &Source| s.priority)
+                    .max()
+                    .unwrap_or(i64::MIN);
+                if input.priority > top {
+                    warnings.push(format!(
+                        "`{}` (priority {}) is defeated by Apple's `{by}` on this device",
+                        input.policy, input.priority
+                    ));
+                }
+                overridden.push(Overridden { by, source: input });
+            }
+        }
+        settings.push(KeyExplanation {
+            knob: knob.map_or_else(|| key.to_string(), |k| k.kdl.to_string()),
+            key: key.to_string(),
+            value: combined.value,
+            combine: if values.len() > 1 { rule_name } else { None },
+            from,
+            overridden,
+            warnings,
+        });
+    }
+
+    let mut enforcement = Vec::new();
+    for plan in receiving {
+        let Some(resolved) = plan
+            .platforms
+            .get(&platform)
+            .and_then(|e| e.enforce.as_ref())
+        else {
+            continue;
+        };
+        let target = &resolved.value;
+        let pointer = model.policies[resolved.policy]
+            .value
+            .enforce
+            .iter()
+            .position(|e| e == target)
+            .map_or_else(|| "/enforce".to_string(), |i| format!("/enforce/{i}"));
+        let staged = target.build.as_ref().is_some_and(|b| b.is_supplemental());
+        let steps = if staged {
+            vec![
+                format!("{} (base)", target.version),
+                format!(
+                    "{} build {}",
+                    target.version,
+                    target.build.as_ref().map_or("", |b| b.as_str())
+                ),
+            ]
+        } else {
+            vec![target.version.to_string()]
+        };
+        let note = os.map(|os| {
+            let target_version = target.version.components();
+            if os.components() > target_version {
+                format!("{os} is newer than the target; nothing to install")
+            } else if os.components() == target_version && !staged {
+                format!("{os} already meets the target")
+            } else if staged && os.components() < target_version {
+                format!(
+                    "{os} first installs {} and then the BSI build",
+                    target.version
+                )
+            } else if staged {
+                format!("{os} installs the BSI build on top of its base version")
+            } else {
+                format!("{os} updates to {} by the deadline", target.version)
+            }
+        });
+        enforcement.push(EnforcementExplanation {
+            version: target.version.to_string(),
+            build: target.build.as_ref().map(ToString::to_string),
+            deadline: target.by.to_string(),
+            steps,
+            source: source(
+                model,
+                sources,
+                resolution,
+                &plan.group,
+                resolved.policy,
+                &pointer,
+                serde_json::to_value(target).unwrap_or(Value::Null),
+            ),
+            note,
+        });
+    }
+    if enforcement.len() > 1 {
+        let distinct: BTreeSet<(String, Option<String>)> = enforcement
+            .iter()
+            .map(|e| (e.version.clone(), e.build.clone()))
+            .collect();
+        if distinct.len() > 1 {
+            notes.push("the device receives several enforcement targets from different groups; it works towards each of them".into());
+        }
+    }
+    PlatformExplanation {
+        platform,
+        settings,
+        enforcement,
+        notes,
+    }
+}
+
+/// Which groups a policy reaches, for `bsic explain --policy`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReach {
+    pub policy: String,
+    pub file: String,
+    pub line: usize,
+    pub applies_to: Vec<String>,
+    /// Every group whose devices get the policy, with how.
+    pub reaches: Vec<(String, String)>,
+    pub platforms: Vec<Platform>,
+    pub keys: Vec<String>,
+}
+
+/// Lists the groups a policy reaches, or `None` for an unknown policy.
+pub fn explain_policy(
+    model: &Model,
+    resolution: &Resolution,
+    sources: &Sources,
+    name: &str,
+) -> Option<PolicyReach> {
+    let index = model
+        .policies
+        .iter()
+        .position(|p| p.value.name.as_str() == name)?;
+    let placed = &model.policies[index];
+    let span = model.key_span(&placed.at, "");
+    let (line, _) = sources.line_col(span);
+    let mut reaches = Vec::new();
+    for plan in &resolution.plans {
+        if let Some(chain) = plan.via.get(&index) {
+            reaches.push((plan.group.clone(), describe_chain(chain)));
+        }
+    }
+    for group in resolution.graph.groups() {
+        let chain = resolution.graph.containers(group);
+        let reached = placed
+            .value
+            .applies_to
+            .iter()
+            .find_map(|g| chain.get(g.as_str()));
+        if let Some(chain) = reached
+            && !reaches.iter().any(|(g, _)| g == group)
+        {
+            reaches.push((group.to_string(), describe_chain(chain)));
+        }
+    }
+    reaches.sort();
+    Some(PolicyReach {
+        policy: name.to_string(),
+        file: sources.name(span.file).to_string(),
+        line,
+        applies_to: placed
+            .value
+            .applies_to
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        reaches,
+        platforms: placed
+            .value
+            .platforms
+            .clone()
+            .unwrap_or_else(|| Platform::ALL.to_vec()),
+        keys: super::settings_of(&placed.value)
+            .into_iter()
+            .map(|(k, _)| k.apple_key.to_string())
+            .collect(),
+    })
+}
