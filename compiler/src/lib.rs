@@ -24,6 +24,7 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod policytest;
+pub mod raw;
 pub mod resolve;
 pub mod sign;
 pub mod source;

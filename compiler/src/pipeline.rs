@@ -32,6 +32,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Clock(#[from] ClockError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Raw(#[from] crate::raw::RawError),
 }
 
 /// A loaded signing identity and the signing time to stamp.
@@ -44,7 +47,10 @@ pub struct Signing {
 impl Error {
     /// True for bsic's own bugs, as opposed to the environment's failures.
     pub fn is_internal(&self) -> bool {
-        matches!(self, Error::Schema(_) | Error::Emit(_))
+        matches!(
+            self,
+            Error::Schema(_) | Error::Emit(_) | Error::Raw(crate::raw::RawError::Schema { .. })
+        )
     }
 }
 

@@ -78,12 +78,51 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check raw DDM declarations (*.json) and configuration profiles (*.mobileconfig, *.plist)
+    /// strictly against Apple's definitions, with located diagnostics. Writes nothing.
+    Validate {
+        /// Files, directories or globs (default: the current directory).
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        args: ValidateArgs,
+    },
+    /// Turn software-update declarations and Restrictions / SoftwareUpdate profiles into a
+    /// bsic policy file. Keys bsic has no syntax for are reported, never dropped silently.
+    Import {
+        /// Declarations (*.json) and profiles (*.mobileconfig, *.plist) to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The policy file to write.
+        #[arg(long, short, default_value = "policies/imported.kdl")]
+        out: PathBuf,
+        /// The group the imported policies apply to (defined in the file unless the project
+        /// already defines it).
+        #[arg(long, default_value = "imported")]
+        group: String,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the JSON Schema of policy files (or of bsic.kdl with --project), for editors.
     Schema {
         /// Print the schema of the project file bsic.kdl instead.
         #[arg(long)]
         project: bool,
     },
+}
+
+/// Options of `validate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ValidateArgs {
+    /// Report keys this platform ignores, supervised-only keys and deprecations on it.
+    #[arg(long, value_name = "PLATFORM", value_parser = super::explain::parse_platform)]
+    pub platform: Option<crate::model::Platform>,
+    /// The oldest OS version in the fleet: keys Apple introduced later are reported.
+    #[arg(long, value_name = "VERSION", value_parser = super::explain::parse_os)]
+    pub min_os: Option<crate::model::OsVersion>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 /// What to explain.

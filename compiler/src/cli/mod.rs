@@ -7,6 +7,7 @@ mod explain;
 mod keys;
 mod report;
 mod signing;
+mod validate;
 mod verify;
 
 use std::io::Write;
@@ -19,11 +20,11 @@ use crate::model;
 use crate::pipeline::{self, Checked, Error};
 use crate::source;
 
-pub use args::{Cli, ColorChoice, Command, Format, SignArgs};
+pub use args::{Cli, ColorChoice, Command, Format, SignArgs, ValidateArgs};
 pub use report::to_json;
 
 /// Exit code for policy errors.
-const POLICY_ERRORS: u8 = 1;
+pub(super) const POLICY_ERRORS: u8 = 1;
 /// Exit code for usage and I/O errors.
 const USAGE_ERROR: u8 = 2;
 /// Exit code for bsic's own bugs.
@@ -141,6 +142,13 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Validate { paths, args } => validate::run(paths, args, fancy),
+        Command::Import {
+            files,
+            out,
+            group,
+            force,
+        } => validate::import(files, out, group, *force, fancy),
         Command::Keys { json } => {
             keys::run(*json);
             Ok(ExitCode::SUCCESS)
@@ -185,7 +193,7 @@ fn report(checked: &Checked, format: Format, fancy: bool) {
     }
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+pub(super) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
