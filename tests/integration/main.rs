@@ -17,3 +17,4 @@ mod reference;
 mod schema;
 mod signing;
 mod util;
+mod validate;
