@@ -303,6 +303,8 @@ pub enum Kind {
     },
     #[error("`{key}` needs a supervised device on {platform}")]
     SupervisedOnly { key: String, platform: String },
+    #[error("the profile's signature does not verify: {message}")]
+    BadSignature { message: String },
     #[error("`{key}` has no bsic policy syntax and was not imported")]
     NotImported { key: String },
 
@@ -448,6 +450,7 @@ impl Kind {
             Kind::Contradiction { .. } => "contradicting-settings",
             Kind::SupervisedOnly { .. } => "supervised-only",
             Kind::NotImported { .. } => "not-imported",
+            Kind::BadSignature { .. } => "bad-profile-signature",
             Kind::UnreachedGroup { .. } => "unreached-group",
             Kind::Lint { lint, .. } => lint.code(),
         }
@@ -562,6 +565,11 @@ impl Kind {
             Kind::SupervisedOnly { .. } => {
                 Some("unsupervised devices ignore this key".into())
             }
+            Kind::BadSignature { .. } => Some(
+                "the profile was changed after signing, or the signature is damaged; sign it again \
+                 (`bsic verify` shows the details)"
+                    .into(),
+            ),
             Kind::NotImported { .. } => Some(
                 "keep delivering it with the original file, or open an issue for bsic syntax".into(),
             ),

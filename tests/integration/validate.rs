@@ -404,3 +404,69 @@ fn import_reports_unmapped_keys_and_refuses_to_overwrite() {
     bad.assert_code(1);
     assert!(!project.join("policies/bad.kdl").exists());
 }
+
+#[test]
+fn signed_profiles_are_verified_then_validated() {
+    let project = Project::reference();
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(project.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "signer.key",
+        "-out",
+        "signer.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=validate",
+    ]);
+    project
+        .bsic()
+        .args([
+            "build",
+            "--out",
+            "dist",
+            "--sign-cert",
+            "signer.pem",
+            "--sign-key",
+            "signer.key",
+        ])
+        .run()
+        .assert_code(0);
+    let run = validate(project.path(), &["dist"]);
+    run.assert_code(0);
+    let profile = walkdir::WalkDir::new(project.join("dist"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .find(|p| p.extension().is_some_and(|e| e == "mobileconfig"))
+        .expect("a signed profile");
+    let mut bytes = fs::read(&profile).unwrap();
+    let at = bytes
+        .windows(7)
+        .position(|w| w == b"<string")
+        .expect("plist text inside the signature");
+    bytes[at + 1] = b'S';
+    fs::write(&profile, bytes).unwrap();
+    let run = validate(
+        project.path(),
+        &[profile.to_str().unwrap(), "--format", "json"],
+    );
+    run.assert_code(1);
+    let found: Vec<String> = codes(&run).into_iter().map(|(c, _, _)| c).collect();
+    assert_eq!(found, ["bsic::bad-profile-signature"], "{}", run.describe());
+}
