@@ -282,6 +282,28 @@ fn check_file(
         source,
     };
     let size = std::fs::metadata(path).map_err(read_error)?.len();
+    let bytes = if size > MAX_FILE_BYTES {
+        Vec::new()
+    } else {
+        std::fs::read(path).map_err(|source| RawError::Read {
+            path: name.clone(),
+            source,
+        })?
+    };
+    check_bytes(path, size, bytes, explicit, options, schemas, report)
+}
+
+/// Checks one file's bytes; `size` is its size on disk (larger than the limit: refused).
+fn check_bytes(
+    path: &Path,
+    size: u64,
+    mut bytes: Vec<u8>,
+    explicit: bool,
+    options: &ValidateOptions,
+    schemas: &mut Schemas,
+    report: &mut Report,
+) -> Result<Option<Doc>, RawError> {
+    let name = display(path);
     if size > MAX_FILE_BYTES {
         let file = report
             .sources
@@ -297,10 +319,6 @@ fn check_file(
         report.checked += 1;
         return Ok(None);
     }
-    let mut bytes = std::fs::read(path).map_err(|source| RawError::Read {
-        path: name.clone(),
-        source,
-    })?;
     let is_json = path.extension().is_some_and(|e| e == "json");
     // A signed profile: DER CMS SignedData. Check the signature with the code of
     // `bsic verify`, then validate the signed content (spans point into that content).
@@ -552,5 +570,309 @@ fn check_uuid(projection: &Projection, prefix: &str, file: FileId, out: &mut Dia
                 .unwrap_or(Span::start_of(file)),
             "not a UUID",
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The mutation corpus: from Apple's generated schemas, for every declaration type and
+    //! profile payload type, files with an unknown key, a missing required key, a value of the
+    //! wrong type, an enum value outside the list and a number out of range. Every mutant must
+    //! be rejected with the expected code, located at the mutated key or value.
+
+    use super::*;
+
+    struct Outcome {
+        report: Report,
+    }
+
+    fn check(name: &str, bytes: Vec<u8>) -> Outcome {
+        let mut report = Report::default();
+        let mut schemas = Schemas::default();
+        let size = bytes.len() as u64;
+        let _ = check_bytes(
+            Path::new(name),
+            size,
+            bytes,
+            true,
+            &ValidateOptions::default(),
+            &mut schemas,
+            &mut report,
+        )
+        .unwrap();
+        Outcome { report }
+    }
+
+    impl Outcome {
+        /// True when an error with `code` starts at the first occurrence of `needle`.
+        fn has(&self, code: &str, needle: &str) -> bool {
+            let Some((_, file)) = self.report.sources.iter().next() else {
+                return false;
+            };
+            let Some(offset) = file.text.find(needle) else {
+                return false;
+            };
+            self.report.diagnostics.sorted().iter().any(|d| {
+                d.code() == code
+                    && d.severity == crate::diag::Severity::Error
+                    && d.at.offset == offset
+            })
+        }
+
+        fn codes(&self) -> Vec<String> {
+            let sources = &self.report.sources;
+            self.report
+                .diagnostics
+                .sorted()
+                .iter()
+                .map(|d| format!("{} {} {}", d.code(), sources.locate(d.at), d))
+                .collect()
+        }
+    }
+
+    /// Scalar mutations of one property schema: (value, expected code).
+    fn mutations(schema: &Value) -> Vec<(Value, &'static str)> {
+        let mut out = Vec::new();
+        let kind = schema.get("type").and_then(Value::as_str);
+        match kind {
+            Some("boolean") => out.push((Value::from("bsic-wrong-type"), "bsic::wrong-type")),
+            Some("integer") => {
+                out.push((Value::from("bsic-wrong-type"), "bsic::wrong-type"));
+                if let Some(max) = schema.get("maximum").and_then(Value::as_i64) {
+                    out.push((Value::from(max + 1), "bsic::out-of-range"));
+                }
+                if let Some(min) = schema.get("minimum").and_then(Value::as_i64) {
+                    out.push((Value::from(min - 1), "bsic::out-of-range"));
+                }
+            }
+            Some("string") => {
+                out.push((Value::from(424_242), "bsic::wrong-type"));
+                if schema.get("enum").is_some() {
+                    out.push((Value::from("BsicNotInTheList"), "bsic::invalid-value"));
+                }
+            }
+            Some("array") => out.push((Value::from(424_242), "bsic::wrong-type")),
+            Some("object") => out.push((Value::from(424_242), "bsic::wrong-type")),
+            _ => {}
+        }
+        out
+    }
+
+    /// Every property under an object schema, at every depth of nested objects: (path, schema).
+    fn properties(schema: &Value, path: &[String], out: &mut Vec<(Vec<String>, Value)>) {
+        for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+            let mut inner = path.to_vec();
+            inner.push(key.clone());
+            out.push((inner.clone(), property.clone()));
+            if property.get("type").and_then(Value::as_str) == Some("object") {
+                properties(property, &inner, out);
+            }
+        }
+    }
+
+    /// `{a: {b: value}}` for the path `[a, b]`.
+    fn nest(path: &[String], value: Value) -> Value {
+        path.iter().rev().fold(
+            value,
+            |inner, key| serde_json::json!({ key.as_str(): inner }),
+        )
+    }
+
+    fn declaration(kind: &str, payload: Value) -> Vec<u8> {
+        let document = serde_json::json!({
+            "Type": kind, "Identifier": "com.example.mutant", "ServerToken": "1", "Payload": payload,
+        });
+        serde_json::to_vec_pretty(&document).unwrap()
+    }
+
+    #[test]
+    fn every_declaration_mutant_is_rejected_where_it_was_made() {
+        let mut failures = Vec::new();
+        let mut mutants = 0;
+        for (name, text) in SCHEMAS {
+            let Some(kind) = name.strip_prefix("declaration.") else {
+                continue;
+            };
+            let schema: Value = serde_json::from_str(text).unwrap();
+            let payload = &schema["properties"]["Payload"];
+            // An unknown key next to the real ones.
+            mutants += 1;
+            let outcome = check(
+                "m.json",
+                declaration(kind, serde_json::json!({ "BsicUnknownKey": true })),
+            );
+            if payload.get("additionalProperties") == Some(&Value::Bool(false))
+                && !outcome.has("bsic::unknown-property", "\"BsicUnknownKey\"")
+            {
+                failures.push(format!("{kind}: unknown key: {:?}", outcome.codes()));
+            }
+            // Each required payload key missing.
+            for required in payload["required"].as_array().into_iter().flatten() {
+                mutants += 1;
+                let required = required.as_str().unwrap_or_default();
+                let outcome = check("m.json", declaration(kind, serde_json::json!({})));
+                let found = outcome.codes().iter().any(|c| {
+                    c.starts_with("bsic::missing") && c.contains(&format!("`{required}`"))
+                });
+                if !found {
+                    failures.push(format!("{kind}: missing {required}: {:?}", outcome.codes()));
+                }
+            }
+            // Each envelope key missing.
+            for key in ["Type", "Identifier", "ServerToken", "Payload"] {
+                mutants += 1;
+                let mut document: Value =
+                    serde_json::from_slice(&declaration(kind, serde_json::json!({}))).unwrap();
+                if let Some(map) = document.as_object_mut() {
+                    map.remove(key);
+                }
+                let outcome = check("m.json", serde_json::to_vec(&document).unwrap());
+                if !outcome.report.diagnostics.has_errors() {
+                    failures.push(format!("{kind}: without {key} accepted"));
+                }
+            }
+            // Every payload key at every depth: wrong type, outside the list, out of range.
+            let mut found = Vec::new();
+            properties(payload, &[], &mut found);
+            for (path, property) in found {
+                let key = path.last().cloned().unwrap_or_default();
+                for (value, code) in mutations(&property) {
+                    mutants += 1;
+                    let rendered = serde_json::to_string(&value).unwrap();
+                    let outcome = check("m.json", declaration(kind, nest(&path, value)));
+                    let needle = format!("\"{key}\": {rendered}");
+                    let at_value = needle.len() - rendered.len();
+                    let located = outcome.report.sources.iter().next().is_some_and(|(_, f)| {
+                        let Some(start) = f.text.find(&needle) else {
+                            return false;
+                        };
+                        outcome
+                            .report
+                            .diagnostics
+                            .sorted()
+                            .iter()
+                            .any(|d| d.code() == code && d.at.offset == start + at_value)
+                    });
+                    if !located {
+                        failures.push(format!(
+                            "{kind}.{} = {rendered}: want {code}: {:?}",
+                            path.join("."),
+                            outcome.codes()
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(mutants > 500, "only {mutants} mutants");
+        assert!(
+            failures.is_empty(),
+            "{} of {mutants} mutants not caught:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    fn profile(item: ::plist::Dictionary) -> Vec<u8> {
+        let mut top = ::plist::Dictionary::new();
+        top.insert("PayloadType".into(), "Configuration".into());
+        top.insert("PayloadIdentifier".into(), "com.example.mutant".into());
+        top.insert(
+            "PayloadUUID".into(),
+            "6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D".into(),
+        );
+        top.insert("PayloadVersion".into(), 1.into());
+        top.insert(
+            "PayloadContent".into(),
+            ::plist::Value::Array(vec![::plist::Value::Dictionary(item)]),
+        );
+        let mut bytes = Vec::new();
+        ::plist::Value::Dictionary(top)
+            .to_writer_xml(&mut bytes)
+            .unwrap();
+        bytes
+    }
+
+    fn to_plist(value: &Value) -> ::plist::Value {
+        match value {
+            Value::Bool(b) => ::plist::Value::Boolean(*b),
+            Value::Number(n) => n.as_i64().map_or(::plist::Value::Real(0.5), |i| {
+                ::plist::Value::Integer(i.into())
+            }),
+            Value::String(s) => ::plist::Value::String(s.clone()),
+            _ => ::plist::Value::String(String::new()),
+        }
+    }
+
+    #[test]
+    fn every_profile_mutant_is_rejected_where_it_was_made() {
+        let mut failures = Vec::new();
+        let mut mutants = 0;
+        for (name, text) in SCHEMAS {
+            let Some(kind) = name.strip_prefix("profile.") else {
+                continue;
+            };
+            if kind == "TopLevel" {
+                continue;
+            }
+            let schema: Value = serde_json::from_str(text).unwrap();
+            let base = || {
+                let mut item = ::plist::Dictionary::new();
+                item.insert("PayloadType".into(), kind.into());
+                item.insert("PayloadIdentifier".into(), "com.example.item".into());
+                item.insert(
+                    "PayloadUUID".into(),
+                    "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D".into(),
+                );
+                item.insert("PayloadVersion".into(), 1.into());
+                item
+            };
+            mutants += 1;
+            let mut item = base();
+            item.insert("BsicUnknownKey".into(), true.into());
+            let outcome = check("m.mobileconfig", profile(item));
+            if schema.get("additionalProperties") == Some(&Value::Bool(false))
+                && !outcome.has("bsic::unknown-property", "BsicUnknownKey")
+            {
+                failures.push(format!("{kind}: unknown key: {:?}", outcome.codes()));
+            }
+            for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+                if key.starts_with("Payload") {
+                    continue;
+                }
+                for (value, code) in mutations(property) {
+                    mutants += 1;
+                    let mut item = base();
+                    item.insert(key.clone(), to_plist(&value));
+                    let outcome = check("m.mobileconfig", profile(item));
+                    let key_tag = format!("<key>{key}</key>");
+                    let located = outcome.report.sources.iter().next().is_some_and(|(_, f)| {
+                        let Some(start) = f.text.find(&key_tag) else {
+                            return false;
+                        };
+                        let after = start + key_tag.len();
+                        let value_at = after + f.text[after..].find('<').unwrap_or(0);
+                        outcome
+                            .report
+                            .diagnostics
+                            .sorted()
+                            .iter()
+                            .any(|d| d.code() == code && d.at.offset == value_at)
+                    });
+                    if !located {
+                        failures.push(format!(
+                            "{kind}.{key} = {value}: want {code}: {:?}",
+                            outcome.codes()
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(mutants > 1000, "only {mutants} mutants");
+        assert!(
+            failures.is_empty(),
+            "{} of {mutants} mutants not caught:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
