@@ -186,8 +186,15 @@ fn cross_file_rules() {
             "{code} missing: {found:?}"
         );
     }
-    // A JSON file that is no declaration, found in a directory, is skipped; named, it is an error.
-    validate(project.path(), &["notes/other.json"]).assert_code(1);
+    // A JSON file that is no declaration, found in a directory, is skipped; named, it is warned
+    // about (pre-commit hooks pass every changed *.json).
+    let named = validate(project.path(), &["notes/other.json"]);
+    named.assert_code(0);
+    assert!(
+        named.stderr.contains("bsic::not-recognized"),
+        "{}",
+        named.describe()
+    );
 }
 
 #[test]
@@ -469,4 +476,18 @@ fn signed_profiles_are_verified_then_validated() {
     run.assert_code(1);
     let found: Vec<String> = codes(&run).into_iter().map(|(c, _, _)| c).collect();
     assert_eq!(found, ["bsic::bad-profile-signature"], "{}", run.describe());
+}
+
+#[test]
+fn the_fleet_gitops_example_validates_clean() {
+    let run = validate(
+        &repo("examples"),
+        &["fleet-gitops", "--platform", "macOS", "--min-os", "15.0"],
+    );
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("validated 5 files: 0 errors"),
+        "{}",
+        run.describe()
+    );
 }
