@@ -528,7 +528,29 @@ fn check_profile(
     for (index, item) in items.iter().enumerate() {
         let prefix = format!("/PayloadContent/{index}");
         let Some(payload_type) = item.get("PayloadType").and_then(Value::as_str) else {
-            continue; // the payload schema cannot be chosen; TopLevel says what it can
+            // Without a type no payload schema applies; a non-dictionary item is TopLevel's.
+            if item.is_object() && item.get("PayloadType").is_none() {
+                report.diagnostics.push(Diagnostic::error(
+                    Kind::MissingRequired {
+                        what: "`PayloadType`".into(),
+                    },
+                    projection
+                        .spans
+                        .value(&prefix)
+                        .unwrap_or(Span::start_of(doc.file)),
+                    "this payload has no `PayloadType`",
+                ));
+            } else if let Some(found) = item.get("PayloadType") {
+                report.diagnostics.push(Diagnostic::error(
+                    Kind::WrongType {
+                        expected: "a string".into(),
+                        found: found.to_string(),
+                    },
+                    sub_value(projection, &prefix, doc.file),
+                    "`PayloadType` wants a string",
+                ));
+            }
+            continue;
         };
         let sub = Projection {
             value: item.clone(),
@@ -553,6 +575,13 @@ fn check_profile(
         check_uuid(&sub, "", doc.file, &mut report.diagnostics);
     }
     Ok(())
+}
+
+fn sub_value(projection: &Projection, prefix: &str, file: FileId) -> Span {
+    projection
+        .spans
+        .value(&format!("{prefix}/PayloadType"))
+        .unwrap_or(Span::start_of(file))
 }
 
 /// `PayloadUUID` must be a UUID (Apple's schema only says "string").
