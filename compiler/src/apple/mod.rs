@@ -95,6 +95,71 @@ pub fn availability() -> &'static Availability {
     TABLE.get_or_init(|| serde_json::from_str(AVAILABILITY).unwrap_or_default())
 }
 
+/// One declaration type's (`section` = `declarations`) or profile payload's (`profiles`)
+/// facts, read from the embedded table without building the rest of it: a one-file
+/// `bsic validate` needs one entry, and building the whole table costs more than the check.
+pub fn payload(section: &str, name: &str) -> Option<Payload> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    /// Finds `key` in a map and deserializes its value with `inner`, skipping the rest.
+    struct Pick<'a, S> {
+        key: &'a str,
+        inner: S,
+    }
+    impl<'de, S: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for Pick<'_, S> {
+        type Value = Option<S::Value>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for Pick<'_, S> {
+        type Value = Option<S::Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if found.is_none() && key == self.key {
+                    found = Some(map.next_value_seed(self.inner)?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    #[derive(Clone, Copy)]
+    struct Whole;
+    impl<'de> DeserializeSeed<'de> for Whole {
+        type Value = Payload;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Payload, D::Error> {
+            Payload::deserialize(d)
+        }
+    }
+    #[derive(Clone, Copy)]
+    struct Inner<'a>(&'a str);
+    impl<'de> DeserializeSeed<'de> for Inner<'_> {
+        type Value = Option<Payload>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            Pick {
+                key: self.0,
+                inner: Whole,
+            }
+            .deserialize(d)
+        }
+    }
+    let mut reader = serde_json::Deserializer::from_str(AVAILABILITY);
+    Pick {
+        key: section,
+        inner: Inner(name),
+    }
+    .deserialize(&mut reader)
+    .ok()
+    .flatten()
+    .flatten()
+}
+
 /// A key of a declaration type, e.g. (`com.apple.configuration.softwareupdate.settings`,
 /// `AutomaticActions.InstallSecurityUpdate`).
 pub fn declaration_key(declaration_type: &str, key: &str) -> Option<&'static Key> {
@@ -129,5 +194,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(removal.platforms["iOS"].deprecated.as_deref(), Some("26.0"));
+        let one = payload("profiles", "com.apple.applicationaccess").unwrap();
+        assert_eq!(
+            one.keys.len(),
+            availability().profiles["com.apple.applicationaccess"]
+                .keys
+                .len()
+        );
+        assert!(payload("declarations", "com.example.none").is_none());
     }
 }

@@ -5,15 +5,16 @@
 //! In: parsed [`Doc`]s and the options. Out: diagnostics only; nothing is read or written.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde_json::Value;
 
-use crate::apple::{self, Payload};
+use crate::apple::Payload;
 use crate::diag::{Diagnostic, Diagnostics, Kind};
 use crate::source::Span;
 use crate::validate::{Projection, push_pointer};
 
-use super::{Doc, DocKind, ValidateOptions};
+use super::{Doc, DocKind, Schemas, ValidateOptions};
 
 const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
 const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
@@ -51,14 +52,16 @@ fn keys(value: &Value, dotted: &str, pointer: &str, out: &mut Vec<(String, Strin
     }
 }
 
-/// The payloads of a document: (Apple definition, the payload's projection root pointer).
-fn payloads(doc: &Doc) -> Vec<(&'static Payload, &str, String, &Value)> {
-    let table = apple::availability();
+/// The payloads of a document: (Apple definition, type, the payload's pointer, its value).
+fn payloads<'d>(
+    doc: &'d Doc,
+    schemas: &mut Schemas,
+) -> Vec<(Rc<Payload>, &'d str, String, &'d Value)> {
     let value = &doc.projection.value;
     match &doc.kind {
         DocKind::Declaration { declaration_type } => {
             match (
-                table.declarations.get(declaration_type),
+                schemas.facts("declarations", declaration_type),
                 value.get("Payload"),
             ) {
                 (Some(payload), Some(inner)) => {
@@ -76,7 +79,7 @@ fn payloads(doc: &Doc) -> Vec<(&'static Payload, &str, String, &Value)> {
                 .enumerate()
                 .filter_map(|(index, item)| {
                     let kind = item.get("PayloadType")?.as_str()?;
-                    let payload = table.profiles.get(kind)?;
+                    let payload = schemas.facts("profiles", kind)?;
                     Some((payload, kind, format!("/PayloadContent/{index}"), item))
                 })
                 .collect()
@@ -90,11 +93,16 @@ fn key_span(projection: &Projection, pointer: &str, fallback: Span) -> Span {
 
 /// Deprecated keys always; with `--platform`, keys the platform or `--min-os` ignores and
 /// supervised-only keys.
-pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagnostics) {
+pub(super) fn availability(
+    doc: &Doc,
+    options: &ValidateOptions,
+    schemas: &mut Schemas,
+    out: &mut Diagnostics,
+) {
     let fallback = Span::start_of(doc.file);
     let column = options.platform.map(|p| p.apple_column());
     let min_os = options.min_os.as_ref().map(|v| version_key(&v.to_string()));
-    for (payload, type_name, root, value) in payloads(doc) {
+    for (payload, type_name, root, value) in payloads(doc, schemas) {
         if let Some(column) = column
             && let Some(support) = payload.platforms.get(column)
             && !support.available()

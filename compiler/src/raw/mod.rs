@@ -105,13 +105,27 @@ pub(crate) struct Doc {
     pub(crate) projection: Projection,
 }
 
-/// Compiled schemas, built on first use.
+/// Apple's data as a run needs it: compiled schemas and availability facts, each built on
+/// first use (a one-file run touches one or two types of hundreds).
 #[derive(Default)]
 pub(crate) struct Schemas {
     compiled: BTreeMap<String, SchemaValidator>,
+    facts: BTreeMap<(String, String), Option<std::rc::Rc<crate::apple::Payload>>>,
 }
 
 impl Schemas {
+    /// The availability facts of a declaration type (`declarations`) or payload (`profiles`).
+    pub(crate) fn facts(
+        &mut self,
+        section: &str,
+        name: &str,
+    ) -> Option<std::rc::Rc<crate::apple::Payload>> {
+        self.facts
+            .entry((section.to_string(), name.to_string()))
+            .or_insert_with(|| crate::apple::payload(section, name).map(std::rc::Rc::new))
+            .clone()
+    }
+
     fn names(prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
         SCHEMAS
             .iter()
@@ -431,7 +445,7 @@ fn check_bytes(
         }
         DocKind::Profile => check_profile(&doc, dialect, schemas, report)?,
     }
-    checks::availability(&doc, options, &mut report.diagnostics);
+    checks::availability(&doc, options, schemas, &mut report.diagnostics);
     Ok(Some(doc))
 }
 
@@ -619,9 +633,8 @@ mod tests {
         report: Report,
     }
 
-    fn check(name: &str, bytes: Vec<u8>) -> Outcome {
+    fn check(schemas: &mut Schemas, name: &str, bytes: Vec<u8>) -> Outcome {
         let mut report = Report::default();
-        let mut schemas = Schemas::default();
         let size = bytes.len() as u64;
         let _ = check_bytes(
             Path::new(name),
@@ -629,7 +642,7 @@ mod tests {
             bytes,
             true,
             &ValidateOptions::default(),
-            &mut schemas,
+            schemas,
             &mut report,
         )
         .unwrap();
@@ -722,6 +735,7 @@ mod tests {
     fn every_declaration_mutant_is_rejected_where_it_was_made() {
         let mut failures = Vec::new();
         let mut mutants = 0;
+        let mut schemas = Schemas::default();
         for (name, text) in SCHEMAS {
             let Some(kind) = name.strip_prefix("declaration.") else {
                 continue;
@@ -731,6 +745,7 @@ mod tests {
             // An unknown key next to the real ones.
             mutants += 1;
             let outcome = check(
+                &mut schemas,
                 "m.json",
                 declaration(kind, serde_json::json!({ "BsicUnknownKey": true })),
             );
@@ -743,7 +758,11 @@ mod tests {
             for required in payload["required"].as_array().into_iter().flatten() {
                 mutants += 1;
                 let required = required.as_str().unwrap_or_default();
-                let outcome = check("m.json", declaration(kind, serde_json::json!({})));
+                let outcome = check(
+                    &mut schemas,
+                    "m.json",
+                    declaration(kind, serde_json::json!({})),
+                );
                 let found = outcome.codes().iter().any(|c| {
                     c.starts_with("bsic::missing") && c.contains(&format!("`{required}`"))
                 });
@@ -759,7 +778,11 @@ mod tests {
                 if let Some(map) = document.as_object_mut() {
                     map.remove(key);
                 }
-                let outcome = check("m.json", serde_json::to_vec(&document).unwrap());
+                let outcome = check(
+                    &mut schemas,
+                    "m.json",
+                    serde_json::to_vec(&document).unwrap(),
+                );
                 if !outcome.report.diagnostics.has_errors() {
                     failures.push(format!("{kind}: without {key} accepted"));
                 }
@@ -772,7 +795,11 @@ mod tests {
                 for (value, code) in mutations(&property) {
                     mutants += 1;
                     let rendered = serde_json::to_string(&value).unwrap();
-                    let outcome = check("m.json", declaration(kind, nest(&path, value)));
+                    let outcome = check(
+                        &mut schemas,
+                        "m.json",
+                        declaration(kind, nest(&path, value)),
+                    );
                     let needle = format!("\"{key}\": {rendered}");
                     let at_value = needle.len() - rendered.len();
                     let located = outcome.report.sources.iter().next().is_some_and(|(_, f)| {
@@ -840,6 +867,7 @@ mod tests {
     fn every_profile_mutant_is_rejected_where_it_was_made() {
         let mut failures = Vec::new();
         let mut mutants = 0;
+        let mut schemas = Schemas::default();
         for (name, text) in SCHEMAS {
             let Some(kind) = name.strip_prefix("profile.") else {
                 continue;
@@ -862,7 +890,7 @@ mod tests {
             mutants += 1;
             let mut item = base();
             item.insert("BsicUnknownKey".into(), true.into());
-            let outcome = check("m.mobileconfig", profile(item));
+            let outcome = check(&mut schemas, "m.mobileconfig", profile(item));
             if schema.get("additionalProperties") == Some(&Value::Bool(false))
                 && !outcome.has("bsic::unknown-property", "BsicUnknownKey")
             {
@@ -876,7 +904,7 @@ mod tests {
                     mutants += 1;
                     let mut item = base();
                     item.insert(key.clone(), to_plist(&value));
-                    let outcome = check("m.mobileconfig", profile(item));
+                    let outcome = check(&mut schemas, "m.mobileconfig", profile(item));
                     let key_tag = format!("<key>{key}</key>");
                     let located = outcome.report.sources.iter().next().is_some_and(|(_, f)| {
                         let Some(start) = f.text.find(&key_tag) else {
