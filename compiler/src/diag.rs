@@ -92,6 +92,19 @@ impl Diagnostics {
         self.items.extend(diagnostics);
     }
 
+    /// Applies configured lint levels: `allow` drops a diagnostic, `deny` makes it an error.
+    pub fn apply_levels(&mut self, level: impl Fn(&str) -> Option<crate::model::LintLevel>) {
+        use crate::model::LintLevel;
+        self.items.retain_mut(|d| match level(d.kind.code()) {
+            Some(LintLevel::Allow) => false,
+            Some(LintLevel::Deny) => {
+                d.severity = Severity::Error;
+                true
+            }
+            _ => true,
+        });
+    }
+
     /// True when at least one error (not warning) was reported.
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::clock::ClockError;
+use crate::clock::{self, ClockError};
 use crate::diag::Diagnostics;
 use crate::emit::{self, AppleCheck, Artifact, ArtifactKind, EmitError};
 use crate::output::{self, MANIFEST_FILE, OutputError};
@@ -73,6 +73,14 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
         .as_ref()
         .map(|m| resolve::resolve(m, &mut diagnostics))
         .unwrap_or_default();
+    if let Some(model) = &model {
+        if !diagnostics.has_errors() {
+            resolve::lint(model, &resolution, clock::now()?, &mut diagnostics);
+        }
+        if let Some(levels) = &model.project.lints {
+            diagnostics.apply_levels(|code| levels.level(code));
+        }
+    }
     Ok(Checked {
         project,
         diagnostics,

@@ -9,6 +9,7 @@
 mod combine;
 mod explain;
 mod groups;
+mod lints;
 mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +25,7 @@ pub use explain::{
     DeviceQuery, Explanation, KeyExplanation, PolicyReach, Source, explain, explain_policy,
 };
 pub use groups::{ALL, GroupGraph, describe_chain};
+pub use lints::lint;
 pub use settings::{KNOBS, Knob, knob_for, settings_of};
 
 /// Index of a policy in [`Model::policies`].
