@@ -323,16 +323,19 @@ pub enum Lint {
     IneffectiveOverride,
     /// A key whose effective value depends on the order the MDM sends declarations in.
     OrderDependent,
+    /// A policy whose platforms no group it applies to admits.
+    NoDevice,
 }
 
 impl Lint {
-    pub const ALL: [Lint; 6] = [
+    pub const ALL: [Lint; 7] = [
         Lint::PastDeadline,
         Lint::RollbackWithForcedInstall,
         Lint::BsiOffWithBsiTarget,
         Lint::StagedBase,
         Lint::IneffectiveOverride,
         Lint::OrderDependent,
+        Lint::NoDevice,
     ];
 
     /// The name used in diagnostics codes and in bsic.kdl's `lints` block.
@@ -344,6 +347,7 @@ impl Lint {
             Lint::StagedBase => "staged-base",
             Lint::IneffectiveOverride => "ineffective-override",
             Lint::OrderDependent => "order-dependent",
+            Lint::NoDevice => "no-device",
         }
     }
 
@@ -363,6 +367,9 @@ impl Lint {
             }
             Lint::IneffectiveOverride => {
                 "a device in both groups receives both declarations and Apple merges them key by key, so the higher priority cannot win here; make the groups disjoint or align the values"
+            }
+            Lint::NoDevice => {
+                "the policy's `platforms` and its groups' `platforms` filters have nothing in common, so no device gets it"
             }
             Lint::OrderDependent => {
                 "Apple merges this key with enum-last/first, which depends on an order the MDM does not promise; give both groups the same value"

@@ -19,6 +19,8 @@ const CASES: &[(&str, &[&str])] = &[
         &["--group", "testers", "--group", "developers"],
     ),
     ("staged-bsi", &["--group", "kiosks", "--os", "26.2"]),
+    ("filters", &["--group", "bsi-macs", "--os", "26.2"]),
+    ("filters", &["--group", "bsi-macs", "--os", "25.4"]),
 ];
 
 fn bsic(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -134,4 +136,26 @@ fn a_past_deadline_and_a_group_cycle_are_reported() {
     )
     .unwrap();
     assert_eq!(bsic(dir, &["check"]).status.code(), Some(1));
+}
+
+#[test]
+fn group_filters_become_activation_predicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    let run = bsic(
+        &fleet("filters"),
+        &["build", "--out", out.to_str().unwrap()],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let activation = std::fs::read_to_string(
+        out.join("ddm/bsi-macs/com.example.fleet.bsi-macs.activation.json"),
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&activation).unwrap();
+    let predicate = json["Payload"]["Predicate"].as_str().unwrap();
+    assert!(predicate.starts_with("(@status(device.operating-system.family) == 'macOS') AND (@status(device.operating-system.version) MATCHES '^("), "{predicate}");
 }

@@ -10,6 +10,7 @@ use crate::resolve::{Effective, GroupPlan, PolicyIndex};
 use crate::validate::Model;
 
 use super::ids::{platform_label, server_token};
+use super::predicate::{family_predicate, os_predicate};
 use super::{Artifact, ArtifactKind, partition};
 
 pub(super) const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
@@ -221,7 +222,21 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
             "StandardConfigurations".into(),
             Value::Array(configurations.into_iter().map(Value::String).collect()),
         );
-        if let Some(predicate) = family_predicate(&platforms) {
+        let conditions: Vec<String> = family_predicate(&platforms)
+            .into_iter()
+            .chain(plan.os.as_ref().and_then(os_predicate))
+            .collect();
+        let predicate = match conditions.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => Some(
+                many.iter()
+                    .map(|c| format!("({c})"))
+                    .collect::<Vec<_>>()
+                    .join(" AND "),
+            ),
+        };
+        if let Some(predicate) = predicate {
             payload.insert("Predicate".into(), Value::String(predicate));
         }
         declarations.push(Declaration {
@@ -273,40 +288,9 @@ fn enforcement_payloads(stem: &str, enforce: &Enforce) -> Vec<(String, Value)> {
     }
 }
 
-/// An NSPredicate limiting an activation to some OS families; none when all are covered.
-fn family_predicate(platforms: &[Platform]) -> Option<String> {
-    if Platform::ALL.iter().all(|p| platforms.contains(p)) {
-        return None;
-    }
-    let quoted: Vec<String> = platforms
-        .iter()
-        .map(|p| format!("'{}'", p.name()))
-        .collect();
-    Some(match quoted.as_slice() {
-        [one] => format!("@status(device.operating-system.family) == {one}"),
-        many => format!(
-            "@status(device.operating-system.family) IN {{{}}}",
-            many.join(", ")
-        ),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn predicates_name_the_families() {
-        assert_eq!(family_predicate(&Platform::ALL), None);
-        assert_eq!(
-            family_predicate(&[Platform::MacOs]).as_deref(),
-            Some("@status(device.operating-system.family) == 'macOS'")
-        );
-        assert_eq!(
-            family_predicate(&[Platform::Ios, Platform::IpadOs]).as_deref(),
-            Some("@status(device.operating-system.family) IN {'iOS', 'iPadOS'}")
-        );
-    }
 
     #[test]
     fn bsi_targets_are_staged() {

@@ -7,6 +7,7 @@
 mod apple_check;
 mod ddm;
 mod ids;
+mod predicate;
 mod profile;
 
 use std::collections::BTreeMap;

@@ -87,6 +87,9 @@ pub struct Lints {
     /// Deferrals set where BSIs are not managed: BSIs ignore deferrals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bsi_ignores_deferral: Option<LintLevel>,
+    /// A policy whose platforms none of its groups admit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<LintLevel>,
     /// A group no policy reaches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unreached_group: Option<LintLevel>,
@@ -104,6 +107,7 @@ impl Lints {
             "order-dependent" => self.order_dependent,
             "bsi-ignores-deferral" => self.bsi_ignores_deferral,
             "unreached-group" => self.unreached_group,
+            "no-device" => self.no_device,
             _ => None,
         }
     }

@@ -145,9 +145,14 @@ pub fn explain(
         member_of.extend(resolution.graph.containers(group).into_keys());
     }
     member_of.insert(ALL.to_string());
+    // A group whose OS filter excludes the device's version sends it nothing.
     let receiving: Vec<&super::GroupPlan> = member_of
         .iter()
         .filter_map(|g| resolution.plan(g))
+        .filter(|plan| match (&plan.os, &query.os) {
+            (Some(range), Some(os)) => range.contains(os),
+            _ => true,
+        })
         .collect();
     let platforms: Vec<Platform> = if query.platforms.is_empty() {
         let covered: BTreeSet<Platform> = receiving

@@ -28,6 +28,29 @@ fn warning(lint: Lint, message: String, at: crate::source::Span, label: &str) ->
 fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
     for placed in &model.policies {
         let policy = &placed.value;
+        let mine = policy
+            .platforms
+            .clone()
+            .unwrap_or_else(|| crate::model::Platform::ALL.to_vec());
+        let admits_some = policy.applies_to.iter().any(|group| {
+            let filter = model
+                .groups
+                .iter()
+                .find(|g| g.value.name == *group)
+                .and_then(|g| g.value.platforms.clone());
+            filter.is_none_or(|allowed| allowed.iter().any(|p| mine.contains(p)))
+        });
+        if !admits_some {
+            diagnostics.push(warning(
+                Lint::NoDevice,
+                format!(
+                    "policy `{}` reaches no device: its groups admit none of its platforms",
+                    policy.name
+                ),
+                model.value_span(&placed.at, "/platforms"),
+                "no group admits these platforms",
+            ));
+        }
         for (i, enforce) in policy.enforce.iter().enumerate() {
             if unix_seconds(&enforce.by) + TIME_ZONE_MARGIN < now {
                 diagnostics.push(warning(
