@@ -273,6 +273,8 @@ pub enum Kind {
     Deprecated { message: String, fact: String },
     #[error("deferrals do not delay Background Security Improvements")]
     BsiIgnoresDeferral,
+    #[error("{message}")]
+    FleetIgnores { message: String, fact: String },
     #[error("`{build}` looks like a beta build, not a release or BSI build")]
     BetaBuild { build: String },
     #[error("policy `{name}` sets nothing")]
@@ -416,6 +418,7 @@ impl Kind {
             Kind::Deprecated { .. } => "deprecated",
             Kind::BsiIgnoresDeferral => "bsi-ignores-deferral",
             Kind::BetaBuild { .. } => "beta-build",
+            Kind::FleetIgnores { .. } => "fleet-ignores",
             Kind::EmptyPolicy { .. } => "empty-policy",
             Kind::DuplicatePlatform { .. } => "duplicate-platform",
             Kind::EnforceOverlap { .. } => "enforce-overlap",
@@ -491,6 +494,7 @@ impl Kind {
                  or system deferral; stage BSIs with groups and `automatic-install` instead"
                     .into(),
             ),
+            Kind::FleetIgnores { fact, .. } => Some(fact.clone()),
             Kind::BetaBuild { .. } => Some(
                 "beta builds end in a letter too (e.g. 25A5316i); BSI builds carry a long build \
                  number before the letter (e.g. 25D771280a)"

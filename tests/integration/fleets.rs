@@ -159,3 +159,32 @@ fn group_filters_become_activation_predicates() {
     let predicate = json["Payload"]["Predicate"].as_str().unwrap();
     assert!(predicate.starts_with("(@status(device.operating-system.family) == 'macOS') AND (@status(device.operating-system.version) MATCHES '^("), "{predicate}");
 }
+
+#[test]
+fn a_stated_fleet_routes_profiles_to_legacy_platforms_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    let run = bsic(&fleet("legacy"), &["build", "--out", out.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let profiles: Vec<String> = std::fs::read_dir(out.join("profiles/staff"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    // macOS 13.5 predates the DDM settings (15.0): those Macs need the profile. iOS 18 does not.
+    assert_eq!(
+        profiles,
+        vec!["com.example.fleet.staff.profile.mobileconfig".to_string()]
+    );
+    let text = std::fs::read_to_string(
+        out.join("profiles/staff/com.example.fleet.staff.profile.mobileconfig"),
+    )
+    .unwrap();
+    assert!(
+        text.contains("allowRapidSecurityResponseRemoval") && text.contains("(macOS)"),
+        "{text}"
+    );
+}

@@ -110,6 +110,26 @@ pub fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
     availability().profiles.get(payload_type)?.keys.get(key)
 }
 
+/// Where a payload type (or one of its keys) starts on a platform: `Some(version)`, or `None`
+/// when Apple marks it `n/a` there or does not define it.
+pub fn introduced(
+    declaration_type: &str,
+    key: Option<&str>,
+    platform_column: &str,
+) -> Option<crate::model::OsVersion> {
+    let payload = availability().declarations.get(declaration_type)?;
+    let support = match key {
+        Some(key) => payload.keys.get(key)?.platforms.get(platform_column)?,
+        None => payload.platforms.get(platform_column)?,
+    };
+    support
+        .introduced
+        .as_deref()
+        .filter(|v| *v != "n/a")?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::IdentifierPrefix;
+use super::{IdentifierPrefix, OsVersion, Platform};
 
 /// `bsic.kdl`: who the policies belong to and where they live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -20,6 +20,11 @@ pub struct ProjectFile {
     /// Globs of policy test files (default `tests/**/*.test.kdl`), run by `bsic test`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<String>,
+    /// The oldest OS each platform of the fleet runs: `fleet macOS="14.0" iOS="17.0"`. bsic
+    /// then warns about settings part of the fleet ignores and sends configuration profiles
+    /// only to platforms that still have devices too old for the DDM declarations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Fleet>,
     /// Lint levels: `lints { past-deadline "deny"; staged-base "allow" }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lints: Option<Lints>,
@@ -109,6 +114,35 @@ impl Lints {
             "unreached-group" => self.unreached_group,
             "no-device" => self.no_device,
             _ => None,
+        }
+    }
+}
+
+/// `fleet macOS="14.0" iOS="17.0"`: the oldest OS version in use per platform.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fleet {
+    #[serde(default, rename = "macOS", skip_serializing_if = "Option::is_none")]
+    pub macos: Option<OsVersion>,
+    #[serde(default, rename = "iOS", skip_serializing_if = "Option::is_none")]
+    pub ios: Option<OsVersion>,
+    #[serde(default, rename = "iPadOS", skip_serializing_if = "Option::is_none")]
+    pub ipados: Option<OsVersion>,
+    #[serde(default, rename = "tvOS", skip_serializing_if = "Option::is_none")]
+    pub tvos: Option<OsVersion>,
+    #[serde(default, rename = "visionOS", skip_serializing_if = "Option::is_none")]
+    pub visionos: Option<OsVersion>,
+}
+
+impl Fleet {
+    /// The oldest version in use on `platform`, if stated.
+    pub fn minimum(&self, platform: Platform) -> Option<&OsVersion> {
+        match platform {
+            Platform::MacOs => self.macos.as_ref(),
+            Platform::Ios => self.ios.as_ref(),
+            Platform::IpadOs => self.ipados.as_ref().or(self.ios.as_ref()),
+            Platform::TvOs => self.tvos.as_ref(),
+            Platform::VisionOs => self.visionos.as_ref(),
         }
     }
 }
