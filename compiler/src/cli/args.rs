@@ -77,6 +77,9 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only keys available on this platform, with that platform's availability.
+        #[arg(long, value_name = "PLATFORM", value_parser = super::explain::parse_platform)]
+        platform: Option<crate::model::Platform>,
     },
     /// Print the JSON Schema of policy files (or of bsic.kdl with --project), for editors.
     Schema {

@@ -141,8 +141,8 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Keys { json } => {
-            keys::run(*json);
+        Command::Keys { json, platform } => {
+            keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { project } => {
