@@ -284,6 +284,10 @@ pub enum Kind {
     #[error("{message}")]
     EnforceOverlap { message: String },
 
+    // --- catalog ---
+    #[error("{message}")]
+    Catalog { message: String },
+
     // --- policy tests ---
     #[error("test `{test}`: {what} is {actual}, expected {expected}")]
     TestFailed {
@@ -425,6 +429,7 @@ impl Kind {
             Kind::Conflict { .. } => "conflict",
             Kind::GroupCycle { .. } => "group-cycle",
             Kind::TestFailed { .. } => "test-failed",
+            Kind::Catalog { .. } => "catalog",
             Kind::UnreachedGroup { .. } => "unreached-group",
             Kind::Lint { lint, .. } => lint.code(),
         }
@@ -507,6 +512,9 @@ impl Kind {
             Kind::DuplicatePlatform { .. } => Some("list each platform once".into()),
             Kind::EnforceOverlap { .. } => Some(
                 "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
+            ),
+            Kind::Catalog { .. } => Some(
+                "the build catalog (`catalog` in bsic.kdl) lists Apple's real releases; refresh it with `bsic catalog import FEED.json`".into(),
             ),
             Kind::TestFailed { .. } => Some(
                 "run `bsic explain --group …` for the device to see where each value comes from".into(),

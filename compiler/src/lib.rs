@@ -16,6 +16,7 @@
 //! run shows every problem at once.
 
 pub mod apple;
+pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod diag;

@@ -32,6 +32,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Clock(#[from] ClockError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
 }
 
 /// A loaded signing identity and the signing time to stamp.
@@ -74,6 +77,7 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
         .map(|m| resolve::resolve(m, &mut diagnostics))
         .unwrap_or_default();
     if let Some(model) = &model {
+        crate::catalog::check(root, model, &mut diagnostics);
         if !diagnostics.has_errors() {
             resolve::lint(model, &resolution, clock::now()?, &mut diagnostics);
         }

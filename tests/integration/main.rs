@@ -11,6 +11,7 @@
 
 mod atomic;
 mod bad;
+mod catalog;
 mod cli;
 mod docs;
 mod fleets;

@@ -71,6 +71,9 @@ pub enum Command {
         /// The project directory (holding bsic.kdl); defaults to the nearest one upwards.
         dir: Option<PathBuf>,
     },
+    /// Manage the offline build catalog that enforcement targets are checked against.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// List every knob with the Apple key it sets, its values, default, combine rule and
     /// availability per platform, from Apple's definitions.
     Keys {
@@ -86,6 +89,23 @@ pub enum Command {
         /// Print the schema of the project file bsic.kdl instead.
         #[arg(long)]
         project: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Normalise downloaded feeds (Apple's public versions JSON, with BSI builds listed
+    /// separately, or SOFA feeds) into a snapshot to commit and pin in bsic.kdl.
+    Import {
+        /// The feed files, as downloaded.
+        #[arg(required = true)]
+        feeds: Vec<PathBuf>,
+        /// Where to write the snapshot (default: catalog/apple-releases.json in the project).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// The platform of a SOFA feed, when the feed itself does not tell.
+        #[arg(long, value_parser = super::explain::parse_platform)]
+        platform: Option<crate::model::Platform>,
     },
 }
 

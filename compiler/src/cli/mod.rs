@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod catalog;
 mod explain;
 mod keys;
 mod report;
@@ -141,6 +142,11 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Catalog(args::CatalogCommand::Import {
+            feeds,
+            out,
+            platform,
+        }) => catalog::import(feeds, out.as_deref(), *platform),
         Command::Keys { json, platform } => {
             keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)

@@ -25,6 +25,9 @@ pub struct ProjectFile {
     /// only to platforms that still have devices too old for the DDM declarations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fleet: Option<Fleet>,
+    /// A pinned build catalog: `catalog "catalog/apple-releases.json" sha256="…"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogPin>,
     /// Lint levels: `lints { past-deadline "deny"; staged-base "allow" }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lints: Option<Lints>,
@@ -145,4 +148,15 @@ impl Fleet {
             Platform::VisionOs => self.visionos.as_ref(),
         }
     }
+}
+
+/// `catalog "PATH" sha256="HEX"`: the release snapshot and the hash it must have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(extend("x-kdl-argument" = "path"))]
+pub struct CatalogPin {
+    /// The snapshot written by `bsic catalog import`, relative to bsic.kdl.
+    pub path: String,
+    /// Its SHA-256, as `bsic catalog import` prints it.
+    pub sha256: String,
 }
