@@ -188,3 +188,14 @@ fn a_stated_fleet_routes_profiles_to_legacy_platforms_only() {
         "{text}"
     );
 }
+
+#[test]
+fn check_explain_overrides_lists_what_priority_overrode() {
+    let out = bsic(&fleet("priority"), &["check", "--explain-overrides"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("group `staff` (macOS, iOS, iPadOS, tvOS, visionOS): `os-updates.recommended-cadence` Newest from `staff-newest` (priority 5) overrides All from `staff-default` (priority 0, policies/fleet.kdl:8:9)"),
+        "{text}"
+    );
+}

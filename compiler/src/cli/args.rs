@@ -29,6 +29,9 @@ pub enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also list every value a higher-priority policy overrode, per group.
+        #[arg(long)]
+        explain_overrides: bool,
     },
     /// Check, then write DDM declarations, profiles and manifest.json into the output
     /// directory, atomically: on any error the previous output stays as it was.

@@ -56,9 +56,16 @@ pub fn run() -> ExitCode {
 
 fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
     match command {
-        Command::Check { dir, format } => {
+        Command::Check {
+            dir,
+            format,
+            explain_overrides,
+        } => {
             let checked = load(dir.as_deref())?;
             report(&checked, *format, fancy);
+            if *explain_overrides && !checked.has_errors() {
+                explain::overrides(&checked);
+            }
             Ok(outcome(&checked))
         }
         Command::Build {
