@@ -204,6 +204,8 @@ pub enum Kind {
     },
     #[error("`{path}` is a symlink that points outside the project")]
     SymlinkEscapes { path: String },
+    #[error("invalid glob `{pattern}`: {message}")]
+    BadGlob { pattern: String, message: String },
     #[error("`{pattern}` reaches outside the project")]
     GlobEscapes { pattern: String },
     #[error("no policy files match `{pattern}`")]
@@ -404,6 +406,7 @@ impl Kind {
             Kind::SymlinkEscapes { .. } => "symlink-escapes",
             Kind::NoPolicyFiles { .. } => "no-policy-files",
             Kind::GlobEscapes { .. } => "glob-escapes",
+            Kind::BadGlob { .. } => "bad-glob",
             Kind::UnknownNode { .. } => "unknown-node",
             Kind::UnknownProperty { .. } => "unknown-property",
             Kind::DuplicateNode { .. } => "duplicate-node",
@@ -449,6 +452,7 @@ impl Kind {
             Kind::SymlinkEscapes { .. } => {
                 Some("keep policy files inside the project, or copy the file in".into())
             }
+            Kind::BadGlob { .. } => Some("globs use `*`, `**`, `?`, `[...]` and `{a,b}`".into()),
             Kind::GlobEscapes { .. } => Some(
                 "policy globs are relative to bsic.kdl and stay inside its directory; no `..` or \
                  absolute paths"

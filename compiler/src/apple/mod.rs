@@ -130,6 +130,37 @@ pub fn introduced(
         .ok()
 }
 
+/// The availability of a key (or, with `key` `None`, of the payload) on a platform.
+pub fn support(
+    declaration_type: &str,
+    key: Option<&str>,
+    platform_column: &str,
+) -> Option<&'static OsSupport> {
+    let payload = availability().declarations.get(declaration_type)?;
+    match key {
+        Some(key) => payload.keys.get(key)?.platforms.get(platform_column),
+        None => payload.platforms.get(platform_column),
+    }
+}
+
+impl OsSupport {
+    /// Only supervised devices honour it.
+    pub fn supervised_only(&self) -> bool {
+        self.supervised == Some(true)
+            || self
+                .allowed_enrollments
+                .as_ref()
+                .is_some_and(|e| e.iter().all(|x| x == "supervised"))
+    }
+
+    /// User-enrolled devices do not honour it.
+    pub fn forbids_user_enrollment(&self) -> bool {
+        self.allowed_enrollments
+            .as_ref()
+            .is_some_and(|e| !e.iter().any(|x| x == "user"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

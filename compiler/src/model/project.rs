@@ -135,6 +135,16 @@ pub struct Fleet {
     pub tvos: Option<OsVersion>,
     #[serde(default, rename = "visionOS", skip_serializing_if = "Option::is_none")]
     pub visionos: Option<OsVersion>,
+    /// `#true` when some devices are not supervised: supervised-only keys miss them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsupervised: Option<bool>,
+    /// `#true` when some devices are enrolled through User Enrollment.
+    #[serde(
+        default,
+        rename = "user-enrollment",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_enrollment: Option<bool>,
 }
 
 impl Fleet {

@@ -69,7 +69,9 @@ pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Projec
             ));
             continue;
         }
-        let matched = expand_glob(root, pattern, *at, diagnostics)?;
+        let Some(matched) = expand_glob(root, pattern, *at, diagnostics)? else {
+            continue;
+        };
         if matched.is_empty() {
             diagnostics.push(Diagnostic::warning(
                 Kind::NoPolicyFiles {
@@ -108,7 +110,7 @@ pub fn load_matching(
 ) -> Result<Vec<ParsedFile>, SourceError> {
     let mut paths = BTreeSet::new();
     for (pattern, at) in globs {
-        paths.extend(expand_glob(root, pattern, *at, diagnostics)?);
+        paths.extend(expand_glob(root, pattern, *at, diagnostics)?.unwrap_or_default());
     }
     let mut parsed = Vec::new();
     for path in paths {
@@ -208,11 +210,21 @@ fn expand_glob(
     pattern: &str,
     at: Span,
     diagnostics: &mut Diagnostics,
-) -> Result<BTreeSet<PathBuf>, SourceError> {
-    let glob = Glob::new(pattern).map_err(|source| SourceError::Glob {
-        pattern: pattern.to_string(),
-        source,
-    })?;
+) -> Result<Option<BTreeSet<PathBuf>>, SourceError> {
+    let glob = match Glob::new(pattern) {
+        Ok(glob) => glob,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                Kind::BadGlob {
+                    pattern: pattern.to_string(),
+                    message: error.kind().to_string(),
+                },
+                at,
+                "not a valid glob",
+            ));
+            return Ok(None);
+        }
+    };
     let set = GlobSetBuilder::new()
         .add(glob)
         .build()
@@ -223,7 +235,7 @@ fn expand_glob(
     let base = root.join(literal_prefix(pattern));
     let mut matched = BTreeSet::new();
     if !base.exists() {
-        return Ok(matched);
+        return Ok(Some(matched));
     }
     let walker = walkdir::WalkDir::new(&base)
         .follow_links(false)
@@ -263,7 +275,7 @@ fn expand_glob(
         }
         matched.insert(entry.path().to_path_buf());
     }
-    Ok(matched)
+    Ok(Some(matched))
 }
 
 /// The leading directories of a glob that contain no glob syntax, e.g. `policies` for

@@ -397,6 +397,39 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
             "too new for part of the fleet",
         ));
     }
+    // Supervision and enrollment: keys part of the fleet cannot receive at all.
+    for (knob, _) in crate::resolve::settings_of(policy) {
+        let mut missed = Vec::new();
+        for platform in &covered {
+            let Some(support) =
+                crate::apple::support(SETTINGS_TYPE, Some(knob.apple_key), platform.apple_column())
+            else {
+                continue;
+            };
+            if !support.available() {
+                continue;
+            }
+            if fleet.unsupervised == Some(true) && support.supervised_only() {
+                missed.push(format!("unsupervised {} devices", platform.name()));
+            }
+            if fleet.user_enrollment == Some(true) && support.forbids_user_enrollment() {
+                missed.push(format!("user-enrolled {} devices", platform.name()));
+            }
+        }
+        if !missed.is_empty() {
+            diagnostics.push(Diagnostic::warning(
+                Kind::FleetIgnores {
+                    message: format!("`{}` does not reach {}", knob.kdl, missed.join(", ")),
+                    fact: format!(
+                        "Apple allows `{}` only on supervised devices or device enrollments there (see `bsic keys`)",
+                        knob.apple_key
+                    ),
+                },
+                model.key_span(&placed.at, knob.pointer),
+                "not for the whole fleet",
+            ));
+        }
+    }
     for (i, _) in policy.enforce.iter().enumerate() {
         let behind = older(ENFORCEMENT_TYPE, None);
         if !behind.is_empty() {
