@@ -126,12 +126,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
     let several = variants.len() > 1;
     for (platforms, (payload, sources)) in variants {
         let identifier = labelled(&base, "settings", several.then_some(&platforms));
-        for platform in &platforms {
-            needs
-                .entry(*platform)
-                .or_default()
-                .insert(identifier.clone());
-        }
+        require(&mut needs, &platforms, &identifier);
         declarations.push(Declaration {
             kind: SETTINGS_TYPE.into(),
             identifier,
@@ -165,12 +160,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         };
         let stem = labelled(&base, "enforce", several.then_some(&platforms));
         for (identifier, payload) in enforcement_payloads(&stem, &enforce) {
-            for platform in &platforms {
-                needs
-                    .entry(*platform)
-                    .or_default()
-                    .insert(identifier.clone());
-            }
+            require(&mut needs, &platforms, &identifier);
             declarations.push(Declaration {
                 kind: ENFORCEMENT_TYPE.into(),
                 identifier,
@@ -196,12 +186,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         .filter(|(_, n)| !n.is_empty())
         .map(|(p, _)| *p)
         .collect();
-    for platform in &covered {
-        needs
-            .entry(*platform)
-            .or_default()
-            .insert(status_id.clone());
-    }
+    require(&mut needs, &covered, &status_id);
     declarations.push(Declaration {
         kind: STATUS_TYPE.into(),
         identifier: status_id,
@@ -252,6 +237,20 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         .into_iter()
         .map(|d| d.into_artifact(&plan.group))
         .collect()
+}
+
+/// Records that devices of `platforms` need the configuration `identifier` activated.
+fn require(
+    needs: &mut BTreeMap<Platform, BTreeSet<String>>,
+    platforms: &[Platform],
+    identifier: &str,
+) {
+    for platform in platforms {
+        needs
+            .entry(*platform)
+            .or_default()
+            .insert(identifier.to_string());
+    }
 }
 
 /// `<base>.<kind>` or `<base>.<kind>.<platforms>` when a group needs several variants.

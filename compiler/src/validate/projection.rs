@@ -89,14 +89,8 @@ impl<'s> Projector<'s> {
                         .or_insert_with(|| Value::Array(Vec::new()));
                     let Value::Array(array) = array else { continue };
                     let mut items_out = std::mem::take(array);
-                    self.spans.insert(
-                        child_pointer.clone(),
-                        Origin {
-                            via: Via::Node,
-                            key: key_span,
-                            value: node_span,
-                        },
-                    );
+                    self.spans
+                        .insert(child_pointer.clone(), Origin::node(key_span, node_span));
                     self.array_node(node, &key, items, &child_pointer, &mut items_out);
                     out.insert(key, Value::Array(items_out));
                 }
@@ -108,14 +102,8 @@ impl<'s> Projector<'s> {
                         self.duplicate(&key, key_span);
                         continue;
                     }
-                    self.spans.insert(
-                        child_pointer.clone(),
-                        Origin {
-                            via: Via::Node,
-                            key: key_span,
-                            value: node_span,
-                        },
-                    );
+                    self.spans
+                        .insert(child_pointer.clone(), Origin::node(key_span, node_span));
                     let object = self.object_node(node, &key, properties, argument, &child_pointer);
                     out.insert(key, Value::Object(object));
                 }
