@@ -26,6 +26,10 @@ pub enum FormatError {
 
 /// The canonical form of `text`.
 pub fn format(text: &str) -> Result<String, FormatError> {
+    // A byte-order mark stays where it is, outside the document.
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        return format(rest).map(|formatted| format!("\u{feff}{formatted}"));
+    }
     let document = KdlDocument::parse_v2(text).map_err(|e| FormatError::Syntax(e.to_string()))?;
     let mut out = String::new();
     print_document(&document, 0, &mut out, false);
