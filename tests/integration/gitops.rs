@@ -248,10 +248,37 @@ fn plan_classifies_changes_and_sets_the_exit_code() {
     project.write("policies/kiosks.kdl", &kiosks);
     fs::remove_file(project.join("policies/new.kdl")).unwrap();
 
-    // Broadened scope: staff's macOS settings now also for another platform is a replace
-    // or broadening, never a no-op.
     let (code, _) = plan_json(&project, &dist);
     assert_eq!(code, Some(0));
+
+    // Broadened scope: kiosks' policy now also for iOS. Declarations keep their identifiers
+    // and reach more platforms; the profile splits per platform, so the old one is replaced
+    // by the macOS one and the iOS one is added.
+    project.write(
+        "policies/kiosks.kdl",
+        kiosks.replacen("platforms \"macOS\"", "platforms \"macOS\" \"iOS\"", 1),
+    );
+    let (code, plan) = plan_json(&project, &dist);
+    assert_eq!(code, Some(2));
+    let broadened = changes(&plan, "scope-broadened");
+    assert!(
+        broadened
+            .iter()
+            .any(|c| c["identifier"] == "com.example.it.kiosks.settings"
+                && c["platforms_added"] == serde_json::json!(["iOS"])),
+        "{plan}"
+    );
+    let replaced = changes(&plan, "replace");
+    assert_eq!(replaced.len(), 1, "{plan}");
+    assert_eq!(
+        replaced[0]["previous_identifier"],
+        "com.example.it.kiosks.profile"
+    );
+    assert_eq!(
+        replaced[0]["identifier"],
+        "com.example.it.kiosks.profile.macos"
+    );
+    project.write("policies/kiosks.kdl", &kiosks);
 
     // Errors exit 1.
     let (code, _) = plan_json(&project, &project.join("nothing-here"));

@@ -243,20 +243,23 @@ pub fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
         .filter(|a| !new_ids.contains(a.identifier.as_str()))
         .collect();
     for artifact in unmatched_new {
-        // The same group and kind under another identifier: a replacement. Prefer the old
-        // artifact sharing the most platforms.
+        // The same group and kind under another identifier, for at least one of the same
+        // platforms: a replacement. Prefer the old artifact sharing the most platforms.
+        let overlap = |o: &ManifestArtifact| {
+            o.platforms
+                .iter()
+                .filter(|p| artifact.platforms.contains(p))
+                .count()
+        };
         let candidate = unmatched_old
             .iter()
             .enumerate()
             .filter(|(_, o)| {
-                group_of(o) == group_of(artifact) && kind_label(o) == kind_label(artifact)
+                group_of(o) == group_of(artifact)
+                    && kind_label(o) == kind_label(artifact)
+                    && overlap(o) > 0
             })
-            .max_by_key(|(_, o)| {
-                o.platforms
-                    .iter()
-                    .filter(|p| artifact.platforms.contains(p))
-                    .count()
-            })
+            .max_by_key(|(_, o)| overlap(o))
             .map(|(i, _)| i);
         match candidate {
             Some(index) => {
