@@ -9,6 +9,8 @@
 //! resolve  → groups, priorities, conflicts per platform             (GroupPlan)
 //! emit     → DDM declarations and profiles, checked against Apple   (Artifact)
 //! output   → manifest and atomic writes                             (files)
+//! plan     → what a build changes against an earlier one            (Plan)
+//! formatter→ canonical text of policy files, comments kept         (fmt)
 //! cli      → the `bsic` command line over all of it
 //! ```
 //!
@@ -21,9 +23,11 @@ pub mod cli;
 pub mod clock;
 pub mod diag;
 pub mod emit;
+pub mod formatter;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod plan;
 pub mod policytest;
 pub mod resolve;
 pub mod sign;

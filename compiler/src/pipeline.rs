@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::clock::{self, ClockError};
 use crate::diag::Diagnostics;
+use crate::emit::adapters::{self, Target};
 use crate::emit::{self, AppleCheck, Artifact, ArtifactKind, EmitError};
 use crate::output::{self, MANIFEST_FILE, OutputError};
 use crate::resolve::{self, Resolution};
@@ -99,17 +100,53 @@ pub fn render(
     checked: &Checked,
     signing: Option<&Signing>,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    render_targets(checked, signing, &[])
+}
+
+/// [`render`], plus the layout of each MDM in `targets` under `<target>/`, listed in the
+/// manifest with where each file is uploaded.
+pub fn render_targets(
+    checked: &Checked,
+    signing: Option<&Signing>,
+    targets: &[Target],
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let Some(model) = &checked.model else {
         return Ok(Vec::new());
     };
     let mut artifacts: Vec<Artifact> =
         emit::emit(model, &checked.resolution.plans, &AppleCheck::new()?)?;
+    let context = adapters::Context {
+        organization: &model.project.organization,
+        identifier_prefix: model.project.identifier_prefix.as_str(),
+    };
+    let mut targets = targets.to_vec();
+    targets.sort();
+    targets.dedup();
+    let target_files: Vec<(Target, adapters::TargetFile)> = targets
+        .iter()
+        .flat_map(|&t| {
+            adapters::render(t, &artifacts, &context)
+                .into_iter()
+                .map(move |f| (t, f))
+        })
+        .collect();
     if let Some(signing) = signing {
         sign_profiles(&mut artifacts, signing)?;
     }
-    let manifest = output::manifest(model, &checked.project.sources, &artifacts);
+    let mut manifest = output::manifest(model, &checked.project.sources, &artifacts);
+    manifest.targets = target_files
+        .iter()
+        .map(|(target, file)| output::ManifestTargetFile {
+            target: target.name().to_string(),
+            path: file.path.clone(),
+            sha256: emit::sha256_hex(&file.bytes),
+            upload: file.upload.clone(),
+            artifact: file.artifact.clone(),
+        })
+        .collect();
     let mut files: Vec<(String, Vec<u8>)> =
         artifacts.into_iter().map(|a| (a.path, a.bytes)).collect();
+    files.extend(target_files.into_iter().map(|(_, f)| (f.path, f.bytes)));
     files.push((MANIFEST_FILE.to_string(), manifest.to_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
@@ -128,7 +165,17 @@ fn sign_profiles(artifacts: &mut [Artifact], signing: &Signing) -> Result<(), Er
 
 /// Renders and writes the output tree atomically.
 pub fn build(checked: &Checked, out: &Path, signing: Option<&Signing>) -> Result<usize, Error> {
-    let files = render(checked, signing)?;
+    build_targets(checked, out, signing, &[])
+}
+
+/// [`build`] with the layouts of `targets` too.
+pub fn build_targets(
+    checked: &Checked,
+    out: &Path,
+    signing: Option<&Signing>,
+    targets: &[Target],
+) -> Result<usize, Error> {
+    let files = render_targets(checked, signing, targets)?;
     output::write_tree(out, &files)?;
     Ok(files.len())
 }

@@ -15,6 +15,7 @@ mod catalog;
 mod cli;
 mod docs;
 mod fleets;
+mod gitops;
 mod reference;
 mod schema;
 mod signing;

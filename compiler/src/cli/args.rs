@@ -15,6 +15,14 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Print only what was asked for: no summaries or progress on stderr.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more on stderr: every file written or formatted.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,9 +52,56 @@ pub enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also write the layout an MDM imports, under <OUT>/<TARGET>/ (repeatable). The
+        /// generic layout (ddm/, profiles/, manifest.json) is always written.
+        #[arg(long = "target", short, value_enum, value_name = "TARGET")]
+        targets: Vec<Target>,
         #[command(flatten)]
         sign: SignArgs,
     },
+    /// Show what building now would change compared with a previous build or Git revision:
+    /// artifacts added, removed, updated or replaced, per group, with the settings that
+    /// change. Exit 0 no change, 2 changes, 1 error.
+    Plan {
+        /// The project directory (holding bsic.kdl); defaults to the nearest one upwards.
+        dir: Option<PathBuf>,
+        /// A previous output directory (with manifest.json), or a Git revision of the
+        /// project (e.g. `origin/main`, `HEAD~1`). Default: the project's dist/.
+        #[arg(long, value_name = "DIST|GIT-REF")]
+        against: Option<String>,
+        /// How to print the plan (on stdout).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+    },
+    /// Format policy files and bsic.kdl canonically, keeping comments.
+    Fmt {
+        /// Files or directories (searched for *.kdl); default: the project's bsic.kdl and
+        /// policy files.
+        files: Vec<PathBuf>,
+        /// Change nothing; list the files that need formatting and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Create a new policy repository: bsic.kdl, a starter policy, a pre-commit config, a
+    /// GitHub Actions workflow and a .gitignore. Never overwrites a file.
+    Init {
+        /// Where to create it (default: the current directory).
+        dir: Option<PathBuf>,
+        /// The organisation named in bsic.kdl and in profiles.
+        #[arg(long, default_value = "Example Corp")]
+        organization: String,
+        /// The reverse-DNS prefix of every identifier.
+        #[arg(long, default_value = "com.example.it")]
+        identifier_prefix: String,
+    },
+    /// Print a shell completion script (e.g. `bsic completions zsh > _bsic`).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the bsic(1) man page (roff) on stdout.
+    Man,
     /// Verify built profiles: CMS signatures, certificate chain and dates, and that every
     /// file is the one manifest.json hashes. One line per file; non-zero exit on any failure.
     Verify {
@@ -181,6 +236,34 @@ pub enum Format {
     Human,
     /// One JSON object per diagnostic, per line (on stdout).
     Json,
+    /// A SARIF 2.1.0 log (on stdout), for code-scanning uploads.
+    Sarif,
+    /// GitHub Actions workflow commands (on stdout): annotations on the pull request.
+    Github,
+}
+
+/// How `bsic plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Markdown, readable in a terminal and as a pull-request comment.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// An MDM whose import layout `bsic build --target` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Target {
+    /// Only the generic layout: ddm/, profiles/ and manifest.json.
+    Generic,
+    /// Fleet GitOps: team YAML with custom_settings and OS-update settings.
+    Fleet,
+    /// KMFDDM (NanoHUB): declarations, sets, enrollment mapping and an upload script.
+    Kmfddm,
+    /// Jamf Pro: unsigned profiles and Classic API bodies, with an upload script.
+    Jamf,
+    /// Workspace ONE UEM: custom declarations and unsigned profiles.
+    WorkspaceOne,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,4 +271,18 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl Target {
+    /// The library's adapter for this target; `None` for the generic layout, always written.
+    pub fn adapter(self) -> Option<crate::emit::adapters::Target> {
+        use crate::emit::adapters::Target as A;
+        match self {
+            Target::Generic => None,
+            Target::Fleet => Some(A::Fleet),
+            Target::Kmfddm => Some(A::Kmfddm),
+            Target::Jamf => Some(A::Jamf),
+            Target::WorkspaceOne => Some(A::WorkspaceOne),
+        }
+    }
 }
