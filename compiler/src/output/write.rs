@@ -44,6 +44,14 @@ pub enum OutputError {
     #[error("artifact path `{path}` would leave the output directory")]
     #[diagnostic(code("bsic::internal::path-escape"), help("please report this"))]
     Escape { path: String },
+    #[error("artifact paths `{first}` and `{second}` differ only in letter case")]
+    #[diagnostic(
+        code("bsic::internal::path-collision"),
+        help(
+            "they would overwrite each other on a case-insensitive file system; please report this"
+        )
+    )]
+    Collision { first: String, second: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -58,7 +66,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 /// Everything is written into a fresh directory beside `out` first, then swapped in, so
 /// readers see the old tree or the new one and a failure leaves the old one.
 pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+    let mut folded: std::collections::HashMap<String, &str> =
+        std::collections::HashMap::with_capacity(files.len());
     for (relative, _) in files {
+        if let Some(first) = folded.insert(relative.to_lowercase(), relative.as_str()) {
+            return Err(OutputError::Collision {
+                first: first.to_string(),
+                second: relative.clone(),
+            });
+        }
         let safe = relative
             .split('/')
             .all(|c| !c.is_empty() && c != "." && c != "..");
@@ -281,6 +297,19 @@ mod tests {
         let err = write_tree(&dir.path().join("d"), &[("../x".into(), vec![])]).unwrap_err();
         assert!(matches!(err, OutputError::Escape { .. }));
         assert!(!dir.path().join("x").exists());
+    }
+
+    #[test]
+    fn rejects_paths_that_collide_case_insensitively() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("d");
+        let files = [
+            ("ddm/Lab/x.json".to_string(), vec![]),
+            ("ddm/lab/x.json".to_string(), vec![]),
+        ];
+        let err = write_tree(&out, &files).unwrap_err();
+        assert!(matches!(err, OutputError::Collision { .. }), "{err:?}");
+        assert!(!out.exists());
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod parse;
 
 use std::path::{Path, PathBuf};
 
-pub use discover::{PROJECT_FILE, find_project_root, load_project};
+pub use discover::{MAX_POLICY_FILES, PROJECT_FILE, find_project_root, load_project};
 pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, parse_kdl};
 
 /// Index of a file in [`Sources`].
