@@ -74,6 +74,15 @@ impl Sources {
         id
     }
 
+    /// How many files are registered; the next [`Sources::add`] gets this index as its id.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)
     }
