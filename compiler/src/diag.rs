@@ -197,6 +197,8 @@ pub enum Kind {
     FileTooLarge { size: u64, limit: u64 },
     #[error("blocks are nested {depth} deep, deeper than the limit of {limit}")]
     TooDeep { depth: usize, limit: usize },
+    #[error("{count} policy files match, more than the limit of {limit}")]
+    TooManyFiles { count: usize, limit: usize },
     #[error("{message}")]
     Syntax {
         message: String,
@@ -254,6 +256,8 @@ pub enum Kind {
     Schema { message: String },
     #[error("integer {value} does not fit in 64 bits")]
     IntegerOverflow { value: String },
+    #[error("string is {length} bytes long, longer than the limit of {limit}")]
+    StringTooLong { length: usize, limit: usize },
 
     // --- validate: semantics ---
     #[error("policy `{name}` is defined more than once")]
@@ -402,6 +406,7 @@ impl Kind {
             Kind::NotUtf8 => "not-utf8",
             Kind::FileTooLarge { .. } => "file-too-large",
             Kind::TooDeep { .. } => "too-deep",
+            Kind::TooManyFiles { .. } => "too-many-files",
             Kind::Syntax { .. } => "syntax",
             Kind::SymlinkEscapes { .. } => "symlink-escapes",
             Kind::NoPolicyFiles { .. } => "no-policy-files",
@@ -418,6 +423,7 @@ impl Kind {
             Kind::InvalidFormat { .. } => "invalid-format",
             Kind::Schema { .. } => "schema",
             Kind::IntegerOverflow { .. } => "integer-overflow",
+            Kind::StringTooLong { .. } => "string-too-long",
             Kind::DuplicatePolicy { .. } => "duplicate-policy",
             Kind::DuplicateGroup { .. } => "duplicate-group",
             Kind::UnknownGroup { .. } => "unknown-group",
@@ -487,6 +493,13 @@ impl Kind {
             }),
             Kind::Schema { .. } => None,
             Kind::IntegerOverflow { .. } => Some("use a smaller number".into()),
+            Kind::StringTooLong { .. } => {
+                Some("no policy value needs this much text; shorten it".into())
+            }
+            Kind::TooManyFiles { .. } => Some(
+                "narrow the `policies` globs, or merge small policy files into fewer larger ones"
+                    .into(),
+            ),
             Kind::DuplicatePolicy { .. } => {
                 Some("policy names appear in diagnostics, explanations and the manifest, so each must be unique in the project (ignoring case)".into())
             }

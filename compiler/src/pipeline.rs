@@ -152,14 +152,41 @@ pub fn render_targets(
     Ok(files)
 }
 
-/// Signs every profile in place.
+/// Signs every profile in place, on all cores. Each profile's signature depends only on its
+/// own bytes, the key and the signing time, so the output is the same on any number of cores.
 fn sign_profiles(artifacts: &mut [Artifact], signing: &Signing) -> Result<(), Error> {
-    for artifact in artifacts.iter_mut() {
-        if let ArtifactKind::Profile { signed } = &mut artifact.kind {
-            artifact.bytes = signing.signer.sign(&artifact.bytes, signing.time)?;
-            *signed = true;
-        }
-    }
+    let mut profiles: Vec<&mut Artifact> = artifacts
+        .iter_mut()
+        .filter(|a| matches!(a.kind, ArtifactKind::Profile { .. }))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(profiles.len().div_ceil(32))
+        .max(1);
+    let chunk = profiles.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = profiles
+            .chunks_mut(chunk)
+            .map(|part| {
+                scope.spawn(move || -> Result<(), Error> {
+                    for artifact in part.iter_mut() {
+                        artifact.bytes = signing.signer.sign(&artifact.bytes, signing.time)?;
+                        if let ArtifactKind::Profile { signed } = &mut artifact.kind {
+                            *signed = true;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect::<Result<Vec<()>, Error>>()
+    })?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ mod fmt;
 mod format;
 mod init;
 mod keys;
+mod panic;
 mod plan;
 mod report;
 mod signing;
@@ -34,8 +35,17 @@ const USAGE_ERROR: u8 = 2;
 /// Exit code for bsic's own bugs.
 const INTERNAL_ERROR: u8 = 3;
 
-/// Runs bsic with the process arguments.
+/// Runs bsic with the process arguments. A panic anywhere below is reported as one
+/// `internal error, please report` line and exit code 3 (see `cli/panic.rs`).
 pub fn run() -> ExitCode {
+    panic::install_hook();
+    std::panic::catch_unwind(run_unguarded).unwrap_or(ExitCode::from(INTERNAL_ERROR))
+}
+
+fn run_unguarded() -> ExitCode {
+    if std::env::var_os(panic::TEST_PANIC_ENV).is_some() {
+        panic!("deliberate panic requested by {}", panic::TEST_PANIC_ENV);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
