@@ -9,6 +9,7 @@
 //! resolve  → groups, priorities, conflicts per platform             (GroupPlan)
 //! emit     → DDM declarations and profiles, checked against Apple   (Artifact)
 //! output   → manifest and atomic writes                             (files)
+//! status   → device status reports judged against the resolver   (Status)
 //! cli      → the `bsic` command line over all of it
 //! ```
 //!
@@ -27,4 +28,5 @@ pub mod policytest;
 pub mod resolve;
 pub mod sign;
 pub mod source;
+pub mod status;
 pub mod validate;

@@ -7,6 +7,7 @@ mod explain;
 mod keys;
 mod report;
 mod signing;
+mod status;
 mod verify;
 
 use std::io::Write;
@@ -140,6 +141,14 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Status { dir, args } => {
+            let checked = load(dir.as_deref())?;
+            if checked.has_errors() {
+                report(&checked, Format::Human, fancy);
+                return Ok(ExitCode::from(POLICY_ERRORS));
+            }
+            Ok(status::run(&checked, args, fancy))
         }
         Command::Keys { json } => {
             keys::run(*json);
