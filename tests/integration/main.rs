@@ -17,4 +17,5 @@ mod fleets;
 mod reference;
 mod schema;
 mod signing;
+mod status;
 mod util;

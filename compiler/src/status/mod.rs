@@ -112,7 +112,7 @@ pub enum StatusWarning {
     #[diagnostic(
         code("bsic::status-unidentified-report"),
         help(
-            "subscribe to `device.identifier.serial-number` (bsic's status subscription does) so reports can be matched"
+            "export reports with `device.identifier.serial-number` or `udid` (most MDMs add them) so they can be matched to a device"
         )
     )]
     Unidentified { file: String, line: usize },
@@ -498,17 +498,17 @@ pub fn judge_fleet(
             (manifest, resolved, state, device_platform)
         {
             check_declarations(manifest, resolved, p, s, &mut declarations, &mut problems);
-            if let Some(prefix) = &prefix {
-                for id in s.declarations.keys() {
-                    let ours = id.starts_with(prefix.as_str());
-                    let listed = manifest.artifacts.iter().any(|a| &a.identifier == id);
-                    if ours && !listed && unknown_declarations.insert(id.clone()) {
-                        warnings.push(StatusWarning::UnknownDeclaration {
-                            file: s.file.clone(),
-                            line: s.line,
-                            identifier: id.clone(),
-                        });
-                    }
+        }
+        if let (Some(manifest), Some(prefix), Some(s)) = (manifest, &prefix, state) {
+            for id in s.declarations.keys() {
+                let ours = id.starts_with(prefix.as_str());
+                let listed = manifest.artifacts.iter().any(|a| &a.identifier == id);
+                if ours && !listed && unknown_declarations.insert(id.clone()) {
+                    warnings.push(StatusWarning::UnknownDeclaration {
+                        file: s.file.clone(),
+                        line: s.line,
+                        identifier: id.clone(),
+                    });
                 }
             }
         }
