@@ -60,12 +60,14 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
         }
     }
     let status = result?;
-    let text = match args.format {
-        StatusFormat::Human => render::human(&status, HUMAN_LIMIT),
-        StatusFormat::Json => render::json(&status),
-        StatusFormat::Csv => render::csv(&status),
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = match args.format {
+        StatusFormat::Human => out.write_all(render::human(&status, HUMAN_LIMIT).as_bytes()),
+        StatusFormat::Json => render::json(&status, &mut out),
+        StatusFormat::Csv => render::csv(&status, &mut out),
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let _ = out.flush();
+    drop(out);
     if let Some(path) = &args.html {
         write_atomic(path, render::html(&status).as_bytes()).map_err(|source| {
             StatusError::Write {

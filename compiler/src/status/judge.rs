@@ -118,7 +118,7 @@ fn is_supplemental(build: &str) -> bool {
 /// How the device's OS is described in reasons: `26.3.1 (25D2128)`, plus the supplemental
 /// build and extra-version when it runs one.
 pub fn describe_os(state: &DeviceState) -> String {
-    let mut text = state.version.clone().unwrap_or_else(|| "?".into());
+    let mut text = state.version.as_deref().unwrap_or("?").to_string();
     if let Some(extra) = &state.extra_version {
         text.push(' ');
         text.push_str(extra);

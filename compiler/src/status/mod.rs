@@ -15,6 +15,7 @@ pub mod reports;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -220,17 +221,45 @@ impl StatusWarning {
     }
 }
 
-/// The OS a device reports.
+/// The OS a device reports. The values repeat across a fleet and are shared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ReportedOs {
-    pub version: Option<String>,
-    pub build: Option<String>,
-    pub supplemental_build: Option<String>,
-    pub extra_version: Option<String>,
-    pub install_state: Option<String>,
-    pub pending_version: Option<String>,
-    pub failure_reason: Option<String>,
+    #[serde(serialize_with = "shared_text")]
+    pub version: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub build: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub supplemental_build: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub extra_version: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub install_state: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub pending_version: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub failure_reason: Option<Rc<str>>,
+}
+
+fn shared_text<S: serde::Serializer>(value: &Option<Rc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    value.as_deref().serialize(s)
+}
+
+/// A target many devices share, serialized as the [`Target`] itself.
+#[derive(Debug, Clone)]
+pub struct SharedTarget(pub Rc<Target>);
+
+impl Serialize for SharedTarget {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl std::ops::Deref for SharedTarget {
+    type Target = Target;
+    fn deref(&self) -> &Target {
+        &self.0
+    }
 }
 
 /// The verdict on one device.
@@ -242,7 +271,7 @@ pub struct DeviceVerdict {
     pub state: State,
     pub reasons: Vec<String>,
     pub os: Option<ReportedOs>,
-    pub target: Option<Target>,
+    pub target: Option<SharedTarget>,
     /// Declarations bsic emitted for the device that are not active and valid on it.
     pub declarations: Vec<String>,
 }
@@ -416,7 +445,7 @@ pub fn run(
     reports::read(&options.reports, &mut fleet, warnings)?;
     let mut status = judge_fleet(
         checked,
-        &fleet,
+        fleet,
         &inventory,
         manifest.as_ref(),
         options.now.as_str(),
@@ -436,78 +465,88 @@ pub fn run(
 
 /// What the resolver says a device in some groups, on a platform and OS, must run.
 struct Resolved {
-    target: Option<Target>,
+    target: Option<Rc<Target>>,
     receives_from: Vec<String>,
 }
 
-/// Judges every device in the inventory or the reports.
+/// Judges every device in the inventory or the reports, consuming the fleet so each device's
+/// reported values move into its verdict.
 pub fn judge_fleet(
     checked: &Checked,
-    fleet: &Fleet,
+    mut fleet: Fleet,
     inventory: &BTreeMap<String, inventory::Row>,
     manifest: Option<&Manifest>,
     now: &str,
     warnings: &mut Vec<StatusWarning>,
 ) -> Status {
-    let mut devices: BTreeSet<&str> = inventory.keys().map(String::as_str).collect();
-    devices.extend(fleet.devices.keys().map(String::as_str));
-    let mut cache: HashMap<(Vec<String>, Platform, Option<String>), Resolved> = HashMap::new();
+    let mut serials: BTreeSet<String> = inventory.keys().cloned().collect();
+    serials.extend(fleet.devices.keys().cloned());
+    let mut cache: HashMap<(Vec<String>, Platform, Option<String>), Rc<Resolved>> = HashMap::new();
     let mut groups: BTreeMap<String, GroupSummary> = BTreeMap::new();
     let mut declarations: BTreeMap<String, (DeclarationSummary, BTreeSet<String>)> =
         BTreeMap::new();
     let mut unknown_declarations = BTreeSet::new();
-    let mut verdicts = Vec::new();
+    let listed: BTreeSet<&str> = manifest
+        .map(|m| m.artifacts.iter().map(|a| a.identifier.as_str()).collect())
+        .unwrap_or_default();
+    let mut verdicts = Vec::with_capacity(serials.len());
     let prefix = manifest.map(|m| format!("{}.", m.identifier_prefix));
 
-    for serial in devices {
-        let row = inventory.get(serial);
-        let state = fleet.devices.get(serial);
+    for serial in serials {
+        let row = inventory.get(&serial);
+        let state = fleet.devices.remove(&serial);
         let device_groups: Vec<String> = row.map(|r| r.groups.clone()).unwrap_or_default();
-        let family = state.and_then(|s| s.family.as_deref());
+        let family = state.as_ref().and_then(|s| s.family.as_deref());
         let reported = family.and_then(platform);
-        if let (Some(family), None, Some(s)) = (family, reported, state) {
+        if let (Some(family), None, Some(s)) = (family, reported, &state) {
             warnings.push(StatusWarning::UnknownPlatform {
-                file: s.file.clone(),
+                file: s.file.to_string(),
                 line: s.line,
                 family: family.to_string(),
             });
         }
         let device_platform = reported.or_else(|| row.and_then(|r| r.platform));
         let os = state
+            .as_ref()
             .and_then(|s| s.version.as_deref())
             .and_then(|v| v.parse::<OsVersion>().ok());
-        let resolved = device_platform.map(|p| {
-            let key = (
-                device_groups.clone(),
-                p,
-                os.as_ref().map(ToString::to_string),
-            );
-            &*cache
-                .entry(key)
-                .or_insert_with(|| resolve_device(checked, &device_groups, p, os.clone()))
-        });
-        let (device_state, mut reasons) = match (resolved, state) {
+        let resolved: Option<Rc<Resolved>> =
+            device_platform.map(|p| {
+                let key = (
+                    device_groups.clone(),
+                    p,
+                    os.as_ref().map(ToString::to_string),
+                );
+                Rc::clone(cache.entry(key).or_insert_with(|| {
+                    Rc::new(resolve_device(checked, &device_groups, p, os.clone()))
+                }))
+            });
+        let target = resolved.as_ref().and_then(|r| r.target.clone());
+        let (device_state, mut reasons) = match (&resolved, &state) {
             (None, Some(s)) if s.version.is_some() => (
                 State::Unknown,
-                vec!["the report lacks `device.operating-system.family` and the inventory gives no platform".to_string()],
+                vec![
+                    "the report lacks `device.operating-system.family` and the inventory gives no platform"
+                        .to_string(),
+                ],
             ),
-            _ => judge::judge(state, resolved.and_then(|r| r.target.as_ref()), now),
+            _ => judge::judge(state.as_ref(), target.as_deref(), now),
         };
         let mut problems = Vec::new();
         if let (Some(manifest), Some(resolved), Some(s), Some(p)) =
-            (manifest, resolved, state, device_platform)
+            (manifest, &resolved, &state, device_platform)
         {
             check_declarations(manifest, resolved, p, s, &mut declarations, &mut problems);
         }
-        if let (Some(manifest), Some(prefix), Some(s)) = (manifest, &prefix, state) {
-            for id in s.declarations.keys() {
+        if let (Some(prefix), Some(s)) = (&prefix, &state) {
+            for d in &s.declarations {
+                let id: &str = &d.identifier;
                 let ours = id.starts_with(prefix.as_str());
-                let listed = manifest.artifacts.iter().any(|a| &a.identifier == id);
-                if ours && !listed && unknown_declarations.insert(id.clone()) {
+                if ours && !listed.contains(id) && unknown_declarations.insert(id.to_string()) {
                     warnings.push(StatusWarning::UnknownDeclaration {
-                        file: s.file.clone(),
+                        file: s.file.to_string(),
                         line: s.line,
-                        identifier: id.clone(),
+                        identifier: id.to_string(),
                     });
                 }
             }
@@ -530,21 +569,21 @@ pub fn judge_fleet(
                 .add(device_state);
         }
         verdicts.push(DeviceVerdict {
-            serial: serial.to_string(),
+            serial,
             groups: device_groups,
             platform: device_platform,
             state: device_state,
             reasons,
             os: state.map(|s| ReportedOs {
-                version: s.version.clone(),
-                build: s.build.clone(),
-                supplemental_build: s.supplemental_build.clone(),
-                extra_version: s.extra_version.clone(),
-                install_state: s.install_state.clone(),
-                pending_version: s.pending_version.clone(),
-                failure_reason: s.failure_reason.clone(),
+                version: s.version,
+                build: s.build,
+                supplemental_build: s.supplemental_build,
+                extra_version: s.extra_version,
+                install_state: s.install_state,
+                pending_version: s.pending_version,
+                failure_reason: s.failure_reason,
             }),
-            target: resolved.and_then(|r| r.target.clone()),
+            target: target.map(SharedTarget),
             declarations: problems,
         });
     }
@@ -588,7 +627,7 @@ fn resolve_device(
         .flat_map(|p| p.enforcement.iter().cloned())
         .collect();
     Resolved {
-        target: judge::pick_target(&targets),
+        target: judge::pick_target(&targets).map(Rc::new),
         receives_from: explanation.receives_from,
     }
 }
@@ -630,7 +669,7 @@ fn check_declarations(
                 });
         summary.devices += 1;
         let id = &artifact.identifier;
-        let Some(held) = state.declarations.get(id) else {
+        let Some(held) = state.declaration(id) else {
             if reports_declarations {
                 summary.missing += 1;
                 problems.push(format!("`{id}` is not on the device"));
@@ -663,7 +702,7 @@ fn check_declarations(
         if held
             .server_token
             .as_deref()
-            .is_some_and(|t| t != artifact.token)
+            .is_some_and(|t| *t != *artifact.token)
         {
             summary.stale += 1;
             problems.push(format!(

@@ -140,17 +140,16 @@ pub fn human(status: &Status, limit: usize) -> String {
     out
 }
 
-/// Pretty JSON with a trailing newline.
-pub fn json(status: &Status) -> String {
-    let mut text = serde_json::to_string_pretty(status).unwrap_or_default();
-    text.push('\n');
-    text
+/// Pretty JSON with a trailing newline, streamed to `out`.
+pub fn json(status: &Status, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, status)?;
+    out.write_all(b"\n")
 }
 
-/// One row per device, for spreadsheets.
-pub fn csv(status: &Status) -> String {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record([
+/// One row per device, for spreadsheets, streamed to `out`.
+pub fn csv(status: &Status, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
         "serial",
         "groups",
         "platform",
@@ -163,11 +162,13 @@ pub fn csv(status: &Status) -> String {
         "deadline",
         "reasons",
         "declarations",
-    ]);
+    ])?;
     for d in &status.devices {
         let os = d.os.as_ref();
-        let field = |f: Option<&Option<String>>| f.and_then(|v| v.clone()).unwrap_or_default();
-        let _ = writer.write_record([
+        let field = |f: Option<&Option<std::rc::Rc<str>>>| {
+            f.and_then(|v| v.as_deref()).unwrap_or_default().to_string()
+        };
+        writer.write_record([
             d.serial.clone(),
             d.groups.join(";"),
             d.platform.map(|p| p.name().to_string()).unwrap_or_default(),
@@ -189,10 +190,9 @@ pub fn csv(status: &Status) -> String {
                 .unwrap_or_default(),
             d.reasons.join("; "),
             d.declarations.join("; "),
-        ]);
+        ])?;
     }
-    let bytes = writer.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
+    writer.flush()
 }
 
 fn escape(text: &str) -> String {

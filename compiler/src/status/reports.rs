@@ -7,24 +7,41 @@
 //! number of devices, not of reports. Never judges anything and never panics on bad input: a
 //! malformed or truncated report becomes a warning and the next one is read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{StatusError, StatusWarning};
 
-/// What one device last said about one declaration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What one device last said about one declaration. Identifiers, tokens and validity repeat
+/// across a fleet, so they are shared ([`Interner`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeclarationState {
-    pub identifier: String,
-    pub server_token: Option<String>,
+    pub identifier: Rc<str>,
+    pub server_token: Option<Rc<str>>,
     pub active: Option<bool>,
     /// Apple's `valid`: `valid`, `invalid` or `unknown`.
-    pub valid: Option<String>,
+    pub valid: Option<Rc<str>>,
     pub reasons: Vec<String>,
+}
+
+/// One shared copy of each repeated string (declaration identifiers, tokens, file names), so
+/// memory grows with the number of devices, not with what each of them repeats.
+#[derive(Debug, Default)]
+pub struct Interner(HashSet<Rc<str>>);
+
+impl Interner {
+    pub fn get(&mut self, text: &str) -> Rc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Rc::clone(shared);
+        }
+        let shared: Rc<str> = Rc::from(text);
+        self.0.insert(Rc::clone(&shared));
+        shared
+    }
 }
 
 /// Everything bsic judges about one device, after merging its reports in order.
@@ -32,27 +49,34 @@ pub struct DeclarationState {
 pub struct DeviceState {
     pub serial: Option<String>,
     pub udid: Option<String>,
-    pub family: Option<String>,
-    pub version: Option<String>,
-    pub build: Option<String>,
-    pub supplemental_build: Option<String>,
-    pub extra_version: Option<String>,
-    pub install_state: Option<String>,
-    pub pending_version: Option<String>,
-    pub pending_build: Option<String>,
-    pub failure_reason: Option<String>,
+    pub family: Option<Rc<str>>,
+    pub version: Option<Rc<str>>,
+    pub build: Option<Rc<str>>,
+    pub supplemental_build: Option<Rc<str>>,
+    pub extra_version: Option<Rc<str>>,
+    pub install_state: Option<Rc<str>>,
+    pub pending_version: Option<Rc<str>>,
+    pub pending_build: Option<Rc<str>>,
+    pub failure_reason: Option<Rc<str>>,
     pub failure_count: Option<i64>,
-    pub install_reason: Option<String>,
-    /// Declarations by identifier, from `management.declarations`.
-    pub declarations: BTreeMap<String, DeclarationState>,
+    pub install_reason: Option<Rc<str>>,
+    /// Declarations from `management.declarations`, one per identifier.
+    pub declarations: Vec<DeclarationState>,
     /// Status items the device could not return (`Errors`), with their reasons.
     pub errors: BTreeMap<String, String>,
     /// Where the last report came from, for warnings about the device.
-    pub file: String,
+    pub file: Rc<str>,
     pub line: usize,
 }
 
 impl DeviceState {
+    /// The declaration the device reports under `identifier`.
+    pub fn declaration(&self, identifier: &str) -> Option<&DeclarationState> {
+        self.declarations
+            .iter()
+            .find(|d| &*d.identifier == identifier)
+    }
+
     /// The key devices are matched by: serial number, else UDID.
     pub fn key(&self) -> Option<&str> {
         self.serial.as_deref().or(self.udid.as_deref())
@@ -92,10 +116,18 @@ impl DeviceState {
             failure_count,
             install_reason
         );
-        for id in removed {
-            self.declarations.remove(&id);
+        self.declarations
+            .retain(|d| !removed.contains(&d.identifier));
+        for declaration in state.declarations {
+            match self
+                .declarations
+                .iter_mut()
+                .find(|d| d.identifier == declaration.identifier)
+            {
+                Some(slot) => *slot = declaration,
+                None => self.declarations.push(declaration),
+            }
         }
-        self.declarations.extend(state.declarations);
         self.errors.extend(state.errors);
         self.file = state.file;
         self.line = state.line;
@@ -107,7 +139,7 @@ struct Parsed {
     state: DeviceState,
     full: bool,
     /// Declarations an incremental report marks `_removed`.
-    removed: Vec<String>,
+    removed: Vec<Rc<str>>,
 }
 
 /// Every device's merged state, keyed by serial number (or UDID), and reports that named no
@@ -118,6 +150,7 @@ pub struct Fleet {
     /// UDID → key, so a later report naming only the UDID finds its device.
     aliases: BTreeMap<String, String>,
     pub reports: usize,
+    strings: Interner,
 }
 
 impl Fleet {
@@ -131,7 +164,7 @@ impl Fleet {
             .or(udid.clone());
         let Some(key) = key else {
             warnings.push(StatusWarning::Unidentified {
-                file: parsed.state.file,
+                file: parsed.state.file.to_string(),
                 line: parsed.state.line,
             });
             return;
@@ -244,7 +277,9 @@ fn read_file(
         }
         match serde_json::from_str::<Value>(&buffer) {
             Ok(value) => {
-                if let Some(parsed) = reduce(&value, &name, start, warnings) {
+                let shared = fleet.strings.get(&name);
+                let reduced = reduce(&value, &shared, start, &mut fleet.strings, warnings);
+                if let Some(parsed) = reduced {
                     fleet.add(parsed, warnings);
                 }
                 buffer.clear();
@@ -286,10 +321,12 @@ fn item<'a>(items: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 /// Reduces one report to a device state, warning about its shape and item types.
 fn reduce(
     value: &Value,
-    file: &str,
+    shared_file: &Rc<str>,
     line: usize,
+    strings: &mut Interner,
     warnings: &mut Vec<StatusWarning>,
 ) -> Option<Parsed> {
+    let file: &str = shared_file;
     let malformed = |message: &str| StatusWarning::Malformed {
         file: file.to_string(),
         line,
@@ -316,32 +353,35 @@ fn reduce(
         }
     };
     let mut state = DeviceState {
-        file: file.to_string(),
+        file: Rc::clone(shared_file),
         line,
         ..DeviceState::default()
     };
-    let string = |name: &str, warnings: &mut Vec<StatusWarning>| match item(items, name) {
+    let text = |name: &str, warnings: &mut Vec<StatusWarning>| match item(items, name) {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) => Some(s.as_str()),
         Some(_) => {
             warnings.push(wrong_type(file, line, name, "a string"));
             None
         }
     };
-    state.serial = string("device.identifier.serial-number", warnings);
-    state.udid = string("device.identifier.udid", warnings);
-    state.family = string("device.operating-system.family", warnings);
-    state.version = string("device.operating-system.version", warnings);
-    state.build = string("device.operating-system.build-version", warnings);
-    state.supplemental_build = string(
+    state.serial = text("device.identifier.serial-number", warnings).map(str::to_string);
+    state.udid = text("device.identifier.udid", warnings).map(str::to_string);
+    let mut shared = |name: &str, warnings: &mut Vec<StatusWarning>| {
+        text(name, warnings).map(|s| strings.get(s))
+    };
+    state.family = shared("device.operating-system.family", warnings);
+    state.version = shared("device.operating-system.version", warnings);
+    state.build = shared("device.operating-system.build-version", warnings);
+    state.supplemental_build = shared(
         "device.operating-system.supplemental.build-version",
         warnings,
     );
-    state.extra_version = string(
+    state.extra_version = shared(
         "device.operating-system.supplemental.extra-version",
         warnings,
     );
-    state.install_state = string("softwareupdate.install-state", warnings);
+    state.install_state = shared("softwareupdate.install-state", warnings);
     state.install_reason = match item(items, "softwareupdate.install-reason") {
         None | Some(Value::Null) => None,
         Some(Value::Object(o)) => {
@@ -353,7 +393,7 @@ fn reduce(
                 Some(Value::String(s)) => vec![s.clone()],
                 _ => Vec::new(),
             };
-            (!reasons.is_empty()).then(|| reasons.join(", "))
+            (!reasons.is_empty()).then(|| strings.get(&reasons.join(", ")))
         }
         Some(_) => {
             warnings.push(wrong_type(
@@ -371,11 +411,11 @@ fn reduce(
             state.pending_version = o
                 .get("os-version")
                 .and_then(Value::as_str)
-                .map(str::to_string);
+                .map(|s| strings.get(s));
             state.pending_build = o
                 .get("build-version")
                 .and_then(Value::as_str)
-                .map(str::to_string);
+                .map(|s| strings.get(s));
         }
         Some(_) => warnings.push(wrong_type(
             file,
@@ -392,9 +432,9 @@ fn reduce(
             state.failure_reason = ["reason", "last-failure-reason"]
                 .iter()
                 .find_map(|k| o.get(*k).and_then(Value::as_str))
-                .map(str::to_string);
+                .map(|s| strings.get(s));
         }
-        Some(Value::String(s)) => state.failure_reason = Some(s.clone()),
+        Some(Value::String(s)) => state.failure_reason = Some(strings.get(s)),
         Some(_) => warnings.push(wrong_type(
             file,
             line,
@@ -411,7 +451,15 @@ fn reduce(
                     None | Some(Value::Null) => {}
                     Some(Value::Array(list)) => {
                         for entry in list {
-                            declaration(entry, file, line, &mut state, &mut removed, warnings);
+                            declaration(
+                                entry,
+                                file,
+                                line,
+                                &mut state,
+                                &mut removed,
+                                strings,
+                                warnings,
+                            );
                         }
                     }
                     Some(_) => warnings.push(wrong_type(
@@ -459,7 +507,8 @@ fn declaration(
     file: &str,
     line: usize,
     state: &mut DeviceState,
-    removed: &mut Vec<String>,
+    removed: &mut Vec<Rc<str>>,
+    strings: &mut Interner,
     warnings: &mut Vec<StatusWarning>,
 ) {
     let Some(o) = entry.as_object() else {
@@ -481,7 +530,7 @@ fn declaration(
         return;
     };
     if o.get("_removed").and_then(Value::as_bool) == Some(true) {
-        removed.push(identifier.to_string());
+        removed.push(strings.get(identifier));
         return;
     }
     let active = match o.get("active") {
@@ -499,8 +548,8 @@ fn declaration(
     };
     let valid = match o.get("valid") {
         None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Bool(b)) => Some(if *b { "valid" } else { "invalid" }.to_string()),
+        Some(Value::String(s)) => Some(strings.get(s)),
+        Some(Value::Bool(b)) => Some(strings.get(if *b { "valid" } else { "invalid" })),
         Some(_) => {
             warnings.push(wrong_type(
                 file,
@@ -516,19 +565,24 @@ fn declaration(
         .and_then(Value::as_array)
         .map(|rs| rs.iter().map(reason_text).collect())
         .unwrap_or_default();
-    state.declarations.insert(
-        identifier.to_string(),
-        DeclarationState {
-            identifier: identifier.to_string(),
-            server_token: o
-                .get("server-token")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            active,
-            valid,
-            reasons,
-        },
-    );
+    let declaration = DeclarationState {
+        identifier: strings.get(identifier),
+        server_token: o
+            .get("server-token")
+            .and_then(Value::as_str)
+            .map(|t| strings.get(t)),
+        active,
+        valid,
+        reasons,
+    };
+    match state
+        .declarations
+        .iter_mut()
+        .find(|d| d.identifier == declaration.identifier)
+    {
+        Some(slot) => *slot = declaration,
+        None => state.declarations.push(declaration),
+    }
 }
 
 /// A `StatusReason` as text: `code: description`.
@@ -623,7 +677,11 @@ mod tests {
 "#;
         let (fleet, _) = read_text(text);
         assert_eq!(
-            fleet.devices["S"].declarations.keys().collect::<Vec<_>>(),
+            fleet.devices["S"]
+                .declarations
+                .iter()
+                .map(|d| &*d.identifier)
+                .collect::<Vec<_>>(),
             vec!["b"]
         );
     }
