@@ -639,3 +639,88 @@ fn every_generated_status_item_is_one_bsic_subscribes_to() {
         );
     }
 }
+
+/// The Chromium binary (Debian's `chromium`, installed by `.ci/run`), if any.
+fn chromium() -> Option<std::path::PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+}
+
+/// Renders `page` headless into `png`, returning Chromium's stderr (console messages included).
+fn screenshot(browser: &std::path::Path, page: &std::path::Path, png: &std::path::Path) -> String {
+    let output = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1000,700",
+        ])
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        png.is_file(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Opens the HTML report in headless Chromium: no console errors, and the charts are drawn
+/// (the screenshot differs from one of the same page with its charts removed).
+#[test]
+fn html_report_renders_in_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium on PATH (.ci/run installs Debian's package)");
+        return;
+    };
+    let project = generate_fleet();
+    status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--html", "report.html"],
+    )
+    .assert_code(0);
+    let html = std::fs::read_to_string(project.join("report.html")).unwrap();
+    let log = screenshot(
+        &browser,
+        &project.join("report.html"),
+        &project.join("with.png"),
+    );
+    for line in log.lines() {
+        let console = line.contains("CONSOLE") || line.contains("Uncaught");
+        assert!(
+            !console || !line.to_lowercase().contains("error"),
+            "console error: {line}"
+        );
+    }
+    // The same page without its charts.
+    let mut bare = String::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<svg") {
+        bare.push_str(&rest[..start]);
+        let end = rest[start..].find("</svg>").unwrap() + start + "</svg>".len();
+        rest = &rest[end..];
+    }
+    bare.push_str(rest);
+    project.write("bare.html", bare);
+    screenshot(
+        &browser,
+        &project.join("bare.html"),
+        &project.join("without.png"),
+    );
+    let with = std::fs::read(project.join("with.png")).unwrap();
+    let without = std::fs::read(project.join("without.png")).unwrap();
+    assert!(with.len() > 1000, "the screenshot is empty");
+    assert_ne!(with, without, "the charts draw nothing");
+}
