@@ -62,6 +62,10 @@ pub struct Target {
     pub policy: String,
     pub file: String,
     pub line: usize,
+    /// The device's other targets (version, build, deadline): one it has not met yet can make
+    /// it overdue before the highest target's deadline.
+    #[serde(skip)]
+    pub also: Vec<(String, Option<String>, String)>,
 }
 
 /// The highest target among those a device receives (a device that reaches it reaches the
@@ -84,7 +88,31 @@ pub fn pick_target(targets: &[EnforcementExplanation]) -> Option<Target> {
         policy: best.source.policy.clone(),
         file: best.source.file.clone(),
         line: best.source.line,
+        also: targets
+            .iter()
+            .filter(|t| t.version != best.version || t.build != best.build)
+            .map(|t| (t.version.clone(), t.build.clone(), t.deadline.clone()))
+            .collect(),
     })
+}
+
+/// Whether the device runs `version` (and `build`, when given) or something newer.
+fn meets(state: &DeviceState, version: &str, build: Option<&str>) -> bool {
+    let Some(running) = state.version.as_deref() else {
+        return false;
+    };
+    match (compare_versions(running, version), build) {
+        (Ordering::Greater, _) | (Ordering::Equal, None) => true,
+        (Ordering::Less, _) => false,
+        (Ordering::Equal, Some(build)) if is_supplemental(build) => state
+            .supplemental_build
+            .as_deref()
+            .is_some_and(|s| compare_builds(Some(s), Some(build)) != Ordering::Less),
+        (Ordering::Equal, Some(build)) => state
+            .build
+            .as_deref()
+            .is_some_and(|b| compare_builds(Some(b), Some(build)) != Ordering::Less),
+    }
 }
 
 /// Compares two OS versions numerically; unparsable ones sort first.
@@ -226,7 +254,17 @@ pub fn judge(
     }
     let failure = state.failure_reason.is_some() || state.failure_count.is_some_and(|c| c > 0);
     let install = state.install_state.as_deref().unwrap_or("none");
-    let past = now > target.deadline.as_str();
+    // The earliest deadline among the targets the device has not met.
+    let deadline = target
+        .also
+        .iter()
+        .filter(|(v, b, _)| !meets(state, v, b.as_deref()))
+        .map(|(_, _, d)| d.as_str())
+        .chain([target.deadline.as_str()])
+        .min()
+        .unwrap_or(&target.deadline)
+        .to_string();
+    let past = now > deadline.as_str();
     if install == "failed" || failure {
         let mut text = "the install failed".to_string();
         if let Some(reason) = &state.failure_reason {
@@ -237,7 +275,7 @@ pub fn judge(
         }
         reasons.push(text);
         if past {
-            reasons.push(format!("past the deadline {}", target.deadline));
+            reasons.push(format!("past the deadline {deadline}"));
         }
         return (State::Failed, reasons);
     }
@@ -253,10 +291,10 @@ pub fn judge(
         reasons.push(format!("pending {pending}{build}"));
     }
     if past {
-        reasons.push(format!("past the deadline {}", target.deadline));
+        reasons.push(format!("past the deadline {deadline}"));
         (State::Overdue, reasons)
     } else {
-        reasons.push(format!("due by {}", target.deadline));
+        reasons.push(format!("due by {deadline}"));
         (State::Pending, reasons)
     }
 }
@@ -273,6 +311,7 @@ mod tests {
             policy: "p".into(),
             file: "f".into(),
             line: 1,
+            also: vec![("26.3.1".into(), None, "2027-02-01T09:00:00".into())],
         }
     }
 
@@ -316,6 +355,16 @@ mod tests {
         assert_eq!(
             judge(Some(&DeviceState::default()), Some(&t), now).0,
             State::Unknown
+        );
+        // Below the base too: the base target's earlier deadline makes it overdue in March.
+        let below = device("26.3", None);
+        assert_eq!(
+            judge(Some(&below), Some(&t), "2027-03-01T00:00:00").0,
+            State::Overdue
+        );
+        assert_eq!(
+            judge(Some(&base), Some(&t), "2027-03-01T00:00:00").0,
+            State::Pending
         );
         let older_bsi = device("26.3.1", Some("25D771270a"));
         assert_eq!(judge(Some(&older_bsi), Some(&t), now).0, State::Pending);
