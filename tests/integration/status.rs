@@ -724,3 +724,41 @@ fn html_report_renders_in_chromium() {
     assert!(with.len() > 1000, "the screenshot is empty");
     assert_ne!(with, without, "the charts draw nothing");
 }
+
+/// A device in two groups below both targets is overdue at the earlier deadline (the lab's),
+/// not only at the kiosks' one; `--dist` names the manifest explicitly.
+#[test]
+fn a_device_in_two_groups_is_overdue_at_the_earlier_deadline() {
+    let project = generate_fleet();
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("dist/manifest.json")).unwrap())
+            .unwrap();
+    let device = Device {
+        serial: "BOTH-OLD",
+        version: "26.2",
+        build: "25C56",
+        holds: &["kiosks", "lab"],
+        ..Device::default()
+    };
+    let report = full_report(&device, &manifest);
+    assert!(apple_problems(&report).is_empty());
+    project.write(
+        "reports/BOTH-OLD.json",
+        serde_json::to_string(&report).unwrap(),
+    );
+    project.write("devices.csv", format!("{INVENTORY}BOTH-OLD,kiosks;lab\n"));
+    let at = |now: &str| {
+        status(
+            &project,
+            &["--now", now, "--format", "json", "--dist", "dist"],
+        )
+    };
+    assert_eq!(state_of(&at("2027-01-31T00:00:00"), "BOTH-OLD"), "pending");
+    let run = at("2027-02-01T09:00:01");
+    assert_eq!(state_of(&run, "BOTH-OLD"), "overdue");
+    assert!(
+        run.stdout.contains("past the deadline 2027-02-01T09:00:00"),
+        "{}",
+        run.stdout
+    );
+}
