@@ -11,6 +11,7 @@
 //! output   → manifest and atomic writes                             (files)
 //! plan     → what a build changes against an earlier one            (Plan)
 //! formatter→ canonical text of policy files, comments kept         (fmt)
+//! status   → device status reports judged against the resolver   (Status)
 //! cli      → the `bsic` command line over all of it
 //! ```
 //!
@@ -32,4 +33,5 @@ pub mod policytest;
 pub mod resolve;
 pub mod sign;
 pub mod source;
+pub mod status;
 pub mod validate;

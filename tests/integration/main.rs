@@ -21,4 +21,5 @@ mod reference;
 mod regressions;
 mod schema;
 mod signing;
+mod status;
 mod util;

@@ -132,6 +132,18 @@ pub enum Command {
     /// Manage the offline build catalog that enforcement targets are checked against.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Judge the fleet from devices' DDM status reports: per device compliant, pending,
+    /// failed, overdue or unknown against what the policies enforce for its groups, and
+    /// whether each declaration bsic emitted is active and valid on it.
+    ///
+    /// Exit codes: 0 ok, 1 a group below --fail-under, 2 unreadable input.
+    Status {
+        /// The project directory (holding bsic.kdl); defaults to the nearest one upwards.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        args: StatusArgs,
+    },
     /// List every knob with the Apple key it sets, its values, default, combine rule and
     /// availability per platform, from Apple's definitions.
     Keys {
@@ -194,6 +206,43 @@ pub enum ExplainFormat {
     #[default]
     Human,
     Json,
+}
+
+/// Options of `status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    /// Status reports: `.json` files, JSON Lines, or directories of them, merged in order.
+    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Inventory CSV: `serial,groups[,platform]`, groups separated by `;`.
+    #[arg(long, value_name = "CSV")]
+    pub devices: Option<PathBuf>,
+    /// Judge deadlines at this local date-time (default: SOURCE_DATE_EPOCH or now, UTC).
+    #[arg(long, value_name = "yyyy-mm-ddThh:mm:ss")]
+    pub now: Option<String>,
+    /// The build output whose manifest.json the devices received (default: dist/ if present).
+    #[arg(long, value_name = "DIR")]
+    pub dist: Option<PathBuf>,
+    /// Output format (on stdout).
+    #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
+    pub format: StatusFormat,
+    /// Also write a self-contained HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Exit 1 when any group's compliance is below this percentage.
+    #[arg(long, value_name = "PERCENT")]
+    pub fail_under: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// A summary per group and policy, worst devices first.
+    #[default]
+    Human,
+    /// Devices, groups and declarations as one JSON document.
+    Json,
+    /// One row per device.
+    Csv,
 }
 
 /// Signing options of `build`; each overrides the `signing` block of bsic.kdl.

@@ -13,6 +13,7 @@ mod panic;
 mod plan;
 mod report;
 mod signing;
+mod status;
 mod verify;
 
 use std::io::Write;
@@ -215,6 +216,14 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             out,
             platform,
         }) => catalog::import(feeds, out.as_deref(), *platform),
+        Command::Status { dir, args } => {
+            let checked = load(dir.as_deref())?;
+            if checked.has_errors() {
+                report(&checked, Format::Human, ui);
+                return Ok(ExitCode::from(POLICY_ERRORS));
+            }
+            Ok(status::run(&checked, args, ui.fancy))
+        }
         Command::Keys { json, platform } => {
             keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)

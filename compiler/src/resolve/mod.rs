@@ -22,7 +22,8 @@ use crate::validate::{Model, Placed};
 
 pub use combine::{CombineRule, Combined, combine};
 pub use explain::{
-    DeviceQuery, Explanation, KeyExplanation, PolicyReach, Source, explain, explain_policy,
+    DeviceQuery, EnforcementExplanation, Explanation, KeyExplanation, PolicyReach, Source, explain,
+    explain_policy,
 };
 pub use groups::{ALL, GroupGraph, describe_chain};
 pub use lints::lint;
