@@ -9,6 +9,9 @@
 //! resolve  → groups, priorities, conflicts per platform             (GroupPlan)
 //! emit     → DDM declarations and profiles, checked against Apple   (Artifact)
 //! output   → manifest and atomic writes                             (files)
+//! plan     → what a build changes against an earlier one            (Plan)
+//! formatter→ canonical text of policy files, comments kept         (fmt)
+//! status   → device status reports judged against the resolver   (Status)
 //! cli      → the `bsic` command line over all of it
 //! ```
 //!
@@ -16,16 +19,20 @@
 //! run shows every problem at once.
 
 pub mod apple;
+pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod diag;
 pub mod emit;
+pub mod formatter;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod plan;
 pub mod policytest;
 pub mod raw;
 pub mod resolve;
 pub mod sign;
 pub mod source;
+pub mod status;
 pub mod validate;

@@ -2,13 +2,16 @@
 //! `cargo xtask gen-apple` from Apple's YAML plus `apple/overlay.yaml`.
 //!
 //! Availability lints, `bsic keys` and hovers read Apple's facts from here and nowhere else,
-//! so a new Apple release is a data change. The table is parsed on first use only.
+//! so a new Apple release is a data change. The table is parsed on first use only, and
+//! the per-key lookups parse only the payload type they ask for: the table covers every
+//! declaration and profile type Apple defines (1.4 MB), a check needs three of them.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The generated table, embedded at build time.
 const AVAILABILITY: &str = include_str!("../../../schemas/apple/availability.json");
@@ -95,84 +98,117 @@ pub fn availability() -> &'static Availability {
     TABLE.get_or_init(|| serde_json::from_str(AVAILABILITY).unwrap_or_default())
 }
 
-/// One declaration type's (`section` = `declarations`) or profile payload's (`profiles`)
-/// facts, read from the embedded table without building the rest of it: a one-file
-/// `bsic validate` needs one entry, and building the whole table costs more than the check.
-pub fn payload(section: &str, name: &str) -> Option<Payload> {
-    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+/// The table split into its payload types, each still unparsed JSON text borrowed from the
+/// embedded table. Skimming the text this way is several times cheaper than parsing it.
+#[derive(Deserialize)]
+struct Sections<'a> {
+    #[serde(borrow, default)]
+    declarations: BTreeMap<&'a str, &'a RawValue>,
+    #[serde(borrow, default)]
+    profiles: BTreeMap<&'a str, &'a RawValue>,
+}
 
-    /// Finds `key` in a map and deserializes its value with `inner`, skipping the rest.
-    struct Pick<'a, S> {
-        key: &'a str,
-        inner: S,
-    }
-    impl<'de, S: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for Pick<'_, S> {
-        type Value = Option<S::Value>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
-        }
-    }
-    impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for Pick<'_, S> {
-        type Value = Option<S::Value>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a map")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut found = None;
-            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                if found.is_none() && key == self.key {
-                    found = Some(map.next_value_seed(self.inner)?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(found)
-        }
-    }
-    #[derive(Clone, Copy)]
-    struct Whole;
-    impl<'de> DeserializeSeed<'de> for Whole {
-        type Value = Payload;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Payload, D::Error> {
-            Payload::deserialize(d)
-        }
-    }
-    #[derive(Clone, Copy)]
-    struct Inner<'a>(&'a str);
-    impl<'de> DeserializeSeed<'de> for Inner<'_> {
-        type Value = Option<Payload>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            Pick {
-                key: self.0,
-                inner: Whole,
-            }
-            .deserialize(d)
-        }
-    }
-    let mut reader = serde_json::Deserializer::from_str(AVAILABILITY);
-    Pick {
-        key: section,
-        inner: Inner(name),
-    }
-    .deserialize(&mut reader)
-    .ok()
-    .flatten()
-    .flatten()
+/// Parsed payload types by (is a profile payload, type name); `None` for unknown types.
+type ParsedPayloads = BTreeMap<(bool, String), Option<&'static Payload>>;
+
+/// One payload type, parsed on first use and kept for the rest of the process. A type is
+/// parsed at most once, so at most one `Payload` per type Apple defines is ever leaked.
+fn payload(profile: bool, payload_type: &str) -> Option<&'static Payload> {
+    static SECTIONS: OnceLock<Option<Sections<'static>>> = OnceLock::new();
+    static PARSED: OnceLock<Mutex<ParsedPayloads>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(Mutex::default);
+    let mut parsed = parsed
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    *parsed
+        .entry((profile, payload_type.to_string()))
+        .or_insert_with(|| {
+            let sections = SECTIONS
+                .get_or_init(|| serde_json::from_str(AVAILABILITY).ok())
+                .as_ref()?;
+            let section = if profile {
+                &sections.profiles
+            } else {
+                &sections.declarations
+            };
+            let raw = section.get(payload_type)?;
+            let payload: Payload = serde_json::from_str(raw.get()).ok()?;
+            Some(&*Box::leak(Box::new(payload)))
+        })
+}
+
+/// A declaration type's facts, e.g. `com.apple.configuration.softwareupdate.settings`,
+/// parsed on first use. `bsic validate` asks for whatever types its files hold, so any of
+/// them may be needed, but only those are ever parsed.
+pub fn declaration(declaration_type: &str) -> Option<&'static Payload> {
+    payload(false, declaration_type)
+}
+
+/// A profile payload type's facts, e.g. `com.apple.applicationaccess`, parsed on first use.
+pub fn profile(payload_type: &str) -> Option<&'static Payload> {
+    payload(true, payload_type)
 }
 
 /// A key of a declaration type, e.g. (`com.apple.configuration.softwareupdate.settings`,
 /// `AutomaticActions.InstallSecurityUpdate`).
 pub fn declaration_key(declaration_type: &str, key: &str) -> Option<&'static Key> {
-    availability()
-        .declarations
-        .get(declaration_type)?
-        .keys
-        .get(key)
+    declaration(declaration_type)?.keys.get(key)
 }
 
 /// A key of a profile payload type.
 pub fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
-    availability().profiles.get(payload_type)?.keys.get(key)
+    profile(payload_type)?.keys.get(key)
+}
+
+/// Where a payload type (or one of its keys) starts on a platform: `Some(version)`, or `None`
+/// when Apple marks it `n/a` there or does not define it.
+pub fn introduced(
+    declaration_type: &str,
+    key: Option<&str>,
+    platform_column: &str,
+) -> Option<crate::model::OsVersion> {
+    let payload = availability().declarations.get(declaration_type)?;
+    let support = match key {
+        Some(key) => payload.keys.get(key)?.platforms.get(platform_column)?,
+        None => payload.platforms.get(platform_column)?,
+    };
+    support
+        .introduced
+        .as_deref()
+        .filter(|v| *v != "n/a")?
+        .parse()
+        .ok()
+}
+
+/// The availability of a key (or, with `key` `None`, of the payload) on a platform.
+pub fn support(
+    declaration_type: &str,
+    key: Option<&str>,
+    platform_column: &str,
+) -> Option<&'static OsSupport> {
+    let payload = availability().declarations.get(declaration_type)?;
+    match key {
+        Some(key) => payload.keys.get(key)?.platforms.get(platform_column),
+        None => payload.platforms.get(platform_column),
+    }
+}
+
+impl OsSupport {
+    /// Only supervised devices honour it.
+    pub fn supervised_only(&self) -> bool {
+        self.supervised == Some(true)
+            || self
+                .allowed_enrollments
+                .as_ref()
+                .is_some_and(|e| e.iter().all(|x| x == "supervised"))
+    }
+
+    /// User-enrolled devices do not honour it.
+    pub fn forbids_user_enrollment(&self) -> bool {
+        self.allowed_enrollments
+            .as_ref()
+            .is_some_and(|e| !e.iter().any(|x| x == "user"))
+    }
 }
 
 #[cfg(test)]
@@ -194,13 +230,30 @@ mod tests {
         )
         .unwrap();
         assert_eq!(removal.platforms["iOS"].deprecated.as_deref(), Some("26.0"));
-        let one = payload("profiles", "com.apple.applicationaccess").unwrap();
+    }
+
+    #[test]
+    fn lookups_agree_with_the_full_table() {
+        let table = availability();
+        assert!(!table.declarations.is_empty() && !table.profiles.is_empty());
+        for (name, payload) in &table.declarations {
+            for (key, definition) in &payload.keys {
+                let found = declaration_key(name, key).unwrap();
+                assert_eq!(found.title, definition.title, "{name} {key}");
+            }
+        }
+        for (name, payload) in &table.profiles {
+            for key in payload.keys.keys() {
+                assert!(profile_key(name, key).is_some(), "{name} {key}");
+            }
+        }
+        assert!(declaration_key("com.example.none", "x").is_none());
+        let one = profile("com.apple.applicationaccess").unwrap();
         assert_eq!(
             one.keys.len(),
-            availability().profiles["com.apple.applicationaccess"]
-                .keys
-                .len()
+            table.profiles["com.apple.applicationaccess"].keys.len()
         );
-        assert!(payload("declarations", "com.example.none").is_none());
+        assert!(declaration("com.example.none").is_none());
+        assert!(profile("com.apple.configuration.softwareupdate.settings").is_none());
     }
 }

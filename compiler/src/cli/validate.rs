@@ -9,11 +9,11 @@ use crate::pipeline::{self, Error};
 use crate::raw::{self, RawError, ValidateOptions};
 use crate::source;
 
-use super::args::{Format, ValidateArgs};
-use super::{POLICY_ERRORS, plural, report};
+use super::args::{ValidateArgs, ValidateFormat};
+use super::{POLICY_ERRORS, Ui, plural, report};
 
 /// Runs `bsic validate`.
-pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, fancy: bool) -> Result<ExitCode, Error> {
+pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<ExitCode, Error> {
     let options = ValidateOptions {
         paths: paths.to_vec(),
         platform: args.platform,
@@ -21,8 +21,11 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, fancy: bool) -> Result
     };
     let outcome = raw::validate(&options)?;
     match args.format {
-        Format::Human => {
-            report::human(&outcome.diagnostics, &outcome.sources, fancy);
+        ValidateFormat::Human => {
+            report::human(&outcome.diagnostics, &outcome.sources, ui.fancy);
+            if ui.quiet {
+                return Ok(exit_code(&outcome));
+            }
             let errors = outcome.diagnostics.error_count();
             let warnings = outcome.diagnostics.warning_count();
             let skipped = if outcome.skipped > 0 {
@@ -38,13 +41,17 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, fancy: bool) -> Result
                 plural(warnings, "warning", "warnings"),
             );
         }
-        Format::Json => report::json_lines(&outcome.diagnostics, &outcome.sources),
+        ValidateFormat::Json => report::json_lines(&outcome.diagnostics, &outcome.sources),
     }
-    Ok(if outcome.diagnostics.has_errors() {
+    Ok(exit_code(&outcome))
+}
+
+fn exit_code(outcome: &raw::Report) -> ExitCode {
+    if outcome.diagnostics.has_errors() {
         ExitCode::from(POLICY_ERRORS)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// Runs `bsic import`.

@@ -5,7 +5,6 @@
 //! In: parsed [`Doc`]s and the options. Out: diagnostics only; nothing is read or written.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use serde_json::Value;
 
@@ -14,7 +13,7 @@ use crate::diag::{Diagnostic, Diagnostics, Kind};
 use crate::source::Span;
 use crate::validate::{Projection, push_pointer};
 
-use super::{Doc, DocKind, Schemas, ValidateOptions};
+use super::{Doc, DocKind, ValidateOptions};
 
 const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
 const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
@@ -53,15 +52,12 @@ fn keys(value: &Value, dotted: &str, pointer: &str, out: &mut Vec<(String, Strin
 }
 
 /// The payloads of a document: (Apple definition, type, the payload's pointer, its value).
-fn payloads<'d>(
-    doc: &'d Doc,
-    schemas: &mut Schemas,
-) -> Vec<(Rc<Payload>, &'d str, String, &'d Value)> {
+fn payloads(doc: &Doc) -> Vec<(&'static Payload, &str, String, &Value)> {
     let value = &doc.projection.value;
     match &doc.kind {
         DocKind::Declaration { declaration_type } => {
             match (
-                schemas.facts("declarations", declaration_type),
+                crate::apple::declaration(declaration_type),
                 value.get("Payload"),
             ) {
                 (Some(payload), Some(inner)) => {
@@ -79,7 +75,7 @@ fn payloads<'d>(
                 .enumerate()
                 .filter_map(|(index, item)| {
                     let kind = item.get("PayloadType")?.as_str()?;
-                    let payload = schemas.facts("profiles", kind)?;
+                    let payload = crate::apple::profile(kind)?;
                     Some((payload, kind, format!("/PayloadContent/{index}"), item))
                 })
                 .collect()
@@ -93,16 +89,11 @@ fn key_span(projection: &Projection, pointer: &str, fallback: Span) -> Span {
 
 /// Deprecated keys always; with `--platform`, keys the platform or `--min-os` ignores and
 /// supervised-only keys.
-pub(super) fn availability(
-    doc: &Doc,
-    options: &ValidateOptions,
-    schemas: &mut Schemas,
-    out: &mut Diagnostics,
-) {
+pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagnostics) {
     let fallback = Span::start_of(doc.file);
     let column = options.platform.map(|p| p.apple_column());
     let min_os = options.min_os.as_ref().map(|v| version_key(&v.to_string()));
-    for (payload, type_name, root, value) in payloads(doc, schemas) {
+    for (payload, type_name, root, value) in payloads(doc) {
         if let Some(column) = column
             && let Some(support) = payload.platforms.get(column)
             && !support.available()

@@ -105,27 +105,15 @@ pub(crate) struct Doc {
     pub(crate) projection: Projection,
 }
 
-/// Apple's data as a run needs it: compiled schemas and availability facts, each built on
-/// first use (a one-file run touches one or two types of hundreds).
+/// Apple's schemas as a run needs them, each compiled on first use (a one-file run touches
+/// one or two types of hundreds). Availability facts come from `crate::apple`, which parses
+/// each payload type on first use and keeps it for the process.
 #[derive(Default)]
 pub(crate) struct Schemas {
     compiled: BTreeMap<String, SchemaValidator>,
-    facts: BTreeMap<(String, String), Option<std::rc::Rc<crate::apple::Payload>>>,
 }
 
 impl Schemas {
-    /// The availability facts of a declaration type (`declarations`) or payload (`profiles`).
-    pub(crate) fn facts(
-        &mut self,
-        section: &str,
-        name: &str,
-    ) -> Option<std::rc::Rc<crate::apple::Payload>> {
-        self.facts
-            .entry((section.to_string(), name.to_string()))
-            .or_insert_with(|| crate::apple::payload(section, name).map(std::rc::Rc::new))
-            .clone()
-    }
-
     fn names(prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
         SCHEMAS
             .iter()
@@ -445,7 +433,7 @@ fn check_bytes(
         }
         DocKind::Profile => check_profile(&doc, dialect, schemas, report)?,
     }
-    checks::availability(&doc, options, schemas, &mut report.diagnostics);
+    checks::availability(&doc, options, &mut report.diagnostics);
     Ok(Some(doc))
 }
 

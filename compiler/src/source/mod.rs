@@ -9,7 +9,9 @@ mod parse;
 
 use std::path::{Path, PathBuf};
 
-pub use discover::{PROJECT_FILE, find_project_root, load_matching, load_project};
+pub use discover::{
+    MAX_POLICY_FILES, PROJECT_FILE, find_project_root, load_matching, load_project,
+};
 pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, parse_kdl};
 
 /// Index of a file in [`Sources`].
@@ -72,6 +74,15 @@ impl Sources {
             text,
         });
         id
+    }
+
+    /// How many files are registered; the next [`Sources::add`] gets this index as its id.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
     }
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
