@@ -270,7 +270,7 @@ pub fn build_targets(
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let count = entries.len() + 1;
     let manifest = output::Manifest::new(model, entries);
-    writer.write(MANIFEST_FILE, &manifest.to_bytes())?;
+    writer.write_with(MANIFEST_FILE, |file| manifest.write_to(file))?;
     writer.commit()?;
     Ok(count)
 }

@@ -116,8 +116,19 @@ impl Manifest {
 
     /// Pretty JSON with a trailing newline.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        bytes.push(b'\n');
+        let mut bytes = Vec::new();
+        // Writing into a Vec cannot fail, and the manifest has only string keys.
+        let _ = self.write_to(&mut bytes);
         bytes
+    }
+
+    /// Writes [`Manifest::to_bytes`] to `out` without holding the text in memory: a
+    /// 10,000-policy build has a manifest of tens of megabytes.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
     }
 }

@@ -135,6 +135,16 @@ impl TreeWriter {
 
     /// Stages one file at `relative` (`/`-separated, inside the tree, unique ignoring case).
     pub fn write(&self, relative: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        self.write_with(relative, |file| file.write_all(bytes))
+    }
+
+    /// Stages one file at `relative` whose content `fill` writes, for files too large to
+    /// build in memory first.
+    pub fn write_with(
+        &self,
+        relative: &str,
+        fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), OutputError> {
         lock(&self.folded).claim(relative)?;
         let path = self.staging.path().join(relative);
         if let Some(dir) = path.parent() {
@@ -144,7 +154,7 @@ impl TreeWriter {
             }
         }
         let mut file = fs::File::create(&path).map_err(io(&path))?;
-        file.write_all(bytes).map_err(io(&path))
+        fill(&mut file).map_err(io(&path))
     }
 
     /// Makes the staged tree durable and swaps it in place of the old one.
