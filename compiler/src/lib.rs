@@ -9,6 +9,7 @@
 //! resolve  → groups, priorities, conflicts per platform             (GroupPlan)
 //! emit     → DDM declarations and profiles, checked against Apple   (Artifact)
 //! output   → manifest and atomic writes                             (files)
+//! lsp      → the same check, hover and completion for editors (stdio)
 //! cli      → the `bsic` command line over all of it
 //! ```
 //!
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod clock;
 pub mod diag;
 pub mod emit;
+pub mod lsp;
 pub mod model;
 pub mod output;
 pub mod pipeline;

@@ -13,6 +13,7 @@ mod atomic;
 mod bad;
 mod cli;
 mod docs;
+mod lsp;
 mod reference;
 mod schema;
 mod signing;

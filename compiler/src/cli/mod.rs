@@ -145,6 +145,13 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
             keys::run(*json);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Lsp => match crate::lsp::run() {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(error) => {
+                eprintln!("{:?}", miette::Report::new(error));
+                Ok(ExitCode::from(USAGE_ERROR))
+            }
+        },
         Command::Schema { project } => {
             let schema = if *project {
                 model::project_schema()

@@ -1,6 +1,6 @@
 //! Finding the project root, expanding the `policies` globs, and reading files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -38,10 +38,23 @@ pub fn find_project_root(dir: &Path) -> Result<PathBuf, SourceError> {
 /// Loads the project at `root`: reads and parses `bsic.kdl` and every policy file its globs
 /// match. Problems in the files go to `diagnostics`; only I/O failures are returned as errors.
 pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Project, SourceError> {
+    load_project_with(root, &Overlay::new(), diagnostics)
+}
+
+/// Text that stands in for files on disk: an editor's unsaved buffers, by absolute path.
+pub type Overlay = BTreeMap<PathBuf, String>;
+
+/// Like [`load_project`], but a file in `overlay` is read from there instead of from disk, and
+/// an overlay file the `policies` globs match is loaded even when it is not on disk yet.
+pub fn load_project_with(
+    root: &Path,
+    overlay: &Overlay,
+    diagnostics: &mut Diagnostics,
+) -> Result<Project, SourceError> {
     let mut sources = Sources::default();
     let project_path = root.join(PROJECT_FILE);
     let (project_file_id, project_file) =
-        read_and_parse(root, &project_path, &mut sources, diagnostics)?;
+        read_and_parse(root, &project_path, overlay, &mut sources, diagnostics)?;
 
     let globs = project_file
         .as_ref()
@@ -69,7 +82,8 @@ pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Projec
             ));
             continue;
         }
-        let matched = expand_glob(root, pattern, *at, diagnostics)?;
+        let mut matched = expand_glob(root, pattern, *at, diagnostics)?;
+        matched.extend(overlay_matches(root, pattern, overlay));
         if matched.is_empty() {
             diagnostics.push(Diagnostic::warning(
                 Kind::NoPolicyFiles {
@@ -85,7 +99,8 @@ pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Projec
 
     let mut policy_files = Vec::with_capacity(paths.len());
     for path in paths {
-        if let (_, Some(parsed)) = read_and_parse(root, &path, &mut sources, diagnostics)? {
+        if let (_, Some(parsed)) = read_and_parse(root, &path, overlay, &mut sources, diagnostics)?
+        {
             policy_files.push(parsed);
         }
     }
@@ -112,27 +127,49 @@ pub fn load_matching(
     }
     let mut parsed = Vec::new();
     for path in paths {
-        if let (_, Some(file)) = read_and_parse(root, &path, sources, diagnostics)? {
+        if let (_, Some(file)) = read_and_parse(root, &path, &Overlay::new(), sources, diagnostics)?
+        {
             parsed.push(file);
         }
     }
     Ok(parsed)
 }
 
-/// Reads one file into `sources` and parses it. Returns its id, and the document when it parsed.
+/// The overlay files under `root` that `pattern` matches (by their path relative to `root`).
+fn overlay_matches<'a>(
+    root: &'a Path,
+    pattern: &str,
+    overlay: &'a Overlay,
+) -> impl Iterator<Item = PathBuf> + 'a {
+    let matcher = Glob::new(pattern).ok().map(|g| g.compile_matcher());
+    overlay.keys().filter_map(move |path| {
+        let relative = path.strip_prefix(root).ok()?;
+        let skipped = relative
+            .components()
+            .any(|c| SKIPPED_DIRS.contains(&c.as_os_str().to_string_lossy().as_ref()));
+        (!skipped && matcher.as_ref()?.is_match(relative)).then(|| path.clone())
+    })
+}
+
+/// Reads one file into `sources` (from `overlay` when it holds the path) and parses it.
+/// Returns its id, and the document when it parsed.
 fn read_and_parse(
     root: &Path,
     path: &Path,
+    overlay: &Overlay,
     sources: &mut Sources,
     diagnostics: &mut Diagnostics,
 ) -> Result<(FileId, Option<ParsedFile>), SourceError> {
     let display = display_path(root, path);
-    let size = fs::metadata(path)
-        .map_err(|source| SourceError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
+    let size = match overlay.get(path) {
+        Some(text) => text.len() as u64,
+        None => fs::metadata(path)
+            .map_err(|source| SourceError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len(),
+    };
     if size > MAX_FILE_BYTES {
         let id = sources.add(display, path.to_path_buf(), String::new());
         diagnostics.push(Diagnostic::error(
@@ -145,10 +182,13 @@ fn read_and_parse(
         ));
         return Ok((id, None));
     }
-    let bytes = fs::read(path).map_err(|source| SourceError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = match overlay.get(path) {
+        Some(text) => text.clone().into_bytes(),
+        None => fs::read(path).map_err(|source| SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?,
+    };
     let (text, bad_utf8_at) = match String::from_utf8(bytes) {
         Ok(text) => (text, None),
         Err(error) => {

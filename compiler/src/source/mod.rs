@@ -9,7 +9,9 @@ mod parse;
 
 use std::path::{Path, PathBuf};
 
-pub use discover::{PROJECT_FILE, find_project_root, load_matching, load_project};
+pub use discover::{
+    Overlay, PROJECT_FILE, find_project_root, load_matching, load_project, load_project_with,
+};
 pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, parse_kdl};
 
 /// Index of a file in [`Sources`].
