@@ -266,6 +266,8 @@ fn an_editor_session_gets_diagnostics_fixes_hovers_completion_and_definitions() 
     );
     let diags = client.diagnostics(&rings, |errors| errors > 0);
     assert!(!diags.is_empty());
+    client.send_raw(b"{this is not json");
+    client.send_raw(br#"{"jsonrpc": "2.0", "id": "x", "params": 1}"#);
     let unknown = client.request("bsic/nothing", json!({}));
     assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
     let hover = client.request("textDocument/hover", at(&rings, (0, 9999)));

@@ -13,6 +13,7 @@ mod diagnostics;
 mod documents;
 mod hover;
 mod position;
+mod transport;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -65,10 +66,11 @@ pub enum LspError {
 
 /// Runs the server on stdin/stdout until the client sends `exit`.
 pub fn run() -> Result<(), LspError> {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, transport) =
+        transport::stdio().map_err(|e| LspError::Protocol(e.to_string()))?;
     serve(&connection)?;
     drop(connection);
-    io_threads
+    transport
         .join()
         .map_err(|e| LspError::Protocol(e.to_string()))
 }
@@ -133,6 +135,16 @@ fn serve(connection: &Connection) -> Result<(), LspError> {
                         )
                     });
                 send(connection, Message::Response(response));
+            }
+            Message::Notification(notification) if notification.method == transport::MALFORMED => {
+                let params = serde_json::json!({
+                    "type": 1,
+                    "message": format!("bsic lsp ignored a message: {}", notification.params),
+                });
+                send(
+                    connection,
+                    Message::Notification(Notification::new("window/logMessage".into(), params)),
+                );
             }
             Message::Notification(notification) => {
                 let _ = catch_unwind(AssertUnwindSafe(|| server.notification(notification)));
