@@ -286,3 +286,114 @@ fn an_editor_session_gets_diagnostics_fixes_hovers_completion_and_definitions() 
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The LSP range of a byte range, computed independently of the server: zero-based lines,
+/// UTF-16 columns, a byte-order mark on the first line not counted.
+fn lsp_range(text: &str, offset: usize, len: usize) -> Value {
+    let at = |offset: usize| {
+        // A span inside a character (the replacement for a byte that is not UTF-8) starts
+        // at that character.
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.matches('\n').count();
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[start..]
+            .trim_start_matches('\u{feff}')
+            .encode_utf16()
+            .count();
+        json!({"line": line, "character": column})
+    };
+    json!({"start": at(offset), "end": at(offset + len)})
+}
+
+#[test]
+fn every_bad_input_case_gets_the_same_diagnostics_through_the_server() {
+    let corpus = crate::util::repo("tests/fixtures/bad");
+    let mut cases: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kdl"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "the corpus shrank: {}", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_stem().unwrap().to_string_lossy().to_string();
+        let project = Project::base();
+        project.write(
+            &format!("policies/{name}.kdl"),
+            std::fs::read(case).unwrap(),
+        );
+        let check = project.bsic().args(["check", "--format", "json"]).run();
+        let expected: Vec<(String, String, Value)> = check
+            .diagnostics()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let location = &d["location"];
+                let file = project.join(location["file"].as_str().unwrap());
+                let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).to_string();
+                let offset = location["offset"].as_u64().unwrap() as usize;
+                let len = location["length"].as_u64().unwrap() as usize;
+                (
+                    uri(&file),
+                    d["code"].as_str().unwrap().to_string(),
+                    lsp_range(&text, offset, len),
+                )
+            })
+            .collect();
+
+        // Opening a clean file re-checks the whole project, the case's file read from disk.
+        let mut client = Client::start(project.path());
+        client.request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(project.path()), "capabilities": {}}),
+        );
+        client.notify("initialized", json!({}));
+        let groups = project.join("policies/groups.kdl");
+        client.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(&groups), "languageId": "kdl", "version": 1,
+                   "text": std::fs::read_to_string(&groups).unwrap()}}),
+        );
+        let mut files: Vec<String> = expected.iter().map(|e| e.0.clone()).collect();
+        files.push(uri(&groups));
+        files.sort();
+        files.dedup();
+        let mut got = Vec::new();
+        let deadline = Instant::now() + TIMEOUT;
+        let mut seen = std::collections::BTreeSet::new();
+        while seen.len() < files.len() && Instant::now() < deadline {
+            let Ok(message) = client
+                .messages
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            else {
+                break;
+            };
+            if message["method"] != "textDocument/publishDiagnostics" {
+                continue;
+            }
+            let file = message["params"]["uri"].as_str().unwrap().to_string();
+            if files.contains(&file) && seen.insert(file.clone()) {
+                for d in message["params"]["diagnostics"].as_array().unwrap() {
+                    let code = d["code"].as_str().unwrap_or("").to_string();
+                    got.push((file.clone(), code, d["range"].clone()));
+                }
+            }
+        }
+        let _ = client.child.kill();
+        let _ = client.child.wait();
+        let mut want = expected.clone();
+        want.sort_by_key(|e| format!("{e:?}"));
+        want.dedup();
+        got.sort_by_key(|e| format!("{e:?}"));
+        got.dedup();
+        if want != got {
+            failures.push(format!("{name}:\n  check: {want:?}\n  lsp:   {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
