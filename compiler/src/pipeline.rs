@@ -71,10 +71,19 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
 /// Like [`check`], with unsaved editor buffers (`overlay`, by absolute path) standing in for
 /// the files on disk. The language server re-checks through this on every change.
 pub fn check_with_overlay(root: &Path, overlay: &Overlay) -> Result<Checked, Error> {
+    check_with(root, overlay, &Validators::new()?)
+}
+
+/// Like [`check_with_overlay`], with schemas compiled once by the caller: a long-running
+/// process (the language server) re-checks without compiling them on every keystroke.
+pub fn check_with(
+    root: &Path,
+    overlay: &Overlay,
+    validators: &Validators,
+) -> Result<Checked, Error> {
     let mut diagnostics = Diagnostics::default();
     let project = source::load_project_with(root, overlay, &mut diagnostics)?;
-    let validators = Validators::new()?;
-    let model = validate::validate(&project, &validators, &mut diagnostics);
+    let model = validate::validate(&project, validators, &mut diagnostics);
     let resolution = model
         .as_ref()
         .map(|m| resolve::resolve(m, &mut diagnostics))

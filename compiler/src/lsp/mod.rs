@@ -44,7 +44,7 @@ use serde_json::Value;
 use crate::model;
 use crate::pipeline::{self, Checked};
 use crate::source::{self, PROJECT_FILE};
-use crate::validate::SchemaDoc;
+use crate::validate::{SchemaDoc, Validators};
 
 use context::{context_at, word_at};
 use documents::{Documents, path_of, uri_of};
@@ -185,6 +185,8 @@ struct Server {
     dirty: bool,
     policy_schema: Value,
     project_schema: Value,
+    /// The compiled schemas, built on the first check and reused.
+    validators: Option<Validators>,
 }
 
 impl Server {
@@ -197,6 +199,7 @@ impl Server {
             dirty: false,
             policy_schema: model::policy_schema(),
             project_schema: model::project_schema(),
+            validators: None,
         }
     }
 
@@ -255,8 +258,12 @@ impl Server {
             return;
         };
         let overlay = self.documents.overlay();
-        let checked = catch_unwind(AssertUnwindSafe(|| {
-            pipeline::check_with_overlay(&root, &overlay)
+        if self.validators.is_none() {
+            self.validators = Validators::new().ok();
+        }
+        let checked = catch_unwind(AssertUnwindSafe(|| match &self.validators {
+            Some(validators) => pipeline::check_with(&root, &overlay, validators),
+            None => pipeline::check_with_overlay(&root, &overlay),
         }));
         let mut files: BTreeMap<String, (Uri, Vec<LspDiagnostic>)> = BTreeMap::new();
         match checked {
