@@ -95,9 +95,15 @@ fn capabilities() -> ServerCapabilities {
 fn serve(connection: &Connection) -> Result<(), LspError> {
     let caps =
         serde_json::to_value(capabilities()).map_err(|e| LspError::Protocol(e.to_string()))?;
-    let params = connection
-        .initialize(caps)
-        .map_err(|e| LspError::Protocol(e.to_string()))?;
+    // Not `Connection::initialize`: it ends the session when the client skips `initialized`.
+    let (id, params) = connection
+        .initialize_start()
+        .map_err(|e| LspError::Protocol(short(&e.to_string())))?;
+    let result = serde_json::json!({
+        "capabilities": caps,
+        "serverInfo": { "name": "bsic", "version": env!("CARGO_PKG_VERSION") },
+    });
+    send(connection, Message::Response(Response::new_ok(id, result)));
     let mut server = Server::new(workspace_root(&params));
     loop {
         let message = if server.dirty {
@@ -120,7 +126,7 @@ fn serve(connection: &Connection) -> Result<(), LspError> {
                 match connection.handle_shutdown(&request) {
                     Ok(true) => return Ok(()),
                     Ok(false) => {}
-                    Err(e) => return Err(LspError::Protocol(e.to_string())),
+                    Err(e) => return Err(LspError::Protocol(short(&e.to_string()))),
                 }
                 if server.dirty {
                     server.recheck(connection);
@@ -151,6 +157,14 @@ fn serve(connection: &Connection) -> Result<(), LspError> {
             }
             Message::Response(_) => {}
         }
+    }
+}
+
+/// A protocol error's text, cut short: it may quote a whole message.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
