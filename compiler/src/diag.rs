@@ -92,6 +92,19 @@ impl Diagnostics {
         self.items.extend(diagnostics);
     }
 
+    /// Applies configured lint levels: `allow` drops a diagnostic, `deny` makes it an error.
+    pub fn apply_levels(&mut self, level: impl Fn(&str) -> Option<crate::model::LintLevel>) {
+        use crate::model::LintLevel;
+        self.items.retain_mut(|d| match level(d.kind.code()) {
+            Some(LintLevel::Allow) => false,
+            Some(LintLevel::Deny) => {
+                d.severity = Severity::Error;
+                true
+            }
+            _ => true,
+        });
+    }
+
     /// True when at least one error (not warning) was reported.
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
@@ -184,6 +197,8 @@ pub enum Kind {
     FileTooLarge { size: u64, limit: u64 },
     #[error("blocks are nested {depth} deep, deeper than the limit of {limit}")]
     TooDeep { depth: usize, limit: usize },
+    #[error("{count} policy files match, more than the limit of {limit}")]
+    TooManyFiles { count: usize, limit: usize },
     #[error("{message}")]
     Syntax {
         message: String,
@@ -191,6 +206,8 @@ pub enum Kind {
     },
     #[error("`{path}` is a symlink that points outside the project")]
     SymlinkEscapes { path: String },
+    #[error("invalid glob `{pattern}`: {message}")]
+    BadGlob { pattern: String, message: String },
     #[error("`{pattern}` reaches outside the project")]
     GlobEscapes { pattern: String },
     #[error("no policy files match `{pattern}`")]
@@ -239,6 +256,8 @@ pub enum Kind {
     Schema { message: String },
     #[error("integer {value} does not fit in 64 bits")]
     IntegerOverflow { value: String },
+    #[error("string is {length} bytes long, longer than the limit of {limit}")]
+    StringTooLong { length: usize, limit: usize },
 
     // --- validate: semantics ---
     #[error("policy `{name}` is defined more than once")]
@@ -260,6 +279,8 @@ pub enum Kind {
     Deprecated { message: String, fact: String },
     #[error("deferrals do not delay Background Security Improvements")]
     BsiIgnoresDeferral,
+    #[error("{message}")]
+    FleetIgnores { message: String, fact: String },
     #[error("`{build}` looks like a beta build, not a release or BSI build")]
     BetaBuild { build: String },
     #[error("policy `{name}` sets nothing")]
@@ -268,6 +289,10 @@ pub enum Kind {
     DuplicatePlatform { platform: String },
     #[error("{message}")]
     EnforceOverlap { message: String },
+
+    // --- catalog ---
+    #[error("{message}")]
+    Catalog { message: String },
 
     // --- policy tests ---
     #[error("test `{test}`: {what} is {actual}, expected {expected}")]
@@ -310,16 +335,19 @@ pub enum Lint {
     IneffectiveOverride,
     /// A key whose effective value depends on the order the MDM sends declarations in.
     OrderDependent,
+    /// A policy whose platforms no group it applies to admits.
+    NoDevice,
 }
 
 impl Lint {
-    pub const ALL: [Lint; 6] = [
+    pub const ALL: [Lint; 7] = [
         Lint::PastDeadline,
         Lint::RollbackWithForcedInstall,
         Lint::BsiOffWithBsiTarget,
         Lint::StagedBase,
         Lint::IneffectiveOverride,
         Lint::OrderDependent,
+        Lint::NoDevice,
     ];
 
     /// The name used in diagnostics codes and in bsic.kdl's `lints` block.
@@ -331,6 +359,7 @@ impl Lint {
             Lint::StagedBase => "staged-base",
             Lint::IneffectiveOverride => "ineffective-override",
             Lint::OrderDependent => "order-dependent",
+            Lint::NoDevice => "no-device",
         }
     }
 
@@ -350,6 +379,9 @@ impl Lint {
             }
             Lint::IneffectiveOverride => {
                 "a device in both groups receives both declarations and Apple merges them key by key, so the higher priority cannot win here; make the groups disjoint or align the values"
+            }
+            Lint::NoDevice => {
+                "the policy's `platforms` and its groups' `platforms` filters have nothing in common, so no device gets it"
             }
             Lint::OrderDependent => {
                 "Apple merges this key with enum-last/first, which depends on an order the MDM does not promise; give both groups the same value"
@@ -374,10 +406,12 @@ impl Kind {
             Kind::NotUtf8 => "not-utf8",
             Kind::FileTooLarge { .. } => "file-too-large",
             Kind::TooDeep { .. } => "too-deep",
+            Kind::TooManyFiles { .. } => "too-many-files",
             Kind::Syntax { .. } => "syntax",
             Kind::SymlinkEscapes { .. } => "symlink-escapes",
             Kind::NoPolicyFiles { .. } => "no-policy-files",
             Kind::GlobEscapes { .. } => "glob-escapes",
+            Kind::BadGlob { .. } => "bad-glob",
             Kind::UnknownNode { .. } => "unknown-node",
             Kind::UnknownProperty { .. } => "unknown-property",
             Kind::DuplicateNode { .. } => "duplicate-node",
@@ -389,6 +423,7 @@ impl Kind {
             Kind::InvalidFormat { .. } => "invalid-format",
             Kind::Schema { .. } => "schema",
             Kind::IntegerOverflow { .. } => "integer-overflow",
+            Kind::StringTooLong { .. } => "string-too-long",
             Kind::DuplicatePolicy { .. } => "duplicate-policy",
             Kind::DuplicateGroup { .. } => "duplicate-group",
             Kind::UnknownGroup { .. } => "unknown-group",
@@ -396,12 +431,14 @@ impl Kind {
             Kind::Deprecated { .. } => "deprecated",
             Kind::BsiIgnoresDeferral => "bsi-ignores-deferral",
             Kind::BetaBuild { .. } => "beta-build",
+            Kind::FleetIgnores { .. } => "fleet-ignores",
             Kind::EmptyPolicy { .. } => "empty-policy",
             Kind::DuplicatePlatform { .. } => "duplicate-platform",
             Kind::EnforceOverlap { .. } => "enforce-overlap",
             Kind::Conflict { .. } => "conflict",
             Kind::GroupCycle { .. } => "group-cycle",
             Kind::TestFailed { .. } => "test-failed",
+            Kind::Catalog { .. } => "catalog",
             Kind::UnreachedGroup { .. } => "unreached-group",
             Kind::Lint { lint, .. } => lint.code(),
         }
@@ -421,6 +458,7 @@ impl Kind {
             Kind::SymlinkEscapes { .. } => {
                 Some("keep policy files inside the project, or copy the file in".into())
             }
+            Kind::BadGlob { .. } => Some("globs use `*`, `**`, `?`, `[...]` and `{a,b}`".into()),
             Kind::GlobEscapes { .. } => Some(
                 "policy globs are relative to bsic.kdl and stay inside its directory; no `..` or \
                  absolute paths"
@@ -455,6 +493,13 @@ impl Kind {
             }),
             Kind::Schema { .. } => None,
             Kind::IntegerOverflow { .. } => Some("use a smaller number".into()),
+            Kind::StringTooLong { .. } => {
+                Some("no policy value needs this much text; shorten it".into())
+            }
+            Kind::TooManyFiles { .. } => Some(
+                "narrow the `policies` globs, or merge small policy files into fewer larger ones"
+                    .into(),
+            ),
             Kind::DuplicatePolicy { .. } => {
                 Some("policy names appear in diagnostics, explanations and the manifest, so each must be unique in the project (ignoring case)".into())
             }
@@ -471,6 +516,7 @@ impl Kind {
                  or system deferral; stage BSIs with groups and `automatic-install` instead"
                     .into(),
             ),
+            Kind::FleetIgnores { fact, .. } => Some(fact.clone()),
             Kind::BetaBuild { .. } => Some(
                 "beta builds end in a letter too (e.g. 25A5316i); BSI builds carry a long build \
                  number before the letter (e.g. 25D771280a)"
@@ -483,6 +529,9 @@ impl Kind {
             Kind::DuplicatePlatform { .. } => Some("list each platform once".into()),
             Kind::EnforceOverlap { .. } => Some(
                 "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
+            ),
+            Kind::Catalog { .. } => Some(
+                "the build catalog (`catalog` in bsic.kdl) lists Apple's real releases; refresh it with `bsic catalog import FEED.json`".into(),
             ),
             Kind::TestFailed { .. } => Some(
                 "run `bsic explain --group …` for the device to see where each value comes from".into(),

@@ -9,7 +9,10 @@
 //! resolve  → groups, priorities, conflicts per platform             (GroupPlan)
 //! emit     → DDM declarations and profiles, checked against Apple   (Artifact)
 //! output   → manifest and atomic writes                             (files)
-//! lsp      → the same check, hover and completion for editors (stdio)
+//! plan     → what a build changes against an earlier one            (Plan)
+//! formatter→ canonical text of policy files, comments kept         (fmt)
+//! status   → device status reports judged against the resolver   (Status)
+//! lsp      → the same check, hover and completion for editors      (stdio)
 //! cli      → the `bsic` command line over all of it
 //! ```
 //!
@@ -17,16 +20,20 @@
 //! run shows every problem at once.
 
 pub mod apple;
+pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod diag;
 pub mod emit;
+pub mod formatter;
 pub mod lsp;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod plan;
 pub mod policytest;
 pub mod resolve;
 pub mod sign;
 pub mod source;
+pub mod status;
 pub mod validate;

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use crate::clock::ClockError;
+use crate::clock::{self, ClockError};
 use crate::diag::Diagnostics;
+use crate::emit::adapters::{self, Target};
 use crate::emit::{self, AppleCheck, Artifact, ArtifactKind, EmitError};
 use crate::output::{self, MANIFEST_FILE, OutputError};
 use crate::resolve::{self, Resolution};
@@ -32,6 +33,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Clock(#[from] ClockError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
 }
 
 /// A loaded signing identity and the signing time to stamp.
@@ -88,6 +92,15 @@ pub fn check_with(
         .as_ref()
         .map(|m| resolve::resolve(m, &mut diagnostics))
         .unwrap_or_default();
+    if let Some(model) = &model {
+        crate::catalog::check(root, model, &mut diagnostics);
+        if !diagnostics.has_errors() {
+            resolve::lint(model, &resolution, clock::now()?, &mut diagnostics);
+        }
+        if let Some(levels) = &model.project.lints {
+            diagnostics.apply_levels(|code| levels.level(code));
+        }
+    }
     Ok(Checked {
         project,
         diagnostics,
@@ -102,36 +115,109 @@ pub fn render(
     checked: &Checked,
     signing: Option<&Signing>,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    render_targets(checked, signing, &[])
+}
+
+/// [`render`], plus the layout of each MDM in `targets` under `<target>/`, listed in the
+/// manifest with where each file is uploaded.
+pub fn render_targets(
+    checked: &Checked,
+    signing: Option<&Signing>,
+    targets: &[Target],
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let Some(model) = &checked.model else {
         return Ok(Vec::new());
     };
     let mut artifacts: Vec<Artifact> =
         emit::emit(model, &checked.resolution.plans, &AppleCheck::new()?)?;
+    let context = adapters::Context {
+        organization: &model.project.organization,
+        identifier_prefix: model.project.identifier_prefix.as_str(),
+    };
+    let mut targets = targets.to_vec();
+    targets.sort();
+    targets.dedup();
+    let target_files: Vec<(Target, adapters::TargetFile)> = targets
+        .iter()
+        .flat_map(|&t| {
+            adapters::render(t, &artifacts, &context)
+                .into_iter()
+                .map(move |f| (t, f))
+        })
+        .collect();
     if let Some(signing) = signing {
         sign_profiles(&mut artifacts, signing)?;
     }
-    let manifest = output::manifest(model, &checked.project.sources, &artifacts);
+    let mut manifest = output::manifest(model, &checked.project.sources, &artifacts);
+    manifest.targets = target_files
+        .iter()
+        .map(|(target, file)| output::ManifestTargetFile {
+            target: target.name().to_string(),
+            path: file.path.clone(),
+            sha256: emit::sha256_hex(&file.bytes),
+            upload: file.upload.clone(),
+            artifact: file.artifact.clone(),
+        })
+        .collect();
     let mut files: Vec<(String, Vec<u8>)> =
         artifacts.into_iter().map(|a| (a.path, a.bytes)).collect();
+    files.extend(target_files.into_iter().map(|(_, f)| (f.path, f.bytes)));
     files.push((MANIFEST_FILE.to_string(), manifest.to_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
 }
 
-/// Signs every profile in place.
+/// Signs every profile in place, on all cores. Each profile's signature depends only on its
+/// own bytes, the key and the signing time, so the output is the same on any number of cores.
 fn sign_profiles(artifacts: &mut [Artifact], signing: &Signing) -> Result<(), Error> {
-    for artifact in artifacts.iter_mut() {
-        if let ArtifactKind::Profile { signed } = &mut artifact.kind {
-            artifact.bytes = signing.signer.sign(&artifact.bytes, signing.time)?;
-            *signed = true;
-        }
-    }
+    let mut profiles: Vec<&mut Artifact> = artifacts
+        .iter_mut()
+        .filter(|a| matches!(a.kind, ArtifactKind::Profile { .. }))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(profiles.len().div_ceil(32))
+        .max(1);
+    let chunk = profiles.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = profiles
+            .chunks_mut(chunk)
+            .map(|part| {
+                scope.spawn(move || -> Result<(), Error> {
+                    for artifact in part.iter_mut() {
+                        artifact.bytes = signing.signer.sign(&artifact.bytes, signing.time)?;
+                        if let ArtifactKind::Profile { signed } = &mut artifact.kind {
+                            *signed = true;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect::<Result<Vec<()>, Error>>()
+    })?;
     Ok(())
 }
 
 /// Renders and writes the output tree atomically.
 pub fn build(checked: &Checked, out: &Path, signing: Option<&Signing>) -> Result<usize, Error> {
-    let files = render(checked, signing)?;
+    build_targets(checked, out, signing, &[])
+}
+
+/// [`build`] with the layouts of `targets` too.
+pub fn build_targets(
+    checked: &Checked,
+    out: &Path,
+    signing: Option<&Signing>,
+    targets: &[Target],
+) -> Result<usize, Error> {
+    let files = render_targets(checked, signing, targets)?;
     output::write_tree(out, &files)?;
     Ok(files.len())
 }

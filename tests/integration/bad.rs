@@ -27,19 +27,9 @@ const KNOWN_BAD: &[(&str, &str)] = &[
          (1:53 where the JSON says 1:51)",
     ),
     (
-        "project-bad-glob",
-        "a malformed `policies` glob exits 2 with no location instead of a located error \
-         (exit 1) at the glob in bsic.kdl",
-    ),
-    (
         "syntax-bad-escape",
         "`\\q` is reported as \"expected quoted string\" at the start of the string, not as an \
          invalid escape at the escape",
-    ),
-    (
-        "syntax-kdl-v1-boolean",
-        "bare `true` gives \"expected identifier string\" with the generic help; nothing \
-         mentions `#true`",
     ),
 ];
 

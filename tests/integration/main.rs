@@ -11,10 +11,16 @@
 
 mod atomic;
 mod bad;
+mod catalog;
 mod cli;
 mod docs;
+mod faults;
+mod fleets;
+mod gitops;
 mod lsp;
 mod reference;
+mod regressions;
 mod schema;
 mod signing;
+mod status;
 mod util;

@@ -1,7 +1,8 @@
 //! Development tasks for the bsic workspace, run as `cargo xtask <task>`.
 //!
-//! The only task so far is `gen-apple`, which turns Apple's vendored
-//! device-management YAML (plus bsic's own overlay) into JSON Schemas and an
-//! availability table under `schemas/apple/`; see [`apple`].
+//! `gen-apple` turns Apple's vendored device-management YAML (plus bsic's own overlay) into
+//! JSON Schemas and an availability table under `schemas/apple/`; see [`apple`].
+//! `gen-fleet` writes a synthetic fleet repository for benchmarks; see [`fleet`].
 
 pub mod apple;
+pub mod fleet;

@@ -3,12 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use xtask::apple;
+use xtask::{apple, fleet};
 
 const USAGE: &str = "usage: cargo xtask gen-apple [--check]
+       cargo xtask gen-fleet N [--out DIR] [--seed S]
 
 gen-apple   regenerate schemas/apple/ from apple/device-management/ and apple/overlay.yaml
-  --check   do not write; exit 1 and list the files that would change";
+  --check   do not write; exit 1 and list the files that would change
+gen-fleet   write a synthetic bsic repository with N policies across N/2 groups
+  --out     where to write it (default: target/fleet-N)
+  --seed    another deterministic fleet (default: the fixed seed)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -16,6 +20,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["gen-apple"] => gen_apple(false),
         ["gen-apple", "--check"] => gen_apple(true),
+        ["gen-fleet", rest @ ..] => gen_fleet(rest),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -81,4 +86,49 @@ fn gen_apple(check_only: bool) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn gen_fleet(args: &[&str]) -> ExitCode {
+    let mut count = None;
+    let mut out = None;
+    let mut seed = fleet::DEFAULT_SEED;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match *arg {
+            "--out" => out = rest.next().map(PathBuf::from),
+            "--seed" => match rest.next().and_then(|s| s.parse().ok()) {
+                Some(s) => seed = s,
+                None => return usage_error("--seed takes a whole number"),
+            },
+            n => match n.parse::<usize>() {
+                Ok(n) if n > 0 && count.is_none() => count = Some(n),
+                _ => return usage_error(&format!("unexpected argument `{n}`")),
+            },
+        }
+    }
+    let Some(count) = count else {
+        return usage_error("gen-fleet needs the number of policies");
+    };
+    let out = out.unwrap_or_else(|| workspace_root().join(format!("target/fleet-{count}")));
+    let files = fleet::generate(count, seed);
+    match fleet::write(&out, &files) {
+        Ok(()) => {
+            println!(
+                "wrote {} files ({count} policies, {} groups) to {}",
+                files.len(),
+                (count / 2).max(1),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", out.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}\n{USAGE}");
+    ExitCode::from(2)
 }

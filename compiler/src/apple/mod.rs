@@ -2,13 +2,16 @@
 //! `cargo xtask gen-apple` from Apple's YAML plus `apple/overlay.yaml`.
 //!
 //! Availability lints, `bsic keys` and hovers read Apple's facts from here and nowhere else,
-//! so a new Apple release is a data change. The table is parsed on first use only.
+//! so a new Apple release is a data change. The table is parsed on first use only, and
+//! the per-key lookups parse only the payload type they ask for: the table covers every
+//! declaration and profile type Apple defines (1.4 MB), a check needs three of them.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The generated table, embedded at build time.
 const AVAILABILITY: &str = include_str!("../../../schemas/apple/availability.json");
@@ -95,19 +98,105 @@ pub fn availability() -> &'static Availability {
     TABLE.get_or_init(|| serde_json::from_str(AVAILABILITY).unwrap_or_default())
 }
 
+/// The table split into its payload types, each still unparsed JSON text borrowed from the
+/// embedded table. Skimming the text this way is several times cheaper than parsing it.
+#[derive(Deserialize)]
+struct Sections<'a> {
+    #[serde(borrow, default)]
+    declarations: BTreeMap<&'a str, &'a RawValue>,
+    #[serde(borrow, default)]
+    profiles: BTreeMap<&'a str, &'a RawValue>,
+}
+
+/// Parsed payload types by (is a profile payload, type name); `None` for unknown types.
+type ParsedPayloads = BTreeMap<(bool, String), Option<&'static Payload>>;
+
+/// One payload type, parsed on first use and kept for the rest of the process. A type is
+/// parsed at most once, so at most one `Payload` per type Apple defines is ever leaked.
+fn payload(profile: bool, payload_type: &str) -> Option<&'static Payload> {
+    static SECTIONS: OnceLock<Option<Sections<'static>>> = OnceLock::new();
+    static PARSED: OnceLock<Mutex<ParsedPayloads>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(Mutex::default);
+    let mut parsed = parsed
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    *parsed
+        .entry((profile, payload_type.to_string()))
+        .or_insert_with(|| {
+            let sections = SECTIONS
+                .get_or_init(|| serde_json::from_str(AVAILABILITY).ok())
+                .as_ref()?;
+            let section = if profile {
+                &sections.profiles
+            } else {
+                &sections.declarations
+            };
+            let raw = section.get(payload_type)?;
+            let payload: Payload = serde_json::from_str(raw.get()).ok()?;
+            Some(&*Box::leak(Box::new(payload)))
+        })
+}
+
 /// A key of a declaration type, e.g. (`com.apple.configuration.softwareupdate.settings`,
 /// `AutomaticActions.InstallSecurityUpdate`).
 pub fn declaration_key(declaration_type: &str, key: &str) -> Option<&'static Key> {
-    availability()
-        .declarations
-        .get(declaration_type)?
-        .keys
-        .get(key)
+    payload(false, declaration_type)?.keys.get(key)
 }
 
 /// A key of a profile payload type.
 pub fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
-    availability().profiles.get(payload_type)?.keys.get(key)
+    payload(true, payload_type)?.keys.get(key)
+}
+
+/// Where a payload type (or one of its keys) starts on a platform: `Some(version)`, or `None`
+/// when Apple marks it `n/a` there or does not define it.
+pub fn introduced(
+    declaration_type: &str,
+    key: Option<&str>,
+    platform_column: &str,
+) -> Option<crate::model::OsVersion> {
+    let payload = availability().declarations.get(declaration_type)?;
+    let support = match key {
+        Some(key) => payload.keys.get(key)?.platforms.get(platform_column)?,
+        None => payload.platforms.get(platform_column)?,
+    };
+    support
+        .introduced
+        .as_deref()
+        .filter(|v| *v != "n/a")?
+        .parse()
+        .ok()
+}
+
+/// The availability of a key (or, with `key` `None`, of the payload) on a platform.
+pub fn support(
+    declaration_type: &str,
+    key: Option<&str>,
+    platform_column: &str,
+) -> Option<&'static OsSupport> {
+    let payload = availability().declarations.get(declaration_type)?;
+    match key {
+        Some(key) => payload.keys.get(key)?.platforms.get(platform_column),
+        None => payload.platforms.get(platform_column),
+    }
+}
+
+impl OsSupport {
+    /// Only supervised devices honour it.
+    pub fn supervised_only(&self) -> bool {
+        self.supervised == Some(true)
+            || self
+                .allowed_enrollments
+                .as_ref()
+                .is_some_and(|e| e.iter().all(|x| x == "supervised"))
+    }
+
+    /// User-enrolled devices do not honour it.
+    pub fn forbids_user_enrollment(&self) -> bool {
+        self.allowed_enrollments
+            .as_ref()
+            .is_some_and(|e| !e.iter().any(|x| x == "user"))
+    }
 }
 
 #[cfg(test)]
@@ -129,5 +218,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(removal.platforms["iOS"].deprecated.as_deref(), Some("26.0"));
+    }
+
+    #[test]
+    fn lookups_agree_with_the_full_table() {
+        let table = availability();
+        assert!(!table.declarations.is_empty() && !table.profiles.is_empty());
+        for (name, payload) in &table.declarations {
+            for (key, definition) in &payload.keys {
+                let found = declaration_key(name, key).unwrap();
+                assert_eq!(found.title, definition.title, "{name} {key}");
+            }
+        }
+        for (name, payload) in &table.profiles {
+            for key in payload.keys.keys() {
+                assert!(profile_key(name, key).is_some(), "{name} {key}");
+            }
+        }
+        assert!(declaration_key("com.example.none", "x").is_none());
     }
 }

@@ -15,6 +15,14 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Print only what was asked for: no summaries or progress on stderr.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more on stderr: every file written or formatted.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -29,6 +37,9 @@ pub enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also list every value a higher-priority policy overrode, per group.
+        #[arg(long)]
+        explain_overrides: bool,
     },
     /// Check, then write DDM declarations, profiles and manifest.json into the output
     /// directory, atomically: on any error the previous output stays as it was.
@@ -41,9 +52,56 @@ pub enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also write the layout an MDM imports, under <OUT>/<TARGET>/ (repeatable). The
+        /// generic layout (ddm/, profiles/, manifest.json) is always written.
+        #[arg(long = "target", short, value_enum, value_name = "TARGET")]
+        targets: Vec<Target>,
         #[command(flatten)]
         sign: SignArgs,
     },
+    /// Show what building now would change compared with a previous build or Git revision:
+    /// artifacts added, removed, updated or replaced, per group, with the settings that
+    /// change. Exit 0 no change, 2 changes, 1 error.
+    Plan {
+        /// The project directory (holding bsic.kdl); defaults to the nearest one upwards.
+        dir: Option<PathBuf>,
+        /// A previous output directory (with manifest.json), or a Git revision of the
+        /// project (e.g. `origin/main`, `HEAD~1`). Default: the project's dist/.
+        #[arg(long, value_name = "DIST|GIT-REF")]
+        against: Option<String>,
+        /// How to print the plan (on stdout).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+    },
+    /// Format policy files and bsic.kdl canonically, keeping comments.
+    Fmt {
+        /// Files or directories (searched for *.kdl); default: the project's bsic.kdl and
+        /// policy files.
+        files: Vec<PathBuf>,
+        /// Change nothing; list the files that need formatting and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Create a new policy repository: bsic.kdl, a starter policy, a pre-commit config, a
+    /// GitHub Actions workflow and a .gitignore. Never overwrites a file.
+    Init {
+        /// Where to create it (default: the current directory).
+        dir: Option<PathBuf>,
+        /// The organisation named in bsic.kdl and in profiles.
+        #[arg(long, default_value = "Example Corp")]
+        organization: String,
+        /// The reverse-DNS prefix of every identifier.
+        #[arg(long, default_value = "com.example.it")]
+        identifier_prefix: String,
+    },
+    /// Print a shell completion script (e.g. `bsic completions zsh > _bsic`).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the bsic(1) man page (roff) on stdout.
+    Man,
     /// Verify built profiles: CMS signatures, certificate chain and dates, and that every
     /// file is the one manifest.json hashes. One line per file; non-zero exit on any failure.
     Verify {
@@ -71,12 +129,30 @@ pub enum Command {
         /// The project directory (holding bsic.kdl); defaults to the nearest one upwards.
         dir: Option<PathBuf>,
     },
+    /// Manage the offline build catalog that enforcement targets are checked against.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Judge the fleet from devices' DDM status reports: per device compliant, pending,
+    /// failed, overdue or unknown against what the policies enforce for its groups, and
+    /// whether each declaration bsic emitted is active and valid on it.
+    ///
+    /// Exit codes: 0 ok, 1 a group below --fail-under, 2 unreadable input.
+    Status {
+        /// The project directory (holding bsic.kdl); defaults to the nearest one upwards.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        args: StatusArgs,
+    },
     /// List every knob with the Apple key it sets, its values, default, combine rule and
     /// availability per platform, from Apple's definitions.
     Keys {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only keys available on this platform, with that platform's availability.
+        #[arg(long, value_name = "PLATFORM", value_parser = super::explain::parse_platform)]
+        platform: Option<crate::model::Platform>,
     },
     /// Run the language server on stdin/stdout for editors: diagnostics as you type, hover
     /// with Apple's key facts, completion and go to definition (see docs/editors.md).
@@ -86,6 +162,23 @@ pub enum Command {
         /// Print the schema of the project file bsic.kdl instead.
         #[arg(long)]
         project: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Normalise downloaded feeds (Apple's public versions JSON, with BSI builds listed
+    /// separately, or SOFA feeds) into a snapshot to commit and pin in bsic.kdl.
+    Import {
+        /// The feed files, as downloaded.
+        #[arg(required = true)]
+        feeds: Vec<PathBuf>,
+        /// Where to write the snapshot (default: catalog/apple-releases.json in the project).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// The platform of a SOFA feed, when the feed itself does not tell.
+        #[arg(long, value_parser = super::explain::parse_platform)]
+        platform: Option<crate::model::Platform>,
     },
 }
 
@@ -116,6 +209,43 @@ pub enum ExplainFormat {
     #[default]
     Human,
     Json,
+}
+
+/// Options of `status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    /// Status reports: `.json` files, JSON Lines, or directories of them, merged in order.
+    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Inventory CSV: `serial,groups[,platform]`, groups separated by `;`.
+    #[arg(long, value_name = "CSV")]
+    pub devices: Option<PathBuf>,
+    /// Judge deadlines at this local date-time (default: SOURCE_DATE_EPOCH or now, UTC).
+    #[arg(long, value_name = "yyyy-mm-ddThh:mm:ss")]
+    pub now: Option<String>,
+    /// The build output whose manifest.json the devices received (default: dist/ if present).
+    #[arg(long, value_name = "DIR")]
+    pub dist: Option<PathBuf>,
+    /// Output format (on stdout).
+    #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
+    pub format: StatusFormat,
+    /// Also write a self-contained HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Exit 1 when any group's compliance is below this percentage.
+    #[arg(long, value_name = "PERCENT")]
+    pub fail_under: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// A summary per group and policy, worst devices first.
+    #[default]
+    Human,
+    /// Devices, groups and declarations as one JSON document.
+    Json,
+    /// One row per device.
+    Csv,
 }
 
 /// Signing options of `build`; each overrides the `signing` block of bsic.kdl.
@@ -158,6 +288,34 @@ pub enum Format {
     Human,
     /// One JSON object per diagnostic, per line (on stdout).
     Json,
+    /// A SARIF 2.1.0 log (on stdout), for code-scanning uploads.
+    Sarif,
+    /// GitHub Actions workflow commands (on stdout): annotations on the pull request.
+    Github,
+}
+
+/// How `bsic plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Markdown, readable in a terminal and as a pull-request comment.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// An MDM whose import layout `bsic build --target` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Target {
+    /// Only the generic layout: ddm/, profiles/ and manifest.json.
+    Generic,
+    /// Fleet GitOps: team YAML with custom_settings and OS-update settings.
+    Fleet,
+    /// KMFDDM (NanoHUB): declarations, sets, enrollment mapping and an upload script.
+    Kmfddm,
+    /// Jamf Pro: unsigned profiles and Classic API bodies, with an upload script.
+    Jamf,
+    /// Workspace ONE UEM: custom declarations and unsigned profiles.
+    WorkspaceOne,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,4 +323,18 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl Target {
+    /// The library's adapter for this target; `None` for the generic layout, always written.
+    pub fn adapter(self) -> Option<crate::emit::adapters::Target> {
+        use crate::emit::adapters::Target as A;
+        match self {
+            Target::Generic => None,
+            Target::Fleet => Some(A::Fleet),
+            Target::Kmfddm => Some(A::Kmfddm),
+            Target::Jamf => Some(A::Jamf),
+            Target::WorkspaceOne => Some(A::WorkspaceOne),
+        }
+    }
 }

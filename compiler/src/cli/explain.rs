@@ -163,3 +163,48 @@ pub(super) fn parse_os(value: &str) -> Result<OsVersion, String> {
         .parse::<OsVersion>()
         .map_err(|e| format!("`{value}` is not an OS version: {e}"))
 }
+
+/// Prints, per group and key, what a higher priority overrode (for `check --explain-overrides`).
+pub(super) fn overrides(checked: &Checked) {
+    let Some(model) = &checked.model else { return };
+    let sources = &checked.project.sources;
+    let mut out = std::io::stdout().lock();
+    // The same override on several platforms is one line naming them.
+    let mut lines: std::collections::BTreeMap<(String, String), Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for plan in &checked.resolution.plans {
+        for (platform, effective) in &plan.platforms {
+            for (key, resolved) in &effective.settings {
+                for lost in &resolved.overridden {
+                    let winner = &model.policies[resolved.policy];
+                    let loser = &model.policies[lost.policy];
+                    let pointer = resolve::knob_for(key).map_or("", |k| k.pointer);
+                    let at = sources.locate(model.key_span(&loser.at, pointer));
+                    let text = format!(
+                        "`{}` {} from `{}` (priority {}) overrides {} from `{}` (priority {}, {at})",
+                        resolve::knob_for(key).map_or(*key, |k| k.kdl),
+                        show(&resolved.value),
+                        winner.value.name,
+                        winner.value.priority.unwrap_or(0),
+                        show(&lost.value),
+                        loser.value.name,
+                        loser.value.priority.unwrap_or(0),
+                    );
+                    lines
+                        .entry((plan.group.clone(), text))
+                        .or_default()
+                        .push(platform.name());
+                }
+            }
+        }
+    }
+    if lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "no overrides: no key is set by two policies at different priorities"
+        );
+    }
+    for ((group, text), platforms) in lines {
+        let _ = writeln!(out, "group `{group}` ({}): {text}", platforms.join(", "));
+    }
+}

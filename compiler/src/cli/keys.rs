@@ -6,6 +6,7 @@ use std::io::Write;
 use serde_json::{Value, json};
 
 use crate::apple::{self, Key};
+use crate::model::Platform;
 use crate::resolve::KNOBS;
 
 const SETTINGS: &str = "com.apple.configuration.softwareupdate.settings";
@@ -112,21 +113,29 @@ fn values(key: &Key) -> String {
     }
 }
 
-fn availability(key: &Key) -> String {
+fn availability(key: &Key, only: Option<Platform>) -> String {
     key.platforms
         .iter()
         .filter(|(os, _)| os.as_str() != "watchOS")
+        .filter(|(os, _)| only.is_none_or(|p| p.apple_column() == os.as_str()))
         .map(|(os, support)| format!("{os} {}", support.summary()))
         .collect::<Vec<_>>()
         .join("; ")
 }
 
 /// Prints the table (or JSON with `json`).
-pub(super) fn run(json: bool) {
+pub(super) fn run(json: bool, platform: Option<Platform>) {
     let mut out = std::io::stdout().lock();
+    let available = |def: Option<&Key>| {
+        platform.is_none_or(|p| {
+            def.and_then(|d| d.platforms.get(p.apple_column()))
+                .is_some_and(|s| s.available())
+        })
+    };
     if json {
         let items: Vec<Value> = rows()
             .into_iter()
+            .filter(|(.., def)| available(*def))
             .map(|(kdl, payload, key, def)| {
                 json!({
                     "knob": kdl,
@@ -135,7 +144,7 @@ pub(super) fn run(json: bool) {
                     "values": def.map(values),
                     "default": def.and_then(|d| d.default.clone()),
                     "combine": def.and_then(|d| d.combinetype.clone()),
-                    "availability": def.map(availability),
+                    "availability": def.map(|d| availability(d, platform)),
                 })
             })
             .collect();
@@ -147,7 +156,7 @@ pub(super) fn run(json: bool) {
         return;
     }
     let mut current = "";
-    for (kdl, payload, key, def) in rows() {
+    for (kdl, payload, key, def) in rows().into_iter().filter(|(.., def)| available(*def)) {
         if payload != current {
             let _ = writeln!(out, "\n{payload}");
             current = payload;
@@ -165,7 +174,7 @@ pub(super) fn run(json: bool) {
                 .map(|c| format!(", combine {c}"))
                 .unwrap_or_default();
             let _ = writeln!(out, "  {:<48} {}{default}{combine}", "", values(def));
-            let _ = writeln!(out, "  {:<48} {}", "", availability(def));
+            let _ = writeln!(out, "  {:<48} {}", "", availability(def, platform));
         }
     }
 }

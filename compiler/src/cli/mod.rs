@@ -3,10 +3,17 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod catalog;
 mod explain;
+mod fmt;
+mod format;
+mod init;
 mod keys;
+mod panic;
+mod plan;
 mod report;
 mod signing;
+mod status;
 mod verify;
 
 use std::io::Write;
@@ -19,7 +26,7 @@ use crate::model;
 use crate::pipeline::{self, Checked, Error};
 use crate::source;
 
-pub use args::{Cli, ColorChoice, Command, Format, SignArgs};
+pub use args::{Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, Target};
 pub use report::to_json;
 
 /// Exit code for policy errors.
@@ -29,8 +36,17 @@ const USAGE_ERROR: u8 = 2;
 /// Exit code for bsic's own bugs.
 const INTERNAL_ERROR: u8 = 3;
 
-/// Runs bsic with the process arguments.
+/// Runs bsic with the process arguments. A panic anywhere below is reported as one
+/// `internal error, please report` line and exit code 3 (see `cli/panic.rs`).
 pub fn run() -> ExitCode {
+    panic::install_hook();
+    std::panic::catch_unwind(run_unguarded).unwrap_or(ExitCode::from(INTERNAL_ERROR))
+}
+
+fn run_unguarded() -> ExitCode {
+    if std::env::var_os(panic::TEST_PANIC_ENV).is_some() {
+        panic!("deliberate panic requested by {}", panic::TEST_PANIC_ENV);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -39,7 +55,12 @@ pub fn run() -> ExitCode {
         }
     };
     let fancy = report::fancy(cli.color);
-    match execute(&cli.command, fancy) {
+    let ui = Ui {
+        fancy,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    match execute(&cli.command, ui) {
         Ok(code) => code,
         Err(error) => {
             let code = if error.is_internal() {
@@ -53,21 +74,65 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
+/// How chatty and colourful stderr is.
+#[derive(Debug, Clone, Copy)]
+struct Ui {
+    fancy: bool,
+    quiet: bool,
+    verbose: bool,
+}
+
+fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
     match command {
-        Command::Check { dir, format } => {
+        Command::Check {
+            dir,
+            format,
+            explain_overrides,
+        } => {
             let checked = load(dir.as_deref())?;
-            report(&checked, *format, fancy);
+            report(&checked, *format, ui);
+            if *explain_overrides && !checked.has_errors() {
+                explain::overrides(&checked);
+            }
             Ok(outcome(&checked))
+        }
+        Command::Plan {
+            dir,
+            against,
+            format,
+        } => Ok(plan::run(dir.as_deref(), against.as_deref(), *format, ui)),
+        Command::Fmt { files, check } => Ok(fmt::run(files, *check, ui)),
+        Command::Init {
+            dir,
+            organization,
+            identifier_prefix,
+        } => Ok(init::run(
+            dir.as_deref(),
+            organization,
+            identifier_prefix,
+            ui,
+        )),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "bsic", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            let _ = clap_mangen::Man::new(command).render(&mut page);
+            let _ = std::io::stdout().lock().write_all(&page);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Build {
             dir,
             out,
             format,
+            targets,
             sign,
         } => {
             let checked = load(dir.as_deref())?;
-            report(&checked, *format, fancy);
+            report(&checked, *format, ui);
             if checked.has_errors() {
                 eprintln!("nothing written: fix the errors above first");
                 return Ok(ExitCode::from(POLICY_ERRORS));
@@ -80,7 +145,12 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
             let out = out
                 .clone()
                 .unwrap_or_else(|| checked.project.root.join("dist"));
-            let count = pipeline::build(&checked, &out, signing.as_ref())?;
+            let targets: Vec<crate::emit::adapters::Target> =
+                targets.iter().filter_map(|t| t.adapter()).collect();
+            let count = pipeline::build_targets(&checked, &out, signing.as_ref(), &targets)?;
+            if ui.quiet {
+                return Ok(ExitCode::SUCCESS);
+            }
             match &signing {
                 Some(s) => eprintln!(
                     "wrote {count} files to {}; profiles signed by {}",
@@ -103,7 +173,7 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
         Command::Explain { dir, args } => {
             let checked = load(dir.as_deref())?;
             if checked.has_errors() {
-                report(&checked, Format::Human, fancy);
+                report(&checked, Format::Human, ui);
                 return Ok(ExitCode::from(POLICY_ERRORS));
             }
             let mut args = args.clone();
@@ -113,12 +183,12 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
         Command::Test { dir } => {
             let mut checked = load(dir.as_deref())?;
             if checked.has_errors() {
-                report(&checked, Format::Human, fancy);
+                report(&checked, Format::Human, ui);
                 return Ok(ExitCode::from(POLICY_ERRORS));
             }
             let mut diagnostics = crate::diag::Diagnostics::default();
             let outcomes = crate::policytest::run(&mut checked, &mut diagnostics)?;
-            report::human(&diagnostics, &checked.project.sources, fancy);
+            report::human(&diagnostics, &checked.project.sources, ui.fancy);
             let mut out = std::io::stdout().lock();
             for outcome in &outcomes {
                 let tag = if outcome.passed { "ok  " } else { "FAIL" };
@@ -141,8 +211,21 @@ fn execute(command: &Command, fancy: bool) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Keys { json } => {
-            keys::run(*json);
+        Command::Catalog(args::CatalogCommand::Import {
+            feeds,
+            out,
+            platform,
+        }) => catalog::import(feeds, out.as_deref(), *platform),
+        Command::Status { dir, args } => {
+            let checked = load(dir.as_deref())?;
+            if checked.has_errors() {
+                report(&checked, Format::Human, ui);
+                return Ok(ExitCode::from(POLICY_ERRORS));
+            }
+            Ok(status::run(&checked, args, ui.fancy))
+        }
+        Command::Keys { json, platform } => {
+            keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)
         }
         Command::Lsp => match crate::lsp::run() {
@@ -171,11 +254,30 @@ fn load(dir: Option<&Path>) -> Result<Checked, Error> {
     pipeline::check(&root)
 }
 
-fn report(checked: &Checked, format: Format, fancy: bool) {
+fn report(checked: &Checked, format: Format, ui: Ui) {
     let sources = &checked.project.sources;
+    let prefix = format::repo_prefix(&checked.project.root);
+    let sorted = checked.diagnostics.sorted();
     match format {
-        Format::Human => {
-            report::human(&checked.diagnostics, sources, fancy);
+        Format::Sarif => {
+            let log = format::sarif_log(&sorted, sources, &prefix);
+            let text = serde_json::to_string_pretty(&log).unwrap_or_default();
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
+        Format::Github => {
+            let text = format::github_commands(&sorted, sources, &prefix);
+            let _ = write!(std::io::stdout().lock(), "{text}");
+        }
+        Format::Human | Format::Json => {}
+    }
+    match format {
+        Format::Human | Format::Sarif | Format::Github => {
+            if format == Format::Human {
+                report::human(&checked.diagnostics, sources, ui.fancy);
+            }
+            if ui.quiet {
+                return;
+            }
             let errors = checked.diagnostics.error_count();
             let warnings = checked.diagnostics.warning_count();
             let files = checked.project.policy_files.len();

@@ -145,3 +145,151 @@ impl AppleCheck {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The reference policies' artifacts, emitted without writing anything.
+    fn reference_artifacts() -> Vec<Artifact> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let checked = crate::pipeline::check(&root).unwrap();
+        assert!(!checked.has_errors());
+        let model = checked.model.as_ref().unwrap();
+        crate::emit::emit(
+            model,
+            &checked.resolution.plans,
+            &AppleCheck::new().unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// Every mutant of a JSON value: for each key at every depth, a wrong type, an unknown
+    /// sibling, an out-of-range number, and the key removed (only required keys must fail).
+    fn mutants(
+        value: &Value,
+        path: &mut Vec<String>,
+        out: &mut Vec<(String, Value, bool)>,
+        root: &Value,
+    ) {
+        let Value::Object(map) = value else { return };
+        let mut with_unknown = root.clone();
+        if let Some(Value::Object(target)) = pointer_mut(&mut with_unknown, path) {
+            target.insert("BsicBogusKey".into(), json!(1));
+        }
+        out.push((
+            format!("{}/BsicBogusKey (unknown)", path.join("/")),
+            with_unknown,
+            true,
+        ));
+        for (key, child) in map {
+            path.push(key.clone());
+            let wrong = match child {
+                Value::String(_) => json!(42),
+                Value::Bool(_) | Value::Number(_) => json!("not-this-type"),
+                Value::Array(_) => json!({"not": "an array"}),
+                _ => json!(["not", "an", "object"]),
+            };
+            let mut mutant = root.clone();
+            set(&mut mutant, path, wrong);
+            out.push((format!("{} (wrong type)", path.join("/")), mutant, true));
+            if child.is_number() {
+                let mut mutant = root.clone();
+                set(&mut mutant, path, json!(100_000));
+                out.push((format!("{} (out of range)", path.join("/")), mutant, true));
+            }
+            let mut removed = root.clone();
+            if let Some(Value::Object(parent)) = pointer_mut(&mut removed, &path[..path.len() - 1])
+            {
+                parent.remove(key);
+            }
+            out.push((format!("{} (removed)", path.join("/")), removed, false));
+            mutants(child, path, out, root);
+            path.pop();
+        }
+    }
+
+    fn pointer_mut<'a>(value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+        path.iter().try_fold(value, |v, k| v.get_mut(k))
+    }
+
+    fn set(value: &mut Value, path: &[String], new: Value) {
+        if let Some(slot) = pointer_mut(value, path) {
+            *slot = new;
+        }
+    }
+
+    #[test]
+    fn apple_schemas_reject_every_mutant_of_the_reference_declarations() {
+        let check = AppleCheck::new().unwrap();
+        let required = [
+            "Type",
+            "Identifier",
+            "ServerToken",
+            "Payload",
+            "TargetOSVersion",
+            "TargetLocalDateTime",
+            "StandardConfigurations",
+            "StatusItems",
+            "Name",
+        ];
+        let mut rejected = 0;
+        for artifact in reference_artifacts() {
+            let ArtifactKind::Declaration { .. } = &artifact.kind else {
+                continue;
+            };
+            let original: Value = serde_json::from_slice(&artifact.bytes).unwrap();
+            assert!(
+                check.check(&artifact).is_ok(),
+                "{} must be valid",
+                artifact.path
+            );
+            let mut all = Vec::new();
+            mutants(&original, &mut Vec::new(), &mut all, &original);
+            for (what, mutant, must_fail) in all {
+                // Removing a key matters only when Apple requires it; a ServerToken or
+                // Identifier change is still a valid declaration.
+                let last = what
+                    .split(' ')
+                    .next()
+                    .unwrap_or("")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("");
+                let must_fail = must_fail || required.contains(&last);
+                let (kind, expected) = (&what, must_fail);
+                let mut broken = artifact.clone();
+                broken.bytes = serde_json::to_vec(&mutant).unwrap();
+                let result = check.check(&broken);
+                if expected {
+                    assert!(
+                        result.is_err(),
+                        "{}: mutant `{kind}` was accepted",
+                        artifact.path
+                    );
+                    rejected += 1;
+                }
+            }
+        }
+        assert!(rejected > 50, "only {rejected} mutants checked");
+    }
+
+    #[test]
+    fn an_invalid_artifact_is_an_internal_error_naming_it() {
+        let check = AppleCheck::new().unwrap();
+        let artifact = reference_artifacts()
+            .into_iter()
+            .find(|a| a.path.ends_with(".settings.json") || a.path.contains(".settings."))
+            .unwrap();
+        let mut value: Value = serde_json::from_slice(&artifact.bytes).unwrap();
+        value["Payload"]["AutomaticActions"] = json!({ "InstallSecurityUpdate": "Sometimes" });
+        let mut broken = artifact.clone();
+        broken.bytes = serde_json::to_vec(&value).unwrap();
+        let error = check.check(&broken).unwrap_err().to_string();
+        assert!(
+            error.contains(&artifact.path) && error.contains("InstallSecurityUpdate"),
+            "{error}"
+        );
+    }
+}

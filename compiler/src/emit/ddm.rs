@@ -10,6 +10,7 @@ use crate::resolve::{Effective, GroupPlan, PolicyIndex};
 use crate::validate::Model;
 
 use super::ids::{platform_label, server_token};
+use super::predicate::{family_predicate, os_predicate};
 use super::{Artifact, ArtifactKind, partition};
 
 pub(super) const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
@@ -125,12 +126,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
     let several = variants.len() > 1;
     for (platforms, (payload, sources)) in variants {
         let identifier = labelled(&base, "settings", several.then_some(&platforms));
-        for platform in &platforms {
-            needs
-                .entry(*platform)
-                .or_default()
-                .insert(identifier.clone());
-        }
+        require(&mut needs, &platforms, &identifier);
         declarations.push(Declaration {
             kind: SETTINGS_TYPE.into(),
             identifier,
@@ -164,12 +160,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         };
         let stem = labelled(&base, "enforce", several.then_some(&platforms));
         for (identifier, payload) in enforcement_payloads(&stem, &enforce) {
-            for platform in &platforms {
-                needs
-                    .entry(*platform)
-                    .or_default()
-                    .insert(identifier.clone());
-            }
+            require(&mut needs, &platforms, &identifier);
             declarations.push(Declaration {
                 kind: ENFORCEMENT_TYPE.into(),
                 identifier,
@@ -195,12 +186,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         .filter(|(_, n)| !n.is_empty())
         .map(|(p, _)| *p)
         .collect();
-    for platform in &covered {
-        needs
-            .entry(*platform)
-            .or_default()
-            .insert(status_id.clone());
-    }
+    require(&mut needs, &covered, &status_id);
     declarations.push(Declaration {
         kind: STATUS_TYPE.into(),
         identifier: status_id,
@@ -221,7 +207,21 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
             "StandardConfigurations".into(),
             Value::Array(configurations.into_iter().map(Value::String).collect()),
         );
-        if let Some(predicate) = family_predicate(&platforms) {
+        let conditions: Vec<String> = family_predicate(&platforms)
+            .into_iter()
+            .chain(plan.os.as_ref().and_then(os_predicate))
+            .collect();
+        let predicate = match conditions.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => Some(
+                many.iter()
+                    .map(|c| format!("({c})"))
+                    .collect::<Vec<_>>()
+                    .join(" AND "),
+            ),
+        };
+        if let Some(predicate) = predicate {
             payload.insert("Predicate".into(), Value::String(predicate));
         }
         declarations.push(Declaration {
@@ -237,6 +237,20 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         .into_iter()
         .map(|d| d.into_artifact(&plan.group))
         .collect()
+}
+
+/// Records that devices of `platforms` need the configuration `identifier` activated.
+fn require(
+    needs: &mut BTreeMap<Platform, BTreeSet<String>>,
+    platforms: &[Platform],
+    identifier: &str,
+) {
+    for platform in platforms {
+        needs
+            .entry(*platform)
+            .or_default()
+            .insert(identifier.to_string());
+    }
 }
 
 /// `<base>.<kind>` or `<base>.<kind>.<platforms>` when a group needs several variants.
@@ -273,40 +287,9 @@ fn enforcement_payloads(stem: &str, enforce: &Enforce) -> Vec<(String, Value)> {
     }
 }
 
-/// An NSPredicate limiting an activation to some OS families; none when all are covered.
-fn family_predicate(platforms: &[Platform]) -> Option<String> {
-    if Platform::ALL.iter().all(|p| platforms.contains(p)) {
-        return None;
-    }
-    let quoted: Vec<String> = platforms
-        .iter()
-        .map(|p| format!("'{}'", p.name()))
-        .collect();
-    Some(match quoted.as_slice() {
-        [one] => format!("@status(device.operating-system.family) == {one}"),
-        many => format!(
-            "@status(device.operating-system.family) IN {{{}}}",
-            many.join(", ")
-        ),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn predicates_name_the_families() {
-        assert_eq!(family_predicate(&Platform::ALL), None);
-        assert_eq!(
-            family_predicate(&[Platform::MacOs]).as_deref(),
-            Some("@status(device.operating-system.family) == 'macOS'")
-        );
-        assert_eq!(
-            family_predicate(&[Platform::Ios, Platform::IpadOs]).as_deref(),
-            Some("@status(device.operating-system.family) IN {'iOS', 'iPadOS'}")
-        );
-    }
 
     #[test]
     fn bsi_targets_are_staged() {

@@ -4,9 +4,11 @@
 //! configuration profiles, each validated against Apple's schema for its type. Emit never
 //! reads the clock or the filesystem, so the same input always gives the same bytes.
 
+pub mod adapters;
 mod apple_check;
 mod ddm;
 mod ids;
+mod predicate;
 mod profile;
 
 use std::collections::BTreeMap;

@@ -15,6 +15,7 @@ use super::{Artifact, ArtifactKind, partition};
 
 pub(super) const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
 pub(super) const SOFTWARE_UPDATE_TYPE: &str = "com.apple.SoftwareUpdate";
+const SETTINGS_DECLARATION: &str = "com.apple.configuration.softwareupdate.settings";
 
 /// The legacy keys one platform gets: payload type → key → value.
 type Payloads = BTreeMap<&'static str, BTreeMap<&'static str, Plist>>;
@@ -158,9 +159,20 @@ fn always(mode: &str) -> Option<bool> {
 /// Every profile of one group: one per distinct set of legacy keys.
 pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
     let prefix = model.project.identifier_prefix.as_str();
+    // With `fleet` stated, only platforms that still have devices too old for the DDM
+    // declaration get the legacy profile.
+    let fleet = model.project.fleet.as_ref();
+    let has_legacy_devices = |platform: &Platform| {
+        let Some(minimum) = fleet.and_then(|f| f.minimum(*platform)) else {
+            return true;
+        };
+        crate::apple::introduced(SETTINGS_DECLARATION, None, platform.apple_column())
+            .is_none_or(|introduced| minimum.components() < introduced.components())
+    };
     let by_platform: BTreeMap<Platform, (Payloads, Vec<PolicyIndex>)> = plan
         .platforms
         .iter()
+        .filter(|(p, _)| has_legacy_devices(p))
         .map(|(p, e)| (*p, profile_payloads(e, *p)))
         .collect();
     let variants: Vec<_> = partition(&by_platform)

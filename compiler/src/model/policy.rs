@@ -31,6 +31,27 @@ pub struct Group {
     /// Other groups whose devices belong to this one too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub includes: Vec<Name>,
+    /// Only devices of these platforms belong to the group (checked on the device through the
+    /// activation's predicate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub platforms: Option<Vec<Platform>>,
+    /// Only devices whose OS version is in this range (checked on the device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<OsRange>,
+}
+
+/// `os min="26.1" max="26.4"`: an inclusive range of MAJOR.MINOR versions (patch releases
+/// of the bounds included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OsRange {
+    /// The lowest MAJOR.MINOR version, e.g. "26.1".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<OsVersion>,
+    /// The highest MAJOR.MINOR version, e.g. "26.4".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<OsVersion>,
 }
 
 /// `policy "NAME" { applies-to …; background-security { … }; os-updates { … }; enforce … }`
@@ -293,4 +314,21 @@ pub enum Channel {
     Ddm,
     /// Configuration profiles (older systems and MDMs without DDM).
     Profile,
+}
+
+impl OsRange {
+    /// Whether `version` falls in the range (comparing MAJOR.MINOR; the bounds' patch
+    /// releases are inside).
+    pub fn contains(&self, version: &OsVersion) -> bool {
+        let [major, minor, _] = version.components();
+        let above = self
+            .min
+            .as_ref()
+            .is_none_or(|m| (major, minor) >= (m.components()[0], m.components()[1]));
+        let below = self
+            .max
+            .as_ref()
+            .is_none_or(|m| (major, minor) <= (m.components()[0], m.components()[1]));
+        above && below
+    }
 }

@@ -17,6 +17,23 @@ pub struct Manifest {
     pub organization: String,
     pub identifier_prefix: String,
     pub artifacts: Vec<ManifestArtifact>,
+    /// The files of each MDM layout (`bsic build --target`), and where each is uploaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<ManifestTargetFile>,
+}
+
+/// One file of an MDM layout under `<target>/`.
+#[derive(Debug, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ManifestTargetFile {
+    pub target: String,
+    pub path: String,
+    pub sha256: String,
+    /// Where and how the admin uploads it.
+    pub upload: String,
+    /// The generic artifact it carries, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
 }
 
 #[derive(Debug, Serialize, serde::Deserialize)]
@@ -79,6 +96,7 @@ pub fn manifest(model: &Model, sources: &Sources, artifacts: &[Artifact]) -> Man
                     .collect(),
             })
             .collect(),
+        targets: Vec::new(),
     }
 }
 

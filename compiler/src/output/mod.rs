@@ -7,6 +7,8 @@ mod manifest;
 mod verify;
 mod write;
 
-pub use manifest::{MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, manifest};
+pub use manifest::{
+    MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile, manifest,
+};
 pub use verify::{FileReport, Verdict, VerifyOptions, verify_paths};
 pub use write::{OutputError, write_tree};

@@ -85,6 +85,32 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
         .map(|a| (a.path.clone(), a))
         .collect();
 
+    // Files of MDM layouts: unsigned on purpose where the MDM wants them so; checked by hash.
+    let target_files: BTreeMap<String, &str> = manifest
+        .iter()
+        .flat_map(|m| m.targets.iter())
+        .map(|t| (t.path.clone(), t.sha256.as_str()))
+        .collect();
+    for (relative, sha256) in &target_files {
+        let path = dir.join(relative);
+        let shown = path.display().to_string();
+        reports.push(match fs::read(&path) {
+            Ok(bytes) if sha256_hex(&bytes) == *sha256 => FileReport {
+                path: shown,
+                verdict: Verdict::Ok,
+                detail: "matches manifest.json".into(),
+            },
+            Ok(_) => fail(
+                shown,
+                "content differs from the sha256 in manifest.json".into(),
+            ),
+            Err(e) => fail(
+                shown,
+                format!("listed in manifest.json but unreadable: {e}"),
+            ),
+        });
+    }
+
     let mut profiles = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
         .sort_by_file_name()
@@ -95,7 +121,13 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
             .path()
             .extension()
             .is_some_and(|e| e == "mobileconfig");
-        if entry.file_type().is_file() && is_profile {
+        let relative = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if entry.file_type().is_file() && is_profile && !target_files.contains_key(&relative) {
             profiles.push(entry.path().to_path_buf());
         }
     }

@@ -1,10 +1,24 @@
 //! Atomic replacement of an output directory.
+//!
+//! In: the output path and every file of the new tree. Out: the directory holding exactly the
+//! new tree, or, on any failure (including the process being killed), exactly the old one.
+//!
+//! How: the new tree is written into a staging directory beside the output (same file
+//! system), flushed to disk with one file-system sync, and swapped in with one atomic
+//! exchange of directory entries where the OS has one (`renameat2(RENAME_EXCHANGE)` on
+//! Linux, `renameatx_np(RENAME_SWAP)` on macOS), two renames elsewhere. The old tree is then
+//! deleted. Builds into the same parent directory are serialised by an advisory lock on that
+//! directory, so while a build holds it, any `.bsic-*` directory beside the output is debris of
+//! a killed build and is removed.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::MANIFEST_FILE;
+
+/// Prefix of every temporary directory bsic creates beside an output directory.
+const TEMP_PREFIX: &str = ".bsic-";
 
 /// Failures while writing output; each names the path involved (exit code 2).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -30,6 +44,14 @@ pub enum OutputError {
     #[error("artifact path `{path}` would leave the output directory")]
     #[diagnostic(code("bsic::internal::path-escape"), help("please report this"))]
     Escape { path: String },
+    #[error("artifact paths `{first}` and `{second}` differ only in letter case")]
+    #[diagnostic(
+        code("bsic::internal::path-collision"),
+        help(
+            "they would overwrite each other on a case-insensitive file system; please report this"
+        )
+    )]
+    Collision { first: String, second: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -41,14 +63,36 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 
 /// Writes `files` (relative `/`-separated path → bytes) as the new content of `out`.
 ///
-/// Everything is written into a fresh directory beside `out` first, then swapped in with
-/// renames, so readers see the old tree or the new one and a failure leaves the old one.
+/// Everything is written into a fresh directory beside `out` first, then swapped in, so
+/// readers see the old tree or the new one and a failure leaves the old one.
 pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+    let mut folded: std::collections::HashMap<String, &str> =
+        std::collections::HashMap::with_capacity(files.len());
+    for (relative, _) in files {
+        if let Some(first) = folded.insert(relative.to_lowercase(), relative.as_str()) {
+            return Err(OutputError::Collision {
+                first: first.to_string(),
+                second: relative.clone(),
+            });
+        }
+        let safe = relative
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
+        if !safe || relative.starts_with('/') {
+            return Err(OutputError::Escape {
+                path: relative.clone(),
+            });
+        }
+    }
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let _lock = ParentLock::acquire(&parent)?;
+    if let Some(lock) = &_lock {
+        lock.remove_debris();
+    }
     if out.exists() {
         let is_output = out.is_dir()
             && (out.join(MANIFEST_FILE).is_file()
@@ -60,30 +104,21 @@ pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputE
         }
     }
     let staging = tempfile::Builder::new()
-        .prefix(".bsic-build-")
+        .prefix(&format!("{TEMP_PREFIX}build-"))
         .tempdir_in(&parent)
         .map_err(io(&parent))?;
-    for (relative, bytes) in files {
-        let safe = relative
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..");
-        if !safe || relative.starts_with('/') {
-            return Err(OutputError::Escape {
-                path: relative.clone(),
-            });
-        }
-        let path = staging.path().join(relative);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(io(dir))?;
-        }
-        let mut file = fs::File::create(&path).map_err(io(&path))?;
-        file.write_all(bytes).map_err(io(&path))?;
-        file.sync_all().map_err(io(&path))?;
-    }
+    write_files(staging.path(), files)?;
+    flush(staging.path(), files)?;
 
     if out.exists() {
+        if exchange(staging.path(), out).is_ok() {
+            // `staging` now holds the old tree; dropping it deletes it.
+            sync_dir(&parent);
+            drop(staging);
+            return Ok(());
+        }
         let retired = tempfile::Builder::new()
-            .prefix(".bsic-old-")
+            .prefix(&format!("{TEMP_PREFIX}old-"))
             .tempdir_in(&parent)
             .map_err(io(&parent))?;
         let retired_path = retired.path().to_path_buf();
@@ -97,12 +132,121 @@ pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputE
             });
         }
         let _ = staging.keep();
+        sync_dir(&parent);
         drop(retired); // removes the old tree
     } else {
         fs::rename(staging.path(), out).map_err(io(out))?;
         let _ = staging.keep();
+        sync_dir(&parent);
     }
     Ok(())
+}
+
+/// Writes every file under `root`, creating each directory once.
+fn write_files(root: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+    let mut made: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+    for (relative, bytes) in files {
+        let path = root.join(relative);
+        if let Some(dir) = path.parent()
+            && !made.contains(dir)
+        {
+            fs::create_dir_all(dir).map_err(io(dir))?;
+            made.insert(dir.to_path_buf());
+        }
+        let mut file = fs::File::create(&path).map_err(io(&path))?;
+        file.write_all(bytes).map_err(io(&path))?;
+    }
+    Ok(())
+}
+
+/// Makes the staged files durable before they are swapped in: one `syncfs` on Linux (one
+/// flush for thousands of files instead of one each), one `fsync` per file elsewhere.
+fn flush(root: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = files;
+        let dir = fs::File::open(root).map_err(io(root))?;
+        rustix::fs::syncfs(&dir).map_err(|e| OutputError::Io {
+            path: root.to_path_buf(),
+            source: e.into(),
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        for (relative, _) in files {
+            let path = root.join(relative);
+            fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(io(&path))?;
+        }
+        Ok(())
+    }
+}
+
+/// Swaps two directory entries atomically, where the OS can.
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(Into::into)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    {
+        let _ = (a, b);
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    }
+}
+
+/// Makes the renames in `dir` durable; best effort (not every OS can sync a directory).
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+/// An exclusive advisory lock on the output's parent directory, held for the whole write.
+/// A second build into the same place waits for the first to finish, then replaces its
+/// output whole. `None` where directories cannot be locked (then no debris is removed).
+struct ParentLock {
+    dir: PathBuf,
+    _handle: fs::File,
+}
+
+impl ParentLock {
+    fn acquire(dir: &Path) -> Result<Option<Self>, OutputError> {
+        let Ok(handle) = fs::File::open(dir) else {
+            return Ok(None);
+        };
+        match handle.lock() {
+            Ok(()) => Ok(Some(Self {
+                dir: dir.to_path_buf(),
+                _handle: handle,
+            })),
+            Err(error) if error.kind() == std::io::ErrorKind::Unsupported => Ok(None),
+            Err(source) => Err(OutputError::Io {
+                path: dir.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Removes `.bsic-build-*` and `.bsic-old-*` directories: with the lock held, no live
+    /// build owns them, so they are what a killed build left behind. Best effort.
+    fn remove_debris(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = [format!("{TEMP_PREFIX}build-"), format!("{TEMP_PREFIX}old-")]
+                .iter()
+                .any(|prefix| name.starts_with(prefix.as_str()));
+            if ours && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -153,5 +297,34 @@ mod tests {
         let err = write_tree(&dir.path().join("d"), &[("../x".into(), vec![])]).unwrap_err();
         assert!(matches!(err, OutputError::Escape { .. }));
         assert!(!dir.path().join("x").exists());
+    }
+
+    #[test]
+    fn rejects_paths_that_collide_case_insensitively() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("d");
+        let files = [
+            ("ddm/Lab/x.json".to_string(), vec![]),
+            ("ddm/lab/x.json".to_string(), vec![]),
+        ];
+        let err = write_tree(&out, &files).unwrap_err();
+        assert!(matches!(err, OutputError::Collision { .. }), "{err:?}");
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn debris_of_a_killed_build_is_removed_and_foreign_files_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("dist");
+        fs::create_dir_all(dir.path().join(".bsic-build-abc/ddm")).unwrap();
+        fs::create_dir_all(dir.path().join(".bsic-old-xyz")).unwrap();
+        fs::write(dir.path().join(".bsic-notes"), "mine").unwrap();
+        write_tree(&out, &[("manifest.json".into(), b"{}".to_vec())]).unwrap();
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec![".bsic-notes", "dist"]);
     }
 }

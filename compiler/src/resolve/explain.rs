@@ -145,9 +145,14 @@ pub fn explain(
         member_of.extend(resolution.graph.containers(group).into_keys());
     }
     member_of.insert(ALL.to_string());
+    // A group whose OS filter excludes the device's version sends it nothing.
     let receiving: Vec<&super::GroupPlan> = member_of
         .iter()
         .filter_map(|g| resolution.plan(g))
+        .filter(|plan| match (&plan.os, &query.os) {
+            (Some(range), Some(os)) => range.contains(os),
+            _ => true,
+        })
         .collect();
     let platforms: Vec<Platform> = if query.platforms.is_empty() {
         let covered: BTreeSet<Platform> = receiving
@@ -275,26 +280,39 @@ fn explain_platform(
             ));
         }
         let rule_name = rule.map(CombineRule::name);
+        let top = inputs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| combined.winners.contains(i))
+            .map(|(_, s)| s.priority)
+            .max()
+            .unwrap_or(i64::MIN);
         let mut from = Vec::new();
         for (index, input) in inputs.into_iter().enumerate() {
             if combined.winners.contains(&index) {
                 from.push(input);
-            } else {
-                let by = format!("Apple's combine rule `{}`", rule_name.unwrap_or("none"));
-                let top = from
-                    .iter()
-                    .map(|s: &Source| s.priority)
-                    .max()
-                    .unwrap_or(i64::MIN);
-                if input.priority > top {
-                    warnings.push(format!(
-                        "`{}` (priority {}) is defeated by Apple's `{by}` on this device",
-                        input.policy, input.priority
-                    ));
-                }
-                overridden.push(Overridden { by, source: input });
+                continue;
             }
+            let rule_text = rule_name.unwrap_or("none");
+            if input.priority > top {
+                warnings.push(format!(
+                    "`{}` has the higher priority ({}) but loses on this device: Apple's `{rule_text}` rule merges the groups' declarations",
+                    input.policy, input.priority
+                ));
+            }
+            overridden.push(Overridden {
+                by: format!("Apple's combine rule `{rule_text}`"),
+                source: input,
+            });
         }
+        // Values equal to the result did not really lose; show each losing source once.
+        let mut seen = Vec::new();
+        overridden.retain(|o| {
+            let id = (o.source.policy.clone(), o.source.value.clone());
+            let keep = o.source.value != combined.value && !seen.contains(&id);
+            seen.push(id);
+            keep
+        });
         settings.push(KeyExplanation {
             knob: knob.map_or_else(|| key.to_string(), |k| k.kdl.to_string()),
             key: key.to_string(),

@@ -18,6 +18,9 @@ pub struct GroupGraph {
     includes: BTreeMap<String, Vec<String>>,
     /// Group → where it is defined.
     defined: BTreeMap<String, Location>,
+    /// Group → the groups that include it (its direct supersets), built once so that
+    /// `containers` costs only the size of the answer.
+    included_by: BTreeMap<String, Vec<String>>,
 }
 
 impl GroupGraph {
@@ -39,6 +42,15 @@ impl GroupGraph {
             }
         }
         graph.break_cycles(model, diagnostics);
+        for (parent, children) in &graph.includes {
+            for child in children {
+                graph
+                    .included_by
+                    .entry(child.clone())
+                    .or_default()
+                    .push(parent.clone());
+            }
+        }
         graph
     }
 
@@ -117,8 +129,13 @@ impl GroupGraph {
         let mut frontier = vec![group.to_string()];
         while let Some(current) = frontier.pop() {
             let path = found.get(&current).cloned().unwrap_or_default();
-            for (parent, children) in &self.includes {
-                if children.contains(&current) && !found.contains_key(parent) {
+            for parent in self
+                .included_by
+                .get(&current)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                if !found.contains_key(parent) {
                     let mut chain = vec![parent.clone()];
                     chain.extend(path.iter().cloned());
                     found.insert(parent.clone(), chain);

@@ -9,6 +9,7 @@
 mod combine;
 mod explain;
 mod groups;
+mod lints;
 mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,9 +22,11 @@ use crate::validate::{Model, Placed};
 
 pub use combine::{CombineRule, Combined, combine};
 pub use explain::{
-    DeviceQuery, Explanation, KeyExplanation, PolicyReach, Source, explain, explain_policy,
+    DeviceQuery, EnforcementExplanation, Explanation, KeyExplanation, PolicyReach, Source, explain,
+    explain_policy,
 };
 pub use groups::{ALL, GroupGraph, describe_chain};
+pub use lints::lint;
 pub use settings::{KNOBS, Knob, knob_for, settings_of};
 
 /// Index of a policy in [`Model::policies`].
@@ -62,6 +65,8 @@ pub struct GroupPlan {
     /// Policy → the chain of groups through which it reaches this group
     /// (`[all, pilot]`, `[all-macs, engineering]`, or just `[pilot]`).
     pub via: BTreeMap<PolicyIndex, Vec<String>>,
+    /// The group's own OS version filter, checked on the device by its activations.
+    pub os: Option<crate::model::OsRange>,
     /// Platform → effective settings, for each platform some policy covers.
     pub platforms: BTreeMap<Platform, Effective>,
 }
@@ -166,9 +171,15 @@ fn resolve_group(
     diagnostics: &mut Diagnostics,
 ) -> GroupPlan {
     let policies: Vec<PolicyIndex> = via.keys().copied().collect();
+    let group_def = model.groups.iter().find(|g| g.value.name.as_str() == group);
+    let allowed: Vec<Platform> = group_def
+        .and_then(|g| g.value.platforms.clone())
+        .unwrap_or_else(|| Platform::ALL.to_vec());
+    let os = group_def.and_then(|g| g.value.os.clone());
     let covered: BTreeSet<Platform> = policies
         .iter()
         .flat_map(|&i| coverage(&model.policies[i].value))
+        .filter(|p| allowed.contains(p))
         .collect();
     let mut platforms = BTreeMap::new();
     for platform in covered {
@@ -232,6 +243,7 @@ fn resolve_group(
         group,
         policies,
         via,
+        os,
         platforms,
     }
 }

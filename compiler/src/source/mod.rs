@@ -10,7 +10,8 @@ mod parse;
 use std::path::{Path, PathBuf};
 
 pub use discover::{
-    Overlay, PROJECT_FILE, find_project_root, load_matching, load_project, load_project_with,
+    MAX_POLICY_FILES, Overlay, PROJECT_FILE, find_project_root, load_matching, load_project,
+    load_project_with,
 };
 pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, parse_kdl};
 
@@ -74,6 +75,15 @@ impl Sources {
             text,
         });
         id
+    }
+
+    /// How many files are registered; the next [`Sources::add`] gets this index as its id.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
     }
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {

@@ -36,10 +36,20 @@ pub fn parse_kdl(file: FileId, text: &str) -> Result<kdl::KdlDocument, Vec<Diagn
                     .clone()
                     .unwrap_or_else(|| "invalid KDL".to_string());
                 let label = d.label.clone().unwrap_or_else(|| "here".to_string());
+                // KDL v1 habits: v2 writes keywords with a `#`.
+                let found = text
+                    .get(d.span.offset()..d.span.offset() + d.span.len())
+                    .unwrap_or("");
+                let help = match found {
+                    "true" | "false" | "null" => Some(format!(
+                        "KDL v2 writes booleans and null with a `#`: `#{found}`"
+                    )),
+                    _ => d.help.clone(),
+                };
                 Diagnostic::error(
                     Kind::Syntax {
                         message: lower_first(&message),
-                        help: d.help.clone(),
+                        help,
                     },
                     Span::new(file, d.span),
                     label,

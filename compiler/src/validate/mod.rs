@@ -20,7 +20,7 @@ use crate::diag::{Diagnostic, Diagnostics, Kind};
 use crate::model::{self, Group, Policy, ProjectFile};
 use crate::source::{FileId, ParsedFile, Project, Span};
 
-pub use projection::{Projection, project};
+pub use projection::{MAX_STRING_BYTES, Projection, project};
 pub use schema::{SchemaBuildError, SchemaValidator};
 pub use shape::{SchemaDoc, Shape};
 pub use spans::{Origin, SpanMap, Via};

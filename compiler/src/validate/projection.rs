@@ -14,6 +14,10 @@ use crate::source::{FileId, Span};
 use super::shape::{SchemaDoc, Shape};
 use super::spans::{Origin, SpanMap, Via, push};
 
+/// Strings longer than this (in bytes) are refused: no policy value needs 64 KiB, and the
+/// limit keeps hostile input from ballooning every later copy of the value.
+pub const MAX_STRING_BYTES: usize = 64 * 1024;
+
 /// The JSON form of one KDL document, with its span map and any shape problems.
 #[derive(Debug)]
 pub struct Projection {
@@ -89,14 +93,8 @@ impl<'s> Projector<'s> {
                         .or_insert_with(|| Value::Array(Vec::new()));
                     let Value::Array(array) = array else { continue };
                     let mut items_out = std::mem::take(array);
-                    self.spans.insert(
-                        child_pointer.clone(),
-                        Origin {
-                            via: Via::Node,
-                            key: key_span,
-                            value: node_span,
-                        },
-                    );
+                    self.spans
+                        .insert(child_pointer.clone(), Origin::node(key_span, node_span));
                     self.array_node(node, &key, items, &child_pointer, &mut items_out);
                     out.insert(key, Value::Array(items_out));
                 }
@@ -108,14 +106,8 @@ impl<'s> Projector<'s> {
                         self.duplicate(&key, key_span);
                         continue;
                     }
-                    self.spans.insert(
-                        child_pointer.clone(),
-                        Origin {
-                            via: Via::Node,
-                            key: key_span,
-                            value: node_span,
-                        },
-                    );
+                    self.spans
+                        .insert(child_pointer.clone(), Origin::node(key_span, node_span));
                     let object = self.object_node(node, &key, properties, argument, &child_pointer);
                     out.insert(key, Value::Object(object));
                 }
@@ -283,6 +275,17 @@ impl<'s> Projector<'s> {
 
     fn value(&mut self, entry: &KdlEntry, _pointer: &str) -> Value {
         match entry.value() {
+            KdlValue::String(s) if s.len() > MAX_STRING_BYTES => {
+                self.diagnostics.push(Diagnostic::error(
+                    Kind::StringTooLong {
+                        length: s.len(),
+                        limit: MAX_STRING_BYTES,
+                    },
+                    self.span(entry.span()),
+                    "this string",
+                ));
+                Value::Null
+            }
             KdlValue::String(s) => Value::String(s.clone()),
             KdlValue::Integer(i) => match i64::try_from(*i) {
                 Ok(i) => Value::from(i),

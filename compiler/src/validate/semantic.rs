@@ -162,6 +162,7 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
 
     enforce_checks(model, placed, diagnostics);
     availability_checks(model, placed, diagnostics);
+    fleet_checks(model, placed, diagnostics);
 
     // Deferral without BSI settings: the admin may believe BSIs wait too.
     let defers_updates = policy
@@ -338,3 +339,110 @@ fn availability_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut
 
 /// The declaration type the settings knobs belong to.
 const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+
+/// The declaration type of enforcement targets.
+const ENFORCEMENT_TYPE: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+
+/// With `fleet` in bsic.kdl: knobs that the fleet's oldest devices ignore because Apple
+/// introduced the key (or the whole declaration) later.
+fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagnostics) {
+    let Some(fleet) = &model.project.fleet else {
+        return;
+    };
+    let policy = &placed.value;
+    let covered = policy
+        .platforms
+        .clone()
+        .unwrap_or_else(|| Platform::ALL.to_vec());
+    let profile = policy
+        .channels
+        .as_ref()
+        .is_none_or(|c| c.contains(&Channel::Profile));
+    let older = |declaration: &str, key: Option<&str>| -> Vec<String> {
+        covered
+            .iter()
+            .filter_map(|platform| {
+                let minimum = fleet.minimum(*platform)?;
+                // A key Apple marks n/a on the platform is another lint's business.
+                let introduced =
+                    crate::apple::introduced(declaration, key, platform.apple_column())?;
+                (minimum.components() < introduced.components())
+                    .then(|| format!("{} {minimum} (needs {introduced})", platform.name()))
+            })
+            .collect()
+    };
+    for (knob, _) in crate::resolve::settings_of(policy) {
+        let behind = older(SETTINGS_TYPE, Some(knob.apple_key));
+        if behind.is_empty() {
+            continue;
+        }
+        let route = if profile {
+            "bsic also writes the configuration profile, which those devices take instead where a legacy key exists"
+        } else {
+            "this policy is DDM-only, so those devices get nothing: add \"profile\" to `channels`"
+        };
+        diagnostics.push(Diagnostic::warning(
+            Kind::FleetIgnores {
+                message: format!(
+                    "part of the fleet ignores `{}`: {}",
+                    knob.kdl,
+                    behind.join(", ")
+                ),
+                fact: format!(
+                    "Apple introduced `{}` later than the fleet's oldest devices; {route}",
+                    knob.apple_key
+                ),
+            },
+            model.key_span(&placed.at, knob.pointer),
+            "too new for part of the fleet",
+        ));
+    }
+    // Supervision and enrollment: keys part of the fleet cannot receive at all.
+    for (knob, _) in crate::resolve::settings_of(policy) {
+        let mut missed = Vec::new();
+        for platform in &covered {
+            let Some(support) =
+                crate::apple::support(SETTINGS_TYPE, Some(knob.apple_key), platform.apple_column())
+            else {
+                continue;
+            };
+            if !support.available() {
+                continue;
+            }
+            if fleet.unsupervised == Some(true) && support.supervised_only() {
+                missed.push(format!("unsupervised {} devices", platform.name()));
+            }
+            if fleet.user_enrollment == Some(true) && support.forbids_user_enrollment() {
+                missed.push(format!("user-enrolled {} devices", platform.name()));
+            }
+        }
+        if !missed.is_empty() {
+            diagnostics.push(Diagnostic::warning(
+                Kind::FleetIgnores {
+                    message: format!("`{}` does not reach {}", knob.kdl, missed.join(", ")),
+                    fact: format!(
+                        "Apple allows `{}` only on supervised devices or device enrollments there (see `bsic keys`)",
+                        knob.apple_key
+                    ),
+                },
+                model.key_span(&placed.at, knob.pointer),
+                "not for the whole fleet",
+            ));
+        }
+    }
+    for (i, _) in policy.enforce.iter().enumerate() {
+        let behind = older(ENFORCEMENT_TYPE, None);
+        if !behind.is_empty() {
+            diagnostics.push(Diagnostic::warning(
+                Kind::FleetIgnores {
+                    message: format!("part of the fleet cannot be enforced by declaration: {}", behind.join(", ")),
+                    fact: "Apple introduced software-update enforcement declarations in macOS 14 and iOS 17; \
+                           schedule updates for older devices with the MDM's ScheduleOSUpdate command"
+                        .into(),
+                },
+                model.key_span(&placed.at, &format!("/enforce/{i}")),
+                "too new for part of the fleet",
+            ));
+        }
+    }
+}

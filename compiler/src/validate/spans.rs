@@ -15,6 +15,17 @@ pub struct Origin {
     pub value: Span,
 }
 
+impl Origin {
+    /// A value introduced by a node named at `key` and spanning `value`.
+    pub fn node(key: Span, value: Span) -> Self {
+        Self {
+            via: Via::Node,
+            key,
+            value,
+        }
+    }
+}
+
 /// The KDL construct a value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {

@@ -1,0 +1,80 @@
+//! `bsic catalog import`: a downloaded feed → a pinned, normalised snapshot.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::catalog::{Catalog, CatalogError};
+use crate::model::Platform;
+use crate::output::OutputError;
+use crate::pipeline::Error;
+
+/// The snapshot's default place, relative to the project root.
+const DEFAULT_SNAPSHOT: &str = "catalog/apple-releases.json";
+
+pub(super) fn import(
+    feeds: &[PathBuf],
+    out: Option<&Path>,
+    platform: Option<Platform>,
+) -> Result<ExitCode, Error> {
+    let mut merged = Catalog::default();
+    let mut sources = Vec::new();
+    for feed in feeds {
+        let text = std::fs::read_to_string(feed).map_err(|source| {
+            Error::Catalog(CatalogError::Read {
+                path: feed.clone(),
+                source,
+            })
+        })?;
+        let catalog = Catalog::from_feed(feed, &text, platform).map_err(Error::Catalog)?;
+        sources.push(catalog.source);
+        merged.releases.extend(catalog.releases);
+    }
+    merged.releases.sort();
+    merged.releases.dedup();
+    merged.source = sources.join(" + ");
+    let out = match out {
+        Some(path) => path.to_path_buf(),
+        None => crate::source::find_project_root(Path::new(".")).map_or_else(
+            |_| PathBuf::from(DEFAULT_SNAPSHOT),
+            |root| root.join(DEFAULT_SNAPSHOT),
+        ),
+    };
+    let bytes = merged.to_bytes();
+    write_atomically(&out, &bytes)?;
+    let shown = out
+        .strip_prefix(std::env::current_dir().unwrap_or_default())
+        .unwrap_or(&out)
+        .display()
+        .to_string();
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "wrote {} releases to {shown}",
+        merged.releases.len()
+    );
+    let _ = writeln!(
+        stdout,
+        "pin it in bsic.kdl:\n    catalog \"{shown}\" sha256=\"{}\"",
+        crate::emit::sha256_hex(&bytes)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io = |source| {
+        Error::Output(OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}

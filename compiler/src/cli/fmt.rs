@@ -1,0 +1,124 @@
+//! `bsic fmt`: rewrites policy files and bsic.kdl in canonical form, or with `--check` lists
+//! those that are not (exit 1). Files are replaced atomically, and only when they change.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::diag::Diagnostics;
+use crate::formatter;
+use crate::source;
+
+use super::Ui;
+
+/// The files to format: those given (directories searched for `*.kdl`), or the project's.
+fn files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, String> {
+    if paths.is_empty() {
+        let root = source::find_project_root(Path::new(".")).map_err(|e| e.to_string())?;
+        let mut diagnostics = Diagnostics::default();
+        let project = source::load_project(&root, &mut diagnostics).map_err(|e| e.to_string())?;
+        return Ok(project
+            .sources
+            .iter()
+            .map(|(_, f)| (f.path.clone(), f.display.clone()))
+            .collect());
+    }
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            for entry in walkdir::WalkDir::new(path)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    let name = e.file_name().to_string_lossy();
+                    e.depth() == 0 || !(name.starts_with('.') || name == "target" || name == "dist")
+                })
+                .flatten()
+            {
+                if entry.file_type().is_file()
+                    && entry.path().extension().is_some_and(|e| e == "kdl")
+                {
+                    let path = entry.path().to_path_buf();
+                    let shown = path.display().to_string();
+                    found.push((path, shown));
+                }
+            }
+        } else {
+            found.push((path.clone(), path.display().to_string()));
+        }
+    }
+    Ok(found)
+}
+
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(text.as_bytes())?;
+    if let Ok(metadata) = fs::metadata(path) {
+        let _ = fs::set_permissions(temp.path(), metadata.permissions());
+    }
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
+    let files = match files(paths) {
+        Ok(f) => f,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let (mut changed, mut failed) = (0usize, 0usize);
+    for (path, shown) in &files {
+        let text = match fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read `{shown}`: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        let formatted = match formatter::format(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: `{shown}`: {e} (run `bsic check` for details)");
+                failed += 1;
+                continue;
+            }
+        };
+        if formatted == text {
+            if ui.verbose {
+                eprintln!("unchanged {shown}");
+            }
+            continue;
+        }
+        changed += 1;
+        if check {
+            let _ = writeln!(stdout, "{shown}");
+        } else if let Err(e) = write_atomically(path, &formatted) {
+            eprintln!("error: cannot write `{shown}`: {e}");
+            failed += 1;
+        } else if ui.verbose {
+            eprintln!("formatted {shown}");
+        }
+    }
+    if !ui.quiet {
+        let verb = if check {
+            "need formatting"
+        } else {
+            "formatted"
+        };
+        eprintln!("{} files checked, {changed} {verb}", files.len());
+    }
+    if failed > 0 || (check && changed > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,75 @@
+//! `bsic init [DIR]`: scaffolds a policy repository that checks and builds as it is. Never
+//! overwrites: if any file it would write exists, it writes nothing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::Ui;
+
+/// (path relative to the new repository, contents with `{{organization}}`/`{{prefix}}`).
+const FILES: &[(&str, &str)] = &[
+    ("bsic.kdl", include_str!("../../templates/init/bsic.kdl")),
+    (
+        "policies/groups.kdl",
+        include_str!("../../templates/init/groups.kdl"),
+    ),
+    (
+        "policies/updates.kdl",
+        include_str!("../../templates/init/updates.kdl"),
+    ),
+    (".gitignore", include_str!("../../templates/init/gitignore")),
+    (
+        ".pre-commit-config.yaml",
+        include_str!("../../templates/init/pre-commit-config.yaml"),
+    ),
+    (
+        ".github/workflows/bsic.yml",
+        include_str!("../../templates/init/workflow.yml"),
+    ),
+];
+
+/// A KDL string's contents with `\` and `"` escaped.
+fn kdl_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+pub(super) fn run(dir: Option<&Path>, organization: &str, prefix: &str, ui: Ui) -> ExitCode {
+    let dir = dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let existing: Vec<String> = FILES
+        .iter()
+        .filter(|(path, _)| dir.join(path).exists())
+        .map(|(path, _)| dir.join(path).display().to_string())
+        .collect();
+    if !existing.is_empty() {
+        eprintln!(
+            "error: refusing to overwrite {}; nothing written\nhelp: run `bsic init` in a new or empty directory",
+            existing.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    for (path, template) in FILES {
+        let text = template
+            .replace("{{organization}}", &kdl_escape(organization))
+            .replace("{{prefix}}", &kdl_escape(prefix));
+        let target = dir.join(path);
+        let written = target
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|()| fs::write(&target, text));
+        if let Err(e) = written {
+            eprintln!("error: cannot write `{}`: {e}", target.display());
+            return ExitCode::from(2);
+        }
+        if ui.verbose {
+            eprintln!("created {}", target.display());
+        }
+    }
+    if !ui.quiet {
+        eprintln!(
+            "created a bsic project in {}: run `bsic check`, then `bsic build`",
+            dir.display()
+        );
+    }
+    ExitCode::SUCCESS
+}

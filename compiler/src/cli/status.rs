@@ -1,0 +1,104 @@
+//! `bsic status`: reads reports, prints the requested form on stdout, warnings on stderr, and
+//! maps the result to an exit code (0 ok, 1 a group below `--fail-under`, 2 unreadable input).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::pipeline::Checked;
+use crate::status::{self, Options, StatusError, render};
+
+use super::args::{StatusArgs, StatusFormat};
+
+/// The number of devices the human summary lists.
+const HUMAN_LIMIT: usize = 50;
+
+pub(super) fn run(checked: &Checked, args: &StatusArgs, fancy: bool) -> ExitCode {
+    match execute(checked, args, fancy) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{:?}", miette::Report::new(error));
+            ExitCode::from(super::USAGE_ERROR)
+        }
+    }
+}
+
+fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode, StatusError> {
+    let now = match &args.now {
+        Some(value) => status::parse_now(value)?,
+        None => {
+            let unix = crate::clock::now().map_err(|e| StatusError::Now {
+                value: "SOURCE_DATE_EPOCH".into(),
+                reason: e.to_string(),
+            })?;
+            status::parse_now(&status::local_date_time(unix))?
+        }
+    };
+    let manifest = match &args.dist {
+        Some(dir) => Some(dir.join(crate::output::MANIFEST_FILE)),
+        None => {
+            let default = checked
+                .project
+                .root
+                .join("dist")
+                .join(crate::output::MANIFEST_FILE);
+            default.is_file().then_some(default)
+        }
+    };
+    let options = Options {
+        reports: args.reports.clone(),
+        devices: args.devices.clone(),
+        manifest,
+        now,
+    };
+    let mut warnings = Vec::new();
+    let result = status::run(checked, &options, &mut warnings);
+    for warning in &warnings {
+        if fancy {
+            eprintln!("{:?}", miette::Report::new(warning.clone()));
+        } else {
+            eprintln!("warning[{}]: {warning}", warning.code());
+        }
+    }
+    let status = result?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = match args.format {
+        StatusFormat::Human => out.write_all(render::human(&status, HUMAN_LIMIT).as_bytes()),
+        StatusFormat::Json => render::json(&status, &mut out),
+        StatusFormat::Csv => render::csv(&status, &mut out),
+    };
+    let _ = out.flush();
+    drop(out);
+    if let Some(path) = &args.html {
+        write_atomic(path, render::html(&status).as_bytes()).map_err(|source| {
+            StatusError::Write {
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
+    }
+    if let Some(threshold) = args.fail_under {
+        let below = status.below(threshold);
+        if !below.is_empty() {
+            for g in below {
+                eprintln!(
+                    "group `{}` is {:.1}% compliant, below --fail-under {threshold}",
+                    g.group, g.percent
+                );
+            }
+            return Ok(ExitCode::from(super::POLICY_ERRORS));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a file through a temporary file beside it, so a reader never sees half a page.
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! KMFDDM (the DDM server of NanoHUB): every declaration as its API takes it, one
+//! declaration set per group, the set each group's enrollments get, and `upload.sh`, which
+//! drives KMFDDM's HTTP API with curl:
+//!
+//! * `PUT /v1/declarations` with the declaration JSON as body,
+//! * `PUT /v1/set-declarations/{set}?declaration={identifier}` for each member of a set,
+//! * `PUT /v1/enrollment-sets/{enrollment-id}?set={set}` for each enrollment ID the admin
+//!   lists in `$BSIC_ENROLLMENTS/<group>.txt`,
+//!
+//! all with HTTP basic auth as user `kmfddm` and the API key. KMFDDM carries declarations
+//! only: profiles stay in the generic `profiles/` for the MDM server (NanoMDM) to install.
+
+use std::fmt::Write as _;
+
+use super::{Artifact, Context, TargetFile, declaration_type, file_name, groups, sh_quote};
+
+pub(super) fn render(artifacts: &[Artifact], context: &Context<'_>) -> Vec<TargetFile> {
+    let mut files = Vec::new();
+    let mut mapping = String::from("# group\tdeclaration set\n");
+    let mut script = String::new();
+    let _ = write!(
+        script,
+        r#"#!/bin/sh
+# Uploads the declarations bsic built for {org} to KMFDDM, puts them into one set per
+# group, and assigns each group's set to the enrollment IDs listed in
+# $BSIC_ENROLLMENTS/<group>.txt (one ID per line; '#' starts a comment).
+#
+#   KMFDDM_URL=https://kmfddm.example.com KMFDDM_API_KEY=... sh upload.sh
+#
+# Environment: KMFDDM_URL (required), KMFDDM_API_KEY (required), KMFDDM_USER (default
+# kmfddm), BSIC_ENROLLMENTS (default ./enrollments), CURL_OPTS (extra curl options).
+set -eu
+cd "$(dirname "$0")"
+: "${{KMFDDM_URL:?set KMFDDM_URL to the KMFDDM server URL}}"
+: "${{KMFDDM_API_KEY:?set KMFDDM_API_KEY to the KMFDDM API key}}"
+user="${{KMFDDM_USER:-kmfddm}}"
+enrollments="${{BSIC_ENROLLMENTS:-./enrollments}}"
+
+api() {{
+  # api METHOD PATH [curl options...]
+  method=$1; path=$2; shift 2
+  # shellcheck disable=SC2086
+  curl -fsS ${{CURL_OPTS:-}} -u "$user:$KMFDDM_API_KEY" -X "$method" "$@" "$KMFDDM_URL$path"
+}}
+
+for file in declarations/*.json; do
+  echo "declaration $file"
+  api PUT /v1/declarations -H 'Content-Type: application/json' --data-binary "@$file"
+done
+"#,
+        org = context.organization
+    );
+    for group in groups(artifacts) {
+        let set = format!("{}.{group}", context.identifier_prefix);
+        let _ = writeln!(mapping, "{group}\t{set}");
+        let mut members = String::new();
+        for artifact in artifacts.iter().filter(|a| a.group == group) {
+            if declaration_type(artifact).is_none() {
+                continue;
+            }
+            let _ = writeln!(members, "{}", artifact.identifier);
+            files.push(TargetFile {
+                path: format!("kmfddm/declarations/{}", file_name(artifact)),
+                bytes: artifact.bytes.clone(),
+                upload: "KMFDDM: PUT /v1/declarations (upload.sh)".into(),
+                artifact: Some(artifact.path.clone()),
+            });
+        }
+        let _ = write!(
+            script,
+            r#"
+# group {group}
+set={set}
+while read -r id; do
+  api PUT "/v1/set-declarations/$set?declaration=$id"
+done < {members}
+if [ -f "$enrollments/{group}.txt" ]; then
+  grep -v '^[[:space:]]*\(#\|$\)' "$enrollments/{group}.txt" | while read -r enrollment; do
+    api PUT "/v1/enrollment-sets/$enrollment?set=$set"
+  done
+else
+  echo "no $enrollments/{group}.txt: set $set is not assigned to any enrollment" >&2
+fi
+"#,
+            set = sh_quote(&set),
+            members = sh_quote(&format!("sets/{group}.txt")),
+        );
+        files.push(TargetFile {
+            path: format!("kmfddm/sets/{group}.txt"),
+            bytes: members.into_bytes(),
+            upload: format!("KMFDDM: PUT /v1/set-declarations/{set} for each line (upload.sh)"),
+            artifact: None,
+        });
+    }
+    files.push(TargetFile {
+        path: "kmfddm/enrollment-sets.tsv".into(),
+        bytes: mapping.into_bytes(),
+        upload: "KMFDDM: PUT /v1/enrollment-sets/{enrollment-id}?set={set} (upload.sh)".into(),
+        artifact: None,
+    });
+    files.push(TargetFile {
+        path: "kmfddm/upload.sh".into(),
+        bytes: script.into_bytes(),
+        upload: "run it: KMFDDM_URL=… KMFDDM_API_KEY=… sh kmfddm/upload.sh".into(),
+        artifact: None,
+    });
+    files
+}

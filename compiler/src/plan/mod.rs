@@ -1,0 +1,457 @@
+//! Plan stage: what building now would change compared with an earlier build.
+//!
+//! In: two [`Snapshot`]s — the manifest and files of a build, rendered in memory or read from
+//! a previous output directory — and Out: a [`Plan`]: per artifact a change class (no-op,
+//! in-place update, add, remove, replace, scope broadened) and the settings that change.
+//! Matching uses identities, never paths alone, so a renamed file with the same identifier is
+//! an update and a new identifier for the same group and kind is a replace. This stage reads
+//! files only in [`Snapshot::from_dist`] and runs Git only in [`git`].
+
+pub mod git;
+mod settings;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::emit::ArtifactKind;
+use crate::model::Platform;
+use crate::output::{MANIFEST_FILE, Manifest, ManifestArtifact};
+
+pub use settings::SettingChange;
+
+/// Why a plan could not be made (exit code 1).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PlanError {
+    #[error("`{}` has no readable manifest.json", dir.display())]
+    #[diagnostic(
+        code("bsic::plan::no-manifest"),
+        help("pass a directory written by `bsic build`, or a Git revision such as `origin/main`")
+    )]
+    NoManifest {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is not a bsic manifest", path.display())]
+    #[diagnostic(
+        code("bsic::plan::bad-manifest"),
+        help("rebuild that output with `bsic build`")
+    )]
+    BadManifest {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot read `{}`", path.display())]
+    #[diagnostic(code("bsic::plan::read-failed"))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{reference}` is neither an output directory nor a Git revision of this project")]
+    #[diagnostic(code("bsic::plan::git"), help("{detail}"))]
+    Git { reference: String, detail: String },
+    #[error("the project at `{reference}` has {errors} policy error(s); nothing to compare with")]
+    #[diagnostic(
+        code("bsic::plan::old-project-errors"),
+        help("compare with a revision that builds, or with a previous output directory")
+    )]
+    OldProjectErrors { reference: String, errors: usize },
+}
+
+/// A build: its manifest and the bytes of each artifact.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub manifest: Manifest,
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Snapshot {
+    /// A build rendered in memory (`pipeline::render`'s output).
+    pub fn from_rendered(files: &[(String, Vec<u8>)]) -> Result<Self, PlanError> {
+        let manifest_bytes = files
+            .iter()
+            .find(|(p, _)| p == MANIFEST_FILE)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or(b"");
+        let manifest =
+            serde_json::from_slice(manifest_bytes).map_err(|source| PlanError::BadManifest {
+                path: PathBuf::from(MANIFEST_FILE),
+                source,
+            })?;
+        Ok(Self {
+            manifest,
+            files: files.iter().cloned().collect(),
+        })
+    }
+
+    /// A previous output directory: its manifest and every artifact it lists.
+    pub fn from_dist(dir: &Path) -> Result<Self, PlanError> {
+        let path = dir.join(MANIFEST_FILE);
+        let bytes = fs::read(&path).map_err(|source| PlanError::NoManifest {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        let manifest: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|source| PlanError::BadManifest { path, source })?;
+        let mut files = BTreeMap::new();
+        for artifact in &manifest.artifacts {
+            let path = dir.join(&artifact.path);
+            let bytes = fs::read(&path).map_err(|source| PlanError::Read { path, source })?;
+            files.insert(artifact.path.clone(), bytes);
+        }
+        Ok(Self { manifest, files })
+    }
+}
+
+/// How one artifact changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeClass {
+    /// The same identifier and content: nothing is sent.
+    NoOp,
+    /// The same identifier with new content: devices get a new `ServerToken`/`PayloadUUID`.
+    Update,
+    /// The same identifier, now reaching more platforms or groups.
+    ScopeBroadened,
+    /// A new identifier for the same group and kind: the old one is removed from devices.
+    Replace,
+    /// A new artifact.
+    Add,
+    /// An artifact no longer built: devices lose it.
+    Remove,
+}
+
+impl ChangeClass {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeClass::NoOp => "no-op",
+            ChangeClass::Update => "update in place",
+            ChangeClass::ScopeBroadened => "scope broadened",
+            ChangeClass::Replace => "replace",
+            ChangeClass::Add => "add",
+            ChangeClass::Remove => "remove",
+        }
+    }
+}
+
+/// One artifact's change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub class: ChangeClass,
+    pub group: String,
+    /// `com.apple.configuration.softwareupdate.settings`, or `profile`.
+    pub kind: String,
+    /// The identifier now (absent when removed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// The identifier before (absent when added).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_identifier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_path: Option<String>,
+    pub platforms: Vec<Platform>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub platforms_added: Vec<Platform>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub platforms_removed: Vec<Platform>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups_added: Vec<String>,
+    /// Setting-level differences (Apple keys, dotted).
+    pub settings: Vec<SettingChange>,
+}
+
+/// Counts per class.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub add: usize,
+    pub update: usize,
+    pub scope_broadened: usize,
+    pub replace: usize,
+    pub remove: usize,
+    pub unchanged: usize,
+}
+
+/// Everything a merge would change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// What the plan compares with: a directory or a Git revision.
+    pub against: String,
+    pub summary: Summary,
+    /// Every artifact, unchanged ones included, by group then path.
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// True when applying the new build would change anything on devices.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.class != ChangeClass::NoOp)
+    }
+}
+
+fn kind_label(artifact: &ManifestArtifact) -> String {
+    match &artifact.kind {
+        ArtifactKind::Declaration { declaration_type } => declaration_type.clone(),
+        ArtifactKind::Profile { .. } => "profile".into(),
+    }
+}
+
+/// The content identity of an artifact, blind to signatures.
+fn content(artifact: &ManifestArtifact) -> &str {
+    artifact
+        .content_sha256
+        .as_deref()
+        .unwrap_or(&artifact.sha256)
+}
+
+fn group_of(artifact: &ManifestArtifact) -> String {
+    artifact.groups.join(",")
+}
+
+/// Compares `old` with `new`.
+pub fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
+    let old_by_id: BTreeMap<&str, &ManifestArtifact> = old
+        .manifest
+        .artifacts
+        .iter()
+        .map(|a| (a.identifier.as_str(), a))
+        .collect();
+    let new_ids: BTreeSet<&str> = new
+        .manifest
+        .artifacts
+        .iter()
+        .map(|a| a.identifier.as_str())
+        .collect();
+    let mut changes = Vec::new();
+    let mut unmatched_new = Vec::new();
+    for artifact in &new.manifest.artifacts {
+        match old_by_id.get(artifact.identifier.as_str()) {
+            Some(before) => changes.push(compare(old, new, before, artifact)),
+            None => unmatched_new.push(artifact),
+        }
+    }
+    let mut unmatched_old: Vec<&ManifestArtifact> = old
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|a| !new_ids.contains(a.identifier.as_str()))
+        .collect();
+    for artifact in unmatched_new {
+        // The same group and kind under another identifier, for at least one of the same
+        // platforms: a replacement. Prefer the old artifact sharing the most platforms.
+        let overlap = |o: &ManifestArtifact| {
+            o.platforms
+                .iter()
+                .filter(|p| artifact.platforms.contains(p))
+                .count()
+        };
+        let candidate = unmatched_old
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| {
+                group_of(o) == group_of(artifact)
+                    && kind_label(o) == kind_label(artifact)
+                    && overlap(o) > 0
+            })
+            .max_by_key(|(_, o)| overlap(o))
+            .map(|(i, _)| i);
+        match candidate {
+            Some(index) => {
+                let before = unmatched_old.remove(index);
+                let mut change = compare(old, new, before, artifact);
+                change.class = ChangeClass::Replace;
+                changes.push(change);
+            }
+            None => changes.push(Change {
+                class: ChangeClass::Add,
+                group: group_of(artifact),
+                kind: kind_label(artifact),
+                identifier: Some(artifact.identifier.clone()),
+                previous_identifier: None,
+                path: Some(artifact.path.clone()),
+                previous_path: None,
+                platforms: artifact.platforms.clone(),
+                platforms_added: Vec::new(),
+                platforms_removed: Vec::new(),
+                groups_added: Vec::new(),
+                settings: settings::diff(None, new.files.get(&artifact.path).map(Vec::as_slice)),
+            }),
+        }
+    }
+    for artifact in unmatched_old {
+        changes.push(Change {
+            class: ChangeClass::Remove,
+            group: group_of(artifact),
+            kind: kind_label(artifact),
+            identifier: None,
+            previous_identifier: Some(artifact.identifier.clone()),
+            path: None,
+            previous_path: Some(artifact.path.clone()),
+            platforms: artifact.platforms.clone(),
+            platforms_added: Vec::new(),
+            platforms_removed: Vec::new(),
+            groups_added: Vec::new(),
+            settings: settings::diff(old.files.get(&artifact.path).map(Vec::as_slice), None),
+        });
+    }
+    changes.sort_by(|a, b| {
+        (&a.group, a.path.as_ref().or(a.previous_path.as_ref()))
+            .cmp(&(&b.group, b.path.as_ref().or(b.previous_path.as_ref())))
+    });
+    let mut summary = Summary::default();
+    for change in &changes {
+        match change.class {
+            ChangeClass::NoOp => summary.unchanged += 1,
+            ChangeClass::Update => summary.update += 1,
+            ChangeClass::ScopeBroadened => summary.scope_broadened += 1,
+            ChangeClass::Replace => summary.replace += 1,
+            ChangeClass::Add => summary.add += 1,
+            ChangeClass::Remove => summary.remove += 1,
+        }
+    }
+    Plan {
+        against: against.to_string(),
+        summary,
+        changes,
+    }
+}
+
+fn compare(
+    old: &Snapshot,
+    new: &Snapshot,
+    before: &ManifestArtifact,
+    after: &ManifestArtifact,
+) -> Change {
+    let platforms_added: Vec<Platform> = after
+        .platforms
+        .iter()
+        .filter(|p| !before.platforms.contains(p))
+        .copied()
+        .collect();
+    let platforms_removed: Vec<Platform> = before
+        .platforms
+        .iter()
+        .filter(|p| !after.platforms.contains(p))
+        .copied()
+        .collect();
+    let groups_added: Vec<String> = after
+        .groups
+        .iter()
+        .filter(|g| !before.groups.contains(g))
+        .cloned()
+        .collect();
+    let same = content(before) == content(after) && before.token == after.token;
+    let class = if !platforms_added.is_empty() || !groups_added.is_empty() {
+        ChangeClass::ScopeBroadened
+    } else if same && platforms_removed.is_empty() {
+        ChangeClass::NoOp
+    } else {
+        ChangeClass::Update
+    };
+    let settings = if same {
+        Vec::new()
+    } else {
+        settings::diff(
+            old.files.get(&before.path).map(Vec::as_slice),
+            new.files.get(&after.path).map(Vec::as_slice),
+        )
+    };
+    Change {
+        class,
+        group: group_of(after),
+        kind: kind_label(after),
+        identifier: Some(after.identifier.clone()),
+        previous_identifier: (before.identifier != after.identifier)
+            .then(|| before.identifier.clone()),
+        path: Some(after.path.clone()),
+        previous_path: (before.path != after.path).then(|| before.path.clone()),
+        platforms: after.platforms.clone(),
+        platforms_added,
+        platforms_removed,
+        groups_added,
+        settings,
+    }
+}
+
+/// The plan as Markdown: a heading with the counts, then one section per changed group.
+/// Reads well in a terminal and as a pull-request comment.
+pub fn to_markdown(plan: &Plan) -> String {
+    use std::fmt::Write as _;
+    let s = &plan.summary;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## bsic plan against `{}`\n\n**{} to add, {} to update, {} broadened, {} to replace, {} to remove**, {} unchanged\n",
+        plan.against, s.add, s.update, s.scope_broadened, s.replace, s.remove, s.unchanged
+    );
+    if !plan.has_changes() {
+        let _ = writeln!(out, "No changes: devices get exactly what they have now.");
+        return out;
+    }
+    let mut group = None;
+    for change in plan.changes.iter().filter(|c| c.class != ChangeClass::NoOp) {
+        if group != Some(&change.group) {
+            if group.is_some() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "### group `{}`\n", change.group);
+            group = Some(&change.group);
+        }
+        let id = change
+            .identifier
+            .as_ref()
+            .or(change.previous_identifier.as_ref())
+            .map_or("", String::as_str);
+        let platforms: Vec<&str> = change.platforms.iter().map(|p| p.name()).collect();
+        let _ = write!(
+            out,
+            "- **{}** `{id}` ({}; {})",
+            change.class.label(),
+            short_kind(&change.kind),
+            platforms.join(", ")
+        );
+        if change.class == ChangeClass::Replace
+            && let Some(previous) = &change.previous_identifier
+        {
+            let _ = write!(out, ", replacing `{previous}`");
+        }
+        if !change.platforms_added.is_empty() {
+            let added: Vec<&str> = change.platforms_added.iter().map(|p| p.name()).collect();
+            let _ = write!(out, ", now also for {}", added.join(", "));
+        }
+        if !change.platforms_removed.is_empty() {
+            let removed: Vec<&str> = change.platforms_removed.iter().map(|p| p.name()).collect();
+            let _ = write!(out, ", no longer for {}", removed.join(", "));
+        }
+        out.push('\n');
+        for setting in &change.settings {
+            let _ = writeln!(
+                out,
+                "  - {}: `{}` {} → {}",
+                change.group,
+                setting.key,
+                setting
+                    .old
+                    .as_deref()
+                    .map_or("∅".to_string(), |v| format!("`{v}`")),
+                setting
+                    .new
+                    .as_deref()
+                    .map_or("∅".to_string(), |v| format!("`{v}`")),
+            );
+        }
+    }
+    out
+}
+
+fn short_kind(kind: &str) -> &str {
+    kind.strip_prefix("com.apple.configuration.")
+        .or_else(|| kind.strip_prefix("com.apple."))
+        .unwrap_or(kind)
+}

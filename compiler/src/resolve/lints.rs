@@ -1,0 +1,257 @@
+//! BSI-aware lints over the resolved groups. Each is a warning by default and can be set to
+//! `allow` or `deny` in bsic.kdl's `lints` block.
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Diagnostics, Kind, Lint};
+use crate::model::{AutomaticMode, LocalDateTime};
+use crate::validate::Model;
+
+use super::combine::{CombineRule, combine};
+use super::{Resolution, knob_for};
+
+const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+/// Local deadlines are compared with UTC `now` after this margin (the widest UTC offset), so a
+/// deadline is only called past when it is past in every time zone.
+const TIME_ZONE_MARGIN: i64 = 14 * 3600;
+
+/// Runs every lint. `now` is Unix seconds (`SOURCE_DATE_EPOCH` or the clock).
+pub fn lint(model: &Model, resolution: &Resolution, now: i64, diagnostics: &mut Diagnostics) {
+    policy_lints(model, now, diagnostics);
+    group_lints(model, resolution, diagnostics);
+}
+
+fn warning(lint: Lint, message: String, at: crate::source::Span, label: &str) -> Diagnostic {
+    Diagnostic::warning(Kind::Lint { lint, message }, at, label)
+}
+
+fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
+    for placed in &model.policies {
+        let policy = &placed.value;
+        let mine = policy
+            .platforms
+            .clone()
+            .unwrap_or_else(|| crate::model::Platform::ALL.to_vec());
+        let admits_some = policy.applies_to.iter().any(|group| {
+            let filter = model
+                .groups
+                .iter()
+                .find(|g| g.value.name == *group)
+                .and_then(|g| g.value.platforms.clone());
+            filter.is_none_or(|allowed| allowed.iter().any(|p| mine.contains(p)))
+        });
+        if !admits_some {
+            diagnostics.push(warning(
+                Lint::NoDevice,
+                format!(
+                    "policy `{}` reaches no device: its groups admit none of its platforms",
+                    policy.name
+                ),
+                model.value_span(&placed.at, "/platforms"),
+                "no group admits these platforms",
+            ));
+        }
+        for (i, enforce) in policy.enforce.iter().enumerate() {
+            if unix_seconds(&enforce.by) + TIME_ZONE_MARGIN < now {
+                diagnostics.push(warning(
+                    Lint::PastDeadline,
+                    format!(
+                        "the deadline {} of policy `{}` has passed",
+                        enforce.by, policy.name
+                    ),
+                    model.value_span(&placed.at, &format!("/enforce/{i}/by")),
+                    "in the past",
+                ));
+            }
+            if let Some(build) = enforce.build.as_ref().filter(|b| b.is_supplemental()) {
+                diagnostics.push(warning(
+                    Lint::StagedBase,
+                    format!(
+                        "`{build}` is a BSI build: bsic also enforces its base version {} by {}",
+                        enforce.version, enforce.by
+                    ),
+                    model.value_span(&placed.at, &format!("/enforce/{i}/build")),
+                    "staged: base first, then this build",
+                ));
+            }
+        }
+        if let Some(bsi) = &policy.background_security
+            && bsi.automatic_install == Some(AutomaticMode::AlwaysOn)
+            && bsi.allow_rollback == Some(true)
+        {
+            diagnostics.push(
+                warning(
+                    Lint::RollbackWithForcedInstall,
+                    format!(
+                        "policy `{}` forces BSIs on and lets users remove them",
+                        policy.name
+                    ),
+                    model.value_span(&placed.at, "/background-security/allow-rollback"),
+                    "rollback allowed",
+                )
+                .with_related(
+                    model.value_span(&placed.at, "/background-security/automatic-install"),
+                    "automatic install forced",
+                ),
+            );
+        }
+    }
+}
+
+fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnostics) {
+    let mut reported = std::collections::BTreeSet::new();
+    for plan in &resolution.plans {
+        for (platform, effective) in &plan.platforms {
+            // BSIs not offered, yet a BSI build enforced.
+            let offer_off = effective
+                .settings
+                .get("RapidSecurityResponse.Enable")
+                .filter(|r| r.value == Value::Bool(false));
+            let bsi_target = effective
+                .enforce
+                .as_ref()
+                .filter(|e| e.value.build.as_ref().is_some_and(|b| b.is_supplemental()));
+            if let (Some(offer), Some(target)) = (offer_off, bsi_target)
+                && reported.insert(("bsi-off", plan.group.clone(), offer.policy, target.policy))
+            {
+                let at = model.value_span(
+                    &model.policies[offer.policy].at,
+                    "/background-security/offer",
+                );
+                let target_policy = &model.policies[target.policy];
+                let index = target_policy
+                    .value
+                    .enforce
+                    .iter()
+                    .position(|e| *e == target.value)
+                    .unwrap_or(0);
+                diagnostics.push(
+                    warning(
+                        Lint::BsiOffWithBsiTarget,
+                        format!(
+                            "group `{}` is not offered BSIs but must install BSI build {} on {}",
+                            plan.group,
+                            target.value.build.as_ref().map_or("", |b| b.as_str()),
+                            platform.name()
+                        ),
+                        at,
+                        "BSIs not offered",
+                    )
+                    .with_related(
+                        model.value_span(&target_policy.at, &format!("/enforce/{index}/build")),
+                        "BSI build enforced",
+                    ),
+                );
+            }
+
+            // Devices of this group also receive the declarations of every group containing it.
+            for container in resolution.graph.containers(&plan.group).keys() {
+                if *container == plan.group {
+                    continue;
+                }
+                let Some(outer) = resolution
+                    .plan(container)
+                    .and_then(|p| p.platforms.get(platform))
+                else {
+                    continue;
+                };
+                for (key, mine) in &effective.settings {
+                    let Some(theirs) = outer.settings.get(key) else {
+                        continue;
+                    };
+                    if theirs.value == mine.value {
+                        continue;
+                    }
+                    let (rule, rangelist) = CombineRule::of(SETTINGS_TYPE, key);
+                    let combined = combine(
+                        rule,
+                        &rangelist,
+                        &[mine.value.clone(), theirs.value.clone()],
+                    );
+                    let knob = knob_for(key);
+                    let pointer = knob.map_or("", |k| k.pointer);
+                    let kdl = knob.map_or(*key, |k| k.kdl);
+                    let id = (
+                        key.to_string(),
+                        plan.group.clone(),
+                        mine.policy,
+                        theirs.policy,
+                    );
+                    if combined.order_dependent {
+                        if reported.insert(("order", id.0.clone(), id.2, id.3)) {
+                            diagnostics.push(
+                                warning(
+                                    Lint::OrderDependent,
+                                    format!(
+                                        "devices in `{}` get `{kdl}` from both `{}` and `{container}`, and Apple keeps whichever arrives first",
+                                        plan.group, plan.group
+                                    ),
+                                    model.value_span(&model.policies[mine.policy].at, pointer),
+                                    "one value",
+                                )
+                                .with_related(model.value_span(&model.policies[theirs.policy].at, pointer), "the other value"),
+                            );
+                        }
+                    } else if combined.value != mine.value
+                        && reported.insert(("ineffective", id.0.clone(), id.2, id.3))
+                    {
+                        diagnostics.push(
+                            warning(
+                                Lint::IneffectiveOverride,
+                                format!(
+                                    "`{kdl}` {} for group `{}` loses on its devices: they also get {} from `{container}` and Apple's `{}` keeps {}",
+                                    show(&mine.value),
+                                    plan.group,
+                                    show(&theirs.value),
+                                    rule.map_or("none", CombineRule::name),
+                                    show(&combined.value)
+                                ),
+                                model.value_span(&model.policies[mine.policy].at, pointer),
+                                "overridden on the device",
+                            )
+                            .with_related(model.value_span(&model.policies[theirs.policy].at, pointer), "wins on the device"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("\"{s}\""),
+        Value::Bool(b) => format!("#{b}"),
+        other => other.to_string(),
+    }
+}
+
+/// A local date-time read as UTC, in Unix seconds.
+fn unix_seconds(at: &LocalDateTime) -> i64 {
+    let s = at.as_str();
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+    let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + hour * 3600 + minute * 60 + second
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_times_convert_to_unix_seconds() {
+        let at: LocalDateTime = "2026-01-01T00:00:00".parse().unwrap();
+        assert_eq!(unix_seconds(&at), 1_767_225_600);
+        let leap: LocalDateTime = "2028-02-29T12:30:15".parse().unwrap();
+        assert_eq!(unix_seconds(&leap), 1_835_440_215);
+    }
+}

@@ -1,0 +1,385 @@
+//! The verdict on one device: what it should run (from the resolver, as `explain` computes it)
+//! against what it reports.
+//!
+//! In: the device's merged state, its target and the time to judge at. Out: a [`State`] with
+//! reasons in plain words. The order of the checks is the state machine:
+//!
+//! 1. no report, or no OS version in it → `unknown`;
+//! 2. the target version reached (a newer base counts), plus the supplemental build when a BSI
+//!    build is enforced → `compliant`;
+//! 3. the install failed (`install-state` `failed`, or a `failure-reason`) → `failed`;
+//! 4. past the deadline (strictly after it, in the device's local time) → `overdue`;
+//! 5. otherwise the update is still due → `pending`.
+//!
+//! Pure: never reads the clock, the filesystem or the project.
+
+use std::cmp::Ordering;
+
+use serde::Serialize;
+
+use crate::model::OsVersion;
+use crate::resolve::EnforcementExplanation;
+
+use super::reports::DeviceState;
+
+/// A device's compliance state, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Failed,
+    Overdue,
+    Pending,
+    Unknown,
+    Compliant,
+}
+
+impl State {
+    pub const ALL: [State; 5] = [
+        State::Compliant,
+        State::Pending,
+        State::Failed,
+        State::Overdue,
+        State::Unknown,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Compliant => "compliant",
+            State::Pending => "pending",
+            State::Failed => "failed",
+            State::Overdue => "overdue",
+            State::Unknown => "unknown",
+        }
+    }
+}
+
+/// What a device must run, picked from its enforcement targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub version: String,
+    pub build: Option<String>,
+    pub deadline: String,
+    pub policy: String,
+    pub file: String,
+    pub line: usize,
+    /// The device's other targets (version, build, deadline): one it has not met yet can make
+    /// it overdue before the highest target's deadline.
+    #[serde(skip)]
+    pub also: Vec<(String, Option<String>, String)>,
+}
+
+/// The highest target among those a device receives (a device that reaches it reaches the
+/// others), with the earliest deadline among targets of that version.
+pub fn pick_target(targets: &[EnforcementExplanation]) -> Option<Target> {
+    let best = targets.iter().max_by(|a, b| {
+        compare_versions(&a.version, &b.version)
+            .then_with(|| compare_builds(a.build.as_deref(), b.build.as_deref()))
+    })?;
+    let deadline = targets
+        .iter()
+        .filter(|t| t.version == best.version && t.build == best.build)
+        .map(|t| t.deadline.as_str())
+        .min()
+        .unwrap_or(&best.deadline);
+    Some(Target {
+        version: best.version.clone(),
+        build: best.build.clone(),
+        deadline: deadline.to_string(),
+        policy: best.source.policy.clone(),
+        file: best.source.file.clone(),
+        line: best.source.line,
+        also: targets
+            .iter()
+            .filter(|t| t.version != best.version || t.build != best.build)
+            .map(|t| (t.version.clone(), t.build.clone(), t.deadline.clone()))
+            .collect(),
+    })
+}
+
+/// Whether the device runs `version` (and `build`, when given) or something newer.
+fn meets(state: &DeviceState, version: &str, build: Option<&str>) -> bool {
+    let Some(running) = state.version.as_deref() else {
+        return false;
+    };
+    match (compare_versions(running, version), build) {
+        (Ordering::Greater, _) | (Ordering::Equal, None) => true,
+        (Ordering::Less, _) => false,
+        (Ordering::Equal, Some(build)) if is_supplemental(build) => state
+            .supplemental_build
+            .as_deref()
+            .is_some_and(|s| compare_builds(Some(s), Some(build)) != Ordering::Less),
+        (Ordering::Equal, Some(build)) => state
+            .build
+            .as_deref()
+            .is_some_and(|b| compare_builds(Some(b), Some(build)) != Ordering::Less),
+    }
+}
+
+/// Compares two OS versions numerically; unparsable ones sort first.
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    let parse = |s: &str| s.parse::<OsVersion>().ok().map(|v| v.components());
+    parse(a).cmp(&parse(b))
+}
+
+/// A build as (train, letter, number, suffix) for ordering, e.g. `25D771280a`.
+fn build_key(build: &str) -> Option<(u32, char, u64, Option<char>)> {
+    let train_len = build.chars().take_while(char::is_ascii_digit).count();
+    let train = build.get(..train_len)?.parse().ok()?;
+    let letter = build[train_len..].chars().next()?;
+    let rest = &build[train_len + letter.len_utf8()..];
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let number = rest.get(..digits)?.parse().ok()?;
+    let suffix = rest[digits..].chars().next();
+    Some((train, letter, number, suffix))
+}
+
+fn compare_builds(a: Option<&str>, b: Option<&str>) -> Ordering {
+    a.map(build_key).cmp(&b.map(build_key))
+}
+
+fn is_supplemental(build: &str) -> bool {
+    build
+        .parse::<crate::model::BuildVersion>()
+        .is_ok_and(|b| b.is_supplemental())
+}
+
+/// How the device's OS is described in reasons: `26.3.1 (25D2128)`, plus the supplemental
+/// build and extra-version when it runs one.
+pub fn describe_os(state: &DeviceState) -> String {
+    let mut text = state.version.as_deref().unwrap_or("?").to_string();
+    if let Some(extra) = &state.extra_version {
+        text.push(' ');
+        text.push_str(extra);
+    }
+    match (&state.supplemental_build, &state.build) {
+        (Some(s), _) => text.push_str(&format!(" ({s})")),
+        (None, Some(b)) => text.push_str(&format!(" ({b})")),
+        (None, None) => {}
+    }
+    text
+}
+
+/// Judges one device against its target at `now` (a local date-time, compared as text:
+/// `yyyy-mm-ddThh:mm:ss` sorts chronologically).
+pub fn judge(
+    state: Option<&DeviceState>,
+    target: Option<&Target>,
+    now: &str,
+) -> (State, Vec<String>) {
+    let mut reasons = Vec::new();
+    let Some(state) = state else {
+        reasons.push("no status report".to_string());
+        return (State::Unknown, reasons);
+    };
+    let Some(version) = &state.version else {
+        let why = state
+            .errors
+            .get("device.operating-system.version")
+            .filter(|e| !e.is_empty())
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        reasons.push(format!(
+            "the report lacks `device.operating-system.version`{why}"
+        ));
+        return (State::Unknown, reasons);
+    };
+    let Some(target) = target else {
+        reasons.push(format!(
+            "on {}; no policy enforces a version on this device",
+            describe_os(state)
+        ));
+        return (State::Compliant, reasons);
+    };
+    let target_text = match &target.build {
+        Some(b) => format!("{} ({b})", target.version),
+        None => target.version.clone(),
+    };
+    let compliant = match compare_versions(version, &target.version) {
+        Ordering::Greater => {
+            reasons.push(format!(
+                "on {}, newer than the target {}",
+                describe_os(state),
+                target.version
+            ));
+            true
+        }
+        Ordering::Less => {
+            reasons.push(format!(
+                "on {}, below the target {target_text}",
+                describe_os(state)
+            ));
+            false
+        }
+        Ordering::Equal => match &target.build {
+            None => {
+                reasons.push(format!("on {}", describe_os(state)));
+                true
+            }
+            Some(build) if is_supplemental(build) => match &state.supplemental_build {
+                Some(s) if compare_builds(Some(s), Some(build)) != Ordering::Less => {
+                    reasons.push(format!("on {}", describe_os(state)));
+                    true
+                }
+                Some(s) => {
+                    reasons.push(format!(
+                        "on {} with the supplemental build {s}, older than {build}",
+                        describe_os(state)
+                    ));
+                    false
+                }
+                None => {
+                    reasons.push(format!(
+                        "on {} without the supplemental build {build}",
+                        describe_os(state)
+                    ));
+                    false
+                }
+            },
+            Some(build) => {
+                let ok = state
+                    .build
+                    .as_deref()
+                    .is_some_and(|b| compare_builds(Some(b), Some(build)) != Ordering::Less);
+                if ok {
+                    reasons.push(format!("on {}", describe_os(state)));
+                } else {
+                    reasons.push(format!("on {}, not yet build {build}", describe_os(state)));
+                }
+                ok
+            }
+        },
+    };
+    if compliant {
+        return (State::Compliant, reasons);
+    }
+    let failure = state.failure_reason.is_some() || state.failure_count.is_some_and(|c| c > 0);
+    let install = state.install_state.as_deref().unwrap_or("none");
+    // The earliest deadline among the targets the device has not met.
+    let deadline = target
+        .also
+        .iter()
+        .filter(|(v, b, _)| !meets(state, v, b.as_deref()))
+        .map(|(_, _, d)| d.as_str())
+        .chain([target.deadline.as_str()])
+        .min()
+        .unwrap_or(&target.deadline)
+        .to_string();
+    let past = now > deadline.as_str();
+    if install == "failed" || failure {
+        let mut text = "the install failed".to_string();
+        if let Some(reason) = &state.failure_reason {
+            text.push_str(&format!(": {reason}"));
+        }
+        if let Some(count) = state.failure_count.filter(|c| *c > 0) {
+            text.push_str(&format!(" ({count} failed attempts)"));
+        }
+        reasons.push(text);
+        if past {
+            reasons.push(format!("past the deadline {deadline}"));
+        }
+        return (State::Failed, reasons);
+    }
+    if install != "none" {
+        reasons.push(format!("install state `{install}`"));
+    }
+    if let Some(pending) = &state.pending_version {
+        let build = state
+            .pending_build
+            .as_ref()
+            .map(|b| format!(" ({b})"))
+            .unwrap_or_default();
+        reasons.push(format!("pending {pending}{build}"));
+    }
+    if past {
+        reasons.push(format!("past the deadline {deadline}"));
+        (State::Overdue, reasons)
+    } else {
+        reasons.push(format!("due by {deadline}"));
+        (State::Pending, reasons)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target {
+            version: "26.3.1".into(),
+            build: Some("25D771280a".into()),
+            deadline: "2027-04-01T09:00:00".into(),
+            policy: "p".into(),
+            file: "f".into(),
+            line: 1,
+            also: vec![("26.3.1".into(), None, "2027-02-01T09:00:00".into())],
+        }
+    }
+
+    fn device(version: &str, supplemental: Option<&str>) -> DeviceState {
+        DeviceState {
+            version: Some(version.into()),
+            build: Some("25D2128".into()),
+            supplemental_build: supplemental.map(Into::into),
+            ..DeviceState::default()
+        }
+    }
+
+    #[test]
+    fn the_state_machine() {
+        let t = target();
+        let now = "2027-01-01T00:00:00";
+        let on_bsi = device("26.3.1", Some("25D771280a"));
+        assert_eq!(judge(Some(&on_bsi), Some(&t), now).0, State::Compliant);
+        let newer = device("26.4", None);
+        assert_eq!(judge(Some(&newer), Some(&t), now).0, State::Compliant);
+        let base = device("26.3.1", None);
+        let (state, reasons) = judge(Some(&base), Some(&t), now);
+        assert_eq!(state, State::Pending);
+        assert_eq!(
+            reasons[0],
+            "on 26.3.1 (25D2128) without the supplemental build 25D771280a"
+        );
+        // Deadline boundaries: at the deadline still pending, one second later overdue.
+        assert_eq!(
+            judge(Some(&base), Some(&t), "2027-04-01T09:00:00").0,
+            State::Pending
+        );
+        assert_eq!(
+            judge(Some(&base), Some(&t), "2027-04-01T09:00:01").0,
+            State::Overdue
+        );
+        let mut failed = device("26.3", None);
+        failed.install_state = Some("failed".into());
+        assert_eq!(judge(Some(&failed), Some(&t), now).0, State::Failed);
+        assert_eq!(judge(None, Some(&t), now).0, State::Unknown);
+        assert_eq!(
+            judge(Some(&DeviceState::default()), Some(&t), now).0,
+            State::Unknown
+        );
+        // Below the base too: the base target's earlier deadline makes it overdue in March.
+        let below = device("26.3", None);
+        assert_eq!(
+            judge(Some(&below), Some(&t), "2027-03-01T00:00:00").0,
+            State::Overdue
+        );
+        assert_eq!(
+            judge(Some(&base), Some(&t), "2027-03-01T00:00:00").0,
+            State::Pending
+        );
+        let older_bsi = device("26.3.1", Some("25D771270a"));
+        assert_eq!(judge(Some(&older_bsi), Some(&t), now).0, State::Pending);
+    }
+
+    #[test]
+    fn builds_order_by_train_number_and_suffix() {
+        assert_eq!(
+            compare_builds(Some("25D771290a"), Some("25D771280a")),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare_builds(Some("25D771280b"), Some("25D771280a")),
+            Ordering::Greater
+        );
+        assert_eq!(compare_versions("26.10", "26.9"), Ordering::Greater);
+    }
+}

@@ -1,0 +1,732 @@
+//! `bsic status`: did the fleet accept the declarations and reach its target OS, judged from
+//! the devices' own DDM status reports.
+//!
+//! In: a checked project (the same resolver `explain` uses), status reports, an optional
+//! device inventory and manifest, and the time to judge at. Out: a [`Status`] (a verdict per
+//! device, a summary per group and per declaration) plus located [`StatusWarning`]s. Bad input
+//! is a warning and the rest is still processed; only input that cannot be read at all is a
+//! [`StatusError`]. This module never reads the clock (the caller passes `now`) and never
+//! prints.
+
+pub mod inventory;
+pub mod judge;
+pub mod render;
+pub mod reports;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use serde::Serialize;
+
+use crate::emit::ArtifactKind;
+use crate::model::{LocalDateTime, OsVersion, Platform};
+use crate::output::Manifest;
+use crate::pipeline::Checked;
+use crate::resolve::{self, DeviceQuery};
+
+pub use judge::{State, Target};
+pub use reports::{DeviceState, Fleet};
+
+/// The group name devices without an inventory row are counted under.
+pub const UNASSIGNED: &str = "(unassigned)";
+
+/// What to read and when to judge.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Report files or directories, read in order.
+    pub reports: Vec<PathBuf>,
+    /// The inventory CSV.
+    pub devices: Option<PathBuf>,
+    /// The manifest.json of the build the devices received.
+    pub manifest: Option<PathBuf>,
+    /// The local date-time to judge deadlines at.
+    pub now: LocalDateTime,
+}
+
+/// Input that cannot be read at all (exit code 2).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum StatusError {
+    #[error("cannot read `{path}`: {source}")]
+    #[diagnostic(
+        code("bsic::status-unreadable"),
+        help("check the path; --reports takes files (.json, JSON Lines) or directories")
+    )]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{path}`: {source}")]
+    #[diagnostic(
+        code("bsic::status-unwritable"),
+        help("check that the directory of --html exists and is writable")
+    )]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not a bsic manifest: {message}")]
+    #[diagnostic(
+        code("bsic::status-bad-manifest"),
+        help("point --dist at the output directory of `bsic build`")
+    )]
+    Manifest { path: String, message: String },
+    #[error("`{value}` is not a local date-time: {reason}")]
+    #[diagnostic(
+        code("bsic::status-bad-now"),
+        help(
+            "--now takes the devices' local time as yyyy-mm-ddThh:mm:ss, e.g. 2027-01-01T09:00:00"
+        )
+    )]
+    Now { value: String, reason: String },
+}
+
+/// A problem in the input, located by file and line; the rest of the input is still read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum StatusWarning {
+    #[error("{file}:{line}: malformed status report: {message}")]
+    #[diagnostic(
+        code("bsic::status-malformed-report"),
+        help(
+            "a status report is Apple's StatusReport JSON object with `StatusItems` and `Errors`; one per .json file or one per line"
+        )
+    )]
+    Malformed {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}:{line}: `{item}` is not {expected}; the item is ignored")]
+    #[diagnostic(
+        code("bsic::status-wrong-type"),
+        help("Apple's status item definitions give each item's type")
+    )]
+    WrongType {
+        file: String,
+        line: usize,
+        item: String,
+        expected: String,
+    },
+    #[error("{file}:{line}: the report names no device")]
+    #[diagnostic(
+        code("bsic::status-unidentified-report"),
+        help(
+            "export reports with `device.identifier.serial-number` or `udid` (most MDMs add them) so they can be matched to a device"
+        )
+    )]
+    Unidentified { file: String, line: usize },
+    #[error(
+        "{file}:{line}: the device reports declaration `{identifier}`, which the manifest does not list"
+    )]
+    #[diagnostic(
+        code("bsic::status-unknown-declaration"),
+        help(
+            "the device still holds a declaration from another build; pass --dist with the build the devices received"
+        )
+    )]
+    UnknownDeclaration {
+        file: String,
+        line: usize,
+        identifier: String,
+    },
+    #[error("{file}:{line}: the device family `{family}` is not a platform bsic manages")]
+    #[diagnostic(
+        code("bsic::status-unknown-platform"),
+        help("bsic judges macOS, iOS, iPadOS, tvOS and visionOS devices")
+    )]
+    UnknownPlatform {
+        file: String,
+        line: usize,
+        family: String,
+    },
+    #[error(
+        "{file}:{line}: device `{device}` is listed again (first on line {first}); this row is ignored"
+    )]
+    #[diagnostic(
+        code("bsic::status-duplicate-device"),
+        help("list each device once, with all its groups separated by `;`")
+    )]
+    DuplicateDevice {
+        file: String,
+        line: usize,
+        device: String,
+        first: usize,
+    },
+    #[error("{file}:{line}: unknown group `{group}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[diagnostic(
+        code("bsic::status-unknown-group"),
+        help(
+            "inventory groups are the groups the policies define; the device is judged without it"
+        )
+    )]
+    UnknownGroup {
+        file: String,
+        line: usize,
+        group: String,
+        suggestion: Option<String>,
+    },
+    #[error("{file}:{line}: {message}")]
+    #[diagnostic(
+        code("bsic::status-bad-inventory-row"),
+        help("inventory rows are `serial,groups[,platform]` with groups separated by `;`")
+    )]
+    BadRow {
+        file: String,
+        line: usize,
+        message: String,
+    },
+}
+
+impl StatusWarning {
+    pub fn file(&self) -> &str {
+        match self {
+            Self::Malformed { file, .. }
+            | Self::WrongType { file, .. }
+            | Self::Unidentified { file, .. }
+            | Self::UnknownDeclaration { file, .. }
+            | Self::UnknownPlatform { file, .. }
+            | Self::DuplicateDevice { file, .. }
+            | Self::UnknownGroup { file, .. }
+            | Self::BadRow { file, .. } => file,
+        }
+    }
+
+    pub fn line(&self) -> usize {
+        match self {
+            Self::Malformed { line, .. }
+            | Self::WrongType { line, .. }
+            | Self::Unidentified { line, .. }
+            | Self::UnknownDeclaration { line, .. }
+            | Self::UnknownPlatform { line, .. }
+            | Self::DuplicateDevice { line, .. }
+            | Self::UnknownGroup { line, .. }
+            | Self::BadRow { line, .. } => *line,
+        }
+    }
+
+    /// The stable code, e.g. `bsic::status-wrong-type`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed { .. } => "bsic::status-malformed-report",
+            Self::WrongType { .. } => "bsic::status-wrong-type",
+            Self::Unidentified { .. } => "bsic::status-unidentified-report",
+            Self::UnknownDeclaration { .. } => "bsic::status-unknown-declaration",
+            Self::UnknownPlatform { .. } => "bsic::status-unknown-platform",
+            Self::DuplicateDevice { .. } => "bsic::status-duplicate-device",
+            Self::UnknownGroup { .. } => "bsic::status-unknown-group",
+            Self::BadRow { .. } => "bsic::status-bad-inventory-row",
+        }
+    }
+}
+
+/// The OS a device reports. The values repeat across a fleet and are shared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ReportedOs {
+    #[serde(serialize_with = "shared_text")]
+    pub version: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub build: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub supplemental_build: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub extra_version: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub install_state: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub pending_version: Option<Rc<str>>,
+    #[serde(serialize_with = "shared_text")]
+    pub failure_reason: Option<Rc<str>>,
+}
+
+fn shared_text<S: serde::Serializer>(value: &Option<Rc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    value.as_deref().serialize(s)
+}
+
+/// A target many devices share, serialized as the [`Target`] itself.
+#[derive(Debug, Clone)]
+pub struct SharedTarget(pub Rc<Target>);
+
+impl Serialize for SharedTarget {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl std::ops::Deref for SharedTarget {
+    type Target = Target;
+    fn deref(&self) -> &Target {
+        &self.0
+    }
+}
+
+/// The verdict on one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceVerdict {
+    pub serial: String,
+    pub groups: Vec<String>,
+    pub platform: Option<Platform>,
+    pub state: State,
+    pub reasons: Vec<String>,
+    pub os: Option<ReportedOs>,
+    pub target: Option<SharedTarget>,
+    /// Declarations bsic emitted for the device that are not active and valid on it.
+    pub declarations: Vec<String>,
+}
+
+/// Counts for one group.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GroupSummary {
+    pub group: String,
+    pub total: usize,
+    pub compliant: usize,
+    pub pending: usize,
+    pub failed: usize,
+    pub overdue: usize,
+    pub unknown: usize,
+    /// Compliant devices in percent of all, to one decimal.
+    pub percent: f64,
+}
+
+impl GroupSummary {
+    pub fn count(&self, state: State) -> usize {
+        match state {
+            State::Compliant => self.compliant,
+            State::Pending => self.pending,
+            State::Failed => self.failed,
+            State::Overdue => self.overdue,
+            State::Unknown => self.unknown,
+        }
+    }
+
+    fn add(&mut self, state: State) {
+        self.total += 1;
+        match state {
+            State::Compliant => self.compliant += 1,
+            State::Pending => self.pending += 1,
+            State::Failed => self.failed += 1,
+            State::Overdue => self.overdue += 1,
+            State::Unknown => self.unknown += 1,
+        }
+        self.percent = percent(self.compliant, self.total);
+    }
+}
+
+fn percent(part: usize, total: usize) -> f64 {
+    if total == 0 {
+        return 100.0;
+    }
+    // Round to one decimal through integers, so 1/3 prints as 33.3.
+    let tenths = (part as u64 * 1000 + total as u64 / 2) / total as u64;
+    tenths as f64 / 10.0
+}
+
+/// How the devices took one declaration bsic emitted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeclarationSummary {
+    pub identifier: String,
+    pub group: String,
+    /// Devices that should hold it.
+    pub devices: usize,
+    pub active: usize,
+    pub inactive: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    /// Devices that report their declarations but not this one.
+    pub missing: usize,
+    /// Devices that hold an older version (a different `ServerToken`).
+    pub stale: usize,
+    /// The devices' reasons, each once, sorted.
+    pub reasons: Vec<String>,
+}
+
+/// A warning as machine output.
+#[derive(Debug, Clone, Serialize)]
+pub struct WarningOut {
+    pub code: &'static str,
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// The whole answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub now: String,
+    pub devices: Vec<DeviceVerdict>,
+    pub groups: Vec<GroupSummary>,
+    pub declarations: Vec<DeclarationSummary>,
+    pub warnings: Vec<WarningOut>,
+}
+
+impl Status {
+    /// Groups whose compliance is below `percent`.
+    pub fn below(&self, percent: f64) -> Vec<&GroupSummary> {
+        self.groups.iter().filter(|g| g.percent < percent).collect()
+    }
+}
+
+/// Turns Unix seconds into a UTC local date-time `yyyy-mm-ddThh:mm:ss`.
+pub fn local_date_time(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// Parses `--now`.
+pub fn parse_now(value: &str) -> Result<LocalDateTime, StatusError> {
+    value
+        .parse()
+        .map_err(|e: crate::model::ParseError| StatusError::Now {
+            value: value.to_string(),
+            reason: e.0,
+        })
+}
+
+/// A platform by the name devices report (`device.operating-system.family`).
+pub fn platform(name: &str) -> Option<Platform> {
+    Platform::ALL
+        .into_iter()
+        .find(|p| p.name().eq_ignore_ascii_case(name))
+}
+
+fn read_text(path: &std::path::Path) -> Result<String, StatusError> {
+    let bytes = std::fs::read(path).map_err(|source| StatusError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Reads the input and judges every device. `checked` must have no errors.
+pub fn run(
+    checked: &Checked,
+    options: &Options,
+    warnings: &mut Vec<StatusWarning>,
+) -> Result<Status, StatusError> {
+    let known: Vec<&str> = checked.resolution.graph.groups().collect();
+    let inventory = match &options.devices {
+        Some(path) => {
+            let text = read_text(path)?;
+            inventory::parse(&text, &path.display().to_string(), &known, warnings)
+        }
+        None => BTreeMap::new(),
+    };
+    let manifest = match &options.manifest {
+        Some(path) => {
+            let text = read_text(path)?;
+            let manifest: Manifest =
+                serde_json::from_str(&text).map_err(|e| StatusError::Manifest {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            Some(manifest)
+        }
+        None => None,
+    };
+    let mut fleet = Fleet::default();
+    reports::read(&options.reports, &mut fleet, warnings)?;
+    let mut status = judge_fleet(
+        checked,
+        fleet,
+        &inventory,
+        manifest.as_ref(),
+        options.now.as_str(),
+        warnings,
+    );
+    status.warnings = warnings
+        .iter()
+        .map(|w| WarningOut {
+            code: w.code(),
+            file: w.file().to_string(),
+            line: w.line(),
+            message: w.to_string(),
+        })
+        .collect();
+    Ok(status)
+}
+
+/// What the resolver says a device in some groups, on a platform and OS, must run.
+struct Resolved {
+    target: Option<Rc<Target>>,
+    receives_from: Vec<String>,
+}
+
+/// Judges every device in the inventory or the reports, consuming the fleet so each device's
+/// reported values move into its verdict.
+pub fn judge_fleet(
+    checked: &Checked,
+    mut fleet: Fleet,
+    inventory: &BTreeMap<String, inventory::Row>,
+    manifest: Option<&Manifest>,
+    now: &str,
+    warnings: &mut Vec<StatusWarning>,
+) -> Status {
+    let mut serials: BTreeSet<String> = inventory.keys().cloned().collect();
+    serials.extend(fleet.devices.keys().cloned());
+    let mut cache: HashMap<(Vec<String>, Platform, Option<String>), Rc<Resolved>> = HashMap::new();
+    let mut groups: BTreeMap<String, GroupSummary> = BTreeMap::new();
+    let mut declarations: BTreeMap<String, (DeclarationSummary, BTreeSet<String>)> =
+        BTreeMap::new();
+    let mut unknown_declarations = BTreeSet::new();
+    let listed: BTreeSet<&str> = manifest
+        .map(|m| m.artifacts.iter().map(|a| a.identifier.as_str()).collect())
+        .unwrap_or_default();
+    let mut verdicts = Vec::with_capacity(serials.len());
+    let prefix = manifest.map(|m| format!("{}.", m.identifier_prefix));
+
+    for serial in serials {
+        let row = inventory.get(&serial);
+        let state = fleet.devices.remove(&serial);
+        let device_groups: Vec<String> = row.map(|r| r.groups.clone()).unwrap_or_default();
+        let family = state.as_ref().and_then(|s| s.family.as_deref());
+        let reported = family.and_then(platform);
+        if let (Some(family), None, Some(s)) = (family, reported, &state) {
+            warnings.push(StatusWarning::UnknownPlatform {
+                file: s.file.to_string(),
+                line: s.line,
+                family: family.to_string(),
+            });
+        }
+        let device_platform = reported.or_else(|| row.and_then(|r| r.platform));
+        let os = state
+            .as_ref()
+            .and_then(|s| s.version.as_deref())
+            .and_then(|v| v.parse::<OsVersion>().ok());
+        let resolved: Option<Rc<Resolved>> =
+            device_platform.map(|p| {
+                let key = (
+                    device_groups.clone(),
+                    p,
+                    os.as_ref().map(ToString::to_string),
+                );
+                Rc::clone(cache.entry(key).or_insert_with(|| {
+                    Rc::new(resolve_device(checked, &device_groups, p, os.clone()))
+                }))
+            });
+        let target = resolved.as_ref().and_then(|r| r.target.clone());
+        let (device_state, mut reasons) = match (&resolved, &state) {
+            (None, Some(s)) if s.version.is_some() => (
+                State::Unknown,
+                vec![
+                    "the report lacks `device.operating-system.family` and the inventory gives no platform"
+                        .to_string(),
+                ],
+            ),
+            _ => judge::judge(state.as_ref(), target.as_deref(), now),
+        };
+        let mut problems = Vec::new();
+        if let (Some(manifest), Some(resolved), Some(s), Some(p)) =
+            (manifest, &resolved, &state, device_platform)
+        {
+            check_declarations(manifest, resolved, p, s, &mut declarations, &mut problems);
+        }
+        if let (Some(prefix), Some(s)) = (&prefix, &state) {
+            for d in &s.declarations {
+                let id: &str = &d.identifier;
+                let ours = id.starts_with(prefix.as_str());
+                if ours && !listed.contains(id) && unknown_declarations.insert(id.to_string()) {
+                    warnings.push(StatusWarning::UnknownDeclaration {
+                        file: s.file.to_string(),
+                        line: s.line,
+                        identifier: id.to_string(),
+                    });
+                }
+            }
+        }
+        if row.is_none() && state.is_some() && !inventory.is_empty() {
+            reasons.push("not in the inventory: judged as a member of `all` only".to_string());
+        }
+        let counted = if device_groups.is_empty() {
+            vec![UNASSIGNED.to_string()]
+        } else {
+            device_groups.clone()
+        };
+        for group in counted {
+            groups
+                .entry(group.clone())
+                .or_insert_with(|| GroupSummary {
+                    group,
+                    ..GroupSummary::default()
+                })
+                .add(device_state);
+        }
+        verdicts.push(DeviceVerdict {
+            serial,
+            groups: device_groups,
+            platform: device_platform,
+            state: device_state,
+            reasons,
+            os: state.map(|s| ReportedOs {
+                version: s.version,
+                build: s.build,
+                supplemental_build: s.supplemental_build,
+                extra_version: s.extra_version,
+                install_state: s.install_state,
+                pending_version: s.pending_version,
+                failure_reason: s.failure_reason,
+            }),
+            target: target.map(SharedTarget),
+            declarations: problems,
+        });
+    }
+    Status {
+        now: now.to_string(),
+        devices: verdicts,
+        groups: groups.into_values().collect(),
+        declarations: declarations
+            .into_values()
+            .map(|(mut summary, reasons)| {
+                summary.reasons = reasons.into_iter().collect();
+                summary
+            })
+            .collect(),
+        warnings: Vec::new(),
+    }
+}
+
+fn resolve_device(
+    checked: &Checked,
+    groups: &[String],
+    platform: Platform,
+    os: Option<OsVersion>,
+) -> Resolved {
+    let Some(model) = &checked.model else {
+        return Resolved {
+            target: None,
+            receives_from: Vec::new(),
+        };
+    };
+    let query = DeviceQuery {
+        groups: groups.to_vec(),
+        platforms: vec![platform],
+        os,
+    };
+    let explanation =
+        resolve::explain(model, &checked.resolution, &checked.project.sources, &query);
+    let targets: Vec<_> = explanation
+        .platforms
+        .iter()
+        .flat_map(|p| p.enforcement.iter().cloned())
+        .collect();
+    Resolved {
+        target: judge::pick_target(&targets).map(Rc::new),
+        receives_from: explanation.receives_from,
+    }
+}
+
+/// Matches the declarations bsic emitted for a device against what it reports.
+fn check_declarations(
+    manifest: &Manifest,
+    resolved: &Resolved,
+    platform: Platform,
+    state: &DeviceState,
+    summaries: &mut BTreeMap<String, (DeclarationSummary, BTreeSet<String>)>,
+    problems: &mut Vec<String>,
+) {
+    let reports_declarations = !state.declarations.is_empty();
+    for artifact in &manifest.artifacts {
+        if !matches!(artifact.kind, ArtifactKind::Declaration { .. }) {
+            continue;
+        }
+        let for_device = artifact
+            .groups
+            .iter()
+            .any(|g| resolved.receives_from.contains(g))
+            && (artifact.platforms.is_empty() || artifact.platforms.contains(&platform));
+        if !for_device {
+            continue;
+        }
+        let (summary, reasons) =
+            summaries
+                .entry(artifact.identifier.clone())
+                .or_insert_with(|| {
+                    (
+                        DeclarationSummary {
+                            identifier: artifact.identifier.clone(),
+                            group: artifact.groups.join(", "),
+                            ..DeclarationSummary::default()
+                        },
+                        BTreeSet::new(),
+                    )
+                });
+        summary.devices += 1;
+        let id = &artifact.identifier;
+        let Some(held) = state.declaration(id) else {
+            if reports_declarations {
+                summary.missing += 1;
+                problems.push(format!("`{id}` is not on the device"));
+            }
+            continue;
+        };
+        match held.active {
+            Some(true) => summary.active += 1,
+            Some(false) => {
+                summary.inactive += 1;
+                problems.push(format!("`{id}` is inactive"));
+            }
+            None => {}
+        }
+        let device_reasons = held.reasons.join("; ");
+        match held.valid.as_deref() {
+            Some("valid") => summary.valid += 1,
+            Some(other) => {
+                summary.invalid += 1;
+                let why = if device_reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {device_reasons}")
+                };
+                problems.push(format!("`{id}` is {other}{why}"));
+            }
+            None => {}
+        }
+        reasons.extend(held.reasons.iter().cloned());
+        if held
+            .server_token
+            .as_deref()
+            .is_some_and(|t| *t != *artifact.token)
+        {
+            summary.stale += 1;
+            problems.push(format!(
+                "`{id}` is an older version (server token differs from the manifest)"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_seconds_become_local_date_times() {
+        assert_eq!(local_date_time(0), "1970-01-01T00:00:00");
+        assert_eq!(local_date_time(1_798_761_600), "2027-01-01T00:00:00");
+        assert_eq!(local_date_time(951_782_400 + 3661), "2000-02-29T01:01:01");
+    }
+
+    #[test]
+    fn percentages_round_to_one_decimal() {
+        assert!((percent(1, 3) - 33.3).abs() < 1e-9);
+        assert!((percent(2, 3) - 66.7).abs() < 1e-9);
+        assert!((percent(0, 0) - 100.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,688 @@
+//! Reading DDM status reports (Apple's `StatusReport`: `StatusItems`, `Errors`, `FullReport`)
+//! from `.json` files, JSON Lines and directories of them, and merging each device's reports in
+//! order into one compact [`DeviceState`].
+//!
+//! In: paths. Out: device states keyed by serial number (or UDID), plus located warnings. A
+//! report is parsed, reduced to the few items bsic judges and dropped, so memory grows with the
+//! number of devices, not of reports. Never judges anything and never panics on bad input: a
+//! malformed or truncated report becomes a warning and the next one is read.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use serde_json::{Map, Value};
+
+use super::{StatusError, StatusWarning};
+
+/// What one device last said about one declaration. Identifiers, tokens and validity repeat
+/// across a fleet, so they are shared ([`Interner`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclarationState {
+    pub identifier: Rc<str>,
+    pub server_token: Option<Rc<str>>,
+    pub active: Option<bool>,
+    /// Apple's `valid`: `valid`, `invalid` or `unknown`.
+    pub valid: Option<Rc<str>>,
+    pub reasons: Vec<String>,
+}
+
+/// One shared copy of each repeated string (declaration identifiers, tokens, file names), so
+/// memory grows with the number of devices, not with what each of them repeats.
+#[derive(Debug, Default)]
+pub struct Interner(HashSet<Rc<str>>);
+
+impl Interner {
+    pub fn get(&mut self, text: &str) -> Rc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Rc::clone(shared);
+        }
+        let shared: Rc<str> = Rc::from(text);
+        self.0.insert(Rc::clone(&shared));
+        shared
+    }
+}
+
+/// Everything bsic judges about one device, after merging its reports in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceState {
+    pub serial: Option<String>,
+    pub udid: Option<String>,
+    pub family: Option<Rc<str>>,
+    pub version: Option<Rc<str>>,
+    pub build: Option<Rc<str>>,
+    pub supplemental_build: Option<Rc<str>>,
+    pub extra_version: Option<Rc<str>>,
+    pub install_state: Option<Rc<str>>,
+    pub pending_version: Option<Rc<str>>,
+    pub pending_build: Option<Rc<str>>,
+    pub failure_reason: Option<Rc<str>>,
+    pub failure_count: Option<i64>,
+    pub install_reason: Option<Rc<str>>,
+    /// Declarations from `management.declarations`, one per identifier.
+    pub declarations: Vec<DeclarationState>,
+    /// Status items the device could not return (`Errors`), with their reasons.
+    pub errors: BTreeMap<String, String>,
+    /// Where the last report came from, for warnings about the device.
+    pub file: Rc<str>,
+    pub line: usize,
+}
+
+impl DeviceState {
+    /// The declaration the device reports under `identifier`.
+    pub fn declaration(&self, identifier: &str) -> Option<&DeclarationState> {
+        self.declarations
+            .iter()
+            .find(|d| &*d.identifier == identifier)
+    }
+
+    /// The key devices are matched by: serial number, else UDID.
+    pub fn key(&self) -> Option<&str> {
+        self.serial.as_deref().or(self.udid.as_deref())
+    }
+
+    /// Applies a later report: a full report replaces everything, an incremental one updates
+    /// what it carries (declarations by identifier, `_removed` removing one).
+    fn merge(&mut self, later: Parsed) {
+        let Parsed {
+            state,
+            full,
+            removed,
+        } = later;
+        if full {
+            *self = state;
+            return;
+        }
+        macro_rules! take {
+            ($($field:ident),*) => {$(
+                if state.$field.is_some() {
+                    self.$field = state.$field;
+                }
+            )*};
+        }
+        take!(
+            serial,
+            udid,
+            family,
+            version,
+            build,
+            supplemental_build,
+            extra_version,
+            install_state,
+            pending_version,
+            pending_build,
+            failure_reason,
+            failure_count,
+            install_reason
+        );
+        self.declarations
+            .retain(|d| !removed.contains(&d.identifier));
+        for declaration in state.declarations {
+            match self
+                .declarations
+                .iter_mut()
+                .find(|d| d.identifier == declaration.identifier)
+            {
+                Some(slot) => *slot = declaration,
+                None => self.declarations.push(declaration),
+            }
+        }
+        self.errors.extend(state.errors);
+        self.file = state.file;
+        self.line = state.line;
+    }
+}
+
+/// One report, reduced.
+struct Parsed {
+    state: DeviceState,
+    full: bool,
+    /// Declarations an incremental report marks `_removed`.
+    removed: Vec<Rc<str>>,
+}
+
+/// Every device's merged state, keyed by serial number (or UDID), and reports that named no
+/// device.
+#[derive(Debug, Default)]
+pub struct Fleet {
+    pub devices: BTreeMap<String, DeviceState>,
+    /// UDID → key, so a later report naming only the UDID finds its device.
+    aliases: BTreeMap<String, String>,
+    pub reports: usize,
+    strings: Interner,
+}
+
+impl Fleet {
+    fn add(&mut self, parsed: Parsed, warnings: &mut Vec<StatusWarning>) {
+        self.reports += 1;
+        let serial = parsed.state.serial.clone();
+        let udid = parsed.state.udid.clone();
+        let key = serial
+            .clone()
+            .or_else(|| udid.as_ref().and_then(|u| self.aliases.get(u).cloned()))
+            .or(udid.clone());
+        let Some(key) = key else {
+            warnings.push(StatusWarning::Unidentified {
+                file: parsed.state.file.to_string(),
+                line: parsed.state.line,
+            });
+            return;
+        };
+        if let (Some(serial), Some(udid)) = (&serial, &udid) {
+            self.aliases.insert(udid.clone(), serial.clone());
+            // A device first seen by UDID only, now with its serial number.
+            if let Some(earlier) = self.devices.remove(udid) {
+                self.devices.insert(serial.clone(), earlier);
+            }
+        }
+        match self.devices.get_mut(&key) {
+            Some(state) => state.merge(parsed),
+            None => {
+                let mut state = DeviceState::default();
+                state.merge(Parsed {
+                    full: true,
+                    ..parsed
+                });
+                self.devices.insert(key, state);
+            }
+        }
+    }
+}
+
+/// The files under `paths`, in order: each path as given, directories walked in sorted order
+/// for `.json`, `.jsonl` and `.ndjson` files.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, StatusError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+                let entry = entry.map_err(|e| StatusError::Read {
+                    path: path.display().to_string(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+                let p = entry.path();
+                let is_report = p
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson"));
+                if entry.file_type().is_file() && is_report {
+                    found.push(p.to_path_buf());
+                }
+            }
+            files.extend(found);
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            return Err(StatusError::Read {
+                path: path.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+    }
+    Ok(files)
+}
+
+/// Reads every report under `paths` into `fleet`, in order.
+pub fn read(
+    paths: &[PathBuf],
+    fleet: &mut Fleet,
+    warnings: &mut Vec<StatusWarning>,
+) -> Result<(), StatusError> {
+    for file in collect(paths)? {
+        read_file(&file, fleet, warnings)?;
+    }
+    Ok(())
+}
+
+/// Reads one file of concatenated reports (one pretty JSON document, or JSON Lines), streaming
+/// it line by line: a report ends where its JSON value is complete.
+fn read_file(
+    path: &Path,
+    fleet: &mut Fleet,
+    warnings: &mut Vec<StatusWarning>,
+) -> Result<(), StatusError> {
+    let name = path.display().to_string();
+    let unreadable = |source| StatusError::Read {
+        path: name.clone(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut reader = BufReader::new(file);
+    let mut buffer = String::new();
+    let mut start = 0usize;
+    let mut line_no = 0usize;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line).map_err(unreadable)?;
+        if read == 0 {
+            break;
+        }
+        line_no += 1;
+        let text = String::from_utf8_lossy(&line);
+        let text = if line_no == 1 {
+            text.trim_start_matches('\u{feff}')
+        } else {
+            &text
+        };
+        if buffer.trim().is_empty() {
+            buffer.clear();
+            start = line_no;
+        }
+        buffer.push_str(text);
+        if buffer.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(&buffer) {
+            Ok(value) => {
+                let shared = fleet.strings.get(&name);
+                let reduced = reduce(&value, &shared, start, &mut fleet.strings, warnings);
+                if let Some(parsed) = reduced {
+                    fleet.add(parsed, warnings);
+                }
+                buffer.clear();
+            }
+            Err(e) if e.is_eof() => {}
+            Err(e) => {
+                warnings.push(StatusWarning::Malformed {
+                    file: name.clone(),
+                    line: start + e.line().saturating_sub(1),
+                    message: e.to_string(),
+                });
+                buffer.clear();
+            }
+        }
+    }
+    if !buffer.trim().is_empty() {
+        warnings.push(StatusWarning::Malformed {
+            file: name,
+            line: start,
+            message: "the report is truncated: the file ends inside it".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Looks up a status item by its dotted name, in either nested (`{"device": {"identifier":
+/// …}}`) or flat (`{"device.identifier.serial-number": …}`) form.
+fn item<'a>(items: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if let Some(v) = items.get(name) {
+        return Some(v);
+    }
+    let (head, rest) = name.split_once('.')?;
+    match items.get(head)? {
+        Value::Object(inner) => item(inner, rest),
+        _ => None,
+    }
+}
+
+/// Reduces one report to a device state, warning about its shape and item types.
+fn reduce(
+    value: &Value,
+    shared_file: &Rc<str>,
+    line: usize,
+    strings: &mut Interner,
+    warnings: &mut Vec<StatusWarning>,
+) -> Option<Parsed> {
+    let file: &str = shared_file;
+    let malformed = |message: &str| StatusWarning::Malformed {
+        file: file.to_string(),
+        line,
+        message: message.to_string(),
+    };
+    let Value::Object(report) = value else {
+        warnings.push(malformed("a status report is a JSON object"));
+        return None;
+    };
+    let Some(items) = report.get("StatusItems") else {
+        warnings.push(malformed("the report has no `StatusItems`"));
+        return None;
+    };
+    let Value::Object(items) = items else {
+        warnings.push(malformed("`StatusItems` is not a dictionary"));
+        return None;
+    };
+    let full = match report.get("FullReport") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            warnings.push(wrong_type(file, line, "FullReport", "a boolean"));
+            false
+        }
+    };
+    let mut state = DeviceState {
+        file: Rc::clone(shared_file),
+        line,
+        ..DeviceState::default()
+    };
+    let text = |name: &str, warnings: &mut Vec<StatusWarning>| match item(items, name) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => {
+            warnings.push(wrong_type(file, line, name, "a string"));
+            None
+        }
+    };
+    state.serial = text("device.identifier.serial-number", warnings).map(str::to_string);
+    state.udid = text("device.identifier.udid", warnings).map(str::to_string);
+    let mut shared = |name: &str, warnings: &mut Vec<StatusWarning>| {
+        text(name, warnings).map(|s| strings.get(s))
+    };
+    state.family = shared("device.operating-system.family", warnings);
+    state.version = shared("device.operating-system.version", warnings);
+    state.build = shared("device.operating-system.build-version", warnings);
+    state.supplemental_build = shared(
+        "device.operating-system.supplemental.build-version",
+        warnings,
+    );
+    state.extra_version = shared(
+        "device.operating-system.supplemental.extra-version",
+        warnings,
+    );
+    state.install_state = shared("softwareupdate.install-state", warnings);
+    state.install_reason = match item(items, "softwareupdate.install-reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(o)) => {
+            let reasons: Vec<String> = match o.get("reason") {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|r| r.as_str().map(str::to_string))
+                    .collect(),
+                Some(Value::String(s)) => vec![s.clone()],
+                _ => Vec::new(),
+            };
+            (!reasons.is_empty()).then(|| strings.get(&reasons.join(", ")))
+        }
+        Some(_) => {
+            warnings.push(wrong_type(
+                file,
+                line,
+                "softwareupdate.install-reason",
+                "a dictionary",
+            ));
+            None
+        }
+    };
+    match item(items, "softwareupdate.pending-version") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(o)) => {
+            state.pending_version = o
+                .get("os-version")
+                .and_then(Value::as_str)
+                .map(|s| strings.get(s));
+            state.pending_build = o
+                .get("build-version")
+                .and_then(Value::as_str)
+                .map(|s| strings.get(s));
+        }
+        Some(_) => warnings.push(wrong_type(
+            file,
+            line,
+            "softwareupdate.pending-version",
+            "a dictionary",
+        )),
+    }
+    match item(items, "softwareupdate.failure-reason") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(o)) => {
+            state.failure_count = o.get("count").and_then(Value::as_i64);
+            // Apple's key is `reason`; some MDMs relay it as `last-failure-reason`.
+            state.failure_reason = ["reason", "last-failure-reason"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(Value::as_str))
+                .map(|s| strings.get(s));
+        }
+        Some(Value::String(s)) => state.failure_reason = Some(strings.get(s)),
+        Some(_) => warnings.push(wrong_type(
+            file,
+            line,
+            "softwareupdate.failure-reason",
+            "a dictionary",
+        )),
+    }
+    let mut removed = Vec::new();
+    match item(items, "management.declarations") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(o)) => {
+            for class in ["activations", "configurations", "assets", "management"] {
+                match o.get(class) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Array(list)) => {
+                        for entry in list {
+                            declaration(
+                                entry,
+                                file,
+                                line,
+                                &mut state,
+                                &mut removed,
+                                strings,
+                                warnings,
+                            );
+                        }
+                    }
+                    Some(_) => warnings.push(wrong_type(
+                        file,
+                        line,
+                        &format!("management.declarations.{class}"),
+                        "an array",
+                    )),
+                }
+            }
+        }
+        Some(_) => warnings.push(wrong_type(
+            file,
+            line,
+            "management.declarations",
+            "a dictionary",
+        )),
+    }
+    match report.get("Errors") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(errors)) => {
+            for error in errors {
+                let Some(name) = error.get("StatusItem").and_then(Value::as_str) else {
+                    continue;
+                };
+                let reasons: Vec<String> = error
+                    .get("Reasons")
+                    .and_then(Value::as_array)
+                    .map(|rs| rs.iter().map(reason_text).collect())
+                    .unwrap_or_default();
+                state.errors.insert(name.to_string(), reasons.join("; "));
+            }
+        }
+        Some(_) => warnings.push(wrong_type(file, line, "Errors", "an array")),
+    }
+    Some(Parsed {
+        state,
+        full,
+        removed,
+    })
+}
+
+fn declaration(
+    entry: &Value,
+    file: &str,
+    line: usize,
+    state: &mut DeviceState,
+    removed: &mut Vec<Rc<str>>,
+    strings: &mut Interner,
+    warnings: &mut Vec<StatusWarning>,
+) {
+    let Some(o) = entry.as_object() else {
+        warnings.push(wrong_type(
+            file,
+            line,
+            "management.declarations entry",
+            "a dictionary",
+        ));
+        return;
+    };
+    let Some(identifier) = o.get("identifier").and_then(Value::as_str) else {
+        warnings.push(wrong_type(
+            file,
+            line,
+            "management.declarations identifier",
+            "a string",
+        ));
+        return;
+    };
+    if o.get("_removed").and_then(Value::as_bool) == Some(true) {
+        removed.push(strings.get(identifier));
+        return;
+    }
+    let active = match o.get("active") {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            warnings.push(wrong_type(
+                file,
+                line,
+                &format!("`{identifier}` active"),
+                "a boolean",
+            ));
+            None
+        }
+    };
+    let valid = match o.get("valid") {
+        None => None,
+        Some(Value::String(s)) => Some(strings.get(s)),
+        Some(Value::Bool(b)) => Some(strings.get(if *b { "valid" } else { "invalid" })),
+        Some(_) => {
+            warnings.push(wrong_type(
+                file,
+                line,
+                &format!("`{identifier}` valid"),
+                "a string",
+            ));
+            None
+        }
+    };
+    let reasons = o
+        .get("reasons")
+        .and_then(Value::as_array)
+        .map(|rs| rs.iter().map(reason_text).collect())
+        .unwrap_or_default();
+    let declaration = DeclarationState {
+        identifier: strings.get(identifier),
+        server_token: o
+            .get("server-token")
+            .and_then(Value::as_str)
+            .map(|t| strings.get(t)),
+        active,
+        valid,
+        reasons,
+    };
+    match state
+        .declarations
+        .iter_mut()
+        .find(|d| d.identifier == declaration.identifier)
+    {
+        Some(slot) => *slot = declaration,
+        None => state.declarations.push(declaration),
+    }
+}
+
+/// A `StatusReason` as text: `code: description`.
+fn reason_text(reason: &Value) -> String {
+    let get = |k: &str| {
+        reason
+            .get(k)
+            .or_else(|| reason.get(k.to_ascii_lowercase()))
+            .and_then(Value::as_str)
+    };
+    match (get("Code"), get("Description")) {
+        (Some(c), Some(d)) => format!("{c}: {d}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(d)) => d.to_string(),
+        (None, None) => reason.to_string(),
+    }
+}
+
+fn wrong_type(file: &str, line: usize, item: &str, expected: &str) -> StatusWarning {
+    StatusWarning::WrongType {
+        file: file.to_string(),
+        line,
+        item: item.to_string(),
+        expected: expected.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> (Fleet, Vec<StatusWarning>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        std::fs::write(&path, text).unwrap();
+        let mut fleet = Fleet::default();
+        let mut warnings = Vec::new();
+        read(&[path], &mut fleet, &mut warnings).unwrap();
+        (fleet, warnings)
+    }
+
+    #[test]
+    fn incremental_reports_merge_and_full_reports_replace() {
+        let text = r#"{"StatusItems":{"device":{"identifier":{"serial-number":"S1"},"operating-system":{"version":"26.3","build-version":"25D1"}},"softwareupdate":{"install-state":"downloading"}},"Errors":[],"FullReport":true}
+{"StatusItems":{"device":{"identifier":{"serial-number":"S1"},"operating-system":{"version":"26.3.1"}}},"Errors":[]}
+"#;
+        let (fleet, warnings) = read_text(text);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let s = &fleet.devices["S1"];
+        assert_eq!(s.version.as_deref(), Some("26.3.1"));
+        assert_eq!(s.build.as_deref(), Some("25D1"));
+        assert_eq!(s.install_state.as_deref(), Some("downloading"));
+        let full = format!(
+            "{text}{}\n",
+            r#"{"StatusItems":{"device":{"identifier":{"serial-number":"S1"}}},"Errors":[],"FullReport":true}"#
+        );
+        let (fleet, _) = read_text(&full);
+        assert_eq!(fleet.devices["S1"].version, None);
+    }
+
+    #[test]
+    fn bad_lines_warn_with_their_line_and_the_rest_is_read() {
+        let text = "{\"StatusItems\": {\"device.identifier.serial-number\": \"A\"}, \"Errors\": []}\n\
+                    {\"StatusItems\": [1], \"Errors\": []}\n\
+                    {not json}\n\
+                    {\"StatusItems\": {\"device.identifier.serial-number\": 7}, \"Errors\": []}\n\
+                    {\"StatusItems\": {\"device.identifier.serial-number\": \"B\"}, \"Errors\": []}\n\
+                    {\"StatusItems\": {";
+        let (fleet, warnings) = read_text(text);
+        assert_eq!(
+            fleet.devices.keys().collect::<Vec<_>>(),
+            vec!["A", "B"],
+            "{warnings:?}"
+        );
+        let lines: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line(), w.code())).collect();
+        assert_eq!(
+            lines,
+            vec![
+                (2, "bsic::status-malformed-report"),
+                (3, "bsic::status-malformed-report"),
+                (4, "bsic::status-wrong-type"),
+                (4, "bsic::status-unidentified-report"),
+                (6, "bsic::status-malformed-report"),
+            ]
+        );
+    }
+
+    #[test]
+    fn removed_declarations_leave_the_device() {
+        let text = r#"{"StatusItems":{"device.identifier.serial-number":"S","management":{"declarations":{"configurations":[{"identifier":"a","active":true,"valid":"valid","server-token":"t"},{"identifier":"b","active":true,"valid":"valid","server-token":"t"}]}}},"Errors":[],"FullReport":true}
+{"StatusItems":{"device.identifier.serial-number":"S","management":{"declarations":{"configurations":[{"identifier":"a","_removed":true}]}}},"Errors":[]}
+"#;
+        let (fleet, _) = read_text(text);
+        assert_eq!(
+            fleet.devices["S"]
+                .declarations
+                .iter()
+                .map(|d| &*d.identifier)
+                .collect::<Vec<_>>(),
+            vec!["b"]
+        );
+    }
+}

@@ -1,0 +1,331 @@
+//! Fault injection (issue 7): panics, unwritable output, a full disk, a build killed half
+//! way, concurrent builds into one `dist/`, and secrets that must never leak into any output.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::util::{self, BSIC, Project};
+
+/// A generated fleet of `policies` policies in a fresh project (see `cargo xtask gen-fleet`).
+fn fleet(policies: usize, seed: u64) -> Project {
+    let project = Project::empty();
+    for file in xtask::fleet::generate(policies, seed) {
+        project.write(&file.path, file.text);
+    }
+    project
+}
+
+/// `.bsic-*` entries in `dir`: temporaries a build left behind.
+fn debris(dir: &Path) -> Vec<String> {
+    util::list_dir(dir)
+        .into_iter()
+        .filter(|name| name.starts_with(".bsic-"))
+        .collect()
+}
+
+#[test]
+fn a_panic_is_one_line_and_exit_code_3() {
+    let project = Project::reference();
+    let output = Command::new(BSIC)
+        .arg("check")
+        .current_dir(project.path())
+        .env("BSIC_TEST_PANIC", "1")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.starts_with("internal error, please report: "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("panicked at") && !stderr.contains("RUST_BACKTRACE"));
+}
+
+#[test]
+fn output_under_a_file_fails_cleanly() {
+    let project = Project::reference();
+    project.write("blocker", "a file where a directory is expected");
+    let run = project
+        .bsic()
+        .args(["build", "--out", "blocker/dist"])
+        .run();
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("bsic::write-failed"),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stderr.contains("blocker"), "{}", run.describe());
+    assert_eq!(run.crash_text(), None, "{}", run.describe());
+}
+
+/// A full disk, simulated with a 1 KiB file-size limit (`EFBIG` instead of `ENOSPC`, the
+/// same path through bsic): the build fails, the previous output stays, no temporaries.
+#[test]
+fn a_full_disk_leaves_the_previous_output() {
+    let project = Project::reference();
+    let out = project.join("dist");
+    project.build_ok(&out);
+    let before = util::read_tree(&out);
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 1; trap '' XFSZ; exec \"$0\" build --out dist")
+        .arg(BSIC)
+        .current_dir(project.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bsic::write-failed"), "{stderr}");
+    util::assert_same_tree(&before, &util::read_tree(&out), "dist after a full disk");
+    assert_eq!(debris(project.path()), Vec::<String>::new());
+}
+
+/// SIGKILL at several points of a large build: `dist/` is always the complete old tree or
+/// the complete new one, and the next build removes what the killed one left behind.
+#[test]
+fn a_killed_build_never_leaves_a_partial_dist() {
+    let project = fleet(600, 1);
+    let out = project.join("dist");
+    let started = Instant::now();
+    project.build_ok(&out);
+    let full_build = started.elapsed();
+    let old = util::read_tree(&out);
+
+    // New input, so the new tree differs from the old one.
+    let next = fleet(600, 2);
+    fs::remove_dir_all(project.join("policies")).unwrap();
+    util::copy_dir(&next.join("policies"), &project.join("policies"));
+    let new_dir = Project::empty();
+    project.build_ok(&new_dir.join("dist"));
+    let new = util::read_tree(&new_dir.join("dist"));
+    assert_ne!(old, new);
+
+    for percent in [20_u32, 50, 80, 95] {
+        let mut child = Command::new(BSIC)
+            .args(["build", "--out"])
+            .arg(&out)
+            .current_dir(project.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full_build * percent / 100);
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = util::read_tree(&out);
+        assert!(
+            now == old || now == new,
+            "dist after a kill at {percent}% is neither the old nor the new tree"
+        );
+    }
+    project.build_ok(&out);
+    util::assert_same_tree(&new, &util::read_tree(&out), "dist after a clean build");
+    assert_eq!(debris(project.path()), Vec::<String>::new());
+}
+
+/// Two builds of different projects into one directory at the same time: each either
+/// succeeds or fails cleanly, and `dist/` ends up exactly one project's complete output.
+#[test]
+fn concurrent_builds_into_one_dist_never_mix() {
+    let a = fleet(300, 1);
+    let b = fleet(300, 2);
+    let shared = Project::empty();
+    let out = shared.join("dist");
+    let (tree_a, tree_b) = {
+        let (da, db) = (Project::empty(), Project::empty());
+        a.build_ok(&da.join("dist"));
+        b.build_ok(&db.join("dist"));
+        (
+            util::read_tree(&da.join("dist")),
+            util::read_tree(&db.join("dist")),
+        )
+    };
+    for _ in 0..3 {
+        let spawn = |p: &Project| {
+            Command::new(BSIC)
+                .args(["build", "--out"])
+                .arg(&out)
+                .current_dir(p.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (ca, cb) = (spawn(&a), spawn(&b));
+        for child in [ca, cb] {
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                output.status.code() == Some(0) || output.status.code() == Some(2),
+                "{stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+        let now = util::read_tree(&out);
+        assert!(
+            now == tree_a || now == tree_b,
+            "dist is a mix of two builds"
+        );
+        assert_eq!(debris(shared.path()), Vec::<String>::new());
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is needed for the secrets tests");
+    assert!(output.status.success(), "openssl {args:?}");
+}
+
+/// Every output of a run, as one string: stdout, stderr, and the bytes of every file written.
+fn everything(run: &std::process::Output, dirs: &[&Path]) -> String {
+    let mut all = String::from_utf8_lossy(&run.stdout).into_owned();
+    all.push_str(&String::from_utf8_lossy(&run.stderr));
+    for dir in dirs {
+        if dir.exists() {
+            for bytes in util::read_files(dir).values() {
+                all.push_str(&String::from_utf8_lossy(bytes));
+            }
+        }
+    }
+    all
+}
+
+/// Private keys and passphrases never appear in any output, whether the build succeeds,
+/// fails on a wrong password, a mismatched key or a corrupted key, in human or JSON format.
+#[test]
+fn secrets_never_reach_any_output() {
+    let project = Project::reference();
+    let dir = project.path();
+    for (name, subject) in [("signer", "/CN=bsic secrets"), ("other", "/CN=other")] {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                subject,
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+    }
+    let passphrase = "correct horse battery staple 7f3a";
+    openssl(
+        dir,
+        &[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "signer.key",
+            "-in",
+            "signer.pem",
+            "-passout",
+            &format!("pass:{passphrase}"),
+            "-out",
+            "id.p12",
+        ],
+    );
+    fs::write(dir.join("pass.txt"), format!("{passphrase}\n")).unwrap();
+    fs::write(dir.join("wrong.txt"), "wrong horse battery staple 9c1d\n").unwrap();
+    let key_pem = fs::read_to_string(dir.join("signer.key")).unwrap();
+    // A corrupted copy: the same base64 lines with one character changed in the middle.
+    let mut corrupted = key_pem.clone().into_bytes();
+    let middle = corrupted.len() / 2;
+    corrupted[middle] = if corrupted[middle] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    fs::write(dir.join("corrupted.key"), corrupted).unwrap();
+    let key_lines: Vec<&str> = key_pem
+        .lines()
+        .filter(|line| !line.starts_with("-----") && line.len() >= 16)
+        .collect();
+    assert!(!key_lines.is_empty());
+
+    let cases: &[(&str, &[&str], bool)] = &[
+        (
+            "pem",
+            &["--sign-cert", "signer.pem", "--sign-key", "signer.key"],
+            true,
+        ),
+        (
+            "mismatch",
+            &["--sign-cert", "other.pem", "--sign-key", "signer.key"],
+            false,
+        ),
+        (
+            "corrupted",
+            &["--sign-cert", "signer.pem", "--sign-key", "corrupted.key"],
+            false,
+        ),
+        (
+            "p12-env",
+            &["--sign-p12", "id.p12", "--p12-password-env", "BSIC_SECRET"],
+            true,
+        ),
+        (
+            "p12-file",
+            &["--sign-p12", "id.p12", "--p12-password-file", "pass.txt"],
+            true,
+        ),
+        (
+            "p12-wrong",
+            &["--sign-p12", "id.p12", "--p12-password-file", "wrong.txt"],
+            false,
+        ),
+    ];
+    for (name, args, succeeds) in cases {
+        for format in ["human", "json"] {
+            let out = dir.join(format!("out-{name}-{format}"));
+            let run = Command::new(BSIC)
+                .arg("build")
+                .arg("--out")
+                .arg(&out)
+                .args(["--format", format])
+                .args(*args)
+                .current_dir(dir)
+                .env("BSIC_SECRET", passphrase)
+                .env("RUST_BACKTRACE", "1")
+                .output()
+                .unwrap();
+            assert_eq!(
+                run.status.success(),
+                *succeeds,
+                "{name} {format}: {}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            let all = everything(&run, &[&out]);
+            assert!(
+                !all.contains(passphrase),
+                "{name} {format}: passphrase leaked"
+            );
+            assert!(
+                !all.contains("wrong horse"),
+                "{name} {format}: password leaked"
+            );
+            assert!(!all.contains("PRIVATE KEY"), "{name} {format}: key leaked");
+            for line in &key_lines {
+                assert!(!all.contains(line), "{name} {format}: key material leaked");
+            }
+        }
+    }
+}

@@ -1,0 +1,764 @@
+//! `bsic status` (issue 11): a generator of realistic DDM status reports for a fixture fleet in
+//! every state, each report validated against Apple's `statusreport.yaml` and status item
+//! definitions; the verdicts pinned as JSON snapshots, with deadline boundaries, a device that
+//! skipped to a newer base, a device in two groups, incremental reports and declarations
+//! reported invalid; the HTML page checked structurally; bad input located, never a panic.
+
+use serde_json::{Value, json};
+
+use crate::util::{Project, Run, repo};
+
+// ---------------------------------------------------------------------------------------------
+// Apple's status report shape, from the YAML definitions.
+
+/// One key definition of Apple's YAML (`key`, `type`, `presence`, `subkeys`).
+fn definition(path: &str) -> Vec<serde_norway::Value> {
+    let text = std::fs::read_to_string(repo(path)).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    doc["payloadkeys"].as_sequence().unwrap().clone()
+}
+
+fn type_matches(value: &Value, apple_type: &str) -> bool {
+    match apple_type {
+        "<string>" => value.is_string(),
+        "<integer>" => value.is_i64() || value.is_u64(),
+        "<real>" => value.is_number(),
+        "<boolean>" => value.is_boolean(),
+        "<dictionary>" => value.is_object(),
+        "<array>" => value.is_array(),
+        "<any>" => true,
+        _ => false,
+    }
+}
+
+/// Checks `value` against one key definition, recursively; problems go to `errors`.
+fn check_value(value: &Value, def: &serde_norway::Value, at: &str, errors: &mut Vec<String>) {
+    let apple_type = def["type"].as_str().unwrap_or("<any>");
+    if !type_matches(value, apple_type) {
+        errors.push(format!("{at}: {value} is not {apple_type}"));
+        return;
+    }
+    let subkeys = def["subkeys"].as_sequence();
+    match (value, subkeys) {
+        (Value::Object(map), Some(subkeys)) => {
+            let any = subkeys.iter().find(|s| s["key"].as_str() == Some("ANY"));
+            for (k, v) in map {
+                // Incremental reports mark array items that went away with `_removed`.
+                if k == "_removed" {
+                    continue;
+                }
+                match subkeys
+                    .iter()
+                    .find(|s| s["key"].as_str() == Some(k.as_str()))
+                {
+                    Some(sub) => check_value(v, sub, &format!("{at}.{k}"), errors),
+                    None if any.is_some() => {}
+                    None => errors.push(format!("{at}: `{k}` is not a key Apple defines")),
+                }
+            }
+            for sub in subkeys {
+                let key = sub["key"].as_str().unwrap_or_default();
+                let required = sub["presence"].as_str() == Some("required");
+                if required && !map.contains_key(key) && !map.contains_key("_removed") {
+                    errors.push(format!("{at}: required `{key}` is missing"));
+                }
+            }
+        }
+        (Value::Array(items), Some(subkeys)) => {
+            if let Some(element) = subkeys.first() {
+                for (i, item) in items.iter().enumerate() {
+                    check_value(item, element, &format!("{at}[{i}]"), errors);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Walks nested `StatusItems` down to the status items Apple defines (`device.identifier.
+/// serial-number` is `{"device": {"identifier": {"serial-number": …}}}`).
+fn check_items(items: &Value, prefix: &str, errors: &mut Vec<String>) {
+    let Value::Object(map) = items else {
+        errors.push(format!(
+            "`{prefix}` is neither a status item nor a dictionary"
+        ));
+        return;
+    };
+    for (key, value) in map {
+        let name = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let file = format!("apple/device-management/declarative/status/{name}.yaml");
+        if repo(&file).is_file() {
+            let def = definition(&file);
+            check_value(value, &def[0], &name, errors);
+        } else {
+            check_items(value, &name, errors);
+        }
+    }
+}
+
+/// Problems of one report against Apple's `StatusReport` definition.
+fn apple_problems(report: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let keys = definition("apple/device-management/declarative/protocol/statusreport.yaml");
+    let protocol = serde_norway::Value::Mapping(
+        [
+            ("type".into(), "<dictionary>".into()),
+            ("subkeys".into(), serde_norway::Value::Sequence(keys)),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    // The top level: StatusItems, Errors, FullReport with their types and presence.
+    let mut shallow = report.clone();
+    if let Some(items) = shallow.get_mut("StatusItems") {
+        *items = json!({});
+    }
+    check_value(&shallow, &protocol, "StatusReport", &mut errors);
+    if let Some(items) = report.get("StatusItems") {
+        check_items(items, "", &mut errors);
+    }
+    errors
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generator.
+
+/// What a generated device runs and says.
+#[derive(Clone, Default)]
+struct Device {
+    serial: &'static str,
+    version: &'static str,
+    build: &'static str,
+    /// The BSI build and its extra-version, e.g. ("25D771280a", "(a)").
+    bsi: Option<(&'static str, &'static str)>,
+    install_state: Option<&'static str>,
+    pending: Option<(&'static str, &'static str)>,
+    failure: Option<&'static str>,
+    /// Declarations reported invalid, by identifier suffix.
+    invalid: &'static [&'static str],
+    /// The groups whose declarations it holds.
+    holds: &'static [&'static str],
+    /// Leave out `device.operating-system.version`, reporting it under `Errors` instead.
+    no_version: bool,
+}
+
+/// A full status report for `device`, as a device sends it, with the declarations of the
+/// groups it holds taken from the build's manifest.
+fn full_report(device: &Device, manifest: &Value) -> Value {
+    let mut os = json!({ "family": "macOS", "build-version": device.build });
+    if !device.no_version {
+        os["version"] = json!(device.version);
+    }
+    if let Some((build, extra)) = device.bsi {
+        os["supplemental"] = json!({ "build-version": build, "extra-version": extra });
+    }
+    let mut update = json!({ "install-state": device.install_state.unwrap_or("none") });
+    if let Some((version, build)) = device.pending {
+        update["pending-version"] = json!({ "os-version": version, "build-version": build });
+    }
+    if let Some(reason) = device.failure {
+        update["failure-reason"] =
+            json!({ "count": 2, "reason": reason, "timestamp": "2026-12-30T08:00:00Z" });
+    }
+    let mut activations = Vec::new();
+    let mut configurations = Vec::new();
+    for artifact in manifest["artifacts"].as_array().unwrap() {
+        let group = artifact["groups"][0].as_str().unwrap();
+        if artifact["kind"] != "declaration" || !device.holds.contains(&group) {
+            continue;
+        }
+        let identifier = artifact["identifier"].as_str().unwrap();
+        let invalid = device.invalid.iter().any(|s| identifier.ends_with(s));
+        let mut entry = json!({
+            "identifier": identifier,
+            "server-token": artifact["token"],
+            "active": !invalid,
+            "valid": if invalid { "invalid" } else { "valid" },
+        });
+        if invalid {
+            entry["reasons"] = json!([{
+                "code": "Error.ConfigurationCannotBeApplied",
+                "description": "the target build is not offered for this device"
+            }]);
+        }
+        if artifact["type"] == "com.apple.activation.simple" {
+            activations.push(entry);
+        } else {
+            configurations.push(entry);
+        }
+    }
+    let mut errors = Vec::new();
+    if device.no_version {
+        errors.push(json!({
+            "StatusItem": "device.operating-system.version",
+            "Reasons": [{ "Code": "Error.StatusItemUnavailable", "Description": "not available yet" }]
+        }));
+    }
+    json!({
+        "StatusItems": {
+            "device": {
+                "identifier": { "serial-number": device.serial, "udid": format!("UDID-{}", device.serial) },
+                "operating-system": os
+            },
+            "softwareupdate": update,
+            "management": { "declarations": {
+                "activations": activations,
+                "configurations": configurations,
+                "assets": [],
+                "management": []
+            } }
+        },
+        "Errors": errors,
+        "FullReport": true
+    })
+}
+
+/// The fleet: one device per state, plus the edge cases the issue names.
+fn fleet() -> Vec<Device> {
+    let base = Device {
+        version: "26.3.1",
+        build: "25D2128",
+        holds: &["kiosks"],
+        ..Device::default()
+    };
+    let bsi = Some(("25D771280a", "(a)"));
+    vec![
+        Device {
+            serial: "K-COMPLIANT",
+            bsi,
+            ..base.clone()
+        },
+        // Skipped the BSI for a newer base version: compliant.
+        Device {
+            serial: "K-NEWER",
+            version: "26.4",
+            build: "25E5207",
+            ..base.clone()
+        },
+        Device {
+            serial: "K-BASE",
+            ..base.clone()
+        },
+        Device {
+            serial: "K-DOWNLOADING",
+            version: "26.3",
+            build: "25D60",
+            install_state: Some("downloading"),
+            pending: Some(("26.3.1", "25D2128")),
+            ..base.clone()
+        },
+        Device {
+            serial: "K-FAILED",
+            version: "26.3",
+            build: "25D60",
+            install_state: Some("failed"),
+            failure: Some("the download failed"),
+            ..base.clone()
+        },
+        Device {
+            serial: "K-NOVERSION",
+            no_version: true,
+            ..base.clone()
+        },
+        // On the BSI, but rejects the enforcement declaration.
+        Device {
+            serial: "K-INVALID",
+            bsi,
+            invalid: &[".enforce.bsi"],
+            ..base.clone()
+        },
+        Device {
+            serial: "L-OLD",
+            version: "26.2",
+            build: "25C56",
+            holds: &["lab"],
+            ..base.clone()
+        },
+        Device {
+            serial: "L-DONE",
+            holds: &["lab"],
+            ..base.clone()
+        },
+        // In both groups: must reach the BSI (kiosks) and 26.3.1 (lab).
+        Device {
+            serial: "BOTH",
+            holds: &["kiosks", "lab"],
+            ..base.clone()
+        },
+        // Reports, but is not in the inventory.
+        Device {
+            serial: "STRAY",
+            bsi,
+            holds: &[],
+            ..base.clone()
+        },
+    ]
+}
+
+const INVENTORY: &str = "serial,groups,platform\n\
+K-COMPLIANT,kiosks,macOS\nK-NEWER,kiosks\nK-BASE,kiosks\nK-DOWNLOADING,kiosks\n\
+K-FAILED,kiosks\nK-NOVERSION,kiosks\nK-INVALID,kiosks\nK-INCREMENTAL,kiosks\n\
+K-SILENT,kiosks\nL-OLD,lab\nL-DONE,lab\nBOTH,kiosks;lab\n";
+
+/// Builds the fixture fleet, then writes the generated reports: one `.json` per device, plus
+/// `incremental.jsonl` holding a full report and two incremental ones for K-INCREMENTAL.
+fn generate_fleet() -> Project {
+    let project = Project::empty();
+    crate::util::copy_dir(&repo("tests/fixtures/status/fleet"), project.path());
+    project.build_ok(&project.join("dist"));
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("dist/manifest.json")).unwrap())
+            .unwrap();
+    let mut all = Vec::new();
+    for device in fleet() {
+        let report = full_report(&device, &manifest);
+        project.write(
+            &format!("reports/{}.json", device.serial),
+            serde_json::to_string_pretty(&report).unwrap(),
+        );
+        all.push(report);
+    }
+    // Installing the BSI, then done: the incremental reports carry only what changed.
+    let incremental = Device {
+        serial: "K-INCREMENTAL",
+        version: "26.3.1",
+        build: "25D2128",
+        install_state: Some("installing"),
+        holds: &["kiosks"],
+        ..Device::default()
+    };
+    let lines = [
+        full_report(&incremental, &manifest),
+        json!({
+            "StatusItems": { "softwareupdate": { "install-state": "none" },
+                             "device": { "identifier": { "serial-number": "K-INCREMENTAL" } } },
+            "Errors": []
+        }),
+        json!({
+            "StatusItems": { "device": {
+                "identifier": { "serial-number": "K-INCREMENTAL" },
+                "operating-system": { "supplemental": { "build-version": "25D771280a", "extra-version": "(a)" } }
+            } },
+            "Errors": [],
+            "FullReport": false
+        }),
+    ];
+    let mut text = String::new();
+    for line in &lines {
+        text.push_str(&serde_json::to_string(line).unwrap());
+        text.push('\n');
+        all.push(line.clone());
+    }
+    project.write("reports/incremental.jsonl", text);
+    project.write("devices.csv", INVENTORY);
+    for report in &all {
+        let problems = apple_problems(report);
+        assert!(
+            problems.is_empty(),
+            "generated report breaks Apple's shape: {problems:?}\n{report:#}"
+        );
+    }
+    project
+}
+
+fn status(project: &Project, extra: &[&str]) -> Run {
+    let run = project
+        .bsic()
+        .args(["status", "--reports", "reports", "--devices", "devices.csv"])
+        .args(extra)
+        .run();
+    assert!(run.crash_text().is_none(), "crashed\n{}", run.describe());
+    run
+}
+
+fn states(run: &Run) -> Vec<(String, String)> {
+    let doc: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{}", run.describe()));
+    doc["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["serial"].as_str().unwrap().to_string(),
+                d["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn state_of(run: &Run, serial: &str) -> String {
+    states(run)
+        .into_iter()
+        .find(|(s, _)| s == serial)
+        .map(|(_, state)| state)
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests.
+
+#[test]
+fn the_validator_rejects_reports_apple_would_not_send() {
+    assert!(
+        !apple_problems(&json!({ "Errors": [] })).is_empty(),
+        "StatusItems is required"
+    );
+    assert!(
+        !apple_problems(&json!({ "StatusItems": {}, "Errors": [], "FullReport": "yes" }))
+            .is_empty()
+    );
+    let wrong = json!({ "StatusItems": { "device": { "operating-system": { "version": 26 } } }, "Errors": [] });
+    assert!(!apple_problems(&wrong).is_empty(), "version is a string");
+    let unknown = json!({ "StatusItems": { "softwareupdate": { "failure-reason": { "why": "x" } } }, "Errors": [] });
+    assert!(
+        !apple_problems(&unknown).is_empty(),
+        "failure-reason has no `why`"
+    );
+}
+
+#[test]
+fn every_state_of_the_fleet_is_pinned() {
+    let project = generate_fleet();
+    let run = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--format", "json"],
+    );
+    run.assert_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    insta::assert_json_snapshot!("status_fleet", doc);
+    let expect = [
+        ("K-COMPLIANT", "compliant"),
+        ("K-NEWER", "compliant"),
+        ("K-BASE", "pending"),
+        ("K-DOWNLOADING", "pending"),
+        ("K-FAILED", "failed"),
+        ("K-NOVERSION", "unknown"),
+        ("K-SILENT", "unknown"),
+        ("K-INCREMENTAL", "compliant"),
+        ("K-INVALID", "compliant"),
+        ("L-OLD", "pending"),
+        ("L-DONE", "compliant"),
+        ("BOTH", "pending"),
+        ("STRAY", "compliant"),
+    ];
+    for (serial, state) in expect {
+        assert_eq!(state_of(&run, serial), state, "{serial}\n{}", run.stdout);
+    }
+    // The declaration K-INVALID rejected is counted, with the device's reason.
+    let bsi = doc["declarations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["identifier"].as_str().unwrap().ends_with(".enforce.bsi"))
+        .unwrap();
+    assert_eq!(bsi["invalid"], 1);
+    assert!(
+        bsi["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("ConfigurationCannotBeApplied")
+    );
+}
+
+#[test]
+fn deadline_boundaries() {
+    let project = generate_fleet();
+    let at = |now: &str| status(&project, &["--now", now, "--format", "json"]);
+    // The lab's deadline is 2027-02-01T09:00:00: at it still pending, a second later overdue.
+    assert_eq!(state_of(&at("2027-02-01T09:00:00"), "L-OLD"), "pending");
+    let late = at("2027-02-01T09:00:01");
+    assert_eq!(state_of(&late, "L-OLD"), "overdue");
+    // BOTH is on 26.3.1, so the lab's deadline does not make it overdue; the kiosks' does.
+    assert_eq!(state_of(&late, "BOTH"), "pending");
+    let after = at("2027-04-01T09:00:01");
+    assert_eq!(state_of(&after, "BOTH"), "overdue");
+    assert_eq!(state_of(&after, "K-BASE"), "overdue");
+    // A failed install stays failed past the deadline, and says so.
+    assert_eq!(state_of(&after, "K-FAILED"), "failed");
+    insta::assert_json_snapshot!(
+        "status_after_deadline_groups",
+        serde_json::from_str::<Value>(&after.stdout).unwrap()["groups"]
+    );
+}
+
+#[test]
+fn human_csv_and_fail_under() {
+    let project = generate_fleet();
+    let human = status(&project, &["--now", "2027-01-01T00:00:00"]);
+    human.assert_code(0);
+    insta::assert_snapshot!("status_human", human.stdout);
+    let csv = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--format", "csv"],
+    );
+    assert!(csv.stdout.starts_with("serial,groups,platform,state,"));
+    assert_eq!(csv.stdout.lines().count(), 1 + 13);
+    assert!(csv.stdout.contains("BOTH,kiosks;lab,macOS,pending,"));
+    // kiosks: 4 of 10 compliant (40.0%), lab: 1 of 3 (33.3%).
+    status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--fail-under", "40"],
+    )
+    .assert_code(1);
+    status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--fail-under", "30"],
+    )
+    .assert_code(0);
+}
+
+#[test]
+fn html_report_is_one_self_contained_page() {
+    let project = generate_fleet();
+    status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--html", "report.html"],
+    )
+    .assert_code(0);
+    let html = std::fs::read_to_string(project.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    let doc: Value = serde_json::from_str(
+        &status(
+            &project,
+            &["--now", "2027-01-01T00:00:00", "--format", "json"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let groups = doc["groups"].as_array().unwrap().len();
+    assert_eq!(html.matches("<svg").count(), groups, "one chart per group");
+    assert_eq!(html.matches("</svg>").count(), groups);
+    assert_eq!(html.matches("<rect").count(), groups * 5, "a bar per state");
+    for banned in ["<script", "http:", "https:", "<link", "@import", "url("] {
+        assert!(!html.contains(banned), "the page references `{banned}`");
+    }
+    for serial in ["K-FAILED", "K-BASE", "L-OLD", "K-NOVERSION"] {
+        assert!(
+            html.contains(&format!("<td>{serial}</td>")),
+            "{serial} is in the table"
+        );
+    }
+    assert!(
+        !html.contains("<td>K-COMPLIANT</td>"),
+        "compliant devices are not listed"
+    );
+}
+
+#[test]
+fn bad_input_is_located_and_the_rest_is_judged() {
+    let project = generate_fleet();
+    project.write(
+        "reports/zz-bad.jsonl",
+        "{\"StatusItems\": {\"device\": {\"identifier\": {\"serial-number\": \"X-1\"}, \"operating-system\": {\"family\": \"macOS\", \"version\": 26}}}, \"Errors\": []}\n\
+         not json at all\n\
+         {\"StatusItems\": {\"device.identifier.serial-number\": \"X-2\", \"management.declarations\": {\"configurations\": [{\"identifier\": \"com.example.status.gone\", \"active\": true, \"valid\": \"valid\", \"server-token\": \"t\"}]}}, \"Errors\": []}\n\
+         {\"StatusItems\": {\"device\": {",
+    );
+    project.write(
+        "devices.csv",
+        format!("\u{feff}{}K-BASE,lab\nX-3,kiosk\n", INVENTORY),
+    );
+    let run = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--format", "json"],
+    );
+    run.assert_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let warnings: Vec<(String, String, u64)> = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["code"].as_str().unwrap().to_string(),
+                w["file"].as_str().unwrap().to_string(),
+                w["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("bsic::status-duplicate-device", "devices.csv", 14),
+        ("bsic::status-unknown-group", "devices.csv", 15),
+        ("bsic::status-wrong-type", "reports/zz-bad.jsonl", 1),
+        ("bsic::status-malformed-report", "reports/zz-bad.jsonl", 2),
+        ("bsic::status-malformed-report", "reports/zz-bad.jsonl", 4),
+        (
+            "bsic::status-unknown-declaration",
+            "reports/zz-bad.jsonl",
+            3,
+        ),
+    ];
+    for (code, file, line) in expected {
+        assert!(
+            warnings.contains(&(code.to_string(), file.to_string(), line)),
+            "missing {code} at {file}:{line} in {warnings:?}"
+        );
+    }
+    assert!(run.stderr.contains("zz-bad.jsonl:2"), "{}", run.stderr);
+    // The rest is still judged.
+    assert_eq!(state_of(&run, "K-COMPLIANT"), "compliant");
+    assert_eq!(state_of(&run, "X-1"), "unknown");
+}
+
+#[test]
+fn unreadable_input_exits_2() {
+    let project = generate_fleet();
+    let run = project
+        .bsic()
+        .args(["status", "--reports", "missing-dir"])
+        .run();
+    run.assert_code(2);
+    assert!(run.stderr.contains("status-unreadable"), "{}", run.stderr);
+    let run = status(&project, &["--now", "tomorrow"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("status-bad-now"), "{}", run.stderr);
+}
+
+#[test]
+fn every_generated_status_item_is_one_bsic_subscribes_to() {
+    // The status subscription bsic emits asks for the items the generator fills in.
+    let project = generate_fleet();
+    let subscription = std::fs::read_to_string(
+        project.join("dist/ddm/kiosks/com.example.status.kiosks.status.json"),
+    )
+    .unwrap();
+    for item in [
+        "device.operating-system.supplemental.build-version",
+        "softwareupdate.install-state",
+        "management.declarations",
+    ] {
+        assert!(
+            subscription.contains(item),
+            "{item} is not subscribed:\n{subscription}"
+        );
+    }
+}
+
+/// The Chromium binary (Debian's `chromium`, installed by `.ci/run`), if any.
+fn chromium() -> Option<std::path::PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+}
+
+/// Renders `page` headless into `png`, returning Chromium's stderr (console messages included).
+fn screenshot(browser: &std::path::Path, page: &std::path::Path, png: &std::path::Path) -> String {
+    let output = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1000,700",
+        ])
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        png.is_file(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Opens the HTML report in headless Chromium: no console errors, and the charts are drawn
+/// (the screenshot differs from one of the same page with its charts removed).
+#[test]
+fn html_report_renders_in_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium on PATH (.ci/run installs Debian's package)");
+        return;
+    };
+    let project = generate_fleet();
+    status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--html", "report.html"],
+    )
+    .assert_code(0);
+    let html = std::fs::read_to_string(project.join("report.html")).unwrap();
+    let log = screenshot(
+        &browser,
+        &project.join("report.html"),
+        &project.join("with.png"),
+    );
+    for line in log.lines() {
+        let console = line.contains("CONSOLE") || line.contains("Uncaught");
+        assert!(
+            !console || !line.to_lowercase().contains("error"),
+            "console error: {line}"
+        );
+    }
+    // The same page without its charts.
+    let mut bare = String::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<svg") {
+        bare.push_str(&rest[..start]);
+        let end = rest[start..].find("</svg>").unwrap() + start + "</svg>".len();
+        rest = &rest[end..];
+    }
+    bare.push_str(rest);
+    project.write("bare.html", bare);
+    screenshot(
+        &browser,
+        &project.join("bare.html"),
+        &project.join("without.png"),
+    );
+    let with = std::fs::read(project.join("with.png")).unwrap();
+    let without = std::fs::read(project.join("without.png")).unwrap();
+    assert!(with.len() > 1000, "the screenshot is empty");
+    assert_ne!(with, without, "the charts draw nothing");
+}
+
+/// A device in two groups below both targets is overdue at the earlier deadline (the lab's),
+/// not only at the kiosks' one; `--dist` names the manifest explicitly.
+#[test]
+fn a_device_in_two_groups_is_overdue_at_the_earlier_deadline() {
+    let project = generate_fleet();
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("dist/manifest.json")).unwrap())
+            .unwrap();
+    let device = Device {
+        serial: "BOTH-OLD",
+        version: "26.2",
+        build: "25C56",
+        holds: &["kiosks", "lab"],
+        ..Device::default()
+    };
+    let report = full_report(&device, &manifest);
+    assert!(apple_problems(&report).is_empty());
+    project.write(
+        "reports/BOTH-OLD.json",
+        serde_json::to_string(&report).unwrap(),
+    );
+    project.write("devices.csv", format!("{INVENTORY}BOTH-OLD,kiosks;lab\n"));
+    let at = |now: &str| {
+        status(
+            &project,
+            &["--now", now, "--format", "json", "--dist", "dist"],
+        )
+    };
+    assert_eq!(state_of(&at("2027-01-31T00:00:00"), "BOTH-OLD"), "pending");
+    let run = at("2027-02-01T09:00:01");
+    assert_eq!(state_of(&run, "BOTH-OLD"), "overdue");
+    assert!(
+        run.stdout.contains("past the deadline 2027-02-01T09:00:00"),
+        "{}",
+        run.stdout
+    );
+}
