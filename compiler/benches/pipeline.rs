@@ -1,5 +1,6 @@
 //! Benchmarks of the library pipeline on generated fleets (`cargo bench -p bsic`):
-//! `check` and `render` on 100 / 1,000 / 10,000 policies, and signing 1,000 profiles.
+//! `check` and `render` on 100 / 1,000 / 10,000 policies, resolution of 10,000 groups and
+//! 5,000 policies, and signing 1,000 profiles.
 //!
 //! Fleets come from the same generator as `cargo xtask gen-fleet`, written once per run into
 //! a temporary directory. Process-level numbers (cold start, peak memory, the comparison with
@@ -44,6 +45,27 @@ fn checked(policies: usize) -> Checked {
 fn check(bencher: Bencher, policies: usize) {
     let root = fleet(policies);
     bencher.bench(|| pipeline::check(&root).unwrap());
+}
+
+/// Resolution alone (groups, precedence, conflicts, Apple's combine rules) on a fleet of
+/// 10,000 groups and 5,000 policies: the shape of a large MDM with a smart group per team
+/// and site, most of them without a policy of their own.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn resolve_10000_groups_5000_policies(bencher: Bencher) {
+    let root = scratch().join("fleet-5000-policies-10000-groups");
+    if !root.exists() {
+        let files = xtask::fleet::generate_shaped(5_000, 10_000, xtask::fleet::DEFAULT_SEED);
+        xtask::fleet::write(&root, &files).unwrap();
+    }
+    let checked = pipeline::check(&root).unwrap();
+    assert!(!checked.has_errors(), "generated fleets are clean");
+    let model = checked.model.unwrap();
+    bencher.bench(|| {
+        let mut diagnostics = bsic::diag::Diagnostics::default();
+        let resolution = bsic::resolve::resolve(&model, &mut diagnostics);
+        assert!(!diagnostics.has_errors());
+        resolution
+    });
 }
 
 #[divan::bench(args = [100, 1_000, 10_000], sample_count = 5, sample_size = 1)]

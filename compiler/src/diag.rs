@@ -146,6 +146,8 @@ pub enum Format {
     Url,
     Identifier,
     Name,
+    DateTime,
+    Uuid,
 }
 
 impl Format {
@@ -157,6 +159,8 @@ impl Format {
             Format::Url => "an http or https URL",
             Format::Identifier => "a reverse-DNS identifier",
             Format::Name => "a name",
+            Format::DateTime => "an RFC 3339 date-time",
+            Format::Uuid => "a UUID",
         }
     }
 
@@ -181,6 +185,11 @@ impl Format {
             Format::Name => {
                 "names are 1-64 characters of letters, digits, `-`, `_` and `.`, starting with a \
                  letter or digit, so they can name files and identifiers"
+            }
+            Format::DateTime => "write a UTC date-time, e.g. \"2027-01-01T00:00:00Z\"",
+            Format::Uuid => {
+                "Apple wants a UUID of 32 hex digits in the 8-4-4-4-12 form, e.g. \
+                 \"6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D\""
             }
         }
     }
@@ -289,6 +298,36 @@ pub enum Kind {
     DuplicatePlatform { platform: String },
     #[error("{message}")]
     EnforceOverlap { message: String },
+
+    // --- validate: raw declarations and profiles ---
+    #[error("`{key}` appears more than once in this dictionary")]
+    DuplicateKey { key: String },
+    #[error("unknown {what} `{name}`")]
+    UnknownType {
+        what: &'static str,
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("`{file}` is neither a DDM declaration nor a configuration profile")]
+    NotRecognized { file: String },
+    #[error("identifier `{identifier}` is used by more than one declaration")]
+    DuplicateIdentifier { identifier: String },
+    #[error("activation names `{identifier}`, which no validated declaration defines")]
+    MissingConfiguration { identifier: String },
+    #[error("`{key}` is managed by more than one profile")]
+    ManagedTwice { key: String },
+    #[error("software-update declarations disagree on `{key}`: {first} here, {second} elsewhere")]
+    Contradiction {
+        key: String,
+        first: String,
+        second: String,
+    },
+    #[error("`{key}` needs a supervised device on {platform}")]
+    SupervisedOnly { key: String, platform: String },
+    #[error("the profile's signature does not verify: {message}")]
+    BadSignature { message: String },
+    #[error("`{key}` has no bsic policy syntax and was not imported")]
+    NotImported { key: String },
 
     // --- catalog ---
     #[error("{message}")]
@@ -438,6 +477,16 @@ impl Kind {
             Kind::Conflict { .. } => "conflict",
             Kind::GroupCycle { .. } => "group-cycle",
             Kind::TestFailed { .. } => "test-failed",
+            Kind::DuplicateKey { .. } => "duplicate-key",
+            Kind::UnknownType { .. } => "unknown-type",
+            Kind::NotRecognized { .. } => "not-recognized",
+            Kind::DuplicateIdentifier { .. } => "duplicate-identifier",
+            Kind::MissingConfiguration { .. } => "missing-configuration",
+            Kind::ManagedTwice { .. } => "managed-twice",
+            Kind::Contradiction { .. } => "contradicting-settings",
+            Kind::SupervisedOnly { .. } => "supervised-only",
+            Kind::NotImported { .. } => "not-imported",
+            Kind::BadSignature { .. } => "bad-profile-signature",
             Kind::Catalog { .. } => "catalog",
             Kind::UnreachedGroup { .. } => "unreached-group",
             Kind::Lint { lint, .. } => lint.code(),
@@ -476,7 +525,7 @@ impl Kind {
             Kind::WrongShape { .. } => Some("see docs/language.md for this node's form".into()),
             Kind::WrongType { expected, .. } => Some(if expected.contains("string") {
                 "quote the value, e.g. \"26.3.1\"".into()
-            } else if expected.contains("boolean") {
+            } else if expected.contains("#true") {
                 "KDL v2 booleans are `#true` and `#false`".into()
             } else {
                 format!("write {expected}")
@@ -529,6 +578,46 @@ impl Kind {
             Kind::DuplicatePlatform { .. } => Some("list each platform once".into()),
             Kind::EnforceOverlap { .. } => Some(
                 "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
+            ),
+            Kind::DuplicateKey { .. } => Some(
+                "devices keep only one of the values, and which one is not defined; keep one".into(),
+            ),
+            Kind::UnknownType { suggestion, .. } => did_you_mean(suggestion).or_else(|| {
+                Some("run `bsic keys` or see Apple's device-management reference for the types".into())
+            }),
+            Kind::NotRecognized { .. } => Some(
+                "a declaration is a JSON object with `Type`, `Identifier`, `ServerToken` and \
+                 `Payload`; a profile is a plist dictionary with `PayloadType` \"Configuration\""
+                    .into(),
+            ),
+            Kind::DuplicateIdentifier { .. } => Some(
+                "a device keeps one declaration per identifier; give each declaration its own".into(),
+            ),
+            Kind::MissingConfiguration { .. } => Some(
+                "the activation stays invalid on the device until every configuration it names \
+                 exists; validate the whole repository or fix the identifier"
+                    .into(),
+            ),
+            Kind::ManagedTwice { .. } => Some(
+                "Apple: avoid managing one restriction in several profiles; the most restrictive \
+                 value wins, which is easy to lose track of"
+                    .into(),
+            ),
+            Kind::Contradiction { .. } => Some(
+                "a device that gets both combines them by Apple's rule for the key; make them agree \
+                 or make sure no device gets both"
+                    .into(),
+            ),
+            Kind::SupervisedOnly { .. } => {
+                Some("unsupervised devices ignore this key".into())
+            }
+            Kind::BadSignature { .. } => Some(
+                "the profile was changed after signing, or the signature is damaged; sign it again \
+                 (`bsic verify` shows the details)"
+                    .into(),
+            ),
+            Kind::NotImported { .. } => Some(
+                "keep delivering it with the original file, or open an issue for bsic syntax".into(),
             ),
             Kind::Catalog { .. } => Some(
                 "the build catalog (`catalog` in bsic.kdl) lists Apple's real releases; refresh it with `bsic catalog import FEED.json`".into(),

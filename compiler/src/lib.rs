@@ -32,6 +32,7 @@ pub mod output;
 pub mod pipeline;
 pub mod plan;
 pub mod policytest;
+pub mod raw;
 pub mod resolve;
 pub mod sign;
 pub mod source;

@@ -35,6 +35,9 @@ pub enum Error {
     Clock(#[from] ClockError),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Raw(#[from] crate::raw::RawError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
 }
 
@@ -48,7 +51,10 @@ pub struct Signing {
 impl Error {
     /// True for bsic's own bugs, as opposed to the environment's failures.
     pub fn is_internal(&self) -> bool {
-        matches!(self, Error::Schema(_) | Error::Emit(_))
+        matches!(
+            self,
+            Error::Schema(_) | Error::Emit(_) | Error::Raw(crate::raw::RawError::Schema { .. })
+        )
     }
 }
 

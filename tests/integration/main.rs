@@ -24,3 +24,4 @@ mod schema;
 mod signing;
 mod status;
 mod util;
+mod validate;

@@ -289,11 +289,20 @@ fn fleet() -> Vec<Device> {
             holds: &["kiosks", "lab"],
             ..base.clone()
         },
-        // Reports, but is not in the inventory.
+        // Reports, but is not in the inventory, and no group filter admits 26.3.1.
         Device {
             serial: "STRAY",
             bsi,
             holds: &[],
+            ..base.clone()
+        },
+        // Not in the inventory either, but on 26.4.1: joins `macos-26-4` by its filter and
+        // meets that group's target.
+        Device {
+            serial: "STRAY-26-4",
+            version: "26.4.1",
+            build: "25E253",
+            holds: &["macos-26-4"],
             ..base.clone()
         },
     ]
@@ -445,10 +454,36 @@ fn every_state_of_the_fleet_is_pinned() {
         ("L-DONE", "compliant"),
         ("BOTH", "pending"),
         ("STRAY", "compliant"),
+        ("STRAY-26-4", "compliant"),
     ];
     for (serial, state) in expect {
         assert_eq!(state_of(&run, serial), state, "{serial}\n{}", run.stdout);
     }
+    // A device outside the inventory joins the filter group its reported OS admits and is
+    // judged against that group's target; one no filter admits stays unassigned.
+    let device = |serial: &str| {
+        doc["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["serial"] == serial)
+            .unwrap()
+            .clone()
+    };
+    let joined = device("STRAY-26-4");
+    assert_eq!(joined["groups"], json!(["macos-26-4"]));
+    assert_eq!(joined["target"]["version"], "26.4.1", "{joined:#}");
+    let says = |device: &Value, what: &str| {
+        device["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains(what))
+    };
+    assert!(says(&joined, "placed in `macos-26-4`"), "{joined:#}");
+    let stray = device("STRAY");
+    assert_eq!(stray["groups"], json!([]));
+    assert!(says(&stray, "no group filter matches"), "{stray:#}");
     // The declaration K-INVALID rejected is counted, with the device's reason.
     let bsi = doc["declarations"]
         .as_array()
@@ -497,7 +532,7 @@ fn human_csv_and_fail_under() {
         &["--now", "2027-01-01T00:00:00", "--format", "csv"],
     );
     assert!(csv.stdout.starts_with("serial,groups,platform,state,"));
-    assert_eq!(csv.stdout.lines().count(), 1 + 13);
+    assert_eq!(csv.stdout.lines().count(), 1 + 14);
     assert!(csv.stdout.contains("BOTH,kiosks;lab,macOS,pending,"));
     // kiosks: 4 of 10 compliant (40.0%), lab: 1 of 3 (33.3%).
     status(

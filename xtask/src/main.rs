@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use xtask::{apple, fleet};
 
 const USAGE: &str = "usage: cargo xtask gen-apple [--check]
-       cargo xtask gen-fleet N [--out DIR] [--seed S]
+       cargo xtask gen-fleet N [--groups G] [--out DIR] [--seed S]
 
 gen-apple   regenerate schemas/apple/ from apple/device-management/ and apple/overlay.yaml
   --check   do not write; exit 1 and list the files that would change
 gen-fleet   write a synthetic bsic repository with N policies across N/2 groups
+  --groups  spread them over G groups instead
   --out     where to write it (default: target/fleet-N)
   --seed    another deterministic fleet (default: the fixed seed)";
 
@@ -92,10 +93,15 @@ fn gen_fleet(args: &[&str]) -> ExitCode {
     let mut count = None;
     let mut out = None;
     let mut seed = fleet::DEFAULT_SEED;
+    let mut groups = None;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
             "--out" => out = rest.next().map(PathBuf::from),
+            "--groups" => match rest.next().and_then(|s| s.parse().ok()) {
+                Some(g) if g > 0 => groups = Some(g),
+                _ => return usage_error("--groups takes a positive whole number"),
+            },
             "--seed" => match rest.next().and_then(|s| s.parse().ok()) {
                 Some(s) => seed = s,
                 None => return usage_error("--seed takes a whole number"),
@@ -110,13 +116,13 @@ fn gen_fleet(args: &[&str]) -> ExitCode {
         return usage_error("gen-fleet needs the number of policies");
     };
     let out = out.unwrap_or_else(|| workspace_root().join(format!("target/fleet-{count}")));
-    let files = fleet::generate(count, seed);
+    let groups = groups.unwrap_or_else(|| fleet::default_groups(count));
+    let files = fleet::generate_shaped(count, groups, seed);
     match fleet::write(&out, &files) {
         Ok(()) => {
             println!(
-                "wrote {} files ({count} policies, {} groups) to {}",
+                "wrote {} files ({count} policies, {groups} groups) to {}",
                 files.len(),
-                (count / 2).max(1),
                 out.display()
             );
             ExitCode::SUCCESS

@@ -137,15 +137,27 @@ fn payload(profile: bool, payload_type: &str) -> Option<&'static Payload> {
         })
 }
 
+/// A declaration type's facts, e.g. `com.apple.configuration.softwareupdate.settings`,
+/// parsed on first use. `bsic validate` asks for whatever types its files hold, so any of
+/// them may be needed, but only those are ever parsed.
+pub fn declaration(declaration_type: &str) -> Option<&'static Payload> {
+    payload(false, declaration_type)
+}
+
+/// A profile payload type's facts, e.g. `com.apple.applicationaccess`, parsed on first use.
+pub fn profile(payload_type: &str) -> Option<&'static Payload> {
+    payload(true, payload_type)
+}
+
 /// A key of a declaration type, e.g. (`com.apple.configuration.softwareupdate.settings`,
 /// `AutomaticActions.InstallSecurityUpdate`).
 pub fn declaration_key(declaration_type: &str, key: &str) -> Option<&'static Key> {
-    payload(false, declaration_type)?.keys.get(key)
+    declaration(declaration_type)?.keys.get(key)
 }
 
 /// A key of a profile payload type.
 pub fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
-    payload(true, payload_type)?.keys.get(key)
+    profile(payload_type)?.keys.get(key)
 }
 
 /// Where a payload type (or one of its keys) starts on a platform: `Some(version)`, or `None`
@@ -236,5 +248,12 @@ mod tests {
             }
         }
         assert!(declaration_key("com.example.none", "x").is_none());
+        let one = profile("com.apple.applicationaccess").unwrap();
+        assert_eq!(
+            one.keys.len(),
+            table.profiles["com.apple.applicationaccess"].keys.len()
+        );
+        assert!(declaration("com.example.none").is_none());
+        assert!(profile("com.apple.configuration.softwareupdate.settings").is_none());
     }
 }

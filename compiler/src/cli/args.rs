@@ -154,6 +154,31 @@ pub enum Command {
         #[arg(long, value_name = "PLATFORM", value_parser = super::explain::parse_platform)]
         platform: Option<crate::model::Platform>,
     },
+    /// Check raw DDM declarations (*.json) and configuration profiles (*.mobileconfig, *.plist)
+    /// strictly against Apple's definitions, with located diagnostics. Writes nothing.
+    Validate {
+        /// Files, directories or globs (default: the current directory).
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        args: ValidateArgs,
+    },
+    /// Turn software-update declarations and Restrictions / SoftwareUpdate profiles into a
+    /// bsic policy file. Keys bsic has no syntax for are reported, never dropped silently.
+    Import {
+        /// Declarations (*.json) and profiles (*.mobileconfig, *.plist) to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The policy file to write.
+        #[arg(long, short, default_value = "policies/imported.kdl")]
+        out: PathBuf,
+        /// The group the imported policies apply to (defined in the file unless the project
+        /// already defines it).
+        #[arg(long, default_value = "imported")]
+        group: String,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the language server on stdin/stdout for editors: diagnostics as you type, hover
     /// with Apple's key facts, completion and go to definition (see docs/editors.md).
     Lsp,
@@ -163,6 +188,20 @@ pub enum Command {
         #[arg(long)]
         project: bool,
     },
+}
+
+/// Options of `validate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ValidateArgs {
+    /// Report keys this platform ignores, supervised-only keys and deprecations on it.
+    #[arg(long, value_name = "PLATFORM", value_parser = super::explain::parse_platform)]
+    pub platform: Option<crate::model::Platform>,
+    /// The oldest OS version in the fleet: keys Apple introduced later are reported.
+    #[arg(long, value_name = "VERSION", value_parser = super::explain::parse_os)]
+    pub min_os: Option<crate::model::OsVersion>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+    pub format: ValidateFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -300,6 +339,15 @@ pub enum PlanFormat {
     /// Markdown, readable in a terminal and as a pull-request comment.
     Human,
     /// One JSON document.
+    Json,
+}
+
+/// How `bsic validate` prints diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Readable reports with source excerpts (on stderr).
+    Human,
+    /// One JSON object per diagnostic, per line (on stdout).
     Json,
 }
 

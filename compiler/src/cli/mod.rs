@@ -14,6 +14,7 @@ mod plan;
 mod report;
 mod signing;
 mod status;
+mod validate;
 mod verify;
 
 use std::io::Write;
@@ -26,11 +27,13 @@ use crate::model;
 use crate::pipeline::{self, Checked, Error};
 use crate::source;
 
-pub use args::{Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, Target};
+pub use args::{
+    Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, Target, ValidateArgs, ValidateFormat,
+};
 pub use report::to_json;
 
 /// Exit code for policy errors.
-const POLICY_ERRORS: u8 = 1;
+pub(super) const POLICY_ERRORS: u8 = 1;
 /// Exit code for usage and I/O errors.
 const USAGE_ERROR: u8 = 2;
 /// Exit code for bsic's own bugs.
@@ -224,6 +227,13 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             }
             Ok(status::run(&checked, args, ui.fancy))
         }
+        Command::Validate { paths, args } => validate::run(paths, args, ui),
+        Command::Import {
+            files,
+            out,
+            group,
+            force,
+        } => validate::import(files, out, group, *force, ui.fancy),
         Command::Keys { json, platform } => {
             keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)
@@ -294,7 +304,7 @@ fn report(checked: &Checked, format: Format, ui: Ui) {
     }
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+pub(super) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 

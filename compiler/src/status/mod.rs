@@ -495,7 +495,6 @@ pub fn judge_fleet(
     for serial in serials {
         let row = inventory.get(&serial);
         let state = fleet.devices.remove(&serial);
-        let device_groups: Vec<String> = row.map(|r| r.groups.clone()).unwrap_or_default();
         let family = state.as_ref().and_then(|s| s.family.as_deref());
         let reported = family.and_then(platform);
         if let (Some(family), None, Some(s)) = (family, reported, &state) {
@@ -510,6 +509,15 @@ pub fn judge_fleet(
             .as_ref()
             .and_then(|s| s.version.as_deref())
             .and_then(|v| v.parse::<OsVersion>().ok());
+        let mut matched_by_filter = false;
+        let device_groups: Vec<String> = match row {
+            Some(r) => r.groups.clone(),
+            None => {
+                let matched = groups_by_filter(checked, device_platform, os.as_ref());
+                matched_by_filter = !matched.is_empty();
+                matched
+            }
+        };
         let resolved: Option<Rc<Resolved>> =
             device_platform.map(|p| {
                 let key = (
@@ -551,8 +559,16 @@ pub fn judge_fleet(
                 }
             }
         }
-        if row.is_none() && state.is_some() && !inventory.is_empty() {
-            reasons.push("not in the inventory: judged as a member of `all` only".to_string());
+        if matched_by_filter {
+            reasons.push(format!(
+                "not in the inventory: placed in {} by its reported platform and OS (the group filters)",
+                quoted_list(&device_groups)
+            ));
+        } else if row.is_none() && state.is_some() && !inventory.is_empty() {
+            reasons.push(
+                "not in the inventory and no group filter matches its reported platform and OS: judged as a member of `all` only"
+                    .to_string(),
+            );
         }
         let counted = if device_groups.is_empty() {
             vec![UNASSIGNED.to_string()]
@@ -600,6 +616,47 @@ pub fn judge_fleet(
             .collect(),
         warnings: Vec::new(),
     }
+}
+
+/// The groups a device outside the inventory belongs to by what it reports: every group with a
+/// device filter (platforms, OS range) that admits the device's platform and OS version. A
+/// group without a filter is an MDM assignment that only the inventory can tell; a group with
+/// an OS range never admits a device whose version is unknown.
+fn groups_by_filter(
+    checked: &Checked,
+    platform: Option<Platform>,
+    os: Option<&OsVersion>,
+) -> Vec<String> {
+    let (Some(model), Some(platform)) = (&checked.model, platform) else {
+        return Vec::new();
+    };
+    model
+        .groups
+        .iter()
+        .map(|placed| &placed.value)
+        .filter(|group| group.platforms.is_some() || group.os.is_some())
+        .filter(|group| {
+            group
+                .platforms
+                .as_ref()
+                .is_none_or(|platforms| platforms.contains(&platform))
+        })
+        .filter(|group| match (&group.os, os) {
+            (None, _) => true,
+            (Some(range), Some(version)) => range.contains(version),
+            (Some(_), None) => false,
+        })
+        .map(|group| group.name.to_string())
+        .collect()
+}
+
+/// `` `a`, `b` `` for a reason line.
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn resolve_device(

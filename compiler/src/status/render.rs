@@ -121,10 +121,11 @@ pub fn human(status: &Status, limit: usize) -> String {
         for d in &status.declarations {
             let _ = writeln!(
                 out,
-                "  {} ({}): {} devices, {} active, {} inactive, {} valid, {} invalid, {} missing, {} stale",
+                "  {} ({}): {} {}, {} active, {} inactive, {} valid, {} invalid, {} missing, {} stale",
                 d.identifier,
                 d.group,
                 d.devices,
+                if d.devices == 1 { "device" } else { "devices" },
                 d.active,
                 d.inactive,
                 d.valid,

@@ -15,6 +15,17 @@ use super::spans::Via;
 pub struct SchemaValidator {
     validator: jsonschema::Validator,
     schema: Value,
+    dialect: Dialect,
+}
+
+/// The text the validated value was written in, so messages name values the way the user
+/// wrote them (`#true` in KDL, `true` in JSON, `<true/>` in a plist).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Dialect {
+    #[default]
+    Kdl,
+    Json,
+    Plist,
 }
 
 /// Errors building a validator: only possible if our own schema is broken.
@@ -40,7 +51,18 @@ impl SchemaValidator {
             })
             .build(&schema)
             .map_err(|e| SchemaBuildError(e.to_string()))?;
-        Ok(Self { validator, schema })
+        Ok(Self {
+            validator,
+            schema,
+            dialect: Dialect::Kdl,
+        })
+    }
+
+    /// The same validator, describing values as written in `dialect`.
+    #[must_use]
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
     }
 
     /// Validates a projection; every error becomes a located diagnostic.
@@ -52,6 +74,7 @@ impl SchemaValidator {
                 let pointer = error.instance_path().as_str().to_string();
                 let instance = error.instance().clone().into_owned();
                 let mut found = vec![to_diagnostic(
+                    self.dialect,
                     error.kind(),
                     &pointer,
                     &instance,
@@ -65,12 +88,25 @@ impl SchemaValidator {
                         .value(&pointer)
                         .unwrap_or(Span::start_of(file));
                     for name in unexpected.iter().skip(1) {
-                        found.push(unknown_key(name, &pointer, projection, &doc, value_at));
+                        found.push(unknown_key(
+                            self.dialect,
+                            name,
+                            &pointer,
+                            projection,
+                            &doc,
+                            value_at,
+                        ));
                     }
                 }
                 found
             })
-            .chain(fractional_integers(&projection.value, "", projection, &doc))
+            .chain(fractional_integers(
+                self.dialect,
+                &projection.value,
+                "",
+                projection,
+                &doc,
+            ))
             // A value the projection already rejected (e.g. an overflowing integer) is not
             // reported again by the schema.
             .filter(|d| !projection.diagnostics.iter().any(|p| p.at == d.at))
@@ -81,6 +117,7 @@ impl SchemaValidator {
 /// JSON Schema counts `30.0` as an integer; KDL users who wrote `30.0` for a whole-number
 /// setting get a type error instead of a surprise further down.
 fn fractional_integers(
+    dialect: Dialect,
     value: &Value,
     pointer: &str,
     projection: &Projection,
@@ -93,8 +130,8 @@ fn fractional_integers(
             match projection.spans.value(pointer) {
                 Some(at) if wants_integer => vec![Diagnostic::error(
                     Kind::WrongType {
-                        expected: describe_type("integer"),
-                        found: describe_value(value),
+                        expected: describe_type(dialect, "integer"),
+                        found: describe_value(dialect, value),
                     },
                     at,
                     format!("`{}` wants a whole number", last_segment(pointer)),
@@ -105,13 +142,15 @@ fn fractional_integers(
         Value::Object(map) => map
             .iter()
             .flat_map(|(k, v)| {
-                fractional_integers(v, &super::spans::push(pointer, k), projection, doc)
+                fractional_integers(dialect, v, &super::spans::push(pointer, k), projection, doc)
             })
             .collect(),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .flat_map(|(i, v)| fractional_integers(v, &format!("{pointer}/{i}"), projection, doc))
+            .flat_map(|(i, v)| {
+                fractional_integers(dialect, v, &format!("{pointer}/{i}"), projection, doc)
+            })
             .collect(),
         _ => Vec::new(),
     }
@@ -119,6 +158,7 @@ fn fractional_integers(
 
 /// An unknown node or property `name` inside the object at `pointer`, with did-you-mean.
 fn unknown_key(
+    dialect: Dialect,
     name: &str,
     pointer: &str,
     projection: &Projection,
@@ -138,7 +178,11 @@ fn unknown_key(
                 suggestion,
             },
             at,
-            "not a property of this node",
+            if dialect == Dialect::Kdl {
+                "not a property of this node"
+            } else {
+                "not a key of this dictionary"
+            },
         )
     } else {
         Diagnostic::error(
@@ -154,6 +198,7 @@ fn unknown_key(
 }
 
 fn to_diagnostic(
+    dialect: Dialect,
     kind: &ValidationErrorKind,
     pointer: &str,
     instance: &Value,
@@ -168,7 +213,7 @@ fn to_diagnostic(
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             // Report the first here; `check` adds one diagnostic per further name.
             let name = unexpected.first().cloned().unwrap_or_default();
-            unknown_key(&name, pointer, projection, doc, value_at)
+            unknown_key(dialect, &name, pointer, projection, doc, value_at)
         }
         ValidationErrorKind::Enum { .. } | ValidationErrorKind::OneOfNotValid { .. }
             if !enum_values(doc, pointer).is_empty() =>
@@ -190,10 +235,12 @@ fn to_diagnostic(
         }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
-                TypeKind::Single(t) => describe_type(&t.to_string()),
+                TypeKind::Single(t) => describe_type(dialect, &t.to_string()),
                 TypeKind::Multiple(ts) => {
-                    let names: Vec<String> =
-                        ts.iter().map(|t| describe_type(&t.to_string())).collect();
+                    let names: Vec<String> = ts
+                        .iter()
+                        .map(|t| describe_type(dialect, &t.to_string()))
+                        .collect();
                     names.join(" or ")
                 }
             };
@@ -201,7 +248,7 @@ fn to_diagnostic(
             Diagnostic::error(
                 Kind::WrongType {
                     expected,
-                    found: describe_value(instance),
+                    found: describe_value(dialect, instance),
                 },
                 value_at,
                 label,
@@ -255,6 +302,7 @@ fn to_diagnostic(
                 IdentifierPrefix::FORMAT => {
                     (Format::Identifier, text.parse::<IdentifierPrefix>().err())
                 }
+                "date-time" => (Format::DateTime, None),
                 _ => (Format::Name, text.parse::<Name>().err()),
             };
             Diagnostic::error(
@@ -332,26 +380,36 @@ fn last_segment(pointer: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
-fn describe_type(json_type: &str) -> String {
-    match json_type {
-        "string" => "a string".into(),
-        "integer" => "a whole number".into(),
-        "number" => "a number".into(),
-        "boolean" => "a boolean (`#true` or `#false`)".into(),
-        "array" => "a list of values".into(),
-        "object" => "a block or properties".into(),
-        "null" => "`#null`".into(),
-        other => other.into(),
+fn describe_type(dialect: Dialect, json_type: &str) -> String {
+    match (dialect, json_type) {
+        (_, "string") => "a string".into(),
+        (_, "integer") => "a whole number".into(),
+        (_, "number") => "a number".into(),
+        (Dialect::Kdl, "boolean") => "a boolean (`#true` or `#false`)".into(),
+        (Dialect::Json, "boolean") => "a boolean (`true` or `false`)".into(),
+        (Dialect::Plist, "boolean") => "a boolean (`<true/>` or `<false/>`)".into(),
+        (Dialect::Kdl, "array") => "a list of values".into(),
+        (_, "array") => "an array".into(),
+        (Dialect::Kdl, "object") => "a block or properties".into(),
+        (_, "object") => "a dictionary".into(),
+        (Dialect::Kdl, "null") => "`#null`".into(),
+        (_, "null") => "`null`".into(),
+        (_, other) => other.into(),
     }
 }
 
-fn describe_value(value: &Value) -> String {
-    match value {
-        Value::Null => "`#null`".into(),
-        Value::Bool(b) => format!("`#{b}`"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string \"{s}\""),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "a block".into(),
+fn describe_value(dialect: Dialect, value: &Value) -> String {
+    match (dialect, value) {
+        (Dialect::Kdl, Value::Null) => "`#null`".into(),
+        (_, Value::Null) => "`null`".into(),
+        (Dialect::Kdl, Value::Bool(b)) => format!("`#{b}`"),
+        (Dialect::Json, Value::Bool(b)) => format!("`{b}`"),
+        (Dialect::Plist, Value::Bool(b)) => format!("`<{b}/>`"),
+        (_, Value::Number(n)) => format!("the number {n}"),
+        (_, Value::String(s)) => format!("the string \"{s}\""),
+        (Dialect::Kdl, Value::Array(_)) => "a list".into(),
+        (_, Value::Array(_)) => "an array".into(),
+        (Dialect::Kdl, Value::Object(_)) => "a block".into(),
+        (_, Value::Object(_)) => "a dictionary".into(),
     }
 }

@@ -66,10 +66,24 @@ impl SpanMap {
     pub fn key(&self, pointer: &str) -> Option<Span> {
         self.find(pointer).map(|o| o.key)
     }
+
+    /// The origins under `prefix`, re-rooted so that `prefix` becomes the empty pointer: the
+    /// span map of one embedded document (e.g. one payload of a profile).
+    pub fn subtree(&self, prefix: &str) -> SpanMap {
+        let origins = self
+            .origins
+            .iter()
+            .filter_map(|(pointer, origin)| {
+                let rest = pointer.strip_prefix(prefix)?;
+                (rest.is_empty() || rest.starts_with('/')).then(|| (rest.to_string(), *origin))
+            })
+            .collect();
+        SpanMap { origins }
+    }
 }
 
 /// Appends one segment to a JSON pointer, escaping `~` and `/`.
-pub(super) fn push(pointer: &str, segment: &str) -> String {
+pub fn push(pointer: &str, segment: &str) -> String {
     format!(
         "{pointer}/{}",
         segment.replace('~', "~0").replace('/', "~1")

@@ -1,0 +1,149 @@
+//! `bsic validate` and `bsic import`: argument handling, reporting and the one file write of
+//! import (atomic, never over an existing file without `--force`). The work is in `raw`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::pipeline::{self, Error};
+use crate::raw::{self, RawError, ValidateOptions};
+use crate::source;
+
+use super::args::{ValidateArgs, ValidateFormat};
+use super::{POLICY_ERRORS, Ui, plural, report};
+
+/// Runs `bsic validate`.
+pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<ExitCode, Error> {
+    let options = ValidateOptions {
+        paths: paths.to_vec(),
+        platform: args.platform,
+        min_os: args.min_os.clone(),
+    };
+    let outcome = raw::validate(&options)?;
+    match args.format {
+        ValidateFormat::Human => {
+            report::human(&outcome.diagnostics, &outcome.sources, ui.fancy);
+            if ui.quiet {
+                return Ok(exit_code(&outcome));
+            }
+            let errors = outcome.diagnostics.error_count();
+            let warnings = outcome.diagnostics.warning_count();
+            let skipped = if outcome.skipped > 0 {
+                format!(" ({} other files skipped)", outcome.skipped)
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "validated {} {}{skipped}: {errors} {}, {warnings} {}",
+                outcome.checked,
+                plural(outcome.checked, "file", "files"),
+                plural(errors, "error", "errors"),
+                plural(warnings, "warning", "warnings"),
+            );
+        }
+        ValidateFormat::Json => report::json_lines(&outcome.diagnostics, &outcome.sources),
+    }
+    Ok(exit_code(&outcome))
+}
+
+fn exit_code(outcome: &raw::Report) -> ExitCode {
+    if outcome.diagnostics.has_errors() {
+        ExitCode::from(POLICY_ERRORS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs `bsic import`.
+pub(super) fn import(
+    files: &[PathBuf],
+    out: &Path,
+    group: &str,
+    force: bool,
+    fancy: bool,
+) -> Result<ExitCode, Error> {
+    let shown = out.display().to_string();
+    if out.exists() && !force {
+        return Err(RawError::Exists { path: shown }.into());
+    }
+    let define_group = !project_defines(out, group);
+    let (mut outcome, result) = raw::import(files, group, define_group)?;
+    let Some(result) = result else {
+        report::human(&outcome.diagnostics, &outcome.sources, fancy);
+        eprintln!("nothing written: fix the errors above first");
+        return Ok(ExitCode::from(POLICY_ERRORS));
+    };
+    outcome.diagnostics.extend(result.diagnostics);
+    report::human(&outcome.diagnostics, &outcome.sources, fancy);
+    if result.policies == 0 {
+        eprintln!("nothing written: none of the files holds settings bsic can express");
+        return Ok(ExitCode::from(POLICY_ERRORS));
+    }
+    write_atomically(out, result.text.as_bytes(), force)?;
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "wrote {} {} to {shown}",
+        result.policies,
+        plural(result.policies, "policy", "policies")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// True when the project around `out` already defines `group` in another file (or it is
+/// the built-in `all`), so the import must not define it again.
+fn project_defines(out: &Path, group: &str) -> bool {
+    if group == crate::resolve::ALL {
+        return true;
+    }
+    let start = out
+        .parent()
+        .filter(|p| p.is_dir())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let Ok(root) = source::find_project_root(&start) else {
+        return false;
+    };
+    let Ok(checked) = pipeline::check(&root) else {
+        return false;
+    };
+    let target = out.canonicalize().ok();
+    checked.model.as_ref().is_some_and(|model| {
+        model.groups.iter().any(|g| {
+            let file = checked
+                .project
+                .sources
+                .get(g.at.file)
+                .and_then(|f| f.path.canonicalize().ok());
+            g.value.name.as_str() == group && (target.is_none() || file != target)
+        })
+    })
+}
+
+fn write_atomically(out: &Path, bytes: &[u8], force: bool) -> Result<(), RawError> {
+    let shown = out.display().to_string();
+    let failed = |source| RawError::Write {
+        path: shown.clone(),
+        source,
+    };
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::create_dir_all(&parent).map_err(failed)?;
+    let mut temp = tempfile::NamedTempFile::new_in(&parent).map_err(failed)?;
+    temp.write_all(bytes).map_err(failed)?;
+    temp.as_file().sync_all().map_err(failed)?;
+    if force {
+        temp.persist(out).map_err(|e| failed(e.error))?;
+    } else {
+        temp.persist_noclobber(out).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                RawError::Exists {
+                    path: shown.clone(),
+                }
+            } else {
+                failed(e.error)
+            }
+        })?;
+    }
+    Ok(())
+}

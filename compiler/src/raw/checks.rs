@@ -1,0 +1,399 @@
+//! Checks beyond one file's schema: Apple availability facts per key, and the cross-file
+//! rules (duplicate identifiers, dangling activations, restrictions managed twice,
+//! contradicting software-update settings).
+//!
+//! In: parsed [`Doc`]s and the options. Out: diagnostics only; nothing is read or written.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::apple::Payload;
+use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::source::Span;
+use crate::validate::{Projection, push_pointer};
+
+use super::{Doc, DocKind, ValidateOptions};
+
+const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
+
+/// `26.0.1` → `[26, 0, 1]`, for ordering versions; non-numbers sort first.
+fn version_key(text: &str) -> Vec<u64> {
+    let mut parts: Vec<u64> = text.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    while parts.len() > 1 && parts.last() == Some(&0) {
+        parts.pop();
+    }
+    parts
+}
+
+/// Every object key of `value` as (dotted Apple key, JSON pointer), array items skipped.
+fn keys(value: &Value, dotted: &str, pointer: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let name = if dotted.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{dotted}.{key}")
+                };
+                let child = push_pointer(pointer, key);
+                out.push((name.clone(), child.clone()));
+                keys(inner, &name, &child, out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, inner) in items.iter().enumerate() {
+                keys(inner, dotted, &format!("{pointer}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The payloads of a document: (Apple definition, type, the payload's pointer, its value).
+fn payloads(doc: &Doc) -> Vec<(&'static Payload, &str, String, &Value)> {
+    let value = &doc.projection.value;
+    match &doc.kind {
+        DocKind::Declaration { declaration_type } => {
+            match (
+                crate::apple::declaration(declaration_type),
+                value.get("Payload"),
+            ) {
+                (Some(payload), Some(inner)) => {
+                    vec![(payload, declaration_type.as_str(), "/Payload".into(), inner)]
+                }
+                _ => Vec::new(),
+            }
+        }
+        DocKind::Profile => {
+            let Some(Value::Array(items)) = value.get("PayloadContent") else {
+                return Vec::new();
+            };
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(index, item)| {
+                    let kind = item.get("PayloadType")?.as_str()?;
+                    let payload = crate::apple::profile(kind)?;
+                    Some((payload, kind, format!("/PayloadContent/{index}"), item))
+                })
+                .collect()
+        }
+    }
+}
+
+fn key_span(projection: &Projection, pointer: &str, fallback: Span) -> Span {
+    projection.spans.key(pointer).unwrap_or(fallback)
+}
+
+/// Deprecated keys always; with `--platform`, keys the platform or `--min-os` ignores and
+/// supervised-only keys.
+pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagnostics) {
+    let fallback = Span::start_of(doc.file);
+    let column = options.platform.map(|p| p.apple_column());
+    let min_os = options.min_os.as_ref().map(|v| version_key(&v.to_string()));
+    for (payload, type_name, root, value) in payloads(doc) {
+        if let Some(column) = column
+            && let Some(support) = payload.platforms.get(column)
+            && !support.available()
+        {
+            out.push(Diagnostic::warning(
+                Kind::UnavailableOnPlatform {
+                    knob: type_name.to_string(),
+                    platform: column.to_string(),
+                    fact: format!("Apple: `{type_name}` is n/a on {column}"),
+                },
+                key_span(&doc.projection, &root, fallback),
+                "this payload",
+            ));
+            continue;
+        }
+        let mut found = Vec::new();
+        keys(value, "", &root, &mut found);
+        // A key whose parent dictionary was already reported is not reported again.
+        let mut reported: Vec<String> = Vec::new();
+        for (dotted, pointer) in found {
+            if reported
+                .iter()
+                .any(|r| dotted.starts_with(r.as_str()) && dotted[r.len()..].starts_with('.'))
+            {
+                continue;
+            }
+            let before = out.warning_count();
+            let Some(key) = payload.keys.get(&dotted) else {
+                continue;
+            };
+            let at = key_span(&doc.projection, &pointer, fallback);
+            let title = key
+                .title
+                .as_deref()
+                .map_or(String::new(), |t| format!(" ({t})"));
+            // Deprecation: on the chosen platform, or on any platform when none is chosen.
+            let deprecated: Vec<String> = key
+                .platforms
+                .iter()
+                .filter(|(p, _)| column.is_none_or(|c| c == p.as_str()))
+                .filter_map(|(p, s)| Some((p, s.deprecated.as_ref()?)))
+                .filter(|(_, since)| min_os.as_ref().is_none_or(|min| *min >= version_key(since)))
+                .map(|(p, since)| format!("{p} {since}"))
+                .collect();
+            if !deprecated.is_empty() {
+                out.push(Diagnostic::warning(
+                    Kind::Deprecated {
+                        message: format!("`{dotted}` is deprecated"),
+                        fact: format!(
+                            "Apple: `{dotted}`{title} is deprecated since {}",
+                            deprecated.join(", ")
+                        ),
+                    },
+                    at,
+                    "deprecated",
+                ));
+            }
+            let Some(column) = column else {
+                if out.warning_count() > before {
+                    reported.push(dotted);
+                }
+                continue;
+            };
+            let Some(support) = key.platforms.get(column) else {
+                continue;
+            };
+            if !support.available() {
+                out.push(Diagnostic::warning(
+                    Kind::UnavailableOnPlatform {
+                        knob: dotted.clone(),
+                        platform: column.into(),
+                        fact: format!("Apple: `{dotted}` is n/a on {column}; devices ignore it"),
+                    },
+                    at,
+                    "ignored",
+                ));
+                reported.push(dotted);
+                continue;
+            }
+            if let (Some(min), Some(introduced)) = (&min_os, support.introduced.as_deref())
+                && version_key(introduced) > *min
+            {
+                out.push(Diagnostic::warning(
+                    Kind::UnavailableOnPlatform {
+                        knob: dotted.clone(),
+                        platform: format!(
+                            "{column} {}",
+                            options
+                                .min_os
+                                .as_ref()
+                                .map(ToString::to_string)
+                                .unwrap_or_default()
+                        ),
+                        fact: format!(
+                            "Apple: `{dotted}` arrived in {column} {introduced}; older devices \
+                             ignore it"
+                        ),
+                    },
+                    at,
+                    "too new for the fleet",
+                ));
+            }
+            if let (Some(min), Some(removed)) = (&min_os, support.removed.as_deref())
+                && version_key(removed) <= *min
+            {
+                out.push(Diagnostic::warning(
+                    Kind::UnavailableOnPlatform {
+                        knob: dotted.clone(),
+                        platform: column.into(),
+                        fact: format!("Apple: `{dotted}` was removed in {column} {removed}"),
+                    },
+                    at,
+                    "removed",
+                ));
+            }
+            let supervised = support.supervised == Some(true)
+                || support
+                    .allowed_enrollments
+                    .as_ref()
+                    .is_some_and(|e| e.len() == 1 && e[0] == "supervised");
+            if supervised {
+                out.push(Diagnostic::warning(
+                    Kind::SupervisedOnly {
+                        key: dotted.clone(),
+                        platform: column.into(),
+                    },
+                    at,
+                    "supervised only",
+                ));
+            }
+            if out.warning_count() > before {
+                reported.push(dotted);
+            }
+        }
+    }
+}
+
+/// Leaf keys of a settings payload: dotted key → (value, pointer).
+fn leaves(value: &Value, dotted: &str, pointer: &str, out: &mut BTreeMap<String, (Value, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let name = if dotted.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{dotted}.{key}")
+                };
+                leaves(inner, &name, &push_pointer(pointer, key), out);
+            }
+        }
+        other => {
+            out.insert(dotted.to_string(), (other.clone(), pointer.to_string()));
+        }
+    }
+}
+
+/// The rules that need every file at once.
+pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
+    let span_of = |doc: &Doc, pointer: &str| {
+        doc.projection
+            .spans
+            .value(pointer)
+            .unwrap_or(Span::start_of(doc.file))
+    };
+    // Duplicate identifiers among declarations.
+    let mut identifiers: BTreeMap<&str, Span> = BTreeMap::new();
+    for doc in docs {
+        if !matches!(doc.kind, DocKind::Declaration { .. }) {
+            continue;
+        }
+        let Some(id) = doc
+            .projection
+            .value
+            .get("Identifier")
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let at = span_of(doc, "/Identifier");
+        match identifiers.get(id) {
+            Some(first) => out.push(
+                Diagnostic::error(
+                    Kind::DuplicateIdentifier {
+                        identifier: id.into(),
+                    },
+                    at,
+                    "used again here",
+                )
+                .with_related(*first, "first used here"),
+            ),
+            None => {
+                identifiers.insert(id, at);
+            }
+        }
+    }
+    // Activations naming configurations that are not there.
+    for doc in docs {
+        let DocKind::Declaration { declaration_type } = &doc.kind else {
+            continue;
+        };
+        if !declaration_type.starts_with("com.apple.activation.") {
+            continue;
+        }
+        let Some(Value::Array(names)) = doc
+            .projection
+            .value
+            .pointer("/Payload/StandardConfigurations")
+        else {
+            continue;
+        };
+        for (index, name) in names.iter().enumerate() {
+            let Some(name) = name.as_str() else { continue };
+            if !identifiers.contains_key(name) {
+                out.push(Diagnostic::warning(
+                    Kind::MissingConfiguration {
+                        identifier: name.into(),
+                    },
+                    span_of(doc, &format!("/Payload/StandardConfigurations/{index}")),
+                    "not found among the validated files",
+                ));
+            }
+        }
+    }
+    // The same restriction in two profiles.
+    let mut restrictions: BTreeMap<String, (crate::source::FileId, Span)> = BTreeMap::new();
+    for doc in docs {
+        let Some(Value::Array(items)) = doc.projection.value.get("PayloadContent") else {
+            continue;
+        };
+        for (index, item) in items.iter().enumerate() {
+            if item.get("PayloadType").and_then(Value::as_str) != Some(RESTRICTIONS_TYPE) {
+                continue;
+            }
+            let Some(map) = item.as_object() else {
+                continue;
+            };
+            for key in map.keys().filter(|k| !k.starts_with("Payload")) {
+                let pointer = push_pointer(&format!("/PayloadContent/{index}"), key);
+                let at = key_span(&doc.projection, &pointer, Span::start_of(doc.file));
+                match restrictions.get(key) {
+                    Some((file, first)) if *file != doc.file => out.push(
+                        Diagnostic::warning(
+                            Kind::ManagedTwice { key: key.clone() },
+                            at,
+                            "again here",
+                        )
+                        .with_related(*first, "first managed here"),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        restrictions.insert(key.clone(), (doc.file, at));
+                    }
+                }
+            }
+        }
+    }
+    // Software-update settings that contradict each other.
+    let mut settings: BTreeMap<String, (Value, Span)> = BTreeMap::new();
+    for doc in docs {
+        if !matches!(&doc.kind, DocKind::Declaration { declaration_type } if declaration_type == SETTINGS_TYPE)
+        {
+            continue;
+        }
+        let Some(payload) = doc.projection.value.get("Payload") else {
+            continue;
+        };
+        let mut found = BTreeMap::new();
+        leaves(payload, "", "/Payload", &mut found);
+        for (key, (value, pointer)) in found {
+            let at = span_of(doc, &pointer);
+            match settings.get(&key) {
+                Some((first, first_at)) if *first != value => out.push(
+                    Diagnostic::warning(
+                        Kind::Contradiction {
+                            key: key.clone(),
+                            first: value.to_string(),
+                            second: first.to_string(),
+                        },
+                        at,
+                        "this value",
+                    )
+                    .with_related(*first_at, "the other value"),
+                ),
+                Some(_) => {}
+                None => {
+                    settings.insert(key, (value, at));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_versions() {
+        assert!(version_key("26.0") == version_key("26"));
+        assert!(version_key("15.4") > version_key("15.0.1"));
+        assert!(version_key("9.0") < version_key("10.0"));
+    }
+}

@@ -1,0 +1,420 @@
+//! `bsic import`: software-update declarations and Restrictions / `com.apple.SoftwareUpdate`
+//! profiles → a bsic policy file, the reverse of `resolve::settings::KNOBS`, `emit::ddm` and
+//! `emit::profile`.
+//!
+//! In: files already parsed and validated by [`super::load_and_check`]. Out: KDL text in the
+//! layout `bsic fmt` uses, plus a warning for every key bsic has no syntax for, so nothing is
+//! dropped silently. This module renders text only; the CLI writes it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Kind};
+use crate::resolve::{KNOBS, knob_for};
+use crate::source::Span;
+use crate::validate::push_pointer;
+
+use super::{Doc, DocKind};
+
+const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+const ENFORCEMENT_TYPE: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
+const SOFTWARE_UPDATE_TYPE: &str = "com.apple.SoftwareUpdate";
+
+/// One policy to write.
+#[derive(Debug, Default)]
+struct Imported {
+    name: String,
+    source: String,
+    /// Apple settings key → value, as in the settings declaration payload.
+    settings: BTreeMap<String, Value>,
+    /// `enforce` properties in order.
+    enforce: Vec<(&'static str, String)>,
+    /// True when a key only macOS honours came from a macOS-only payload.
+    macos_only: bool,
+}
+
+/// What an import produced: the KDL text and the keys left behind.
+#[derive(Debug, Default)]
+pub struct ImportResult {
+    pub text: String,
+    pub policies: usize,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Turns parsed documents into a policy file for `group`; `define_group` adds its `group` node.
+pub(crate) fn import(
+    docs: &[Doc],
+    names: &[String],
+    group: &str,
+    define_group: bool,
+) -> ImportResult {
+    let mut result = ImportResult::default();
+    let mut policies = Vec::new();
+    let mut used: Vec<String> = Vec::new();
+    for (doc, display) in docs.iter().zip(names) {
+        let mut policy = Imported {
+            name: unique_name(display, &mut used),
+            source: display.clone(),
+            ..Imported::default()
+        };
+        let value = &doc.projection.value;
+        let mut skipped: Vec<String> = Vec::new();
+        match &doc.kind {
+            DocKind::Declaration { declaration_type } if declaration_type == SETTINGS_TYPE => {
+                if let Some(payload) = value.get("Payload") {
+                    settings_from_payload(payload, "", "/Payload", &mut policy, &mut skipped);
+                }
+            }
+            DocKind::Declaration { declaration_type } if declaration_type == ENFORCEMENT_TYPE => {
+                enforce_from_payload(value.get("Payload"), &mut policy, &mut skipped);
+            }
+            DocKind::Declaration { declaration_type } => {
+                result.diagnostics.push(Diagnostic::warning(
+                    Kind::NotImported {
+                        key: declaration_type.clone(),
+                    },
+                    doc.projection
+                        .spans
+                        .value("/Type")
+                        .unwrap_or(Span::start_of(doc.file)),
+                    "bsic has no policy syntax for this declaration type",
+                ));
+                continue;
+            }
+            DocKind::Profile => profile(value, &mut policy, &mut skipped),
+        }
+        for pointer in skipped {
+            let key = pointer
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .replace("~1", "/")
+                .replace("~0", "~");
+            result.diagnostics.push(Diagnostic::warning(
+                Kind::NotImported { key },
+                doc.projection
+                    .spans
+                    .key(&pointer)
+                    .unwrap_or(Span::start_of(doc.file)),
+                "left out of the policy",
+            ));
+        }
+        if policy.settings.is_empty() && policy.enforce.is_empty() {
+            continue;
+        }
+        policies.push(policy);
+    }
+    result.policies = policies.len();
+    result.text = render(&policies, group, define_group);
+    result
+}
+
+fn unique_name(display: &str, used: &mut Vec<String>) -> String {
+    let stem = std::path::Path::new(display)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut base: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    base = base.trim_start_matches(['-', '_', '.']).to_string();
+    if base.is_empty() {
+        base = "imported".into();
+    }
+    base.truncate(56);
+    let mut name = base.clone();
+    let mut n = 2;
+    while used.iter().any(|u| u.eq_ignore_ascii_case(&name)) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    used.push(name.clone());
+    name
+}
+
+fn settings_from_payload(
+    value: &Value,
+    dotted: &str,
+    pointer: &str,
+    policy: &mut Imported,
+    skipped: &mut Vec<String>,
+) {
+    let Value::Object(map) = value else { return };
+    for (key, inner) in map {
+        let name = if dotted.is_empty() {
+            key.clone()
+        } else {
+            format!("{dotted}.{key}")
+        };
+        let child = push_pointer(pointer, key);
+        if knob_for(&name).is_some() {
+            policy.settings.insert(name, inner.clone());
+        } else if inner.is_object()
+            && KNOBS
+                .iter()
+                .any(|k| k.apple_key.starts_with(&format!("{name}.")))
+        {
+            settings_from_payload(inner, &name, &child, policy, skipped);
+        } else {
+            skipped.push(child);
+        }
+    }
+}
+
+fn enforce_from_payload(payload: Option<&Value>, policy: &mut Imported, skipped: &mut Vec<String>) {
+    let Some(Value::Object(map)) = payload else {
+        return;
+    };
+    for (key, value) in map {
+        let property = match key.as_str() {
+            "TargetOSVersion" => "version",
+            "TargetBuildVersion" => "build",
+            "TargetLocalDateTime" => "by",
+            "DetailsURL" => "details",
+            _ => {
+                skipped.push(push_pointer("/Payload", key));
+                continue;
+            }
+        };
+        if let Some(text) = value.as_str() {
+            policy.enforce.push((property, text.to_string()));
+        }
+    }
+    let order = ["version", "build", "by", "details"];
+    policy
+        .enforce
+        .sort_by_key(|(p, _)| order.iter().position(|o| o == p));
+}
+
+/// The reverse of `emit::profile`: legacy keys back to settings keys.
+fn profile(value: &Value, policy: &mut Imported, skipped: &mut Vec<String>) {
+    let Some(Value::Array(items)) = value.get("PayloadContent") else {
+        return;
+    };
+    let mode = |b: bool| Value::from(if b { "AlwaysOn" } else { "AlwaysOff" });
+    for (index, item) in items.iter().enumerate() {
+        let root = format!("/PayloadContent/{index}");
+        let payload_type = item
+            .get("PayloadType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let Some(map) = item.as_object() else {
+            continue;
+        };
+        if payload_type != RESTRICTIONS_TYPE && payload_type != SOFTWARE_UPDATE_TYPE {
+            skipped.push(push_pointer(&root, "PayloadType"));
+            continue;
+        }
+        for (key, inner) in map {
+            if key.starts_with("Payload") {
+                continue;
+            }
+            let flag = inner.as_bool();
+            let days = inner.as_u64().map(Value::from);
+            let target = match (payload_type, key.as_str()) {
+                (RESTRICTIONS_TYPE, "allowRapidSecurityResponseInstallation") => {
+                    flag.map(|b| ("RapidSecurityResponse.Enable", Value::from(b)))
+                }
+                (RESTRICTIONS_TYPE, "allowRapidSecurityResponseRemoval") => {
+                    flag.map(|b| ("RapidSecurityResponse.EnableRollback", Value::from(b)))
+                }
+                (RESTRICTIONS_TYPE, "enforcedSoftwareUpdateDelay") => {
+                    days.map(|d| ("Deferrals.CombinedPeriodInDays", d))
+                }
+                (RESTRICTIONS_TYPE, "enforcedSoftwareUpdateMajorOSDeferredInstallDelay") => {
+                    days.map(|d| ("Deferrals.MajorPeriodInDays", d))
+                }
+                (RESTRICTIONS_TYPE, "enforcedSoftwareUpdateMinorOSDeferredInstallDelay") => {
+                    days.map(|d| ("Deferrals.MinorPeriodInDays", d))
+                }
+                (RESTRICTIONS_TYPE, "enforcedSoftwareUpdateNonOSDeferredInstallDelay") => {
+                    days.map(|d| ("Deferrals.SystemPeriodInDays", d))
+                }
+                (
+                    RESTRICTIONS_TYPE,
+                    "forceDelayedSoftwareUpdates"
+                    | "forceDelayedMajorSoftwareUpdates"
+                    | "forceDelayedAppSoftwareUpdates",
+                ) if flag == Some(true) => continue, // implied by the delay it enables
+                (SOFTWARE_UPDATE_TYPE, "AutomaticDownload") => {
+                    flag.map(|b| ("AutomaticActions.Download", mode(b)))
+                }
+                (SOFTWARE_UPDATE_TYPE, "AutomaticCheckEnabled") if flag == Some(true) => continue,
+                (SOFTWARE_UPDATE_TYPE, "AutomaticallyInstallMacOSUpdates") => {
+                    flag.map(|b| ("AutomaticActions.InstallOSUpdates", mode(b)))
+                }
+                (SOFTWARE_UPDATE_TYPE, "CriticalUpdateInstall") => {
+                    flag.map(|b| ("AutomaticActions.InstallSecurityUpdate", mode(b)))
+                }
+                (SOFTWARE_UPDATE_TYPE, "AllowPreReleaseInstallation") if flag == Some(false) => {
+                    Some(("Beta.ProgramEnrollment", mode(false)))
+                }
+                _ => None,
+            };
+            match target {
+                Some((apple_key, value)) => {
+                    if payload_type == SOFTWARE_UPDATE_TYPE {
+                        policy.macos_only = true;
+                    }
+                    policy.settings.insert(apple_key.to_string(), value);
+                }
+                None => skipped.push(push_pointer(&root, key)),
+            }
+        }
+    }
+}
+
+/// `AlwaysOn` → `always-on`.
+fn kebab(apple: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in apple.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn quote(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::Bool(b) => format!("#{b}"),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.chars().any(|c| c.is_ascii_uppercase()) => quote(&kebab(s)),
+        Value::String(s) => quote(s),
+        Value::Null => "#null".into(),
+        other => quote(&other.to_string()),
+    }
+}
+
+fn program(value: &Value) -> String {
+    let text = |k: &str| quote(value.get(k).and_then(Value::as_str).unwrap_or(""));
+    format!(
+        "description={} token={}",
+        text("Description"),
+        text("Token")
+    )
+}
+
+/// Platforms on which every imported key has an effect, when that is not all of them.
+fn platforms(policy: &Imported) -> Option<Vec<&'static str>> {
+    if policy.macos_only {
+        return Some(vec!["macOS"]);
+    }
+    let all = ["macOS", "iOS", "iPadOS", "tvOS", "visionOS"];
+    let kept: Vec<&'static str> = all
+        .into_iter()
+        .filter(|p| {
+            let column = if *p == "iPadOS" { "iOS" } else { p };
+            policy.settings.keys().all(|key| {
+                crate::apple::declaration_key(SETTINGS_TYPE, key)
+                    .and_then(|k| k.platforms.get(column))
+                    .is_none_or(crate::apple::OsSupport::available)
+            })
+        })
+        .collect();
+    (kept.len() < all.len() && !kept.is_empty()).then_some(kept)
+}
+
+fn render(policies: &[Imported], group: &str, define_group: bool) -> String {
+    let mut out = String::from("// Imported by `bsic import`; review before building.\n");
+    if define_group {
+        out.push_str(&format!(
+            "group {} description=\"Devices that had the imported declarations\"\n",
+            quote(group)
+        ));
+    }
+    for policy in policies {
+        out.push('\n');
+        out.push_str(&format!("// From {}\n", policy.source));
+        out.push_str(&format!("policy {} {{\n", quote(&policy.name)));
+        out.push_str(&format!("    applies-to {}\n", quote(group)));
+        if let Some(platforms) = platforms(policy) {
+            let list: Vec<String> = platforms.iter().map(|p| quote(p)).collect();
+            out.push_str(&format!("    platforms {}\n", list.join(" ")));
+        }
+        for section in ["background-security", "os-updates", "beta"] {
+            let mut lines = Vec::new();
+            let mut defer = Vec::new();
+            for knob in KNOBS
+                .iter()
+                .filter(|k| k.kdl.starts_with(&format!("{section}.")))
+            {
+                let Some(value) = policy.settings.get(knob.apple_key) else {
+                    continue;
+                };
+                let rest = &knob.kdl[section.len() + 1..];
+                if let Some(which) = rest.strip_prefix("defer.") {
+                    defer.push(format!("{which}={}", scalar(value)));
+                } else if rest == "offer-program" {
+                    for item in value.as_array().into_iter().flatten() {
+                        lines.push(format!("offer-program {}", program(item)));
+                    }
+                } else if rest == "require-program" {
+                    lines.push(format!("require-program {}", program(value)));
+                } else {
+                    lines.push(format!("{rest} {}", scalar(value)));
+                }
+            }
+            if !defer.is_empty() {
+                lines.push(format!("defer {}", defer.join(" ")));
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("    {section} {{\n"));
+            for line in lines {
+                out.push_str(&format!("        {line}\n"));
+            }
+            out.push_str("    }\n");
+        }
+        if !policy.enforce.is_empty() {
+            let props: Vec<String> = policy
+                .enforce
+                .iter()
+                .map(|(k, v)| format!("{k}={}", quote(v)))
+                .collect();
+            out.push_str(&format!("    enforce {}\n", props.join(" ")));
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_apple_enums() {
+        assert_eq!(kebab("AlwaysOn"), "always-on");
+        assert_eq!(kebab("Oldest"), "oldest");
+        assert_eq!(scalar(&Value::from(true)), "#true");
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    }
+}

@@ -1,0 +1,927 @@
+//! Raw Apple files: hand-written DDM declarations (`*.json`) and configuration profiles
+//! (`*.mobileconfig`, `*.plist`), checked strictly against the generated Apple schemas, and
+//! imported into bsic policies.
+//!
+//! In: paths (files, directories, globs) and [`ValidateOptions`]. Out: a [`Report`] holding
+//! the [`Sources`] read and every diagnostic, located by a span-preserving parse
+//! ([`json`], [`plist`]). Schema errors are mapped by the same code as policy files
+//! (`validate::SchemaValidator`). This module never writes files.
+
+mod checks;
+pub mod import;
+pub mod json;
+pub mod plist;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Diagnostics, Format, Kind, suggest};
+use crate::model::{OsVersion, Platform};
+use crate::source::{FileId, Sources, Span};
+use crate::validate::{Dialect, Projection, SchemaValidator};
+
+/// Files larger than this are refused (Apple's own files are a few kilobytes).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Every generated Apple schema: (`declaration.<Type>` or `profile.<PayloadType>`, text).
+const SCHEMAS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/apple_schemas.rs"));
+
+/// What `bsic validate` checks beyond the schema.
+#[derive(Debug, Clone, Default)]
+pub struct ValidateOptions {
+    /// Files, directories or globs; `.` when empty.
+    pub paths: Vec<PathBuf>,
+    /// Report keys this platform ignores, supervised-only keys and deprecations on it.
+    pub platform: Option<Platform>,
+    /// The oldest OS version of the fleet: keys introduced later are reported.
+    pub min_os: Option<OsVersion>,
+}
+
+/// The outcome of a run: what was read and what was found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub sources: Sources,
+    pub diagnostics: Diagnostics,
+    /// Files checked as declarations or profiles.
+    pub checked: usize,
+    /// Files found in directories that are neither (e.g. other JSON), left alone.
+    pub skipped: usize,
+}
+
+/// Failures that stop a run before any file is checked.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RawError {
+    #[error("no declarations or profiles match `{pattern}`")]
+    #[diagnostic(
+        code("bsic::no-raw-files"),
+        help("give files, directories or globs holding *.json, *.mobileconfig or *.plist files")
+    )]
+    NoFiles { pattern: String },
+    #[error("cannot read `{path}`")]
+    #[diagnostic(code("bsic::read-failed"))]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{pattern}` is not a valid glob: {message}")]
+    #[diagnostic(code("bsic::bad-glob"))]
+    BadGlob { pattern: String, message: String },
+    #[error("`{path}` exists; nothing was written")]
+    #[diagnostic(
+        code("bsic::import-exists"),
+        help("pass --force to overwrite it, or choose another file with --out")
+    )]
+    Exists { path: String },
+    #[error("cannot write `{path}`")]
+    #[diagnostic(code("bsic::write-failed"))]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("internal error: Apple schema `{name}` does not compile: {message}")]
+    #[diagnostic(
+        code("bsic::internal::schema"),
+        help("regenerate with `cargo xtask gen-apple`")
+    )]
+    Schema { name: String, message: String },
+}
+
+/// What a checked file turned out to be.
+#[derive(Debug, Clone)]
+pub(crate) enum DocKind {
+    Declaration { declaration_type: String },
+    Profile,
+}
+
+/// One parsed and checked file, kept for the cross-file checks and for import.
+#[derive(Debug)]
+pub(crate) struct Doc {
+    pub(crate) file: FileId,
+    pub(crate) kind: DocKind,
+    pub(crate) projection: Projection,
+}
+
+/// Apple's schemas as a run needs them, each compiled on first use (a one-file run touches
+/// one or two types of hundreds). Availability facts come from `crate::apple`, which parses
+/// each payload type on first use and keeps it for the process.
+#[derive(Default)]
+pub(crate) struct Schemas {
+    compiled: BTreeMap<String, SchemaValidator>,
+}
+
+impl Schemas {
+    fn names(prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
+        SCHEMAS
+            .iter()
+            .filter_map(move |(name, _)| name.strip_prefix(prefix))
+            .filter(|n| *n != "TopLevel")
+    }
+
+    fn get(&mut self, name: &str, dialect: Dialect) -> Result<Option<&SchemaValidator>, RawError> {
+        if !self.compiled.contains_key(name) {
+            let Some((_, text)) = SCHEMAS.iter().find(|(n, _)| *n == name) else {
+                return Ok(None);
+            };
+            let broken = |message: String| RawError::Schema {
+                name: name.to_string(),
+                message,
+            };
+            let schema: Value = serde_json::from_str(text).map_err(|e| broken(e.to_string()))?;
+            let validator = SchemaValidator::new(schema).map_err(|e| broken(e.to_string()))?;
+            self.compiled
+                .insert(name.to_string(), validator.with_dialect(dialect));
+        }
+        Ok(self.compiled.get(name))
+    }
+}
+
+/// Checks every declaration and profile under `options.paths`.
+pub fn validate(options: &ValidateOptions) -> Result<Report, RawError> {
+    let mut report = Report::default();
+    let docs = load_and_check(options, &mut report)?;
+    checks::cross_file(&docs, &mut report.diagnostics);
+    Ok(report)
+}
+
+/// Validates `files` and, when they hold no error, renders them as a policy file for `group`.
+/// The result is `None` when validation found errors (they are in the report).
+pub fn import(
+    files: &[PathBuf],
+    group: &str,
+    define_group: bool,
+) -> Result<(Report, Option<import::ImportResult>), RawError> {
+    let mut report = Report::default();
+    let options = ValidateOptions {
+        paths: files.to_vec(),
+        ..ValidateOptions::default()
+    };
+    let docs = load_and_check(&options, &mut report)?;
+    if report.diagnostics.has_errors() {
+        return Ok((report, None));
+    }
+    let names: Vec<String> = docs
+        .iter()
+        .map(|d| report.sources.name(d.file).to_string())
+        .collect();
+    let result = import::import(&docs, &names, group, define_group);
+    Ok((report, Some(result)))
+}
+
+/// Loads, parses and schema-checks every file; returns the parsed documents.
+pub(crate) fn load_and_check(
+    options: &ValidateOptions,
+    report: &mut Report,
+) -> Result<Vec<Doc>, RawError> {
+    let mut schemas = Schemas::default();
+    let mut docs = Vec::new();
+    for (path, explicit) in discover(&options.paths)? {
+        if let Some(doc) = check_file(&path, explicit, options, &mut schemas, report)? {
+            docs.push(doc);
+        }
+    }
+    Ok(docs)
+}
+
+/// Files to check, sorted, each with whether it was named explicitly.
+fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, RawError> {
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut found = Vec::new();
+    for path in paths {
+        let text = path.to_string_lossy();
+        if path.is_file() {
+            found.push((path.clone(), true));
+        } else if path.is_dir() {
+            found.extend(walk(path).into_iter().map(|p| (p, false)));
+        } else if text.contains(['*', '?', '[', '{']) {
+            let glob = globset::Glob::new(&text)
+                .map_err(|e| RawError::BadGlob {
+                    pattern: text.to_string(),
+                    message: e.to_string(),
+                })?
+                .compile_matcher();
+            let base: PathBuf = path
+                .components()
+                .take_while(|c| {
+                    !c.as_os_str()
+                        .to_string_lossy()
+                        .contains(['*', '?', '[', '{'])
+                })
+                .collect();
+            let base = if base.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                base
+            };
+            let matched: Vec<PathBuf> = walk(&base)
+                .into_iter()
+                .filter(|p| glob.is_match(p) || glob.is_match(p.strip_prefix("./").unwrap_or(p)))
+                .collect();
+            if matched.is_empty() {
+                return Err(RawError::NoFiles {
+                    pattern: text.to_string(),
+                });
+            }
+            found.extend(matched.into_iter().map(|p| (p, true)));
+        } else {
+            return Err(RawError::Read {
+                path: text.to_string(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.0 == b.0);
+    Ok(found)
+}
+
+/// Declaration and profile candidates under `dir`, skipping hidden directories.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e.file_name().to_string_lossy().starts_with('.') && e.file_name() != "target"
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("json" | "mobileconfig" | "plist")
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn display(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    text.strip_prefix("./").unwrap_or(&text).to_string()
+}
+
+fn check_file(
+    path: &Path,
+    explicit: bool,
+    options: &ValidateOptions,
+    schemas: &mut Schemas,
+    report: &mut Report,
+) -> Result<Option<Doc>, RawError> {
+    let name = display(path);
+    let read_error = |source| RawError::Read {
+        path: name.clone(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(read_error)?.len();
+    let bytes = if size > MAX_FILE_BYTES {
+        Vec::new()
+    } else {
+        std::fs::read(path).map_err(|source| RawError::Read {
+            path: name.clone(),
+            source,
+        })?
+    };
+    check_bytes(path, size, bytes, explicit, options, schemas, report)
+}
+
+/// Checks one file's bytes; `size` is its size on disk (larger than the limit: refused).
+fn check_bytes(
+    path: &Path,
+    size: u64,
+    mut bytes: Vec<u8>,
+    explicit: bool,
+    options: &ValidateOptions,
+    schemas: &mut Schemas,
+    report: &mut Report,
+) -> Result<Option<Doc>, RawError> {
+    let name = display(path);
+    if size > MAX_FILE_BYTES {
+        let file = report
+            .sources
+            .add(name.clone(), path.to_path_buf(), String::new());
+        report.diagnostics.push(Diagnostic::error(
+            Kind::FileTooLarge {
+                size,
+                limit: MAX_FILE_BYTES,
+            },
+            Span::start_of(file),
+            "this file",
+        ));
+        report.checked += 1;
+        return Ok(None);
+    }
+    let is_json = path.extension().is_some_and(|e| e == "json");
+    // A signed profile: DER CMS SignedData. Check the signature with the code of
+    // `bsic verify`, then validate the signed content (spans point into that content).
+    if !is_json && bytes.first() == Some(&0x30) {
+        let trust = crate::sign::TrustOptions {
+            ca: Vec::new(),
+            now: crate::clock::system_now(),
+        };
+        match crate::sign::verify(&bytes, &trust) {
+            Ok(verified) => bytes = verified.content,
+            Err(error) => {
+                let file = report
+                    .sources
+                    .add(name.clone(), path.to_path_buf(), String::new());
+                report.diagnostics.push(Diagnostic::error(
+                    Kind::BadSignature {
+                        message: error.to_string(),
+                    },
+                    Span::start_of(file),
+                    "this file",
+                ));
+                report.checked += 1;
+                return Ok(None);
+            }
+        }
+    }
+    let binary = plist::is_binary(&bytes);
+    let text = match String::from_utf8(bytes.clone()) {
+        Ok(text) => text,
+        Err(_) if binary => String::new(),
+        Err(_) => {
+            let file = report.sources.add(
+                name,
+                path.to_path_buf(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            );
+            report.diagnostics.push(Diagnostic::error(
+                Kind::NotUtf8,
+                Span::start_of(file),
+                "this file",
+            ));
+            report.checked += 1;
+            return Ok(None);
+        }
+    };
+    let file = report
+        .sources
+        .add(name.clone(), path.to_path_buf(), text.clone());
+    let parsed = if binary {
+        plist::parse_binary(&bytes, file)
+    } else if is_json {
+        json::parse(&text, file)
+    } else {
+        plist::parse_xml(&text, file)
+    };
+    let projection = match parsed {
+        Ok(p) => p,
+        Err(diagnostic) => {
+            report.diagnostics.push(*diagnostic);
+            report.checked += 1;
+            return Ok(None);
+        }
+    };
+    let dialect = if is_json {
+        Dialect::Json
+    } else {
+        Dialect::Plist
+    };
+    let kind = if is_json {
+        match projection.value.get("Type") {
+            Some(Value::String(t)) => Some(DocKind::Declaration {
+                declaration_type: t.clone(),
+            }),
+            _ if looks_like_declaration(&projection.value) => Some(DocKind::Declaration {
+                declaration_type: String::new(),
+            }),
+            _ => None,
+        }
+    } else {
+        let profile_like = projection.value.get("PayloadContent").is_some()
+            || projection.value.get("PayloadType").is_some()
+            || path.extension().is_some_and(|e| e == "mobileconfig");
+        profile_like.then_some(DocKind::Profile)
+    };
+    let Some(kind) = kind else {
+        if !explicit {
+            report.skipped += 1;
+            return Ok(None);
+        }
+        // Named explicitly (e.g. by a pre-commit hook that passes every changed *.json): say
+        // so, but a valid file of another kind is no error.
+        report.skipped += 1;
+        report.diagnostics.push(Diagnostic::warning(
+            Kind::NotRecognized { file: name },
+            Span::start_of(file),
+            "this file",
+        ));
+        return Ok(None);
+    };
+    report.checked += 1;
+    report.diagnostics.extend(projection.diagnostics.clone());
+    let doc = Doc {
+        file,
+        kind,
+        projection,
+    };
+    match &doc.kind {
+        DocKind::Declaration { declaration_type } => {
+            check_declaration(&doc, declaration_type, dialect, schemas, report)?;
+        }
+        DocKind::Profile => check_profile(&doc, dialect, schemas, report)?,
+    }
+    checks::availability(&doc, options, &mut report.diagnostics);
+    Ok(Some(doc))
+}
+
+fn looks_like_declaration(value: &Value) -> bool {
+    ["Type", "Payload", "Identifier", "ServerToken"]
+        .iter()
+        .any(|k| value.get(k).is_some())
+}
+
+fn check_declaration(
+    doc: &Doc,
+    declaration_type: &str,
+    dialect: Dialect,
+    schemas: &mut Schemas,
+    report: &mut Report,
+) -> Result<(), RawError> {
+    let projection = &doc.projection;
+    if declaration_type.is_empty() {
+        let at = match projection.value.get("Type") {
+            Some(_) => projection.spans.value("/Type"),
+            None => projection.spans.value(""),
+        }
+        .unwrap_or(Span::start_of(doc.file));
+        let kind = match projection.value.get("Type") {
+            Some(found) => Kind::WrongType {
+                expected: "a string".into(),
+                found: found.to_string(),
+            },
+            None => Kind::MissingRequired {
+                what: "`Type`".into(),
+            },
+        };
+        report
+            .diagnostics
+            .push(Diagnostic::error(kind, at, "a declaration needs a `Type`"));
+        return Ok(());
+    }
+    let name = format!("declaration.{declaration_type}");
+    match schemas.get(&name, dialect)? {
+        Some(validator) => {
+            let found = validator.check(projection, doc.file);
+            report.diagnostics.extend(found);
+        }
+        None => {
+            let at = projection
+                .spans
+                .value("/Type")
+                .unwrap_or(Span::start_of(doc.file));
+            report.diagnostics.push(unknown_type(
+                "declaration type",
+                declaration_type,
+                Schemas::names("declaration."),
+                at,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn unknown_type<'a>(
+    what: &'static str,
+    name: &str,
+    known: impl Iterator<Item = &'a str>,
+    at: Span,
+) -> Diagnostic {
+    let suggestion = suggest(name, known);
+    Diagnostic::error(
+        Kind::UnknownType {
+            what,
+            name: name.to_string(),
+            suggestion,
+        },
+        at,
+        "not a type Apple defines",
+    )
+}
+
+fn check_profile(
+    doc: &Doc,
+    dialect: Dialect,
+    schemas: &mut Schemas,
+    report: &mut Report,
+) -> Result<(), RawError> {
+    let projection = &doc.projection;
+    if let Some(validator) = schemas.get("profile.TopLevel", dialect)? {
+        report
+            .diagnostics
+            .extend(validator.check(projection, doc.file));
+    }
+    check_uuid(projection, "", doc.file, &mut report.diagnostics);
+    let Some(Value::Array(items)) = projection.value.get("PayloadContent") else {
+        return Ok(());
+    };
+    for (index, item) in items.iter().enumerate() {
+        let prefix = format!("/PayloadContent/{index}");
+        let Some(payload_type) = item.get("PayloadType").and_then(Value::as_str) else {
+            // Without a type no payload schema applies; a non-dictionary item is TopLevel's.
+            if item.is_object() && item.get("PayloadType").is_none() {
+                report.diagnostics.push(Diagnostic::error(
+                    Kind::MissingRequired {
+                        what: "`PayloadType`".into(),
+                    },
+                    projection
+                        .spans
+                        .value(&prefix)
+                        .unwrap_or(Span::start_of(doc.file)),
+                    "this payload has no `PayloadType`",
+                ));
+            } else if let Some(found) = item.get("PayloadType") {
+                report.diagnostics.push(Diagnostic::error(
+                    Kind::WrongType {
+                        expected: "a string".into(),
+                        found: found.to_string(),
+                    },
+                    sub_value(projection, &prefix, doc.file),
+                    "`PayloadType` wants a string",
+                ));
+            }
+            continue;
+        };
+        let sub = Projection {
+            value: item.clone(),
+            spans: projection.spans.subtree(&prefix),
+            diagnostics: Vec::new(),
+        };
+        match schemas.get(&format!("profile.{payload_type}"), dialect)? {
+            Some(validator) => report.diagnostics.extend(validator.check(&sub, doc.file)),
+            None => {
+                let at = sub
+                    .spans
+                    .value("/PayloadType")
+                    .unwrap_or(Span::start_of(doc.file));
+                report.diagnostics.push(unknown_type(
+                    "payload type",
+                    payload_type,
+                    Schemas::names("profile."),
+                    at,
+                ));
+            }
+        }
+        check_uuid(&sub, "", doc.file, &mut report.diagnostics);
+    }
+    Ok(())
+}
+
+fn sub_value(projection: &Projection, prefix: &str, file: FileId) -> Span {
+    projection
+        .spans
+        .value(&format!("{prefix}/PayloadType"))
+        .unwrap_or(Span::start_of(file))
+}
+
+/// `PayloadUUID` must be a UUID (Apple's schema only says "string").
+fn check_uuid(projection: &Projection, prefix: &str, file: FileId, out: &mut Diagnostics) {
+    let pointer = format!("{prefix}/PayloadUUID");
+    let Some(Value::String(text)) = projection.value.pointer(&pointer) else {
+        return;
+    };
+    if uuid::Uuid::try_parse(text).is_err() || text.len() != 36 {
+        out.push(Diagnostic::error(
+            Kind::InvalidFormat {
+                value: text.clone(),
+                format: Format::Uuid,
+                reason: None,
+            },
+            projection
+                .spans
+                .value(&pointer)
+                .unwrap_or(Span::start_of(file)),
+            "not a UUID",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The mutation corpus: from Apple's generated schemas, for every declaration type and
+    //! profile payload type, files with an unknown key, a missing required key, a value of the
+    //! wrong type, an enum value outside the list and a number out of range. Every mutant must
+    //! be rejected with the expected code, located at the mutated key or value.
+
+    use super::*;
+
+    struct Outcome {
+        report: Report,
+    }
+
+    fn check(schemas: &mut Schemas, name: &str, bytes: Vec<u8>) -> Outcome {
+        let mut report = Report::default();
+        let size = bytes.len() as u64;
+        let _ = check_bytes(
+            Path::new(name),
+            size,
+            bytes,
+            true,
+            &ValidateOptions::default(),
+            schemas,
+            &mut report,
+        )
+        .unwrap();
+        Outcome { report }
+    }
+
+    impl Outcome {
+        /// True when an error with `code` starts at the first occurrence of `needle`.
+        fn has(&self, code: &str, needle: &str) -> bool {
+            let Some((_, file)) = self.report.sources.iter().next() else {
+                return false;
+            };
+            let Some(offset) = file.text.find(needle) else {
+                return false;
+            };
+            self.report.diagnostics.sorted().iter().any(|d| {
+                d.code() == code
+                    && d.severity == crate::diag::Severity::Error
+                    && d.at.offset == offset
+            })
+        }
+
+        fn codes(&self) -> Vec<String> {
+            let sources = &self.report.sources;
+            self.report
+                .diagnostics
+                .sorted()
+                .iter()
+                .map(|d| format!("{} {} {}", d.code(), sources.locate(d.at), d))
+                .collect()
+        }
+    }
+
+    /// Scalar mutations of one property schema: (value, expected code).
+    fn mutations(schema: &Value) -> Vec<(Value, &'static str)> {
+        let mut out = Vec::new();
+        let kind = schema.get("type").and_then(Value::as_str);
+        match kind {
+            Some("boolean") => out.push((Value::from("bsic-wrong-type"), "bsic::wrong-type")),
+            Some("integer") => {
+                out.push((Value::from("bsic-wrong-type"), "bsic::wrong-type"));
+                if let Some(max) = schema.get("maximum").and_then(Value::as_i64) {
+                    out.push((Value::from(max + 1), "bsic::out-of-range"));
+                }
+                if let Some(min) = schema.get("minimum").and_then(Value::as_i64) {
+                    out.push((Value::from(min - 1), "bsic::out-of-range"));
+                }
+            }
+            Some("string") => {
+                out.push((Value::from(424_242), "bsic::wrong-type"));
+                if schema.get("enum").is_some() {
+                    out.push((Value::from("BsicNotInTheList"), "bsic::invalid-value"));
+                }
+            }
+            Some("array") => out.push((Value::from(424_242), "bsic::wrong-type")),
+            Some("object") => out.push((Value::from(424_242), "bsic::wrong-type")),
+            _ => {}
+        }
+        out
+    }
+
+    /// Every property under an object schema, at every depth of nested objects: (path, schema).
+    fn properties(schema: &Value, path: &[String], out: &mut Vec<(Vec<String>, Value)>) {
+        for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+            let mut inner = path.to_vec();
+            inner.push(key.clone());
+            out.push((inner.clone(), property.clone()));
+            if property.get("type").and_then(Value::as_str) == Some("object") {
+                properties(property, &inner, out);
+            }
+        }
+    }
+
+    /// `{a: {b: value}}` for the path `[a, b]`.
+    fn nest(path: &[String], value: Value) -> Value {
+        path.iter().rev().fold(
+            value,
+            |inner, key| serde_json::json!({ key.as_str(): inner }),
+        )
+    }
+
+    fn declaration(kind: &str, payload: Value) -> Vec<u8> {
+        let document = serde_json::json!({
+            "Type": kind, "Identifier": "com.example.mutant", "ServerToken": "1", "Payload": payload,
+        });
+        serde_json::to_vec_pretty(&document).unwrap()
+    }
+
+    #[test]
+    fn every_declaration_mutant_is_rejected_where_it_was_made() {
+        let mut failures = Vec::new();
+        let mut mutants = 0;
+        let mut schemas = Schemas::default();
+        for (name, text) in SCHEMAS {
+            let Some(kind) = name.strip_prefix("declaration.") else {
+                continue;
+            };
+            let schema: Value = serde_json::from_str(text).unwrap();
+            let payload = &schema["properties"]["Payload"];
+            // An unknown key next to the real ones.
+            mutants += 1;
+            let outcome = check(
+                &mut schemas,
+                "m.json",
+                declaration(kind, serde_json::json!({ "BsicUnknownKey": true })),
+            );
+            if payload.get("additionalProperties") == Some(&Value::Bool(false))
+                && !outcome.has("bsic::unknown-property", "\"BsicUnknownKey\"")
+            {
+                failures.push(format!("{kind}: unknown key: {:?}", outcome.codes()));
+            }
+            // Each required payload key missing.
+            for required in payload["required"].as_array().into_iter().flatten() {
+                mutants += 1;
+                let required = required.as_str().unwrap_or_default();
+                let outcome = check(
+                    &mut schemas,
+                    "m.json",
+                    declaration(kind, serde_json::json!({})),
+                );
+                let found = outcome.codes().iter().any(|c| {
+                    c.starts_with("bsic::missing") && c.contains(&format!("`{required}`"))
+                });
+                if !found {
+                    failures.push(format!("{kind}: missing {required}: {:?}", outcome.codes()));
+                }
+            }
+            // Each envelope key missing.
+            for key in ["Type", "Identifier", "ServerToken", "Payload"] {
+                mutants += 1;
+                let mut document: Value =
+                    serde_json::from_slice(&declaration(kind, serde_json::json!({}))).unwrap();
+                if let Some(map) = document.as_object_mut() {
+                    map.remove(key);
+                }
+                let outcome = check(
+                    &mut schemas,
+                    "m.json",
+                    serde_json::to_vec(&document).unwrap(),
+                );
+                if !outcome.report.diagnostics.has_errors() {
+                    failures.push(format!("{kind}: without {key} accepted"));
+                }
+            }
+            // Every payload key at every depth: wrong type, outside the list, out of range.
+            let mut found = Vec::new();
+            properties(payload, &[], &mut found);
+            for (path, property) in found {
+                let key = path.last().cloned().unwrap_or_default();
+                for (value, code) in mutations(&property) {
+                    mutants += 1;
+                    let rendered = serde_json::to_string(&value).unwrap();
+                    let outcome = check(
+                        &mut schemas,
+                        "m.json",
+                        declaration(kind, nest(&path, value)),
+                    );
+                    let needle = format!("\"{key}\": {rendered}");
+                    let at_value = needle.len() - rendered.len();
+                    let located = outcome.report.sources.iter().next().is_some_and(|(_, f)| {
+                        let Some(start) = f.text.find(&needle) else {
+                            return false;
+                        };
+                        outcome
+                            .report
+                            .diagnostics
+                            .sorted()
+                            .iter()
+                            .any(|d| d.code() == code && d.at.offset == start + at_value)
+                    });
+                    if !located {
+                        failures.push(format!(
+                            "{kind}.{} = {rendered}: want {code}: {:?}",
+                            path.join("."),
+                            outcome.codes()
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(mutants > 500, "only {mutants} mutants");
+        assert!(
+            failures.is_empty(),
+            "{} of {mutants} mutants not caught:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    fn profile(item: ::plist::Dictionary) -> Vec<u8> {
+        let mut top = ::plist::Dictionary::new();
+        top.insert("PayloadType".into(), "Configuration".into());
+        top.insert("PayloadIdentifier".into(), "com.example.mutant".into());
+        top.insert(
+            "PayloadUUID".into(),
+            "6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D".into(),
+        );
+        top.insert("PayloadVersion".into(), 1.into());
+        top.insert(
+            "PayloadContent".into(),
+            ::plist::Value::Array(vec![::plist::Value::Dictionary(item)]),
+        );
+        let mut bytes = Vec::new();
+        ::plist::Value::Dictionary(top)
+            .to_writer_xml(&mut bytes)
+            .unwrap();
+        bytes
+    }
+
+    fn to_plist(value: &Value) -> ::plist::Value {
+        match value {
+            Value::Bool(b) => ::plist::Value::Boolean(*b),
+            Value::Number(n) => n.as_i64().map_or(::plist::Value::Real(0.5), |i| {
+                ::plist::Value::Integer(i.into())
+            }),
+            Value::String(s) => ::plist::Value::String(s.clone()),
+            _ => ::plist::Value::String(String::new()),
+        }
+    }
+
+    #[test]
+    fn every_profile_mutant_is_rejected_where_it_was_made() {
+        let mut failures = Vec::new();
+        let mut mutants = 0;
+        let mut schemas = Schemas::default();
+        for (name, text) in SCHEMAS {
+            let Some(kind) = name.strip_prefix("profile.") else {
+                continue;
+            };
+            if kind == "TopLevel" {
+                continue;
+            }
+            let schema: Value = serde_json::from_str(text).unwrap();
+            let base = || {
+                let mut item = ::plist::Dictionary::new();
+                item.insert("PayloadType".into(), kind.into());
+                item.insert("PayloadIdentifier".into(), "com.example.item".into());
+                item.insert(
+                    "PayloadUUID".into(),
+                    "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D".into(),
+                );
+                item.insert("PayloadVersion".into(), 1.into());
+                item
+            };
+            mutants += 1;
+            let mut item = base();
+            item.insert("BsicUnknownKey".into(), true.into());
+            let outcome = check(&mut schemas, "m.mobileconfig", profile(item));
+            if schema.get("additionalProperties") == Some(&Value::Bool(false))
+                && !outcome.has("bsic::unknown-property", "BsicUnknownKey")
+            {
+                failures.push(format!("{kind}: unknown key: {:?}", outcome.codes()));
+            }
+            for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+                if key.starts_with("Payload") {
+                    continue;
+                }
+                for (value, code) in mutations(property) {
+                    mutants += 1;
+                    let mut item = base();
+                    item.insert(key.clone(), to_plist(&value));
+                    let outcome = check(&mut schemas, "m.mobileconfig", profile(item));
+                    let key_tag = format!("<key>{key}</key>");
+                    let located = outcome.report.sources.iter().next().is_some_and(|(_, f)| {
+                        let Some(start) = f.text.find(&key_tag) else {
+                            return false;
+                        };
+                        let after = start + key_tag.len();
+                        let value_at = after + f.text[after..].find('<').unwrap_or(0);
+                        outcome
+                            .report
+                            .diagnostics
+                            .sorted()
+                            .iter()
+                            .any(|d| d.code() == code && d.at.offset == value_at)
+                    });
+                    if !located {
+                        failures.push(format!(
+                            "{kind}.{key} = {value}: want {code}: {:?}",
+                            outcome.codes()
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(mutants > 1000, "only {mutants} mutants");
+        assert!(
+            failures.is_empty(),
+            "{} of {mutants} mutants not caught:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}

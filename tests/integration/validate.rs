@@ -1,0 +1,493 @@
+//! `bsic validate` and `bsic import` on raw declarations and profiles: the fixture corpus
+//! (`tests/fixtures/validate/`), cross-file rules, availability, and the import round trip.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{Bsic, Project, repo};
+
+fn validate(cwd: &Path, args: &[&str]) -> crate::util::Run {
+    Bsic::new(cwd).arg("validate").args(args).run()
+}
+
+fn codes(run: &crate::util::Run) -> Vec<(String, String, String)> {
+    run.diagnostics()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let loc = &d["location"];
+            (
+                d["code"].as_str().unwrap_or_default().to_string(),
+                d["severity"].as_str().unwrap_or_default().to_string(),
+                format!("{}:{}", loc["line"], loc["column"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn good_fixtures_validate_clean() {
+    let run = validate(&repo("tests/fixtures/validate"), &["good"]);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("validated 5 files: 0 errors"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn every_bad_fixture_fails_at_its_place() {
+    let dir = repo("tests/fixtures/validate/bad");
+    let expected = fs::read_to_string(dir.join("EXPECTED")).unwrap();
+    let mut failures = Vec::new();
+    let mut listed = Vec::new();
+    for line in expected
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [file, code, at] = fields[..] else {
+            panic!("bad EXPECTED line: {line}");
+        };
+        listed.push(file.to_string());
+        let json = validate(&dir, &[file, "--format", "json"]);
+        if json.code != Some(1) || json.crash_text().is_some() {
+            failures.push(format!("{file}: exit {:?}\n{}", json.code, json.describe()));
+            continue;
+        }
+        let found = codes(&json);
+        if !found
+            .iter()
+            .any(|(c, s, l)| c == code && s == "error" && l == at)
+        {
+            failures.push(format!("{file}: want {code} at {at}, got {found:?}"));
+        }
+        // The human report names the file with line and column too.
+        let human = validate(&dir, &[file]);
+        if !human.stderr.contains(&format!("{file}:{at}")) {
+            failures.push(format!(
+                "{file}: human report lacks {file}:{at}\n{}",
+                human.stderr
+            ));
+        }
+    }
+    let mut on_disk: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "EXPECTED")
+        .collect();
+    on_disk.sort();
+    listed.sort();
+    assert_eq!(
+        on_disk, listed,
+        "every bad fixture is listed in EXPECTED once"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn all_problems_of_a_file_are_reported_in_one_run() {
+    let project = Project::empty().file(
+        "d.json",
+        r#"{
+  "Type": "com.apple.configuration.softwareupdate.settings",
+  "Identifier": "x",
+  "ServerToken": "1",
+  "Payload": {
+    "AutomaticActions": {"InstallSecurityUpdate": "Sometimes"},
+    "Deferrals": {"MinorPeriodInDays": 200},
+    "RapidSecurityResponse": {"EnableRollbak": false, "Enable": "no"}
+  }
+}"#,
+    );
+    let run = validate(project.path(), &["d.json", "--format", "json"]);
+    run.assert_code(1);
+    let found: Vec<String> = codes(&run)
+        .into_iter()
+        .map(|(c, _, at)| format!("{c} {at}"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "bsic::invalid-value 6:51",
+            "bsic::out-of-range 7:40",
+            "bsic::unknown-property 8:31",
+            "bsic::wrong-type 8:65",
+        ],
+        "{}",
+        run.describe()
+    );
+    let diagnostics = run.diagnostics().unwrap();
+    assert_eq!(diagnostics[2]["help"], "did you mean `EnableRollback`?");
+}
+
+#[test]
+fn cross_file_rules() {
+    let settings = |id: &str, install: &str| {
+        format!(
+            r#"{{"Type": "com.apple.configuration.softwareupdate.settings", "Identifier": "{id}",
+ "ServerToken": "1", "Payload": {{"AutomaticActions": {{"InstallSecurityUpdate": "{install}"}}}}}}"#
+        )
+    };
+    let restrictions = |camera: bool| {
+        let mut dict = plist::Dictionary::new();
+        dict.insert("PayloadType".into(), "com.apple.applicationaccess".into());
+        dict.insert("PayloadIdentifier".into(), "com.example.r".into());
+        dict.insert(
+            "PayloadUUID".into(),
+            "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D".into(),
+        );
+        dict.insert("PayloadVersion".into(), 1.into());
+        dict.insert("allowCamera".into(), camera.into());
+        let mut top = plist::Dictionary::new();
+        top.insert("PayloadType".into(), "Configuration".into());
+        top.insert("PayloadIdentifier".into(), "com.example.p".into());
+        top.insert(
+            "PayloadUUID".into(),
+            "6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D".into(),
+        );
+        top.insert("PayloadVersion".into(), 1.into());
+        top.insert(
+            "PayloadContent".into(),
+            plist::Value::Array(vec![plist::Value::Dictionary(dict)]),
+        );
+        let mut bytes = Vec::new();
+        plist::Value::Dictionary(top)
+            .to_writer_xml(&mut bytes)
+            .unwrap();
+        bytes
+    };
+    let project = Project::empty()
+        .file("a.json", settings("com.example.a", "AlwaysOn"))
+        .file("b.json", settings("com.example.b", "AlwaysOff"))
+        .file("c.json", settings("com.example.a", "AlwaysOn"))
+        .file(
+            "activation.json",
+            r#"{"Type": "com.apple.activation.simple", "Identifier": "com.example.act",
+ "ServerToken": "1", "Payload": {"StandardConfigurations": ["com.example.a", "com.example.gone"]}}"#,
+        )
+        .file("r1.mobileconfig", restrictions(true))
+        .file("r2.mobileconfig", restrictions(false))
+        .file("notes/other.json", r#"{"name": "not a declaration"}"#);
+    let run = validate(project.path(), &["--format", "json"]);
+    run.assert_code(1);
+    let found: Vec<(String, String)> = codes(&run).into_iter().map(|(c, s, _)| (c, s)).collect();
+    for (code, severity) in [
+        ("bsic::duplicate-identifier", "error"),
+        ("bsic::missing-configuration", "warning"),
+        ("bsic::managed-twice", "warning"),
+        ("bsic::contradicting-settings", "warning"),
+    ] {
+        assert!(
+            found.contains(&(code.to_string(), severity.to_string())),
+            "{code} missing: {found:?}"
+        );
+    }
+    // A JSON file that is no declaration, found in a directory, is skipped; named, it is warned
+    // about (pre-commit hooks pass every changed *.json).
+    let named = validate(project.path(), &["notes/other.json"]);
+    named.assert_code(0);
+    assert!(
+        named.stderr.contains("bsic::not-recognized"),
+        "{}",
+        named.describe()
+    );
+}
+
+#[test]
+fn availability_for_a_platform_and_fleet() {
+    let project = Project::empty().file(
+        "su.json",
+        r#"{"Type": "com.apple.configuration.softwareupdate.settings", "Identifier": "x",
+ "ServerToken": "1", "Payload": {"AutomaticActions": {"InstallSecurityUpdate": "AlwaysOn"}}}"#,
+    );
+    let run = validate(
+        project.path(),
+        &[
+            "su.json",
+            "--platform",
+            "iOS",
+            "--min-os",
+            "17.0",
+            "--format",
+            "json",
+        ],
+    );
+    run.assert_code(0);
+    let found: Vec<String> = codes(&run).into_iter().map(|(c, _, _)| c).collect();
+    assert!(
+        found.contains(&"bsic::unavailable-on-platform".to_string()),
+        "{found:?}"
+    );
+    // The acceptance's valid profile carries RSR restrictions Apple deprecated in OS 26.
+    let good = repo("tests/fixtures/validate/bad");
+    let run = validate(
+        &good,
+        &["restrictions-type.mobileconfig", "--format", "json"],
+    );
+    let deprecated = run
+        .diagnostics()
+        .unwrap()
+        .into_iter()
+        .find(|d| d["code"] == "bsic::deprecated")
+        .expect("a deprecation warning");
+    assert!(
+        deprecated["help"].as_str().unwrap().contains("26.0"),
+        "{deprecated}"
+    );
+}
+
+#[test]
+fn binary_plists_are_validated_without_positions() {
+    let source = repo("tests/fixtures/validate/good/restrictions.mobileconfig");
+    let value = plist::Value::from_file(&source).unwrap();
+    let project = Project::empty();
+    value
+        .to_file_binary(project.join("good.mobileconfig"))
+        .unwrap();
+    validate(project.path(), &["good.mobileconfig"]).assert_code(0);
+    let bad = repo("tests/fixtures/validate/bad/unknown-key.mobileconfig");
+    plist::Value::from_file(&bad)
+        .unwrap()
+        .to_file_binary(project.join("bad.mobileconfig"))
+        .unwrap();
+    let run = validate(project.path(), &["bad.mobileconfig"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("bad.mobileconfig"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn hostile_inputs_fail_cleanly() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let project = Project::empty()
+        .file("deep.json", deep)
+        .file("empty.json", "")
+        .file("bom.json", "\u{feff}{\"Type\": 1}")
+        .file("comments.json", "// hi\n{}")
+        .file("nul.mobileconfig", "\0\0\0")
+        .file(
+            "crlf.mobileconfig",
+            "<plist>\r\n<dict>\r\n<key>A</key>\r\n</dict>\r\n</plist>\r\n",
+        );
+    for name in [
+        "deep.json",
+        "empty.json",
+        "bom.json",
+        "comments.json",
+        "nul.mobileconfig",
+        "crlf.mobileconfig",
+    ] {
+        let run = validate(project.path(), &[name]);
+        run.assert_code(1);
+        assert!(run.crash_text().is_none(), "{}", run.describe());
+    }
+}
+
+fn settings_payload(dist: &Path) -> Vec<Value> {
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(dist) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "json") {
+            let value: Value = serde_json::from_slice(&fs::read(entry.path()).unwrap()).unwrap();
+            if value["Type"] == "com.apple.configuration.softwareupdate.settings" {
+                found.push(value["Payload"].clone());
+            }
+        }
+    }
+    found
+}
+
+fn import_project() -> Project {
+    Project::empty().file(
+        "bsic.kdl",
+        "organization \"Test\"\nidentifier-prefix \"com.example.test\"\npolicies \"policies/**/*.kdl\"\n",
+    )
+}
+
+#[test]
+fn import_round_trips_settings() {
+    let payloads = [
+        serde_json::json!({"AutomaticActions": {"InstallSecurityUpdate": "AlwaysOn"},
+            "RapidSecurityResponse": {"Enable": true, "EnableRollback": false}}),
+        serde_json::json!({"AutomaticActions": {"Download": "AlwaysOn", "InstallOSUpdates": "Allowed"},
+            "Deferrals": {"MajorPeriodInDays": 30, "MinorPeriodInDays": 7},
+            "Notifications": true, "AllowStandardUserOSUpdates": false}),
+        serde_json::json!({"Beta": {"ProgramEnrollment": "AlwaysOff"}, "RecommendedCadence": "Oldest"}),
+    ];
+    for payload in payloads {
+        let project = import_project();
+        let declaration = serde_json::json!({
+            "Type": "com.apple.configuration.softwareupdate.settings",
+            "Identifier": "com.example.original", "ServerToken": "1", "Payload": payload,
+        });
+        project.write("in/su.json", declaration.to_string());
+        project
+            .bsic()
+            .args(["import", "in/su.json"])
+            .run()
+            .assert_code(0);
+        let dist = project.join("dist");
+        project.build_ok(&dist);
+        let built = settings_payload(&dist);
+        assert!(
+            built.contains(&payload),
+            "{payload} not among {built:?}\n{}",
+            fs::read_to_string(project.join("policies/imported.kdl")).unwrap()
+        );
+    }
+}
+
+#[test]
+fn import_round_trips_enforcement() {
+    let project = import_project().file(
+        "e.json",
+        r#"{"Type": "com.apple.configuration.softwareupdate.enforcement.specific", "Identifier": "e",
+ "ServerToken": "1", "Payload": {"TargetOSVersion": "26.3.1", "TargetLocalDateTime": "2027-04-01T09:00:00",
+ "DetailsURL": "https://it.example.com/u"}}"#,
+    );
+    project
+        .bsic()
+        .args(["import", "e.json"])
+        .run()
+        .assert_code(0);
+    let dist = project.join("dist");
+    project.build_ok(&dist);
+    let mut found = false;
+    for entry in walkdir::WalkDir::new(&dist) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "json") {
+            let value: Value = serde_json::from_slice(&fs::read(entry.path()).unwrap()).unwrap();
+            found |= value["Payload"]["TargetOSVersion"] == "26.3.1"
+                && value["Payload"]["TargetLocalDateTime"] == "2027-04-01T09:00:00";
+        }
+    }
+    assert!(found);
+}
+
+#[test]
+fn import_reports_unmapped_keys_and_refuses_to_overwrite() {
+    let project = import_project();
+    fs::copy(
+        repo("tests/fixtures/validate/good/restrictions.mobileconfig"),
+        project.join("r.mobileconfig"),
+    )
+    .unwrap();
+    let run = project.bsic().args(["import", "r.mobileconfig"]).run();
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("bsic::not-imported"),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stderr.contains("allowCamera"), "{}", run.describe());
+    let written = fs::read_to_string(project.join("policies/imported.kdl")).unwrap();
+    assert!(written.contains("download \"always-on\""), "{written}");
+    project.bsic().arg("check").run().assert_code(0);
+    let again = project.bsic().args(["import", "r.mobileconfig"]).run();
+    again.assert_code(2);
+    assert!(again.stderr.contains("--force"), "{}", again.describe());
+    assert_eq!(
+        fs::read_to_string(project.join("policies/imported.kdl")).unwrap(),
+        written
+    );
+    project
+        .bsic()
+        .args(["import", "r.mobileconfig", "--force", "--group", "all"])
+        .run()
+        .assert_code(0);
+    // Invalid input is never imported.
+    let bad = project
+        .bsic()
+        .args(["import", "--out", "policies/bad.kdl"])
+        .arg(repo("tests/fixtures/validate/bad/enum.json"))
+        .run();
+    bad.assert_code(1);
+    assert!(!project.join("policies/bad.kdl").exists());
+}
+
+#[test]
+fn signed_profiles_are_verified_then_validated() {
+    let project = Project::reference();
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(project.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "signer.key",
+        "-out",
+        "signer.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=validate",
+    ]);
+    project
+        .bsic()
+        .args([
+            "build",
+            "--out",
+            "dist",
+            "--sign-cert",
+            "signer.pem",
+            "--sign-key",
+            "signer.key",
+        ])
+        .run()
+        .assert_code(0);
+    let run = validate(project.path(), &["dist"]);
+    run.assert_code(0);
+    let profile = walkdir::WalkDir::new(project.join("dist"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .find(|p| p.extension().is_some_and(|e| e == "mobileconfig"))
+        .expect("a signed profile");
+    let mut bytes = fs::read(&profile).unwrap();
+    let at = bytes
+        .windows(7)
+        .position(|w| w == b"<string")
+        .expect("plist text inside the signature");
+    bytes[at + 1] = b'S';
+    fs::write(&profile, bytes).unwrap();
+    let run = validate(
+        project.path(),
+        &[profile.to_str().unwrap(), "--format", "json"],
+    );
+    run.assert_code(1);
+    let found: Vec<String> = codes(&run).into_iter().map(|(c, _, _)| c).collect();
+    assert_eq!(found, ["bsic::bad-profile-signature"], "{}", run.describe());
+}
+
+#[test]
+fn the_fleet_gitops_example_validates_clean() {
+    let run = validate(
+        &repo("examples"),
+        &["fleet-gitops", "--platform", "macOS", "--min-os", "15.0"],
+    );
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("validated 5 files: 0 errors"),
+        "{}",
+        run.describe()
+    );
+}
