@@ -1,6 +1,7 @@
 //! Runs the stages in order. The CLI, tests and the future language server call these.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::clock::{self, ClockError};
 use crate::diag::Diagnostics;
@@ -191,10 +192,7 @@ fn sign_profiles(artifacts: &mut [Artifact], signing: &Signing) -> Result<(), Er
             .map(|part| {
                 scope.spawn(move || -> Result<(), Error> {
                     for artifact in part.iter_mut() {
-                        artifact.bytes = signing.signer.sign(&artifact.bytes, signing.time)?;
-                        if let ArtifactKind::Profile { signed } = &mut artifact.kind {
-                            *signed = true;
-                        }
+                        sign_profile(artifact, signing)?;
                     }
                     Ok(())
                 })
@@ -211,19 +209,83 @@ fn sign_profiles(artifacts: &mut [Artifact], signing: &Signing) -> Result<(), Er
     Ok(())
 }
 
+/// Signs `artifact` in place if it is a profile; declarations are left as they are.
+fn sign_profile(artifact: &mut Artifact, signing: &Signing) -> Result<(), Error> {
+    if let ArtifactKind::Profile { signed } = &mut artifact.kind {
+        artifact.bytes = signing.signer.sign(&artifact.bytes, signing.time)?;
+        *signed = true;
+    }
+    Ok(())
+}
+
 /// Renders and writes the output tree atomically.
 pub fn build(checked: &Checked, out: &Path, signing: Option<&Signing>) -> Result<usize, Error> {
     build_targets(checked, out, signing, &[])
 }
 
 /// [`build`] with the layouts of `targets` too.
+///
+/// Without targets the build streams: each group is emitted, checked, signed and written on
+/// one of the cores, and only its manifest entry is kept, so memory does not grow with the
+/// size of the output. An MDM layout needs every artifact at once, so with targets the whole
+/// output is rendered in memory first.
 pub fn build_targets(
     checked: &Checked,
     out: &Path,
     signing: Option<&Signing>,
     targets: &[Target],
 ) -> Result<usize, Error> {
-    let files = render_targets(checked, signing, targets)?;
-    output::write_tree(out, &files)?;
-    Ok(files.len())
+    if !targets.is_empty() {
+        let files = render_targets(checked, signing, targets)?;
+        output::write_tree(out, &files)?;
+        return Ok(files.len());
+    }
+    let Some(model) = &checked.model else {
+        output::write_tree(out, &[])?;
+        return Ok(0);
+    };
+    let writer = output::TreeWriter::begin(out)?;
+    let check = AppleCheck::new()?;
+    let plans = &checked.resolution.plans;
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(plans.len().div_ceil(8))
+        .max(1);
+    let emit_and_write = || -> Result<Vec<output::ManifestArtifact>, Error> {
+        let mut entries = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(plan) = plans.get(index) else {
+                return Ok(entries);
+            };
+            for mut artifact in emit::emit_plan(model, plan, &check)? {
+                if let Some(signing) = signing {
+                    sign_profile(&mut artifact, signing)?;
+                }
+                writer.write(&artifact.path, &artifact.bytes)?;
+                entries.push(output::entry(model, &checked.project.sources, &artifact));
+            }
+        }
+    };
+    let parts: Vec<Result<Vec<output::ManifestArtifact>, Error>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(emit_and_write)).collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut entries = Vec::new();
+    for part in parts {
+        entries.extend(part?);
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let count = entries.len() + 1;
+    let manifest = output::Manifest::new(model, entries);
+    writer.write(MANIFEST_FILE, &manifest.to_bytes())?;
+    writer.commit()?;
+    Ok(count)
 }

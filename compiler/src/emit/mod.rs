@@ -52,7 +52,7 @@ pub struct Artifact {
     pub content_sha256: Option<String>,
 }
 
-/// Emits every artifact of every group, checked against Apple's schemas.
+/// Emits every artifact of every group, checked against Apple's schemas, sorted by path.
 pub fn emit(
     model: &Model,
     plans: &[GroupPlan],
@@ -60,13 +60,24 @@ pub fn emit(
 ) -> Result<Vec<Artifact>, EmitError> {
     let mut artifacts = Vec::new();
     for plan in plans {
-        artifacts.extend(ddm::emit_group(model, plan));
-        artifacts.extend(profile::emit_group(model, plan));
+        artifacts.extend(emit_plan(model, plan, check)?);
     }
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(artifacts)
+}
+
+/// Emits the artifacts of one group, checked against Apple's schemas. Groups are independent,
+/// so a build can emit them one at a time (or on several cores) and write each as it goes.
+pub fn emit_plan(
+    model: &Model,
+    plan: &GroupPlan,
+    check: &AppleCheck,
+) -> Result<Vec<Artifact>, EmitError> {
+    let mut artifacts = ddm::emit_group(model, plan);
+    artifacts.extend(profile::emit_group(model, plan));
     for artifact in &artifacts {
         check.check(artifact)?;
     }
-    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(artifacts)
 }
 

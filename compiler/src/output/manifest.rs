@@ -64,43 +64,56 @@ pub struct ManifestSource {
 
 /// Builds the manifest for `artifacts` (already sorted by path).
 pub fn manifest(model: &Model, sources: &Sources, artifacts: &[Artifact]) -> Manifest {
-    Manifest {
-        generator: format!("bsic {}", env!("CARGO_PKG_VERSION")),
-        organization: model.project.organization.clone(),
-        identifier_prefix: model.project.identifier_prefix.to_string(),
-        artifacts: artifacts
+    Manifest::new(
+        model,
+        artifacts
             .iter()
-            .map(|artifact| ManifestArtifact {
-                path: artifact.path.clone(),
-                sha256: sha256_hex(&artifact.bytes),
-                content_sha256: artifact.content_sha256.clone(),
-                kind: artifact.kind.clone(),
-                identifier: artifact.identifier.clone(),
-                token: artifact.token.clone(),
-                groups: vec![artifact.group.clone()],
-                platforms: artifact.platforms.clone(),
-                sources: artifact
-                    .sources
-                    .iter()
-                    .filter_map(|&index| model.policies.get(index))
-                    .map(|policy| {
-                        let span = model.key_span(&policy.at, "");
-                        let (line, column) = sources.line_col(span);
-                        ManifestSource {
-                            policy: policy.value.name.to_string(),
-                            file: sources.name(span.file).to_string(),
-                            line,
-                            column,
-                        }
-                    })
-                    .collect(),
+            .map(|artifact| entry(model, sources, artifact))
+            .collect(),
+    )
+}
+
+/// The manifest entry of one artifact (in its final form: signed when it will be).
+pub fn entry(model: &Model, sources: &Sources, artifact: &Artifact) -> ManifestArtifact {
+    ManifestArtifact {
+        path: artifact.path.clone(),
+        sha256: sha256_hex(&artifact.bytes),
+        content_sha256: artifact.content_sha256.clone(),
+        kind: artifact.kind.clone(),
+        identifier: artifact.identifier.clone(),
+        token: artifact.token.clone(),
+        groups: vec![artifact.group.clone()],
+        platforms: artifact.platforms.clone(),
+        sources: artifact
+            .sources
+            .iter()
+            .filter_map(|&index| model.policies.get(index))
+            .map(|policy| {
+                let span = model.key_span(&policy.at, "");
+                let (line, column) = sources.line_col(span);
+                ManifestSource {
+                    policy: policy.value.name.to_string(),
+                    file: sources.name(span.file).to_string(),
+                    line,
+                    column,
+                }
             })
             .collect(),
-        targets: Vec::new(),
     }
 }
 
 impl Manifest {
+    /// The manifest of a project whose artifacts are `artifacts` (sorted by path).
+    pub fn new(model: &Model, artifacts: Vec<ManifestArtifact>) -> Self {
+        Self {
+            generator: format!("bsic {}", env!("CARGO_PKG_VERSION")),
+            organization: model.project.organization.clone(),
+            identifier_prefix: model.project.identifier_prefix.to_string(),
+            artifacts,
+            targets: Vec::new(),
+        }
+    }
+
     /// Pretty JSON with a trailing newline.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();

@@ -8,7 +8,7 @@ mod verify;
 mod write;
 
 pub use manifest::{
-    MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile, manifest,
+    MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile, entry, manifest,
 };
 pub use verify::{FileReport, Verdict, VerifyOptions, verify_paths};
-pub use write::{OutputError, write_tree};
+pub use write::{OutputError, TreeWriter, write_tree};

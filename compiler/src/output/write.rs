@@ -1,6 +1,7 @@
 //! Atomic replacement of an output directory.
 //!
-//! In: the output path and every file of the new tree. Out: the directory holding exactly the
+//! In: the output path and every file of the new tree, all at once ([`write_tree`]) or one
+//! at a time ([`TreeWriter`]). Out: the directory holding exactly the
 //! new tree, or, on any failure (including the process being killed), exactly the old one.
 //!
 //! How: the new tree is written into a staging directory beside the output (same file
@@ -11,9 +12,11 @@
 //! directory, so while a build holds it, any `.bsic-*` directory beside the output is debris of
 //! a killed build and is removed.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::MANIFEST_FILE;
 
@@ -66,105 +69,174 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 /// Everything is written into a fresh directory beside `out` first, then swapped in, so
 /// readers see the old tree or the new one and a failure leaves the old one.
 pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
-    let mut folded: std::collections::HashMap<String, &str> =
-        std::collections::HashMap::with_capacity(files.len());
+    let mut folded = FoldedPaths::default();
     for (relative, _) in files {
-        if let Some(first) = folded.insert(relative.to_lowercase(), relative.as_str()) {
-            return Err(OutputError::Collision {
-                first: first.to_string(),
-                second: relative.clone(),
-            });
+        folded.claim(relative)?;
+    }
+    let writer = TreeWriter::begin(out)?;
+    for (relative, bytes) in files {
+        writer.write(relative, bytes)?;
+    }
+    writer.commit()
+}
+
+/// A new output tree being written file by file, from one thread or several, so a build never
+/// has to hold all of its output in memory. Nothing is visible at `out` until
+/// [`TreeWriter::commit`]; dropping the writer instead (an error, a panic) deletes what was
+/// staged and leaves the previous tree as it was.
+pub struct TreeWriter {
+    out: PathBuf,
+    parent: PathBuf,
+    staging: tempfile::TempDir,
+    /// Every path written so far, case-folded, to refuse collisions.
+    folded: Mutex<FoldedPaths>,
+    /// Directories already created in the staging tree.
+    made: Mutex<HashSet<PathBuf>>,
+    /// Held until the tree is swapped in; serialises builds into the same parent.
+    _lock: Option<ParentLock>,
+}
+
+impl TreeWriter {
+    /// Prepares to replace `out`: refuses a directory bsic did not write, takes the lock on
+    /// its parent, removes debris of killed builds, and makes the staging directory.
+    pub fn begin(out: &Path) -> Result<Self, OutputError> {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let lock = ParentLock::acquire(&parent)?;
+        if let Some(lock) = &lock {
+            lock.remove_debris();
         }
+        if out.exists() {
+            let is_output = out.is_dir()
+                && (out.join(MANIFEST_FILE).is_file()
+                    || fs::read_dir(out).map_err(io(out))?.next().is_none());
+            if !is_output {
+                return Err(OutputError::NotOutput {
+                    path: out.to_path_buf(),
+                });
+            }
+        }
+        let staging = tempfile::Builder::new()
+            .prefix(&format!("{TEMP_PREFIX}build-"))
+            .tempdir_in(&parent)
+            .map_err(io(&parent))?;
+        Ok(Self {
+            out: out.to_path_buf(),
+            parent,
+            staging,
+            folded: Mutex::default(),
+            made: Mutex::default(),
+            _lock: lock,
+        })
+    }
+
+    /// Stages one file at `relative` (`/`-separated, inside the tree, unique ignoring case).
+    pub fn write(&self, relative: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        lock(&self.folded).claim(relative)?;
+        let path = self.staging.path().join(relative);
+        if let Some(dir) = path.parent() {
+            let new = lock(&self.made).insert(dir.to_path_buf());
+            if new {
+                fs::create_dir_all(dir).map_err(io(dir))?;
+            }
+        }
+        let mut file = fs::File::create(&path).map_err(io(&path))?;
+        file.write_all(bytes).map_err(io(&path))
+    }
+
+    /// Makes the staged tree durable and swaps it in place of the old one.
+    pub fn commit(self) -> Result<(), OutputError> {
+        let Self {
+            out,
+            parent,
+            staging,
+            folded,
+            ..
+        } = self;
+        let written = folded.into_inner().unwrap_or_else(|p| p.into_inner());
+        flush(staging.path(), &written)?;
+
+        if out.exists() {
+            if exchange(staging.path(), &out).is_ok() {
+                // `staging` now holds the old tree; dropping it deletes it.
+                sync_dir(&parent);
+                drop(staging);
+                return Ok(());
+            }
+            let retired = tempfile::Builder::new()
+                .prefix(&format!("{TEMP_PREFIX}old-"))
+                .tempdir_in(&parent)
+                .map_err(io(&parent))?;
+            let retired_path = retired.path().to_path_buf();
+            // Rename the old tree onto the (empty) placeholder, then the new tree into place.
+            fs::rename(&out, &retired_path).map_err(io(&out))?;
+            if let Err(source) = fs::rename(staging.path(), &out) {
+                let _ = fs::rename(&retired_path, &out);
+                return Err(OutputError::Io { path: out, source });
+            }
+            let _ = staging.keep();
+            sync_dir(&parent);
+            drop(retired); // removes the old tree
+        } else {
+            fs::rename(staging.path(), &out).map_err(io(&out))?;
+            let _ = staging.keep();
+            sync_dir(&parent);
+        }
+        Ok(())
+    }
+}
+
+/// The paths of a tree, case-folded: refuses a path that leaves the tree or that differs from
+/// an earlier one only in letter case (they would overwrite each other on APFS and NTFS).
+#[derive(Default)]
+struct FoldedPaths {
+    by_folded: HashMap<String, String>,
+}
+
+impl FoldedPaths {
+    fn claim(&mut self, relative: &str) -> Result<(), OutputError> {
         let safe = relative
             .split('/')
             .all(|c| !c.is_empty() && c != "." && c != "..");
         if !safe || relative.starts_with('/') {
             return Err(OutputError::Escape {
-                path: relative.clone(),
+                path: relative.to_string(),
             });
         }
-    }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let _lock = ParentLock::acquire(&parent)?;
-    if let Some(lock) = &_lock {
-        lock.remove_debris();
-    }
-    if out.exists() {
-        let is_output = out.is_dir()
-            && (out.join(MANIFEST_FILE).is_file()
-                || fs::read_dir(out).map_err(io(out))?.next().is_none());
-        if !is_output {
-            return Err(OutputError::NotOutput {
-                path: out.to_path_buf(),
+        if let Some(first) = self
+            .by_folded
+            .insert(relative.to_lowercase(), relative.to_string())
+        {
+            return Err(OutputError::Collision {
+                first,
+                second: relative.to_string(),
             });
         }
+        Ok(())
     }
-    let staging = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}build-"))
-        .tempdir_in(&parent)
-        .map_err(io(&parent))?;
-    write_files(staging.path(), files)?;
-    flush(staging.path(), files)?;
 
-    if out.exists() {
-        if exchange(staging.path(), out).is_ok() {
-            // `staging` now holds the old tree; dropping it deletes it.
-            sync_dir(&parent);
-            drop(staging);
-            return Ok(());
-        }
-        let retired = tempfile::Builder::new()
-            .prefix(&format!("{TEMP_PREFIX}old-"))
-            .tempdir_in(&parent)
-            .map_err(io(&parent))?;
-        let retired_path = retired.path().to_path_buf();
-        // Rename the old tree onto the (empty) placeholder, then the new tree into place.
-        fs::rename(out, &retired_path).map_err(io(out))?;
-        if let Err(source) = fs::rename(staging.path(), out) {
-            let _ = fs::rename(&retired_path, out);
-            return Err(OutputError::Io {
-                path: out.to_path_buf(),
-                source,
-            });
-        }
-        let _ = staging.keep();
-        sync_dir(&parent);
-        drop(retired); // removes the old tree
-    } else {
-        fs::rename(staging.path(), out).map_err(io(out))?;
-        let _ = staging.keep();
-        sync_dir(&parent);
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
+    fn paths(&self) -> impl Iterator<Item = &str> {
+        self.by_folded.values().map(String::as_str)
     }
-    Ok(())
 }
 
-/// Writes every file under `root`, creating each directory once.
-fn write_files(root: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
-    let mut made: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
-    for (relative, bytes) in files {
-        let path = root.join(relative);
-        if let Some(dir) = path.parent()
-            && !made.contains(dir)
-        {
-            fs::create_dir_all(dir).map_err(io(dir))?;
-            made.insert(dir.to_path_buf());
-        }
-        let mut file = fs::File::create(&path).map_err(io(&path))?;
-        file.write_all(bytes).map_err(io(&path))?;
-    }
-    Ok(())
+/// Locks a mutex whose data stays consistent even if a writer thread panicked.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Makes the staged files durable before they are swapped in: one `syncfs` on Linux (one
 /// flush for thousands of files instead of one each), one `fsync` per file elsewhere.
-fn flush(root: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+fn flush(root: &Path, written: &FoldedPaths) -> Result<(), OutputError> {
     #[cfg(target_os = "linux")]
     {
-        let _ = files;
+        let _ = written;
         let dir = fs::File::open(root).map_err(io(root))?;
         rustix::fs::syncfs(&dir).map_err(|e| OutputError::Io {
             path: root.to_path_buf(),
@@ -173,7 +245,7 @@ fn flush(root: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        for (relative, _) in files {
+        for relative in written.paths() {
             let path = root.join(relative);
             fs::File::open(&path)
                 .and_then(|f| f.sync_all())
