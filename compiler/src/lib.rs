@@ -12,6 +12,7 @@
 //! plan     → what a build changes against an earlier one            (Plan)
 //! formatter→ canonical text of policy files, comments kept         (fmt)
 //! status   → device status reports judged against the resolver   (Status)
+//! lsp      → the same check, hover and completion for editors      (stdio)
 //! cli      → the `bsic` command line over all of it
 //! ```
 //!
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod diag;
 pub mod emit;
 pub mod formatter;
+pub mod lsp;
 pub mod model;
 pub mod output;
 pub mod pipeline;

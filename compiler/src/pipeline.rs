@@ -10,7 +10,7 @@ use crate::emit::{self, AppleCheck, Artifact, ArtifactKind, EmitError};
 use crate::output::{self, MANIFEST_FILE, OutputError};
 use crate::resolve::{self, Resolution};
 use crate::sign::{SignError, Signer};
-use crate::source::{self, Project, SourceError};
+use crate::source::{self, Overlay, Project, SourceError};
 use crate::validate::{self, Model, SchemaBuildError, Validators};
 
 /// Failures that stop a run outright (exit code 2, or 3 for internal errors).
@@ -76,10 +76,25 @@ impl Checked {
 
 /// Loads, validates and resolves the project whose `bsic.kdl` is in `root`.
 pub fn check(root: &Path) -> Result<Checked, Error> {
+    check_with_overlay(root, &Overlay::new())
+}
+
+/// Like [`check`], with unsaved editor buffers (`overlay`, by absolute path) standing in for
+/// the files on disk. The language server re-checks through this on every change.
+pub fn check_with_overlay(root: &Path, overlay: &Overlay) -> Result<Checked, Error> {
+    check_with(root, overlay, &Validators::new()?)
+}
+
+/// Like [`check_with_overlay`], with schemas compiled once by the caller: a long-running
+/// process (the language server) re-checks without compiling them on every keystroke.
+pub fn check_with(
+    root: &Path,
+    overlay: &Overlay,
+    validators: &Validators,
+) -> Result<Checked, Error> {
     let mut diagnostics = Diagnostics::default();
-    let project = source::load_project(root, &mut diagnostics)?;
-    let validators = Validators::new()?;
-    let model = validate::validate(&project, &validators, &mut diagnostics);
+    let project = source::load_project_with(root, overlay, &mut diagnostics)?;
+    let model = validate::validate(&project, validators, &mut diagnostics);
     let resolution = model
         .as_ref()
         .map(|m| resolve::resolve(m, &mut diagnostics))

@@ -17,6 +17,7 @@ mod docs;
 mod faults;
 mod fleets;
 mod gitops;
+mod lsp;
 mod reference;
 mod regressions;
 mod schema;

@@ -179,6 +179,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run the language server on stdin/stdout for editors: diagnostics as you type, hover
+    /// with Apple's key facts, completion and go to definition (see docs/editors.md).
+    Lsp,
     /// Print the JSON Schema of policy files (or of bsic.kdl with --project), for editors.
     Schema {
         /// Print the schema of the project file bsic.kdl instead.

@@ -238,6 +238,13 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Lsp => match crate::lsp::run() {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(error) => {
+                eprintln!("{:?}", miette::Report::new(error));
+                Ok(ExitCode::from(USAGE_ERROR))
+            }
+        },
         Command::Schema { project } => {
             let schema = if *project {
                 model::project_schema()

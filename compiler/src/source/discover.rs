@@ -1,6 +1,6 @@
 //! Finding the project root, expanding the `policies` globs, and reading files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -42,10 +42,23 @@ pub fn find_project_root(dir: &Path) -> Result<PathBuf, SourceError> {
 /// Loads the project at `root`: reads and parses `bsic.kdl` and every policy file its globs
 /// match. Problems in the files go to `diagnostics`; only I/O failures are returned as errors.
 pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Project, SourceError> {
+    load_project_with(root, &Overlay::new(), diagnostics)
+}
+
+/// Text that stands in for files on disk: an editor's unsaved buffers, by absolute path.
+pub type Overlay = BTreeMap<PathBuf, String>;
+
+/// Like [`load_project`], but a file in `overlay` is read from there instead of from disk, and
+/// an overlay file the `policies` globs match is loaded even when it is not on disk yet.
+pub fn load_project_with(
+    root: &Path,
+    overlay: &Overlay,
+    diagnostics: &mut Diagnostics,
+) -> Result<Project, SourceError> {
     let mut sources = Sources::default();
     let project_path = root.join(PROJECT_FILE);
     let (project_file_id, project_file) =
-        read_and_parse(root, &project_path, &mut sources, diagnostics)?;
+        read_and_parse(root, &project_path, overlay, &mut sources, diagnostics)?;
 
     let globs = project_file
         .as_ref()
@@ -73,7 +86,7 @@ pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Projec
             ));
             continue;
         }
-        let Some(matched) = expand_glob(root, pattern, *at, diagnostics)? else {
+        let Some(matched) = expand_glob(root, pattern, *at, overlay, diagnostics)? else {
             continue;
         };
         if matched.is_empty() {
@@ -105,7 +118,7 @@ pub fn load_project(root: &Path, diagnostics: &mut Diagnostics) -> Result<Projec
 
     let paths: Vec<PathBuf> = paths.into_iter().collect();
     let first_id = sources.len();
-    let loaded = load_parallel(root, &paths, first_id)?;
+    let loaded = load_parallel(root, &paths, overlay, first_id)?;
     let mut policy_files = Vec::with_capacity(paths.len());
     for file in loaded {
         let id = sources.add(file.display, file.path, file.text);
@@ -131,13 +144,15 @@ pub fn load_matching(
     sources: &mut Sources,
     diagnostics: &mut Diagnostics,
 ) -> Result<Vec<ParsedFile>, SourceError> {
+    let no_overlay = Overlay::new();
     let mut paths = BTreeSet::new();
     for (pattern, at) in globs {
-        paths.extend(expand_glob(root, pattern, *at, diagnostics)?.unwrap_or_default());
+        let matched = expand_glob(root, pattern, *at, &no_overlay, diagnostics)?;
+        paths.extend(matched.unwrap_or_default());
     }
     let mut parsed = Vec::new();
     for path in paths {
-        if let (_, Some(file)) = read_and_parse(root, &path, sources, diagnostics)? {
+        if let (_, Some(file)) = read_and_parse(root, &path, &no_overlay, sources, diagnostics)? {
             parsed.push(file);
         }
     }
@@ -153,12 +168,13 @@ struct LoadedFile {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads and parses `paths` on all cores. The file ids are fixed in advance (`first_id`,
-/// then one more per path, in path order), so the result is the same as reading them one by
-/// one: same ids, same diagnostics, same order.
+/// Reads and parses `paths` on all cores, each from `overlay` when it holds the path. The file
+/// ids are fixed in advance (`first_id`, then one more per path, in path order), so the result
+/// is the same as reading them one by one: same ids, same diagnostics, same order.
 fn load_parallel(
     root: &Path,
     paths: &[PathBuf],
+    overlay: &Overlay,
     first_id: usize,
 ) -> Result<Vec<LoadedFile>, SourceError> {
     let threads = std::thread::available_parallelism()
@@ -174,7 +190,9 @@ fn load_parallel(
                 scope.spawn(move || {
                     part.iter()
                         .enumerate()
-                        .map(|(i, path)| load_file(root, path, file_id(first_id + n * chunk + i)))
+                        .map(|(i, path)| {
+                            load_file(root, path, overlay, file_id(first_id + n * chunk + i))
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
@@ -198,14 +216,16 @@ fn file_id(index: usize) -> FileId {
     FileId(u32::try_from(index).unwrap_or(u32::MAX))
 }
 
-/// Reads one file into `sources` and parses it. Returns its id, and the document when it parsed.
+/// Reads one file into `sources` (from `overlay` when it holds the path) and parses it.
+/// Returns its id, and the document when it parsed.
 fn read_and_parse(
     root: &Path,
     path: &Path,
+    overlay: &Overlay,
     sources: &mut Sources,
     diagnostics: &mut Diagnostics,
 ) -> Result<(FileId, Option<ParsedFile>), SourceError> {
-    let file = load_file(root, path, file_id(sources.len()))?;
+    let file = load_file(root, path, overlay, file_id(sources.len()))?;
     let id = sources.add(file.display, file.path, file.text);
     diagnostics.extend(file.diagnostics);
     Ok((
@@ -215,15 +235,25 @@ fn read_and_parse(
     ))
 }
 
-/// Reads and parses one file that will get the id `id`; touches no shared state.
-fn load_file(root: &Path, path: &Path, id: FileId) -> Result<LoadedFile, SourceError> {
+/// Reads and parses one file that will get the id `id`, from `overlay` (an unsaved editor
+/// buffer) when it holds the path, else from disk; touches no shared state.
+fn load_file(
+    root: &Path,
+    path: &Path,
+    overlay: &Overlay,
+    id: FileId,
+) -> Result<LoadedFile, SourceError> {
     let display = display_path(root, path);
-    let size = fs::metadata(path)
-        .map_err(|source| SourceError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
+    let buffer = overlay.get(path);
+    let size = match buffer {
+        Some(text) => text.len() as u64,
+        None => fs::metadata(path)
+            .map_err(|source| SourceError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len(),
+    };
     let mut loaded = LoadedFile {
         display,
         path: path.to_path_buf(),
@@ -242,10 +272,14 @@ fn load_file(root: &Path, path: &Path, id: FileId) -> Result<LoadedFile, SourceE
         ));
         return Ok(loaded);
     }
-    let bytes = fs::read(path).map_err(|source| SourceError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    // A buffer is already text; only bytes from disk can fail to be UTF-8.
+    let bytes = match buffer {
+        Some(text) => text.clone().into_bytes(),
+        None => fs::read(path).map_err(|source| SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?,
+    };
     match String::from_utf8(bytes) {
         Ok(text) => loaded.text = text,
         Err(error) => {
@@ -289,12 +323,14 @@ fn policy_globs(project: &ParsedFile, file: FileId) -> Vec<(String, Span)> {
         .collect()
 }
 
-/// Every regular file under `root` that `pattern` matches, sorted. Symlinks that lead out of
-/// the project are reported and skipped.
+/// Every regular file under `root` that `pattern` matches, sorted, and every `overlay` path
+/// under `root` it matches (an unsaved buffer counts even before it is on disk). Symlinks that
+/// lead out of the project are reported and skipped. `None` when `pattern` is not a glob.
 fn expand_glob(
     root: &Path,
     pattern: &str,
     at: Span,
+    overlay: &Overlay,
     diagnostics: &mut Diagnostics,
 ) -> Result<Option<BTreeSet<PathBuf>>, SourceError> {
     let glob = match Glob::new(pattern) {
@@ -319,7 +355,18 @@ fn expand_glob(
             source,
         })?;
     let base = root.join(literal_prefix(pattern));
-    let mut matched = BTreeSet::new();
+    let mut matched: BTreeSet<PathBuf> = overlay
+        .keys()
+        .filter(|path| {
+            path.strip_prefix(root).is_ok_and(|relative| {
+                set.is_match(relative)
+                    && !relative
+                        .components()
+                        .any(|c| SKIPPED_DIRS.contains(&c.as_os_str().to_string_lossy().as_ref()))
+            })
+        })
+        .cloned()
+        .collect();
     if !base.exists() {
         return Ok(Some(matched));
     }
@@ -390,5 +437,45 @@ mod tests {
         );
         assert_eq!(literal_prefix("a/b/*.kdl"), PathBuf::from("a/b"));
         assert_eq!(literal_prefix("*.kdl"), PathBuf::new());
+    }
+
+    /// The parallel loader reads unsaved buffers instead of the disk, picks up a buffer the
+    /// globs match before it is saved, and still skips buffers under `target/` and the like.
+    #[test]
+    fn overlay_stands_in_for_disk_in_the_parallel_loader() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        fs::write(root.join(PROJECT_FILE), "organization \"Disk\"\n").unwrap();
+        fs::create_dir_all(root.join("policies")).unwrap();
+        for n in 0..40 {
+            fs::write(root.join(format!("policies/p{n:02}.kdl")), "disk\n").unwrap();
+        }
+        let mut overlay = Overlay::new();
+        overlay.insert(root.join(PROJECT_FILE), "organization \"Buffer\"\n".into());
+        overlay.insert(root.join("policies/p07.kdl"), "edited\n".into());
+        overlay.insert(root.join("policies/new.kdl"), "unsaved\n".into());
+        overlay.insert(root.join("policies/target/x.kdl"), "skipped\n".into());
+
+        let mut diagnostics = Diagnostics::default();
+        let project = load_project_with(&root, &overlay, &mut diagnostics).unwrap();
+        assert!(diagnostics.is_empty());
+        let text = |name: &str| {
+            let path = root.join(name);
+            let file = project.policy_files.iter().find_map(|f| {
+                let source = project.sources.get(f.file)?;
+                (source.path == path).then(|| source.text.clone())
+            });
+            file.unwrap_or_else(|| panic!("{name} not loaded"))
+        };
+        assert_eq!(project.policy_files.len(), 41);
+        assert_eq!(text("policies/p07.kdl"), "edited\n");
+        assert_eq!(text("policies/p08.kdl"), "disk\n");
+        assert_eq!(text("policies/new.kdl"), "unsaved\n");
+        let project_text = &project.sources.get(project.project_file_id).unwrap().text;
+        assert!(project_text.contains("Buffer"));
+        // Ids follow path order, as without an overlay.
+        for (n, file) in project.policy_files.iter().enumerate() {
+            assert_eq!(file.file, file_id(n + 1));
+        }
     }
 }

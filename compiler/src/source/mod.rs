@@ -10,7 +10,8 @@ mod parse;
 use std::path::{Path, PathBuf};
 
 pub use discover::{
-    MAX_POLICY_FILES, PROJECT_FILE, find_project_root, load_matching, load_project,
+    MAX_POLICY_FILES, Overlay, PROJECT_FILE, find_project_root, load_matching, load_project,
+    load_project_with,
 };
 pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, parse_kdl};
 

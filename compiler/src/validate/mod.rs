@@ -22,7 +22,7 @@ use crate::source::{FileId, ParsedFile, Project, Span};
 
 pub use projection::{MAX_STRING_BYTES, Projection, project};
 pub use schema::{Dialect, SchemaBuildError, SchemaValidator};
-pub use shape::SchemaDoc;
+pub use shape::{SchemaDoc, Shape};
 pub use spans::{Origin, SpanMap, Via, push as push_pointer};
 
 /// Where a model item was written: its file and JSON pointer in that file's projection.

@@ -1,0 +1,95 @@
+//! bsic diagnostics → LSP diagnostics, grouped by file.
+//!
+//! In: a checked project (or the error that stopped the check). Out: for every file read, the
+//! LSP diagnostics to publish, with UTF-16 ranges, severity, code, help and related spans.
+//! The text is the same `bsic check` prints: message, then help on its own line.
+
+use std::collections::BTreeMap;
+
+use lsp_types::{
+    Diagnostic as LspDiagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
+    NumberOrString, Range, Uri,
+};
+
+use crate::diag::{Diagnostic, Severity};
+use crate::pipeline::Checked;
+use crate::source::{Sources, Span};
+
+use super::documents::uri_of;
+use super::position::range_of;
+
+/// The name editors show as the diagnostics' source.
+pub(crate) const SOURCE: &str = "bsic";
+
+/// Diagnostics per file URI; every file of the project has an entry, clean ones an empty list.
+pub(crate) fn by_file(checked: &Checked) -> BTreeMap<String, (Uri, Vec<LspDiagnostic>)> {
+    let sources = &checked.project.sources;
+    let mut files: BTreeMap<String, (Uri, Vec<LspDiagnostic>)> = BTreeMap::new();
+    let mut ids = BTreeMap::new();
+    for (id, file) in sources.iter() {
+        if let Some(uri) = uri_of(&file.path) {
+            ids.insert(id, uri.as_str().to_string());
+            files
+                .entry(uri.as_str().to_string())
+                .or_insert_with(|| (uri, Vec::new()));
+        }
+    }
+    for diagnostic in checked.diagnostics.sorted() {
+        let Some(key) = ids.get(&diagnostic.at.file) else {
+            continue;
+        };
+        if let Some((_, list)) = files.get_mut(key) {
+            list.push(convert(diagnostic, sources));
+        }
+    }
+    files
+}
+
+/// The LSP range of a span in its file.
+pub(crate) fn span_range(sources: &Sources, span: Span) -> Range {
+    let text = sources.get(span.file).map_or("", |f| f.text.as_str());
+    range_of(text, span.offset, span.len)
+}
+
+/// One diagnostic, with its related locations.
+pub(crate) fn convert(diagnostic: &Diagnostic, sources: &Sources) -> LspDiagnostic {
+    let mut message = diagnostic.to_string();
+    if !diagnostic.label.is_empty() && !message.contains(&diagnostic.label) {
+        message = format!("{message}: {}", diagnostic.label);
+    }
+    if let Some(help) = diagnostic.help() {
+        message = format!("{message}\nhelp: {help}");
+    }
+    let related: Vec<DiagnosticRelatedInformation> = diagnostic
+        .related
+        .iter()
+        .filter_map(|r| {
+            let file = sources.get(r.at.file)?;
+            Some(DiagnosticRelatedInformation {
+                location: Location::new(uri_of(&file.path)?, span_range(sources, r.at)),
+                message: r.label.clone(),
+            })
+        })
+        .collect();
+    LspDiagnostic {
+        range: span_range(sources, diagnostic.at),
+        severity: Some(match diagnostic.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(NumberOrString::String(diagnostic.code())),
+        source: Some(SOURCE.to_string()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        data: suggestion(diagnostic).map(|s| serde_json::json!({ "replace": s })),
+        ..LspDiagnostic::default()
+    }
+}
+
+/// The did-you-mean replacement of a diagnostic, if its help offers one.
+fn suggestion(diagnostic: &Diagnostic) -> Option<String> {
+    let help = diagnostic.help()?;
+    let rest = help.split("did you mean `").nth(1)?;
+    let name = rest.split('`').next()?;
+    (!name.is_empty()).then(|| name.to_string())
+}

@@ -1,0 +1,594 @@
+//! `bsic lsp`: a Language Server on stdio, built on the same pipeline as `bsic check`.
+//!
+//! In: LSP messages (framing by `lsp-server`). Out: diagnostics for every project file,
+//! hovers, completions, definitions and quick fixes. Every change re-runs
+//! [`pipeline::check_with_overlay`] with the open buffers standing in for the files on disk,
+//! so the editor says exactly what `bsic check` says. Changes are debounced: the check runs
+//! once no message has arrived for [`DEBOUNCE`], or before answering a request. The server
+//! never writes files, and no input (any buffer, any request) may end it except `exit`.
+
+mod completion;
+mod context;
+mod diagnostics;
+mod documents;
+mod hover;
+mod position;
+mod transport;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+    Notification as _, PublishDiagnostics,
+};
+use lsp_types::request::{
+    CodeActionRequest, Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest, References,
+    Request as _,
+};
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams,
+    CodeActionProviderCapability, CompletionOptions, CompletionParams, CompletionResponse,
+    Diagnostic as LspDiagnostic, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
+    HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, Position,
+    PublishDiagnosticsParams, Range, ReferenceParams, ServerCapabilities, SymbolKind,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri, WorkspaceEdit,
+};
+use serde_json::Value;
+
+use crate::model;
+use crate::pipeline::{self, Checked};
+use crate::source::{self, PROJECT_FILE};
+use crate::validate::{SchemaDoc, Validators};
+
+use context::{context_at, word_at};
+use documents::{Documents, path_of, uri_of};
+use position::{offset_at, range_of};
+
+/// How long to wait after a change for the next one before re-checking.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// Failures that stop the server: the protocol broke down.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LspError {
+    #[error("language server protocol error: {0}")]
+    #[diagnostic(
+        code("bsic::lsp-protocol"),
+        help("`bsic lsp` talks LSP on stdin/stdout; start it from an editor's LSP client")
+    )]
+    Protocol(String),
+}
+
+/// Runs the server on stdin/stdout until the client sends `exit`.
+pub fn run() -> Result<(), LspError> {
+    let (connection, transport) =
+        transport::stdio().map_err(|e| LspError::Protocol(e.to_string()))?;
+    serve(&connection)?;
+    drop(connection);
+    transport
+        .join()
+        .map_err(|e| LspError::Protocol(e.to_string()))
+}
+
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec!["\"".into(), "=".into(), " ".into()]),
+            ..CompletionOptions::default()
+        }),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+/// The session: initialize, then messages until shutdown and exit.
+fn serve(connection: &Connection) -> Result<(), LspError> {
+    let caps =
+        serde_json::to_value(capabilities()).map_err(|e| LspError::Protocol(e.to_string()))?;
+    // Not `Connection::initialize`: it ends the session when the client skips `initialized`.
+    let (id, params) = connection
+        .initialize_start()
+        .map_err(|e| LspError::Protocol(short(&e.to_string())))?;
+    let result = serde_json::json!({
+        "capabilities": caps,
+        "serverInfo": { "name": "bsic", "version": env!("CARGO_PKG_VERSION") },
+    });
+    send(connection, Message::Response(Response::new_ok(id, result)));
+    let mut server = Server::new(workspace_root(&params));
+    loop {
+        let message = if server.dirty {
+            match connection.receiver.recv_timeout(DEBOUNCE) {
+                Ok(message) => message,
+                Err(e) if e.is_timeout() => {
+                    server.recheck(connection);
+                    continue;
+                }
+                Err(_) => return Ok(()),
+            }
+        } else {
+            match connection.receiver.recv() {
+                Ok(message) => message,
+                Err(_) => return Ok(()),
+            }
+        };
+        match message {
+            Message::Request(request) => {
+                match connection.handle_shutdown(&request) {
+                    Ok(true) => return Ok(()),
+                    Ok(false) => {}
+                    Err(e) => return Err(LspError::Protocol(short(&e.to_string()))),
+                }
+                if server.dirty {
+                    server.recheck(connection);
+                }
+                let id = request.id.clone();
+                let response = catch_unwind(AssertUnwindSafe(|| server.request(request)))
+                    .unwrap_or_else(|_| {
+                        Response::new_err(
+                            id,
+                            ErrorCode::InternalError as i32,
+                            "bsic lsp failed on this request".into(),
+                        )
+                    });
+                send(connection, Message::Response(response));
+            }
+            Message::Notification(notification) if notification.method == transport::MALFORMED => {
+                let params = serde_json::json!({
+                    "type": 1,
+                    "message": format!("bsic lsp ignored a message: {}", notification.params),
+                });
+                send(
+                    connection,
+                    Message::Notification(Notification::new("window/logMessage".into(), params)),
+                );
+            }
+            Message::Notification(notification) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| server.notification(notification)));
+            }
+            Message::Response(_) => {}
+        }
+    }
+}
+
+/// A protocol error's text, cut short: it may quote a whole message.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+fn send(connection: &Connection, message: Message) {
+    let _ = connection.sender.send(message);
+}
+
+/// The workspace root the client names, as a directory path.
+fn workspace_root(params: &Value) -> Option<PathBuf> {
+    let uri = params
+        .get("workspaceFolders")
+        .and_then(|f| f.get(0))
+        .and_then(|f| f.get("uri"))
+        .or_else(|| params.get("rootUri"))
+        .and_then(Value::as_str);
+    if let Some(uri) = uri {
+        return url::Url::parse(uri).ok()?.to_file_path().ok();
+    }
+    params
+        .get("rootPath")
+        .and_then(Value::as_str)
+        .map(PathBuf::from)
+}
+
+struct Server {
+    workspace: Option<PathBuf>,
+    documents: Documents,
+    /// The last check of the project.
+    checked: Option<Checked>,
+    /// URIs that were last published with diagnostics.
+    published: BTreeSet<String>,
+    dirty: bool,
+    policy_schema: Value,
+    project_schema: Value,
+    /// The compiled schemas, built on the first check and reused.
+    validators: Option<Validators>,
+}
+
+impl Server {
+    fn new(workspace: Option<PathBuf>) -> Self {
+        Self {
+            workspace,
+            documents: Documents::default(),
+            checked: None,
+            published: BTreeSet::new(),
+            dirty: false,
+            policy_schema: model::policy_schema(),
+            project_schema: model::project_schema(),
+            validators: None,
+        }
+    }
+
+    /// The project root: the workspace's if it holds `bsic.kdl`, else the nearest one above an
+    /// open document.
+    fn root(&self) -> Option<PathBuf> {
+        if let Some(ws) = &self.workspace
+            && ws.join(PROJECT_FILE).is_file()
+        {
+            return source::find_project_root(ws).ok();
+        }
+        self.documents
+            .iter()
+            .filter_map(|d| d.path.as_deref()?.parent())
+            .find_map(|dir| source::find_project_root(dir).ok())
+            .or_else(|| source::find_project_root(self.workspace.as_deref()?).ok())
+    }
+
+    fn notification(&mut self, notification: Notification) {
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<DidOpenTextDocumentParams>(notification.params)
+                {
+                    self.documents
+                        .open(p.text_document.uri, p.text_document.text);
+                    self.dirty = true;
+                }
+            }
+            DidChangeTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<DidChangeTextDocumentParams>(notification.params)
+                {
+                    self.documents
+                        .change(&p.text_document.uri, p.content_changes);
+                    self.dirty = true;
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<DidCloseTextDocumentParams>(notification.params)
+                {
+                    self.documents.close(&p.text_document.uri);
+                    self.dirty = true;
+                }
+            }
+            DidSaveTextDocument::METHOD => self.dirty = true,
+            _ => {}
+        }
+    }
+
+    /// Re-checks the project with the open buffers and publishes every file's diagnostics.
+    fn recheck(&mut self, connection: &Connection) {
+        self.dirty = false;
+        let Some(root) = self.root() else {
+            return;
+        };
+        let overlay = self.documents.overlay();
+        if self.validators.is_none() {
+            self.validators = Validators::new().ok();
+        }
+        let checked = catch_unwind(AssertUnwindSafe(|| match &self.validators {
+            Some(validators) => pipeline::check_with(&root, &overlay, validators),
+            None => pipeline::check_with_overlay(&root, &overlay),
+        }));
+        let mut files: BTreeMap<String, (Uri, Vec<LspDiagnostic>)> = BTreeMap::new();
+        match checked {
+            Ok(Ok(checked)) => {
+                files = diagnostics::by_file(&checked);
+                self.checked = Some(checked);
+            }
+            Ok(Err(error)) => {
+                // The check could not run (e.g. an unreadable file): say so on every open file.
+                let message = format!("{}", miette::Report::new(error));
+                for document in self.documents.iter() {
+                    let diagnostic = LspDiagnostic {
+                        range: Range::default(),
+                        severity: Some(lsp_types::DiagnosticSeverity::ERROR),
+                        source: Some(diagnostics::SOURCE.into()),
+                        message: message.clone(),
+                        ..LspDiagnostic::default()
+                    };
+                    files.insert(
+                        document.uri.as_str().to_string(),
+                        (document.uri.clone(), vec![diagnostic]),
+                    );
+                }
+            }
+            Err(_) => return,
+        }
+        // Open documents always get a batch, and so do files that had diagnostics before.
+        for document in self.documents.iter() {
+            files
+                .entry(document.uri.as_str().to_string())
+                .or_insert_with(|| (document.uri.clone(), Vec::new()));
+        }
+        for stale in &self.published {
+            if !files.contains_key(stale)
+                && let Ok(uri) = stale.parse::<Uri>()
+            {
+                files.insert(stale.clone(), (uri, Vec::new()));
+            }
+        }
+        let mut published = BTreeSet::new();
+        for (key, (uri, list)) in files {
+            let open = self.documents.get(&uri).is_some();
+            if list.is_empty() && !open && !self.published.contains(&key) {
+                continue;
+            }
+            if !list.is_empty() {
+                published.insert(key);
+            }
+            let params = PublishDiagnosticsParams::new(uri, list, None);
+            if let Ok(params) = serde_json::to_value(params) {
+                send(
+                    connection,
+                    Message::Notification(Notification::new(
+                        PublishDiagnostics::METHOD.into(),
+                        params,
+                    )),
+                );
+            }
+        }
+        self.published = published;
+    }
+
+    fn request(&mut self, request: Request) -> Response {
+        let id = request.id.clone();
+        let result = match request.method.as_str() {
+            HoverRequest::METHOD => parse(&request).map(|p| to_value(self.hover(p))),
+            Completion::METHOD => parse(&request).map(|p| to_value(self.completion(p))),
+            GotoDefinition::METHOD => parse(&request).map(|p| to_value(self.definition(p))),
+            References::METHOD => parse(&request).map(|p| to_value(self.references(p))),
+            DocumentSymbolRequest::METHOD => parse(&request).map(|p| to_value(self.symbols(p))),
+            CodeActionRequest::METHOD => parse(&request).map(|p| to_value(self.code_actions(p))),
+            other => Err(Response::new_err(
+                id.clone(),
+                ErrorCode::MethodNotFound as i32,
+                format!("bsic lsp does not handle `{other}`"),
+            )),
+        };
+        match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err(mut response) => {
+                response.id = id;
+                response
+            }
+        }
+    }
+
+    /// The text of a document: the open buffer, else what the last check read.
+    fn text(&self, uri: &Uri) -> Option<String> {
+        if let Some(document) = self.documents.get(uri) {
+            return Some(document.text.clone());
+        }
+        let path = path_of(uri)?;
+        self.checked
+            .as_ref()?
+            .project
+            .sources
+            .iter()
+            .find(|(_, f)| f.path == path)
+            .map(|(_, f)| f.text.clone())
+    }
+
+    /// The schema of a document's kind: the project file or a policy file.
+    fn schema_for(&self, uri: &Uri) -> &Value {
+        let is_project = path_of(uri)
+            .and_then(|p| p.file_name().map(|n| n == PROJECT_FILE))
+            .unwrap_or(false);
+        if is_project {
+            &self.project_schema
+        } else {
+            &self.policy_schema
+        }
+    }
+
+    fn checked(&self) -> Option<&Checked> {
+        self.checked.as_ref()
+    }
+
+    fn hover(&self, params: HoverParams) -> Option<Hover> {
+        let at = params.text_document_position_params;
+        let text = self.text(&at.text_document.uri)?;
+        let offset = offset_at(&text, at.position);
+        let (start, end) = word_at(&text, offset)?;
+        let word = &text[start..end];
+        let cx = context_at(&text, start);
+        let schema = SchemaDoc::new(self.schema_for(&at.text_document.uri));
+        let markdown = if cx.in_string {
+            match cx.head() {
+                Some("applies-to" | "includes" | "group") => hover::group(self.checked()?, word),
+                _ => None,
+            }
+        } else {
+            let property = text[end..].starts_with('=');
+            if !property && cx.head().is_some() {
+                return None;
+            }
+            let mut names = cx.parents.clone();
+            if property && let Some(head) = cx.head() {
+                names.push(head.to_string());
+            }
+            let block = completion::pointer_of(&schema, &names)?;
+            let pointer = format!("{block}/{word}");
+            let path = hover::knob_path(&cx, word, property);
+            hover::knob(&path, &schema, &pointer).or_else(|| hover::node(&path, &schema, &pointer))
+        }?;
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: markdown,
+            }),
+            range: Some(range_of(&text, start, end - start)),
+        })
+    }
+
+    fn completion(&self, params: CompletionParams) -> Option<CompletionResponse> {
+        let at = params.text_document_position;
+        let text = self.text(&at.text_document.uri)?;
+        let offset = offset_at(&text, at.position);
+        let cx = context_at(&text, offset);
+        let schema = SchemaDoc::new(self.schema_for(&at.text_document.uri));
+        let items = completion::complete(&cx, &schema, self.checked());
+        Some(CompletionResponse::Array(items))
+    }
+
+    /// The group name under the cursor when it is a reference or a definition.
+    fn group_at(&self, uri: &Uri, position: Position) -> Option<String> {
+        let text = self.text(uri)?;
+        let offset = offset_at(&text, position);
+        let (start, end) = word_at(&text, offset)?;
+        let cx = context_at(&text, start);
+        (cx.in_string && matches!(cx.head(), Some("applies-to" | "includes" | "group")))
+            .then(|| text[start..end].to_string())
+    }
+
+    fn location(&self, span: crate::source::Span) -> Option<Location> {
+        let sources = &self.checked()?.project.sources;
+        let file = sources.get(span.file)?;
+        Some(Location::new(
+            uri_of(&file.path)?,
+            diagnostics::span_range(sources, span),
+        ))
+    }
+
+    fn definition(&self, params: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+        let at = params.text_document_position_params;
+        let name = self.group_at(&at.text_document.uri, at.position)?;
+        let model = self.checked()?.model.as_ref()?;
+        let group = model
+            .groups
+            .iter()
+            .find(|g| g.value.name.as_str() == name)?;
+        let location = self.location(model.value_span(&group.at, "/name"))?;
+        Some(GotoDefinitionResponse::Scalar(location))
+    }
+
+    fn references(&self, params: ReferenceParams) -> Option<Vec<Location>> {
+        let at = params.text_document_position;
+        let name = self.group_at(&at.text_document.uri, at.position)?;
+        let model = self.checked()?.model.as_ref()?;
+        let mut found = Vec::new();
+        if params.context.include_declaration
+            && let Some(g) = model.groups.iter().find(|g| g.value.name.as_str() == name)
+        {
+            found.extend(self.location(model.value_span(&g.at, "/name")));
+        }
+        for g in &model.groups {
+            for (i, included) in g.value.includes.iter().enumerate() {
+                if included.as_str() == name {
+                    found.extend(self.location(model.value_span(&g.at, &format!("/includes/{i}"))));
+                }
+            }
+        }
+        for p in &model.policies {
+            for (i, group) in p.value.applies_to.iter().enumerate() {
+                if group.as_str() == name {
+                    found.extend(
+                        self.location(model.value_span(&p.at, &format!("/applies-to/{i}"))),
+                    );
+                }
+            }
+        }
+        Some(found)
+    }
+
+    fn symbols(&self, params: DocumentSymbolParams) -> Option<DocumentSymbolResponse> {
+        let uri = params.text_document.uri;
+        let path = path_of(&uri)?;
+        let model = self.checked()?.model.as_ref()?;
+        let sources = &self.checked()?.project.sources;
+        let in_file = |file| sources.get(file).is_some_and(|f| f.path == path);
+        let mut symbols = Vec::new();
+        #[allow(deprecated)]
+        let symbol = |name: String, detail: &str, kind, span| DocumentSymbol {
+            name,
+            detail: Some(detail.to_string()),
+            kind,
+            tags: None,
+            deprecated: None,
+            range: diagnostics::span_range(sources, span),
+            selection_range: diagnostics::span_range(sources, span),
+            children: None,
+        };
+        for g in model.groups.iter().filter(|g| in_file(g.at.file)) {
+            let span = model.value_span(&g.at, "/name");
+            symbols.push(symbol(
+                g.value.name.to_string(),
+                "group",
+                SymbolKind::NAMESPACE,
+                span,
+            ));
+        }
+        for p in model.policies.iter().filter(|p| in_file(p.at.file)) {
+            let span = model.value_span(&p.at, "/name");
+            symbols.push(symbol(
+                p.value.name.to_string(),
+                "policy",
+                SymbolKind::OBJECT,
+                span,
+            ));
+        }
+        Some(DocumentSymbolResponse::Nested(symbols))
+    }
+
+    /// A quick fix for every did-you-mean: replace the name with the suggestion.
+    fn code_actions(&self, params: CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
+        let uri = params.text_document.uri;
+        let text = self.text(&uri)?;
+        let mut actions = Vec::new();
+        for diagnostic in &params.context.diagnostics {
+            let Some(replace) = diagnostic
+                .data
+                .as_ref()
+                .and_then(|d| d.get("replace"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let start = offset_at(&text, diagnostic.range.start);
+            let end = offset_at(&text, diagnostic.range.end);
+            let old = text.get(start..end).unwrap_or("");
+            let new_text = if old.starts_with('"') {
+                format!("\"{replace}\"")
+            } else {
+                replace.to_string()
+            };
+            let edit = TextEdit::new(diagnostic.range, new_text);
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("replace with `{replace}`"),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(WorkspaceEdit {
+                    changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
+                    ..WorkspaceEdit::default()
+                }),
+                is_preferred: Some(true),
+                ..CodeAction::default()
+            }));
+        }
+        Some(actions)
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, Response> {
+    serde_json::from_value(request.params.clone()).map_err(|e| {
+        Response::new_err(
+            request.id.clone(),
+            ErrorCode::InvalidParams as i32,
+            e.to_string(),
+        )
+    })
+}
+
+fn to_value<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}

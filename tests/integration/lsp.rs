@@ -1,0 +1,399 @@
+//! `bsic lsp` end to end: a tiny LSP client of our own (Content-Length framing over the
+//! server's stdin/stdout, serde_json bodies) drives a whole editor session against the real
+//! binary: diagnostics with did-you-mean at the exact range, the quick fix, hovers, completion,
+//! go to definition, bad input, and a clean shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::util::{BSIC, Project};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start(dir: &Path) -> Self {
+        let mut child = Command::new(BSIC)
+            .arg("lsp")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, messages) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length:") {
+                        length = v.trim().parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.unwrap()];
+                reader.read_exact(&mut body).unwrap();
+                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            messages,
+            next_id: 0,
+        }
+    }
+
+    fn send_raw(&mut self, body: &[u8]) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        self.stdin.write_all(body).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, message: Value) {
+        self.send_raw(message.to_string().as_bytes());
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn next(&self, deadline: Instant) -> Value {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.messages
+            .recv_timeout(left)
+            .expect("the server answered in time")
+    }
+
+    /// Sends a request and returns the whole response (result or error).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let message = self.next(deadline);
+            if message["id"] == json!(id) && message.get("method").is_none() {
+                return message;
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri` whose error count satisfies `want`.
+    fn diagnostics(&self, uri: &str, want: impl Fn(usize) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let message = self.next(deadline);
+            if message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+            {
+                let list = message["params"]["diagnostics"].as_array().unwrap().clone();
+                let errors = list.iter().filter(|d| d["severity"] == 1).count();
+                if want(errors) {
+                    return list;
+                }
+            }
+        }
+    }
+}
+
+fn uri(path: &Path) -> String {
+    url::Url::from_file_path(path.canonicalize().unwrap())
+        .unwrap()
+        .to_string()
+}
+
+fn position(text: &str, needle: &str, nth: usize) -> (u32, u32) {
+    let offset = text.match_indices(needle).nth(nth).unwrap().0;
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .encode_utf16()
+        .count();
+    (line as u32, column as u32)
+}
+
+fn at(uri: &str, (line, character): (u32, u32)) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+}
+
+#[test]
+fn an_editor_session_gets_diagnostics_fixes_hovers_completion_and_definitions() {
+    let project = Project::reference();
+    let rings_path = project.join("policies/rings.kdl");
+    let rings = uri(&rings_path);
+    let groups = uri(&project.join("policies/groups.kdl"));
+    let good = std::fs::read_to_string(&rings_path).unwrap();
+    // `é` before the typo: the range must count UTF-16 units, not bytes.
+    let good = good.replacen("Pilot ring:", "Pilot ring (é):", 1);
+    let bad = good.replacen("allow-rollback #false", "allow-rollbac #false", 1);
+
+    let mut client = Client::start(project.path());
+    let init = client.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(project.path()), "capabilities": {}}),
+    );
+    let caps = &init["result"]["capabilities"];
+    for cap in [
+        "hoverProvider",
+        "completionProvider",
+        "definitionProvider",
+        "codeActionProvider",
+    ] {
+        assert!(!caps[cap].is_null(), "{cap} in {caps}");
+    }
+    client.notify("initialized", json!({}));
+
+    // A misspelled knob: one error at exactly the misspelled name, with the did-you-mean.
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": rings, "languageId": "kdl", "version": 1, "text": bad}}),
+    );
+    let diags = client.diagnostics(&rings, |errors| errors > 0);
+    let (line, col) = position(&bad, "allow-rollbac #false", 0);
+    let typo: Vec<&Value> = diags
+        .iter()
+        .filter(|d| d["range"]["start"]["line"] == line)
+        .collect();
+    assert_eq!(typo.len(), 1, "{diags:?}");
+    let typo = typo[0].clone();
+    assert_eq!(
+        typo["range"],
+        json!({"start": {"line": line, "character": col},
+               "end": {"line": line, "character": col + "allow-rollbac".len() as u32}})
+    );
+    assert_eq!(typo["code"], "bsic::unknown-node");
+    assert_eq!(typo["source"], "bsic");
+    assert!(
+        typo["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `allow-rollback`?"),
+        "{typo}"
+    );
+
+    // The quick fix replaces the name; applying it clears the diagnostics.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": rings}, "range": typo["range"],
+               "context": {"diagnostics": [typo]}}),
+    );
+    let edit = &actions["result"][0]["edit"]["changes"][&rings][0];
+    assert_eq!(edit["newText"], "allow-rollback", "{actions}");
+    assert_eq!(edit["range"], typo["range"]);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": rings, "version": 2},
+               "contentChanges": [{"range": edit["range"], "text": "allow-rollback"}]}),
+    );
+    let diags = client.diagnostics(&rings, |errors| errors == 0);
+    assert!(diags.iter().all(|d| d["severity"] != 1), "{diags:?}");
+
+    // Hover on a knob: Apple's key, facts and the documentation link.
+    let hover = client.request(
+        "textDocument/hover",
+        at(&rings, position(&good, "allow-rollback", 0)),
+    );
+    let text = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        text.contains("RapidSecurityResponse.EnableRollback"),
+        "{text}"
+    );
+    assert!(text.contains("developer.apple.com/documentation"), "{text}");
+    assert!(text.contains("macOS 15.0+"), "{text}");
+
+    // Hover on a group name: what a device in it gets, and from which policy.
+    let (line, col) = position(&good, "\"pilot\"", 0);
+    let hover = client.request("textDocument/hover", at(&rings, (line, col + 2)));
+    let text = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(text.contains("RapidSecurityResponse.Enable"), "{text}");
+    assert!(text.contains("bsi-fast-lane"), "{text}");
+
+    // Go to definition: the group is defined in another file.
+    let definition = client.request("textDocument/definition", at(&rings, (line, col + 2)));
+    assert_eq!(definition["result"]["uri"], groups.as_str(), "{definition}");
+    assert_eq!(definition["result"]["range"]["start"]["line"], 1);
+
+    // Completion inside a background-security block.
+    let (line, _) = position(&good, "background-security {", 0);
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(line as usize + 1, "        ");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": rings, "version": 3},
+               "contentChanges": [{"text": lines.join("\n")}]}),
+    );
+    let completion = client.request("textDocument/completion", at(&rings, (line + 1, 8)));
+    let labels: Vec<&str> = completion["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    for want in ["automatic-install", "offer", "allow-rollback"] {
+        assert!(labels.contains(&want), "{want} in {labels:?}");
+    }
+
+    // Bad input: garbage in the buffer gives diagnostics, unknown methods MethodNotFound,
+    // and the server keeps serving.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": rings, "version": 4},
+               "contentChanges": [{"text": "policy \"x\" { \u{0}}}}{{\"é😀 /* "}]}),
+    );
+    let diags = client.diagnostics(&rings, |errors| errors > 0);
+    assert!(!diags.is_empty());
+    client.send_raw(b"{this is not json");
+    client.send_raw(br#"{"jsonrpc": "2.0", "id": "x", "params": 1}"#);
+    let unknown = client.request("bsic/nothing", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    let hover = client.request("textDocument/hover", at(&rings, (0, 9999)));
+    assert!(hover.get("error").is_none(), "{hover}");
+
+    let shutdown = client.request("shutdown", Value::Null);
+    assert!(shutdown.get("error").is_none(), "{shutdown}");
+    client.notify("exit", Value::Null);
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(status) = client.child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The LSP range of a byte range, computed independently of the server: zero-based lines,
+/// UTF-16 columns, a byte-order mark on the first line not counted.
+fn lsp_range(text: &str, offset: usize, len: usize) -> Value {
+    let at = |offset: usize| {
+        // A span inside a character (the replacement for a byte that is not UTF-8) starts
+        // at that character.
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.matches('\n').count();
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[start..]
+            .trim_start_matches('\u{feff}')
+            .encode_utf16()
+            .count();
+        json!({"line": line, "character": column})
+    };
+    json!({"start": at(offset), "end": at(offset + len)})
+}
+
+#[test]
+fn every_bad_input_case_gets_the_same_diagnostics_through_the_server() {
+    let corpus = crate::util::repo("tests/fixtures/bad");
+    let mut cases: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kdl"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "the corpus shrank: {}", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_stem().unwrap().to_string_lossy().to_string();
+        let project = Project::base();
+        project.write(
+            &format!("policies/{name}.kdl"),
+            std::fs::read(case).unwrap(),
+        );
+        let check = project.bsic().args(["check", "--format", "json"]).run();
+        let expected: Vec<(String, String, Value)> = check
+            .diagnostics()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let location = &d["location"];
+                let file = project.join(location["file"].as_str().unwrap());
+                let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).to_string();
+                let offset = location["offset"].as_u64().unwrap() as usize;
+                let len = location["length"].as_u64().unwrap() as usize;
+                (
+                    uri(&file),
+                    d["code"].as_str().unwrap().to_string(),
+                    lsp_range(&text, offset, len),
+                )
+            })
+            .collect();
+
+        // Opening a clean file re-checks the whole project, the case's file read from disk.
+        let mut client = Client::start(project.path());
+        client.request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(project.path()), "capabilities": {}}),
+        );
+        client.notify("initialized", json!({}));
+        let groups = project.join("policies/groups.kdl");
+        client.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(&groups), "languageId": "kdl", "version": 1,
+                   "text": std::fs::read_to_string(&groups).unwrap()}}),
+        );
+        let mut files: Vec<String> = expected.iter().map(|e| e.0.clone()).collect();
+        files.push(uri(&groups));
+        files.sort();
+        files.dedup();
+        let mut got = Vec::new();
+        let deadline = Instant::now() + TIMEOUT;
+        let mut seen = std::collections::BTreeSet::new();
+        while seen.len() < files.len() && Instant::now() < deadline {
+            let Ok(message) = client
+                .messages
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            else {
+                break;
+            };
+            if message["method"] != "textDocument/publishDiagnostics" {
+                continue;
+            }
+            let file = message["params"]["uri"].as_str().unwrap().to_string();
+            if files.contains(&file) && seen.insert(file.clone()) {
+                for d in message["params"]["diagnostics"].as_array().unwrap() {
+                    let code = d["code"].as_str().unwrap_or("").to_string();
+                    got.push((file.clone(), code, d["range"].clone()));
+                }
+            }
+        }
+        let _ = client.child.kill();
+        let _ = client.child.wait();
+        let mut want = expected.clone();
+        want.sort_by_key(|e| format!("{e:?}"));
+        want.dedup();
+        got.sort_by_key(|e| format!("{e:?}"));
+        got.dedup();
+        if want != got {
+            failures.push(format!("{name}:\n  check: {want:?}\n  lsp:   {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
