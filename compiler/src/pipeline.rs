@@ -10,7 +10,7 @@ use crate::emit::{self, AppleCheck, Artifact, ArtifactKind, EmitError};
 use crate::output::{self, MANIFEST_FILE, OutputError};
 use crate::resolve::{self, Resolution};
 use crate::sign::{SignError, Signer};
-use crate::source::{self, Overlay, Project, SourceError};
+use crate::source::{self, FileId, Overlay, ParseCache, Project, SourceError};
 use crate::validate::{self, Model, SchemaBuildError, Validators};
 
 /// Failures that stop a run outright (exit code 2, or 3 for internal errors).
@@ -62,7 +62,8 @@ impl Error {
 /// The result of checking a project: everything read, every diagnostic, and what resolved.
 #[derive(Debug)]
 pub struct Checked {
-    pub project: Project,
+    /// Everything read; each policy file that parsed is kept as its id.
+    pub project: Project<FileId>,
     pub diagnostics: Diagnostics,
     pub model: Option<Model>,
     pub resolution: Resolution,
@@ -82,19 +83,23 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
 /// Like [`check`], with unsaved editor buffers (`overlay`, by absolute path) standing in for
 /// the files on disk. The language server re-checks through this on every change.
 pub fn check_with_overlay(root: &Path, overlay: &Overlay) -> Result<Checked, Error> {
-    check_with(root, overlay, &Validators::new()?)
+    check_with(root, overlay, &Validators::new()?, None)
 }
 
-/// Like [`check_with_overlay`], with schemas compiled once by the caller: a long-running
-/// process (the language server) re-checks without compiling them on every keystroke.
+/// Like [`check_with_overlay`], with schemas compiled once by the caller and, with a `cache`,
+/// only the files whose text changed parsed again: a long-running process (the language
+/// server) re-checks on every keystroke without redoing either.
 pub fn check_with(
     root: &Path,
     overlay: &Overlay,
     validators: &Validators,
+    cache: Option<&ParseCache>,
 ) -> Result<Checked, Error> {
     let mut diagnostics = Diagnostics::default();
-    let project = source::load_project_with(root, overlay, &mut diagnostics)?;
-    let model = validate::validate(&project, validators, &mut diagnostics);
+    let project = source::load_project_mapped(root, overlay, cache, &mut diagnostics, &|parsed| {
+        validators.project_policy_file(&parsed)
+    })?;
+    let (project, model) = validate::validate(project, validators, &mut diagnostics);
     let resolution = model
         .as_ref()
         .map(|m| resolve::resolve(m, &mut diagnostics))

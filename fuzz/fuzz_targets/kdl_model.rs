@@ -6,7 +6,7 @@ use bsic::diag::Diagnostics;
 use bsic::source::{FileId, ParsedFile, Project, Sources, parse_kdl};
 use bsic::validate::{Validators, validate};
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 const PROJECT: &str = "organization \"Fuzz\"\nidentifier-prefix \"com.example.fuzz\"\n";
 
@@ -26,10 +26,10 @@ fuzz_target!(|data: &[u8]| {
     let mut diagnostics = Diagnostics::default();
     let mut policy_files = Vec::new();
     match parse_kdl(policy_id, text) {
-        Ok(document) => policy_files.push(ParsedFile {
+        Ok(document) => policy_files.push(validators().project_policy_file(&ParsedFile {
             file: policy_id,
-            document,
-        }),
+            document: Arc::new(document),
+        })),
         Err(errors) => diagnostics.extend(errors),
     }
     let project = Project {
@@ -37,12 +37,13 @@ fuzz_target!(|data: &[u8]| {
         sources,
         project_file: Some(ParsedFile {
             file: project_id,
-            document: project_document,
+            document: Arc::new(project_document),
         }),
         project_file_id: project_id,
         policy_files,
     };
-    if let Some(model) = validate(&project, validators(), &mut diagnostics) {
+    let (project, model) = validate(project, validators(), &mut diagnostics);
+    if let Some(model) = model {
         let _ = bsic::resolve::resolve(&model, &mut diagnostics);
     }
     // Locating and rendering every diagnostic must not panic either.

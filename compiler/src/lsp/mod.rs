@@ -43,7 +43,7 @@ use serde_json::Value;
 
 use crate::model;
 use crate::pipeline::{self, Checked};
-use crate::source::{self, PROJECT_FILE};
+use crate::source::{self, PROJECT_FILE, ParseCache};
 use crate::validate::{SchemaDoc, Validators};
 
 use context::{context_at, word_at};
@@ -201,6 +201,8 @@ struct Server {
     project_schema: Value,
     /// The compiled schemas, built on the first check and reused.
     validators: Option<Validators>,
+    /// Parsed files by path and text: a keystroke re-parses only the buffer that changed.
+    parses: ParseCache,
 }
 
 impl Server {
@@ -214,6 +216,7 @@ impl Server {
             policy_schema: model::policy_schema(),
             project_schema: model::project_schema(),
             validators: None,
+            parses: ParseCache::default(),
         }
     }
 
@@ -276,7 +279,9 @@ impl Server {
             self.validators = Validators::new().ok();
         }
         let checked = catch_unwind(AssertUnwindSafe(|| match &self.validators {
-            Some(validators) => pipeline::check_with(&root, &overlay, validators),
+            Some(validators) => {
+                pipeline::check_with(&root, &overlay, validators, Some(&self.parses))
+            }
             None => pipeline::check_with_overlay(&root, &overlay),
         }));
         let mut files: BTreeMap<String, (Uri, Vec<LspDiagnostic>)> = BTreeMap::new();

@@ -3,14 +3,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use globset::{Glob, GlobSetBuilder};
 
 use crate::diag::{Diagnostic, Diagnostics, Kind};
 
 use super::{
-    FileId, MAX_FILE_BYTES, ParsedFile, Project, SourceError, Sources, Span, display_path,
-    parse_kdl,
+    FileId, MAX_FILE_BYTES, ParseCache, ParsedFile, Project, SourceError, Sources, Span,
+    display_path, parse_kdl,
 };
 
 /// The project file at the root of every bsic project.
@@ -55,6 +56,21 @@ pub fn load_project_with(
     overlay: &Overlay,
     diagnostics: &mut Diagnostics,
 ) -> Result<Project, SourceError> {
+    load_project_mapped(root, overlay, None, diagnostics, &|parsed| parsed)
+}
+
+/// Like [`load_project_with`], but each policy file is handed to `map` as soon as it is
+/// parsed, on the core that parsed it, and only what `map` returns is kept. The checker maps
+/// each document to its validated projection, so the parsed documents (the bulk of a large
+/// project's memory) never all exist at once. With a `cache`, a file whose text is unchanged
+/// since an earlier run is not parsed again.
+pub fn load_project_mapped<F: Send>(
+    root: &Path,
+    overlay: &Overlay,
+    cache: Option<&ParseCache>,
+    diagnostics: &mut Diagnostics,
+    map: &(dyn Fn(ParsedFile) -> F + Sync),
+) -> Result<Project<F>, SourceError> {
     let mut sources = Sources::default();
     let project_path = root.join(PROJECT_FILE);
     let (project_file_id, project_file) =
@@ -118,14 +134,15 @@ pub fn load_project_with(
 
     let paths: Vec<PathBuf> = paths.into_iter().collect();
     let first_id = sources.len();
-    let loaded = load_parallel(root, &paths, overlay, first_id)?;
+    let loaded = load_parallel(root, &paths, overlay, cache, first_id, map)?;
     let mut policy_files = Vec::with_capacity(paths.len());
     for file in loaded {
-        let id = sources.add(file.display, file.path, file.text);
+        sources.add(file.display, file.path, file.text);
         diagnostics.extend(file.diagnostics);
-        if let Some(document) = file.document {
-            policy_files.push(ParsedFile { file: id, document });
-        }
+        policy_files.extend(file.item);
+    }
+    if let Some(cache) = cache {
+        cache.retain(&paths);
     }
     Ok(Project {
         root: root.to_path_buf(),
@@ -159,30 +176,33 @@ pub fn load_matching(
     Ok(parsed)
 }
 
-/// One file read and parsed, not yet in [`Sources`].
-struct LoadedFile {
+/// One file read and parsed, not yet in [`Sources`]. `item` is what became of the document
+/// (the document itself, or what a caller mapped it to); `None` when it did not parse.
+struct LoadedFile<F> {
     display: String,
     path: PathBuf,
     text: String,
-    document: Option<kdl::KdlDocument>,
+    item: Option<F>,
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads and parses `paths` on all cores, each from `overlay` when it holds the path. The file
-/// ids are fixed in advance (`first_id`, then one more per path, in path order), so the result
-/// is the same as reading them one by one: same ids, same diagnostics, same order.
-fn load_parallel(
+/// Reads, parses and maps `paths` on all cores, each from `overlay` when it holds the path.
+/// The file ids are fixed in advance (`first_id`, then one more per path, in path order), so
+/// the result is the same as reading them one by one: same ids, same diagnostics, same order.
+fn load_parallel<F: Send>(
     root: &Path,
     paths: &[PathBuf],
     overlay: &Overlay,
+    cache: Option<&ParseCache>,
     first_id: usize,
-) -> Result<Vec<LoadedFile>, SourceError> {
+    map: &(dyn Fn(ParsedFile) -> F + Sync),
+) -> Result<Vec<LoadedFile<F>>, SourceError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(paths.len().div_ceil(16))
         .max(1);
     let chunk = paths.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<LoadedFile>, SourceError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<LoadedFile<F>>, SourceError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = paths
             .chunks(chunk)
             .enumerate()
@@ -191,7 +211,9 @@ fn load_parallel(
                     part.iter()
                         .enumerate()
                         .map(|(i, path)| {
-                            load_file(root, path, overlay, file_id(first_id + n * chunk + i))
+                            let id = file_id(first_id + n * chunk + i);
+                            let loaded = load_file(root, path, overlay, cache, id)?;
+                            Ok(loaded.map(|document| map(ParsedFile { file: id, document })))
                         })
                         .collect::<Result<Vec<_>, _>>()
                 })
@@ -225,14 +247,26 @@ fn read_and_parse(
     sources: &mut Sources,
     diagnostics: &mut Diagnostics,
 ) -> Result<(FileId, Option<ParsedFile>), SourceError> {
-    let file = load_file(root, path, overlay, file_id(sources.len()))?;
+    let file = load_file(root, path, overlay, None, file_id(sources.len()))?;
     let id = sources.add(file.display, file.path, file.text);
     diagnostics.extend(file.diagnostics);
     Ok((
         id,
-        file.document
+        file.item
             .map(|document| ParsedFile { file: id, document }),
     ))
+}
+
+impl<T> LoadedFile<T> {
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> LoadedFile<U> {
+        LoadedFile {
+            display: self.display,
+            path: self.path,
+            text: self.text,
+            item: self.item.map(f),
+            diagnostics: self.diagnostics,
+        }
+    }
 }
 
 /// Reads and parses one file that will get the id `id`, from `overlay` (an unsaved editor
@@ -241,8 +275,9 @@ fn load_file(
     root: &Path,
     path: &Path,
     overlay: &Overlay,
+    cache: Option<&ParseCache>,
     id: FileId,
-) -> Result<LoadedFile, SourceError> {
+) -> Result<LoadedFile<Arc<kdl::KdlDocument>>, SourceError> {
     let display = display_path(root, path);
     let buffer = overlay.get(path);
     let size = match buffer {
@@ -258,7 +293,7 @@ fn load_file(
         display,
         path: path.to_path_buf(),
         text: String::new(),
-        document: None,
+        item: None,
         diagnostics: Vec::new(),
     };
     if size > MAX_FILE_BYTES {
@@ -297,8 +332,18 @@ fn load_file(
             return Ok(loaded);
         }
     }
+    if let Some(document) = cache.and_then(|c| c.get(path, &loaded.text)) {
+        loaded.item = Some(document);
+        return Ok(loaded);
+    }
     match parse_kdl(id, &loaded.text) {
-        Ok(document) => loaded.document = Some(document),
+        Ok(document) => {
+            let document = Arc::new(document);
+            if let Some(cache) = cache {
+                cache.insert(path, &loaded.text, &document);
+            }
+            loaded.item = Some(document);
+        }
         Err(errors) => loaded.diagnostics.extend(errors),
     }
     Ok(loaded)
@@ -441,6 +486,40 @@ mod tests {
 
     /// The parallel loader reads unsaved buffers instead of the disk, picks up a buffer the
     /// globs match before it is saved, and still skips buffers under `target/` and the like.
+    #[test]
+    fn a_parse_cache_reparses_only_changed_text_and_forgets_removed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        fs::write(root.join(PROJECT_FILE), "organization \"Disk\"\n").unwrap();
+        fs::create_dir_all(root.join("policies")).unwrap();
+        for n in 0..20 {
+            fs::write(root.join(format!("policies/p{n:02}.kdl")), "group \"g\"\n").unwrap();
+        }
+        let cache = ParseCache::default();
+        let load = |overlay: &Overlay| {
+            let mut diagnostics = Diagnostics::default();
+            let project =
+                load_project_mapped(&root, overlay, Some(&cache), &mut diagnostics, &|p| p)
+                    .unwrap();
+            assert!(diagnostics.is_empty());
+            project.policy_files
+        };
+        let first = load(&Overlay::new());
+        let mut overlay = Overlay::new();
+        overlay.insert(root.join("policies/p03.kdl"), "group \"edited\"\n".into());
+        let second = load(&overlay);
+        for (n, (a, b)) in first.iter().zip(&second).enumerate() {
+            let reused = Arc::ptr_eq(&a.document, &b.document);
+            assert_eq!(reused, n != 3, "p{n:02}: reused {reused}");
+        }
+        fs::remove_file(root.join("policies/p05.kdl")).unwrap();
+        let third = load(&overlay);
+        assert_eq!(third.len(), 19);
+        let cached = cache.entries.lock().unwrap();
+        assert_eq!(cached.len(), 19);
+        assert!(!cached.contains_key(&root.join("policies/p05.kdl")));
+    }
+
     #[test]
     fn overlay_stands_in_for_disk_in_the_parallel_loader() {
         let dir = tempfile::tempdir().unwrap();

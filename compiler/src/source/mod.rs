@@ -7,11 +7,13 @@
 mod discover;
 mod parse;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub use discover::{
     MAX_POLICY_FILES, Overlay, PROJECT_FILE, find_project_root, load_matching, load_project,
-    load_project_with,
+    load_project_mapped, load_project_with,
 };
 pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, parse_kdl};
 
@@ -131,16 +133,18 @@ impl Sources {
     }
 }
 
-/// A parsed KDL file.
+/// A parsed KDL file. The document is shared so a [`ParseCache`] can hand it out again.
 #[derive(Debug, Clone)]
 pub struct ParsedFile {
     pub file: FileId,
-    pub document: kdl::KdlDocument,
+    pub document: Arc<kdl::KdlDocument>,
 }
 
-/// A loaded project: the project file, the policy files, and everything read.
+/// A loaded project: the project file, the policy files, and everything read. `F` is what is
+/// kept of each policy file that parsed: its document, or what a later stage made of it
+/// (see [`load_project_mapped`]).
 #[derive(Debug)]
-pub struct Project {
+pub struct Project<F = ParsedFile> {
     pub root: PathBuf,
     pub sources: Sources,
     /// The parsed `bsic.kdl`, if it parsed.
@@ -148,7 +152,50 @@ pub struct Project {
     /// The id of `bsic.kdl` in [`Sources`].
     pub project_file_id: FileId,
     /// Every policy file that parsed, in path order.
-    pub policy_files: Vec<ParsedFile>,
+    pub policy_files: Vec<F>,
+}
+
+impl<F> Project<F> {
+    /// The same project keeping `f` of each policy file instead.
+    pub fn map_files<G>(self, f: impl FnMut(F) -> G) -> Project<G> {
+        Project {
+            root: self.root,
+            sources: self.sources,
+            project_file: self.project_file,
+            project_file_id: self.project_file_id,
+            policy_files: self.policy_files.into_iter().map(f).collect(),
+        }
+    }
+}
+
+/// Parsed documents kept between the runs of a long-lived process (the language server), by
+/// path, with the text they were parsed from: a re-check parses only the files that changed.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    entries: Mutex<HashMap<PathBuf, (String, Arc<kdl::KdlDocument>)>>,
+}
+
+impl ParseCache {
+    /// The document parsed earlier from exactly `text` at `path`.
+    fn get(&self, path: &Path, text: &str) -> Option<Arc<kdl::KdlDocument>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(path)
+            .filter(|(cached, _)| cached == text)
+            .map(|(_, document)| Arc::clone(document))
+    }
+
+    fn insert(&self, path: &Path, text: &str, document: &Arc<kdl::KdlDocument>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.insert(path.to_path_buf(), (text.to_string(), Arc::clone(document)));
+    }
+
+    /// Forgets every file but `paths` (deleted files, files no glob matches any more).
+    fn retain(&self, paths: &[PathBuf]) {
+        let keep: std::collections::HashSet<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|path, _| keep.contains(path.as_path()));
+    }
 }
 
 /// Errors that stop a run before any policy can be checked (exit code 2).

@@ -90,53 +90,63 @@ impl Validators {
     }
 }
 
-/// Validates a loaded project. Returns the model of everything that is valid; the run has
-/// failed if `diagnostics` holds an error afterwards.
+impl Validators {
+    /// Projects one policy file and validates it against the policy schema. Needs nothing
+    /// but the file, so the loader runs it on every core as files are parsed, and the KDL
+    /// document can be dropped right after.
+    pub fn project_policy_file(&self, parsed: &ParsedFile) -> ProjectedFile {
+        check_file(parsed, &self.policy, &self.policy_schema)
+    }
+}
+
+/// Validates a loaded project whose policy files were projected with
+/// [`Validators::project_policy_file`]. Returns the project (keeping only each policy file's
+/// id) and the model of everything that is valid; the run has failed if `diagnostics` holds
+/// an error afterwards.
 pub fn validate(
-    project: &Project,
+    project: Project<ProjectedFile>,
     validators: &Validators,
     diagnostics: &mut Diagnostics,
-) -> Option<Model> {
+) -> (Project<FileId>, Option<Model>) {
     let mut spans = BTreeMap::new();
-
-    let project_file = project.project_file.as_ref()?;
-    let checked = check_file(
-        project_file,
-        &validators.project,
-        &validators.project_schema,
-        diagnostics,
-    );
-    let project_config: Option<ProjectFile> = checked
-        .clean
-        .then(|| from_json(&checked.value, project_file.file, diagnostics))
-        .flatten();
-    spans.insert(project_file.file, checked.spans);
-
     let mut groups = Vec::new();
     let mut policies = Vec::new();
     let mut raw = Vec::new();
-    for parsed in &project.policy_files {
-        let checked = check_file(
-            parsed,
-            &validators.policy,
-            &validators.policy_schema,
-            diagnostics,
-        );
-        collect_items::<Group>(&checked, parsed.file, "group", diagnostics, &mut groups);
-        collect_items::<Policy>(&checked, parsed.file, "policy", diagnostics, &mut policies);
-        spans.insert(parsed.file, checked.spans);
-        raw.push((parsed.file, checked.value));
-    }
 
+    // Without a parsed `bsic.kdl` its syntax errors are the whole story.
+    let Some(file) = project.project_file.as_ref() else {
+        return (project.map_files(|checked| checked.file), None);
+    };
+    let mut checked = check_file(file, &validators.project, &validators.project_schema);
+    diagnostics.extend(std::mem::take(&mut checked.diagnostics));
+    let project_config: Option<ProjectFile> = checked
+        .clean
+        .then(|| from_json(&checked.value, file.file, diagnostics))
+        .flatten();
+    spans.insert(file.file, checked.spans);
+
+    let project = project.map_files(|mut checked| {
+        let file = checked.file;
+        diagnostics.extend(std::mem::take(&mut checked.diagnostics));
+        collect_items::<Group>(&checked, file, "group", diagnostics, &mut groups);
+        collect_items::<Policy>(&checked, file, "policy", diagnostics, &mut policies);
+        spans.insert(file, checked.spans);
+        raw.push((file, checked.value));
+        file
+    });
+
+    let Some(project_config) = project_config else {
+        return (project, None);
+    };
     let model = Model {
-        project: project_config?,
+        project: project_config,
         project_file: project.project_file_id,
         groups,
         policies,
         spans,
     };
     semantic::check(&model, &raw, diagnostics);
-    Some(model)
+    (project, Some(model))
 }
 
 /// Validates one parsed document against the schema of `T` and deserializes it. Problems go to
@@ -159,7 +169,8 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
             return None;
         }
     };
-    let checked = check_file(parsed, &validator, &schema, diagnostics);
+    let mut checked = check_file(parsed, &validator, &schema);
+    diagnostics.extend(std::mem::take(&mut checked.diagnostics));
     if !checked.clean {
         return None;
     }
@@ -167,21 +178,21 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
     Some((value, checked.spans))
 }
 
-/// One file after projection and schema validation.
-struct CheckedFile {
+/// One file after projection and schema validation: what the checker keeps of a policy file
+/// once its KDL document is dropped.
+#[derive(Debug)]
+pub struct ProjectedFile {
+    file: FileId,
     value: Value,
     spans: SpanMap,
     /// Pointers of values with a schema error; items under them are skipped.
     error_pointers: Vec<String>,
     clean: bool,
+    /// The projection's and the schema's complaints, in source order.
+    diagnostics: Vec<Diagnostic>,
 }
 
-fn check_file(
-    parsed: &ParsedFile,
-    validator: &SchemaValidator,
-    schema: &Value,
-    diagnostics: &mut Diagnostics,
-) -> CheckedFile {
+fn check_file(parsed: &ParsedFile, validator: &SchemaValidator, schema: &Value) -> ProjectedFile {
     let projection = project(&parsed.document, parsed.file, &SchemaDoc::new(schema));
     let mut errors: Vec<Diagnostic> = projection.diagnostics.clone();
     let schema_errors = validator.check(&projection, parsed.file);
@@ -193,13 +204,13 @@ fn check_file(
         error_pointers.push(pointer_of(error, &projection));
     }
     errors.extend(schema_errors);
-    let clean = errors.is_empty();
-    diagnostics.extend(errors);
-    CheckedFile {
+    ProjectedFile {
+        file: parsed.file,
+        clean: errors.is_empty(),
         value: projection.value,
         spans: projection.spans,
         error_pointers,
-        clean,
+        diagnostics: errors,
     }
 }
 
@@ -225,7 +236,7 @@ fn pointer_of(diagnostic: &Diagnostic, projection: &Projection) -> String {
 }
 
 fn collect_items<T: DeserializeOwned>(
-    checked: &CheckedFile,
+    checked: &ProjectedFile,
     file: FileId,
     key: &str,
     diagnostics: &mut Diagnostics,
