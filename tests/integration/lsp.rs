@@ -1,7 +1,7 @@
 //! `bsic lsp` end to end: a tiny LSP client of our own (Content-Length framing over the
 //! server's stdin/stdout, serde_json bodies) drives a whole editor session against the real
 //! binary: diagnostics with did-you-mean at the exact range, the quick fix, hovers, completion,
-//! go to definition, bad input, and a clean shutdown.
+//! go to definition, formatting, bad input, and a clean shutdown.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -136,6 +136,44 @@ fn position(text: &str, needle: &str, nth: usize) -> (u32, u32) {
     (line as u32, column as u32)
 }
 
+/// The byte offset of an LSP position (zero-based line, UTF-16 column), computed
+/// independently of the server.
+fn offset(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let character = position["character"].as_u64().unwrap() as usize;
+    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    let mut units = 0;
+    let mut offset = start;
+    for c in text[start..].chars() {
+        if units >= character || c == '\n' {
+            break;
+        }
+        units += c.len_utf16();
+        offset += c.len_utf8();
+    }
+    offset
+}
+
+/// `text` with LSP text edits applied, as an editor would.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let mut edits: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(text, &e["range"]["start"]),
+                offset(text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut text = text.to_string();
+    for (start, end, new) in edits {
+        text.replace_range(start..end, new);
+    }
+    text
+}
+
 fn at(uri: &str, (line, character): (u32, u32)) -> Value {
     json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
 }
@@ -162,6 +200,7 @@ fn an_editor_session_gets_diagnostics_fixes_hovers_completion_and_definitions() 
         "completionProvider",
         "definitionProvider",
         "codeActionProvider",
+        "documentFormattingProvider",
     ] {
         assert!(!caps[cap].is_null(), "{cap} in {caps}");
     }
@@ -257,15 +296,72 @@ fn an_editor_session_gets_diagnostics_fixes_hovers_completion_and_definitions() 
         assert!(labels.contains(&want), "{want} in {labels:?}");
     }
 
-    // Bad input: garbage in the buffer gives diagnostics, unknown methods MethodNotFound,
-    // and the server keeps serving.
+    // Formatting: a badly indented, unsaved buffer (ending in `😀` without a newline, so the
+    // edit's end counts UTF-16 units) becomes exactly what `bsic fmt` writes, in one edit.
+    let messy: String = good
+        .lines()
+        .map(|line| {
+            let depth = (line.len() - line.trim_start().len()) / 4;
+            format!("{}{}  \n", "\t ".repeat(depth * 3 % 5), line.trim_start())
+        })
+        .collect::<String>()
+        .replacen("offer #true", "offer   #true ;", 1)
+        + "\n\n\n// the end 😀";
     client.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": rings, "version": 4},
+               "contentChanges": [{"text": messy}]}),
+    );
+    let formatting = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": rings},
+               "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let edits = formatting["result"].as_array().expect("a list of edits");
+    assert_eq!(edits.len(), 1, "{formatting}");
+    assert_eq!(
+        edits[0]["range"],
+        lsp_range(&messy, 0, messy.len()),
+        "{formatting}"
+    );
+    let formatted = apply(&messy, edits);
+    let scratch = Project::empty().file("messy.kdl", &messy);
+    scratch
+        .bsic()
+        .args(["fmt", "messy.kdl"])
+        .run()
+        .assert_code(0);
+    let by_fmt = std::fs::read_to_string(scratch.join("messy.kdl")).unwrap();
+    assert_ne!(by_fmt, messy);
+    assert_eq!(formatted, by_fmt);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": rings, "version": 5},
+               "contentChanges": [{"text": formatted}]}),
+    );
+    let again = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": rings},
+               "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    assert_eq!(again["result"], json!([]), "{again}");
+
+    // Bad input: garbage in the buffer gives diagnostics, no formatting, unknown methods
+    // MethodNotFound, and the server keeps serving.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": rings, "version": 6},
                "contentChanges": [{"text": "policy \"x\" { \u{0}}}}{{\"é😀 /* "}]}),
     );
     let diags = client.diagnostics(&rings, |errors| errors > 0);
     assert!(!diags.is_empty());
+    let formatting = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": rings},
+               "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    assert!(formatting.get("error").is_none(), "{formatting}");
+    assert_eq!(formatting["result"], Value::Null, "{formatting}");
     client.send_raw(b"{this is not json");
     client.send_raw(br#"{"jsonrpc": "2.0", "id": "x", "params": 1}"#);
     let unknown = client.request("bsic/nothing", json!({}));

@@ -1,9 +1,9 @@
 //! `bsic lsp`: a Language Server on stdio, built on the same pipeline as `bsic check`.
 //!
 //! In: LSP messages (framing by `lsp-server`). Out: diagnostics for every project file,
-//! hovers, completions, definitions and quick fixes. Every change re-runs
-//! [`pipeline::check_with_overlay`] with the open buffers standing in for the files on disk,
-//! so the editor says exactly what `bsic check` says. Changes are debounced: the check runs
+//! hovers, completions, definitions, quick fixes and formatting (what `bsic fmt` writes).
+//! Every change re-runs [`pipeline::check_with_overlay`] with the open buffers standing in for
+//! the files on disk, so the editor says exactly what `bsic check` says. Changes are debounced: the check runs
 //! once no message has arrived for [`DEBOUNCE`], or before answering a request. The server
 //! never writes files, and no input (any buffer, any request) may end it except `exit`.
 
@@ -11,6 +11,7 @@ mod completion;
 mod context;
 mod diagnostics;
 mod documents;
+mod formatting;
 mod hover;
 mod position;
 mod transport;
@@ -26,16 +27,16 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest, References,
-    Request as _,
+    CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
+    References, Request as _,
 };
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, CompletionOptions, CompletionParams, CompletionResponse,
     Diagnostic as LspDiagnostic, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse,
-    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
-    HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, Position,
+    DidOpenTextDocumentParams, DocumentFormattingParams, DocumentSymbol, DocumentSymbolParams,
+    DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents,
+    HoverParams, HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, Position,
     PublishDiagnosticsParams, Range, ReferenceParams, ServerCapabilities, SymbolKind,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri, WorkspaceEdit,
 };
@@ -87,6 +88,7 @@ fn capabilities() -> ServerCapabilities {
         references_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     }
 }
@@ -354,6 +356,7 @@ impl Server {
             References::METHOD => parse(&request).map(|p| to_value(self.references(p))),
             DocumentSymbolRequest::METHOD => parse(&request).map(|p| to_value(self.symbols(p))),
             CodeActionRequest::METHOD => parse(&request).map(|p| to_value(self.code_actions(p))),
+            Formatting::METHOD => parse(&request).map(|p| to_value(self.formatting(p))),
             other => Err(Response::new_err(
                 id.clone(),
                 ErrorCode::MethodNotFound as i32,
@@ -545,6 +548,12 @@ impl Server {
         Some(DocumentSymbolResponse::Nested(symbols))
     }
 
+    /// The buffer as `bsic fmt` would write it: one whole-document edit, none when it is
+    /// already canonical, `null` when it does not parse.
+    fn formatting(&self, params: DocumentFormattingParams) -> Option<Vec<TextEdit>> {
+        formatting::edits(&self.text(&params.text_document.uri)?)
+    }
+
     /// A quick fix for every did-you-mean: replace the name with the suggestion.
     fn code_actions(&self, params: CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
         let uri = params.text_document.uri;
@@ -596,4 +605,50 @@ fn parse<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, Respons
 
 fn to_value<T: serde::Serialize>(value: T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn formatting_request(server: &mut Server, uri: &str) -> Response {
+        let params = serde_json::json!({
+            "textDocument": { "uri": uri },
+            "options": { "tabSize": 2, "insertSpaces": true },
+        });
+        server.request(Request::new(7.into(), Formatting::METHOD.into(), params))
+    }
+
+    #[test]
+    fn formatting_a_buffer_that_does_not_parse_answers_null() {
+        let mut server = Server::new(None);
+        let uri = "file:///nowhere/policies/broken.kdl";
+        let text = "policy \"x\" {\n  applies-to \"pilot\"\n  \u{0}}}{{\"é😀 /* ";
+        server.documents.open(uri.parse().unwrap(), text.into());
+        let response = formatting_request(&mut server, uri);
+        assert!(response.error.is_none(), "{response:?}");
+        assert_eq!(response.result, Some(Value::Null));
+        // The same buffer, fixed: one edit, the canonical text.
+        server.documents.change(
+            &uri.parse().unwrap(),
+            vec![lsp_types::TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: "policy \"x\" {\n  applies-to \"pilot\"\n}\n".into(),
+            }],
+        );
+        let response = formatting_request(&mut server, uri);
+        let edits: Vec<TextEdit> = serde_json::from_value(response.result.unwrap()).unwrap();
+        assert_eq!(edits.len(), 1);
+        assert_eq!(
+            edits[0].new_text,
+            "policy \"x\" {\n    applies-to \"pilot\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn formatting_is_advertised() {
+        let caps = serde_json::to_value(capabilities()).unwrap();
+        assert_eq!(caps["documentFormattingProvider"], Value::Bool(true));
+    }
 }
