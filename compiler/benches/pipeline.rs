@@ -1,6 +1,7 @@
 //! Benchmarks of the library pipeline on generated fleets (`cargo bench -p bsic`):
 //! `check` and `render` on 100 / 1,000 / 10,000 policies, resolution of 10,000 groups and
-//! 5,000 policies, and signing 1,000 profiles.
+//! 5,000 policies, the language server's re-check after a keystroke, and signing 1,000
+//! profiles.
 //!
 //! Fleets come from the same generator as `cargo xtask gen-fleet`, written once per run into
 //! a temporary directory. Process-level numbers (cold start, peak memory, the comparison with
@@ -13,6 +14,8 @@ use std::sync::OnceLock;
 
 use bsic::pipeline::{self, Checked, Signing};
 use bsic::sign::{KeySource, LoadOptions, Signer};
+use bsic::source::{Overlay, ParseCache};
+use bsic::validate::Validators;
 use divan::Bencher;
 
 fn main() {
@@ -65,6 +68,31 @@ fn resolve_10000_groups_5000_policies(bencher: Bencher) {
         let resolution = bsic::resolve::resolve(&model, &mut diagnostics);
         assert!(!diagnostics.has_errors());
         resolution
+    });
+}
+
+/// What the language server does on a keystroke: re-check the whole project with one
+/// policy file's unsaved text in the overlay, schemas compiled and unchanged files parsed once
+/// (the server's parse cache, warmed by the previous keystroke).
+#[divan::bench(args = [100, 1_000], sample_count = 10, sample_size = 1)]
+fn lsp_recheck_after_keystroke(bencher: Bencher, policies: usize) {
+    let root = fleet(policies);
+    let validators = Validators::new().unwrap();
+    let cache = ParseCache::default();
+    let edited = std::fs::read_dir(root.join("policies/engineering"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .min()
+        .unwrap();
+    let text = std::fs::read_to_string(&edited).unwrap();
+    let mut keystroke = 0_u64;
+    let mut overlay = Overlay::new();
+    bencher.bench_local(|| {
+        keystroke += 1;
+        overlay.insert(edited.clone(), format!("{text}// keystroke {keystroke}\n"));
+        let checked = pipeline::check_with(&root, &overlay, &validators, Some(&cache)).unwrap();
+        assert!(!checked.has_errors());
+        checked
     });
 }
 

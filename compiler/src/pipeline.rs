@@ -1,7 +1,7 @@
 //! Runs the stages in order. The CLI, tests and the future language server call these.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::clock::{self, ClockError};
 use crate::diag::Diagnostics;
@@ -224,56 +224,64 @@ fn sign_profile(artifact: &mut Artifact, signing: &Signing) -> Result<(), Error>
 }
 
 /// Renders and writes the output tree atomically.
-pub fn build(checked: &Checked, out: &Path, signing: Option<&Signing>) -> Result<usize, Error> {
+pub fn build(checked: Checked, out: &Path, signing: Option<&Signing>) -> Result<usize, Error> {
     build_targets(checked, out, signing, &[])
 }
 
 /// [`build`] with the layouts of `targets` too.
 ///
 /// Without targets the build streams: each group is emitted, checked, signed and written on
-/// one of the cores, and only its manifest entry is kept, so memory does not grow with the
-/// size of the output. An MDM layout needs every artifact at once, so with targets the whole
-/// output is rendered in memory first.
+/// one of the cores, then its plan is dropped and only its manifest entries are kept, so
+/// memory does not grow with the size of the output. An MDM layout needs every artifact at
+/// once, so with targets the whole output is rendered in memory first.
 pub fn build_targets(
-    checked: &Checked,
+    checked: Checked,
     out: &Path,
     signing: Option<&Signing>,
     targets: &[Target],
 ) -> Result<usize, Error> {
     if !targets.is_empty() {
-        let files = render_targets(checked, signing, targets)?;
+        let files = render_targets(&checked, signing, targets)?;
         output::write_tree(out, &files)?;
         return Ok(files.len());
     }
-    let Some(model) = &checked.model else {
+    // Only what emission needs stays alive; each plan is dropped once written.
+    let Checked {
+        project,
+        model,
+        resolution,
+        diagnostics,
+    } = checked;
+    drop(diagnostics);
+    drop(resolution.graph);
+    let Some(model) = &model else {
         output::write_tree(out, &[])?;
         return Ok(0);
     };
     let writer = output::TreeWriter::begin(out)?;
     let check = AppleCheck::new()?;
-    let plans = &checked.resolution.plans;
-    let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(plans.len().div_ceil(8))
+        .min(resolution.plans.len().div_ceil(8))
         .max(1);
-    let emit_and_write = || -> Result<Vec<output::ManifestArtifact>, Error> {
+    let plans = Mutex::new(resolution.plans.into_iter());
+    let emit_and_write = || -> Result<Vec<output::PendingEntry>, Error> {
         let mut entries = Vec::new();
         loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(plan) = plans.get(index) else {
+            let next = plans.lock().unwrap_or_else(|p| p.into_inner()).next();
+            let Some(plan) = next else {
                 return Ok(entries);
             };
-            for mut artifact in emit::emit_plan(model, plan, &check)? {
+            for mut artifact in emit::emit_plan(model, &plan, &check)? {
                 if let Some(signing) = signing {
                     sign_profile(&mut artifact, signing)?;
                 }
                 writer.write(&artifact.path, &artifact.bytes)?;
-                entries.push(output::entry(model, &checked.project.sources, &artifact));
+                entries.push(output::PendingEntry::new(&artifact));
             }
         }
     };
-    let parts: Vec<Result<Vec<output::ManifestArtifact>, Error>> = std::thread::scope(|scope| {
+    let parts: Vec<Result<Vec<output::PendingEntry>, Error>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads).map(|_| scope.spawn(emit_and_write)).collect();
         workers
             .into_iter()
@@ -283,13 +291,13 @@ pub fn build_targets(
             })
             .collect()
     });
-    let mut entries = Vec::new();
+    let parts = parts.into_iter().collect::<Result<Vec<_>, Error>>()?;
+    let mut entries = Vec::with_capacity(parts.iter().map(Vec::len).sum());
     for part in parts {
-        entries.extend(part?);
+        entries.extend(part);
     }
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
     let count = entries.len() + 1;
-    let manifest = output::Manifest::new(model, entries);
+    let manifest = output::Manifest::pending(model, &project.sources, entries);
     writer.write_with(MANIFEST_FILE, |file| manifest.write_to(file))?;
     writer.commit()?;
     Ok(count)

@@ -150,7 +150,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
                 .unwrap_or_else(|| checked.project.root.join("dist"));
             let targets: Vec<crate::emit::adapters::Target> =
                 targets.iter().filter_map(|t| t.adapter()).collect();
-            let count = pipeline::build_targets(&checked, &out, signing.as_ref(), &targets)?;
+            let count = pipeline::build_targets(checked, &out, signing.as_ref(), &targets)?;
             if ui.quiet {
                 return Ok(ExitCode::SUCCESS);
             }

@@ -4,19 +4,23 @@ use serde::Serialize;
 
 use crate::emit::{Artifact, ArtifactKind, sha256_hex};
 use crate::model::Platform;
+use crate::resolve::PolicyIndex;
 use crate::source::Sources;
 use crate::validate::Model;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// The manifest document. Its shape is an interface: tools and `bsic plan` read it.
+///
+/// `A` is how the artifacts are held: a list, or, while a streamed build writes the manifest,
+/// [`PendingEntries`] that are completed one at a time as they are written.
 #[derive(Debug, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Manifest {
+pub struct Manifest<A = Vec<ManifestArtifact>> {
     pub generator: String,
     pub organization: String,
     pub identifier_prefix: String,
-    pub artifacts: Vec<ManifestArtifact>,
+    pub artifacts: A,
     /// The files of each MDM layout (`bsic build --target`), and where each is uploaded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<ManifestTargetFile>,
@@ -75,17 +79,45 @@ pub fn manifest(model: &Model, sources: &Sources, artifacts: &[Artifact]) -> Man
 
 /// The manifest entry of one artifact (in its final form: signed when it will be).
 pub fn entry(model: &Model, sources: &Sources, artifact: &Artifact) -> ManifestArtifact {
-    ManifestArtifact {
-        path: artifact.path.clone(),
-        sha256: sha256_hex(&artifact.bytes),
-        content_sha256: artifact.content_sha256.clone(),
-        kind: artifact.kind.clone(),
-        identifier: artifact.identifier.clone(),
-        token: artifact.token.clone(),
-        groups: vec![artifact.group.clone()],
-        platforms: artifact.platforms.clone(),
-        sources: artifact
-            .sources
+    PendingEntry::new(artifact).finish(model, sources)
+}
+
+/// A manifest entry whose source locations are not looked up yet: what a streamed build keeps
+/// of each artifact it has written (tens of thousands in a large build) until the manifest is
+/// written.
+#[derive(Debug)]
+pub struct PendingEntry {
+    entry: ManifestArtifact,
+    policies: Vec<PolicyIndex>,
+}
+
+impl PendingEntry {
+    pub fn new(artifact: &Artifact) -> Self {
+        Self {
+            entry: ManifestArtifact {
+                path: artifact.path.clone(),
+                sha256: sha256_hex(&artifact.bytes),
+                content_sha256: artifact.content_sha256.clone(),
+                kind: artifact.kind.clone(),
+                identifier: artifact.identifier.clone(),
+                token: artifact.token.clone(),
+                groups: vec![artifact.group.clone()],
+                platforms: artifact.platforms.clone(),
+                sources: Vec::new(),
+            },
+            policies: artifact.sources.clone(),
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.entry.path
+    }
+
+    /// The entry with the file, line and column of each source policy.
+    pub fn finish(self, model: &Model, sources: &Sources) -> ManifestArtifact {
+        let mut entry = self.entry;
+        entry.sources = self
+            .policies
             .iter()
             .filter_map(|&index| model.policies.get(index))
             .map(|policy| {
@@ -98,15 +130,72 @@ pub fn entry(model: &Model, sources: &Sources, artifact: &Artifact) -> ManifestA
                     column,
                 }
             })
-            .collect(),
+            .collect();
+        entry
     }
+}
+
+/// Pending entries (sorted by path) that serialize as the finished list, completing one entry
+/// at a time.
+pub struct PendingEntries<'a> {
+    entries: std::cell::RefCell<Vec<PendingEntry>>,
+    model: &'a Model,
+    sources: &'a Sources,
+}
+
+impl Serialize for PendingEntries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = std::mem::take(&mut *self.entries.borrow_mut());
+        serializer.collect_seq(
+            entries
+                .into_iter()
+                .map(|pending| pending.finish(self.model, self.sources)),
+        )
+    }
+}
+
+impl<'a> Manifest<PendingEntries<'a>> {
+    /// The manifest of a streamed build: `entries` in any order, sorted here.
+    pub fn pending(model: &'a Model, sources: &'a Sources, mut entries: Vec<PendingEntry>) -> Self {
+        entries.sort_by(|a, b| a.path().cmp(b.path()));
+        Self {
+            generator: generator(),
+            organization: model.project.organization.clone(),
+            identifier_prefix: model.project.identifier_prefix.to_string(),
+            artifacts: PendingEntries {
+                entries: std::cell::RefCell::new(entries),
+                model,
+                sources,
+            },
+            targets: Vec::new(),
+        }
+    }
+
+    /// Writes the manifest, completing each entry as it goes. Writes it once: the entries are
+    /// consumed.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        write_pretty(self, out)
+    }
+}
+
+fn generator() -> String {
+    format!("bsic {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Pretty JSON with a trailing newline, streamed.
+fn write_pretty(value: &impl Serialize, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 impl Manifest {
     /// The manifest of a project whose artifacts are `artifacts` (sorted by path).
     pub fn new(model: &Model, artifacts: Vec<ManifestArtifact>) -> Self {
         Self {
-            generator: format!("bsic {}", env!("CARGO_PKG_VERSION")),
+            generator: generator(),
             organization: model.project.organization.clone(),
             identifier_prefix: model.project.identifier_prefix.to_string(),
             artifacts,
@@ -125,10 +214,6 @@ impl Manifest {
     /// Writes [`Manifest::to_bytes`] to `out` without holding the text in memory: a
     /// 10,000-policy build has a manifest of tens of megabytes.
     pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        use std::io::Write as _;
-        let mut out = std::io::BufWriter::new(out);
-        serde_json::to_writer_pretty(&mut out, self)?;
-        out.write_all(b"\n")?;
-        out.flush()
+        write_pretty(self, out)
     }
 }

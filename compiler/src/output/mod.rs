@@ -8,7 +8,8 @@ mod verify;
 mod write;
 
 pub use manifest::{
-    MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile, entry, manifest,
+    MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile, PendingEntries,
+    PendingEntry, entry, manifest,
 };
 pub use verify::{FileReport, Verdict, VerifyOptions, verify_paths};
 pub use write::{OutputError, TreeWriter, write_tree};

@@ -203,7 +203,9 @@ impl TreeWriter {
 /// an earlier one only in letter case (they would overwrite each other on APFS and NTFS).
 #[derive(Default)]
 struct FoldedPaths {
-    by_folded: HashMap<String, String>,
+    /// Folded path → the path as written, when that differs (most paths are lower case
+    /// already, and a large build has tens of thousands).
+    by_folded: HashMap<Box<str>, Option<Box<str>>>,
 }
 
 impl FoldedPaths {
@@ -216,12 +218,11 @@ impl FoldedPaths {
                 path: relative.to_string(),
             });
         }
-        if let Some(first) = self
-            .by_folded
-            .insert(relative.to_lowercase(), relative.to_string())
-        {
+        let folded = relative.to_lowercase();
+        let original = (folded != relative).then(|| Box::from(relative));
+        if let Some(first) = self.by_folded.insert(folded.clone().into(), original) {
             return Err(OutputError::Collision {
-                first,
+                first: first.map_or(folded, String::from),
                 second: relative.to_string(),
             });
         }
@@ -230,7 +231,9 @@ impl FoldedPaths {
 
     #[cfg_attr(target_os = "linux", allow(dead_code))]
     fn paths(&self) -> impl Iterator<Item = &str> {
-        self.by_folded.values().map(String::as_str)
+        self.by_folded
+            .iter()
+            .map(|(folded, original)| original.as_deref().unwrap_or(folded))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::source::Span;
+use crate::source::{FileId, Span};
 
 /// Where one value of the projection came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,14 +35,56 @@ pub enum Via {
 }
 
 /// JSON pointer (`/policy/0/enforce/0/by`) → origin. Pointers use RFC 6901 escaping.
+///
+/// The model keeps one entry per value of every policy for the whole run (hundreds of
+/// thousands in a 10,000-policy project), so entries are stored packed.
 #[derive(Debug, Clone, Default)]
 pub struct SpanMap {
-    origins: BTreeMap<String, Origin>,
+    origins: BTreeMap<Box<str>, PackedOrigin>,
+}
+
+/// An [`Origin`] in 24 bytes instead of 56: offsets as `u32` (policy files are far below
+/// 4 GiB; see `MAX_FILE_BYTES`).
+#[derive(Debug, Clone, Copy)]
+struct PackedOrigin {
+    file: FileId,
+    key: (u32, u32),
+    value: (u32, u32),
+    via: Via,
+}
+
+impl PackedOrigin {
+    fn pack(origin: Origin) -> Self {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Self {
+            file: origin.value.file,
+            key: (narrow(origin.key.offset), narrow(origin.key.len)),
+            value: (narrow(origin.value.offset), narrow(origin.value.len)),
+            via: origin.via,
+        }
+    }
+
+    fn unpack(self) -> Origin {
+        let span = |(offset, len): (u32, u32)| Span {
+            file: self.file,
+            offset: offset as usize,
+            len: len as usize,
+        };
+        Origin {
+            via: self.via,
+            key: span(self.key),
+            value: span(self.value),
+        }
+    }
 }
 
 impl SpanMap {
+    /// Records where `pointer` came from. The key and the value of one origin are always in
+    /// the same file.
     pub fn insert(&mut self, pointer: String, origin: Origin) {
-        self.origins.insert(pointer, origin);
+        debug_assert_eq!(origin.key.file, origin.value.file);
+        self.origins
+            .insert(pointer.into_boxed_str(), PackedOrigin::pack(origin));
     }
 
     /// The origin of `pointer`, or of its nearest ancestor that has one.
@@ -50,7 +92,7 @@ impl SpanMap {
         let mut current = pointer;
         loop {
             if let Some(origin) = self.origins.get(current) {
-                return Some(*origin);
+                return Some(origin.unpack());
             }
             let cut = current.rfind('/')?;
             current = &current[..cut];
@@ -75,7 +117,7 @@ impl SpanMap {
             .iter()
             .filter_map(|(pointer, origin)| {
                 let rest = pointer.strip_prefix(prefix)?;
-                (rest.is_empty() || rest.starts_with('/')).then(|| (rest.to_string(), *origin))
+                (rest.is_empty() || rest.starts_with('/')).then(|| (Box::from(rest), *origin))
             })
             .collect();
         SpanMap { origins }
@@ -93,7 +135,6 @@ pub fn push(pointer: &str, segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::FileId;
 
     #[test]
     fn finds_nearest_ancestor() {
