@@ -252,8 +252,7 @@ fn read_and_parse(
     diagnostics.extend(file.diagnostics);
     Ok((
         id,
-        file.item
-            .map(|document| ParsedFile { file: id, document }),
+        file.item.map(|document| ParsedFile { file: id, document }),
     ))
 }
 
