@@ -1,7 +1,8 @@
 //! `bsic lsp` end to end: a tiny LSP client of our own (Content-Length framing over the
 //! server's stdin/stdout, serde_json bodies) drives a whole editor session against the real
 //! binary: diagnostics with did-you-mean at the exact range, the quick fix, hovers, completion,
-//! go to definition, formatting, bad input, and a clean shutdown.
+//! go to definition, formatting, bad input, and a clean shutdown. Then a real editor's client:
+//! headless Neovim (`nvim_lsp.lua`) gets the same diagnostics.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -492,4 +493,184 @@ fn every_bad_input_case_gets_the_same_diagnostics_through_the_server() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Neovim (Debian's `neovim`, installed by `.ci/run`), if any.
+fn nvim() -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("nvim"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The same session with a real editor's client: headless Neovim (0.7, Debian 12's, or
+/// later) opens a policy with a misspelled knob, its LSP client starts `bsic lsp` and stores
+/// the diagnostic at the range `bsic check` reports, with the did-you-mean; *Format Document*
+/// gives what `bsic fmt` writes, and the server exits 0 on the client's shutdown. The editor
+/// side is `nvim_lsp.lua`, the setup docs/editors.md describes for Neovim 0.7.
+#[test]
+fn neovim_receives_the_diagnostics() {
+    let Some(nvim) = nvim() else {
+        // CI must run it: `.ci/run` installs the package, so a missing nvim there is a bug.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no nvim on PATH under CI (.ci/run installs Debian's `neovim`)"
+        );
+        eprintln!("skipped: no nvim on PATH (.ci/run installs Debian's package)");
+        return;
+    };
+    // Indented by two (so formatting has work to do), and `é` before the misspelled name on
+    // its line: Neovim's byte columns come from the server's UTF-16 ones.
+    let policy = "policy \"fast\" {\n  applies-to \"pilot\"\n  background-security {\n      \
+                  /* é */ automatic-instal \"always-on\"\n  }\n}\n";
+    let project = Project::base().file("policies/fast.kdl", policy);
+    let root = project.path().canonicalize().unwrap();
+    let file = root.join("policies/fast.kdl");
+
+    let check = project.bsic().args(["check", "--format", "json"]).run();
+    check.assert_code(1);
+    let expected = check.diagnostics().unwrap();
+    assert_eq!(expected.len(), 1, "{}", check.describe());
+    let location = &expected[0]["location"];
+    assert_eq!(location["file"], "policies/fast.kdl");
+    let offset = location["offset"].as_u64().unwrap() as usize;
+    let length = location["length"].as_u64().unwrap() as usize;
+    let line = policy[..offset].matches('\n').count();
+    let col = offset - policy[..offset].rfind('\n').map_or(0, |i| i + 1);
+    assert_eq!(&policy[offset..offset + length], "automatic-instal");
+
+    // Neovim sees no user configuration: its home and XDG directories are empty temp dirs.
+    let home = tempfile::Builder::new()
+        .prefix("bsic-nvim-")
+        .tempdir()
+        .unwrap();
+    let script = home.path().join("nvim_lsp.lua");
+    std::fs::write(&script, include_str!("nvim_lsp.lua")).unwrap();
+    let out = home.path().join("result.json");
+    let stdout = home.path().join("stdout");
+    let stderr = home.path().join("stderr");
+    let mut command = Command::new(&nvim);
+    command
+        .args(["--headless", "--clean", "-u", "NONE", "-i", "NONE", "-n"])
+        .args(["-c", "lua dofile(os.getenv('BSIC_NVIM_SCRIPT'))"])
+        .current_dir(&root)
+        .env("BSIC_NVIM_SCRIPT", &script)
+        .env("BSIC_BIN", BSIC)
+        .env("BSIC_ROOT", &root)
+        .env("BSIC_POLICY", &file)
+        .env("BSIC_OUT", &out)
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1");
+    for (var, dir) in [
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_RUNTIME_DIR", "run"),
+    ] {
+        let dir = home.path().join(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        command.env(var, dir);
+    }
+    for var in [
+        "VIMINIT",
+        "EXINIT",
+        "MYVIMRC",
+        "VIM",
+        "VIMRUNTIME",
+        "NVIM",
+        "NVIM_APPNAME",
+        "NVIM_LISTEN_ADDRESS",
+        "NVIM_LOG_FILE",
+        "XDG_CONFIG_DIRS",
+        "XDG_DATA_DIRS",
+    ] {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .expect("start nvim");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Everything Neovim said, for failure messages: its output and its logs (the LSP log
+    // holds the server's stderr).
+    let mut context = format!(
+        "nvim {}: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        nvim.display(),
+        status.map_or("killed after 60 s".to_string(), |s| s.to_string()),
+        std::fs::read_to_string(&stdout).unwrap_or_default(),
+        std::fs::read_to_string(&stderr).unwrap_or_default(),
+    );
+    for entry in walkdir::WalkDir::new(home.path()).into_iter().flatten() {
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && (name == "log" || name.ends_with(".log")) {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            context.push_str(&format!("\n--- {} ---\n{text}", entry.path().display()));
+        }
+    }
+    let result: Value = match std::fs::read_to_string(&out) {
+        Ok(text) => serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("result is not JSON ({e}): {text}\n{context}")),
+        Err(e) => panic!("nvim wrote no result ({e})\n{context}"),
+    };
+    let context = format!("result: {result:#}\n{context}");
+    assert!(status.is_some_and(|s| s.success()), "{context}");
+    assert!(result.get("error").is_none(), "{context}");
+    assert_eq!(
+        result["timed_out"], false,
+        "no diagnostics in 20 s\n{context}"
+    );
+
+    // The diagnostic as Neovim stores it: 0-based line, byte columns, at `bsic check`'s range.
+    let diagnostics = result["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{context}");
+    let d = &diagnostics[0];
+    assert_eq!(d["lnum"], line, "{context}");
+    assert_eq!(d["col"], col, "{context}");
+    assert_eq!(d["end_lnum"], line, "{context}");
+    assert_eq!(d["end_col"], col + length, "{context}");
+    assert_eq!(d["severity"], 1, "an error\n{context}");
+    assert_eq!(d["code"], expected[0]["code"], "{context}");
+    assert_eq!(d["source"], "bsic", "{context}");
+    let did_you_mean = "did you mean `automatic-install`?";
+    assert!(
+        d["message"].as_str().unwrap().contains(did_you_mean)
+            || d["related"].to_string().contains(did_you_mean),
+        "{context}"
+    );
+
+    // Format Document: the buffer becomes what `bsic fmt` writes.
+    assert!(result.get("formatting_error").is_none(), "{context}");
+    let scratch = Project::empty().file("fast.kdl", policy);
+    scratch
+        .bsic()
+        .args(["fmt", "fast.kdl"])
+        .run()
+        .assert_code(0);
+    let by_fmt = std::fs::read_to_string(scratch.join("fast.kdl")).unwrap();
+    assert_ne!(by_fmt, policy);
+    let lines: Vec<&str> = result["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(lines, by_fmt.lines().collect::<Vec<_>>(), "{context}");
+
+    // The client's shutdown ends the server cleanly.
+    assert_eq!(result["exit_code"], 0, "{context}");
 }
