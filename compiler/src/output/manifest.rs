@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::emit::{Artifact, ArtifactKind, sha256_hex};
+use crate::emit::{Artifact, ArtifactKind, hex, sha256};
 use crate::model::Platform;
 use crate::resolve::PolicyIndex;
 use crate::source::Sources;
@@ -82,56 +82,68 @@ pub fn entry(model: &Model, sources: &Sources, artifact: &Artifact) -> ManifestA
     PendingEntry::new(artifact).finish(model, sources)
 }
 
-/// A manifest entry whose source locations are not looked up yet: what a streamed build keeps
-/// of each artifact it has written (tens of thousands in a large build) until the manifest is
-/// written.
+/// A manifest entry not completed yet: what a streamed build keeps of each artifact it has
+/// written (tens of thousands in a large build) until the manifest is written, packed; the
+/// source locations are looked up and the digests spelled out only then.
 #[derive(Debug)]
 pub struct PendingEntry {
-    entry: ManifestArtifact,
-    policies: Vec<PolicyIndex>,
+    path: Box<str>,
+    sha256: [u8; 32],
+    content_sha256: Option<Box<str>>,
+    kind: ArtifactKind,
+    identifier: Box<str>,
+    token: Box<str>,
+    group: Box<str>,
+    platforms: Box<[Platform]>,
+    policies: Box<[PolicyIndex]>,
 }
 
 impl PendingEntry {
     pub fn new(artifact: &Artifact) -> Self {
         Self {
-            entry: ManifestArtifact {
-                path: artifact.path.clone(),
-                sha256: sha256_hex(&artifact.bytes),
-                content_sha256: artifact.content_sha256.clone(),
-                kind: artifact.kind.clone(),
-                identifier: artifact.identifier.clone(),
-                token: artifact.token.clone(),
-                groups: vec![artifact.group.clone()],
-                platforms: artifact.platforms.clone(),
-                sources: Vec::new(),
-            },
-            policies: artifact.sources.clone(),
+            path: artifact.path.as_str().into(),
+            sha256: sha256(&artifact.bytes),
+            content_sha256: artifact.content_sha256.as_deref().map(Box::from),
+            kind: artifact.kind.clone(),
+            identifier: artifact.identifier.as_str().into(),
+            token: artifact.token.as_str().into(),
+            group: artifact.group.as_str().into(),
+            platforms: artifact.platforms.as_slice().into(),
+            policies: artifact.sources.as_slice().into(),
         }
     }
 
     pub fn path(&self) -> &str {
-        &self.entry.path
+        &self.path
     }
 
     /// The entry with the file, line and column of each source policy.
     pub fn finish(self, model: &Model, sources: &Sources) -> ManifestArtifact {
-        let mut entry = self.entry;
-        entry.sources = self
-            .policies
-            .iter()
-            .filter_map(|&index| model.policies.get(index))
-            .map(|policy| {
-                let span = model.key_span(&policy.at, "");
-                let (line, column) = sources.line_col(span);
-                ManifestSource {
-                    policy: policy.value.name.to_string(),
-                    file: sources.name(span.file).to_string(),
-                    line,
-                    column,
-                }
-            })
-            .collect();
-        entry
+        ManifestArtifact {
+            path: self.path.into(),
+            sha256: hex(&self.sha256),
+            content_sha256: self.content_sha256.map(String::from),
+            kind: self.kind,
+            identifier: self.identifier.into(),
+            token: self.token.into(),
+            groups: vec![self.group.into()],
+            platforms: self.platforms.into(),
+            sources: self
+                .policies
+                .iter()
+                .filter_map(|&index| model.policies.get(index))
+                .map(|policy| {
+                    let span = model.key_span(&policy.at, "");
+                    let (line, column) = sources.line_col(span);
+                    ManifestSource {
+                        policy: policy.value.name.to_string(),
+                        file: sources.name(span.file).to_string(),
+                        line,
+                        column,
+                    }
+                })
+                .collect(),
+        }
     }
 }
 
