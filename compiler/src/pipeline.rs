@@ -42,6 +42,26 @@ pub enum Error {
     Catalog(#[from] crate::catalog::CatalogError),
 }
 
+/// Told how a build advances, so a front end can show it (the CLI draws a progress bar on a
+/// terminal). Called from the worker threads.
+pub trait Progress: Sync {
+    /// The build will write the artifacts of `groups` groups.
+    fn start(&self, groups: usize);
+    /// One more group is written.
+    fn advance(&self);
+    /// Everything is written; the manifest and the swap into place follow.
+    fn finish(&self);
+}
+
+/// Reports nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: usize) {}
+    fn advance(&self) {}
+    fn finish(&self) {}
+}
+
 /// A loaded signing identity and the signing time to stamp.
 pub struct Signing {
     pub signer: Signer,
@@ -225,7 +245,7 @@ fn sign_profile(artifact: &mut Artifact, signing: &Signing) -> Result<(), Error>
 
 /// Renders and writes the output tree atomically.
 pub fn build(checked: Checked, out: &Path, signing: Option<&Signing>) -> Result<usize, Error> {
-    build_targets(checked, out, signing, &[])
+    build_targets(checked, out, signing, &[], &Silent)
 }
 
 /// [`build`] with the layouts of `targets` too.
@@ -239,6 +259,7 @@ pub fn build_targets(
     out: &Path,
     signing: Option<&Signing>,
     targets: &[Target],
+    progress: &dyn Progress,
 ) -> Result<usize, Error> {
     if !targets.is_empty() {
         let files = render_targets(&checked, signing, targets)?;
@@ -264,6 +285,7 @@ pub fn build_targets(
         .map_or(1, |n| n.get())
         .min(resolution.plans.len().div_ceil(8))
         .max(1);
+    progress.start(resolution.plans.len());
     let plans = Mutex::new(resolution.plans.into_iter());
     let emit_and_write = || -> Result<Vec<output::PendingEntry>, Error> {
         let mut entries = Vec::new();
@@ -279,6 +301,7 @@ pub fn build_targets(
                 writer.write(&artifact.path, &artifact.bytes)?;
                 entries.push(output::PendingEntry::new(&artifact));
             }
+            progress.advance();
         }
     };
     let parts: Vec<Result<Vec<output::PendingEntry>, Error>> = std::thread::scope(|scope| {
@@ -291,6 +314,7 @@ pub fn build_targets(
             })
             .collect()
     });
+    progress.finish();
     let parts = parts.into_iter().collect::<Result<Vec<_>, Error>>()?;
     let mut entries = Vec::with_capacity(parts.iter().map(Vec::len).sum());
     for part in parts {

@@ -359,3 +359,60 @@ fn streamed_build_writes_exactly_the_rendered_tree() {
     project.build_ok(&out);
     assert!(util::read_files(&out) == written, "a second build differs");
 }
+
+/// A build that takes more than a moment shows a progress bar when stderr is a terminal (run
+/// under `script`, which gives it a pseudo-terminal), and nothing of it when stderr is a pipe,
+/// as in CI logs, or with `--quiet`.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let project = fleet(1500, 3);
+    let out = project.join("dist");
+    let piped = project.bsic().args(["build", "--out"]).arg(&out).run();
+    piped.assert_code(0);
+    assert!(
+        !piped.stderr.contains("groups written"),
+        "{}",
+        piped.describe()
+    );
+
+    let Ok(script) = which("script") else {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    let command = |extra: &str| {
+        format!(
+            "{} build {} --out {} {extra}",
+            BSIC,
+            project.path().display(),
+            out.display()
+        )
+    };
+    let tty = |extra: &str| {
+        let output = Command::new(&script)
+            .args(["-qec", &command(extra), "/dev/null"])
+            .env("TERM", "xterm")
+            .stdin(Stdio::null())
+            .output()
+            .expect("script runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = tty("");
+    assert!(
+        shown.contains("groups written"),
+        "no bar on a terminal:\n{shown}"
+    );
+    assert!(shown.contains("wrote "), "{shown}");
+    let quiet = tty("--quiet");
+    assert!(!quiet.contains("groups written"), "{quiet}");
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        })
+        .ok_or(())
+}

@@ -11,6 +11,7 @@ mod init;
 mod keys;
 mod panic;
 mod plan;
+mod progress;
 mod report;
 mod signing;
 mod status;
@@ -150,7 +151,8 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
                 .unwrap_or_else(|| checked.project.root.join("dist"));
             let targets: Vec<crate::emit::adapters::Target> =
                 targets.iter().filter_map(|t| t.adapter()).collect();
-            let count = pipeline::build_targets(checked, &out, signing.as_ref(), &targets)?;
+            let bar = progress::Bar::new(ui.quiet);
+            let count = pipeline::build_targets(checked, &out, signing.as_ref(), &targets, &bar)?;
             if ui.quiet {
                 return Ok(ExitCode::SUCCESS);
             }
