@@ -15,23 +15,7 @@ const MIN_CASES: usize = 35;
 
 /// Cases whose `.expect` is right but which bsic does not meet yet, with the reason. The
 /// corpus test reports them without failing, and fails when one of them starts to pass.
-const KNOWN_BAD: &[(&str, &str)] = &[
-    (
-        "bom-error-line-1",
-        "the UTF-8 BOM is counted as a column on line 1 (JSON column 38, human column 40; \
-         the user sees 37)",
-    ),
-    (
-        "non-ascii-before-error",
-        "the human report's `file:line:col` header counts bytes, not characters \
-         (1:53 where the JSON says 1:51)",
-    ),
-    (
-        "syntax-bad-escape",
-        "`\\q` is reported as \"expected quoted string\" at the start of the string, not as an \
-         invalid escape at the escape",
-    ),
-];
+const KNOWN_BAD: &[(&str, &str)] = &[];
 
 /// Inputs built in code rather than committed: (case, generator).
 const GENERATED: &[(&str, Generator)] = &[

@@ -16,7 +16,7 @@ struct Rendered {
     code: String,
     severity: Severity,
     help: Option<String>,
-    source: NamedSource<String>,
+    source: CharColumns,
     labels: Vec<LabeledSpan>,
     related: Vec<Rendered>,
 }
@@ -61,12 +61,43 @@ impl Rendered {
     }
 }
 
-fn named(sources: &Sources, span: Span) -> NamedSource<String> {
+fn named(sources: &Sources, span: Span) -> CharColumns {
     let text = sources
         .get(span.file)
         .map(|f| f.text.clone())
         .unwrap_or_default();
-    NamedSource::new(sources.name(span.file), text)
+    CharColumns(NamedSource::new(sources.name(span.file), text))
+}
+
+/// A source whose `file:line:col` header counts columns in characters, as editors and our
+/// JSON do. miette counts bytes, so a line with `é` or a byte-order mark before the error
+/// would point past it.
+struct CharColumns(NamedSource<String>);
+
+impl SourceCode for CharColumns {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self
+            .0
+            .read_span(span, context_lines_before, context_lines_after)?;
+        // Only the header asks without context lines; with context, miette's column is 0.
+        if context_lines_before != 0 || context_lines_after != 0 {
+            return Ok(contents);
+        }
+        let (_, column) = crate::source::line_col(self.0.inner(), span.offset());
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.0.name().to_string(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            column - 1,
+            contents.line_count(),
+        )))
+    }
 }
 
 impl std::fmt::Debug for Rendered {

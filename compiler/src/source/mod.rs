@@ -99,17 +99,10 @@ impl Sources {
 
     /// 1-based line and column of a span's start, in characters.
     pub fn line_col(&self, span: Span) -> (usize, usize) {
-        let Some(file) = self.get(span.file) else {
-            return (1, 1);
-        };
-        let offset = span.offset.min(file.text.len());
-        let before = file.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        // A byte-order mark is not a column anyone sees.
-        let line_text = before.get(line_start..).unwrap_or("");
-        let column = line_text.trim_start_matches('\u{feff}').chars().count() + 1;
-        (line, column)
+        match self.get(span.file) {
+            Some(file) => line_col(&file.text, span.offset),
+            None => (1, 1),
+        }
     }
 
     /// `file:line:col` of a span's start.
@@ -223,6 +216,18 @@ pub enum SourceError {
         #[source]
         source: globset::Error,
     },
+}
+
+/// 1-based line and column of byte `offset` in `text`, the column in characters as editors
+/// count them (a byte-order mark is not a column anyone sees).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_text = before.get(line_start..).unwrap_or("");
+    let column = line_text.trim_start_matches('\u{feff}').chars().count() + 1;
+    (line, column)
 }
 
 /// A path shown relative to `root` when it is inside it, with `/` separators.

@@ -56,6 +56,7 @@ pub fn parse_kdl(file: FileId, text: &str) -> Result<kdl::KdlDocument, Vec<Diagn
                 )
             })
             .collect();
+        replace_escape_errors(file, text, &mut diagnostics);
         if diagnostics.is_empty() {
             diagnostics.push(Diagnostic::error(
                 Kind::Syntax {
@@ -68,6 +69,77 @@ pub fn parse_kdl(file: FileId, text: &str) -> Result<kdl::KdlDocument, Vec<Diagn
         }
         diagnostics
     })
+}
+
+/// The parser reports a string with an unknown escape (`"pilot \q ring"`) as "expected quoted
+/// string" at its opening quote, then trips over the rest of it. Say what is wrong instead,
+/// at the escape itself, once.
+fn replace_escape_errors(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) {
+    let mut replaced: Vec<(std::ops::Range<usize>, Diagnostic)> = Vec::new();
+    for diagnostic in diagnostics.iter() {
+        let start = diagnostic.at.offset;
+        if replaced.iter().any(|(string, _)| string.contains(&start)) {
+            continue;
+        }
+        if let Some((string, escape, len)) = bad_escape(text, start) {
+            let found = text.get(escape..escape + len).unwrap_or("\\");
+            replaced.push((
+                string,
+                Diagnostic::error(
+                    Kind::Syntax {
+                        message: format!("invalid escape `{found}` in a string"),
+                        help: Some(
+                            "KDL strings know `\\n` `\\r` `\\t` `\\\\` `\\\"` `\\b` `\\f` `\\s` `\\u{...}` and `\\` before whitespace; write `\\\\` for a backslash, or use a raw string `#\"...\"#`"
+                                .into(),
+                        ),
+                    },
+                    Span {
+                        file,
+                        offset: escape,
+                        len,
+                    },
+                    "not a KDL escape",
+                ),
+            ));
+        }
+    }
+    if replaced.is_empty() {
+        return;
+    }
+    diagnostics.retain(|d| {
+        !replaced
+            .iter()
+            .any(|(string, _)| string.contains(&d.at.offset))
+    });
+    diagnostics.extend(replaced.into_iter().map(|(_, d)| d));
+    diagnostics.sort_by_key(|d| d.at.offset);
+}
+
+/// If a quoted string opens at `start` and holds an escape KDL does not know: the string's
+/// byte range, and the escape's offset and length.
+fn bad_escape(text: &str, start: usize) -> Option<(std::ops::Range<usize>, usize, usize)> {
+    let rest = text.get(start..)?;
+    if !rest.starts_with('"') || rest.starts_with("\"\"\"") {
+        return None;
+    }
+    let mut chars = rest.char_indices().skip(1);
+    let mut first_bad = None;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return first_bad.map(|(at, len)| (start..start + i + 1, at, len)),
+            '\n' => return None,
+            '\\' => {
+                let (_, next) = chars.next()?;
+                let known = matches!(next, 'n' | 'r' | 't' | '\\' | '"' | 'b' | 'f' | 's' | 'u')
+                    || next.is_whitespace();
+                if !known && first_bad.is_none() {
+                    first_bad = Some((start + i, 1 + next.len_utf8()));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn lower_first(message: &str) -> String {
@@ -179,5 +251,17 @@ mod tests {
     fn syntax_errors_are_located() {
         let errors = parse_kdl(FileId(0), "group \"a\nb").unwrap_err();
         assert_eq!(errors[0].kind.code(), "syntax");
+    }
+
+    #[test]
+    fn an_unknown_escape_is_one_error_at_the_escape() {
+        let text = "policy \"p\" {\n    description \"pilot \\q ring\"\n}\n";
+        let errors = parse_kdl(FileId(0), text).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(&text[errors[0].at.offset..][..2], "\\q");
+        assert!(errors[0].to_string().contains("invalid escape"));
+        // Known escapes, whitespace escapes and raw strings are left to the parser.
+        assert_eq!(bad_escape("\"a \\n \\u{41} \\\n b\"", 0), None);
+        assert_eq!(bad_escape("#\"\\q\"#", 0), None);
     }
 }
