@@ -19,6 +19,46 @@ fn sarif_validator() -> jsonschema::Validator {
     jsonschema::draft4::new(&schema).expect("the vendored SARIF schema compiles")
 }
 
+/// `bsic validate` speaks the same machine formats as `check`, so raw-file repositories get
+/// code-scanning results and pull-request annotations too.
+#[test]
+fn validate_prints_sarif_and_github_annotations() {
+    let fixtures = repo("tests/fixtures/validate");
+    let run = crate::util::Bsic::new(&fixtures)
+        .args(["validate", "bad/bad-uuid.mobileconfig", "--format", "sarif"])
+        .run();
+    run.assert_code(1);
+    let log: Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(&log)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
+    let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "tests/fixtures/validate/bad/bad-uuid.mobileconfig"
+    );
+    assert_eq!(location["region"]["startLine"], 14);
+
+    let github = crate::util::Bsic::new(&fixtures)
+        .args([
+            "validate",
+            "bad/bad-uuid.mobileconfig",
+            "--format",
+            "github",
+        ])
+        .run();
+    github.assert_code(1);
+    assert!(
+        github
+            .stdout
+            .starts_with("::error file=tests/fixtures/validate/bad/bad-uuid.mobileconfig,line=14,"),
+        "{}",
+        github.describe()
+    );
+}
+
 #[test]
 fn sarif_is_valid_sarif_2_1_0_with_regions_and_rules() {
     let validator = sarif_validator();

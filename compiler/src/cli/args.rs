@@ -200,8 +200,8 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "VERSION", value_parser = super::explain::parse_os)]
     pub min_os: Option<crate::model::OsVersion>,
     /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
-    pub format: ValidateFormat,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -343,14 +343,6 @@ pub enum PlanFormat {
 }
 
 /// How `bsic validate` prints diagnostics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ValidateFormat {
-    /// Readable reports with source excerpts (on stderr).
-    Human,
-    /// One JSON object per diagnostic, per line (on stdout).
-    Json,
-}
-
 /// An MDM whose import layout `bsic build --target` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum Target {

@@ -28,9 +28,7 @@ use crate::model;
 use crate::pipeline::{self, Checked, Error};
 use crate::source;
 
-pub use args::{
-    Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, Target, ValidateArgs, ValidateFormat,
-};
+pub use args::{Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, Target, ValidateArgs};
 pub use report::to_json;
 
 /// Exit code for policy errors.
@@ -268,20 +266,7 @@ fn load(dir: Option<&Path>) -> Result<Checked, Error> {
 
 fn report(checked: &Checked, format: Format, ui: Ui) {
     let sources = &checked.project.sources;
-    let prefix = format::repo_prefix(&checked.project.root);
-    let sorted = checked.diagnostics.sorted();
-    match format {
-        Format::Sarif => {
-            let log = format::sarif_log(&sorted, sources, &prefix);
-            let text = serde_json::to_string_pretty(&log).unwrap_or_default();
-            let _ = writeln!(std::io::stdout().lock(), "{text}");
-        }
-        Format::Github => {
-            let text = format::github_commands(&sorted, sources, &prefix);
-            let _ = write!(std::io::stdout().lock(), "{text}");
-        }
-        Format::Human | Format::Json => {}
-    }
+    print_for_code_review(&checked.diagnostics, sources, &checked.project.root, format);
     match format {
         Format::Human | Format::Sarif | Format::Github => {
             if format == Format::Human {
@@ -303,6 +288,29 @@ fn report(checked: &Checked, format: Format, ui: Ui) {
             );
         }
         Format::Json => report::json_lines(&checked.diagnostics, sources),
+    }
+}
+
+/// The `sarif` and `github` formats, on stdout; paths are made relative to the Git checkout
+/// that holds `root`, as code-scanning and annotations expect.
+fn print_for_code_review(
+    diagnostics: &crate::diag::Diagnostics,
+    sources: &crate::source::Sources,
+    root: &Path,
+    format: Format,
+) {
+    let prefix = format::repo_prefix(root);
+    match format {
+        Format::Sarif => {
+            let log = format::sarif_log(&diagnostics.sorted(), sources, &prefix);
+            let text = serde_json::to_string_pretty(&log).unwrap_or_default();
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
+        Format::Github => {
+            let text = format::github_commands(&diagnostics.sorted(), sources, &prefix);
+            let _ = write!(std::io::stdout().lock(), "{text}");
+        }
+        Format::Human | Format::Json => {}
     }
 }
 

@@ -9,8 +9,8 @@ use crate::pipeline::{self, Error};
 use crate::raw::{self, RawError, ValidateOptions};
 use crate::source;
 
-use super::args::{ValidateArgs, ValidateFormat};
-use super::{POLICY_ERRORS, Ui, plural, report};
+use super::args::{Format, ValidateArgs};
+use super::{POLICY_ERRORS, Ui, plural, print_for_code_review, report};
 
 /// Runs `bsic validate`.
 pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<ExitCode, Error> {
@@ -21,7 +21,7 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<Exit
     };
     let outcome = raw::validate(&options)?;
     match args.format {
-        ValidateFormat::Human => {
+        Format::Human => {
             report::human(&outcome.diagnostics, &outcome.sources, ui.fancy);
             if ui.quiet {
                 return Ok(exit_code(&outcome));
@@ -41,7 +41,14 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<Exit
                 plural(warnings, "warning", "warnings"),
             );
         }
-        ValidateFormat::Json => report::json_lines(&outcome.diagnostics, &outcome.sources),
+        Format::Json => report::json_lines(&outcome.diagnostics, &outcome.sources),
+        Format::Sarif | Format::Github => {
+            // File names are shown as given, relative to the working directory.
+            let cwd = std::env::current_dir()
+                .and_then(std::fs::canonicalize)
+                .unwrap_or_default();
+            print_for_code_review(&outcome.diagnostics, &outcome.sources, &cwd, args.format);
+        }
     }
     Ok(exit_code(&outcome))
 }
