@@ -222,6 +222,32 @@ fn availability_for_a_platform_and_fleet() {
         found.contains(&"bsic::unavailable-on-platform".to_string()),
         "{found:?}"
     );
+    // Without --platform, the `fleet` of the bsic.kdl above the working directory applies;
+    // --platform overrides it.
+    let project = project.file(
+        "bsic.kdl",
+        "organization \"Example\"\nidentifier-prefix \"com.example\"\nfleet iOS=\"17.0\"\n",
+    );
+    let run = validate(project.path(), &["su.json", "--format", "json"]);
+    run.assert_code(0);
+    let from_fleet = run.diagnostics().unwrap();
+    assert!(
+        from_fleet
+            .iter()
+            .any(|d| d["code"] == "bsic::unavailable-on-platform"
+                && d["message"].as_str().unwrap_or("").contains("iOS")),
+        "{}",
+        run.describe()
+    );
+    let run = validate(
+        project.path(),
+        &["su.json", "--platform", "macOS", "--format", "json"],
+    );
+    let on_macos: Vec<String> = codes(&run).into_iter().map(|(c, _, _)| c).collect();
+    assert!(
+        !on_macos.contains(&"bsic::unavailable-on-platform".to_string()),
+        "{on_macos:?}"
+    );
     // The acceptance's valid profile carries RSR restrictions Apple deprecated in OS 26.
     let good = repo("tests/fixtures/validate/bad");
     let run = validate(

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::model::{OsVersion, Platform, ProjectFile};
 use crate::pipeline::{self, Error};
 use crate::raw::{self, RawError, ValidateOptions};
 use crate::source;
@@ -14,10 +15,16 @@ use super::{POLICY_ERRORS, Ui, plural, print_for_code_review, report};
 
 /// Runs `bsic validate`.
 pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<ExitCode, Error> {
+    let explicit = args.platform.is_some() || args.min_os.is_some();
     let options = ValidateOptions {
         paths: paths.to_vec(),
         platform: args.platform,
         min_os: args.min_os.clone(),
+        fleet: if explicit {
+            Vec::new()
+        } else {
+            project_fleet()
+        },
     };
     let outcome = raw::validate(&options)?;
     match args.format {
@@ -51,6 +58,43 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<Exit
         }
     }
     Ok(exit_code(&outcome))
+}
+
+/// The platforms and oldest versions `fleet` states in the `bsic.kdl` above the working
+/// directory, if there is one. A project file that does not parse or validate is reported by
+/// `bsic check`; here it only means no fleet, said once on stderr.
+fn project_fleet() -> Vec<(Platform, Option<OsVersion>)> {
+    let Ok(root) = source::find_project_root(Path::new(".")) else {
+        return Vec::new();
+    };
+    let path = root.join(source::PROJECT_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    let parsed = source::parse_kdl(source::FileId(0), &text)
+        .ok()
+        .and_then(|document| {
+            let parsed = source::ParsedFile {
+                file: source::FileId(0),
+                document: document.into(),
+            };
+            let mut diagnostics = crate::diag::Diagnostics::default();
+            crate::validate::validate_document::<ProjectFile>(&parsed, &mut diagnostics)
+        });
+    let Some((project, _)) = parsed else {
+        eprintln!(
+            "warning: {} has errors (see `bsic check`); validating without its `fleet`",
+            path.display()
+        );
+        return Vec::new();
+    };
+    let Some(fleet) = project.fleet else {
+        return Vec::new();
+    };
+    Platform::ALL
+        .iter()
+        .filter_map(|&p| fleet.minimum(p).map(|v| (p, Some(v.clone()))))
+        .collect()
 }
 
 fn exit_code(outcome: &raw::Report) -> ExitCode {

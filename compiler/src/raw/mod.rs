@@ -37,6 +37,9 @@ pub struct ValidateOptions {
     pub platform: Option<Platform>,
     /// The oldest OS version of the fleet: keys introduced later are reported.
     pub min_os: Option<OsVersion>,
+    /// Used when `platform` is not given: each platform the project's `fleet` names, with
+    /// its oldest version, checked as if given with `--platform` and `--min-os`.
+    pub fleet: Vec<(Platform, Option<OsVersion>)>,
 }
 
 /// The outcome of a run: what was read and what was found.
@@ -433,7 +436,18 @@ fn check_bytes(
         }
         DocKind::Profile => check_profile(&doc, dialect, schemas, report)?,
     }
-    checks::availability(&doc, options, &mut report.diagnostics);
+    if options.platform.is_none() && !options.fleet.is_empty() {
+        for (platform, min_os) in &options.fleet {
+            let one = ValidateOptions {
+                platform: Some(*platform),
+                min_os: min_os.clone(),
+                ..ValidateOptions::default()
+            };
+            checks::availability(&doc, &one, &mut report.diagnostics);
+        }
+    } else {
+        checks::availability(&doc, options, &mut report.diagnostics);
+    }
     Ok(Some(doc))
 }
 
