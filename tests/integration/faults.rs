@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::util::{self, BSIC, Project};
+use crate::util::{self, BSIC, Project, openssl};
 
 /// A generated fleet of `policies` policies in a fresh project (see `cargo xtask gen-fleet`).
 fn fleet(policies: usize, seed: u64) -> Project {
@@ -174,15 +174,6 @@ fn concurrent_builds_into_one_dist_never_mix() {
         );
         assert_eq!(debris(shared.path()), Vec::<String>::new());
     }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is needed for the secrets tests");
-    assert!(output.status.success(), "openssl {args:?}");
 }
 
 /// Every output of a run, as one string: stdout, stderr, and the bytes of every file written.

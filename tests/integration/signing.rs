@@ -3,15 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let status = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-        .status;
-    assert!(status.success(), "openssl {args:?}");
-}
+use crate::util::openssl;
 
 fn bsic(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_bsic"))

@@ -309,3 +309,18 @@ pub(crate) fn python(script: &str, args: &[&OsStr]) -> Run {
     );
     run
 }
+
+/// Runs the `openssl` command line in `dir` (test identities, signatures to check); fails the
+/// test with its stderr when it fails.
+pub(crate) fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is needed by this test (.ci/run installs it)");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

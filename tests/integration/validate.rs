@@ -441,16 +441,7 @@ fn import_reports_unmapped_keys_and_refuses_to_overwrite() {
 #[test]
 fn signed_profiles_are_verified_then_validated() {
     let project = Project::reference();
-    let openssl = |args: &[&str]| {
-        let status = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(project.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("run openssl");
-        assert!(status.success(), "openssl {args:?}");
-    };
+    let openssl = |args: &[&str]| crate::util::openssl(project.path(), args);
     openssl(&[
         "req",
         "-x509",
