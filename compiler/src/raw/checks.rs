@@ -4,7 +4,7 @@
 //!
 //! In: parsed [`Doc`]s and the options. Out: diagnostics only; nothing is read or written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -350,8 +350,9 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             }
         }
     }
-    // Software-update settings that contradict each other.
-    let mut settings: BTreeMap<String, (Value, Span)> = BTreeMap::new();
+    // Software-update settings that contradict each other, on a device that can get both.
+    let reach = families_reached(docs);
+    let mut settings: BTreeMap<String, Vec<SeenValue<'_>>> = BTreeMap::new();
     for doc in docs {
         if !matches!(&doc.kind, DocKind::Declaration { declaration_type } if declaration_type == SETTINGS_TYPE)
         {
@@ -360,15 +361,26 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
         let Some(payload) = doc.projection.value.get("Payload") else {
             continue;
         };
+        let families = doc
+            .projection
+            .value
+            .get("Identifier")
+            .and_then(Value::as_str)
+            .and_then(|id| reach.get(id))
+            .and_then(Option::as_ref);
         let mut found = BTreeMap::new();
         leaves(payload, "", "/Payload", &mut found);
         for (key, (value, pointer)) in found {
             let at = span_of(doc, &pointer);
-            match settings.get(&key) {
-                Some((first, first_at)) if *first != value => out.push(
+            let seen = settings.entry(key.clone()).or_default();
+            let clash = seen
+                .iter()
+                .find(|(first, _, other)| *first != value && overlap(families, *other));
+            if let Some((first, first_at, _)) = clash {
+                out.push(
                     Diagnostic::warning(
                         Kind::Contradiction {
-                            key: key.clone(),
+                            key,
                             first: value.to_string(),
                             second: first.to_string(),
                         },
@@ -376,19 +388,120 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
                         "this value",
                     )
                     .with_related(*first_at, "the other value"),
-                ),
-                Some(_) => {}
-                None => {
-                    settings.insert(key, (value, at));
-                }
+                );
+            } else if !seen.iter().any(|(v, _, f)| *v == value && *f == families) {
+                seen.push((value, at, families));
             }
         }
+    }
+}
+
+/// A settings value seen in one declaration: the value, where, and the OS families the
+/// declaration can reach (`None`: any).
+type SeenValue<'a> = (Value, Span, Option<&'a BTreeSet<String>>);
+
+/// Declaration identifier → the OS families (`macOS`, `iOS`, …) that the activations naming it
+/// can activate it on; `None` when any device could (an activation without a family test, or
+/// none among the files). A macOS and an iOS settings declaration never meet on one device.
+fn families_reached(docs: &[Doc]) -> BTreeMap<String, Option<BTreeSet<String>>> {
+    let mut reach: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
+    for doc in docs {
+        let DocKind::Declaration { declaration_type } = &doc.kind else {
+            continue;
+        };
+        if !declaration_type.starts_with("com.apple.activation.") {
+            continue;
+        }
+        let payload = doc.projection.value.get("Payload");
+        let families = payload
+            .and_then(|p| p.get("Predicate"))
+            .and_then(Value::as_str)
+            .and_then(predicate_families);
+        let names = payload
+            .and_then(|p| p.get("StandardConfigurations"))
+            .and_then(Value::as_array);
+        for name in names.into_iter().flatten().filter_map(Value::as_str) {
+            let entry = reach
+                .entry(name.to_string())
+                .or_insert(Some(BTreeSet::new()));
+            match (entry.as_mut(), &families) {
+                (Some(known), Some(more)) => known.extend(more.iter().cloned()),
+                _ => *entry = None,
+            }
+        }
+    }
+    reach
+}
+
+/// The families a predicate limits devices to, when it tests
+/// `@status(device.operating-system.family)` with `==` or `IN {…}` (as bsic writes them) and
+/// nothing can widen that (no `OR`, no `NOT`). `None` when it does not limit them.
+fn predicate_families(predicate: &str) -> Option<BTreeSet<String>> {
+    const FAMILY: &str = "@status(device.operating-system.family)";
+    let upper = predicate.to_uppercase();
+    if upper.contains(" OR ") || upper.contains("NOT ") || upper.contains("||") {
+        return None;
+    }
+    let rest = predicate[predicate.find(FAMILY)? + FAMILY.len()..].trim_start();
+    let quoted = |text: &str| -> BTreeSet<String> {
+        text.split(['\'', '"'])
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    if let Some(value) = rest.strip_prefix("==") {
+        let value = value.trim_start();
+        let end = value.get(1..)?.find(['\'', '"'])? + 2;
+        return Some(quoted(value.get(..end)?)).filter(|set| !set.is_empty());
+    }
+    let list = rest.strip_prefix("IN")?.trim_start().strip_prefix('{')?;
+    Some(quoted(&list[..list.find('}')?])).filter(|set| !set.is_empty())
+}
+
+/// Whether two declarations limited to these families can land on one device.
+fn overlap(a: Option<&BTreeSet<String>>, b: Option<&BTreeSet<String>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => !a.is_disjoint(b),
+        _ => true,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_families_a_predicate_allows() {
+        let set = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
+        assert_eq!(
+            predicate_families("@status(device.operating-system.family) == 'macOS'"),
+            set(&["macOS"])
+        );
+        assert_eq!(
+            predicate_families(
+                "@status(device.operating-system.family) IN {'iOS', 'iPadOS'} AND @status(device.operating-system.version) MATCHES '^26'"
+            ),
+            set(&["iOS", "iPadOS"])
+        );
+        assert_eq!(
+            predicate_families(
+                "@status(device.operating-system.family) == 'macOS' OR TRUEPREDICATE"
+            ),
+            None
+        );
+        assert_eq!(predicate_families("TRUEPREDICATE"), None);
+        assert_eq!(
+            predicate_families("@status(device.operating-system.family) =="),
+            None
+        );
+        assert_eq!(
+            predicate_families("@status(device.operating-system.family) == é"),
+            None
+        );
+        assert!(!overlap(set(&["macOS"]).as_ref(), set(&["iOS"]).as_ref()));
+        assert!(overlap(None, set(&["iOS"]).as_ref()));
+    }
 
     #[test]
     fn orders_versions() {
