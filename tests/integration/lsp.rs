@@ -384,6 +384,69 @@ fn an_editor_session_gets_diagnostics_fixes_hovers_completion_and_definitions() 
     }
 }
 
+#[test]
+fn enforce_completes_releases_from_the_pinned_catalog() {
+    let project = Project::base();
+    let fixture = crate::util::repo("tests/fixtures/catalog/pmv.json");
+    let import = project
+        .bsic()
+        .args(["catalog", "import"])
+        .arg(&fixture)
+        .run();
+    import.assert_code(0);
+    let pin = import
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("catalog "))
+        .expect("the pin line")
+        .trim()
+        .to_string();
+    let config = std::fs::read_to_string(project.join("bsic.kdl")).unwrap();
+    project.write("bsic.kdl", format!("{config}{pin}\n"));
+    let text = "policy \"p\" {\n    applies-to \"pilot\"\n    platforms \"macOS\"\n    \
+                enforce version=\"\" build=\"\" by=\"2027-01-15T09:00:00\"\n}\n";
+    let path = project.join("policies/enforce.kdl");
+    project.write("policies/enforce.kdl", text);
+    let doc = uri(&path);
+
+    let mut client = Client::start(project.path());
+    client.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(project.path()), "capabilities": {}}),
+    );
+    client.notify("initialized", json!({}));
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": doc, "languageId": "kdl", "version": 1, "text": text}}),
+    );
+    let complete = |client: &mut Client, needle: &str| {
+        let (line, col) = position(text, needle, 0);
+        let at_value = (line, col + needle.len() as u32);
+        let response = client.request("textDocument/completion", at(&doc, at_value));
+        response["result"].as_array().expect("items").clone()
+    };
+    let versions = complete(&mut client, "version=\"");
+    let labels: Vec<&str> = versions
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["26.3.1", "26.3", "15.7.4"], "{versions:?}");
+    let builds = complete(&mut client, "build=\"");
+    let bsi = builds
+        .iter()
+        .find(|i| i["label"] == "25D771280a")
+        .expect("the BSI build");
+    assert_eq!(
+        bsi["detail"], "26.3.1 (a) — Background Security Improvement",
+        "{bsi}"
+    );
+    assert!(builds.iter().all(|i| i["label"] != "23D8133"), "{builds:?}");
+
+    let shutdown = client.request("shutdown", Value::Null);
+    assert!(shutdown.get("error").is_none(), "{shutdown}");
+    client.notify("exit", Value::Null);
+}
+
 /// The LSP range of a byte range, computed independently of the server: zero-based lines,
 /// UTF-16 columns, a byte-order mark on the first line not counted.
 fn lsp_range(text: &str, offset: usize, len: usize) -> Value {

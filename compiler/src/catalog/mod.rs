@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
-use crate::model::{BuildVersion, OsVersion, Platform};
+use crate::model::{BuildVersion, CatalogPin, OsVersion, Platform};
 use crate::source::Span;
 use crate::validate::Model;
 
@@ -27,6 +27,18 @@ pub struct Release {
     pub extra: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+}
+
+impl Release {
+    /// A Background Security Improvement (or Rapid Security Response): marked `(a)` by the
+    /// feed, or a long build number with a letter suffix.
+    pub(crate) fn is_supplemental(&self) -> bool {
+        self.extra.is_some()
+            || self
+                .build
+                .parse::<BuildVersion>()
+                .is_ok_and(|b| b.is_supplemental())
+    }
 }
 
 /// The normalised snapshot written to the user's repository.
@@ -141,7 +153,8 @@ impl Catalog {
         bytes
     }
 
-    fn on(&self, platform: Platform) -> impl Iterator<Item = &Release> {
+    /// The releases of `platform`.
+    pub(crate) fn on(&self, platform: Platform) -> impl Iterator<Item = &Release> {
         // Apple lists iPadOS (and tvOS, watchOS) under iOS.
         self.releases
             .iter()
@@ -203,55 +216,59 @@ fn sofa_entry(platform: &str, entry: &Value) -> Option<Release> {
     })
 }
 
+/// Why a pinned snapshot cannot be used: what to say, and the label on bsic.kdl's `catalog`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LoadError {
+    pub(crate) message: String,
+    pub(crate) label: &'static str,
+}
+
+/// Reads the snapshot `pin` names (relative to the project `root`), verifies its pinned
+/// sha256 and parses it. `check` reports the error; the language server only needs the
+/// releases and goes without them on an error.
+pub(crate) fn load(root: &Path, pin: &CatalogPin) -> Result<Catalog, LoadError> {
+    let path = root.join(&pin.path);
+    let bytes = std::fs::read(&path).map_err(|e| LoadError {
+        message: format!("cannot read the catalog `{}`: {e}", pin.path),
+        label: "named here",
+    })?;
+    let actual = crate::emit::sha256_hex(&bytes);
+    if actual != pin.sha256 {
+        return Err(LoadError {
+            message: format!(
+                "the catalog `{}` has sha256 {actual}, not the pinned {}",
+                pin.path, pin.sha256
+            ),
+            label: "pinned here",
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| LoadError {
+        message: format!("the catalog `{}` is not a bsic snapshot: {e}", pin.path),
+        label: "named here",
+    })
+}
+
 /// Loads the pinned snapshot named in bsic.kdl and checks every enforcement target against it.
 pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
     let Some(pin) = &model.project.catalog else {
         return;
     };
-    let at = model.value_span(
-        &crate::validate::Location {
-            file: model.project_file,
-            pointer: "/catalog".into(),
-        },
-        "",
-    );
-    let path = root.join(&pin.path);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) => {
+    let catalog = match load(root, pin) {
+        Ok(catalog) => catalog,
+        Err(error) => {
+            let at = model.value_span(
+                &crate::validate::Location {
+                    file: model.project_file,
+                    pointer: "/catalog".into(),
+                },
+                "",
+            );
             diagnostics.push(Diagnostic::error(
                 Kind::Catalog {
-                    message: format!("cannot read the catalog `{}`: {e}", pin.path),
+                    message: error.message,
                 },
                 at,
-                "named here",
-            ));
-            return;
-        }
-    };
-    let actual = crate::emit::sha256_hex(&bytes);
-    if actual != pin.sha256 {
-        diagnostics.push(Diagnostic::error(
-            Kind::Catalog {
-                message: format!(
-                    "the catalog `{}` has sha256 {actual}, not the pinned {}",
-                    pin.path, pin.sha256
-                ),
-            },
-            at,
-            "pinned here",
-        ));
-        return;
-    }
-    let catalog: Catalog = match serde_json::from_slice(&bytes) {
-        Ok(c) => c,
-        Err(e) => {
-            diagnostics.push(Diagnostic::error(
-                Kind::Catalog {
-                    message: format!("the catalog `{}` is not a bsic snapshot: {e}", pin.path),
-                },
-                at,
-                "named here",
+                error.label,
             ));
             return;
         }

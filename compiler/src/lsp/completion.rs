@@ -2,16 +2,22 @@
 //!
 //! What is valid comes from the JSON Schema of the file kind (policy file or `bsic.kdl`) read
 //! through [`SchemaDoc`], so completion cannot drift from what `bsic check` accepts. Group
-//! names come from the last checked project. Never reads files.
+//! names come from the last checked project; OS versions and builds for `enforce` from the
+//! project's pinned build catalog, which the server loads. Never reads files.
 
-use lsp_types::{CompletionItem, CompletionItemKind, Documentation};
+use std::collections::BTreeMap;
+
+use lsp_types::{CompletionItem, CompletionItemKind, CompletionTextEdit, Documentation, TextEdit};
 use serde_json::Value;
 
+use crate::catalog::{Catalog, Release};
+use crate::model::{OsVersion, Platform};
 use crate::pipeline::Checked;
 use crate::resolve::ALL;
 use crate::validate::{SchemaDoc, Shape};
 
-use super::context::Context;
+use super::context::{Context, Statement, enclosing, outline};
+use super::position::range_of;
 
 /// The JSON pointer of the object the cursor's enclosing blocks stand for, e.g.
 /// `/policy/0/background-security` for `policy "x" { background-security { | } }`.
@@ -178,6 +184,227 @@ pub(crate) fn complete(
         }
     }
     items
+}
+
+/// How a value is written at the cursor.
+enum Form {
+    /// Inside quotes: the value itself.
+    InString,
+    /// `key=` and maybe some of the value, unquoted: the whole property.
+    Property(&'static str),
+    /// An argument, unquoted so far: the value in quotes.
+    Bare,
+}
+
+/// Which `enforce` value the cursor is on, and how it is written there.
+struct ReleaseSlot {
+    build: bool,
+    form: Form,
+    /// What is typed before the cursor and will be replaced, as it stands in the buffer.
+    typed: String,
+}
+
+impl ReleaseSlot {
+    fn write(&self, value: &str) -> String {
+        match self.form {
+            Form::InString => value.to_string(),
+            Form::Property(key) => format!("{key}=\"{value}\""),
+            Form::Bare => format!("\"{value}\""),
+        }
+    }
+
+    fn filter(&self, value: &str) -> String {
+        match self.form {
+            Form::Property(key) => format!("{key}={value}"),
+            Form::InString | Form::Bare => value.to_string(),
+        }
+    }
+}
+
+/// The slot at the cursor: `enforce version="|"`, `enforce build=|`, or `version "|"` /
+/// `build |` in an `enforce` block.
+fn release_slot(cx: &Context) -> Option<ReleaseSlot> {
+    let key = |k: &str| match k {
+        "version" => Some("version"),
+        "build" => Some("build"),
+        _ => None,
+    };
+    let typed = cx.partial.clone();
+    if cx.parents == ["policy"] && cx.head() == Some("enforce") {
+        let (key, form) = if cx.in_string {
+            let last = cx
+                .tokens
+                .last()
+                .filter(|t| !t.quoted && cx.tokens.len() > 1)?;
+            (key(last.text.strip_suffix('=')?)?, Form::InString)
+        } else {
+            let key = key(cx.partial.split_once('=')?.0)?;
+            (key, Form::Property(key))
+        };
+        return Some(ReleaseSlot {
+            build: key == "build",
+            form,
+            typed,
+        });
+    }
+    let key = key(cx.head()?)?;
+    if cx.parents != ["policy", "enforce"] || cx.tokens.len() != 1 {
+        return None;
+    }
+    Some(ReleaseSlot {
+        build: key == "build",
+        form: if cx.in_string {
+            Form::InString
+        } else {
+            Form::Bare
+        },
+        typed,
+    })
+}
+
+/// Newest first: by version, then a BSI after its base (`(a)` before `(b)`), then date, build.
+fn newest_first(a: &Release, b: &Release) -> std::cmp::Ordering {
+    let key = |r: &Release| {
+        (
+            version_key(&r.version),
+            r.extra.clone(),
+            r.date.clone(),
+            r.build.clone(),
+        )
+    };
+    key(b).cmp(&key(a))
+}
+
+fn version_key(version: &str) -> ([u32; 3], String) {
+    let numbers = version
+        .parse::<OsVersion>()
+        .map(|v| v.components())
+        .unwrap_or_default();
+    (numbers, version.to_string())
+}
+
+/// The platforms an `enforce` targets as written around the cursor: its `platform`, else the
+/// enclosing policy's `platforms`. Empty when neither names a known platform.
+fn written_platforms(policy: Option<&Statement>, enforce: &Statement) -> Vec<Platform> {
+    let named = |name: &str| Platform::ALL.into_iter().find(|p| p.name() == name);
+    if let Some(platform) = enforce.value("platform").and_then(named) {
+        return vec![platform];
+    }
+    policy
+        .and_then(|p| p.children.iter().find(|c| c.name() == Some("platforms")))
+        .map(|p| p.arguments().into_iter().filter_map(named).collect())
+        .unwrap_or_default()
+}
+
+/// OS versions or builds from the pinned `catalog` when the cursor is on the `version` or
+/// `build` of an `enforce` in `text` (at byte `offset`): only the releases of the platforms
+/// the `enforce` or its policy names, newest first, and for a build those of the `version`
+/// already written on the same `enforce` first. `None` elsewhere.
+pub(crate) fn releases(
+    cx: &Context,
+    text: &str,
+    offset: usize,
+    catalog: &Catalog,
+) -> Option<Vec<CompletionItem>> {
+    let slot = release_slot(cx)?;
+    let statements = outline(text);
+    let chain = enclosing(&statements, offset);
+    let at = chain.iter().rposition(|s| s.name() == Some("enforce"))?;
+    let enforce = chain[at];
+    let policy = at.checked_sub(1).map(|i| chain[i]);
+    let platforms = written_platforms(policy, enforce);
+    let mut known: Vec<&Release> = if platforms.is_empty() {
+        catalog.releases.iter().collect()
+    } else {
+        platforms.iter().flat_map(|p| catalog.on(*p)).collect()
+    };
+    known.sort_by(|a, b| newest_first(a, b));
+
+    // Replace what is typed of the value, when it stands as typed in the buffer.
+    let start = offset.checked_sub(slot.typed.len());
+    let replace = start.filter(|s| text.get(*s..offset) == Some(slot.typed.as_str()));
+    let item = |i: usize, value: &str, detail: String, doc: String| {
+        let new_text = slot.write(value);
+        CompletionItem {
+            label: value.to_string(),
+            kind: Some(CompletionItemKind::VALUE),
+            detail: Some(detail),
+            documentation: Some(Documentation::String(doc)),
+            sort_text: Some(format!("{i:05}")),
+            filter_text: Some(slot.filter(value)),
+            text_edit: replace.map(|s| {
+                CompletionTextEdit::Edit(TextEdit::new(
+                    range_of(text, s, offset - s),
+                    new_text.clone(),
+                ))
+            }),
+            insert_text: replace.is_none().then_some(new_text),
+            ..CompletionItem::default()
+        }
+    };
+
+    let mut items = Vec::new();
+    if slot.build {
+        let version = enforce.value("version");
+        // Stable: the written version's builds first, each part newest first.
+        known.sort_by_key(|r| version.is_some_and(|v| r.version != v));
+        let mut seen = std::collections::BTreeSet::new();
+        for release in known {
+            if !seen.insert(release.build.as_str()) {
+                continue;
+            }
+            let extra = release
+                .extra
+                .as_ref()
+                .map(|e| format!(" {e}"))
+                .unwrap_or_default();
+            let detail = if release.is_supplemental() {
+                format!(
+                    "{}{extra} — Background Security Improvement",
+                    release.version
+                )
+            } else {
+                format!("{} — {}", release.version, release.platform)
+            };
+            let date = release
+                .date
+                .as_ref()
+                .map(|d| format!(", posted {d}"))
+                .unwrap_or_default();
+            let doc = format!(
+                "{} {}{extra}, build {}{date} (from the pinned catalog).",
+                release.platform, release.version, release.build
+            );
+            items.push(item(items.len(), &release.build, detail, doc));
+        }
+    } else {
+        let mut versions: BTreeMap<&str, Vec<&Release>> = BTreeMap::new();
+        let mut order = Vec::new();
+        for release in &known {
+            let builds = versions.entry(release.version.as_str()).or_default();
+            if builds.is_empty() {
+                order.push(release.version.as_str());
+            }
+            builds.push(release);
+        }
+        for version in order {
+            let builds = &versions[version];
+            let mut platforms: Vec<&str> = builds.iter().map(|r| r.platform.as_str()).collect();
+            platforms.sort_unstable();
+            platforms.dedup();
+            let list: Vec<String> = builds
+                .iter()
+                .map(|r| match &r.extra {
+                    Some(extra) => format!("{} {extra}", r.build),
+                    None => r.build.clone(),
+                })
+                .collect();
+            let detail = platforms.join(", ");
+            let doc = format!("Builds in the pinned catalog: {}.", list.join(", "));
+            items.push(item(items.len(), version, detail, doc));
+        }
+    }
+    Some(items)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ mod transport;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
@@ -42,6 +42,7 @@ use lsp_types::{
 };
 use serde_json::Value;
 
+use crate::catalog::{self, Catalog};
 use crate::model;
 use crate::pipeline::{self, Checked};
 use crate::source::{self, PROJECT_FILE, ParseCache};
@@ -205,6 +206,19 @@ struct Server {
     validators: Option<Validators>,
     /// Parsed files by path and text: a keystroke re-parses only the buffer that changed.
     parses: ParseCache,
+    /// The pinned build catalog as last loaded for completion (`None` when it did not load),
+    /// kept while its path, pinned hash and file stamp stay the same.
+    catalog: Option<(CatalogKey, Option<Catalog>)>,
+}
+
+/// What a loaded catalog is valid for: the file, its pinned sha256, and the file's size and
+/// modification time when it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CatalogKey {
+    path: PathBuf,
+    sha256: String,
+    len: u64,
+    modified: Option<SystemTime>,
 }
 
 impl Server {
@@ -219,7 +233,32 @@ impl Server {
             project_schema: model::project_schema(),
             validators: None,
             parses: ParseCache::default(),
+            catalog: None,
         }
+    }
+
+    /// The build catalog pinned in the last checked `bsic.kdl`, if it loads (read from disk
+    /// again only when the pin or the file changed). Never fails: a missing, altered or
+    /// malformed snapshot is `None`, and `bsic check`'s diagnostic says why.
+    fn catalog(&mut self) -> Option<&Catalog> {
+        let checked = self.checked.as_ref()?;
+        let pin = checked.model.as_ref()?.project.catalog.clone()?;
+        let root = checked.project.root.clone();
+        let path = root.join(&pin.path);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            self.catalog = None;
+            return None;
+        };
+        let key = CatalogKey {
+            path,
+            sha256: pin.sha256.clone(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        };
+        if self.catalog.as_ref().map(|(k, _)| k) != Some(&key) {
+            self.catalog = Some((key, catalog::load(&root, &pin).ok()));
+        }
+        self.catalog.as_ref()?.1.as_ref()
     }
 
     /// The project root: the workspace's if it holds `bsic.kdl`, else the nearest one above an
@@ -439,13 +478,17 @@ impl Server {
         })
     }
 
-    fn completion(&self, params: CompletionParams) -> Option<CompletionResponse> {
+    fn completion(&mut self, params: CompletionParams) -> Option<CompletionResponse> {
         let at = params.text_document_position;
         let text = self.text(&at.text_document.uri)?;
         let offset = offset_at(&text, at.position);
         let cx = context_at(&text, offset);
+        let releases = self
+            .catalog()
+            .and_then(|catalog| completion::releases(&cx, &text, offset, catalog));
         let schema = SchemaDoc::new(self.schema_for(&at.text_document.uri));
-        let items = completion::complete(&cx, &schema, self.checked());
+        let mut items = completion::complete(&cx, &schema, self.checked());
+        items.extend(releases.into_iter().flatten());
         Some(CompletionResponse::Array(items))
     }
 
@@ -609,6 +652,8 @@ fn to_value<T: serde::Serialize>(value: T) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn formatting_request(server: &mut Server, uri: &str) -> Response {
@@ -644,6 +689,169 @@ mod tests {
             edits[0].new_text,
             "policy \"x\" {\n    applies-to \"pilot\"\n}\n"
         );
+    }
+
+    /// A project pinning a snapshot made from the `bsic catalog import` fixture, with the
+    /// policy file `policies/p.kdl` open in a server that has checked it once.
+    fn catalog_project(pin_sha: Option<&str>) -> (tempfile::TempDir, Server, Uri) {
+        let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/catalog/pmv.json");
+        let text = std::fs::read_to_string(&feed).unwrap();
+        let snapshot = Catalog::from_feed(&feed, &text, None).unwrap().to_bytes();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::create_dir_all(dir.join("catalog")).unwrap();
+        std::fs::create_dir_all(dir.join("policies")).unwrap();
+        std::fs::write(dir.join("catalog/apple-releases.json"), &snapshot).unwrap();
+        let sha = pin_sha.map_or_else(|| crate::emit::sha256_hex(&snapshot), String::from);
+        std::fs::write(
+            dir.join(PROJECT_FILE),
+            format!(
+                "organization \"T\"\nidentifier-prefix \"com.example.t\"\n\
+                 catalog \"catalog/apple-releases.json\" sha256=\"{sha}\"\n"
+            ),
+        )
+        .unwrap();
+        let policy = "group \"kiosks\"\npolicy \"k\" {\n    applies-to \"kiosks\"\n}\n";
+        std::fs::write(dir.join("policies/p.kdl"), policy).unwrap();
+        let uri = documents::uri_of(&dir.join("policies/p.kdl")).unwrap();
+        let mut server = Server::new(Some(dir.to_path_buf()));
+        server.documents.open(uri.clone(), policy.into());
+        let (connection, _client) = Connection::memory();
+        server.recheck(&connection);
+        assert!(server.checked.is_some());
+        (tmp, server, uri)
+    }
+
+    /// The completion items at `|` in `text`, as the buffer of `uri`.
+    fn complete_at(server: &mut Server, uri: &Uri, text: &str) -> Vec<lsp_types::CompletionItem> {
+        let offset = text.find('|').unwrap();
+        let text = text.replace('|', "");
+        server.documents.change(
+            uri,
+            vec![lsp_types::TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: text.clone(),
+            }],
+        );
+        let params = serde_json::json!({
+            "textDocument": { "uri": uri.as_str() },
+            "position": position::position_at(&text, offset),
+        });
+        let response = server.request(Request::new(9.into(), Completion::METHOD.into(), params));
+        assert!(response.error.is_none(), "{response:?}");
+        serde_json::from_value(response.result.unwrap()).unwrap()
+    }
+
+    fn policy(platforms: &str, enforce: &str) -> String {
+        format!(
+            "group \"kiosks\"\npolicy \"k\" {{\n    applies-to \"kiosks\"\n{platforms}    {enforce}\n}}\n"
+        )
+    }
+
+    fn labels(items: &[lsp_types::CompletionItem]) -> Vec<&str> {
+        items.iter().map(|i| i.label.as_str()).collect()
+    }
+
+    #[test]
+    fn enforce_completes_versions_and_builds_from_the_pinned_catalog() {
+        let (_tmp, mut server, uri) = catalog_project(None);
+        let macos = "    platforms \"macOS\"\n";
+        let by = "by=\"2027-01-15T09:00:00\"";
+
+        // Versions, newest first, for the policy's one platform.
+        let items = complete_at(
+            &mut server,
+            &uri,
+            &policy(macos, &format!("enforce version=\"|\" {by}")),
+        );
+        assert_eq!(labels(&items), ["26.3.1", "26.3", "15.7.4"]);
+        assert_eq!(items[0].detail.as_deref(), Some("macOS"));
+        let edit = match &items[0].text_edit {
+            Some(lsp_types::CompletionTextEdit::Edit(edit)) => edit,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(edit.new_text, "26.3.1");
+
+        // Builds: the written version's first, the BSI build with its suffix and label.
+        let items = complete_at(
+            &mut server,
+            &uri,
+            &policy(
+                macos,
+                &format!("enforce version=\"26.3.1\" build=\"25|\" {by}"),
+            ),
+        );
+        assert_eq!(
+            labels(&items),
+            ["25D771280a", "25D2128", "25D125", "24G517"]
+        );
+        assert_eq!(
+            items[0].detail.as_deref(),
+            Some("26.3.1 (a) — Background Security Improvement")
+        );
+        let items = complete_at(
+            &mut server,
+            &uri,
+            &policy(macos, &format!("enforce version=\"26.3\" build=\"|\" {by}")),
+        );
+        assert_eq!(labels(&items)[0], "25D125");
+
+        // The block form; `platform` on the enforce wins over the policy's platforms.
+        let block = |platform: &str, key: &str| {
+            format!(
+                "enforce {platform}{{\n        version \"26.3.1\"\n        {key} |\n        {by}\n    }}"
+            )
+        };
+        let items = complete_at(&mut server, &uri, &policy(macos, &block("", "build")));
+        assert_eq!(labels(&items)[..2], ["25D771280a", "25D2128"]);
+        assert_eq!(
+            items[0]
+                .insert_text
+                .as_deref()
+                .or(match &items[0].text_edit {
+                    Some(lsp_types::CompletionTextEdit::Edit(e)) => Some(e.new_text.as_str()),
+                    _ => None,
+                }),
+            Some("\"25D771280a\"")
+        );
+        let items = complete_at(
+            &mut server,
+            &uri,
+            &policy(macos, &block("platform=\"iOS\" ", "build")),
+        );
+        assert_eq!(labels(&items), ["23D8133"]);
+
+        // No platform named: every platform's builds.
+        let items = complete_at(
+            &mut server,
+            &uri,
+            &policy("", "enforce version=\"26.3.1\" build=|"),
+        );
+        let all = labels(&items);
+        assert!(
+            all.contains(&"23D8133") && all.contains(&"25D771280a"),
+            "{all:?}"
+        );
+        assert_eq!(items[0].filter_text.as_deref(), Some("build=25D771280a"));
+
+        // Elsewhere, the catalog adds nothing.
+        let items = complete_at(&mut server, &uri, &policy(macos, "enforce by=\"|\""));
+        assert!(items.is_empty(), "{:?}", labels(&items));
+    }
+
+    #[test]
+    fn a_catalog_that_does_not_match_its_pin_gives_no_releases() {
+        let (_tmp, mut server, uri) = catalog_project(Some(&"0".repeat(64)));
+        let items = complete_at(
+            &mut server,
+            &uri,
+            &policy("", "enforce version=\"|\" by=\"2027-01-15T09:00:00\""),
+        );
+        assert!(items.is_empty(), "{:?}", labels(&items));
+        // Without a catalog the schema's completion is unchanged.
+        let items = complete_at(&mut server, &uri, &policy("", "enforce |"));
+        assert!(labels(&items).contains(&"version="));
     }
 
     #[test]
