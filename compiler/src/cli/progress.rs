@@ -57,3 +57,12 @@ impl Progress for Bar {
         self.bar.finish_and_clear();
     }
 }
+
+impl Drop for Bar {
+    /// A build that fails half way must not leave a bar above its error message.
+    fn drop(&mut self) {
+        if !self.bar.is_finished() {
+            self.bar.finish_and_clear();
+        }
+    }
+}
