@@ -530,6 +530,27 @@ print("ok")
             );
         }
     }
+    // Workspace ONE: each profile payload as the `<dict>…</dict>` Custom XML snippet UEM takes
+    // (the form of Omnissa's samples), a complete payload once wrapped in a plist: Python's
+    // plistlib reads it, with the Payload keys UEM's samples carry.
+    let script = r#"
+import os, plistlib, sys
+root = sys.argv[1]
+count = 0
+for folder, _, names in os.walk(root):
+    for name in names:
+        text = open(os.path.join(folder, name), encoding="utf-8").read()
+        assert text.startswith("<dict>") and text.endswith("</dict>\n"), name
+        payload = plistlib.loads(('<plist version="1.0">' + text + "</plist>").encode())
+        for key in ("PayloadType", "PayloadUUID", "PayloadIdentifier", "PayloadVersion"):
+            assert key in payload, (name, key)
+        count += 1
+print(count)
+"#;
+    let run = crate::util::python(script, &[out.join("workspace-one/custom-xml").as_os_str()]);
+    let snippets: usize = run.stdout.trim().parse().unwrap_or(0);
+    assert!(snippets > 0, "{}", run.describe());
+
     // The upload scripts are valid POSIX shell.
     for script in ["kmfddm/upload.sh", "jamf/upload.sh"] {
         let status = Command::new("sh")
