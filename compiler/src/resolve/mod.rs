@@ -44,7 +44,7 @@ pub struct Overridden {
 pub struct Resolved<T> {
     pub value: T,
     pub policy: PolicyIndex,
-    pub channels: BTreeSet<Channel>,
+    pub channels: Channels,
     pub overridden: Vec<Overridden>,
 }
 
@@ -145,11 +145,35 @@ fn coverage(policy: &Policy) -> Vec<Platform> {
         .unwrap_or_else(|| Platform::ALL.to_vec())
 }
 
-fn channels(policy: &Policy) -> BTreeSet<Channel> {
-    policy.channels.clone().map_or_else(
-        || [Channel::Ddm, Channel::Profile].into(),
-        |c| c.into_iter().collect(),
-    )
+/// The channels a resolved value goes out on. A set of two, kept as two flags: a large
+/// project resolves hundreds of thousands of values, each carrying one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Channels {
+    ddm: bool,
+    profile: bool,
+}
+
+impl Channels {
+    pub fn contains(&self, channel: &Channel) -> bool {
+        match channel {
+            Channel::Ddm => self.ddm,
+            Channel::Profile => self.profile,
+        }
+    }
+}
+
+/// The policy's channels; both when it names none.
+fn channels(policy: &Policy) -> Channels {
+    match &policy.channels {
+        None => Channels {
+            ddm: true,
+            profile: true,
+        },
+        Some(named) => Channels {
+            ddm: named.contains(&Channel::Ddm),
+            profile: named.contains(&Channel::Profile),
+        },
+    }
 }
 
 fn priority(policy: &Policy) -> i64 {
