@@ -58,7 +58,7 @@ pub struct ManifestArtifact {
     pub sources: Vec<ManifestSource>,
 }
 
-#[derive(Debug, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ManifestSource {
     pub policy: String,
     pub file: String,
@@ -68,18 +68,33 @@ pub struct ManifestSource {
 
 /// Builds the manifest for `artifacts` (already sorted by path).
 pub fn manifest(model: &Model, sources: &Sources, artifacts: &[Artifact]) -> Manifest {
+    let located = locate_policies(model, sources);
     Manifest::new(
         model,
         artifacts
             .iter()
-            .map(|artifact| entry(model, sources, artifact))
+            .map(|artifact| PendingEntry::new(artifact).finish(&located))
             .collect(),
     )
 }
 
-/// The manifest entry of one artifact (in its final form: signed when it will be).
-pub fn entry(model: &Model, sources: &Sources, artifact: &Artifact) -> ManifestArtifact {
-    PendingEntry::new(artifact).finish(model, sources)
+/// Where each policy is written, by policy index: found once per manifest rather than once
+/// per artifact, since finding a line means scanning the file up to it.
+fn locate_policies(model: &Model, sources: &Sources) -> Vec<ManifestSource> {
+    model
+        .policies
+        .iter()
+        .map(|policy| {
+            let span = model.key_span(&policy.at, "");
+            let (line, column) = sources.line_col(span);
+            ManifestSource {
+                policy: policy.value.name.to_string(),
+                file: sources.name(span.file).to_string(),
+                line,
+                column,
+            }
+        })
+        .collect()
 }
 
 /// A manifest entry not completed yet: what a streamed build keeps of each artifact it has
@@ -117,8 +132,9 @@ impl PendingEntry {
         &self.path
     }
 
-    /// The entry with the file, line and column of each source policy.
-    pub fn finish(self, model: &Model, sources: &Sources) -> ManifestArtifact {
+    /// The entry with the file, line and column of each source policy (`located`, from
+    /// [`locate_policies`]).
+    fn finish(self, located: &[ManifestSource]) -> ManifestArtifact {
         ManifestArtifact {
             path: self.path.into(),
             sha256: hex(&self.sha256),
@@ -131,17 +147,7 @@ impl PendingEntry {
             sources: self
                 .policies
                 .iter()
-                .filter_map(|&index| model.policies.get(index))
-                .map(|policy| {
-                    let span = model.key_span(&policy.at, "");
-                    let (line, column) = sources.line_col(span);
-                    ManifestSource {
-                        policy: policy.value.name.to_string(),
-                        file: sources.name(span.file).to_string(),
-                        line,
-                        column,
-                    }
-                })
+                .filter_map(|&index| located.get(index).cloned())
                 .collect(),
         }
     }
@@ -149,38 +155,31 @@ impl PendingEntry {
 
 /// Pending entries (sorted by path) that serialize as the finished list, completing one entry
 /// at a time.
-pub struct PendingEntries<'a> {
+pub struct PendingEntries {
     entries: std::cell::RefCell<Vec<PendingEntry>>,
-    model: &'a Model,
-    sources: &'a Sources,
+    located: Vec<ManifestSource>,
 }
 
-impl Serialize for PendingEntries<'_> {
+impl Serialize for PendingEntries {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let entries = std::mem::take(&mut *self.entries.borrow_mut());
         serializer.collect_seq(
             entries
                 .into_iter()
-                .map(|pending| pending.finish(self.model, self.sources)),
+                .map(|pending| pending.finish(&self.located)),
         )
     }
 }
 
-impl<'a> Manifest<PendingEntries<'a>> {
+impl Manifest<PendingEntries> {
     /// The manifest of a streamed build: `entries` in any order, sorted here.
-    pub fn pending(model: &'a Model, sources: &'a Sources, mut entries: Vec<PendingEntry>) -> Self {
+    pub fn pending(model: &Model, sources: &Sources, mut entries: Vec<PendingEntry>) -> Self {
         entries.sort_by(|a, b| a.path().cmp(b.path()));
-        Self {
-            generator: generator(),
-            organization: model.project.organization.clone(),
-            identifier_prefix: model.project.identifier_prefix.to_string(),
-            artifacts: PendingEntries {
-                entries: std::cell::RefCell::new(entries),
-                model,
-                sources,
-            },
-            targets: Vec::new(),
-        }
+        let artifacts = PendingEntries {
+            entries: std::cell::RefCell::new(entries),
+            located: locate_policies(model, sources),
+        };
+        Manifest::new(model, artifacts)
     }
 
     /// Writes the manifest, completing each entry as it goes. Writes it once: the entries are
@@ -203,9 +202,9 @@ fn write_pretty(value: &impl Serialize, out: &mut dyn std::io::Write) -> std::io
     out.flush()
 }
 
-impl Manifest {
+impl<A> Manifest<A> {
     /// The manifest of a project whose artifacts are `artifacts` (sorted by path).
-    pub fn new(model: &Model, artifacts: Vec<ManifestArtifact>) -> Self {
+    pub fn new(model: &Model, artifacts: A) -> Self {
         Self {
             generator: generator(),
             organization: model.project.organization.clone(),
@@ -214,7 +213,9 @@ impl Manifest {
             targets: Vec::new(),
         }
     }
+}
 
+impl Manifest {
     /// Pretty JSON with a trailing newline.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::new();

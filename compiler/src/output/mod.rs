@@ -9,7 +9,7 @@ mod write;
 
 pub use manifest::{
     MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile, PendingEntries,
-    PendingEntry, entry, manifest,
+    PendingEntry, manifest,
 };
 pub use verify::{FileReport, Verdict, VerifyOptions, verify_paths};
 pub use write::{OutputError, TreeWriter, write_tree};

@@ -12,12 +12,12 @@ mod groups;
 mod lints;
 mod settings;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Kind};
-use crate::model::{Channel, Enforce, Platform, Policy};
+use crate::model::{Channel, Enforce, Group, Platform, Policy};
 use crate::validate::{Model, Placed};
 
 pub use combine::{CombineRule, Combined, combine};
@@ -79,9 +79,12 @@ pub struct Resolution {
 }
 
 impl Resolution {
-    /// The plan of a group, if it has policies of its own.
+    /// The plan of a group, if it has policies of its own. Plans are sorted by group name.
     pub fn plan(&self, group: &str) -> Option<&GroupPlan> {
-        self.plans.iter().find(|p| p.group == group)
+        self.plans
+            .binary_search_by(|p| p.group.as_str().cmp(group))
+            .ok()
+            .map(|i| &self.plans[i])
     }
 }
 
@@ -121,7 +124,13 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
         }
     }
 
+    let definitions: HashMap<&str, &Group> = model
+        .groups
+        .iter()
+        .map(|g| (g.value.name.as_str(), &g.value))
+        .collect();
     let mut reported = BTreeSet::new();
+    // In group-name order (the keys of `direct`), which `Resolution::plan` relies on.
     let plans = direct
         .keys()
         .map(|group| {
@@ -132,7 +141,15 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
                     via.entry(index).or_insert_with(|| chain.clone());
                 }
             }
-            resolve_group(model, group.clone(), via, &mut reported, diagnostics)
+            let definition = definitions.get(group.as_str()).copied();
+            resolve_group(
+                model,
+                definition,
+                group.clone(),
+                via,
+                &mut reported,
+                diagnostics,
+            )
         })
         .collect();
     Resolution { graph, plans }
@@ -189,17 +206,17 @@ struct Candidate<T> {
 
 fn resolve_group(
     model: &Model,
+    group_def: Option<&Group>,
     group: String,
     via: BTreeMap<PolicyIndex, Vec<String>>,
     reported: &mut BTreeSet<(String, String, PolicyIndex, PolicyIndex)>,
     diagnostics: &mut Diagnostics,
 ) -> GroupPlan {
     let policies: Vec<PolicyIndex> = via.keys().copied().collect();
-    let group_def = model.groups.iter().find(|g| g.value.name.as_str() == group);
     let allowed: Vec<Platform> = group_def
-        .and_then(|g| g.value.platforms.clone())
+        .and_then(|g| g.platforms.clone())
         .unwrap_or_else(|| Platform::ALL.to_vec());
-    let os = group_def.and_then(|g| g.value.os.clone());
+    let os = group_def.and_then(|g| g.os.clone());
     let covered: BTreeSet<Platform> = policies
         .iter()
         .flat_map(|&i| coverage(&model.policies[i].value))
