@@ -366,7 +366,7 @@ fn progress_bar_only_on_a_terminal() {
         piped.describe()
     );
 
-    let Ok(script) = which("script") else {
+    let Some(script) = util::which("script") else {
         eprintln!("skipped: `script` (util-linux) is not installed");
         return;
     };
@@ -396,14 +396,4 @@ fn progress_bar_only_on_a_terminal() {
     assert!(shown.contains("wrote "), "{shown}");
     let quiet = tty("--quiet");
     assert!(!quiet.contains("groups written"), "{quiet}");
-}
-
-fn which(name: &str) -> Result<std::path::PathBuf, ()> {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(name))
-                .find(|path| path.is_file())
-        })
-        .ok_or(())
 }

@@ -390,11 +390,11 @@ fn layout_text(dir: &std::path::Path, target: &str) -> String {
     text
 }
 
-#[test]
-fn every_mdm_target_builds_its_layout() {
+/// The reference project built with every MDM layout into its `dist/`.
+fn build_every_target() -> (Project, std::path::PathBuf) {
     let project = Project::reference();
     let out = project.join("dist");
-    let run = project
+    project
         .bsic()
         .args([
             "build",
@@ -409,8 +409,14 @@ fn every_mdm_target_builds_its_layout() {
             "--out",
         ])
         .arg(&out)
-        .run();
-    run.assert_code(0);
+        .run()
+        .assert_code(0);
+    (project, out)
+}
+
+#[test]
+fn every_mdm_target_builds_its_layout() {
+    let (project, out) = build_every_target();
     for target in ["fleet", "kmfddm", "jamf", "workspace-one"] {
         insta::assert_snapshot!(format!("target-{target}"), layout_text(&out, target));
     }
@@ -446,25 +452,7 @@ fn every_mdm_target_builds_its_layout() {
 
 #[test]
 fn mdm_layouts_follow_their_documented_formats() {
-    let project = Project::reference();
-    let out = project.join("dist");
-    project
-        .bsic()
-        .args([
-            "build",
-            "-t",
-            "fleet",
-            "-t",
-            "kmfddm",
-            "-t",
-            "jamf",
-            "-t",
-            "workspace-one",
-            "--out",
-        ])
-        .arg(&out)
-        .run()
-        .assert_code(0);
+    let (_project, out) = build_every_target();
     // Fleet: YAML with controls.<platform>_settings.custom_settings[].path that exist, and
     // <platform>_updates with a version and a yyyy-mm-dd deadline.
     let script = r#"

@@ -558,15 +558,6 @@ fn every_bad_input_case_gets_the_same_diagnostics_through_the_server() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Neovim (Debian's `neovim`, installed by `.ci/run`), if any.
-fn nvim() -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("nvim"))
-            .find(|p| p.is_file())
-    })
-}
-
 /// The same session with a real editor's client: headless Neovim (0.7, Debian 12's, or
 /// later) opens a policy with a misspelled knob, its LSP client starts `bsic lsp` and stores
 /// the diagnostic at the range `bsic check` reports, with the did-you-mean; *Format Document*
@@ -574,7 +565,8 @@ fn nvim() -> Option<std::path::PathBuf> {
 /// side is `nvim_lsp.lua`, the setup docs/editors.md describes for Neovim 0.7.
 #[test]
 fn neovim_receives_the_diagnostics() {
-    let Some(nvim) = nvim() else {
+    // Debian's `neovim`, installed by `.ci/run`.
+    let Some(nvim) = crate::util::which("nvim") else {
         // CI must run it: `.ci/run` installs the package, so a missing nvim there is a bug.
         assert!(
             std::env::var_os("CI").is_none(),

@@ -679,13 +679,7 @@ fn every_generated_status_item_is_one_bsic_subscribes_to() {
 fn chromium() -> Option<std::path::PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
-        .find_map(|name| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|dir| dir.join(name))
-                    .find(|p| p.is_file())
-            })
-        })
+        .find_map(|name| crate::util::which(name))
 }
 
 /// Renders `page` headless into `png`, returning Chromium's stderr (console messages included).

@@ -366,6 +366,14 @@ impl Status {
     pub fn below(&self, percent: f64) -> Vec<&GroupSummary> {
         self.groups.iter().filter(|g| g.percent < percent).collect()
     }
+
+    /// How many devices are compliant.
+    pub fn compliant(&self) -> usize {
+        self.devices
+            .iter()
+            .filter(|d| d.state == State::Compliant)
+            .count()
+    }
 }
 
 /// Turns Unix seconds into a UTC local date-time `yyyy-mm-ddThh:mm:ss`.

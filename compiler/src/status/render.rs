@@ -30,11 +30,7 @@ fn worst_first(status: &Status) -> Vec<&super::DeviceVerdict> {
 pub fn human(status: &Status, limit: usize) -> String {
     let mut out = String::new();
     let total = status.devices.len();
-    let compliant = status
-        .devices
-        .iter()
-        .filter(|d| d.state == State::Compliant)
-        .count();
+    let compliant = status.compliant();
     let _ = writeln!(
         out,
         "status at {}: {total} devices, {compliant} compliant",
@@ -276,11 +272,7 @@ pub fn html(status: &Status) -> String {
         "<title>bsic status at {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
         escape(&status.now)
     );
-    let compliant = status
-        .devices
-        .iter()
-        .filter(|d| d.state == State::Compliant)
-        .count();
+    let compliant = status.compliant();
     let _ = writeln!(
         out,
         "<h1>Fleet status at {}</h1>\n<p>{} devices, {compliant} compliant.</p>",
