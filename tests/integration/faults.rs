@@ -197,26 +197,7 @@ fn secrets_never_reach_any_output() {
     let project = Project::reference();
     let dir = project.path();
     for (name, subject) in [("signer", "/CN=bsic secrets"), ("other", "/CN=other")] {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-days",
-                "30",
-                "-subj",
-                subject,
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.pem"),
-            ],
-        );
+        util::self_signed_p256(dir, name, subject);
     }
     let passphrase = "correct horse battery staple 7f3a";
     openssl(

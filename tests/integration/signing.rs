@@ -30,26 +30,7 @@ fn signed_builds_verify_with_openssl_and_bsic_and_tampering_is_caught() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     reference_project(dir);
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=test CA",
-        ],
-    );
+    crate::util::self_signed_p256(dir, "ca", "/CN=test CA");
     openssl(
         dir,
         &[

@@ -441,24 +441,7 @@ fn import_reports_unmapped_keys_and_refuses_to_overwrite() {
 #[test]
 fn signed_profiles_are_verified_then_validated() {
     let project = Project::reference();
-    let openssl = |args: &[&str]| crate::util::openssl(project.path(), args);
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "signer.key",
-        "-out",
-        "signer.pem",
-        "-days",
-        "30",
-        "-subj",
-        "/CN=validate",
-    ]);
+    crate::util::self_signed_p256(project.path(), "signer", "/CN=validate");
     project
         .bsic()
         .args([
