@@ -27,16 +27,21 @@ fn version_key(text: &str) -> Vec<u64> {
     parts
 }
 
+/// `key` under the dotted Apple key `dotted` (`AutomaticActions` + `Download`).
+fn dotted_key(dotted: &str, key: &str) -> String {
+    if dotted.is_empty() {
+        key.to_string()
+    } else {
+        format!("{dotted}.{key}")
+    }
+}
+
 /// Every object key of `value` as (dotted Apple key, JSON pointer), array items skipped.
 fn keys(value: &Value, dotted: &str, pointer: &str, out: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => {
             for (key, inner) in map {
-                let name = if dotted.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{dotted}.{key}")
-                };
+                let name = dotted_key(dotted, key);
                 let child = push_pointer(pointer, key);
                 out.push((name.clone(), child.clone()));
                 keys(inner, &name, &child, out);
@@ -236,11 +241,7 @@ fn leaves(value: &Value, dotted: &str, pointer: &str, out: &mut BTreeMap<String,
     match value {
         Value::Object(map) => {
             for (key, inner) in map {
-                let name = if dotted.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{dotted}.{key}")
-                };
+                let name = dotted_key(dotted, key);
                 leaves(inner, &name, &push_pointer(pointer, key), out);
             }
         }
