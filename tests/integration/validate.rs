@@ -248,6 +248,30 @@ fn availability_for_a_platform_and_fleet() {
         !on_macos.contains(&"bsic::unavailable-on-platform".to_string()),
         "{on_macos:?}"
     );
+    // A bsic.kdl that does not validate is `bsic check`'s to report: validate says once that
+    // it goes on without the fleet, and judges the files as without a project.
+    let broken = Project::empty()
+        .file(
+            "bsic.kdl",
+            "organization \"Example\"\nfleet iOS=\"seventeen\"\n",
+        )
+        .file(
+            "su.json",
+            r#"{"Type": "com.apple.configuration.softwareupdate.settings", "Identifier": "x",
+ "ServerToken": "1", "Payload": {"AutomaticActions": {"InstallSecurityUpdate": "AlwaysOn"}}}"#,
+        );
+    let run = validate(broken.path(), &["su.json"]);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("validating without its `fleet`"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        !run.stderr.contains("unavailable-on-platform"),
+        "{}",
+        run.describe()
+    );
     // The acceptance's valid profile carries RSR restrictions Apple deprecated in OS 26.
     let good = repo("tests/fixtures/validate/bad");
     let run = validate(
