@@ -481,6 +481,14 @@ print("ok")
     let run = crate::util::python(script, &[out.join("fleet").as_os_str()]);
     assert_eq!(run.stdout.trim(), "ok", "{}", run.describe());
 
+    let uem_schema: Value = serde_json::from_slice(
+        &fs::read(repo(
+            "tests/fixtures/workspace-one/device-profile-v2.schema.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let uem_validator = jsonschema::draft202012::new(&uem_schema).unwrap();
     // Fleet and Jamf get unsigned plists; Fleet's declarations carry no ServerToken.
     for (path, bytes) in read_files(&out) {
         if path.starts_with("fleet/")
@@ -493,11 +501,20 @@ print("ok")
                     "{path} is not an unsigned plist"
                 );
             }
-            if path.ends_with(".json") {
+            if path.ends_with(".json") && !path.starts_with("workspace-one/api/") {
                 let v: Value = serde_json::from_slice(&bytes).unwrap();
                 assert!(v.get("ServerToken").is_none(), "{path}");
                 assert!(v["Type"].is_string() && v["Payload"].is_object(), "{path}");
             }
+        }
+        // Workspace ONE UEM API bodies: the profiles-v2 request (tests/fixtures/workspace-one/).
+        if path.starts_with("workspace-one/api/") {
+            let body: Value = serde_json::from_slice(&bytes).unwrap();
+            let problems: Vec<String> = uem_validator
+                .iter_errors(&body)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(problems.is_empty(), "{path}: {problems:?}");
         }
         // Jamf Classic API bodies: XML whose <payloads> holds the escaped plist.
         if path.starts_with("jamf/classic/") {
@@ -540,7 +557,11 @@ print(count)
     assert!(snippets > 0, "{}", run.describe());
 
     // The upload scripts are valid POSIX shell.
-    for script in ["kmfddm/upload.sh", "jamf/upload.sh"] {
+    for script in [
+        "kmfddm/upload.sh",
+        "jamf/upload.sh",
+        "workspace-one/upload.sh",
+    ] {
         let status = Command::new("sh")
             .arg("-n")
             .arg(out.join(script))

@@ -18,6 +18,7 @@ mod faults;
 mod fleets;
 mod gitops;
 mod lsp;
+mod mdm_upload;
 mod reference;
 mod regressions;
 mod schema;

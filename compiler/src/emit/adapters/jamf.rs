@@ -9,21 +9,10 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, TargetFile, file_name, has_mobile, is_profile, sh_quote, xml_escape,
+    Artifact, Context, TargetFile, display_name, file_name, has_mobile, is_profile, sh_quote,
+    xml_escape,
 };
 use crate::model::Platform;
-
-/// The profile's `PayloadDisplayName`, or its identifier.
-fn display_name(artifact: &Artifact) -> String {
-    plist::Value::from_reader(std::io::Cursor::new(&artifact.bytes))
-        .ok()
-        .and_then(|v| {
-            v.as_dictionary()
-                .and_then(|d| d.get("PayloadDisplayName"))
-                .and_then(|n| n.as_string().map(str::to_string))
-        })
-        .unwrap_or_else(|| artifact.identifier.clone())
-}
 
 fn body(root: &str, scope: &str, name: &str, group: &str, plist: &str) -> String {
     let (all, groups, item) = match scope {

@@ -85,6 +85,18 @@ fn file_name(artifact: &Artifact) -> &str {
     artifact.path.rsplit('/').next().unwrap_or(&artifact.path)
 }
 
+/// The profile's `PayloadDisplayName`, or its identifier: the name MDMs list it by.
+fn display_name(artifact: &Artifact) -> String {
+    plist::Value::from_reader(std::io::Cursor::new(&artifact.bytes))
+        .ok()
+        .and_then(|v| {
+            v.as_dictionary()
+                .and_then(|d| d.get("PayloadDisplayName"))
+                .and_then(|n| n.as_string().map(str::to_string))
+        })
+        .unwrap_or_else(|| artifact.identifier.clone())
+}
+
 /// The declaration's JSON document, if it parses.
 fn declaration_json(artifact: &Artifact) -> Option<Value> {
     serde_json::from_slice(&artifact.bytes).ok()
