@@ -8,48 +8,29 @@ use serde_json::Value;
 
 use crate::util::{Project, repo};
 
-/// The reference project built with the `workspace-one` layout.
-fn build_workspace_one() -> (Project, std::path::PathBuf) {
-    let project = Project::reference();
-    let out = project.join("dist");
-    project
-        .bsic()
-        .args(["build", "-t", "workspace-one", "--out"])
-        .arg(&out)
-        .run()
-        .assert_code(0);
-    (project, out.join("workspace-one"))
-}
-
-/// A stand-in of Workspace ONE UEM's REST API: the smart-group search (v1), the profile
-/// search, create and update (v2) and the OAuth token endpoint, as Omnissa's UEM SDK calls
-/// them. Each create/update body is checked against the v2 request schema in
-/// `tests/fixtures/workspace-one/` and its Custom Settings are read back with plistlib. It runs
-/// `upload.sh` with the arguments' environment and prints what happened as JSON.
-const UEM_STUB: &str = r#"
+/// What every stand-in shares: a quiet JSON-speaking handler whose `fail` records what was
+/// wrong and answers 400, a server on a free local port, and `upload`, which runs the layout's
+/// `upload.sh` with an environment and returns its exit code, stderr and the recorded calls.
+const PRELUDE: &str = r#"
 import base64, json, os, plistlib, subprocess, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse, parse_qs
-import jsonschema
+from urllib.parse import urlparse, parse_qs, unquote
 
-layout, schema_path, groups_json, runs_json = sys.argv[1:5]
-validator = jsonschema.Draft202012Validator(json.load(open(schema_path)))
-groups = {name: 100 + i for i, name in enumerate(json.loads(groups_json))}
-profiles = {}   # (name, platform) -> id
-# A profile whose name contains another's: the scripts must match names exactly.
-profiles[("Software updates: pilot (retired)", "AppleOsX")] = 900
 calls, errors = [], []
-PLATFORMS = {"appleosx": "AppleOsX", "apple": "Apple iOS"}
-state = {"auth": None}
 
-class Uem(BaseHTTPRequestHandler):
+class Stub(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, code, body=None):
-        data = b"" if body is None else json.dumps(body).encode()
+    def reply(self, code, body=None, content_type="application/json"):
+        if body is None:
+            data = b""
+        elif isinstance(body, bytes):
+            data = body
+        else:
+            data = json.dumps(body).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -58,6 +39,56 @@ class Uem(BaseHTTPRequestHandler):
         errors.append(f"{self.command} {self.path}: {message}")
         self.reply(400, {"message": message})
 
+    def body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+
+def serve(handler):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}"
+
+def upload(layout, env, kinds):
+    calls.clear()
+    done = subprocess.run(["sh", os.path.join(layout, "upload.sh")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    return {"code": done.returncode, "stderr": done.stderr,
+            "calls": [c for c in calls if c[0] in kinds]}
+
+def environment(without_prefix):
+    return {k: v for k, v in os.environ.items() if not k.startswith(without_prefix)}
+"#;
+
+/// The reference project built with one MDM layout, and that layout's directory.
+fn build(target: &str) -> (Project, std::path::PathBuf) {
+    let project = Project::reference();
+    let out = project.join("dist");
+    project
+        .bsic()
+        .args(["build", "-t", target, "--out"])
+        .arg(&out)
+        .run()
+        .assert_code(0);
+    (project, out.join(target))
+}
+
+/// A stand-in of Workspace ONE UEM's REST API: the smart-group search (v1), the profile
+/// search, create and update (v2) and the OAuth token endpoint, as Omnissa's UEM SDK calls
+/// them. Each create/update body is checked against the v2 request schema in
+/// `tests/fixtures/workspace-one/` and its Custom Settings are read back with plistlib. It runs
+/// `upload.sh` with the arguments' environment and prints what happened as JSON.
+const UEM_STUB: &str = r#"
+import jsonschema
+
+layout, schema_path, groups_json, runs_json = sys.argv[1:5]
+validator = jsonschema.Draft202012Validator(json.load(open(schema_path)))
+groups = {name: 100 + i for i, name in enumerate(json.loads(groups_json))}
+profiles = {}   # (name, platform) -> id
+# A profile whose name contains another's: the scripts must match names exactly.
+profiles[("Software updates: pilot (retired)", "AppleOsX")] = 900
+PLATFORMS = {"appleosx": "AppleOsX", "apple": "Apple iOS"}
+state = {"auth": None}
+
+class Uem(Stub):
     def checked(self, version):
         if self.headers.get("aw-tenant-code") != "TENANT":
             return self.fail("aw-tenant-code header missing or wrong")
@@ -134,12 +165,10 @@ class Uem(BaseHTTPRequestHandler):
         calls.append(["update", parts[5], general["Name"], assigned["Name"]])
         self.reply(200)
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Uem)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-base = f"http://127.0.0.1:{server.server_port}"
+base = serve(Uem)
 results = []
 for run in json.loads(runs_json):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WS1_")}
+    env = environment("WS1_")
     env.update({"WS1_API_URL": base, "WS1_TENANT_CODE": "TENANT", "WS1_OG_ID": "42"})
     if run["auth"] == "oauth":
         env.update({"WS1_TOKEN_URL": base + "/connect/token", "WS1_CLIENT_ID": "CLIENT",
@@ -150,12 +179,7 @@ for run in json.loads(runs_json):
         state["auth"] = "Basic " + base64.b64encode(b"admin:pa:ss word").decode()
     for name in run.get("drop_groups", []):
         groups.pop(name, None)
-    calls.clear()
-    done = subprocess.run(["sh", os.path.join(layout, "upload.sh")], env=env,
-                          capture_output=True, text=True, timeout=120)
-    results.append({"code": done.returncode, "stderr": done.stderr,
-                    "calls": [c for c in calls if c[0] in ("create", "update")]})
-server.shutdown()
+    results.append(upload(layout, env, ("create", "update")))
 print(json.dumps({"runs": results, "errors": errors}))
 "#;
 
@@ -169,7 +193,7 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
         eprintln!("skipped: workspace-one/upload.sh needs jq");
         return;
     }
-    let (_project, layout) = build_workspace_one();
+    let (_project, layout) = build("workspace-one");
     // What the script must upload: one body per profile and UEM platform.
     let mut bodies = Vec::new();
     for group in fs::read_dir(layout.join("api")).unwrap() {
@@ -194,6 +218,7 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
     assert!(bodies.len() >= 4, "{bodies:?}");
     let groups: Vec<&str> = {
         let mut g: Vec<&str> = bodies.iter().map(|b| b.2.as_str()).collect();
+        g.sort_unstable();
         g.dedup();
         g
     };
@@ -202,7 +227,7 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
         r#"[{"auth": "oauth"}, {"auth": "basic"}, {"auth": "basic", "drop_groups": ["pilot"]}]"#;
     let groups_json = serde_json::to_string(&groups).unwrap();
     let run = crate::util::python(
-        UEM_STUB,
+        &format!("{PRELUDE}{UEM_STUB}"),
         &[
             layout.as_os_str(),
             schema.as_os_str(),
@@ -248,4 +273,230 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
         "{}",
         runs[2]["stderr"]
     );
+}
+
+/// A stand-in of KMFDDM's HTTP API (its `docs/openapi.yaml`): `PUT /v1/declarations`,
+/// `PUT /v1/set-declarations/{set}?declaration=…` and `PUT /v1/enrollment-sets/{id}?set=…`,
+/// all with basic auth as `kmfddm` and the API key. A new or changed declaration is answered
+/// with 304, as that document specifies. Prints the sets and enrollments it ends up with.
+const KMFDDM_STUB: &str = r#"
+layout, enrollments = sys.argv[1:3]
+declarations, sets, assigned = {}, {}, {}
+AUTH = "Basic " + base64.b64encode(b"kmfddm:KEY k").decode()
+
+class Kmfddm(Stub):
+    def do_PUT(self):
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        body = self.body()
+        if self.headers.get("Authorization") != AUTH:
+            return self.fail("not authenticated as kmfddm with the API key")
+        if url.path == "/v1/declarations":
+            if self.headers.get("Content-Type") != "application/json":
+                return self.fail("Content-Type is not application/json")
+            declaration = json.loads(body)
+            if not (isinstance(declaration.get("Type"), str)
+                    and isinstance(declaration.get("Identifier"), str)
+                    and isinstance(declaration.get("Payload"), dict)):
+                return self.fail("not a declaration")
+            known = declarations.get(declaration["Identifier"])
+            declarations[declaration["Identifier"]] = declaration
+            calls.append(["declaration", declaration["Identifier"]])
+            return self.reply(204 if known == declaration else 304)
+        parts = url.path.split("/")
+        if len(parts) == 4 and parts[:3] == ["", "v1", "set-declarations"]:
+            declaration = query.get("declaration")
+            if declaration not in declarations:
+                return self.fail(f"set member {declaration!r} was never uploaded")
+            sets.setdefault(unquote(parts[3]), set()).add(declaration)
+            calls.append(["member", unquote(parts[3]), declaration])
+            return self.reply(204)
+        if len(parts) == 4 and parts[:3] == ["", "v1", "enrollment-sets"]:
+            if query.get("set") not in sets:
+                return self.fail(f"enrollment assigned to unknown set {query.get('set')!r}")
+            assigned.setdefault(unquote(parts[3]), set()).add(query["set"])
+            calls.append(["enrollment", unquote(parts[3]), query["set"]])
+            return self.reply(204)
+        self.fail("unknown endpoint")
+
+base = serve(Kmfddm)
+env = environment("KMFDDM_")
+env.update({"KMFDDM_URL": base, "KMFDDM_API_KEY": "KEY k", "BSIC_ENROLLMENTS": enrollments})
+run = upload(layout, env, ("declaration",))
+print(json.dumps({"run": run, "errors": errors,
+                  "sets": {k: sorted(v) for k, v in sets.items()},
+                  "enrollments": {k: sorted(v) for k, v in assigned.items()}}))
+"#;
+
+#[test]
+fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
+    let (project, layout) = build("kmfddm");
+    let enrollments = project.join("enrollments");
+    fs::create_dir_all(&enrollments).unwrap();
+    fs::write(
+        enrollments.join("pilot.txt"),
+        "# pilot Macs\nUDID-PILOT-1\n\n  \nUDID-PILOT-2\n",
+    )
+    .unwrap();
+    fs::write(enrollments.join("staff.txt"), "UDID-STAFF-1\n").unwrap();
+    let run = crate::util::python(
+        &format!("{PRELUDE}{KMFDDM_STUB}"),
+        &[layout.as_os_str(), enrollments.as_os_str()],
+    );
+    let report: Value = serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}\n{}", run.describe()));
+    assert_eq!(report["errors"], Value::Array(vec![]), "{}", run.describe());
+    assert_eq!(report["run"]["code"], 0, "{}", report["run"]["stderr"]);
+    // Every declaration of the layout was uploaded once.
+    let uploaded = report["run"]["calls"].as_array().unwrap().len();
+    assert_eq!(
+        uploaded,
+        fs::read_dir(layout.join("declarations")).unwrap().count()
+    );
+    // Each group's set holds exactly the declarations its `sets/<group>.txt` lists.
+    let mapping = fs::read_to_string(layout.join("enrollment-sets.tsv")).unwrap();
+    let mut expected_sets = serde_json::Map::new();
+    let mut set_of = std::collections::BTreeMap::new();
+    for line in mapping.lines().filter(|l| !l.starts_with('#')) {
+        let (group, set) = line.split_once('\t').unwrap();
+        let mut members: Vec<String> = fs::read_to_string(layout.join(format!("sets/{group}.txt")))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        members.sort();
+        expected_sets.insert(set.to_string(), members.into());
+        set_of.insert(group.to_string(), set.to_string());
+    }
+    assert_eq!(report["sets"], Value::Object(expected_sets));
+    // The listed enrollments (comments and blank lines skipped) get their group's set; the
+    // groups without a list are named on stderr.
+    assert_eq!(
+        report["enrollments"],
+        serde_json::json!({
+            "UDID-PILOT-1": [set_of["pilot"]],
+            "UDID-PILOT-2": [set_of["pilot"]],
+            "UDID-STAFF-1": [set_of["staff"]],
+        })
+    );
+    let stderr = report["run"]["stderr"].as_str().unwrap();
+    assert!(stderr.contains("engineering.txt"), "{stderr}");
+}
+
+/// A stand-in of Jamf Pro: the OAuth client-credentials token endpoint and the Classic API's
+/// configuration profiles (`GET`/`PUT …/name/{name}`, `POST …/id/0`) for computers and mobile
+/// devices, with the bearer token. Each XML body must have the root element of its endpoint,
+/// the profile's name, a scope group, and payloads that are a whole plist.
+const JAMF_STUB: &str = r#"
+import plistlib
+import xml.etree.ElementTree as ET
+
+layout, runs = sys.argv[1], int(sys.argv[2])
+ROOTS = {"osxconfigurationprofiles": "os_x_configuration_profile",
+         "mobiledeviceconfigurationprofiles": "configuration_profile"}
+stored = {}   # (endpoint, name) -> XML
+
+class Jamf(Stub):
+    def do_POST(self):
+        body = self.body()
+        if self.path == "/api/oauth/token":
+            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            if form != {"client_id": "CLIENT", "client_secret": "SECRET s&=x",
+                        "grant_type": "client_credentials"}:
+                return self.fail(f"token form {form}")
+            return self.reply(200, {"access_token": "TOKEN", "token_type": "Bearer",
+                                    "expires_in": 1199})
+        self.profile(body)
+
+    def do_PUT(self):
+        self.profile(self.body())
+
+    def do_GET(self):
+        endpoint, by, key = self.route()
+        if endpoint is None or by != "name":
+            return self.fail("unknown endpoint")
+        if (endpoint, key) in stored:
+            return self.reply(200, stored[(endpoint, key)], "application/xml")
+        self.reply(404, b"<html>The server has not found anything matching the request URI</html>",
+                   "text/html")
+
+    def route(self):
+        parts = urlparse(self.path).path.split("/")
+        if self.headers.get("Authorization") != "Bearer TOKEN":
+            self.fail("no bearer token")
+            return None, None, None
+        if len(parts) != 5 or parts[1] != "JSSResource" or parts[2] not in ROOTS:
+            return None, None, None
+        return parts[2], parts[3], unquote(parts[4])
+
+    def profile(self, body):
+        endpoint, by, key = self.route()
+        if endpoint is None:
+            return self.fail("unknown endpoint")
+        if self.headers.get("Content-Type") != "application/xml":
+            return self.fail("Content-Type is not application/xml")
+        root = ET.fromstring(body)
+        if root.tag != ROOTS[endpoint]:
+            return self.fail(f"root <{root.tag}> on {endpoint}")
+        name = root.findtext("general/name")
+        payloads = plistlib.loads(root.findtext("general/payloads").encode())
+        if not payloads.get("PayloadContent"):
+            return self.fail("payloads is not a whole profile")
+        groups = [g.text for g in root.iter("name") if g is not root.find("general/name")]
+        if len(groups) != 1:
+            return self.fail(f"scope groups {groups}")
+        if self.command == "POST" and (by, key) == ("id", "0"):
+            if (endpoint, name) in stored:
+                return self.fail(f"{name} created twice")
+            stored[(endpoint, name)] = body
+            calls.append(["create", endpoint, name, groups[0]])
+            return self.reply(201, f"<{root.tag}><id>{len(stored)}</id></{root.tag}>".encode(),
+                              "application/xml")
+        if self.command == "PUT" and by == "name" and key == name and (endpoint, name) in stored:
+            stored[(endpoint, name)] = body
+            calls.append(["update", endpoint, name, groups[0]])
+            return self.reply(201, f"<{root.tag}><id>1</id></{root.tag}>".encode(),
+                              "application/xml")
+        self.fail(f"{self.command} of {name!r} at {by}/{key}")
+
+base = serve(Jamf)
+env = environment("JAMF_")
+env.update({"JAMF_URL": base, "JAMF_CLIENT_ID": "CLIENT", "JAMF_CLIENT_SECRET": "SECRET s&=x"})
+results = [upload(layout, env, ("create", "update")) for _ in range(runs)]
+print(json.dumps({"runs": results, "errors": errors}))
+"#;
+
+#[test]
+fn jamf_upload_creates_then_updates_every_profile_by_name() {
+    let (_project, layout) = build("jamf");
+    let run = crate::util::python(
+        &format!("{PRELUDE}{JAMF_STUB}"),
+        &[layout.as_os_str(), "2".as_ref()],
+    );
+    let report: Value = serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}\n{}", run.describe()));
+    assert_eq!(report["errors"], Value::Array(vec![]), "{}", run.describe());
+    let bodies = fs::read_dir(layout.join("classic"))
+        .unwrap()
+        .map(|g| fs::read_dir(g.unwrap().path()).unwrap().count())
+        .sum::<usize>();
+    for (run, verb) in report["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["create", "update"])
+    {
+        assert_eq!(run["code"], 0, "{}", run["stderr"]);
+        let calls = run["calls"].as_array().unwrap();
+        assert_eq!(calls.len(), bodies, "{calls:?}");
+        assert!(calls.iter().all(|c| c[0] == verb), "{calls:?}");
+        // Each profile is scoped to the group named in its own name ("…: <group>").
+        assert!(
+            calls.iter().all(|c| c[2]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!(": {}", c[3].as_str().unwrap()))),
+            "{calls:?}"
+        );
+    }
 }
