@@ -148,9 +148,12 @@ impl TreeWriter {
         lock(&self.folded).claim(relative)?;
         let path = self.staging.path().join(relative);
         if let Some(dir) = path.parent() {
-            let new = lock(&self.made).insert(dir.to_path_buf());
-            if new {
+            // Made under the lock: another core writing into the same directory must not
+            // see it recorded before it exists.
+            let mut made = lock(&self.made);
+            if !made.contains(dir) {
                 fs::create_dir_all(dir).map_err(io(dir))?;
+                made.insert(dir.to_path_buf());
             }
         }
         let mut file = fs::File::create(&path).map_err(io(&path))?;
@@ -337,6 +340,27 @@ impl ParentLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cores_writing_into_the_same_new_directories_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("dist");
+        let writer = TreeWriter::begin(&out).unwrap();
+        std::thread::scope(|scope| {
+            for core in 0..8 {
+                let writer = &writer;
+                scope.spawn(move || {
+                    for round in 0..40 {
+                        let path = format!("shared/{}/file-{core}-{round}", round % 4);
+                        writer.write(&path, b"x").unwrap();
+                    }
+                });
+            }
+        });
+        writer.write(MANIFEST_FILE, b"{}").unwrap();
+        writer.commit().unwrap();
+        assert_eq!(fs::read_dir(out.join("shared/0")).unwrap().count(), 80);
+    }
 
     #[test]
     fn replaces_previous_output_and_leaves_no_temporaries() {
