@@ -183,13 +183,7 @@ pub fn render_targets(
     let mut manifest = output::manifest(model, &checked.project.sources, &artifacts);
     manifest.targets = target_files
         .iter()
-        .map(|(target, file)| output::ManifestTargetFile {
-            target: target.name().to_string(),
-            path: file.path.clone(),
-            sha256: emit::sha256_hex(&file.bytes),
-            upload: file.upload.clone(),
-            artifact: file.artifact.clone(),
-        })
+        .map(|(target, file)| target_entry(*target, file))
         .collect();
     let mut files: Vec<(String, Vec<u8>)> =
         artifacts.into_iter().map(|a| (a.path, a.bytes)).collect();
@@ -197,6 +191,17 @@ pub fn render_targets(
     files.push((MANIFEST_FILE.to_string(), manifest.to_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
+}
+
+/// The manifest's line for one file of an MDM layout.
+fn target_entry(target: Target, file: &adapters::TargetFile) -> output::ManifestTargetFile {
+    output::ManifestTargetFile {
+        target: target.name().to_string(),
+        path: file.path.clone(),
+        sha256: emit::sha256_hex(&file.bytes),
+        upload: file.upload.clone(),
+        artifact: file.artifact.clone(),
+    }
 }
 
 /// Signs every profile in place, on all cores. Each profile's signature depends only on its
@@ -250,10 +255,10 @@ pub fn build(checked: Checked, out: &Path, signing: Option<&Signing>) -> Result<
 
 /// [`build`] with the layouts of `targets` too.
 ///
-/// Without targets the build streams: each group is emitted, checked, signed and written on
-/// one of the cores, then its plan is dropped and only its manifest entries are kept, so
-/// memory does not grow with the size of the output. An MDM layout needs every artifact at
-/// once, so with targets the whole output is rendered in memory first.
+/// The build streams: each group is emitted, checked, laid out for each target, signed and
+/// written on one of the cores, then its plan is dropped and only its manifest entries (and
+/// its lines of the targets' upload scripts) are kept, so memory does not grow with the size
+/// of the output. The files that span groups and the manifest are written last.
 pub fn build_targets(
     checked: Checked,
     out: &Path,
@@ -261,11 +266,6 @@ pub fn build_targets(
     targets: &[Target],
     progress: &dyn Progress,
 ) -> Result<usize, Error> {
-    if !targets.is_empty() {
-        let files = render_targets(&checked, signing, targets)?;
-        output::write_tree(out, &files)?;
-        return Ok(files.len());
-    }
     // Only what emission needs stays alive; each plan is dropped once written.
     let Checked {
         project,
@@ -279,6 +279,13 @@ pub fn build_targets(
         output::write_tree(out, &[])?;
         return Ok(0);
     };
+    let mut targets = targets.to_vec();
+    targets.sort();
+    targets.dedup();
+    let context = adapters::Context {
+        organization: &model.project.organization,
+        identifier_prefix: model.project.identifier_prefix.as_str(),
+    };
     let writer = output::TreeWriter::begin(out)?;
     let check = AppleCheck::new()?;
     let threads = std::thread::available_parallelism()
@@ -287,24 +294,39 @@ pub fn build_targets(
         .max(1);
     progress.start(resolution.plans.len());
     let plans = Mutex::new(resolution.plans.into_iter());
-    let emit_and_write = || -> Result<Vec<output::PendingEntry>, Error> {
-        let mut entries = Vec::new();
+    let emit_and_write = || -> Result<Written, Error> {
+        let mut written = Written::default();
         loop {
             let next = plans.lock().unwrap_or_else(|p| p.into_inner()).next();
             let Some(plan) = next else {
-                return Ok(entries);
+                return Ok(written);
             };
-            for mut artifact in emit::emit_plan(model, &plan, &check)? {
+            let mut artifacts = emit::emit_plan(model, &plan, &check)?;
+            artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+            if !artifacts.is_empty() {
+                let members: Vec<&Artifact> = artifacts.iter().collect();
+                for &target in &targets {
+                    let layout = adapters::render_group(target, &plan.group, &members, &context);
+                    for file in &layout.files {
+                        writer.write(&file.path, &file.bytes)?;
+                        written.targets.push((target, target_entry(target, file)));
+                    }
+                    written
+                        .fragments
+                        .push((plan.group.clone(), target, layout.fragments));
+                }
+            }
+            for mut artifact in artifacts {
                 if let Some(signing) = signing {
                     sign_profile(&mut artifact, signing)?;
                 }
                 writer.write(&artifact.path, &artifact.bytes)?;
-                entries.push(output::PendingEntry::new(&artifact));
+                written.entries.push(output::PendingEntry::new(&artifact));
             }
             progress.advance();
         }
     };
-    let parts: Vec<Result<Vec<output::PendingEntry>, Error>> = std::thread::scope(|scope| {
+    let parts: Vec<Result<Written, Error>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads).map(|_| scope.spawn(emit_and_write)).collect();
         workers
             .into_iter()
@@ -315,14 +337,41 @@ pub fn build_targets(
             .collect()
     });
     progress.finish();
-    let parts = parts.into_iter().collect::<Result<Vec<_>, Error>>()?;
-    let mut entries = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    let mut all = Written::default();
     for part in parts {
-        entries.extend(part);
+        let part = part?;
+        all.entries.extend(part.entries);
+        all.targets.extend(part.targets);
+        all.fragments.extend(part.fragments);
     }
-    let count = entries.len() + 1;
-    let manifest = output::Manifest::pending(model, &project.sources, entries);
+    // The files that span groups, from the groups' fragments in group order.
+    all.fragments.sort_by(|a, b| a.0.cmp(&b.0));
+    for &target in &targets {
+        let fragments = all
+            .fragments
+            .iter()
+            .filter(|(_, t, _)| *t == target)
+            .flat_map(|(_, _, fragments)| fragments);
+        for file in adapters::finish(target, fragments, &context) {
+            writer.write(&file.path, &file.bytes)?;
+            all.targets.push((target, target_entry(target, &file)));
+        }
+    }
+    all.targets
+        .sort_by(|a, b| (a.0, &a.1.path).cmp(&(b.0, &b.1.path)));
+    let count = all.entries.len() + all.targets.len() + 1;
+    let mut manifest = output::Manifest::pending(model, &project.sources, all.entries);
+    manifest.targets = all.targets.into_iter().map(|(_, entry)| entry).collect();
     writer.write_with(MANIFEST_FILE, |file| manifest.write_to(file))?;
     writer.commit()?;
     Ok(count)
+}
+
+/// What one core of a streamed build keeps of the groups it wrote.
+#[derive(Default)]
+struct Written {
+    entries: Vec<output::PendingEntry>,
+    targets: Vec<(Target, output::ManifestTargetFile)>,
+    /// (group, target, that group's fragments of the target's spanning files)
+    fragments: Vec<(String, Target, Vec<adapters::Fragment>)>,
 }

@@ -302,34 +302,47 @@ fn secrets_never_reach_any_output() {
     }
 }
 
-/// `build` streams (each group emitted, checked and written on one of the cores, never the
-/// whole output in memory); what it writes is byte for byte what `pipeline::render` computes
-/// in memory, and the same on every run.
+/// `build` streams (each group emitted, checked, laid out for each MDM target and written on
+/// one of the cores, never the whole output in memory); what it writes is byte for byte what
+/// `pipeline::render_targets` computes in memory, and the same on every run.
 #[test]
 fn streamed_build_writes_exactly_the_rendered_tree() {
+    use bsic::emit::adapters::Target;
     let project = fleet(300, 7);
-    let out = project.join("dist");
-    project.build_ok(&out);
-    let written = util::read_files(&out);
     let checked = bsic::pipeline::check(project.path()).expect("the fleet loads");
     assert!(!checked.has_errors());
-    let rendered: std::collections::BTreeMap<String, Vec<u8>> =
-        bsic::pipeline::render(&checked, None)
-            .expect("the fleet renders")
-            .into_iter()
-            .collect();
-    assert_eq!(
-        written.keys().collect::<Vec<_>>(),
-        rendered.keys().collect::<Vec<_>>()
-    );
-    for (path, bytes) in &rendered {
-        assert!(
-            written[path] == *bytes,
-            "{path} differs from the rendered bytes"
+    let every = [
+        Target::Fleet,
+        Target::Kmfddm,
+        Target::Jamf,
+        Target::WorkspaceOne,
+    ];
+    for targets in [&[][..], &every[..]] {
+        let out = project.join("dist");
+        let mut args = vec!["build", "--out", "dist"];
+        for target in targets {
+            args.extend(["-t", target.name()]);
+        }
+        project.bsic().args(&args).run().assert_code(0);
+        let written = util::read_files(&out);
+        let rendered: std::collections::BTreeMap<String, Vec<u8>> =
+            bsic::pipeline::render_targets(&checked, None, targets)
+                .expect("the fleet renders")
+                .into_iter()
+                .collect();
+        assert_eq!(
+            written.keys().collect::<Vec<_>>(),
+            rendered.keys().collect::<Vec<_>>()
         );
+        for (path, bytes) in &rendered {
+            assert!(
+                written[path] == *bytes,
+                "{path} differs from the rendered bytes"
+            );
+        }
+        project.bsic().args(&args).run().assert_code(0);
+        assert!(util::read_files(&out) == written, "a second build differs");
     }
-    project.build_ok(&out);
-    assert!(util::read_files(&out) == written, "a second build differs");
 }
 
 /// A build that takes more than a moment shows a progress bar when stderr is a terminal (run

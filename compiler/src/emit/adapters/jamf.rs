@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, TargetFile, display_name, file_name, has_mobile, is_profile, sh_quote,
-    xml_escape,
+    Artifact, Context, Fragment, GroupLayout, TargetFile, display_name, file_name, has_mobile,
+    is_profile, sh_quote, xml_escape,
 };
 use crate::model::Platform;
 
@@ -42,50 +42,12 @@ fn body(root: &str, scope: &str, name: &str, group: &str, plist: &str) -> String
     )
 }
 
-pub(super) fn render(artifacts: &[Artifact], context: &Context<'_>) -> Vec<TargetFile> {
-    let mut files = Vec::new();
-    let mut script = String::new();
-    let _ = write!(
-        script,
-        r#"#!/bin/sh
-# Creates or updates, by name, every configuration profile bsic built for {org} in Jamf Pro
-# through the Classic API, each scoped to the Jamf group named like its bsic group (create
-# those smart or static groups first).
-#
-#   JAMF_URL=https://example.jamfcloud.com JAMF_CLIENT_ID=... JAMF_CLIENT_SECRET=... sh upload.sh
-#
-# The API client needs Create and Update on macOS and mobile device configuration profiles.
-set -eu
-cd "$(dirname "$0")"
-: "${{JAMF_URL:?set JAMF_URL to the Jamf Pro URL}}"
-: "${{JAMF_CLIENT_ID:?set JAMF_CLIENT_ID to an API client ID}}"
-: "${{JAMF_CLIENT_SECRET:?set JAMF_CLIENT_SECRET to the API client secret}}"
-token=$(curl -fsS -X POST "$JAMF_URL/api/oauth/token" \
-  --data-urlencode "client_id=$JAMF_CLIENT_ID" \
-  --data-urlencode "client_secret=$JAMF_CLIENT_SECRET" \
-  --data-urlencode grant_type=client_credentials |
-  sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
-[ -n "$token" ] || {{ echo "no token from $JAMF_URL" >&2; exit 1; }}
+const SCRIPT: &str = "jamf/upload.sh";
 
-upload() {{
-  # upload ENDPOINT NAME FILE: update the profile of that name, or create it
-  name=$(printf %s "$2" | sed 's/ /%20/g')
-  if curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$JAMF_URL/JSSResource/$1/name/$name"; then
-    echo "update $3"
-    curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
-      -X PUT --data-binary "@$3" "$JAMF_URL/JSSResource/$1/name/$name"
-  else
-    echo "create $3"
-    curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
-      -X POST --data-binary "@$3" "$JAMF_URL/JSSResource/$1/id/0"
-  fi
-  echo
-}}
-"#,
-        org = context.organization
-    );
-    for artifact in artifacts.iter().filter(|a| is_profile(a)) {
-        let group = &artifact.group;
+pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
+    let mut files = Vec::new();
+    let mut lines = String::new();
+    for artifact in members.iter().filter(|a| is_profile(a)) {
         let name = display_name(artifact);
         let plist = String::from_utf8_lossy(&artifact.bytes);
         files.push(TargetFile {
@@ -123,18 +85,67 @@ upload() {{
             });
             let relative = path.trim_start_matches("jamf/");
             let _ = writeln!(
-                script,
+                lines,
                 "upload {endpoint} {} {}",
                 sh_quote(&name),
                 sh_quote(relative)
             );
         }
     }
-    files.push(TargetFile {
-        path: "jamf/upload.sh".into(),
+    GroupLayout {
+        files,
+        fragments: vec![Fragment {
+            path: SCRIPT,
+            text: lines,
+        }],
+    }
+}
+
+/// `upload.sh`: its functions, then one `upload` line per profile body (`body`).
+pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) -> Vec<TargetFile> {
+    let script = format!(
+        r#"#!/bin/sh
+# Creates or updates, by name, every configuration profile bsic built for {org} in Jamf Pro
+# through the Classic API, each scoped to the Jamf group named like its bsic group (create
+# those smart or static groups first).
+#
+#   JAMF_URL=https://example.jamfcloud.com JAMF_CLIENT_ID=... JAMF_CLIENT_SECRET=... sh upload.sh
+#
+# The API client needs Create and Update on macOS and mobile device configuration profiles.
+set -eu
+cd "$(dirname "$0")"
+: "${{JAMF_URL:?set JAMF_URL to the Jamf Pro URL}}"
+: "${{JAMF_CLIENT_ID:?set JAMF_CLIENT_ID to an API client ID}}"
+: "${{JAMF_CLIENT_SECRET:?set JAMF_CLIENT_SECRET to the API client secret}}"
+token=$(curl -fsS -X POST "$JAMF_URL/api/oauth/token" \
+  --data-urlencode "client_id=$JAMF_CLIENT_ID" \
+  --data-urlencode "client_secret=$JAMF_CLIENT_SECRET" \
+  --data-urlencode grant_type=client_credentials |
+  sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
+[ -n "$token" ] || {{ echo "no token from $JAMF_URL" >&2; exit 1; }}
+
+upload() {{
+  # upload ENDPOINT NAME FILE: update the profile of that name, or create it
+  name=$(printf %s "$2" | sed 's/ /%20/g')
+  if curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$JAMF_URL/JSSResource/$1/name/$name"; then
+    echo "update $3"
+    curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
+      -X PUT --data-binary "@$3" "$JAMF_URL/JSSResource/$1/name/$name"
+  else
+    echo "create $3"
+    curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
+      -X POST --data-binary "@$3" "$JAMF_URL/JSSResource/$1/id/0"
+  fi
+  echo
+}}
+{body}"#,
+        org = context.organization,
+        body = body(SCRIPT),
+    );
+    vec![TargetFile {
+        path: SCRIPT.into(),
         bytes: script.into_bytes(),
         upload: "run it: JAMF_URL=… JAMF_CLIENT_ID=… JAMF_CLIENT_SECRET=… sh jamf/upload.sh".into(),
         artifact: None,
-    });
-    files
+    }]
 }

@@ -12,11 +12,74 @@
 
 use std::fmt::Write as _;
 
-use super::{Artifact, Context, TargetFile, declaration_type, file_name, groups, sh_quote};
+use super::{
+    Artifact, Context, Fragment, GroupLayout, TargetFile, declaration_type, file_name, sh_quote,
+};
 
-pub(super) fn render(artifacts: &[Artifact], context: &Context<'_>) -> Vec<TargetFile> {
+const SCRIPT: &str = "kmfddm/upload.sh";
+const MAPPING: &str = "kmfddm/enrollment-sets.tsv";
+
+pub(super) fn render_group(
+    group: &str,
+    members: &[&Artifact],
+    context: &Context<'_>,
+) -> GroupLayout {
+    let set = format!("{}.{group}", context.identifier_prefix);
     let mut files = Vec::new();
-    let mut mapping = String::from("# group\tdeclaration set\n");
+    let mut set_members = String::new();
+    for artifact in members {
+        if declaration_type(artifact).is_none() {
+            continue;
+        }
+        let _ = writeln!(set_members, "{}", artifact.identifier);
+        files.push(TargetFile {
+            path: format!("kmfddm/declarations/{}", file_name(artifact)),
+            bytes: artifact.bytes.clone(),
+            upload: "KMFDDM: PUT /v1/declarations (upload.sh)".into(),
+            artifact: Some(artifact.path.clone()),
+        });
+    }
+    files.push(TargetFile {
+        path: format!("kmfddm/sets/{group}.txt"),
+        bytes: set_members.into_bytes(),
+        upload: format!("KMFDDM: PUT /v1/set-declarations/{set} for each line (upload.sh)"),
+        artifact: None,
+    });
+    let script = format!(
+        r#"
+# group {group}
+set={set}
+while read -r id; do
+  api PUT "/v1/set-declarations/$set?declaration=$id"
+done < {members}
+if [ -f "$enrollments/{group}.txt" ]; then
+  grep -v '^[[:space:]]*\(#\|$\)' "$enrollments/{group}.txt" | while read -r enrollment; do
+    api PUT "/v1/enrollment-sets/$enrollment?set=$set"
+  done
+else
+  echo "no $enrollments/{group}.txt: set $set is not assigned to any enrollment" >&2
+fi
+"#,
+        set = sh_quote(&set),
+        members = sh_quote(&format!("sets/{group}.txt")),
+    );
+    GroupLayout {
+        files,
+        fragments: vec![
+            Fragment {
+                path: MAPPING,
+                text: format!("{group}\t{set}\n"),
+            },
+            Fragment {
+                path: SCRIPT,
+                text: script,
+            },
+        ],
+    }
+}
+
+/// The group → set table and `upload.sh`, around every group's fragments (`body`).
+pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) -> Vec<TargetFile> {
     let mut script = String::new();
     let _ = write!(
         script,
@@ -47,62 +110,22 @@ for file in declarations/*.json; do
   echo "declaration $file"
   api PUT /v1/declarations -H 'Content-Type: application/json' --data-binary "@$file"
 done
-"#,
-        org = context.organization
+{body}"#,
+        org = context.organization,
+        body = body(SCRIPT),
     );
-    for group in groups(artifacts) {
-        let set = format!("{}.{group}", context.identifier_prefix);
-        let _ = writeln!(mapping, "{group}\t{set}");
-        let mut members = String::new();
-        for artifact in artifacts.iter().filter(|a| a.group == group) {
-            if declaration_type(artifact).is_none() {
-                continue;
-            }
-            let _ = writeln!(members, "{}", artifact.identifier);
-            files.push(TargetFile {
-                path: format!("kmfddm/declarations/{}", file_name(artifact)),
-                bytes: artifact.bytes.clone(),
-                upload: "KMFDDM: PUT /v1/declarations (upload.sh)".into(),
-                artifact: Some(artifact.path.clone()),
-            });
-        }
-        let _ = write!(
-            script,
-            r#"
-# group {group}
-set={set}
-while read -r id; do
-  api PUT "/v1/set-declarations/$set?declaration=$id"
-done < {members}
-if [ -f "$enrollments/{group}.txt" ]; then
-  grep -v '^[[:space:]]*\(#\|$\)' "$enrollments/{group}.txt" | while read -r enrollment; do
-    api PUT "/v1/enrollment-sets/$enrollment?set=$set"
-  done
-else
-  echo "no $enrollments/{group}.txt: set $set is not assigned to any enrollment" >&2
-fi
-"#,
-            set = sh_quote(&set),
-            members = sh_quote(&format!("sets/{group}.txt")),
-        );
-        files.push(TargetFile {
-            path: format!("kmfddm/sets/{group}.txt"),
-            bytes: members.into_bytes(),
-            upload: format!("KMFDDM: PUT /v1/set-declarations/{set} for each line (upload.sh)"),
+    vec![
+        TargetFile {
+            path: MAPPING.into(),
+            bytes: format!("# group\tdeclaration set\n{}", body(MAPPING)).into_bytes(),
+            upload: "KMFDDM: PUT /v1/enrollment-sets/{enrollment-id}?set={set} (upload.sh)".into(),
             artifact: None,
-        });
-    }
-    files.push(TargetFile {
-        path: "kmfddm/enrollment-sets.tsv".into(),
-        bytes: mapping.into_bytes(),
-        upload: "KMFDDM: PUT /v1/enrollment-sets/{enrollment-id}?set={set} (upload.sh)".into(),
-        artifact: None,
-    });
-    files.push(TargetFile {
-        path: "kmfddm/upload.sh".into(),
-        bytes: script.into_bytes(),
-        upload: "run it: KMFDDM_URL=… KMFDDM_API_KEY=… sh kmfddm/upload.sh".into(),
-        artifact: None,
-    });
-    files
+        },
+        TargetFile {
+            path: SCRIPT.into(),
+            bytes: script.into_bytes(),
+            upload: "run it: KMFDDM_URL=… KMFDDM_API_KEY=… sh kmfddm/upload.sh".into(),
+            artifact: None,
+        },
+    ]
 }

@@ -5,11 +5,17 @@
 //! [`TargetFile`]s under `<target>/`, each saying where it is uploaded. Adapters only re-shape
 //! what the core emitters produced: they never change a setting, read the clock or touch the
 //! filesystem, so their output is as deterministic as the generic layout.
+//!
+//! An adapter works one group at a time ([`render_group`]), so a streamed build can lay out
+//! each group as it is emitted and forget it; what spans groups (upload scripts, mapping
+//! tables) comes back as [`Fragment`]s, which [`finish`] joins in group order.
 
 mod fleet;
 mod jamf;
 mod kmfddm;
 mod workspace_one;
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -56,14 +62,74 @@ pub struct Context<'a> {
     pub identifier_prefix: &'a str,
 }
 
-/// The files of `target` for `artifacts` (unsigned, sorted by path), sorted by path.
+/// One group's text in a file that spans groups (an upload script, a mapping table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    /// The spanning file, under the target's directory.
+    pub path: &'static str,
+    pub text: String,
+}
+
+/// What a target makes of one group: its own files, and its fragments of the spanning ones.
+#[derive(Debug, Default)]
+pub struct GroupLayout {
+    pub files: Vec<TargetFile>,
+    pub fragments: Vec<Fragment>,
+}
+
+/// The layout of `target` for one group: `members` are every artifact of `group`, unsigned,
+/// sorted by path.
+pub fn render_group(
+    target: Target,
+    group: &str,
+    members: &[&Artifact],
+    context: &Context<'_>,
+) -> GroupLayout {
+    match target {
+        Target::Fleet => fleet::render_group(group, members, context),
+        Target::Kmfddm => kmfddm::render_group(group, members, context),
+        Target::Jamf => jamf::render_group(group, members),
+        Target::WorkspaceOne => workspace_one::render_group(group, members),
+    }
+}
+
+/// The spanning files of `target`, from every group's fragments in group order.
+pub fn finish<'a>(
+    target: Target,
+    fragments: impl IntoIterator<Item = &'a Fragment>,
+    context: &Context<'_>,
+) -> Vec<TargetFile> {
+    let mut bodies: BTreeMap<&'static str, String> = BTreeMap::new();
+    for fragment in fragments {
+        bodies
+            .entry(fragment.path)
+            .or_default()
+            .push_str(&fragment.text);
+    }
+    let body = |path: &str| bodies.get(path).map_or("", String::as_str);
+    match target {
+        Target::Fleet => Vec::new(),
+        Target::Kmfddm => kmfddm::finish(body, context),
+        Target::Jamf => jamf::finish(body, context),
+        Target::WorkspaceOne => workspace_one::finish(body, context),
+    }
+}
+
+/// The files of `target` for `artifacts` (unsigned, sorted by path), sorted by path: each
+/// group laid out in turn, then the spanning files.
 pub fn render(target: Target, artifacts: &[Artifact], context: &Context<'_>) -> Vec<TargetFile> {
-    let mut files = match target {
-        Target::Fleet => fleet::render(artifacts, context),
-        Target::Kmfddm => kmfddm::render(artifacts, context),
-        Target::Jamf => jamf::render(artifacts, context),
-        Target::WorkspaceOne => workspace_one::render(artifacts, context),
-    };
+    let mut by_group: BTreeMap<&str, Vec<&Artifact>> = BTreeMap::new();
+    for artifact in artifacts {
+        by_group.entry(&artifact.group).or_default().push(artifact);
+    }
+    let mut files = Vec::new();
+    let mut fragments = Vec::new();
+    for (group, members) in by_group {
+        let layout = render_group(target, group, &members, context);
+        files.extend(layout.files);
+        fragments.extend(layout.fragments);
+    }
+    files.extend(finish(target, &fragments, context));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
@@ -111,14 +177,6 @@ fn without_server_token(artifact: &Artifact) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(&document).unwrap_or_default();
     bytes.push(b'\n');
     bytes
-}
-
-/// The groups of the artifacts, sorted and unique.
-fn groups(artifacts: &[Artifact]) -> Vec<&str> {
-    let mut groups: Vec<&str> = artifacts.iter().map(|a| a.group.as_str()).collect();
-    groups.sort_unstable();
-    groups.dedup();
-    groups
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
