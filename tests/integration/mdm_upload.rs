@@ -9,8 +9,9 @@ use serde_json::Value;
 use crate::util::{Project, repo};
 
 /// What every stand-in shares: a quiet JSON-speaking handler whose `fail` records what was
-/// wrong and answers 400, a server on a free local port, and `upload`, which runs the layout's
-/// `upload.sh` with an environment and returns its exit code, stderr and the recorded calls.
+/// wrong and answers 400 and whose `oauth_token` grants client credentials, a server on a
+/// free local port, and `upload`, which runs the layout's `upload.sh` with an environment and
+/// returns its exit code, stderr and the recorded calls.
 const PRELUDE: &str = r#"
 import base64, json, os, plistlib, subprocess, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +42,14 @@ class Stub(BaseHTTPRequestHandler):
 
     def body(self):
         return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+
+    def oauth_token(self, body):
+        """An OAuth 2 client-credentials grant for client CLIENT: answers the token TOKEN."""
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        if form != {"grant_type": "client_credentials", "client_id": "CLIENT",
+                    "client_secret": "SECRET s&=x"}:
+            return self.fail(f"token form {form}")
+        self.reply(200, {"access_token": "TOKEN", "token_type": "Bearer", "expires_in": 3600})
 
 def serve(handler):
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -120,14 +129,9 @@ class Uem(Stub):
 
     def do_POST(self):
         url = urlparse(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = self.body()
         if url.path == "/connect/token":
-            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-            if form != {"grant_type": "client_credentials", "client_id": "CLIENT",
-                        "client_secret": "SECRET s&=x"}:
-                return self.fail(f"token form {form}")
-            return self.reply(200, {"access_token": "TOKEN", "token_type": "Bearer",
-                                    "expires_in": 3600})
+            return self.oauth_token(body)
         parts = url.path.split("/")
         if len(parts) != 7 or parts[:5] != ["", "api", "mdm", "profiles", "platforms"] \
                 or parts[5] not in PLATFORMS or parts[6] not in ("create", "update"):
@@ -400,12 +404,7 @@ class Jamf(Stub):
     def do_POST(self):
         body = self.body()
         if self.path == "/api/oauth/token":
-            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-            if form != {"client_id": "CLIENT", "client_secret": "SECRET s&=x",
-                        "grant_type": "client_credentials"}:
-                return self.fail(f"token form {form}")
-            return self.reply(200, {"access_token": "TOKEN", "token_type": "Bearer",
-                                    "expires_in": 1199})
+            return self.oauth_token(body)
         self.profile(body)
 
     def do_PUT(self):

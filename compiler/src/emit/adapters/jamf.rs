@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, Fragment, GroupLayout, TargetFile, display_name, file_name, has_mobile,
-    is_profile, sh_quote, xml_escape,
+    Artifact, Context, GroupLayout, TargetFile, display_name, file_name, has_mobile, is_profile,
+    sh_quote, xml_escape,
 };
 use crate::model::Platform;
 
@@ -92,13 +92,7 @@ pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
             );
         }
     }
-    GroupLayout {
-        files,
-        fragments: vec![Fragment {
-            path: SCRIPT,
-            text: lines,
-        }],
-    }
+    GroupLayout::with_fragment(files, SCRIPT, lines)
 }
 
 /// `upload.sh`: its functions, then one `upload` line per profile body (`body`).

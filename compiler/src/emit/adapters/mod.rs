@@ -77,6 +77,16 @@ pub struct GroupLayout {
     pub fragments: Vec<Fragment>,
 }
 
+impl GroupLayout {
+    /// `files`, and the group's `text` of the one spanning file at `path`.
+    fn with_fragment(files: Vec<TargetFile>, path: &'static str, text: String) -> Self {
+        Self {
+            files,
+            fragments: vec![Fragment { path, text }],
+        }
+    }
+}
+
 /// The layout of `target` for one group: `members` are every artifact of `group`, unsigned,
 /// sorted by path.
 pub fn render_group(

@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::{
-    Artifact, Context, Fragment, GroupLayout, TargetFile, declaration_type, display_name,
-    file_name, has_mobile, is_profile, sh_quote, without_server_token,
+    Artifact, Context, GroupLayout, TargetFile, declaration_type, display_name, file_name,
+    has_mobile, is_profile, sh_quote, without_server_token,
 };
 use crate::emit::ddm::{ACTIVATION_TYPE, STATUS_TYPE};
 use crate::model::Platform;
@@ -98,13 +98,7 @@ pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
             artifact: Some(artifact.path.clone()),
         });
     }
-    GroupLayout {
-        files,
-        fragments: vec![Fragment {
-            path: SCRIPT,
-            text: lines,
-        }],
-    }
+    GroupLayout::with_fragment(files, SCRIPT, lines)
 }
 
 /// `upload.sh`: its functions, then one `upload` line per API body (`body`).
