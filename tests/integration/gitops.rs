@@ -666,13 +666,25 @@ fn the_gitops_example_checks_and_builds() {
         .run();
     run.assert_code(0);
     assert!(out.join("fleet/teams/kiosks.yml").is_file());
+    // The scripts its pipelines publish with are in the build.
+    for script in [
+        "kmfddm/upload.sh",
+        "jamf/upload.sh",
+        "workspace-one/upload.sh",
+    ] {
+        assert!(out.join(script).is_file(), "{script}");
+    }
     // Its CI files are valid YAML with the jobs the README promises.
     let script = r#"
 import sys, yaml
 gh = yaml.safe_load(open(sys.argv[1]))
-assert set(gh["jobs"]) == {"check", "build"}, gh["jobs"].keys()
+assert set(gh["jobs"]) == {"check", "build", "publish"}, gh["jobs"].keys()
+publish = " ".join(step.get("run", "") for step in gh["jobs"]["publish"]["steps"])
 gl = yaml.safe_load(open(sys.argv[2]))
-assert {"check", "plan", "build"} <= set(gl), gl.keys()
+assert {"check", "plan", "build", "publish"} <= set(gl), gl.keys()
+publish += " ".join(gl["publish"]["script"])
+for script in ("kmfddm/upload.sh", "jamf/upload.sh", "workspace-one/upload.sh"):
+    assert publish.count(script) == 2, script
 hooks = yaml.safe_load(open(sys.argv[3]))
 assert hooks[0]["id"] == "bsic-check" and hooks[0]["pass_filenames"] is False
 print("ok")
