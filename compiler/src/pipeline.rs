@@ -181,27 +181,17 @@ pub fn render_targets(
         sign_profiles(&mut artifacts, signing)?;
     }
     let mut manifest = output::manifest(model, &checked.project.sources, &artifacts);
-    manifest.targets = target_files
-        .iter()
-        .map(|(target, file)| target_entry(*target, file))
-        .collect();
+    let mut entries = output::TargetEntries::default();
+    for (target, file) in &target_files {
+        entries.push(*target, file);
+    }
+    manifest.targets = entries.finish();
     let mut files: Vec<(String, Vec<u8>)> =
         artifacts.into_iter().map(|a| (a.path, a.bytes)).collect();
     files.extend(target_files.into_iter().map(|(_, f)| (f.path, f.bytes)));
     files.push((MANIFEST_FILE.to_string(), manifest.to_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
-}
-
-/// The manifest's line for one file of an MDM layout.
-fn target_entry(target: Target, file: &adapters::TargetFile) -> output::ManifestTargetFile {
-    output::ManifestTargetFile {
-        target: target.name().to_string(),
-        path: file.path.clone(),
-        sha256: emit::sha256_hex(&file.bytes),
-        upload: file.upload.clone(),
-        artifact: file.artifact.clone(),
-    }
 }
 
 /// Signs every profile in place, on all cores. Each profile's signature depends only on its
@@ -309,7 +299,7 @@ pub fn build_targets(
                     let layout = adapters::render_group(target, &plan.group, &members, &context);
                     for file in &layout.files {
                         writer.write(&file.path, &file.bytes)?;
-                        written.targets.push((target, target_entry(target, file)));
+                        written.targets.push(target, file);
                     }
                     written
                         .fragments
@@ -341,7 +331,7 @@ pub fn build_targets(
     for part in parts {
         let part = part?;
         all.entries.extend(part.entries);
-        all.targets.extend(part.targets);
+        all.targets.append(part.targets);
         all.fragments.extend(part.fragments);
     }
     // The files that span groups, from the groups' fragments in group order.
@@ -354,14 +344,11 @@ pub fn build_targets(
             .flat_map(|(_, _, fragments)| fragments);
         for file in adapters::finish(target, fragments, &context) {
             writer.write(&file.path, &file.bytes)?;
-            all.targets.push((target, target_entry(target, &file)));
+            all.targets.push(target, &file);
         }
     }
-    all.targets
-        .sort_by(|a, b| (a.0, &a.1.path).cmp(&(b.0, &b.1.path)));
     let count = all.entries.len() + all.targets.len() + 1;
-    let mut manifest = output::Manifest::pending(model, &project.sources, all.entries);
-    manifest.targets = all.targets.into_iter().map(|(_, entry)| entry).collect();
+    let manifest = output::Manifest::pending(model, &project.sources, all.entries, all.targets);
     writer.write_with(MANIFEST_FILE, |file| manifest.write_to(file))?;
     writer.commit()?;
     Ok(count)
@@ -371,7 +358,7 @@ pub fn build_targets(
 #[derive(Default)]
 struct Written {
     entries: Vec<output::PendingEntry>,
-    targets: Vec<(Target, output::ManifestTargetFile)>,
+    targets: output::TargetEntries,
     /// (group, target, that group's fragments of the target's spanning files)
     fragments: Vec<(String, Target, Vec<adapters::Fragment>)>,
 }

@@ -2,6 +2,9 @@
 
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use crate::emit::adapters::{Target, TargetFile};
 use crate::emit::{Artifact, ArtifactKind, hex, sha256};
 use crate::model::Platform;
 use crate::resolve::PolicyIndex;
@@ -12,18 +15,33 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// The manifest document. Its shape is an interface: tools and `bsic plan` read it.
 ///
-/// `A` is how the artifacts are held: a list, or, while a streamed build writes the manifest,
-/// [`PendingEntries`] that are completed one at a time as they are written.
+/// `A` and `T` are how the artifacts and the MDM layouts' files are held: lists, or, while a
+/// streamed build writes the manifest, [`PendingEntries`] and [`PendingTargets`] that are
+/// completed one at a time as they are written.
 #[derive(Debug, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Manifest<A = Vec<ManifestArtifact>> {
+#[serde(
+    rename_all = "kebab-case",
+    bound(serialize = "A: Serialize, T: Serialize + Listed")
+)]
+pub struct Manifest<A = Vec<ManifestArtifact>, T = Vec<ManifestTargetFile>> {
     pub generator: String,
     pub organization: String,
     pub identifier_prefix: String,
     pub artifacts: A,
     /// The files of each MDM layout (`bsic build --target`), and where each is uploaded.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub targets: Vec<ManifestTargetFile>,
+    #[serde(default, skip_serializing_if = "Listed::is_empty")]
+    pub targets: T,
+}
+
+/// A list of manifest entries, held finished or pending.
+pub trait Listed {
+    fn is_empty(&self) -> bool;
+}
+
+impl<E> Listed for Vec<E> {
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
+    }
 }
 
 /// One file of an MDM layout under `<target>/`.
@@ -171,15 +189,124 @@ impl Serialize for PendingEntries {
     }
 }
 
-impl Manifest<PendingEntries> {
-    /// The manifest of a streamed build: `entries` in any order, sorted here.
-    pub fn pending(model: &Model, sources: &Sources, mut entries: Vec<PendingEntry>) -> Self {
+/// A target file's manifest entry, packed like [`PendingEntry`]: a large build with targets
+/// writes several files per artifact. Equal upload notes share one allocation.
+#[derive(Debug)]
+struct PendingTarget {
+    target: Target,
+    path: Box<str>,
+    sha256: [u8; 32],
+    upload: Arc<str>,
+    artifact: Option<Box<str>>,
+}
+
+impl PendingTarget {
+    fn finish(self) -> ManifestTargetFile {
+        ManifestTargetFile {
+            target: self.target.name().to_string(),
+            path: self.path.into(),
+            sha256: hex(&self.sha256),
+            upload: self.upload.to_string(),
+            artifact: self.artifact.map(String::from),
+        }
+    }
+}
+
+/// Makes [`PendingTarget`]s, keeping one copy of each upload note (one per thread, joined
+/// with [`TargetEntries::append`]).
+#[derive(Debug, Default)]
+pub struct TargetEntries {
+    entries: Vec<PendingTarget>,
+    notes: std::collections::HashSet<Arc<str>>,
+}
+
+impl TargetEntries {
+    pub fn push(&mut self, target: Target, file: &TargetFile) {
+        let upload = match self.notes.get(file.upload.as_str()) {
+            Some(note) => Arc::clone(note),
+            None => {
+                let note: Arc<str> = file.upload.as_str().into();
+                self.notes.insert(Arc::clone(&note));
+                note
+            }
+        };
+        self.entries.push(PendingTarget {
+            target,
+            path: file.path.as_str().into(),
+            sha256: sha256(&file.bytes),
+            upload,
+            artifact: file.artifact.as_deref().map(Box::from),
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Takes over the entries another thread made.
+    pub fn append(&mut self, other: TargetEntries) {
+        self.entries.extend(other.entries);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The finished entries, for a manifest rendered in memory.
+    pub fn finish(self) -> Vec<ManifestTargetFile> {
+        self.into_pending()
+            .entries
+            .into_inner()
+            .into_iter()
+            .map(PendingTarget::finish)
+            .collect()
+    }
+
+    /// The entries sorted by target, then path, serializing as the finished list.
+    pub fn into_pending(self) -> PendingTargets {
+        let mut entries = self.entries;
+        entries.sort_by(|a, b| (a.target, &a.path).cmp(&(b.target, &b.path)));
+        PendingTargets {
+            entries: std::cell::RefCell::new(entries),
+        }
+    }
+}
+
+/// Pending target entries (sorted) that serialize as the finished list, one at a time.
+#[derive(Default)]
+pub struct PendingTargets {
+    entries: std::cell::RefCell<Vec<PendingTarget>>,
+}
+
+impl Listed for PendingTargets {
+    fn is_empty(&self) -> bool {
+        self.entries.borrow().is_empty()
+    }
+}
+
+impl Serialize for PendingTargets {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = std::mem::take(&mut *self.entries.borrow_mut());
+        serializer.collect_seq(entries.into_iter().map(PendingTarget::finish))
+    }
+}
+
+impl Manifest<PendingEntries, PendingTargets> {
+    /// The manifest of a streamed build: `entries` and `targets` in any order, sorted here.
+    pub fn pending(
+        model: &Model,
+        sources: &Sources,
+        mut entries: Vec<PendingEntry>,
+        targets: TargetEntries,
+    ) -> Self {
         entries.sort_by(|a, b| a.path().cmp(b.path()));
         let artifacts = PendingEntries {
             entries: std::cell::RefCell::new(entries),
             located: locate_policies(model, sources),
         };
-        Manifest::new(model, artifacts)
+        let mut manifest = Manifest::new(model, artifacts);
+        manifest.targets = targets.into_pending();
+        manifest
     }
 
     /// Writes the manifest, completing each entry as it goes. Writes it once: the entries are
@@ -202,7 +329,7 @@ fn write_pretty(value: &impl Serialize, out: &mut dyn std::io::Write) -> std::io
     out.flush()
 }
 
-impl<A> Manifest<A> {
+impl<A, T: Default> Manifest<A, T> {
     /// The manifest of a project whose artifacts are `artifacts` (sorted by path).
     pub fn new(model: &Model, artifacts: A) -> Self {
         Self {
@@ -210,7 +337,7 @@ impl<A> Manifest<A> {
             organization: model.project.organization.clone(),
             identifier_prefix: model.project.identifier_prefix.to_string(),
             artifacts,
-            targets: Vec::new(),
+            targets: T::default(),
         }
     }
 }

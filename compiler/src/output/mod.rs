@@ -8,8 +8,8 @@ mod verify;
 mod write;
 
 pub use manifest::{
-    MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile, PendingEntries,
-    PendingEntry, manifest,
+    Listed, MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile,
+    PendingEntries, PendingEntry, PendingTargets, TargetEntries, manifest,
 };
 pub use verify::{FileReport, Verdict, VerifyOptions, verify_paths};
 pub use write::{OutputError, TreeWriter, write_tree};
