@@ -5,7 +5,8 @@
 #
 # For each size it generates a fleet (`cargo xtask gen-fleet SIZE`), then measures wall time
 # (hyperfine when installed, else a `date +%s%N` loop) and peak RSS (`/usr/bin/time -v`) of:
-#   bsic check · bsic build (unsigned) · bsic build, profiles signed (P-256)
+#   bsic check · bsic build (unsigned) · bsic build, profiles signed (P-256) · the same with
+#   all four MDM layouts (--target fleet, kmfddm, jamf, workspace-one)
 #   python3 bench/python_validate.py (plistlib + jsonschema over the same artifacts)
 #   check-jsonschema over the JSON declarations (one call per declaration type)
 #   openssl cms -sign, once per profile
@@ -100,6 +101,10 @@ for n in "${SIZES[@]}"; do
     "$(rss "$BSIC build $fleet --out $dist")"
   row "bsic build + sign" "$n" "$(wall "$BSIC build $fleet --out $signed $sign_args")" \
     "$(rss "$BSIC build $fleet --out $signed $sign_args")"
+  targets="--target fleet --target kmfddm --target jamf --target workspace-one"
+  row "bsic build + sign, all four MDM layouts" "$n" \
+    "$(wall "$BSIC build $fleet --out $fleet/dist-mdm $sign_args $targets")" \
+    "$(rss "$BSIC build $fleet --out $fleet/dist-mdm $sign_args $targets")"
   profiles=$(find "$dist" -name '*.mobileconfig' | wc -l)
   declarations=$(find "$dist/ddm" -name '*.json' | wc -l)
   echo "<!-- $n policies: $declarations declarations, $profiles profiles -->" >>"$RESULTS"
