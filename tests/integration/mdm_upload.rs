@@ -102,6 +102,10 @@ class Uem(Stub):
         if self.headers.get("aw-tenant-code") != "TENANT":
             return self.fail("aw-tenant-code header missing or wrong")
         if self.headers.get("Authorization") != state["auth"]:
+            if state["auth"] is None:
+                # A run with credentials UEM does not know: answered as UEM answers them.
+                self.reply(401, {"errorCode": 1005, "message": "User credentials are invalid."})
+                return False
             return self.fail(f"Authorization {self.headers.get('Authorization')!r}")
         if self.headers.get("Accept") != f"application/json;version={version}":
             return self.fail(f"Accept {self.headers.get('Accept')!r}, want version {version}")
@@ -178,9 +182,12 @@ for run in json.loads(runs_json):
         env.update({"WS1_TOKEN_URL": base + "/connect/token", "WS1_CLIENT_ID": "CLIENT",
                     "WS1_CLIENT_SECRET": "SECRET s&=x"})
         state["auth"] = "Bearer TOKEN"
-    else:
+    elif run["auth"] == "basic":
         env.update({"WS1_USERNAME": "admin", "WS1_PASSWORD": "pa:ss word"})
         state["auth"] = "Basic " + base64.b64encode(b"admin:pa:ss word").decode()
+    else:
+        env.update({"WS1_USERNAME": "admin", "WS1_PASSWORD": "wrong"})
+        state["auth"] = None
     for name in run.get("drop_groups", []):
         groups.pop(name, None)
     results.append(upload(layout, env, ("create", "update")))
@@ -227,8 +234,8 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
         g
     };
     let schema = repo("tests/fixtures/workspace-one/device-profile-v2.schema.json");
-    let runs =
-        r#"[{"auth": "oauth"}, {"auth": "basic"}, {"auth": "basic", "drop_groups": ["pilot"]}]"#;
+    let runs = r#"[{"auth": "oauth"}, {"auth": "basic"},
+        {"auth": "basic", "drop_groups": ["pilot"]}, {"auth": "wrong"}]"#;
     let groups_json = serde_json::to_string(&groups).unwrap();
     let run = crate::util::python(
         &format!("{PRELUDE}{UEM_STUB}"),
@@ -276,6 +283,14 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
             .contains("no smart group named 'pilot'"),
         "{}",
         runs[2]["stderr"]
+    );
+    // Credentials UEM refuses stop it at the first call, with UEM's answer, not with a
+    // misleading "no smart group".
+    let refused = runs[3]["stderr"].as_str().unwrap();
+    assert_ne!(runs[3]["code"], 0);
+    assert!(
+        refused.contains("User credentials are invalid") && !refused.contains("no smart group"),
+        "{refused}"
     );
 }
 

@@ -196,26 +196,33 @@ api() {{
     -H 'Content-Type: application/json' "$@" "$WS1_API_URL$path"
 }}
 
+search() {{
+  # search VERSION PATH QUERY...: the answer of a search, or UEM's error on stderr
+  version=$1; path=$2; shift 2
+  found=$(api "$version" GET "$path" -G "$@") || {{ printf '%s\n' "$found" >&2; return 1; }}
+  printf '%s' "$found"
+}}
+
 smart_group_id() {{
   # smart_group_id NAME: the ID of the smart group of exactly that name
-  api 1 GET /api/mdm/smartgroups/search -G --data-urlencode "name=$1" |
-    jq -r --arg name "$1" \
-      '[.SmartGroups[]? | select(.Name == $name) | .SmartGroupID][0] // empty'
+  found=$(search 1 /api/mdm/smartgroups/search --data-urlencode "name=$1") || return 1
+  printf '%s' "$found" | jq -r --arg name "$1" \
+    '[.SmartGroups[]? | select(.Name == $name) | .SmartGroupID][0] // empty'
 }}
 
 profile_id() {{
   # profile_id NAME PLATFORM: the ID of the profile of exactly that name on that platform
-  api 2 GET /api/mdm/profiles/search -G --data-urlencode "searchtext=$1" \
-    --data-urlencode pagesize=500 |
-    jq -r --arg name "$1" --arg platform "$2" \
-      '[.ProfileList[]? | select(.ProfileName == $name and .Platform == $platform) | .ProfileId][0] // empty'
+  found=$(search 2 /api/mdm/profiles/search --data-urlencode "searchtext=$1" \
+    --data-urlencode pagesize=500) || return 1
+  printf '%s' "$found" | jq -r --arg name "$1" --arg platform "$2" \
+    '[.ProfileList[]? | select(.ProfileName == $name and .Platform == $platform) | .ProfileId][0] // empty'
 }}
 
 upload() {{
   # upload SEGMENT PLATFORM NAME GROUP FILE: update the profile of that name, or create it
-  group_id=$(smart_group_id "$4")
+  group_id=$(smart_group_id "$4") || exit 1
   [ -n "$group_id" ] || {{ echo "no smart group named '$4' in UEM: create it first" >&2; exit 1; }}
-  existing=$(profile_id "$3" "$2")
+  existing=$(profile_id "$3" "$2") || exit 1
   if [ -n "$existing" ]; then
     echo "update $5"
     jq --argjson og "$WS1_OG_ID" --argjson group "$group_id" --argjson id "$existing" \
