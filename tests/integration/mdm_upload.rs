@@ -410,7 +410,8 @@ const JAMF_STUB: &str = r#"
 import plistlib
 import xml.etree.ElementTree as ET
 
-layout, runs = sys.argv[1], int(sys.argv[2])
+layout, modes = sys.argv[1], json.loads(sys.argv[2])
+state = {"mode": "ok"}
 ROOTS = {"osxconfigurationprofiles": "os_x_configuration_profile",
          "mobiledeviceconfigurationprofiles": "configuration_profile"}
 stored = {}   # (endpoint, name) -> XML
@@ -429,6 +430,8 @@ class Jamf(Stub):
         endpoint, by, key = self.route()
         if endpoint is None or by != "name":
             return self.fail("unknown endpoint")
+        if state["mode"] == "broken":
+            return self.reply(500, b"<html>Internal Server Error</html>", "text/html")
         if (endpoint, key) in stored:
             return self.reply(200, stored[(endpoint, key)], "application/xml")
         self.reply(404, b"<html>The server has not found anything matching the request URI</html>",
@@ -476,7 +479,10 @@ class Jamf(Stub):
 base = serve(Jamf)
 env = environment("JAMF_")
 env.update({"JAMF_URL": base, "JAMF_CLIENT_ID": "CLIENT", "JAMF_CLIENT_SECRET": "SECRET s&=x"})
-results = [upload(layout, env, ("create", "update")) for _ in range(runs)]
+results = []
+for mode in modes:
+    state["mode"] = mode
+    results.append(upload(layout, env, ("create", "update")))
 print(json.dumps({"runs": results, "errors": errors}))
 "#;
 
@@ -485,7 +491,7 @@ fn jamf_upload_creates_then_updates_every_profile_by_name() {
     let (_project, layout) = build("jamf");
     let run = crate::util::python(
         &format!("{PRELUDE}{JAMF_STUB}"),
-        &[layout.as_os_str(), "2".as_ref()],
+        &[layout.as_os_str(), r#"["ok", "ok", "broken"]"#.as_ref()],
     );
     let report: Value = serde_json::from_str(run.stdout.trim())
         .unwrap_or_else(|e| panic!("{e}\n{}", run.describe()));
@@ -494,12 +500,8 @@ fn jamf_upload_creates_then_updates_every_profile_by_name() {
         .unwrap()
         .map(|g| fs::read_dir(g.unwrap().path()).unwrap().count())
         .sum::<usize>();
-    for (run, verb) in report["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(["create", "update"])
-    {
+    let runs = report["runs"].as_array().unwrap();
+    for (run, verb) in runs.iter().zip(["create", "update"]) {
         assert_eq!(run["code"], 0, "{}", run["stderr"]);
         let calls = run["calls"].as_array().unwrap();
         assert_eq!(calls.len(), bodies, "{calls:?}");
@@ -513,4 +515,15 @@ fn jamf_upload_creates_then_updates_every_profile_by_name() {
             "{calls:?}"
         );
     }
+    // A lookup Jamf Pro cannot answer stops the upload: nothing is created twice.
+    assert_ne!(runs[2]["code"], 0);
+    assert_eq!(runs[2]["calls"], Value::Array(vec![]));
+    assert!(
+        runs[2]["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("answered HTTP 500"),
+        "{}",
+        runs[2]["stderr"]
+    );
 }

@@ -121,15 +121,21 @@ token=$(curl -fsS -X POST "$JAMF_URL/api/oauth/token" \
 upload() {{
   # upload ENDPOINT NAME FILE: update the profile of that name, or create it
   name=$(printf %s "$2" | sed 's/ /%20/g')
-  if curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$JAMF_URL/JSSResource/$1/name/$name"; then
-    echo "update $3"
-    curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
-      -X PUT --data-binary "@$3" "$JAMF_URL/JSSResource/$1/name/$name"
-  else
-    echo "create $3"
-    curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
-      -X POST --data-binary "@$3" "$JAMF_URL/JSSResource/$1/id/0"
-  fi
+  status=$(curl -sS -o /dev/null -w '%{{http_code}}' -H "Authorization: Bearer $token" \
+    "$JAMF_URL/JSSResource/$1/name/$name")
+  case $status in
+    200)
+      echo "update $3"
+      curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
+        -X PUT --data-binary "@$3" "$JAMF_URL/JSSResource/$1/name/$name" ;;
+    404)
+      echo "create $3"
+      curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
+        -X POST --data-binary "@$3" "$JAMF_URL/JSSResource/$1/id/0" ;;
+    *)
+      echo "Jamf Pro answered HTTP $status when looking up '$2' in $1" >&2
+      exit 1 ;;
+  esac
   echo
 }}
 {body}"#,
