@@ -390,27 +390,28 @@ fn layout_text(dir: &std::path::Path, target: &str) -> String {
     text
 }
 
-/// The reference project built with every MDM layout into its `dist/`.
-fn build_every_target() -> (Project, std::path::PathBuf) {
-    let project = Project::reference();
+/// `bsic build` of `project` with every MDM layout (and `generic`, which adds none) into its
+/// `dist/`.
+fn build_all_layouts(project: &Project) -> std::path::PathBuf {
     let out = project.join("dist");
+    let mut args = vec!["build"];
+    for target in ["generic", "fleet", "kmfddm", "jamf", "workspace-one"] {
+        args.extend(["-t", target]);
+    }
     project
         .bsic()
-        .args([
-            "build",
-            "-t",
-            "fleet",
-            "-t",
-            "kmfddm",
-            "-t",
-            "jamf",
-            "-t",
-            "workspace-one",
-            "--out",
-        ])
+        .args(args)
+        .arg("--out")
         .arg(&out)
         .run()
         .assert_code(0);
+    out
+}
+
+/// The reference project built with every MDM layout into its `dist/`.
+fn build_every_target() -> (Project, std::path::PathBuf) {
+    let project = Project::reference();
+    let out = build_all_layouts(&project);
     (project, out)
 }
 
@@ -645,26 +646,7 @@ fn the_gitops_example_checks_and_builds() {
     copy_dir(&repo("examples/gitops"), project.path());
     project.bsic().arg("check").run().assert_code(0);
     project.bsic().args(["fmt", "--check"]).run().assert_code(0);
-    let out = project.join("dist");
-    let run = project
-        .bsic()
-        .args([
-            "build",
-            "-t",
-            "generic",
-            "-t",
-            "fleet",
-            "-t",
-            "kmfddm",
-            "-t",
-            "jamf",
-            "-t",
-            "workspace-one",
-            "--out",
-        ])
-        .arg(&out)
-        .run();
-    run.assert_code(0);
+    let out = build_all_layouts(&project);
     assert!(out.join("fleet/teams/kiosks.yml").is_file());
     // The scripts its pipelines publish with are in the build.
     for script in [

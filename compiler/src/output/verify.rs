@@ -92,23 +92,7 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
         .map(|t| (t.path.clone(), t.sha256.as_str()))
         .collect();
     for (relative, sha256) in &target_files {
-        let path = dir.join(relative);
-        let shown = path.display().to_string();
-        reports.push(match fs::read(&path) {
-            Ok(bytes) if sha256_hex(&bytes) == *sha256 => FileReport {
-                path: shown,
-                verdict: Verdict::Ok,
-                detail: "matches manifest.json".into(),
-            },
-            Ok(_) => fail(
-                shown,
-                "content differs from the sha256 in manifest.json".into(),
-            ),
-            Err(e) => fail(
-                shown,
-                format!("listed in manifest.json but unreadable: {e}"),
-            ),
-        });
+        reports.push(check_listed_hash(&dir.join(relative), sha256));
     }
 
     let mut profiles = Vec::new();
@@ -164,23 +148,27 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
             }
             continue;
         }
-        let path = dir.join(relative);
-        let shown = path.display().to_string();
-        reports.push(match fs::read(&path) {
-            Ok(bytes) if sha256_hex(&bytes) == artifact.sha256 => FileReport {
-                path: shown,
-                verdict: Verdict::Ok,
-                detail: "matches manifest.json".into(),
-            },
-            Ok(_) => fail(
-                shown,
-                "content differs from the sha256 in manifest.json".into(),
-            ),
-            Err(e) => fail(
-                shown,
-                format!("listed in manifest.json but unreadable: {e}"),
-            ),
-        });
+        reports.push(check_listed_hash(&dir.join(relative), &artifact.sha256));
+    }
+}
+
+/// A file the manifest lists with its SHA-256 (hex): ok when its content still has it.
+fn check_listed_hash(path: &Path, sha256: &str) -> FileReport {
+    let shown = path.display().to_string();
+    match fs::read(path) {
+        Ok(bytes) if sha256_hex(&bytes) == sha256 => FileReport {
+            path: shown,
+            verdict: Verdict::Ok,
+            detail: "matches manifest.json".into(),
+        },
+        Ok(_) => fail(
+            shown,
+            "content differs from the sha256 in manifest.json".into(),
+        ),
+        Err(e) => fail(
+            shown,
+            format!("listed in manifest.json but unreadable: {e}"),
+        ),
     }
 }
 
