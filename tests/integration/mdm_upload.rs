@@ -295,22 +295,62 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
 }
 
 /// A stand-in of KMFDDM's HTTP API (its `docs/openapi.yaml`): `PUT /v1/declarations`,
-/// `PUT /v1/set-declarations/{set}?declaration=…` and `PUT /v1/enrollment-sets/{id}?set=…`,
-/// all with basic auth as `kmfddm` and the API key. A new or changed declaration is answered
-/// with 304, as that document specifies. Prints the sets and enrollments it ends up with.
+/// `GET`, `PUT` and `DELETE /v1/set-declarations/{set}[?declaration=…]`, `GET /v1/sets` and
+/// `PUT /v1/enrollment-sets/{id}?set=…`, all with basic auth as `kmfddm` and the API key. A
+/// new or changed declaration is answered with 304, as that document specifies. It starts
+/// with what an earlier build left behind: a stale member in the pilot set, the set of a
+/// group no longer built, and a set bsic does not own. It runs `upload.sh` once per
+/// environment given and prints the sets after each run and the enrollments at the end.
 const KMFDDM_STUB: &str = r#"
-layout, enrollments = sys.argv[1:3]
-declarations, sets, assigned = {}, {}, {}
+layout, enrollments, runs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+declarations = {i: {"Type": "com.apple.configuration.management.test", "Identifier": i,
+                    "Payload": {}} for i in ("com.example.it.pilot.old", "com.example.it.gone.x",
+                                             "other.x")}
+sets = {"com.example.it.pilot": {"com.example.it.pilot.old"},
+        "com.example.it.gone": {"com.example.it.gone.x"}, "other": {"other.x"}}
+assigned = {}
 AUTH = "Basic " + base64.b64encode(b"kmfddm:KEY k").decode()
 
 class Kmfddm(Stub):
-    def do_PUT(self):
-        url = urlparse(self.path)
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        body = self.body()
+    def route(self):
         if self.headers.get("Authorization") != AUTH:
-            return self.fail("not authenticated as kmfddm with the API key")
-        if url.path == "/v1/declarations":
+            self.fail("not authenticated as kmfddm with the API key")
+            return None
+        url = urlparse(self.path)
+        return url.path.split("/"), {k: v[0] for k, v in parse_qs(url.query).items()}
+
+    def do_GET(self):
+        route = self.route()
+        if route is None:
+            return
+        parts, _ = route
+        if parts == ["", "v1", "sets"]:
+            return self.reply(200, sorted(sets))
+        if len(parts) == 4 and parts[:3] == ["", "v1", "set-declarations"]:
+            return self.reply(200, sorted(sets.get(unquote(parts[3]), ())))
+        self.fail("unknown endpoint")
+
+    def do_DELETE(self):
+        route = self.route()
+        if route is None:
+            return
+        parts, query = route
+        if len(parts) == 4 and parts[:3] == ["", "v1", "set-declarations"]:
+            members = sets.get(unquote(parts[3]), set())
+            if query.get("declaration") not in members:
+                return self.reply(304)
+            members.discard(query["declaration"])
+            calls.append(["removed", unquote(parts[3]), query["declaration"]])
+            return self.reply(204)
+        self.fail("unknown endpoint")
+
+    def do_PUT(self):
+        body = self.body()
+        route = self.route()
+        if route is None:
+            return
+        parts, query = route
+        if parts == ["", "v1", "declarations"]:
             if self.headers.get("Content-Type") != "application/json":
                 return self.fail("Content-Type is not application/json")
             declaration = json.loads(body)
@@ -322,28 +362,30 @@ class Kmfddm(Stub):
             declarations[declaration["Identifier"]] = declaration
             calls.append(["declaration", declaration["Identifier"]])
             return self.reply(204 if known == declaration else 304)
-        parts = url.path.split("/")
         if len(parts) == 4 and parts[:3] == ["", "v1", "set-declarations"]:
             declaration = query.get("declaration")
             if declaration not in declarations:
                 return self.fail(f"set member {declaration!r} was never uploaded")
             sets.setdefault(unquote(parts[3]), set()).add(declaration)
-            calls.append(["member", unquote(parts[3]), declaration])
             return self.reply(204)
         if len(parts) == 4 and parts[:3] == ["", "v1", "enrollment-sets"]:
             if query.get("set") not in sets:
                 return self.fail(f"enrollment assigned to unknown set {query.get('set')!r}")
             assigned.setdefault(unquote(parts[3]), set()).add(query["set"])
-            calls.append(["enrollment", unquote(parts[3]), query["set"]])
             return self.reply(204)
         self.fail("unknown endpoint")
 
 base = serve(Kmfddm)
-env = environment("KMFDDM_")
-env.update({"KMFDDM_URL": base, "KMFDDM_API_KEY": "KEY k", "BSIC_ENROLLMENTS": enrollments})
-run = upload(layout, env, ("declaration",))
-print(json.dumps({"run": run, "errors": errors,
-                  "sets": {k: sorted(v) for k, v in sets.items()},
+results = []
+for extra in runs:
+    env = environment("KMFDDM_")
+    env.pop("BSIC_PRUNE", None)
+    env.update({"KMFDDM_URL": base, "KMFDDM_API_KEY": "KEY k",
+                "BSIC_ENROLLMENTS": enrollments}, **extra)
+    run = upload(layout, env, ("declaration", "removed"))
+    run["sets"] = {k: sorted(v) for k, v in sets.items()}
+    results.append(run)
+print(json.dumps({"runs": results, "errors": errors,
                   "enrollments": {k: sorted(v) for k, v in assigned.items()}}))
 "#;
 
@@ -360,19 +402,35 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
     fs::write(enrollments.join("staff.txt"), "UDID-STAFF-1\n").unwrap();
     let run = crate::util::python(
         &format!("{PRELUDE}{KMFDDM_STUB}"),
-        &[layout.as_os_str(), enrollments.as_os_str()],
+        &[
+            layout.as_os_str(),
+            enrollments.as_os_str(),
+            r#"[{}, {"BSIC_PRUNE": "1"}]"#.as_ref(),
+        ],
     );
     let report: Value = serde_json::from_str(run.stdout.trim())
         .unwrap_or_else(|e| panic!("{e}\n{}", run.describe()));
     assert_eq!(report["errors"], Value::Array(vec![]), "{}", run.describe());
-    assert_eq!(report["run"]["code"], 0, "{}", report["run"]["stderr"]);
-    // Every declaration of the layout was uploaded once.
-    let uploaded = report["run"]["calls"].as_array().unwrap().len();
+    let runs = report["runs"].as_array().unwrap();
+    for run in runs {
+        assert_eq!(run["code"], 0, "{}", run["stderr"]);
+    }
+    let calls = |run: &Value, kind: &str| -> Vec<Value> {
+        run["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c[0] == kind)
+            .map(|c| c.as_array().unwrap()[1..].to_vec().into())
+            .collect()
+    };
+    // Every declaration of the layout was uploaded once per run.
     assert_eq!(
-        uploaded,
+        calls(&runs[0], "declaration").len(),
         fs::read_dir(layout.join("declarations")).unwrap().count()
     );
-    // Each group's set holds exactly the declarations its `sets/<group>.txt` lists.
+    // Each group's set holds exactly the declarations its `sets/<group>.txt` lists: the stale
+    // member is taken out. Sets of groups no longer built, and sets bsic does not own, stay.
     let mapping = fs::read_to_string(layout.join("enrollment-sets.tsv")).unwrap();
     let mut expected_sets = serde_json::Map::new();
     let mut set_of = std::collections::BTreeMap::new();
@@ -387,7 +445,29 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
         expected_sets.insert(set.to_string(), members.into());
         set_of.insert(group.to_string(), set.to_string());
     }
-    assert_eq!(report["sets"], Value::Object(expected_sets));
+    expected_sets.insert("other".into(), serde_json::json!(["other.x"]));
+    expected_sets.insert(
+        "com.example.it.gone".into(),
+        serde_json::json!(["com.example.it.gone.x"]),
+    );
+    assert_eq!(runs[0]["sets"], Value::Object(expected_sets.clone()));
+    assert_eq!(
+        calls(&runs[0], "removed"),
+        [serde_json::json!([
+            "com.example.it.pilot",
+            "com.example.it.pilot.old"
+        ])]
+    );
+    // With BSIC_PRUNE=1 the set of the group no longer built is emptied too; nothing else moves.
+    expected_sets.insert("com.example.it.gone".into(), serde_json::json!([]));
+    assert_eq!(runs[1]["sets"], Value::Object(expected_sets));
+    assert_eq!(
+        calls(&runs[1], "removed"),
+        [serde_json::json!([
+            "com.example.it.gone",
+            "com.example.it.gone.x"
+        ])]
+    );
     // The listed enrollments (comments and blank lines skipped) get their group's set; the
     // groups without a list are named on stderr.
     assert_eq!(
@@ -398,7 +478,7 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
             "UDID-STAFF-1": [set_of["staff"]],
         })
     );
-    let stderr = report["run"]["stderr"].as_str().unwrap();
+    let stderr = runs[0]["stderr"].as_str().unwrap();
     assert!(stderr.contains("engineering.txt"), "{stderr}");
 }
 

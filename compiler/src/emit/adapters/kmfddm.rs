@@ -4,8 +4,12 @@
 //!
 //! * `PUT /v1/declarations` with the declaration JSON as body,
 //! * `PUT /v1/set-declarations/{set}?declaration={identifier}` for each member of a set,
+//! * `GET /v1/set-declarations/{set}`, then `DELETE …?declaration={identifier}` for each
+//!   member no longer built, so each set converges on its group's declarations,
 //! * `PUT /v1/enrollment-sets/{enrollment-id}?set={set}` for each enrollment ID the admin
 //!   lists in `$BSIC_ENROLLMENTS/<group>.txt`,
+//! * with `BSIC_PRUNE=1`, `GET /v1/sets` and the same emptying for `<prefix>.<group>` sets of
+//!   groups no longer built,
 //!
 //! all with HTTP basic auth as user `kmfddm` and the API key. KMFDDM carries declarations
 //! only: profiles stay in the generic `profiles/` for the MDM server (NanoMDM) to install.
@@ -52,6 +56,7 @@ set={set}
 while read -r id; do
   api PUT "/v1/set-declarations/$set?declaration=$id"
 done < {members}
+reconcile "$set" {members}
 if [ -f "$enrollments/{group}.txt" ]; then
   grep -v '^[[:space:]]*\(#\|$\)' "$enrollments/{group}.txt" | while read -r enrollment; do
     api PUT "/v1/enrollment-sets/$enrollment?set=$set"
@@ -90,12 +95,17 @@ pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) 
 #
 #   KMFDDM_URL=https://kmfddm.example.com KMFDDM_API_KEY=... sh upload.sh
 #
+# Each group's set ends up holding exactly that group's declarations: members bsic no longer
+# builds are taken out.
+#
 # Environment: KMFDDM_URL (required), KMFDDM_API_KEY (required), KMFDDM_USER (default
-# kmfddm), BSIC_ENROLLMENTS (default ./enrollments), CURL_OPTS (extra curl options).
+# kmfddm), BSIC_ENROLLMENTS (default ./enrollments), BSIC_PRUNE (1: also empty the sets of
+# groups no longer built), CURL_OPTS (extra curl options). Needs curl and jq.
 set -eu
 cd "$(dirname "$0")"
 : "${{KMFDDM_URL:?set KMFDDM_URL to the KMFDDM server URL}}"
 : "${{KMFDDM_API_KEY:?set KMFDDM_API_KEY to the KMFDDM API key}}"
+command -v jq >/dev/null 2>&1 || {{ echo "upload.sh needs jq" >&2; exit 1; }}
 user="${{KMFDDM_USER:-kmfddm}}"
 enrollments="${{BSIC_ENROLLMENTS:-./enrollments}}"
 
@@ -106,13 +116,39 @@ api() {{
   curl -fsS ${{CURL_OPTS:-}} -u "$user:$KMFDDM_API_KEY" -X "$method" "$@" "$KMFDDM_URL$path"
 }}
 
+reconcile() {{
+  # reconcile SET FILE: takes out of SET every declaration that FILE does not list
+  current=$(api GET "/v1/set-declarations/$1")
+  printf '%s' "$current" | jq -r '.[]?' | while read -r id; do
+    grep -qxF -- "$id" "$2" || {{
+      echo "remove $id from $1"
+      api DELETE "/v1/set-declarations/$1" -G --data-urlencode "declaration=$id"
+    }}
+  done
+}}
+
 for file in declarations/*.json; do
   echo "declaration $file"
   api PUT /v1/declarations -H 'Content-Type: application/json' --data-binary "@$file"
 done
-{body}"#,
+{body}
+# With BSIC_PRUNE=1, the sets of groups no longer built (named {prefix}.<group>) are emptied.
+if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
+  sets=$(api GET /v1/sets)
+  printf '%s' "$sets" | jq -r '.[]?' | while read -r set; do
+    case $set in
+      {prefix}.*)
+        cut -f2 enrollment-sets.tsv | grep -qxF -- "$set" || {{
+          echo "prune $set"
+          reconcile "$set" /dev/null
+        }} ;;
+    esac
+  done
+fi
+"#,
         org = context.organization,
         body = body(SCRIPT),
+        prefix = sh_quote(context.identifier_prefix),
     );
     vec![
         TargetFile {
