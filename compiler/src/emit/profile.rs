@@ -15,6 +15,9 @@ use super::{Artifact, ArtifactKind, partition};
 
 pub(super) const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
 pub(super) const SOFTWARE_UPDATE_TYPE: &str = "com.apple.SoftwareUpdate";
+/// How every profile's display name starts (the group's name follows); the MDM upload
+/// scripts find the profiles bsic made by it.
+pub(super) const DISPLAY_NAME_PREFIX: &str = "Software updates: ";
 const SETTINGS_DECLARATION: &str = "com.apple.configuration.softwareupdate.settings";
 
 /// The legacy keys one platform gets: payload type → key → value.
@@ -254,7 +257,7 @@ fn build_profile(
     );
     top.insert(
         "PayloadDisplayName".into(),
-        format!("Software updates: {group}").into(),
+        format!("{DISPLAY_NAME_PREFIX}{group}").into(),
     );
     top.insert("PayloadIdentifier".into(), identifier.to_string().into());
     top.insert(

@@ -21,6 +21,7 @@ use super::{
     has_mobile, is_profile, sh_quote, without_server_token,
 };
 use crate::emit::ddm::{ACTIVATION_TYPE, STATUS_TYPE};
+use crate::emit::profile::DISPLAY_NAME_PREFIX;
 use crate::model::Platform;
 
 /// A UEM device platform that takes profiles through the API.
@@ -105,7 +106,13 @@ pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
 pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) -> Vec<TargetFile> {
     vec![TargetFile {
         path: SCRIPT.into(),
-        bytes: format!("{}{}", script_head(context.organization), body(SCRIPT)).into_bytes(),
+        bytes: format!(
+            "{}{}{}",
+            script_head(context.organization),
+            body(SCRIPT),
+            script_tail()
+        )
+        .into_bytes(),
         upload: "run it: WS1_API_URL=… WS1_TENANT_CODE=… WS1_OG_ID=… (OAuth or basic credentials) sh workspace-one/upload.sh".into(),
         artifact: None,
     }]
@@ -162,13 +169,16 @@ fn script_head(organization: &str) -> String {
 #
 # WS1_OG_ID is the ID of the organization group that manages the profiles. Authenticate with
 # an OAuth client (WS1_TOKEN_URL, WS1_CLIENT_ID, WS1_CLIENT_SECRET) or an admin account
-# (WS1_USERNAME, WS1_PASSWORD). CURL_OPTS adds curl options. Needs curl 7.76 or later and jq.
+# (WS1_USERNAME, WS1_PASSWORD). With BSIC_PRUNE=1, profiles bsic made earlier that this build
+# no longer has are deleted. CURL_OPTS adds curl options. Needs curl 7.76 or later and jq.
 set -eu
 cd "$(dirname "$0")"
 : "${{WS1_API_URL:?set WS1_API_URL to the UEM API server URL}}"
 : "${{WS1_TENANT_CODE:?set WS1_TENANT_CODE to the UEM API key (aw-tenant-code)}}"
 : "${{WS1_OG_ID:?set WS1_OG_ID to the ID of the organization group that manages the profiles}}"
 command -v jq >/dev/null 2>&1 || {{ echo "upload.sh needs jq" >&2; exit 1; }}
+tab=$(printf '\t')
+uploaded=''
 
 if [ -n "${{WS1_CLIENT_ID:-}}" ]; then
   : "${{WS1_TOKEN_URL:?set WS1_TOKEN_URL to the OAuth token URL of your region}}"
@@ -237,9 +247,38 @@ upload() {{
       api 2 POST "/api/mdm/profiles/platforms/$1/create" --data-binary @-
   fi
   echo
+  uploaded="$uploaded$2$tab$3
+"
 }}
 
 "#
+    )
+}
+
+/// After every upload: with `BSIC_PRUNE=1`, the profiles bsic made earlier (its name prefix
+/// and description) that this build no longer has are deleted.
+fn script_tail() -> String {
+    format!(
+        r#"
+if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
+  found=$(search 2 /api/mdm/profiles/search --data-urlencode {search} \
+    --data-urlencode pagesize=500) || exit 1
+  printf '%s' "$found" |
+    jq -r --arg prefix {prefix} '.ProfileList[]? | select(.ProfileName | startswith($prefix))
+      | "\(.ProfileId)\t\(.Platform)\t\(.ProfileName)"' |
+    while IFS="$tab" read -r id platform name; do
+      printf '%s' "$uploaded" | grep -qxF -- "$platform$tab$name" && continue
+      details=$(api 2 GET "/api/mdm/profiles/$id") || exit 1
+      [ "$(printf '%s' "$details" | jq -r '.General.Description // empty')" = {description} ] ||
+        continue
+      echo "delete $platform profile '$name' (no longer built)"
+      api 2 DELETE "/api/mdm/profiles/$id" || exit 1
+    done
+fi
+"#,
+        search = sh_quote(&format!("searchtext={DISPLAY_NAME_PREFIX}")),
+        prefix = sh_quote(DISPLAY_NAME_PREFIX),
+        description = sh_quote(DESCRIPTION),
     )
 }
 
