@@ -18,12 +18,33 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs, unquote
 
 calls, errors = [], []
+# The stand-in's credentials: none may show in another process's arguments while a request is
+# served (checked in /proc where there is one), since other users of a CI host can read them.
+SECRETS = []
+
+def leaked():
+    found = set()
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            args = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        argv = args.split("\0")
+        if os.path.basename(argv[0]).startswith("python") and argv[1:2] == ["-c"]:
+            continue  # a stand-in (this one's or another test's), whose source names secrets
+        found.update(secret for secret in SECRETS if secret in args)
+    return sorted(found)
 
 class Stub(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
     def reply(self, code, body=None, content_type="application/json"):
+        for secret in leaked():
+            if f"{secret!r} in a process's arguments" not in errors:
+                errors.append(f"{secret!r} in a process's arguments")
         if body is None:
             data = b""
         elif isinstance(body, bytes):
@@ -89,6 +110,7 @@ const UEM_STUB: &str = r#"
 import jsonschema
 
 layout, schema_path, groups_json, runs_json = sys.argv[1:5]
+SECRETS.extend(["SECRET s&=x", "pa:ss word", "TENANT", "TOKEN"])
 validator = jsonschema.Draft202012Validator(json.load(open(schema_path)))
 groups = {name: 100 + i for i, name in enumerate(json.loads(groups_json))}
 profiles = {}   # (name, platform) -> id
@@ -349,6 +371,7 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
 /// environment given and prints the sets after each run and the enrollments at the end.
 const KMFDDM_STUB: &str = r#"
 layout, enrollments, runs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+SECRETS.append("KEY k")
 declarations = {i: {"Type": "com.apple.configuration.management.test", "Identifier": i,
                     "Payload": {}} for i in ("com.example.it.pilot.old", "com.example.it.gone.x",
                                              "other.x")}
@@ -537,6 +560,7 @@ import plistlib
 import xml.etree.ElementTree as ET
 
 layout, modes = sys.argv[1], json.loads(sys.argv[2])
+SECRETS.extend(["SECRET s&=x", "TOKEN"])
 state = {"mode": "ok"}
 ROOTS = {"osxconfigurationprofiles": "os_x_configuration_profile",
          "mobiledeviceconfigurationprofiles": "configuration_profile"}

@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, GroupLayout, MDM_DESCRIPTION, TargetFile, display_name, file_name,
-    has_mobile, is_profile, sh_quote, xml_escape,
+    Artifact, Context, GroupLayout, MDM_DESCRIPTION, SH_SECRETS, TargetFile, display_name,
+    file_name, has_mobile, is_profile, sh_quote, xml_escape,
 };
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
 use crate::model::Platform;
@@ -116,32 +116,34 @@ cd "$(dirname "$0")"
 : "${{JAMF_CLIENT_ID:?set JAMF_CLIENT_ID to an API client ID}}"
 : "${{JAMF_CLIENT_SECRET:?set JAMF_CLIENT_SECRET to the API client secret}}"
 command -v jq >/dev/null 2>&1 || {{ echo "upload.sh needs jq" >&2; exit 1; }}
-token=$(curl -fsS -X POST "$JAMF_URL/api/oauth/token" \
+{secrets}
+secret_config token data-urlencode "client_secret=$JAMF_CLIENT_SECRET"
+token=$(curl -fsS -K "$private/token" -X POST "$JAMF_URL/api/oauth/token" \
   --data-urlencode "client_id=$JAMF_CLIENT_ID" \
-  --data-urlencode "client_secret=$JAMF_CLIENT_SECRET" \
   --data-urlencode grant_type=client_credentials | jq -r '.access_token // empty')
 [ -n "$token" ] || {{ echo "no token from $JAMF_URL" >&2; exit 1; }}
+secret_config api header "Authorization: Bearer $token"
 tab=$(printf '\t')
 uploaded=''
 
 get() {{
   # get PATH: a Classic API resource as JSON
-  curl -fsS -H "Authorization: Bearer $token" -H 'Accept: application/json' "$JAMF_URL$1"
+  curl -fsS -K "$private/api" -H 'Accept: application/json' "$JAMF_URL$1"
 }}
 
 upload() {{
   # upload ENDPOINT NAME FILE: update the profile of that name, or create it
   name=$(printf %s "$2" | sed 's/ /%20/g')
-  status=$(curl -sS -o /dev/null -w '%{{http_code}}' -H "Authorization: Bearer $token" \
+  status=$(curl -sS -o /dev/null -w '%{{http_code}}' -K "$private/api" \
     "$JAMF_URL/JSSResource/$1/name/$name")
   case $status in
     200)
       echo "update $3"
-      curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
+      curl -fsS -K "$private/api" -H 'Content-Type: application/xml' \
         -X PUT --data-binary "@$3" "$JAMF_URL/JSSResource/$1/name/$name" ;;
     404)
       echo "create $3"
-      curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/xml' \
+      curl -fsS -K "$private/api" -H 'Content-Type: application/xml' \
         -X POST --data-binary "@$3" "$JAMF_URL/JSSResource/$1/id/0" ;;
     *)
       echo "Jamf Pro answered HTTP $status when looking up '$2' in $1" >&2
@@ -166,7 +168,7 @@ if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
         [ "$(printf '%s' "$details" | jq -r '.[keys[0]].general.description // empty')" = \
           {description} ] || continue
         echo "delete $endpoint profile '$name' (no longer built)"
-        curl -fsS -o /dev/null -H "Authorization: Bearer $token" -X DELETE \
+        curl -fsS -o /dev/null -K "$private/api" -X DELETE \
           "$JAMF_URL/JSSResource/$endpoint/id/$id" || exit 1
       done
   done
@@ -176,6 +178,7 @@ fi
         body = body(SCRIPT),
         prefix = sh_quote(DISPLAY_NAME_PREFIX),
         description = sh_quote(MDM_DESCRIPTION),
+        secrets = SH_SECRETS,
     );
     vec![TargetFile {
         path: SCRIPT.into(),

@@ -17,7 +17,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, Fragment, GroupLayout, TargetFile, declaration_type, file_name, sh_quote,
+    Artifact, Context, Fragment, GroupLayout, SH_SECRETS, TargetFile, declaration_type, file_name,
+    sh_quote,
 };
 
 const SCRIPT: &str = "kmfddm/upload.sh";
@@ -106,14 +107,15 @@ cd "$(dirname "$0")"
 : "${{KMFDDM_URL:?set KMFDDM_URL to the KMFDDM server URL}}"
 : "${{KMFDDM_API_KEY:?set KMFDDM_API_KEY to the KMFDDM API key}}"
 command -v jq >/dev/null 2>&1 || {{ echo "upload.sh needs jq" >&2; exit 1; }}
-user="${{KMFDDM_USER:-kmfddm}}"
 enrollments="${{BSIC_ENROLLMENTS:-./enrollments}}"
+{secrets}
+secret_config api user "${{KMFDDM_USER:-kmfddm}}:$KMFDDM_API_KEY"
 
 api() {{
   # api METHOD PATH [curl options...]
   method=$1; path=$2; shift 2
   # shellcheck disable=SC2086
-  curl -fsS ${{CURL_OPTS:-}} -u "$user:$KMFDDM_API_KEY" -X "$method" "$@" "$KMFDDM_URL$path"
+  curl -fsS ${{CURL_OPTS:-}} -K "$private/api" -X "$method" "$@" "$KMFDDM_URL$path"
 }}
 
 reconcile() {{
@@ -149,6 +151,7 @@ fi
         org = context.organization,
         body = body(SCRIPT),
         prefix = sh_quote(context.identifier_prefix),
+        secrets = SH_SECRETS,
     );
     vec![
         TargetFile {

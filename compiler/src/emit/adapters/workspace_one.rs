@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::{
-    Artifact, Context, GroupLayout, MDM_DESCRIPTION, TargetFile, declaration_type, display_name,
-    file_name, has_mobile, is_profile, sh_quote, without_server_token,
+    Artifact, Context, GroupLayout, MDM_DESCRIPTION, SH_SECRETS, TargetFile, declaration_type,
+    display_name, file_name, has_mobile, is_profile, sh_quote, without_server_token,
 };
 use crate::emit::ddm::{ACTIVATION_TYPE, STATUS_TYPE};
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
@@ -177,30 +177,32 @@ cd "$(dirname "$0")"
 command -v jq >/dev/null 2>&1 || {{ echo "upload.sh needs jq" >&2; exit 1; }}
 tab=$(printf '\t')
 uploaded=''
-
+{secrets}
 if [ -n "${{WS1_CLIENT_ID:-}}" ]; then
   : "${{WS1_TOKEN_URL:?set WS1_TOKEN_URL to the OAuth token URL of your region}}"
   : "${{WS1_CLIENT_SECRET:?set WS1_CLIENT_SECRET to the OAuth client secret}}"
+  secret_config token data-urlencode "client_secret=$WS1_CLIENT_SECRET"
   # shellcheck disable=SC2086
-  token=$(curl -fsS ${{CURL_OPTS:-}} -X POST -H 'Accept: application/json' \
+  token=$(curl -fsS ${{CURL_OPTS:-}} -K "$private/token" -X POST -H 'Accept: application/json' \
     --data-urlencode grant_type=client_credentials \
-    --data-urlencode "client_id=$WS1_CLIENT_ID" \
-    --data-urlencode "client_secret=$WS1_CLIENT_SECRET" "$WS1_TOKEN_URL" |
+    --data-urlencode "client_id=$WS1_CLIENT_ID" "$WS1_TOKEN_URL" |
     jq -r '.access_token // empty')
   [ -n "$token" ] || {{ echo "no access token from $WS1_TOKEN_URL" >&2; exit 1; }}
-  authorization="Bearer $token"
+  secret_config api header "Authorization: Bearer $token" \
+    header "aw-tenant-code: $WS1_TENANT_CODE"
 else
   : "${{WS1_USERNAME:?set WS1_CLIENT_ID (OAuth) or WS1_USERNAME and WS1_PASSWORD}}"
   : "${{WS1_PASSWORD:?set WS1_PASSWORD}}"
-  authorization="Basic $(printf '%s:%s' "$WS1_USERNAME" "$WS1_PASSWORD" | base64 | tr -d '\n')"
+  secret_config api user "$WS1_USERNAME:$WS1_PASSWORD" \
+    header "aw-tenant-code: $WS1_TENANT_CODE"
 fi
 
 api() {{
   # api VERSION METHOD PATH [curl options...]
   version=$1; method=$2; path=$3; shift 3
   # shellcheck disable=SC2086
-  curl -sS --fail-with-body ${{CURL_OPTS:-}} -X "$method" -H "Authorization: $authorization" \
-    -H "aw-tenant-code: $WS1_TENANT_CODE" -H "Accept: application/json;version=$version" \
+  curl -sS --fail-with-body ${{CURL_OPTS:-}} -K "$private/api" -X "$method" \
+    -H "Accept: application/json;version=$version" \
     -H 'Content-Type: application/json' "$@" "$WS1_API_URL$path"
 }}
 
@@ -249,7 +251,8 @@ upload() {{
 "
 }}
 
-"#
+"#,
+        secrets = SH_SECRETS,
     )
 }
 
