@@ -10,10 +10,11 @@ use crate::util::{Project, repo};
 
 /// What every stand-in shares: a quiet JSON-speaking handler whose `fail` records what was
 /// wrong and answers 400 and whose `oauth_token` grants client credentials, a server on a
-/// free local port, and `upload`, which runs the layout's `upload.sh` with an environment and
-/// returns its exit code, stderr and the recorded calls.
+/// free local port, and `upload`, which runs the layout's `upload.sh` with an environment
+/// (under `sh` and `bash --posix` in turn) and returns its exit code, stderr and the recorded
+/// calls.
 const PRELUDE: &str = r#"
-import base64, json, os, plistlib, subprocess, sys, threading
+import base64, json, os, plistlib, shutil, subprocess, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs, unquote
 
@@ -77,9 +78,15 @@ def serve(handler):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}"
 
+shells_used = []
+
 def upload(layout, env, kinds):
+    # Every other run under bash in POSIX mode (macOS's /bin/sh), the others under sh (dash
+    # on Debian).
+    shell = ["bash", "--posix"] if len(shells_used) % 2 and shutil.which("bash") else ["sh"]
+    shells_used.append(shell)
     calls.clear()
-    done = subprocess.run(["sh", os.path.join(layout, "upload.sh")], env=env,
+    done = subprocess.run(shell + [os.path.join(layout, "upload.sh")], env=env,
                           capture_output=True, text=True, timeout=120)
     return {"code": done.returncode, "stderr": done.stderr,
             "calls": [c for c in calls if c[0] in kinds]}
