@@ -681,3 +681,33 @@ print("ok")
     );
     assert_eq!(run.stdout.trim(), "ok", "{}", run.describe());
 }
+
+/// After a build with MDM layouts, each target's next step is printed once, with the real
+/// output path, in target order; `--quiet` prints nothing.
+#[test]
+fn build_names_the_next_step_of_each_target() {
+    let project = Project::reference();
+    let run = project
+        .bsic()
+        .args([
+            "build", "-t", "jamf", "-t", "kmfddm", "-t", "jamf", "--out", "out",
+        ])
+        .run();
+    run.assert_code(0);
+    let next: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("next for "))
+        .collect();
+    assert_eq!(next.len(), 2, "{}", run.stderr);
+    assert!(
+        next[0].starts_with("next for kmfddm: ") && next[0].ends_with("sh out/kmfddm/upload.sh")
+    );
+    assert!(next[1].starts_with("next for jamf: ") && next[1].ends_with("sh out/jamf/upload.sh"));
+    let quiet = project
+        .bsic()
+        .args(["build", "-q", "-t", "jamf", "--out", "out"])
+        .run();
+    quiet.assert_code(0);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+}

@@ -166,6 +166,13 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
                     out.display()
                 ),
             }
+            let mut targets = targets;
+            targets.sort();
+            targets.dedup();
+            for target in targets {
+                let out = out.display().to_string();
+                eprintln!("next for {}: {}", target.name(), target.next_step(&out));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify {

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, GroupLayout, MDM_DESCRIPTION, SH_SECRETS, TargetFile, display_name,
+    Artifact, Context, GroupLayout, MDM_DESCRIPTION, SH_SECRETS, Target, TargetFile, display_name,
     file_name, has_mobile, is_profile, sh_quote, xml_escape,
 };
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
@@ -183,7 +183,7 @@ fi
     vec![TargetFile {
         path: SCRIPT.into(),
         bytes: script.into_bytes(),
-        upload: "run it: JAMF_URL=… JAMF_CLIENT_ID=… JAMF_CLIENT_SECRET=… sh jamf/upload.sh".into(),
+        upload: format!("run it: {}", Target::Jamf.next_step("")),
         artifact: None,
     }]
 }

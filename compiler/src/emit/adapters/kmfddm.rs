@@ -17,8 +17,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, Fragment, GroupLayout, SH_SECRETS, TargetFile, declaration_type, file_name,
-    sh_quote,
+    Artifact, Context, Fragment, GroupLayout, SH_SECRETS, Target, TargetFile, declaration_type,
+    file_name, sh_quote,
 };
 
 const SCRIPT: &str = "kmfddm/upload.sh";
@@ -163,7 +163,7 @@ fi
         TargetFile {
             path: SCRIPT.into(),
             bytes: script.into_bytes(),
-            upload: "run it: KMFDDM_URL=… KMFDDM_API_KEY=… sh kmfddm/upload.sh".into(),
+            upload: format!("run it: {}", Target::Kmfddm.next_step("")),
             artifact: None,
         },
     ]

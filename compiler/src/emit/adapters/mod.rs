@@ -65,6 +65,27 @@ impl Target {
             Target::WorkspaceOne => "workspace-one",
         }
     }
+
+    /// What the admin runs next; `out` is the output directory (empty: paths relative to it).
+    pub fn next_step(self, out: &str) -> String {
+        let out = if out.is_empty() || out.ends_with('/') {
+            out.to_string()
+        } else {
+            format!("{out}/")
+        };
+        match self {
+            Target::Fleet => format!(
+                "merge {out}fleet/teams/<group>.yml and {out}fleet/lib/ into your Fleet GitOps repository, then `fleetctl gitops --dry-run`"
+            ),
+            Target::Kmfddm => format!("KMFDDM_URL=… KMFDDM_API_KEY=… sh {out}kmfddm/upload.sh"),
+            Target::Jamf => {
+                format!("JAMF_URL=… JAMF_CLIENT_ID=… JAMF_CLIENT_SECRET=… sh {out}jamf/upload.sh")
+            }
+            Target::WorkspaceOne => format!(
+                "WS1_API_URL=… WS1_TENANT_CODE=… WS1_OG_ID=… (OAuth or basic credentials) sh {out}workspace-one/upload.sh"
+            ),
+        }
+    }
 }
 
 /// One file of an MDM layout.

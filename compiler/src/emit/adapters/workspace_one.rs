@@ -17,8 +17,9 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::{
-    Artifact, Context, GroupLayout, MDM_DESCRIPTION, SH_SECRETS, TargetFile, declaration_type,
-    display_name, file_name, has_mobile, is_profile, sh_quote, without_server_token,
+    Artifact, Context, GroupLayout, MDM_DESCRIPTION, SH_SECRETS, Target, TargetFile,
+    declaration_type, display_name, file_name, has_mobile, is_profile, sh_quote,
+    without_server_token,
 };
 use crate::emit::ddm::{ACTIVATION_TYPE, STATUS_TYPE};
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
@@ -111,7 +112,7 @@ pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) 
             script_tail()
         )
         .into_bytes(),
-        upload: "run it: WS1_API_URL=… WS1_TENANT_CODE=… WS1_OG_ID=… (OAuth or basic credentials) sh workspace-one/upload.sh".into(),
+        upload: format!("run it: {}", Target::WorkspaceOne.next_step("")),
         artifact: None,
     }]
 }
