@@ -12,7 +12,7 @@
 //! directory, so while a build holds it, any `.bsic-*` directory beside the output is debris of
 //! a killed build and is removed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -70,8 +70,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 /// readers see the old tree or the new one and a failure leaves the old one.
 pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
     let mut folded = FoldedPaths::default();
-    for (relative, _) in files {
-        folded.claim(relative)?;
+    for (index, (relative, _)) in files.iter().enumerate() {
+        if !folded.claim(relative)? {
+            let first = files[..index]
+                .iter()
+                .map(|(path, _)| path)
+                .find(|path| same_ignoring_case(path, relative));
+            return Err(collision(first.cloned(), relative));
+        }
     }
     let writer = TreeWriter::begin(out)?;
     for (relative, bytes) in files {
@@ -145,7 +151,9 @@ impl TreeWriter {
         relative: &str,
         fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<(), OutputError> {
-        lock(&self.folded).claim(relative)?;
+        if !lock(&self.folded).claim(relative)? {
+            return Err(collision(self.staged_like(relative), relative));
+        }
         let path = self.staging.path().join(relative);
         if let Some(dir) = path.parent() {
             // Made under the lock: another core writing into the same directory must not
@@ -160,17 +168,22 @@ impl TreeWriter {
         fill(&mut file).map_err(io(&path))
     }
 
+    /// The staged file whose path equals `relative` but for letter case, if one is there yet.
+    fn staged_like(&self, relative: &str) -> Option<String> {
+        staged_files(self.staging.path())
+            .into_iter()
+            .find(|path| same_ignoring_case(path, relative))
+    }
+
     /// Makes the staged tree durable and swaps it in place of the old one.
     pub fn commit(self) -> Result<(), OutputError> {
         let Self {
             out,
             parent,
             staging,
-            folded,
             ..
         } = self;
-        let written = folded.into_inner().unwrap_or_else(|p| p.into_inner());
-        flush(staging.path(), &written)?;
+        flush(staging.path())?;
 
         if out.exists() {
             if exchange(staging.path(), &out).is_ok() {
@@ -202,17 +215,18 @@ impl TreeWriter {
     }
 }
 
-/// The paths of a tree, case-folded: refuses a path that leaves the tree or that differs from
-/// an earlier one only in letter case (they would overwrite each other on APFS and NTFS).
+/// The paths of a tree, case-folded: refuses a path that leaves the tree, and tells a path
+/// that differs from an earlier one only in letter case (they would overwrite each other on
+/// APFS and NTFS). Keeps a 128-bit digest of each folded path, not the path: a large build
+/// with MDM layouts writes a few hundred thousand files.
 #[derive(Default)]
 struct FoldedPaths {
-    /// Folded path → the path as written, when that differs (most paths are lower case
-    /// already, and a large build has tens of thousands).
-    by_folded: HashMap<Box<str>, Option<Box<str>>>,
+    seen: HashSet<u128>,
 }
 
 impl FoldedPaths {
-    fn claim(&mut self, relative: &str) -> Result<(), OutputError> {
+    /// Claims `relative`: false when a path equal to it but for letter case came before.
+    fn claim(&mut self, relative: &str) -> Result<bool, OutputError> {
         let safe = relative
             .split('/')
             .all(|c| !c.is_empty() && c != "." && c != "..");
@@ -221,23 +235,35 @@ impl FoldedPaths {
                 path: relative.to_string(),
             });
         }
-        let folded = relative.to_lowercase();
-        let original = (folded != relative).then(|| Box::from(relative));
-        if let Some(first) = self.by_folded.insert(folded.clone().into(), original) {
-            return Err(OutputError::Collision {
-                first: first.map_or(folded, String::from),
-                second: relative.to_string(),
-            });
-        }
-        Ok(())
+        let digest = crate::emit::sha256(relative.to_lowercase().as_bytes());
+        let mut half = [0u8; 16];
+        half.copy_from_slice(&digest[..16]);
+        Ok(self.seen.insert(u128::from_le_bytes(half)))
     }
+}
 
-    #[cfg_attr(target_os = "linux", allow(dead_code))]
-    fn paths(&self) -> impl Iterator<Item = &str> {
-        self.by_folded
-            .iter()
-            .map(|(folded, original)| original.as_deref().unwrap_or(folded))
+fn same_ignoring_case(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+fn collision(first: Option<String>, second: &str) -> OutputError {
+    OutputError::Collision {
+        first: first.unwrap_or_else(|| second.to_lowercase()),
+        second: second.to_string(),
     }
+}
+
+/// Every file under `root`, as `/`-separated paths relative to it.
+fn staged_files(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.file_type().is_file())
+        .filter_map(|entry| {
+            let relative = entry.path().strip_prefix(root).ok()?;
+            Some(relative.to_string_lossy().replace('\\', "/"))
+        })
+        .collect()
 }
 
 /// Locks a mutex whose data stays consistent even if a writer thread panicked.
@@ -249,10 +275,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Makes the staged files durable before they are swapped in: one `syncfs` on Linux (one
 /// flush for thousands of files instead of one each), one `fsync` per file elsewhere.
-fn flush(root: &Path, written: &FoldedPaths) -> Result<(), OutputError> {
+fn flush(root: &Path) -> Result<(), OutputError> {
     #[cfg(target_os = "linux")]
     {
-        let _ = written;
         let dir = fs::File::open(root).map_err(io(root))?;
         rustix::fs::syncfs(&dir).map_err(|e| OutputError::Io {
             path: root.to_path_buf(),
@@ -261,7 +286,7 @@ fn flush(root: &Path, written: &FoldedPaths) -> Result<(), OutputError> {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        for relative in written.paths() {
+        for relative in staged_files(root) {
             let path = root.join(relative);
             fs::File::open(&path)
                 .and_then(|f| f.sync_all())
@@ -417,8 +442,20 @@ mod tests {
             ("ddm/lab/x.json".to_string(), vec![]),
         ];
         let err = write_tree(&out, &files).unwrap_err();
-        assert!(matches!(err, OutputError::Collision { .. }), "{err:?}");
+        assert!(
+            matches!(&err, OutputError::Collision { first, second }
+                if first == "ddm/Lab/x.json" && second == "ddm/lab/x.json"),
+            "{err:?}"
+        );
         assert!(!out.exists());
+        // A streamed build names the earlier file too, found in what it staged.
+        let writer = TreeWriter::begin(&out).unwrap();
+        writer.write("ddm/Lab/x.json", b"1").unwrap();
+        let err = writer.write("ddm/lab/X.json", b"2").unwrap_err();
+        assert!(
+            matches!(&err, OutputError::Collision { first, .. } if first == "ddm/Lab/x.json"),
+            "{err:?}"
+        );
     }
 
     #[test]
