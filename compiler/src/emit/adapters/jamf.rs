@@ -9,13 +9,22 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, GroupLayout, MDM_DESCRIPTION, SH_SECRETS, Target, TargetFile, display_name,
-    file_name, has_mobile, is_profile, sh_quote, xml_escape,
+    Artifact, Context, GroupLayout, SH_PRELUDE, Target, TargetFile, display_name, file_name,
+    has_mobile, is_profile, mdm_description, sh_quote, xml_escape,
 };
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
 use crate::model::Platform;
 
-fn body(root: &str, scope: &str, name: &str, group: &str, plist: &str) -> String {
+/// The Classic API body. `redeploy_on_update` is `All`: on an update, Jamf Pro then sends the
+/// changed profile to the devices that have it already, not only to newly scoped ones.
+fn body(
+    root: &str,
+    scope: &str,
+    name: &str,
+    group: &str,
+    plist: &str,
+    description: &str,
+) -> String {
     let (all, groups, item) = match scope {
         "computer" => ("all_computers", "computer_groups", "computer_group"),
         _ => (
@@ -33,12 +42,12 @@ fn body(root: &str, scope: &str, name: &str, group: &str, plist: &str) -> String
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root}>\n  <general>\n    <name>{name}</name>\n    \
          <description>{description}</description>{level}\n    \
          <distribution_method>Install Automatically</distribution_method>\n    \
-         <user_removable>false</user_removable>\n    <redeploy_on_update>Newly Assigned</redeploy_on_update>\n    \
+         <user_removable>false</user_removable>\n    <redeploy_on_update>All</redeploy_on_update>\n    \
          <payloads>{payloads}</payloads>\n  </general>\n  <scope>\n    <{all}>false</{all}>\n    \
          <{groups}>\n      <{item}>\n        <name>{group}</name>\n      </{item}>\n    </{groups}>\n  \
          </scope>\n</{root}>\n",
         name = xml_escape(name),
-        description = xml_escape(MDM_DESCRIPTION),
+        description = xml_escape(description),
         group = xml_escape(group),
         payloads = xml_escape(plist),
     )
@@ -46,7 +55,12 @@ fn body(root: &str, scope: &str, name: &str, group: &str, plist: &str) -> String
 
 const SCRIPT: &str = "jamf/upload.sh";
 
-pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
+pub(super) fn render_group(
+    group: &str,
+    members: &[&Artifact],
+    context: &Context<'_>,
+) -> GroupLayout {
+    let description = mdm_description(context);
     let mut files = Vec::new();
     let mut lines = String::new();
     for artifact in members.iter().filter(|a| is_profile(a)) {
@@ -79,7 +93,7 @@ pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
             let path = format!("jamf/classic/{group}/{stem}.{scope}.xml");
             files.push(TargetFile {
                 path: path.clone(),
-                bytes: body(root, scope, &name, group, &plist).into_bytes(),
+                bytes: body(root, scope, &name, group, &plist, &description).into_bytes(),
                 upload: format!(
                     "Jamf Pro Classic API: PUT/POST /JSSResource/{endpoint} (upload.sh)"
                 ),
@@ -105,45 +119,42 @@ pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) 
 # through the Classic API, each scoped to the Jamf group named like its bsic group (create
 # those smart or static groups first).
 #
-#   JAMF_URL=https://example.jamfcloud.com JAMF_CLIENT_ID=... JAMF_CLIENT_SECRET=... sh upload.sh
+#   JAMF_URL=https://example.jamfcloud.com JAMF_CLIENT_ID=... JAMF_CLIENT_SECRET=... \
+#   sh dist/jamf/upload.sh
 #
 # The API client needs Create and Update on macOS and mobile device configuration profiles
-# (and Read and Delete for BSIC_PRUNE=1, which deletes the profiles bsic made earlier that
-# this build no longer has). Needs curl and jq.
-set -eu
-cd "$(dirname "$0")"
+# (and Read and Delete for BSIC_PRUNE=1, which deletes the profiles this project made earlier
+# that this build no longer has). CURL_OPTS adds curl options. Needs curl and jq.
+{prelude}
 : "${{JAMF_URL:?set JAMF_URL to the Jamf Pro URL}}"
 : "${{JAMF_CLIENT_ID:?set JAMF_CLIENT_ID to an API client ID}}"
 : "${{JAMF_CLIENT_SECRET:?set JAMF_CLIENT_SECRET to the API client secret}}"
-command -v jq >/dev/null 2>&1 || {{ echo "upload.sh needs jq" >&2; exit 1; }}
-{secrets}
 secret_config token data-urlencode "client_secret=$JAMF_CLIENT_SECRET"
-token=$(curl -fsS -K "$private/token" -X POST "$JAMF_URL/api/oauth/token" \
-  --data-urlencode "client_id=$JAMF_CLIENT_ID" \
-  --data-urlencode grant_type=client_credentials | jq -r '.access_token // empty')
+answer=$(http -fsS -K "$private/token" -X POST "$JAMF_URL/api/oauth/token" \
+  --data-urlencode "client_id=$JAMF_CLIENT_ID" --data-urlencode grant_type=client_credentials)
+token=$(printf '%s' "$answer" | jq -r '.access_token // empty')
 [ -n "$token" ] || {{ echo "no token from $JAMF_URL" >&2; exit 1; }}
 secret_config api header "Authorization: Bearer $token"
-tab=$(printf '\t')
 uploaded=''
 
 get() {{
   # get PATH: a Classic API resource as JSON
-  curl -fsS -K "$private/api" -H 'Accept: application/json' "$JAMF_URL$1"
+  http -fsS -K "$private/api" -H 'Accept: application/json' "$JAMF_URL$1"
 }}
 
 upload() {{
   # upload ENDPOINT NAME FILE: update the profile of that name, or create it
   name=$(printf %s "$2" | sed 's/ /%20/g')
-  status=$(curl -sS -o /dev/null -w '%{{http_code}}' -K "$private/api" \
+  status=$(http -sS -o /dev/null -w '%{{http_code}}' -K "$private/api" \
     "$JAMF_URL/JSSResource/$1/name/$name")
   case $status in
     200)
       echo "update $3"
-      curl -fsS -K "$private/api" -H 'Content-Type: application/xml' \
+      http -fsS -K "$private/api" -H 'Content-Type: application/xml' \
         -X PUT --data-binary "@$3" "$JAMF_URL/JSSResource/$1/name/$name" ;;
     404)
       echo "create $3"
-      curl -fsS -K "$private/api" -H 'Content-Type: application/xml' \
+      http -fsS -K "$private/api" -H 'Content-Type: application/xml' \
         -X POST --data-binary "@$3" "$JAMF_URL/JSSResource/$1/id/0" ;;
     *)
       echo "Jamf Pro answered HTTP $status when looking up '$2' in $1" >&2
@@ -154,31 +165,30 @@ upload() {{
 "
 }}
 {body}
-# With BSIC_PRUNE=1, the profiles bsic made earlier (its name prefix and description) that
-# this build no longer has are deleted.
+# With BSIC_PRUNE=1, the profiles this project made earlier (bsic's name prefix and its
+# description) that this build no longer has are deleted.
 if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
   for endpoint in osxconfigurationprofiles mobiledeviceconfigurationprofiles; do
-    list=$(get "/JSSResource/$endpoint") || exit 1
-    printf '%s' "$list" |
-      jq -r --arg prefix {prefix} '.[keys[0]][]? | select(.name | startswith($prefix))
-        | "\(.id)\t\(.name)"' |
-      while IFS="$tab" read -r id name; do
-        printf '%s' "$uploaded" | grep -qxF -- "$endpoint$tab$name" && continue
-        details=$(get "/JSSResource/$endpoint/id/$id") || exit 1
-        [ "$(printf '%s' "$details" | jq -r '.[keys[0]].general.description // empty')" = \
-          {description} ] || continue
-        echo "delete $endpoint profile '$name' (no longer built)"
-        curl -fsS -o /dev/null -K "$private/api" -X DELETE \
-          "$JAMF_URL/JSSResource/$endpoint/id/$id" || exit 1
-      done
+    list=$(get "/JSSResource/$endpoint")
+    rows=$(printf '%s' "$list" | jq -r --arg prefix {prefix} \
+      '.[keys[0]][]? | select(.name | startswith($prefix)) | "\(.id)\t\(.name)"')
+    printf '%s\n' "$rows" | while IFS="$tab" read -r id name; do
+      [ -n "$id" ] || continue
+      printf '%s' "$uploaded" | grep -qxF -- "$endpoint$tab$name" && continue
+      details=$(get "/JSSResource/$endpoint/id/$id")
+      description=$(printf '%s' "$details" | jq -r '.[keys[0]].general.description // empty')
+      [ "$description" = {description} ] || continue
+      echo "delete $endpoint profile '$name' (no longer built)"
+      http -fsS -o /dev/null -K "$private/api" -X DELETE "$JAMF_URL/JSSResource/$endpoint/id/$id"
+    done
   done
 fi
 "#,
         org = context.organization,
         body = body(SCRIPT),
         prefix = sh_quote(DISPLAY_NAME_PREFIX),
-        description = sh_quote(MDM_DESCRIPTION),
-        secrets = SH_SECRETS,
+        description = sh_quote(&mdm_description(context)),
+        prelude = SH_PRELUDE,
     );
     vec![TargetFile {
         path: SCRIPT.into(),

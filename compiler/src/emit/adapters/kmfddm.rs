@@ -7,7 +7,7 @@
 //! * `GET /v1/set-declarations/{set}`, then `DELETE …?declaration={identifier}` for each
 //!   member no longer built, so each set converges on its group's declarations,
 //! * `PUT /v1/enrollment-sets/{enrollment-id}?set={set}` for each enrollment ID the admin
-//!   lists in `$BSIC_ENROLLMENTS/<group>.txt`,
+//!   lists in `$BSIC_ENROLLMENTS/<group>.txt` (relative to where the script is run from),
 //! * with `BSIC_PRUNE=1`, `GET /v1/sets` and the same emptying for `<prefix>.<group>` sets of
 //!   groups no longer built,
 //!
@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, Fragment, GroupLayout, SH_SECRETS, Target, TargetFile, declaration_type,
+    Artifact, Context, Fragment, GroupLayout, SH_PRELUDE, Target, TargetFile, declaration_type,
     file_name, sh_quote,
 };
 
@@ -58,16 +58,11 @@ while read -r id; do
   api PUT "/v1/set-declarations/$set?declaration=$id"
 done < {members}
 reconcile "$set" {members}
-if [ -f "$enrollments/{group}.txt" ]; then
-  grep -v '^[[:space:]]*\(#\|$\)' "$enrollments/{group}.txt" | while read -r enrollment; do
-    api PUT "/v1/enrollment-sets/$enrollment?set=$set"
-  done
-else
-  echo "no $enrollments/{group}.txt: set $set is not assigned to any enrollment" >&2
-fi
+assign "$set" {list}
 "#,
         set = sh_quote(&set),
         members = sh_quote(&format!("sets/{group}.txt")),
+        list = sh_quote(&format!("{group}.txt")),
     );
     GroupLayout {
         files,
@@ -94,38 +89,56 @@ pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) 
 # group, and assigns each group's set to the enrollment IDs listed in
 # $BSIC_ENROLLMENTS/<group>.txt (one ID per line; '#' starts a comment).
 #
-#   KMFDDM_URL=https://kmfddm.example.com KMFDDM_API_KEY=... sh upload.sh
+#   KMFDDM_URL=https://kmfddm.example.com KMFDDM_API_KEY=... sh dist/kmfddm/upload.sh
 #
 # Each group's set ends up holding exactly that group's declarations: members bsic no longer
 # builds are taken out.
 #
 # Environment: KMFDDM_URL (required), KMFDDM_API_KEY (required), KMFDDM_USER (default
-# kmfddm), BSIC_ENROLLMENTS (default ./enrollments), BSIC_PRUNE (1: also empty the sets of
-# groups no longer built), CURL_OPTS (extra curl options). Needs curl and jq.
-set -eu
-cd "$(dirname "$0")"
+# kmfddm), BSIC_ENROLLMENTS (default: enrollments, relative to where the script is run
+# from), BSIC_PRUNE (1: also empty the sets of groups no longer built), CURL_OPTS (extra
+# curl options). Needs curl and jq.
+{prelude}
 : "${{KMFDDM_URL:?set KMFDDM_URL to the KMFDDM server URL}}"
 : "${{KMFDDM_API_KEY:?set KMFDDM_API_KEY to the KMFDDM API key}}"
-command -v jq >/dev/null 2>&1 || {{ echo "upload.sh needs jq" >&2; exit 1; }}
-enrollments="${{BSIC_ENROLLMENTS:-./enrollments}}"
-{secrets}
+enrollments=${{BSIC_ENROLLMENTS:-enrollments}}
+case $enrollments in /*) ;; *) enrollments=$called_from/$enrollments ;; esac
 secret_config api user "${{KMFDDM_USER:-kmfddm}}:$KMFDDM_API_KEY"
 
 api() {{
   # api METHOD PATH [curl options...]
   method=$1; path=$2; shift 2
-  # shellcheck disable=SC2086
-  curl -fsS ${{CURL_OPTS:-}} -K "$private/api" -X "$method" "$@" "$KMFDDM_URL$path"
+  http -fsS -K "$private/api" -X "$method" "$@" "$KMFDDM_URL$path"
 }}
 
 reconcile() {{
   # reconcile SET FILE: takes out of SET every declaration that FILE does not list
   current=$(api GET "/v1/set-declarations/$1")
-  printf '%s' "$current" | jq -r '.[]?' | while read -r id; do
+  ids=$(printf '%s' "$current" | jq -r '.[]?')
+  printf '%s\n' "$ids" | while read -r id; do
+    [ -n "$id" ] || continue
     grep -qxF -- "$id" "$2" || {{
       echo "remove $id from $1"
       api DELETE "/v1/set-declarations/$1" -G --data-urlencode "declaration=$id"
     }}
+  done
+}}
+
+assign() {{
+  # assign SET FILE: gives SET to each enrollment ID that $enrollments/FILE lists
+  if [ ! -f "$enrollments/$2" ]; then
+    echo "no $enrollments/$2: set $1 is not assigned to any enrollment" >&2
+    return 0
+  fi
+  ids=$(tr -d '\r' < "$enrollments/$2" | sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//')
+  printf '%s\n' "$ids" | while read -r enrollment; do
+    [ -n "$enrollment" ] || continue
+    case $enrollment in
+      *[!A-Za-z0-9._:-]*)
+        echo "$enrollments/$2: '$enrollment' is not an enrollment ID" >&2
+        exit 1 ;;
+    esac
+    api PUT "/v1/enrollment-sets/$enrollment?set=$1"
   done
 }}
 
@@ -137,7 +150,8 @@ done
 # With BSIC_PRUNE=1, the sets of groups no longer built (named {prefix}.<group>) are emptied.
 if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
   sets=$(api GET /v1/sets)
-  printf '%s' "$sets" | jq -r '.[]?' | while read -r set; do
+  names=$(printf '%s' "$sets" | jq -r '.[]?')
+  printf '%s\n' "$names" | while read -r set; do
     case $set in
       {prefix}.*)
         cut -f2 enrollment-sets.tsv | grep -qxF -- "$set" || {{
@@ -151,7 +165,7 @@ fi
         org = context.organization,
         body = body(SCRIPT),
         prefix = sh_quote(context.identifier_prefix),
-        secrets = SH_SECRETS,
+        prelude = SH_PRELUDE,
     );
     vec![
         TargetFile {

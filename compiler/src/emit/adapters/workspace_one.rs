@@ -17,9 +17,8 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::{
-    Artifact, Context, GroupLayout, MDM_DESCRIPTION, SH_SECRETS, Target, TargetFile,
-    declaration_type, display_name, file_name, has_mobile, is_profile, sh_quote,
-    without_server_token,
+    Artifact, Context, GroupLayout, SH_PRELUDE, Target, TargetFile, declaration_type, display_name,
+    file_name, has_mobile, is_profile, mdm_description, sh_quote, without_server_token,
 };
 use crate::emit::ddm::{ACTIVATION_TYPE, STATUS_TYPE};
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
@@ -44,7 +43,12 @@ const IOS: UemPlatform = UemPlatform {
 
 const SCRIPT: &str = "workspace-one/upload.sh";
 
-pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
+pub(super) fn render_group(
+    group: &str,
+    members: &[&Artifact],
+    context: &Context<'_>,
+) -> GroupLayout {
+    let description = mdm_description(context);
     let mut files = Vec::new();
     let mut lines = String::new();
     for artifact in members {
@@ -75,7 +79,7 @@ pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
                 );
                 files.push(TargetFile {
                     path,
-                    bytes: api_body(&name, group, &snippets),
+                    bytes: api_body(&name, group, &description, &snippets),
                     upload: format!(
                         "Workspace ONE UEM API: POST /api/mdm/profiles/platforms/{}/create or update (upload.sh)",
                         platform.segment
@@ -105,13 +109,7 @@ pub(super) fn render_group(group: &str, members: &[&Artifact]) -> GroupLayout {
 pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) -> Vec<TargetFile> {
     vec![TargetFile {
         path: SCRIPT.into(),
-        bytes: format!(
-            "{}{}{}",
-            script_head(context.organization),
-            body(SCRIPT),
-            script_tail()
-        )
-        .into_bytes(),
+        bytes: script(context, body(SCRIPT)).into_bytes(),
         upload: format!("run it: {}", Target::WorkspaceOne.next_step("")),
         artifact: None,
     }]
@@ -132,7 +130,7 @@ fn uem_platforms(platforms: &[Platform]) -> Vec<UemPlatform> {
 
 /// The profiles-v2 create body: what bsic knows of `General`, and the payload snippets.
 /// The tenant's IDs (`ManagedLocationGroupID`, `SmartGroupId`) are filled in by `upload.sh`.
-fn api_body(name: &str, group: &str, snippets: &[String]) -> Vec<u8> {
+fn api_body(name: &str, group: &str, description: &str, snippets: &[String]) -> Vec<u8> {
     let settings: Vec<_> = snippets
         .iter()
         .map(|snippet| json!({ "CustomSettings": snippet.trim_end() }))
@@ -140,7 +138,7 @@ fn api_body(name: &str, group: &str, snippets: &[String]) -> Vec<u8> {
     let body = json!({
         "General": {
             "Name": name,
-            "Description": MDM_DESCRIPTION,
+            "Description": description,
             "AssignmentType": "Auto",
             "IsActive": true,
             "IsManaged": true,
@@ -155,7 +153,8 @@ fn api_body(name: &str, group: &str, snippets: &[String]) -> Vec<u8> {
     bytes
 }
 
-fn script_head(organization: &str) -> String {
+/// `upload.sh`: its functions, one `upload` line per API body (`body`), then the pruning.
+fn script(context: &Context<'_>, body: &str) -> String {
     format!(
         r#"#!/bin/sh
 # Creates or updates, by name, every configuration profile bsic built for {organization} in
@@ -164,30 +163,33 @@ fn script_head(organization: &str) -> String {
 #
 #   WS1_API_URL=https://as1234.awmdm.com WS1_TENANT_CODE=... WS1_OG_ID=1234 \
 #   WS1_TOKEN_URL=https://na.uemauth.workspaceone.com/connect/token \
-#   WS1_CLIENT_ID=... WS1_CLIENT_SECRET=... sh upload.sh
+#   WS1_CLIENT_ID=... WS1_CLIENT_SECRET=... sh dist/workspace-one/upload.sh
 #
-# WS1_OG_ID is the ID of the organization group that manages the profiles. Authenticate with
-# an OAuth client (WS1_TOKEN_URL, WS1_CLIENT_ID, WS1_CLIENT_SECRET) or an admin account
-# (WS1_USERNAME, WS1_PASSWORD). With BSIC_PRUNE=1, profiles bsic made earlier that this build
-# no longer has are deleted. CURL_OPTS adds curl options. Needs curl 7.76 or later and jq.
-set -eu
-cd "$(dirname "$0")"
+# WS1_OG_ID is the numeric ID of the organization group that manages the profiles; lookups
+# stay inside it. Authenticate with an OAuth client (WS1_TOKEN_URL, WS1_CLIENT_ID,
+# WS1_CLIENT_SECRET) or an admin account (WS1_USERNAME, WS1_PASSWORD). A profile whose
+# payloads did not change is saved without a new version, so devices do not reinstall it.
+# With BSIC_PRUNE=1, the profiles this project made earlier that this build no longer has
+# are deleted. CURL_OPTS adds curl options. Needs curl 7.76 or later and jq.
+{prelude}
 : "${{WS1_API_URL:?set WS1_API_URL to the UEM API server URL}}"
 : "${{WS1_TENANT_CODE:?set WS1_TENANT_CODE to the UEM API key (aw-tenant-code)}}"
 : "${{WS1_OG_ID:?set WS1_OG_ID to the ID of the organization group that manages the profiles}}"
-command -v jq >/dev/null 2>&1 || {{ echo "upload.sh needs jq" >&2; exit 1; }}
-tab=$(printf '\t')
+case $WS1_OG_ID in
+  *[!0-9]*)
+    echo "WS1_OG_ID must be the numeric ID of the organization group, not its Group ID text" >&2
+    exit 1 ;;
+esac
 uploaded=''
-{secrets}
+
 if [ -n "${{WS1_CLIENT_ID:-}}" ]; then
   : "${{WS1_TOKEN_URL:?set WS1_TOKEN_URL to the OAuth token URL of your region}}"
   : "${{WS1_CLIENT_SECRET:?set WS1_CLIENT_SECRET to the OAuth client secret}}"
   secret_config token data-urlencode "client_secret=$WS1_CLIENT_SECRET"
-  # shellcheck disable=SC2086
-  token=$(curl -fsS ${{CURL_OPTS:-}} -K "$private/token" -X POST -H 'Accept: application/json' \
+  answer=$(http -fsS -K "$private/token" -X POST -H 'Accept: application/json' \
     --data-urlencode grant_type=client_credentials \
-    --data-urlencode "client_id=$WS1_CLIENT_ID" "$WS1_TOKEN_URL" |
-    jq -r '.access_token // empty')
+    --data-urlencode "client_id=$WS1_CLIENT_ID" "$WS1_TOKEN_URL")
+  token=$(printf '%s' "$answer" | jq -r '.access_token // empty')
   [ -n "$token" ] || {{ echo "no access token from $WS1_TOKEN_URL" >&2; exit 1; }}
   secret_config api header "Authorization: Bearer $token" \
     header "aw-tenant-code: $WS1_TENANT_CODE"
@@ -201,8 +203,7 @@ fi
 api() {{
   # api VERSION METHOD PATH [curl options...]
   version=$1; method=$2; path=$3; shift 3
-  # shellcheck disable=SC2086
-  curl -sS --fail-with-body ${{CURL_OPTS:-}} -K "$private/api" -X "$method" \
+  http -sS --fail-with-body -K "$private/api" -X "$method" \
     -H "Accept: application/json;version=$version" \
     -H 'Content-Type: application/json' "$@" "$WS1_API_URL$path"
 }}
@@ -215,18 +216,43 @@ search() {{
 }}
 
 smart_group_id() {{
-  # smart_group_id NAME: the ID of the smart group of exactly that name
+  # smart_group_id NAME: the ID of the one smart group of exactly that name, if there is one
   found=$(search 1 /api/mdm/smartgroups/search --data-urlencode "name=$1") || return 1
-  printf '%s' "$found" | jq -r --arg name "$1" \
-    '[.SmartGroups[]? | select(.Name == $name) | .SmartGroupID][0] // empty'
+  ids=$(printf '%s' "$found" | jq -r --arg name "$1" \
+    '[.SmartGroups[]? | select(.Name == $name) | .SmartGroupID | tostring] | join(" ")') ||
+    return 1
+  case $ids in
+    *" "*) echo "more than one smart group is named '$1' in UEM: keep one" >&2; return 1 ;;
+  esac
+  printf '%s' "$ids"
+}}
+
+profiles() {{
+  # profiles TEXT: the profiles of WS1_OG_ID whose names contain TEXT, every page, as one
+  # JSON array
+  rm -f "$private"/page.*
+  page=0; seen=0
+  while :; do
+    found=$(search 2 /api/mdm/profiles/search --data-urlencode "searchtext=$1" \
+      --data-urlencode "organizationgroupid=$WS1_OG_ID" --data-urlencode "page=$page" \
+      --data-urlencode pagesize=500) || return 1
+    [ -n "$found" ] || break
+    printf '%s' "$found" > "$private/page.$page"
+    count=$(printf '%s' "$found" | jq '.ProfileList // [] | length') || return 1
+    total=$(printf '%s' "$found" | jq '.TotalResults // 0') || return 1
+    seen=$((seen + count))
+    [ "$count" -gt 0 ] && [ "$seen" -lt "$total" ] || break
+    page=$((page + 1))
+  done
+  set -- "$private"/page.*
+  if [ -f "$1" ]; then jq -s 'map(.ProfileList // []) | add // []' "$@"; else echo '[]'; fi
 }}
 
 profile_id() {{
   # profile_id NAME PLATFORM: the ID of the profile of exactly that name on that platform
-  found=$(search 2 /api/mdm/profiles/search --data-urlencode "searchtext=$1" \
-    --data-urlencode pagesize=500) || return 1
-  printf '%s' "$found" | jq -r --arg name "$1" --arg platform "$2" \
-    '[.ProfileList[]? | select(.ProfileName == $name and .Platform == $platform) | .ProfileId][0] // empty'
+  list=$(profiles "$1") || return 1
+  printf '%s' "$list" | jq -r --arg name "$1" --arg platform "$2" \
+    '[.[] | select(.ProfileName == $name and .Platform == $platform) | .ProfileId][0] // empty'
 }}
 
 upload() {{
@@ -235,52 +261,55 @@ upload() {{
   [ -n "$group_id" ] || {{ echo "no smart group named '$4' in UEM: create it first" >&2; exit 1; }}
   existing=$(profile_id "$3" "$2") || exit 1
   if [ -n "$existing" ]; then
-    echo "update $5"
+    current=$(api 2 GET "/api/mdm/profiles/$existing") || exit 1
+    same=$(printf '%s' "$current" | jq --slurpfile new "$5" \
+      '(.CustomSettingsList // [] | map(.CustomSettings))
+       == ($new[0].CustomSettingsList | map(.CustomSettings))') || exit 1
+    if [ "$same" = true ]; then
+      echo "update $5 (payloads unchanged: no new version)"; new_version=false
+    else
+      echo "update $5"; new_version=true
+    fi
     jq --argjson og "$WS1_OG_ID" --argjson group "$group_id" --argjson id "$existing" \
-      '.General += {{ProfileId: $id, CreateNewVersion: true, ManagedLocationGroupID: $og}}
-       | .General.AssignedSmartGroups[0].SmartGroupId = $group' "$5" |
-      api 2 POST "/api/mdm/profiles/platforms/$1/update" --data-binary @-
+      --argjson new_version "$new_version" \
+      '.General += {{ProfileId: $id, CreateNewVersion: $new_version, ManagedLocationGroupID: $og}}
+       | .General.AssignedSmartGroups[0].SmartGroupId = $group' "$5" > "$private/body"
+    api 2 POST "/api/mdm/profiles/platforms/$1/update" --data-binary "@$private/body"
   else
     echo "create $5"
     jq --argjson og "$WS1_OG_ID" --argjson group "$group_id" \
       '.General.ManagedLocationGroupID = $og
-       | .General.AssignedSmartGroups[0].SmartGroupId = $group' "$5" |
-      api 2 POST "/api/mdm/profiles/platforms/$1/create" --data-binary @-
+       | .General.AssignedSmartGroups[0].SmartGroupId = $group' "$5" > "$private/body"
+    api 2 POST "/api/mdm/profiles/platforms/$1/create" --data-binary "@$private/body"
   fi
   echo
   uploaded="$uploaded$2$tab$3
 "
 }}
 
-"#,
-        secrets = SH_SECRETS,
-    )
-}
-
-/// After every upload: with `BSIC_PRUNE=1`, the profiles bsic made earlier (its name prefix
-/// and description) that this build no longer has are deleted.
-fn script_tail() -> String {
-    format!(
-        r#"
+{body}
+# With BSIC_PRUNE=1, the profiles this project made earlier (bsic's name prefix and its
+# description) that this build no longer has are deleted.
 if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
-  found=$(search 2 /api/mdm/profiles/search --data-urlencode {search} \
-    --data-urlencode pagesize=500) || exit 1
-  printf '%s' "$found" |
-    jq -r --arg prefix {prefix} '.ProfileList[]? | select(.ProfileName | startswith($prefix))
-      | "\(.ProfileId)\t\(.Platform)\t\(.ProfileName)"' |
-    while IFS="$tab" read -r id platform name; do
-      printf '%s' "$uploaded" | grep -qxF -- "$platform$tab$name" && continue
-      details=$(api 2 GET "/api/mdm/profiles/$id") || exit 1
-      [ "$(printf '%s' "$details" | jq -r '.General.Description // empty')" = {description} ] ||
-        continue
-      echo "delete $platform profile '$name' (no longer built)"
-      api 2 DELETE "/api/mdm/profiles/$id" || exit 1
-    done
+  list=$(profiles {prefix})
+  rows=$(printf '%s' "$list" | jq -r --arg prefix {prefix} \
+    '.[] | select(.ProfileName | startswith($prefix))
+     | "\(.ProfileId)\t\(.Platform)\t\(.ProfileName)"')
+  printf '%s\n' "$rows" | while IFS="$tab" read -r id platform name; do
+    [ -n "$id" ] || continue
+    printf '%s' "$uploaded" | grep -qxF -- "$platform$tab$name" && continue
+    details=$(api 2 GET "/api/mdm/profiles/$id")
+    description=$(printf '%s' "$details" | jq -r '.General.Description // empty')
+    [ "$description" = {description} ] || continue
+    echo "delete $platform profile '$name' (no longer built)"
+    api 2 DELETE "/api/mdm/profiles/$id"
+  done
 fi
 "#,
-        search = sh_quote(&format!("searchtext={DISPLAY_NAME_PREFIX}")),
+        organization = context.organization,
+        prelude = SH_PRELUDE,
         prefix = sh_quote(DISPLAY_NAME_PREFIX),
-        description = sh_quote(MDM_DESCRIPTION),
+        description = sh_quote(&mdm_description(context)),
     )
 }
 
@@ -345,7 +374,12 @@ mod tests {
 
     #[test]
     fn the_api_body_names_the_group_and_carries_each_snippet() {
-        let body = api_body("Software updates: pilot", "pilot", &["<dict/>\n".into()]);
+        let body = api_body(
+            "Software updates: pilot",
+            "pilot",
+            "Generated by bsic",
+            &["<dict/>\n".into()],
+        );
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["General"]["AssignedSmartGroups"][0]["Name"], "pilot");
         assert_eq!(body["CustomSettingsList"][0]["CustomSettings"], "<dict/>");
