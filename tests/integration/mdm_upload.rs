@@ -111,6 +111,24 @@ fn build(target: &str) -> (Project, std::path::PathBuf) {
     (project, out.join(target))
 }
 
+/// The calls of one kind a stand-in recorded during a run, each without its kind.
+fn calls_of(run: &Value, kind: &str) -> Vec<Value> {
+    run["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c[0] == kind)
+        .map(|c| c.as_array().unwrap()[1..].to_vec().into())
+        .collect()
+}
+
+/// A run that stopped with `message` on stderr.
+fn assert_stopped(run: &Value, message: &str) {
+    let stderr = run["stderr"].as_str().unwrap_or_default();
+    assert_ne!(run["code"], 0, "{stderr}");
+    assert!(stderr.contains(message), "{stderr}");
+}
+
 /// A stand-in of Workspace ONE UEM's REST API: the smart-group search (v1), the profile
 /// search, create and update (v2) and the OAuth token endpoint, as Omnissa's UEM SDK calls
 /// them. Each create/update body is checked against the v2 request schema in
@@ -362,12 +380,9 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
     // search results, inside WS1_OG_ID) and updated; their payloads did not change, so
     // without a new version.
     let versions = |run: &Value| -> Vec<bool> {
-        run["calls"]
-            .as_array()
-            .unwrap()
+        calls_of(run, "version")
             .iter()
-            .filter(|c| c[0] == "version")
-            .map(|c| c[3].as_bool().unwrap())
+            .map(|c| c[2].as_bool().unwrap())
             .collect()
     };
     assert_eq!(runs[1]["code"], 0, "{}", runs[1]["stderr"]);
@@ -383,19 +398,17 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
     assert_eq!(versions(&runs[2]).iter().filter(|new| **new).count(), 1);
     // Only with BSIC_PRUNE=1 are profiles deleted: the one this project made for a group it
     // no longer builds, never the one made by hand; every built profile is updated as before.
-    let deleted = |run: &Value| -> Vec<Value> {
-        run["calls"]
-            .as_array()
-            .unwrap()
+    assert!(
+        runs[..3]
             .iter()
-            .filter(|c| c[0] == "delete")
-            .map(|c| c[1].clone())
-            .collect()
-    };
-    assert!(runs[..3].iter().all(|run| deleted(run).is_empty()));
+            .all(|run| calls_of(run, "delete").is_empty())
+    );
     assert_eq!(runs[3]["code"], 0, "{}", runs[3]["stderr"]);
     assert_eq!(uploaded(&runs[3], "update"), bodies);
-    assert_eq!(deleted(&runs[3]), ["Software updates: gone"]);
+    assert_eq!(
+        calls_of(&runs[3], "delete"),
+        [serde_json::json!(["Software updates: gone"])]
+    );
     // Runs that must stop before touching anything, each with a message that says why: the
     // organization group's text ID instead of its number, two smart groups of one name, a
     // smart group missing in UEM, and credentials UEM refuses (UEM's answer, not a
@@ -406,13 +419,8 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
         "no smart group named 'pilot'",
         "User credentials are invalid",
     ]) {
-        let stderr = run["stderr"].as_str().unwrap();
-        assert_ne!(run["code"], 0, "{stderr}");
-        assert!(stderr.contains(message), "{stderr}");
-        assert!(
-            uploaded(run, "create").is_empty() || message.contains("pilot"),
-            "{stderr}"
-        );
+        assert_stopped(run, message);
+        assert!(uploaded(run, "create").is_empty(), "{}", run["stderr"]);
     }
     assert!(
         !runs[7]["stderr"]
@@ -545,18 +553,9 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
     for run in runs {
         assert_eq!(run["code"], 0, "{}", run["stderr"]);
     }
-    let calls = |run: &Value, kind: &str| -> Vec<Value> {
-        run["calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c[0] == kind)
-            .map(|c| c.as_array().unwrap()[1..].to_vec().into())
-            .collect()
-    };
     // Every declaration of the layout was uploaded once per run.
     assert_eq!(
-        calls(&runs[0], "declaration").len(),
+        calls_of(&runs[0], "declaration").len(),
         fs::read_dir(layout.join("declarations")).unwrap().count()
     );
     // Each group's set holds exactly the declarations its `sets/<group>.txt` lists: the stale
@@ -582,7 +581,7 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
     );
     assert_eq!(runs[0]["sets"], Value::Object(expected_sets.clone()));
     assert_eq!(
-        calls(&runs[0], "removed"),
+        calls_of(&runs[0], "removed"),
         [serde_json::json!([
             "com.example.it.pilot",
             "com.example.it.pilot.old"
@@ -592,7 +591,7 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
     expected_sets.insert("com.example.it.gone".into(), serde_json::json!([]));
     assert_eq!(runs[1]["sets"], Value::Object(expected_sets));
     assert_eq!(
-        calls(&runs[1], "removed"),
+        calls_of(&runs[1], "removed"),
         [serde_json::json!([
             "com.example.it.gone",
             "com.example.it.gone.x"
@@ -779,44 +778,18 @@ fn jamf_upload_creates_then_updates_every_profile_by_name() {
     }
     // Only with BSIC_PRUNE=1 are profiles deleted: the one bsic made for a group it no longer
     // builds, never the look-alike made by hand.
-    let deleted = |run: &Value| -> Vec<Value> {
-        run["calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c[0] == "delete")
-            .cloned()
-            .collect()
-    };
-    assert!(deleted(&runs[0]).is_empty() && deleted(&runs[1]).is_empty());
+    assert!(calls_of(&runs[0], "delete").is_empty() && calls_of(&runs[1], "delete").is_empty());
     assert_eq!(
-        deleted(&runs[2]),
+        calls_of(&runs[2], "delete"),
         [serde_json::json!([
-            "delete",
             "mobiledeviceconfigurationprofiles",
             "Software updates: gone"
         ])]
     );
-    // A lookup Jamf Pro cannot answer stops the upload: nothing is created twice.
-    assert_ne!(runs[3]["code"], 0);
+    // A lookup Jamf Pro cannot answer stops the upload: nothing is created twice. A token
+    // that would inject a curl option is refused before any request uses it.
+    assert_stopped(&runs[3], "answered HTTP 500");
+    assert_stopped(&runs[4], "holds a line break");
     assert_eq!(runs[3]["calls"], Value::Array(vec![]));
-    assert!(
-        runs[3]["stderr"]
-            .as_str()
-            .unwrap()
-            .contains("answered HTTP 500"),
-        "{}",
-        runs[3]["stderr"]
-    );
-    // A token that would inject a curl option is refused before any request uses it.
-    assert_ne!(runs[4]["code"], 0);
     assert_eq!(runs[4]["calls"], Value::Array(vec![]));
-    assert!(
-        runs[4]["stderr"]
-            .as_str()
-            .unwrap()
-            .contains("holds a line break"),
-        "{}",
-        runs[4]["stderr"]
-    );
 }
