@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use super::{
     Artifact, Context, GroupLayout, SH_PRELUDE, Target, TargetFile, display_name, file_name,
-    has_mobile, is_profile, mdm_description, sh_quote, xml_escape,
+    has_mobile, is_profile, mdm_description, mdm_description_stem, sh_quote, xml_escape,
 };
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
 use crate::model::Platform;
@@ -60,11 +60,11 @@ pub(super) fn render_group(
     members: &[&Artifact],
     context: &Context<'_>,
 ) -> GroupLayout {
-    let description = mdm_description(context);
     let mut files = Vec::new();
     let mut lines = String::new();
     for artifact in members.iter().filter(|a| is_profile(a)) {
         let name = display_name(artifact);
+        let description = mdm_description(context, &artifact.bytes);
         let plist = String::from_utf8_lossy(&artifact.bytes);
         files.push(TargetFile {
             path: format!("jamf/profiles/{group}/{}", file_name(artifact)),
@@ -102,9 +102,10 @@ pub(super) fn render_group(
             let relative = path.trim_start_matches("jamf/");
             let _ = writeln!(
                 lines,
-                "upload {endpoint} {} {}",
+                "upload {endpoint} {} {} {}",
                 sh_quote(&name),
-                sh_quote(relative)
+                sh_quote(relative),
+                sh_quote(&description)
             );
         }
     }
@@ -143,12 +144,22 @@ get() {{
 }}
 
 upload() {{
-  # upload ENDPOINT NAME FILE: update the profile of that name, or create it
+  # upload ENDPOINT NAME FILE DESCRIPTION: create the profile of that name, or update it
+  # unless it has this DESCRIPTION already (which names the content: an update is sent to
+  # every device that has the profile)
+  uploaded="$uploaded$1$tab$2
+"
   name=$(printf %s "$2" | sed 's/ /%20/g')
   status=$(http -sS -o /dev/null -w '%{{http_code}}' -K "$private/api" \
     "$JAMF_URL/JSSResource/$1/name/$name")
   case $status in
     200)
+      current=$(get "/JSSResource/$1/name/$name")
+      have=$(printf '%s' "$current" | jq -r '.[keys[0]].general.description // empty')
+      if [ "$have" = "$4" ]; then
+        echo "unchanged $3"
+        return 0
+      fi
       echo "update $3"
       http -fsS -K "$private/api" -H 'Content-Type: application/xml' \
         -X PUT --data-binary "@$3" "$JAMF_URL/JSSResource/$1/name/$name" ;;
@@ -161,8 +172,6 @@ upload() {{
       exit 1 ;;
   esac
   echo
-  uploaded="$uploaded$1$tab$2
-"
 }}
 {body}
 # With BSIC_PRUNE=1, the profiles this project made earlier (bsic's name prefix and its
@@ -176,8 +185,9 @@ if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
       [ -n "$id" ] || continue
       printf '%s' "$uploaded" | grep -qxF -- "$endpoint$tab$name" && continue
       details=$(get "/JSSResource/$endpoint/id/$id")
-      description=$(printf '%s' "$details" | jq -r '.[keys[0]].general.description // empty')
-      [ "$description" = {description} ] || continue
+      ours=$(printf '%s' "$details" | jq --arg stem {stem} \
+        '.[keys[0]].general.description // "" | startswith($stem)')
+      [ "$ours" = true ] || continue
       echo "delete $endpoint profile '$name' (no longer built)"
       http -fsS -o /dev/null -K "$private/api" -X DELETE "$JAMF_URL/JSSResource/$endpoint/id/$id"
     done
@@ -187,7 +197,7 @@ fi
         org = context.organization,
         body = body(SCRIPT),
         prefix = sh_quote(DISPLAY_NAME_PREFIX),
-        description = sh_quote(&mdm_description(context)),
+        stem = sh_quote(&mdm_description_stem(context)),
         prelude = SH_PRELUDE,
     );
     vec![TargetFile {

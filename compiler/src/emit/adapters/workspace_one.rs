@@ -18,7 +18,8 @@ use serde_json::json;
 
 use super::{
     Artifact, Context, GroupLayout, SH_PRELUDE, Target, TargetFile, declaration_type, display_name,
-    file_name, has_mobile, is_profile, mdm_description, sh_quote, without_server_token,
+    file_name, has_mobile, is_profile, mdm_description, mdm_description_stem, sh_quote,
+    without_server_token,
 };
 use crate::emit::ddm::{ACTIVATION_TYPE, STATUS_TYPE};
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
@@ -48,7 +49,6 @@ pub(super) fn render_group(
     members: &[&Artifact],
     context: &Context<'_>,
 ) -> GroupLayout {
-    let description = mdm_description(context);
     let mut files = Vec::new();
     let mut lines = String::new();
     for artifact in members {
@@ -79,7 +79,12 @@ pub(super) fn render_group(
                 );
                 files.push(TargetFile {
                     path,
-                    bytes: api_body(&name, group, &description, &snippets),
+                    bytes: api_body(
+                        &name,
+                        group,
+                        &mdm_description(context, &artifact.bytes),
+                        &snippets,
+                    ),
                     upload: format!(
                         "Workspace ONE UEM API: POST /api/mdm/profiles/platforms/{}/create or update (upload.sh)",
                         platform.segment
@@ -168,7 +173,8 @@ fn script(context: &Context<'_>, body: &str) -> String {
 # WS1_OG_ID is the numeric ID of the organization group that manages the profiles; lookups
 # stay inside it. Authenticate with an OAuth client (WS1_TOKEN_URL, WS1_CLIENT_ID,
 # WS1_CLIENT_SECRET) or an admin account (WS1_USERNAME, WS1_PASSWORD). A profile whose
-# payloads did not change is saved without a new version, so devices do not reinstall it.
+# content did not change (its description names the content) is saved without a new
+# version, so devices do not reinstall it.
 # With BSIC_PRUNE=1, the profiles this project made earlier that this build no longer has
 # are deleted. CURL_OPTS adds curl options. Needs curl 7.76 or later and jq.
 {prelude}
@@ -263,10 +269,9 @@ upload() {{
   if [ -n "$existing" ]; then
     current=$(api 2 GET "/api/mdm/profiles/$existing") || exit 1
     same=$(printf '%s' "$current" | jq --slurpfile new "$5" \
-      '(.CustomSettingsList // [] | map(.CustomSettings))
-       == ($new[0].CustomSettingsList | map(.CustomSettings))') || exit 1
+      '.General.Description == $new[0].General.Description') || exit 1
     if [ "$same" = true ]; then
-      echo "update $5 (payloads unchanged: no new version)"; new_version=false
+      echo "update $5 (content unchanged: no new version)"; new_version=false
     else
       echo "update $5"; new_version=true
     fi
@@ -299,8 +304,9 @@ if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
     [ -n "$id" ] || continue
     printf '%s' "$uploaded" | grep -qxF -- "$platform$tab$name" && continue
     details=$(api 2 GET "/api/mdm/profiles/$id")
-    description=$(printf '%s' "$details" | jq -r '.General.Description // empty')
-    [ "$description" = {description} ] || continue
+    ours=$(printf '%s' "$details" | jq --arg stem {stem} \
+      '.General.Description // "" | startswith($stem)')
+    [ "$ours" = true ] || continue
     echo "delete $platform profile '$name' (no longer built)"
     api 2 DELETE "/api/mdm/profiles/$id"
   done
@@ -309,7 +315,7 @@ fi
         organization = context.organization,
         prelude = SH_PRELUDE,
         prefix = sh_quote(DISPLAY_NAME_PREFIX),
-        description = sh_quote(&mdm_description(context)),
+        stem = sh_quote(&mdm_description_stem(context)),
     )
 }
 
