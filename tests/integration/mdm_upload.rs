@@ -174,6 +174,8 @@ class Uem(Stub):
         if url.path == "/api/mdm/smartgroups/search":
             if not self.checked(1):
                 return
+            if query.get("organizationgroupid") != "42":
+                return self.fail("smart-group search outside WS1_OG_ID")
             calls.append(["smartgroup", query.get("name")])
             found = [{"Name": n, "SmartGroupID": i} for n, i in groups
                      if query.get("name", "") in n]
@@ -290,9 +292,11 @@ for run in json.loads(runs_json):
         groups = [(n, i) for n, i in groups if n != name]
     for name in run.get("duplicate_groups", []):
         groups.append((name, 999))
-    if run.get("touch"):
+    if run.get("touch") or run.get("squatter"):
+        # An earlier build's content, or a same-named profile someone made by hand.
         first = min(stored)
-        generals[first] = dict(generals[first], Description="edited in the console")
+        description = BSIC.replace("content 0", "content old") if run.get("touch") else "by hand"
+        generals[first] = dict(generals[first], Description=description)
     results.append(upload(layout, env, ("create", "update", "delete", "version")))
 print(json.dumps({"runs": results, "errors": errors}))
 "#;
@@ -340,7 +344,8 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
     let runs = r#"[{"auth": "oauth"}, {"auth": "basic"}, {"auth": "basic", "touch": true},
         {"auth": "basic", "prune": true}, {"auth": "basic", "og": "CorpUS"},
         {"auth": "basic", "duplicate_groups": ["staff"]},
-        {"auth": "basic", "drop_groups": ["pilot"]}, {"auth": "wrong"}]"#;
+        {"auth": "basic", "drop_groups": ["pilot"]}, {"auth": "wrong"},
+        {"auth": "basic", "squatter": true}]"#;
     let groups_json = serde_json::to_string(&groups).unwrap();
     let run = crate::util::python(
         &format!("{PRELUDE}{UEM_STUB}"),
@@ -417,6 +422,7 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
         "more than one smart group is named 'staff'",
         "no smart group named 'pilot'",
         "User credentials are invalid",
+        "that this project did not make",
     ]) {
         assert_stopped(run, message);
         assert!(uploaded(run, "create").is_empty(), "{}", run["stderr"]);
@@ -444,7 +450,8 @@ declarations = {i: {"Type": "com.apple.configuration.management.test", "Identifi
                                              "other.x")}
 sets = {"com.example.it.pilot": {"com.example.it.pilot.old"},
         "com.example.it.gone": {"com.example.it.gone.x"}, "other": {"other.x"}}
-assigned = {}
+# A device an earlier list put in the pilot group, now listed for staff.
+assigned = {"UDID-STAFF-1": {"com.example.it.pilot"}}
 AUTH = "Basic " + base64.b64encode(b"kmfddm:KEY k").decode()
 
 class Kmfddm(Stub):
@@ -453,7 +460,12 @@ class Kmfddm(Stub):
             self.fail("not authenticated as kmfddm with the API key")
             return None
         url = urlparse(self.path)
-        return url.path.split("/"), {k: v[0] for k, v in parse_qs(url.query).items()}
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        # Changes are made without notifying devices; the script notifies once at the end.
+        if self.command in ("PUT", "DELETE") and query.get("nonotify") != "1":
+            self.fail("a change that notifies devices before the upload is complete")
+            return None
+        return url.path.split("/"), query
 
     def do_GET(self):
         route = self.route()
@@ -464,6 +476,18 @@ class Kmfddm(Stub):
             return self.reply(200, sorted(sets))
         if len(parts) == 4 and parts[:3] == ["", "v1", "set-declarations"]:
             return self.reply(200, sorted(sets.get(unquote(parts[3]), ())))
+        if len(parts) == 4 and parts[:3] == ["", "v1", "enrollment-sets"]:
+            return self.reply(200, sorted(assigned.get(unquote(parts[3]), ())))
+        self.fail("unknown endpoint")
+
+    def do_POST(self):
+        route = self.route()
+        if route is None:
+            return
+        parts, query = route
+        if parts == ["", "v1", "notify"] and query.get("set"):
+            calls.append(["notify", query["set"]])
+            return self.reply(204)
         self.fail("unknown endpoint")
 
     def do_DELETE(self):
@@ -477,6 +501,13 @@ class Kmfddm(Stub):
                 return self.reply(304)
             members.discard(query["declaration"])
             calls.append(["removed", unquote(parts[3]), query["declaration"]])
+            return self.reply(204)
+        if len(parts) == 4 and parts[:3] == ["", "v1", "enrollment-sets"]:
+            had = assigned.get(unquote(parts[3]), set())
+            if query.get("set") not in had:
+                return self.reply(304)
+            had.discard(query["set"])
+            calls.append(["moved", unquote(parts[3]), query["set"]])
             return self.reply(204)
         self.fail("unknown endpoint")
 
@@ -517,9 +548,16 @@ for extra in runs:
     env = environment("KMFDDM_")
     env.pop("BSIC_PRUNE", None)
     env.pop("BSIC_ENROLLMENTS", None)
-    env.update({"KMFDDM_URL": base, "KMFDDM_API_KEY": "KEY k"}, **extra)
-    # Run from the project, as CI does: the default enrollments folder is found there.
-    run = upload(layout, env, ("declaration", "removed"), cwd=os.path.dirname(enrollments))
+    extra = dict(extra)
+    duplicate = extra.pop("duplicate", None)
+    if duplicate:
+        with open(os.path.join(enrollments, "staff.txt"), "a") as f:
+            f.write(duplicate + "\n")
+    env.update({"KMFDDM_URL": base + "/", "KMFDDM_API_KEY": "KEY k"}, **extra)
+    # Run from the project, as CI does: the default enrollments folder is found there. The
+    # URL ends in '/', as admins paste it.
+    run = upload(layout, env, ("declaration", "removed", "moved", "notify"),
+                 cwd=os.path.dirname(enrollments))
     run["sets"] = {k: sorted(v) for k, v in sets.items()}
     results.append(run)
 print(json.dumps({"runs": results, "errors": errors,
@@ -542,15 +580,27 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
         &[
             layout.as_os_str(),
             enrollments.as_os_str(),
-            r#"[{}, {"BSIC_PRUNE": "1"}]"#.as_ref(),
+            r#"[{}, {"BSIC_PRUNE": "1"}, {"duplicate": "UDID-PILOT-1"}]"#.as_ref(),
         ],
     );
     let report: Value = serde_json::from_str(run.stdout.trim())
         .unwrap_or_else(|e| panic!("{e}\n{}", run.describe()));
     assert_eq!(report["errors"], Value::Array(vec![]), "{}", run.describe());
     let runs = report["runs"].as_array().unwrap();
-    for run in runs {
+    for run in &runs[..2] {
         assert_eq!(run["code"], 0, "{}", run["stderr"]);
+        // Devices are notified once per changed set, after every change.
+        let kinds: Vec<&str> = run["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c[0].as_str().unwrap())
+            .collect();
+        let first_notify = kinds.iter().position(|k| *k == "notify").unwrap();
+        assert!(
+            kinds[first_notify..].iter().all(|k| *k == "notify"),
+            "{kinds:?}"
+        );
     }
     // Every declaration of the layout was uploaded once per run.
     assert_eq!(
@@ -596,8 +646,28 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
             "com.example.it.gone.x"
         ])]
     );
+    // Each run notifies the sets it changed: every group's, and the pruned one.
+    let notified = |run: &Value| -> Vec<String> {
+        let mut sets: Vec<String> = calls_of(run, "notify")
+            .iter()
+            .map(|c| c[0].as_str().unwrap().to_string())
+            .collect();
+        sets.sort();
+        sets
+    };
+    let mut every: Vec<String> = set_of.values().cloned().collect();
+    every.sort();
+    assert_eq!(notified(&runs[0]), every);
+    every.push("com.example.it.gone".into());
+    every.sort();
+    assert_eq!(notified(&runs[1]), every);
     // The listed enrollments (comments and blank lines skipped) get their group's set; the
-    // groups without a list are named on stderr.
+    // device listed for staff now leaves the pilot set an earlier list gave it; the groups
+    // without a list are named on stderr.
+    assert_eq!(
+        calls_of(&runs[0], "moved"),
+        [serde_json::json!(["UDID-STAFF-1", set_of["pilot"]])]
+    );
     assert_eq!(
         report["enrollments"],
         serde_json::json!({
@@ -608,6 +678,9 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
     );
     let stderr = runs[0]["stderr"].as_str().unwrap();
     assert!(stderr.contains("engineering.txt"), "{stderr}");
+    // An enrollment listed for two groups stops the upload before anything is sent.
+    assert_stopped(&runs[2], "listed for more than one group: UDID-PILOT-1");
+    assert_eq!(runs[2]["calls"], Value::Array(vec![]));
 }
 
 /// A stand-in of Jamf Pro: the OAuth client-credentials token endpoint and the Classic API's
@@ -658,6 +731,9 @@ class Jamf(Stub):
                 if e == endpoint and ((by == "id" and str(i) == key) or (by == "name" and n == key)):
                     general = {"id": i, "name": n, "description": description}
                     return self.reply(200, {ROOTS[endpoint]: {"general": general}})
+            if by == "name":
+                return self.reply(404, b"<html>The server has not found anything matching the "
+                                  b"request URI</html>", "text/html")
             return self.fail("JSON of an unknown profile")
         if by == "name" and (endpoint, key) in stored:
             return self.reply(200, stored[(endpoint, key)][2], "application/xml")
@@ -733,9 +809,11 @@ for mode in modes:
     # A token with a line break would end its line in curl's config file and smuggle in an
     # option of its own (here: upload a local file).
     TOKEN["value"] = "abc\nupload-file = /etc/hostname" if mode == "hostile-token" else "TOKEN"
-    if mode == "touch":
+    if mode in ("touch", "squatter"):
+        # An earlier build's content, or a same-named profile someone made by hand.
         key = min(k for k, v in stored.items() if v[0] >= 1000)
-        stored[key] = (stored[key][0], "edited in the console", stored[key][2])
+        description = BSIC.replace("content 0", "content old") if mode == "touch" else "by hand"
+        stored[key] = (stored[key][0], description, stored[key][2])
     state["mode"] = mode
     results.append(upload(layout, env, ("create", "update", "delete")))
 print(json.dumps({"runs": results, "errors": errors}))
@@ -748,7 +826,7 @@ fn jamf_upload_creates_then_updates_every_profile_by_name() {
         &format!("{PRELUDE}{JAMF_STUB}"),
         &[
             layout.as_os_str(),
-            r#"["ok", "ok", "touch", "prune", "broken", "hostile-token"]"#.as_ref(),
+            r#"["ok", "ok", "touch", "prune", "broken", "hostile-token", "squatter"]"#.as_ref(),
         ],
     );
     let report: Value = serde_json::from_str(run.stdout.trim())
@@ -805,4 +883,7 @@ fn jamf_upload_creates_then_updates_every_profile_by_name() {
     assert_stopped(&runs[5], "holds a line break");
     assert_eq!(runs[4]["calls"], Value::Array(vec![]));
     assert_eq!(runs[5]["calls"], Value::Array(vec![]));
+    // A same-named profile this project did not make is never overwritten.
+    assert_stopped(&runs[6], "that this project did not make");
+    assert!(calls_of(&runs[6], "update").is_empty());
 }

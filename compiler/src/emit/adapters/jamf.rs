@@ -64,7 +64,6 @@ pub(super) fn render_group(
     let mut lines = String::new();
     for artifact in members.iter().filter(|a| is_profile(a)) {
         let name = display_name(artifact);
-        let description = mdm_description(context, &artifact.bytes);
         let plist = String::from_utf8_lossy(&artifact.bytes);
         files.push(TargetFile {
             path: format!("jamf/profiles/{group}/{}", file_name(artifact)),
@@ -91,6 +90,11 @@ pub(super) fn render_group(
         }
         for (scope, root, endpoint) in scopes {
             let path = format!("jamf/classic/{group}/{stem}.{scope}.xml");
+            // The digest covers the whole body (scope and settings too), described blank.
+            let description = mdm_description(
+                context,
+                body(root, scope, &name, group, &plist, "").as_bytes(),
+            );
             files.push(TargetFile {
                 path: path.clone(),
                 bytes: body(root, scope, &name, group, &plist, &description).into_bytes(),
@@ -123,13 +127,15 @@ pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) 
 #   JAMF_URL=https://example.jamfcloud.com JAMF_CLIENT_ID=... JAMF_CLIENT_SECRET=... \
 #   sh dist/jamf/upload.sh
 #
-# The API client needs Create and Update on macOS and mobile device configuration profiles
-# (and Read and Delete for BSIC_PRUNE=1, which deletes the profiles this project made earlier
-# that this build no longer has). CURL_OPTS adds curl options. Needs curl and jq.
+# The API client needs Read, Create and Update on macOS and mobile device configuration
+# profiles (and Delete for BSIC_PRUNE=1, which deletes the profiles this project made earlier
+# that this build no longer has). A profile of the same name that this project did not make
+# stops the script. CURL_OPTS adds curl options. Needs curl and jq.
 {prelude}
 : "${{JAMF_URL:?set JAMF_URL to the Jamf Pro URL}}"
 : "${{JAMF_CLIENT_ID:?set JAMF_CLIENT_ID to an API client ID}}"
 : "${{JAMF_CLIENT_SECRET:?set JAMF_CLIENT_SECRET to the API client secret}}"
+JAMF_URL=${{JAMF_URL%/}}
 secret_config token data-urlencode "client_secret=$JAMF_CLIENT_SECRET"
 answer=$(http -fsS -K "$private/token" -X POST "$JAMF_URL/api/oauth/token" \
   --data-urlencode "client_id=$JAMF_CLIENT_ID" --data-urlencode grant_type=client_credentials)
@@ -150,16 +156,21 @@ upload() {{
   uploaded="$uploaded$1$tab$2
 "
   name=$(printf %s "$2" | sed 's/ /%20/g')
-  status=$(http -sS -o /dev/null -w '%{{http_code}}' -K "$private/api" \
-    "$JAMF_URL/JSSResource/$1/name/$name")
+  status=$(http -sS -o "$private/current" -w '%{{http_code}}' -K "$private/api" \
+    -H 'Accept: application/json' "$JAMF_URL/JSSResource/$1/name/$name")
   case $status in
     200)
-      current=$(get "/JSSResource/$1/name/$name")
-      have=$(printf '%s' "$current" | jq -r '.[keys[0]].general.description // empty')
+      have=$(jq -r '.[keys[0]].general.description // empty' "$private/current")
       if [ "$have" = "$4" ]; then
         echo "unchanged $3"
         return 0
       fi
+      case $have in
+        {stem}*) ;;
+        *)
+          echo "Jamf Pro has a profile named '$2' that this project did not make: rename or delete it" >&2
+          exit 1 ;;
+      esac
       echo "update $3"
       http -fsS -K "$private/api" -H 'Content-Type: application/xml' \
         -X PUT --data-binary "@$3" "$JAMF_URL/JSSResource/$1/name/$name" ;;

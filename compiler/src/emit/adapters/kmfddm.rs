@@ -55,14 +55,16 @@ pub(super) fn render_group(
 # group {group}
 set={set}
 while read -r id; do
-  api PUT "/v1/set-declarations/$set?declaration=$id"
+  api PUT "/v1/set-declarations/$set?declaration=$id&nonotify=1"
 done < {members}
 reconcile "$set" {members}
-assign "$set" {list}
+assign "$set" {group_word}
+touched="$touched$set
+"
 "#,
         set = sh_quote(&set),
         members = sh_quote(&format!("sets/{group}.txt")),
-        list = sh_quote(&format!("{group}.txt")),
+        group_word = sh_quote(group),
     );
     GroupLayout {
         files,
@@ -91,8 +93,11 @@ pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) 
 #
 #   KMFDDM_URL=https://kmfddm.example.com KMFDDM_API_KEY=... sh dist/kmfddm/upload.sh
 #
-# Each group's set ends up holding exactly that group's declarations: members bsic no longer
-# builds are taken out.
+# Each group's set ends up holding exactly that group's declarations (members bsic no longer
+# builds are taken out), and an enrollment listed for a group leaves the sets of this
+# project's other groups. Every change is made without notifying devices; each set is
+# notified once at the end, so no device syncs a half-made state. KMFDDM cannot list the
+# enrollments of a set: an ID taken off every list keeps its set until removed by hand.
 #
 # Environment: KMFDDM_URL (required), KMFDDM_API_KEY (required), KMFDDM_USER (default
 # kmfddm), BSIC_ENROLLMENTS (default: enrollments, relative to where the script is run
@@ -101,9 +106,11 @@ pub(super) fn finish<'a>(body: impl Fn(&str) -> &'a str, context: &Context<'_>) 
 {prelude}
 : "${{KMFDDM_URL:?set KMFDDM_URL to the KMFDDM server URL}}"
 : "${{KMFDDM_API_KEY:?set KMFDDM_API_KEY to the KMFDDM API key}}"
+KMFDDM_URL=${{KMFDDM_URL%/}}
 enrollments=${{BSIC_ENROLLMENTS:-enrollments}}
 case $enrollments in /*) ;; *) enrollments=$called_from/$enrollments ;; esac
 secret_config api user "${{KMFDDM_USER:-kmfddm}}:$KMFDDM_API_KEY"
+touched=''
 
 api() {{
   # api METHOD PATH [curl options...]
@@ -111,56 +118,94 @@ api() {{
   http -fsS -K "$private/api" -X "$method" "$@" "$KMFDDM_URL$path"
 }}
 
+list() {{
+  # list PATH: the strings of the JSON array at PATH, one per line
+  answer=$(api GET "$1")
+  printf '%s' "$answer" | jq -r '.[]?'
+}}
+
 reconcile() {{
   # reconcile SET FILE: takes out of SET every declaration that FILE does not list
-  current=$(api GET "/v1/set-declarations/$1")
-  ids=$(printf '%s' "$current" | jq -r '.[]?')
+  ids=$(list "/v1/set-declarations/$1")
   printf '%s\n' "$ids" | while read -r id; do
     [ -n "$id" ] || continue
     grep -qxF -- "$id" "$2" || {{
       echo "remove $id from $1"
-      api DELETE "/v1/set-declarations/$1" -G --data-urlencode "declaration=$id"
+      api DELETE "/v1/set-declarations/$1" -G --data-urlencode "declaration=$id" \
+        --data-urlencode nonotify=1
     }}
   done
 }}
 
 assign() {{
-  # assign SET FILE: gives SET to each enrollment ID that $enrollments/FILE lists
-  if [ ! -f "$enrollments/$2" ]; then
-    echo "no $enrollments/$2: set $1 is not assigned to any enrollment" >&2
-    return 0
-  fi
-  ids=$(tr -d '\r' < "$enrollments/$2" | sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//')
-  printf '%s\n' "$ids" | while read -r enrollment; do
-    [ -n "$enrollment" ] || continue
-    case $enrollment in
-      *[!A-Za-z0-9._:-]*)
-        echo "$enrollments/$2: '$enrollment' is not an enrollment ID" >&2
-        exit 1 ;;
-    esac
-    api PUT "/v1/enrollment-sets/$enrollment?set=$1"
-  done
+  # assign SET GROUP: gives SET to each enrollment listed for GROUP, and takes the sets of
+  # this project's other groups away from it
+  awk -F "$tab" -v group="$2" '$2 == group {{ print $1 }}' "$private/enrolled" |
+    while read -r enrollment; do
+      api PUT "/v1/enrollment-sets/$enrollment?set=$1&nonotify=1"
+      others=$(list "/v1/enrollment-sets/$enrollment")
+      printf '%s\n' "$others" | while read -r other; do
+        [ -n "$other" ] && [ "$other" != "$1" ] || continue
+        cut -f2 enrollment-sets.tsv | grep -qxF -- "$other" || continue
+        echo "move $enrollment out of $other"
+        api DELETE "/v1/enrollment-sets/$enrollment" -G --data-urlencode "set=$other" \
+          --data-urlencode nonotify=1
+      done
+    done
 }}
+
+# Every enrollments list is read and checked before anything is sent.
+: > "$private/enrolled"
+grep -v '^#' enrollment-sets.tsv | cut -f1 | while read -r group; do
+  file=$enrollments/$group.txt
+  if [ ! -f "$file" ]; then
+    echo "no $file: group $group's set is not assigned to any enrollment" >&2
+    continue
+  fi
+  tr -d '\r' < "$file" | sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//' |
+    while read -r enrollment; do
+      [ -n "$enrollment" ] || continue
+      case $enrollment in
+        *[!A-Za-z0-9._:-]*) echo "$file: '$enrollment' is not an enrollment ID" >&2; exit 1 ;;
+      esac
+      printf '%s\t%s\n' "$enrollment" "$group"
+    done >> "$private/enrolled"
+done
+twice=$(cut -f1 "$private/enrolled" | sort | uniq -d)
+if [ -n "$twice" ]; then
+  echo "listed for more than one group: $(echo $twice)" >&2
+  exit 1
+fi
 
 for file in declarations/*.json; do
   echo "declaration $file"
-  api PUT /v1/declarations -H 'Content-Type: application/json' --data-binary "@$file"
+  api PUT '/v1/declarations?nonotify=1' -H 'Content-Type: application/json' \
+    --data-binary "@$file"
 done
 {body}
 # With BSIC_PRUNE=1, the sets of groups no longer built (named {prefix}.<group>) are emptied.
 if [ "${{BSIC_PRUNE:-0}}" = 1 ]; then
-  sets=$(api GET /v1/sets)
-  names=$(printf '%s' "$sets" | jq -r '.[]?')
-  printf '%s\n' "$names" | while read -r set; do
+  names=$(list /v1/sets)
+  set -f
+  for set in $names; do
     case $set in
       {prefix}.*)
         cut -f2 enrollment-sets.tsv | grep -qxF -- "$set" || {{
           echo "prune $set"
           reconcile "$set" /dev/null
+          touched="$touched$set
+"
         }} ;;
     esac
   done
+  set +f
 fi
+
+# One notification per changed set, now that everything is in place.
+set -f
+for set in $touched; do
+  api POST /v1/notify -G --data-urlencode "set=$set" -o /dev/null
+done
 "#,
         org = context.organization,
         body = body(SCRIPT),

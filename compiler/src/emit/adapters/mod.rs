@@ -83,7 +83,8 @@ secret_config() {
         echo "the value for curl's $1 holds a line break: refused" >&2
         exit 1 ;;
     esac
-    printf '%s = "%s"\n' "$1" "$(printf '%s' "$2" | sed 's/[\\"]/\\&/g')" >> "$file"
+    value=$(printf '%s' "$2" | LC_ALL=C sed 's/[\\"]/\\&/g') || exit 1
+    printf '%s = "%s"\n' "$1" "$value" >> "$file"
     shift 2
   done
 }

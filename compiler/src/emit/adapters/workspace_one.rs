@@ -181,6 +181,7 @@ fn script(context: &Context<'_>, body: &str) -> String {
 : "${{WS1_API_URL:?set WS1_API_URL to the UEM API server URL}}"
 : "${{WS1_TENANT_CODE:?set WS1_TENANT_CODE to the UEM API key (aw-tenant-code)}}"
 : "${{WS1_OG_ID:?set WS1_OG_ID to the ID of the organization group that manages the profiles}}"
+WS1_API_URL=${{WS1_API_URL%/}}
 case $WS1_OG_ID in
   *[!0-9]*)
     echo "WS1_OG_ID must be the numeric ID of the organization group, not its Group ID text" >&2
@@ -223,7 +224,8 @@ search() {{
 
 smart_group_id() {{
   # smart_group_id NAME: the ID of the one smart group of exactly that name, if there is one
-  found=$(search 1 /api/mdm/smartgroups/search --data-urlencode "name=$1") || return 1
+  found=$(search 1 /api/mdm/smartgroups/search --data-urlencode "name=$1" \
+    --data-urlencode "organizationgroupid=$WS1_OG_ID") || return 1
   ids=$(printf '%s' "$found" | jq -r --arg name "$1" \
     '[.SmartGroups[]? | select(.Name == $name) | .SmartGroupID | tostring] | join(" ")') ||
     return 1
@@ -257,8 +259,13 @@ profiles() {{
 profile_id() {{
   # profile_id NAME PLATFORM: the ID of the profile of exactly that name on that platform
   list=$(profiles "$1") || return 1
-  printf '%s' "$list" | jq -r --arg name "$1" --arg platform "$2" \
-    '[.[] | select(.ProfileName == $name and .Platform == $platform) | .ProfileId][0] // empty'
+  ids=$(printf '%s' "$list" | jq -r --arg name "$1" --arg platform "$2" \
+    '[.[] | select(.ProfileName == $name and .Platform == $platform) | .ProfileId | tostring]
+     | join(" ")') || return 1
+  case $ids in
+    *" "*) echo "more than one $2 profile is named '$1' in UEM: keep one" >&2; return 1 ;;
+  esac
+  printf '%s' "$ids"
 }}
 
 upload() {{
@@ -268,6 +275,12 @@ upload() {{
   existing=$(profile_id "$3" "$2") || exit 1
   if [ -n "$existing" ]; then
     current=$(api 2 GET "/api/mdm/profiles/$existing") || exit 1
+    ours=$(printf '%s' "$current" | jq --arg stem {stem} \
+      '.General.Description // "" | startswith($stem)') || exit 1
+    if [ "$ours" != true ]; then
+      echo "UEM has a $2 profile named '$3' that this project did not make: rename or delete it" >&2
+      exit 1
+    fi
     same=$(printf '%s' "$current" | jq --slurpfile new "$5" \
       '.General.Description == $new[0].General.Description') || exit 1
     if [ "$same" = true ]; then
