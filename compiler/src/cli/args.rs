@@ -52,7 +52,7 @@ pub enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-        /// Also write the layout an MDM imports, under <OUT>/<TARGET>/ (repeatable). The
+        /// Also write the layout an MDM imports, under OUT/TARGET/ (repeatable). The
         /// generic layout (ddm/, profiles/, manifest.json) is always written.
         #[arg(long = "target", short, value_enum, value_name = "TARGET")]
         targets: Vec<Target>,

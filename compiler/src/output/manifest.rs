@@ -212,7 +212,7 @@ impl PendingTarget {
     }
 }
 
-/// Makes [`PendingTarget`]s, keeping one copy of each upload note (one per thread, joined
+/// Makes packed target entries, keeping one copy of each upload note (one per thread, joined
 /// with [`TargetEntries::append`]).
 #[derive(Debug, Default)]
 pub struct TargetEntries {

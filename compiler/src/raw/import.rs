@@ -2,7 +2,7 @@
 //! profiles → a bsic policy file, the reverse of `resolve::settings::KNOBS`, `emit::ddm` and
 //! `emit::profile`.
 //!
-//! In: files already parsed and validated by [`super::load_and_check`]. Out: KDL text in the
+//! In: files already parsed and validated by `raw::load_and_check`. Out: KDL text in the
 //! layout `bsic fmt` uses, plus a warning for every key bsic has no syntax for, so nothing is
 //! dropped silently. This module renders text only; the CLI writes it.
 
