@@ -151,6 +151,10 @@ profiles[("Software updates: pilot (retired)", "AppleOsX")] = 900
 generals[900] = {"Name": "Software updates: pilot (retired)", "Description": "by hand"}
 profiles[("Software updates: gone", "Apple iOS")] = 901
 generals[901] = {"Name": "Software updates: gone", "Description": BSIC}
+# A parent organization group's profile that UEM lists too: not this group's to prune.
+profiles[("Software updates: gone", "AppleOsX")] = 902
+generals[902] = {"Name": "Software updates: gone", "Description": BSIC}
+parent = {902}
 PLATFORMS = {"appleosx": "AppleOsX", "apple": "Apple iOS"}
 state = {"auth": None}
 
@@ -186,7 +190,8 @@ class Uem(Stub):
             if query.get("organizationgroupid") != "42":
                 return self.fail("profile search outside WS1_OG_ID")
             text = query.get("searchtext", "")
-            found = sorted([{"ProfileId": i, "ProfileName": n, "Platform": p}
+            found = sorted([{"ProfileId": i, "ProfileName": n, "Platform": p,
+                             "OrganizationGroupId": 7 if i in parent else 42}
                             for (n, p), i in profiles.items() if text in n],
                            key=lambda p: p["ProfileId"])
             page = int(query.get("page", "0"))

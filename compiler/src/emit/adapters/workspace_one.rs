@@ -236,8 +236,8 @@ smart_group_id() {{
 }}
 
 profiles() {{
-  # profiles TEXT: the profiles of WS1_OG_ID whose names contain TEXT, every page, as one
-  # JSON array
+  # profiles TEXT: the profiles whose names contain TEXT, every page, as one JSON array;
+  # only those WS1_OG_ID manages (UEM may list a parent group's too)
   rm -f "$private"/page.*
   page=0; seen=0
   while :; do
@@ -253,7 +253,9 @@ profiles() {{
     page=$((page + 1))
   done
   set -- "$private"/page.*
-  if [ -f "$1" ]; then jq -s 'map(.ProfileList // []) | add // []' "$@"; else echo '[]'; fi
+  [ -f "$1" ] || {{ echo '[]'; return 0; }}
+  jq -s --arg og "$WS1_OG_ID" 'map(.ProfileList // []) | add // []
+    | map(select((.OrganizationGroupId // $og | tostring) == $og))' "$@"
 }}
 
 profile_id() {{
