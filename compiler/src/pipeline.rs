@@ -162,13 +162,8 @@ pub fn render_targets(
     };
     let mut artifacts: Vec<Artifact> =
         emit::emit(model, &checked.resolution.plans, &AppleCheck::new()?)?;
-    let context = adapters::Context {
-        organization: &model.project.organization,
-        identifier_prefix: model.project.identifier_prefix.as_str(),
-    };
-    let mut targets = targets.to_vec();
-    targets.sort();
-    targets.dedup();
+    let context = adapters::Context::of(&model.project);
+    let targets = adapters::distinct(targets);
     let target_files: Vec<(Target, adapters::TargetFile)> = targets
         .iter()
         .flat_map(|&t| {
@@ -269,13 +264,8 @@ pub fn build_targets(
         output::write_tree(out, &[])?;
         return Ok(0);
     };
-    let mut targets = targets.to_vec();
-    targets.sort();
-    targets.dedup();
-    let context = adapters::Context {
-        organization: &model.project.organization,
-        identifier_prefix: model.project.identifier_prefix.as_str(),
-    };
+    let targets = adapters::distinct(targets);
+    let context = adapters::Context::of(&model.project);
     let writer = output::TreeWriter::begin(out)?;
     let check = AppleCheck::new()?;
     let threads = std::thread::available_parallelism()

@@ -149,6 +149,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
                 .unwrap_or_else(|| checked.project.root.join("dist"));
             let targets: Vec<crate::emit::adapters::Target> =
                 targets.iter().filter_map(|t| t.adapter()).collect();
+            let targets = crate::emit::adapters::distinct(&targets);
             let bar = progress::Bar::new(ui.quiet);
             let count = pipeline::build_targets(checked, &out, signing.as_ref(), &targets, &bar)?;
             if ui.quiet {
@@ -166,9 +167,6 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
                     out.display()
                 ),
             }
-            let mut targets = targets;
-            targets.sort();
-            targets.dedup();
             for target in targets {
                 let out = out.display().to_string();
                 eprintln!("next for {}: {}", target.name(), target.next_step(&out));

@@ -151,6 +151,16 @@ pub struct Context<'a> {
     pub identifier_prefix: &'a str,
 }
 
+impl<'a> Context<'a> {
+    /// The context of a project's `bsic.kdl`.
+    pub fn of(project: &'a crate::model::ProjectFile) -> Self {
+        Self {
+            organization: &project.organization,
+            identifier_prefix: project.identifier_prefix.as_str(),
+        }
+    }
+}
+
 /// One group's text in a file that spans groups (an upload script, a mapping table).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fragment {
@@ -212,6 +222,14 @@ pub fn finish<'a>(
         Target::Jamf => jamf::finish(body, context),
         Target::WorkspaceOne => workspace_one::finish(body, context),
     }
+}
+
+/// `targets` in [`Target`] order, each once: the order layouts are written and listed in.
+pub fn distinct(targets: &[Target]) -> Vec<Target> {
+    let mut targets = targets.to_vec();
+    targets.sort();
+    targets.dedup();
+    targets
 }
 
 /// The files of `target` for `artifacts` (unsigned, sorted by path), sorted by path: each

@@ -66,6 +66,7 @@ pub(super) fn render_group(
                 });
             }
             let name = display_name(artifact);
+            let description = mdm_description(context, &artifact.bytes);
             for platform in uem_platforms(&artifact.platforms) {
                 let path = format!("workspace-one/api/{group}/{stem}.{}.json", platform.segment);
                 let _ = writeln!(
@@ -79,12 +80,7 @@ pub(super) fn render_group(
                 );
                 files.push(TargetFile {
                     path,
-                    bytes: api_body(
-                        &name,
-                        group,
-                        &mdm_description(context, &artifact.bytes),
-                        &snippets,
-                    ),
+                    bytes: api_body(&name, group, &description, &snippets),
                     upload: format!(
                         "Workspace ONE UEM API: POST /api/mdm/profiles/platforms/{}/create or update (upload.sh)",
                         platform.segment
