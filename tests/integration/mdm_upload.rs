@@ -554,10 +554,11 @@ for extra in runs:
     env.pop("BSIC_PRUNE", None)
     env.pop("BSIC_ENROLLMENTS", None)
     extra = dict(extra)
-    duplicate = extra.pop("duplicate", None)
-    if duplicate:
+    # A line added to staff.txt before the run: another group's ID, or a malformed one.
+    line = extra.pop("append", None)
+    if line:
         with open(os.path.join(enrollments, "staff.txt"), "a") as f:
-            f.write(duplicate + "\n")
+            f.write(line + "\n")
     env.update({"KMFDDM_URL": base + "/", "KMFDDM_API_KEY": "KEY k"}, **extra)
     # Run from the project, as CI does: the default enrollments folder is found there. The
     # URL ends in '/', as admins paste it.
@@ -585,7 +586,8 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
         &[
             layout.as_os_str(),
             enrollments.as_os_str(),
-            r#"[{}, {"BSIC_PRUNE": "1"}, {"duplicate": "UDID-PILOT-1"}]"#.as_ref(),
+            r#"[{}, {"BSIC_PRUNE": "1"}, {"append": "UDID-PILOT-1"}, {"append": "UDID/../x"}]"#
+                .as_ref(),
         ],
     );
     let report: Value = serde_json::from_str(run.stdout.trim())
@@ -686,6 +688,9 @@ fn kmfddm_upload_fills_one_set_per_group_and_assigns_the_listed_enrollments() {
     // An enrollment listed for two groups stops the upload before anything is sent.
     assert_stopped(&runs[2], "listed for more than one group: UDID-PILOT-1");
     assert_eq!(runs[2]["calls"], Value::Array(vec![]));
+    // So does an ID that is not an enrollment ID (it would end up in a URL path).
+    assert_stopped(&runs[3], "'UDID/../x' is not an enrollment ID");
+    assert_eq!(runs[3]["calls"], Value::Array(vec![]));
 }
 
 /// A stand-in of Jamf Pro: the OAuth client-credentials token endpoint and the Classic API's
