@@ -897,3 +897,44 @@ fn jamf_upload_creates_then_updates_every_profile_by_name() {
     assert_stopped(&runs[6], "that this project did not make");
     assert!(calls_of(&runs[6], "update").is_empty());
 }
+
+/// Run without its settings, each script stops at once and names the first one missing.
+#[test]
+fn upload_scripts_name_a_missing_setting() {
+    let project = Project::reference();
+    let out = project.join("dist");
+    project
+        .bsic()
+        .args([
+            "build",
+            "-t",
+            "kmfddm",
+            "-t",
+            "jamf",
+            "-t",
+            "workspace-one",
+            "--out",
+        ])
+        .arg(&out)
+        .run()
+        .assert_code(0);
+    for (script, first) in [
+        ("kmfddm/upload.sh", "set KMFDDM_URL"),
+        ("jamf/upload.sh", "set JAMF_URL"),
+        ("workspace-one/upload.sh", "set WS1_API_URL"),
+    ] {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let run = std::process::Command::new("sh")
+            .arg(out.join(script))
+            .env_clear()
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{script}");
+        assert!(
+            stderr.contains(first) || stderr.contains("needs jq"),
+            "{script}: {stderr}"
+        );
+    }
+}
