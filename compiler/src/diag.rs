@@ -215,6 +215,8 @@ pub enum Kind {
     },
     #[error("`{path}` is a symlink that points outside the project")]
     SymlinkEscapes { path: String },
+    #[error("symlink loop at `{path}`")]
+    SymlinkLoop { path: String },
     #[error("invalid glob `{pattern}`: {message}")]
     BadGlob { pattern: String, message: String },
     #[error("`{pattern}` reaches outside the project")]
@@ -448,6 +450,7 @@ impl Kind {
             Kind::TooManyFiles { .. } => "too-many-files",
             Kind::Syntax { .. } => "syntax",
             Kind::SymlinkEscapes { .. } => "symlink-escapes",
+            Kind::SymlinkLoop { .. } => "symlink-loop",
             Kind::NoPolicyFiles { .. } => "no-policy-files",
             Kind::GlobEscapes { .. } => "glob-escapes",
             Kind::BadGlob { .. } => "bad-glob",
@@ -507,6 +510,11 @@ impl Kind {
             Kind::SymlinkEscapes { .. } => {
                 Some("keep policy files inside the project, or copy the file in".into())
             }
+            Kind::SymlinkLoop { .. } => Some(
+                "a symlink there points back at a directory above it; remove the link or \
+                 narrow the glob"
+                    .into(),
+            ),
             Kind::BadGlob { .. } => Some("globs use `*`, `**`, `?`, `[...]` and `{a,b}`".into()),
             Kind::GlobEscapes { .. } => Some(
                 "policy globs are relative to bsic.kdl and stay inside its directory; no `..` or \

@@ -126,9 +126,14 @@ pub fn check_with(
         .unwrap_or_default();
     if let Some(model) = &model {
         crate::catalog::check(root, model, &mut diagnostics);
-        if !diagnostics.has_errors() {
-            resolve::lint(model, &resolution, clock::now()?, &mut diagnostics);
-        }
+        let complete = !diagnostics.has_errors();
+        resolve::lint(
+            model,
+            &resolution,
+            clock::now()?,
+            complete,
+            &mut diagnostics,
+        );
         if let Some(levels) = &model.project.lints {
             diagnostics.apply_levels(|code| levels.level(code));
         }
@@ -233,12 +238,20 @@ fn sign_profile(artifact: &mut Artifact, signing: &Signing) -> Result<(), Error>
     Ok(())
 }
 
-/// Renders and writes the output tree atomically.
-pub fn build(checked: Checked, out: &Path, signing: Option<&Signing>) -> Result<usize, Error> {
-    build_targets(checked, out, signing, &[], &Silent)
+/// What a build writes besides the generic layout, and how it may replace the old output.
+pub struct BuildOptions<'a> {
+    pub signing: Option<&'a Signing>,
+    /// The MDM layouts written beside the generic one.
+    pub targets: &'a [Target],
+    /// Lets a build without artifacts replace an output that had some.
+    pub allow_empty: bool,
 }
 
-/// [`build`] with the layouts of `targets` too.
+/// Renders and writes the output tree atomically, with the layouts of `options.targets`.
+///
+/// `out` must be new, empty, or a previous bsic output that is not the project or one of its
+/// ancestors; a build without artifacts replaces a non-empty output only with
+/// `allow_empty`, because that is how a bad glob would wipe a fleet's configuration.
 ///
 /// The build streams: each group is emitted, checked, laid out for each target, signed and
 /// written on one of the cores, then its plan is dropped and only its manifest entries (and
@@ -247,10 +260,14 @@ pub fn build(checked: Checked, out: &Path, signing: Option<&Signing>) -> Result<
 pub fn build_targets(
     checked: Checked,
     out: &Path,
-    signing: Option<&Signing>,
-    targets: &[Target],
+    options: &BuildOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<usize, Error> {
+    let BuildOptions {
+        signing,
+        targets,
+        allow_empty,
+    } = *options;
     // Only what emission needs stays alive; each plan is dropped once written.
     let Checked {
         project,
@@ -260,13 +277,14 @@ pub fn build_targets(
     } = checked;
     drop(diagnostics);
     drop(resolution.graph);
+    let writer = output::TreeWriter::begin(out, &project.root)?;
     let Some(model) = &model else {
-        output::write_tree(out, &[])?;
+        refuse_empty(&writer, allow_empty)?;
+        writer.commit()?;
         return Ok(0);
     };
     let targets = adapters::distinct(targets);
     let context = adapters::Context::of(&model.project);
-    let writer = output::TreeWriter::begin(out)?;
     let check = AppleCheck::new()?;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -337,11 +355,25 @@ pub fn build_targets(
             all.targets.push(target, &file);
         }
     }
+    if all.entries.is_empty() {
+        refuse_empty(&writer, allow_empty)?;
+    }
     let count = all.entries.len() + all.targets.len() + 1;
     let manifest = output::Manifest::pending(model, &project.sources, all.entries, all.targets);
     writer.write_with(MANIFEST_FILE, |file| manifest.write_to(file))?;
     writer.commit()?;
     Ok(count)
+}
+
+/// Refuses to let a build without artifacts replace an output that has some, unless allowed.
+fn refuse_empty(writer: &output::TreeWriter, allow_empty: bool) -> Result<(), OutputError> {
+    if allow_empty || writer.previous_files() == 0 {
+        return Ok(());
+    }
+    Err(OutputError::EmptyBuild {
+        path: writer.out().to_path_buf(),
+        previous: writer.previous_files(),
+    })
 }
 
 /// What one core of a streamed build keeps of the groups it wrote.

@@ -391,3 +391,47 @@ fn progress_bar_only_on_a_terminal() {
     let quiet = tty("--quiet");
     assert!(!quiet.contains("groups written"), "{quiet}");
 }
+
+/// SIGTERM or SIGINT in the middle of a build: the process dies of the signal and leaves no
+/// `.bsic-*` directory beside the output.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_build_leaves_no_staging_directory() {
+    use std::time::Duration;
+
+    let project = fleet(1_000, 7);
+    let out_parent = tempfile::tempdir().unwrap();
+    let out = out_parent.path().join("dist");
+    for signal in ["TERM", "INT"] {
+        let mut child = Command::new(BSIC)
+            .current_dir(project.path())
+            .args(["build", "--quiet", "--out"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Interrupt once the staging directory exists.
+        let start = Instant::now();
+        while debris(out_parent.path()).is_empty() && start.elapsed() < Duration::from_secs(120) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let running = child.try_wait().unwrap().is_none();
+        Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(running, "the build ended before SIG{signal} could be sent");
+        assert!(!status.success(), "the build ignored SIG{signal}");
+        assert_eq!(
+            debris(out_parent.path()),
+            Vec::<String>::new(),
+            "after SIG{signal}"
+        );
+    }
+}

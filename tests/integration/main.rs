@@ -24,5 +24,6 @@ mod regressions;
 mod schema;
 mod signing;
 mod status;
+mod unbreakable;
 mod util;
 mod validate;

@@ -421,6 +421,126 @@ fn import_round_trips_enforcement() {
     assert!(found);
 }
 
+/// Every legacy profile key `bsic import` maps: a profile with just that key imports into a
+/// policy that builds, and the built settings declaration carries the mapped key and value.
+/// (A key whose DDM equivalent Apple's data gives no availability on the profile's platform
+/// is reported and left out rather than turned into a policy the builder refuses.)
+#[test]
+fn every_imported_profile_key_builds_to_the_same_setting() {
+    const RESTRICTIONS: &str = "com.apple.applicationaccess";
+    const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
+    let cases: &[(&str, &str, Value, Option<(&str, Value)>)] = &[
+        (
+            RESTRICTIONS,
+            "allowRapidSecurityResponseInstallation",
+            false.into(),
+            Some(("RapidSecurityResponse.Enable", false.into())),
+        ),
+        (
+            RESTRICTIONS,
+            "allowRapidSecurityResponseRemoval",
+            false.into(),
+            Some(("RapidSecurityResponse.EnableRollback", false.into())),
+        ),
+        (
+            RESTRICTIONS,
+            "enforcedSoftwareUpdateDelay",
+            30.into(),
+            Some(("Deferrals.CombinedPeriodInDays", 30.into())),
+        ),
+        (
+            RESTRICTIONS,
+            "enforcedSoftwareUpdateMajorOSDeferredInstallDelay",
+            60.into(),
+            Some(("Deferrals.MajorPeriodInDays", 60.into())),
+        ),
+        (
+            RESTRICTIONS,
+            "enforcedSoftwareUpdateMinorOSDeferredInstallDelay",
+            14.into(),
+            Some(("Deferrals.MinorPeriodInDays", 14.into())),
+        ),
+        (
+            RESTRICTIONS,
+            "enforcedSoftwareUpdateNonOSDeferredInstallDelay",
+            7.into(),
+            Some(("Deferrals.SystemPeriodInDays", 7.into())),
+        ),
+        (
+            SOFTWARE_UPDATE,
+            "AutomaticDownload",
+            true.into(),
+            Some(("AutomaticActions.Download", "AlwaysOn".into())),
+        ),
+        (
+            SOFTWARE_UPDATE,
+            "AutomaticallyInstallMacOSUpdates",
+            false.into(),
+            Some(("AutomaticActions.InstallOSUpdates", "AlwaysOff".into())),
+        ),
+        (
+            SOFTWARE_UPDATE,
+            "CriticalUpdateInstall",
+            true.into(),
+            Some(("AutomaticActions.InstallSecurityUpdate", "AlwaysOn".into())),
+        ),
+        (
+            SOFTWARE_UPDATE,
+            "AllowPreReleaseInstallation",
+            false.into(),
+            Some(("Beta.ProgramEnrollment", "AlwaysOff".into())),
+        ),
+        // Implied (the default): nothing to carry over, and said so.
+        (SOFTWARE_UPDATE, "AutomaticCheckEnabled", true.into(), None),
+    ];
+    for (payload_type, key, value, expected) in cases {
+        let project = import_project();
+        let mut payload = serde_json::json!({
+            "PayloadType": payload_type, "PayloadIdentifier": "com.example.p",
+            "PayloadUUID": "CCCCCCCC-2222-3333-4444-555555555555", "PayloadVersion": 1,
+        });
+        payload[*key] = value.clone();
+        let profile = serde_json::json!({
+            "PayloadType": "Configuration", "PayloadIdentifier": "com.example.profile",
+            "PayloadUUID": "BBBBBBBB-2222-3333-4444-555555555555", "PayloadVersion": 1,
+            "PayloadDisplayName": "imported", "PayloadContent": [payload],
+        });
+        let mut bytes = Vec::new();
+        plist::to_writer_xml(&mut bytes, &profile).unwrap();
+        project.write("in/p.mobileconfig", bytes);
+        let run = project
+            .bsic()
+            .args(["import", "in/p.mobileconfig", "--group", "macs"])
+            .run();
+        let Some((apple_key, apple_value)) = expected else {
+            assert!(
+                run.stderr.contains("nothing written"),
+                "{key}: {}",
+                run.describe()
+            );
+            continue;
+        };
+        run.assert_code(0);
+        let dist = project.join("dist");
+        let build = project.bsic().arg("build").arg("--out").arg(&dist).run();
+        assert_eq!(
+            build.code,
+            Some(0),
+            "{key}: the import does not build\n{}\n{}",
+            fs::read_to_string(project.join("policies/imported.kdl")).unwrap(),
+            build.describe()
+        );
+        let pointer = format!("/{}", apple_key.replace('.', "/"));
+        let built = settings_payload(&dist);
+        assert!(
+            built
+                .iter()
+                .any(|p| p.pointer(&pointer) == Some(apple_value)),
+            "{key}: no {apple_key} = {apple_value} among {built:?}"
+        );
+    }
+}
+
 #[test]
 fn import_reports_unmapped_keys_and_refuses_to_overwrite() {
     let project = import_project();

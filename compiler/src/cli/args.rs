@@ -56,6 +56,10 @@ pub enum Command {
         /// generic layout (ddm/, profiles/, manifest.json) is always written.
         #[arg(long = "target", short, value_enum, value_name = "TARGET")]
         targets: Vec<Target>,
+        /// Let a build that produces no artifact replace an output that has some. Without
+        /// it such a build is refused: an empty `policies` glob must not wipe a fleet.
+        #[arg(long)]
+        allow_empty: bool,
         #[command(flatten)]
         sign: SignArgs,
     },

@@ -131,6 +131,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             out,
             format,
             targets,
+            allow_empty,
             sign,
         } => {
             let checked = load(dir.as_deref())?;
@@ -151,7 +152,12 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
                 targets.iter().filter_map(|t| t.adapter()).collect();
             let targets = crate::emit::adapters::distinct(&targets);
             let bar = progress::Bar::new(ui.quiet);
-            let count = pipeline::build_targets(checked, &out, signing.as_ref(), &targets, &bar)?;
+            let options = pipeline::BuildOptions {
+                signing: signing.as_ref(),
+                targets: &targets,
+                allow_empty: *allow_empty,
+            };
+            let count = pipeline::build_targets(checked, &out, &options, &bar)?;
             if ui.quiet {
                 return Ok(ExitCode::SUCCESS);
             }

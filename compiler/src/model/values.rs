@@ -270,17 +270,33 @@ impl FromStr for Name {
         if s.is_empty() || s.len() > 64 {
             return Err(ParseError("it must be 1 to 64 characters long".into()));
         }
-        if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(ParseError("it must start with a letter or digit".into()));
-        }
+        // Names become identifier labels and file names on every OS, so they keep to ASCII:
+        // case-insensitive file systems fold ASCII case the same way everywhere.
         if let Some(bad) = s
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         {
-            return Err(ParseError(format!("`{bad}` is not allowed")));
+            return Err(ParseError(format!(
+                "`{}` is not allowed: names use ASCII letters and digits, `-`, `_` and `.`",
+                bad.escape_debug()
+            )));
+        }
+        if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(ParseError(
+                "it must start with an ASCII letter or digit (a-z, A-Z, 0-9)".into(),
+            ));
+        }
+        if s.ends_with('.') {
+            return Err(ParseError(
+                "it must not end with `.`: identifiers would get an empty label, and Windows \
+                 drops a trailing dot from file names"
+                    .into(),
+            ));
         }
         if RESERVED_NAMES.contains(&s.to_ascii_lowercase().as_str()) || s.contains("..") {
-            return Err(ParseError("it is reserved on some file systems".into()));
+            return Err(ParseError(
+                "it is reserved on some file systems, or has an empty `..` label".into(),
+            ));
         }
         Ok(Self(s.to_string()))
     }
@@ -308,6 +324,24 @@ impl FromStr for IdentifierPrefix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_say_which_characters_are_allowed_and_never_make_empty_labels() {
+        for good in ["pilot", "Lab-2", "a.b", "x_y", "9"] {
+            assert!(good.parse::<Name>().is_ok(), "{good}");
+        }
+        for (bad, says) in [
+            ("abc.", "end with `.`"),
+            ("a..b", "empty"),
+            ("équipe", "ASCII"),
+            ("caf\u{e9}", "ASCII"),
+            ("-x", "start with"),
+            ("a b", "not allowed"),
+        ] {
+            let message = bad.parse::<Name>().unwrap_err().0;
+            assert!(message.contains(says), "{bad}: {message}");
+        }
+    }
 
     #[test]
     fn os_versions() {

@@ -3,10 +3,13 @@
 //! In: validated artifacts. Out: a directory that is either the complete new build or, on any
 //! failure, exactly what was there before. Nothing else in bsic writes files.
 
+mod cleanup;
+mod guard;
 mod manifest;
 mod verify;
 mod write;
 
+pub use guard::{Destination, check_destination};
 pub use manifest::{
     Listed, MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile,
     PendingEntries, PendingEntry, PendingTargets, TargetEntries, manifest,

@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::MANIFEST_FILE;
+use super::guard::check_destination;
 
 /// Prefix of every temporary directory bsic creates beside an output directory.
 const TEMP_PREFIX: &str = ".bsic-";
@@ -36,14 +36,60 @@ pub enum OutputError {
         #[source]
         source: std::io::Error,
     },
-    #[error("refusing to replace `{}`: it is not a bsic output directory", path.display())]
+    #[error(
+        "refusing to replace `{}`: it is not a bsic output directory ({why}: `{}`)",
+        path.display(),
+        because.display()
+    )]
     #[diagnostic(
         code("bsic::not-an-output-dir"),
         help(
-            "bsic replaces only directories it wrote (with a manifest.json) or empty ones; choose another --out"
+            "bsic replaces only an empty directory or one it wrote itself (its manifest.json lists every file in it); choose another --out, or move the file away"
         )
     )]
-    NotOutput { path: PathBuf },
+    NotOutput {
+        path: PathBuf,
+        /// The file that shows bsic did not write the directory.
+        because: PathBuf,
+        why: String,
+    },
+    #[error(
+        "refusing to replace `{}`: it holds the project (`{}`)",
+        path.display(),
+        project_file.display()
+    )]
+    #[diagnostic(
+        code("bsic::out-holds-project"),
+        help("--out must be a directory of its own, such as `dist/` beside bsic.kdl")
+    )]
+    HoldsProject {
+        path: PathBuf,
+        project_file: PathBuf,
+    },
+    #[error(
+        "refusing to replace `{}` ({previous} files) with an empty build",
+        path.display()
+    )]
+    #[diagnostic(
+        code("bsic::empty-build"),
+        help(
+            "no policy produced an artifact: check the `policies` globs in bsic.kdl; pass --allow-empty if the output really should be emptied"
+        )
+    )]
+    EmptyBuild { path: PathBuf, previous: usize },
+    #[error(
+        "the new output is in place, but the previous one could not be removed from `{}`",
+        path.display()
+    )]
+    #[diagnostic(
+        code("bsic::old-output-left"),
+        help("remove that directory by hand (check its permissions)")
+    )]
+    OldOutputLeft {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("artifact path `{path}` would leave the output directory")]
     #[diagnostic(code("bsic::internal::path-escape"), help("please report this"))]
     Escape { path: String },
@@ -68,7 +114,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 ///
 /// Everything is written into a fresh directory beside `out` first, then swapped in, so
 /// readers see the old tree or the new one and a failure leaves the old one.
-pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+pub fn write_tree(
+    out: &Path,
+    project_root: &Path,
+    files: &[(String, Vec<u8>)],
+) -> Result<(), OutputError> {
     let mut folded = FoldedPaths::default();
     for (index, (relative, _)) in files.iter().enumerate() {
         if !folded.claim(relative)? {
@@ -79,7 +129,7 @@ pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputE
             return Err(collision(first.cloned(), relative));
         }
     }
-    let writer = TreeWriter::begin(out)?;
+    let writer = TreeWriter::begin(out, project_root)?;
     for (relative, bytes) in files {
         writer.write(relative, bytes)?;
     }
@@ -93,7 +143,9 @@ pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputE
 pub struct TreeWriter {
     out: PathBuf,
     parent: PathBuf,
-    staging: tempfile::TempDir,
+    staging: Staging,
+    /// How many files the output being replaced listed (0 when there was none).
+    previous_files: usize,
     /// Every path written so far, case-folded, to refuse collisions.
     folded: Mutex<FoldedPaths>,
     /// Directories already created in the staging tree.
@@ -103,9 +155,13 @@ pub struct TreeWriter {
 }
 
 impl TreeWriter {
-    /// Prepares to replace `out`: refuses a directory bsic did not write, takes the lock on
-    /// its parent, removes debris of killed builds, and makes the staging directory.
-    pub fn begin(out: &Path) -> Result<Self, OutputError> {
+    /// Prepares to replace `out` with a build of the project at `project_root`: refuses a
+    /// directory bsic did not write or that holds the project ([`check_destination`]), takes
+    /// the lock on its parent, removes debris of killed builds, and makes the staging
+    /// directory. A symlinked `out` is followed: the directory it points to is replaced.
+    pub fn begin(out: &Path, project_root: &Path) -> Result<Self, OutputError> {
+        let destination = check_destination(out, project_root)?;
+        let out = destination.dir;
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -115,28 +171,26 @@ impl TreeWriter {
         if let Some(lock) = &lock {
             lock.remove_debris();
         }
-        if out.exists() {
-            let is_output = out.is_dir()
-                && (out.join(MANIFEST_FILE).is_file()
-                    || fs::read_dir(out).map_err(io(out))?.next().is_none());
-            if !is_output {
-                return Err(OutputError::NotOutput {
-                    path: out.to_path_buf(),
-                });
-            }
-        }
-        let staging = tempfile::Builder::new()
-            .prefix(&format!("{TEMP_PREFIX}build-"))
-            .tempdir_in(&parent)
-            .map_err(io(&parent))?;
+        let staging = Staging::new(&parent, "build-")?;
         Ok(Self {
-            out: out.to_path_buf(),
+            out,
             parent,
             staging,
+            previous_files: destination.previous_files,
             folded: Mutex::default(),
             made: Mutex::default(),
             _lock: lock,
         })
+    }
+
+    /// How many files the output this build replaces had (0 for a new or empty directory).
+    pub fn previous_files(&self) -> usize {
+        self.previous_files
+    }
+
+    /// The directory that will be replaced (a symlinked `--out` resolved).
+    pub fn out(&self) -> &Path {
+        &self.out
     }
 
     /// Stages one file at `relative` (`/`-separated, inside the tree, unique ignoring case).
@@ -175,7 +229,8 @@ impl TreeWriter {
             .find(|path| same_ignoring_case(path, relative))
     }
 
-    /// Makes the staged tree durable and swaps it in place of the old one.
+    /// Makes the staged tree durable and swaps it in place of the old one, then deletes the
+    /// old one. Success means no staging or retired directory is left behind.
     pub fn commit(self) -> Result<(), OutputError> {
         let Self {
             out,
@@ -185,33 +240,110 @@ impl TreeWriter {
         } = self;
         flush(staging.path())?;
 
-        if out.exists() {
-            if exchange(staging.path(), &out).is_ok() {
-                // `staging` now holds the old tree; dropping it deletes it.
+        if !out.exists() {
+            super::cleanup::uninterrupted(|| {
+                fs::rename(staging.path(), &out).map_err(io(&out))?;
+                staging.disown();
                 sync_dir(&parent);
-                drop(staging);
-                return Ok(());
-            }
-            let retired = tempfile::Builder::new()
-                .prefix(&format!("{TEMP_PREFIX}old-"))
-                .tempdir_in(&parent)
-                .map_err(io(&parent))?;
-            let retired_path = retired.path().to_path_buf();
-            // Rename the old tree onto the (empty) placeholder, then the new tree into place.
-            fs::rename(&out, &retired_path).map_err(io(&out))?;
-            if let Err(source) = fs::rename(staging.path(), &out) {
-                let _ = fs::rename(&retired_path, &out);
-                return Err(OutputError::Io { path: out, source });
-            }
-            let _ = staging.keep();
+                Ok(())
+            })
+        } else if super::cleanup::uninterrupted(|| exchange(staging.path(), &out)).is_ok() {
+            // `staging` now holds the old tree.
             sync_dir(&parent);
-            drop(retired); // removes the old tree
+            staging.remove()
         } else {
-            fs::rename(staging.path(), &out).map_err(io(&out))?;
-            let _ = staging.keep();
+            let retired = Staging::new(&parent, "old-")?;
+            // Rename the old tree onto the (empty) placeholder, then the new tree into place.
+            super::cleanup::uninterrupted(|| {
+                fs::rename(&out, retired.path()).map_err(io(&out))?;
+                if let Err(source) = fs::rename(staging.path(), &out) {
+                    let _ = fs::rename(retired.path(), &out);
+                    return Err(OutputError::Io { path: out, source });
+                }
+                staging.disown();
+                Ok(())
+            })?;
             sync_dir(&parent);
+            retired.remove()
         }
-        Ok(())
+    }
+}
+
+/// A directory beside the output that bsic owns while a build runs: the staging tree, or
+/// the old tree on its way out. Removed when dropped (an error, a panic) and, through
+/// [`super::cleanup`], when the process is interrupted by SIGINT or SIGTERM.
+struct Staging {
+    path: PathBuf,
+    owned: bool,
+}
+
+impl Staging {
+    fn new(parent: &Path, kind: &str) -> Result<Self, OutputError> {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{TEMP_PREFIX}{kind}"))
+            .tempdir_in(parent)
+            .map_err(io(parent))?;
+        let path = dir.keep();
+        super::cleanup::register(&path);
+        Ok(Self { path, owned: true })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory has been renamed into place as the output: no longer ours to delete.
+    fn disown(mut self) {
+        super::cleanup::unregister(&self.path);
+        self.owned = false;
+    }
+
+    /// Deletes the directory, making read-only parts writable first if need be, and says
+    /// so when it cannot.
+    fn remove(mut self) -> Result<(), OutputError> {
+        self.owned = false;
+        let result = remove_tree(&self.path);
+        super::cleanup::unregister(&self.path);
+        result.map_err(|source| OutputError::OldOutputLeft {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.owned {
+            let _ = remove_tree(&self.path);
+            super::cleanup::unregister(&self.path);
+        }
+    }
+}
+
+/// Removes `path` and everything under it; where permissions stop that (a read-only old
+/// output), makes the directories writable and tries again.
+pub(super) fn remove_tree(path: &Path) -> std::io::Result<()> {
+    match fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) => {
+            for entry in walkdir::WalkDir::new(path).into_iter().flatten() {
+                if entry.file_type().is_dir() {
+                    if let Ok(metadata) = entry.metadata() {
+                        let mut permissions = metadata.permissions();
+                        #[cfg(unix)]
+                        {
+                            use std::os::unix::fs::PermissionsExt;
+                            permissions.set_mode(metadata.permissions().mode() | 0o700);
+                        }
+                        #[cfg(not(unix))]
+                        permissions.set_readonly(false);
+                        let _ = fs::set_permissions(entry.path(), permissions);
+                    }
+                }
+            }
+            fs::remove_dir_all(path)
+        }
     }
 }
 
@@ -364,13 +496,30 @@ impl ParentLock {
 
 #[cfg(test)]
 mod tests {
+    use super::super::MANIFEST_FILE;
     use super::*;
+
+    /// A project somewhere else, so that no output here holds it.
+    fn root(dir: &Path) -> PathBuf {
+        dir.join("project")
+    }
+
+    /// A bsic manifest listing `paths`.
+    fn manifest(paths: &[&str]) -> Vec<u8> {
+        let artifacts: Vec<_> = paths
+            .iter()
+            .map(|p| serde_json::json!({ "path": p }))
+            .collect();
+        serde_json::json!({ "generator": "bsic 0", "artifacts": artifacts })
+            .to_string()
+            .into_bytes()
+    }
 
     #[test]
     fn cores_writing_into_the_same_new_directories_all_succeed() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("dist");
-        let writer = TreeWriter::begin(&out).unwrap();
+        let writer = TreeWriter::begin(&out, &root(dir.path())).unwrap();
         std::thread::scope(|scope| {
             for core in 0..8 {
                 let writer = &writer;
@@ -382,7 +531,7 @@ mod tests {
                 });
             }
         });
-        writer.write(MANIFEST_FILE, b"{}").unwrap();
+        writer.write(MANIFEST_FILE, &manifest(&[])).unwrap();
         writer.commit().unwrap();
         assert_eq!(fs::read_dir(out.join("shared/0")).unwrap().count(), 80);
     }
@@ -393,16 +542,18 @@ mod tests {
         let out = dir.path().join("dist");
         write_tree(
             &out,
+            &root(dir.path()),
             &[
-                ("manifest.json".into(), b"{}".to_vec()),
+                ("manifest.json".into(), manifest(&["a/b.json"])),
                 ("a/b.json".into(), b"1".to_vec()),
             ],
         )
         .unwrap();
         write_tree(
             &out,
+            &root(dir.path()),
             &[
-                ("manifest.json".into(), b"{}".to_vec()),
+                ("manifest.json".into(), manifest(&["c.json"])),
                 ("c.json".into(), b"2".to_vec()),
             ],
         )
@@ -419,16 +570,48 @@ mod tests {
     #[test]
     fn refuses_to_replace_foreign_directories() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("precious.txt"), "x").unwrap();
-        let err = write_tree(dir.path(), &[("manifest.json".into(), b"{}".to_vec())]).unwrap_err();
+        let foreign = dir.path().join("foreign");
+        fs::create_dir(&foreign).unwrap();
+        fs::write(foreign.join("precious.txt"), "x").unwrap();
+        let err = write_tree(
+            &foreign,
+            &root(dir.path()),
+            &[("manifest.json".into(), manifest(&[]))],
+        )
+        .unwrap_err();
         assert!(matches!(err, OutputError::NotOutput { .. }));
-        assert!(dir.path().join("precious.txt").exists());
+        assert!(foreign.join("precious.txt").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_old_output_is_removed_after_the_swap() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("dist");
+        let files = [
+            ("manifest.json".to_string(), manifest(&["ddm/a.json"])),
+            ("ddm/a.json".to_string(), b"1".to_vec()),
+        ];
+        write_tree(&out, &root(dir.path()), &files).unwrap();
+        fs::set_permissions(out.join("ddm"), fs::Permissions::from_mode(0o555)).unwrap();
+        write_tree(&out, &root(dir.path()), &files).unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("dist")]);
     }
 
     #[test]
     fn rejects_escaping_paths() {
         let dir = tempfile::tempdir().unwrap();
-        let err = write_tree(&dir.path().join("d"), &[("../x".into(), vec![])]).unwrap_err();
+        let err = write_tree(
+            &dir.path().join("d"),
+            &root(dir.path()),
+            &[("../x".into(), vec![])],
+        )
+        .unwrap_err();
         assert!(matches!(err, OutputError::Escape { .. }));
         assert!(!dir.path().join("x").exists());
     }
@@ -441,7 +624,7 @@ mod tests {
             ("ddm/Lab/x.json".to_string(), vec![]),
             ("ddm/lab/x.json".to_string(), vec![]),
         ];
-        let err = write_tree(&out, &files).unwrap_err();
+        let err = write_tree(&out, &root(dir.path()), &files).unwrap_err();
         assert!(
             matches!(&err, OutputError::Collision { first, second }
                 if first == "ddm/Lab/x.json" && second == "ddm/lab/x.json"),
@@ -449,7 +632,7 @@ mod tests {
         );
         assert!(!out.exists());
         // A streamed build names the earlier file too, found in what it staged.
-        let writer = TreeWriter::begin(&out).unwrap();
+        let writer = TreeWriter::begin(&out, &root(dir.path())).unwrap();
         writer.write("ddm/Lab/x.json", b"1").unwrap();
         let err = writer.write("ddm/lab/X.json", b"2").unwrap_err();
         assert!(
@@ -465,7 +648,12 @@ mod tests {
         fs::create_dir_all(dir.path().join(".bsic-build-abc/ddm")).unwrap();
         fs::create_dir_all(dir.path().join(".bsic-old-xyz")).unwrap();
         fs::write(dir.path().join(".bsic-notes"), "mine").unwrap();
-        write_tree(&out, &[("manifest.json".into(), b"{}".to_vec())]).unwrap();
+        write_tree(
+            &out,
+            &root(dir.path()),
+            &[("manifest.json".into(), manifest(&[]))],
+        )
+        .unwrap();
         let mut names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -242,47 +242,27 @@ pub fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
         .iter()
         .filter(|a| !new_ids.contains(a.identifier.as_str()))
         .collect();
-    for artifact in unmatched_new {
-        // The same group and kind under another identifier, for at least one of the same
-        // platforms: a replacement. Prefer the old artifact sharing the most platforms.
-        let overlap = |o: &ManifestArtifact| {
-            o.platforms
-                .iter()
-                .filter(|p| artifact.platforms.contains(p))
-                .count()
-        };
-        let candidate = unmatched_old
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| {
-                group_of(o) == group_of(artifact)
-                    && kind_label(o) == kind_label(artifact)
-                    && overlap(o) > 0
-            })
-            .max_by_key(|(_, o)| overlap(o))
-            .map(|(i, _)| i);
-        match candidate {
-            Some(index) => {
-                let before = unmatched_old.remove(index);
-                let mut change = compare(old, new, before, artifact);
-                change.class = ChangeClass::Replace;
-                changes.push(change);
-            }
-            None => changes.push(Change {
-                class: ChangeClass::Add,
-                group: group_of(artifact),
-                kind: kind_label(artifact),
-                identifier: Some(artifact.identifier.clone()),
-                previous_identifier: None,
-                path: Some(artifact.path.clone()),
-                previous_path: None,
-                platforms: artifact.platforms.clone(),
-                platforms_added: Vec::new(),
-                platforms_removed: Vec::new(),
-                groups_added: Vec::new(),
-                settings: settings::diff(None, new.files.get(&artifact.path).map(Vec::as_slice)),
-            }),
-        }
+    let (replacements, added) = pair_renamed(&unmatched_new, &mut unmatched_old);
+    for (before, artifact) in replacements {
+        let mut change = compare(old, new, before, artifact);
+        change.class = ChangeClass::Replace;
+        changes.push(change);
+    }
+    for artifact in added {
+        changes.push(Change {
+            class: ChangeClass::Add,
+            group: group_of(artifact),
+            kind: kind_label(artifact),
+            identifier: Some(artifact.identifier.clone()),
+            previous_identifier: None,
+            path: Some(artifact.path.clone()),
+            previous_path: None,
+            platforms: artifact.platforms.clone(),
+            platforms_added: Vec::new(),
+            platforms_removed: Vec::new(),
+            groups_added: Vec::new(),
+            settings: settings::diff(None, new.files.get(&artifact.path).map(Vec::as_slice)),
+        });
     }
     for artifact in unmatched_old {
         changes.push(Change {
@@ -320,6 +300,66 @@ pub fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
         summary,
         changes,
     }
+}
+
+/// Pairs artifacts that are new by identifier with old ones they replace: the same group and
+/// kind, for at least one of the same platforms. When several could pair (a group's two
+/// enforcement declarations renamed together), the best pairs are taken first — identical
+/// content, then most shared platforms, then the most similar identifiers — with ties broken
+/// by identifier, so the pairing never depends on the order of the manifests. Returns the
+/// pairs (old, new) and the new artifacts left unpaired; the old ones left stay in `old`.
+fn pair_renamed<'a>(
+    new: &[&'a ManifestArtifact],
+    old: &mut Vec<&'a ManifestArtifact>,
+) -> (
+    Vec<(&'a ManifestArtifact, &'a ManifestArtifact)>,
+    Vec<&'a ManifestArtifact>,
+) {
+    let mut candidates = Vec::new();
+    for (n, after) in new.iter().enumerate() {
+        for (o, before) in old.iter().enumerate() {
+            let shared = before
+                .platforms
+                .iter()
+                .filter(|p| after.platforms.contains(p))
+                .count();
+            if shared == 0
+                || group_of(before) != group_of(after)
+                || kind_label(before) != kind_label(after)
+            {
+                continue;
+            }
+            let same_content = content(before) == content(after);
+            let likeness = strsim::normalized_levenshtein(&before.identifier, &after.identifier);
+            candidates.push((same_content, shared, likeness, n, o));
+        }
+    }
+    candidates.sort_by(|a, b| {
+        (b.0, b.1)
+            .cmp(&(a.0, a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then_with(|| new[a.3].identifier.cmp(&new[b.3].identifier))
+            .then_with(|| old[a.4].identifier.cmp(&old[b.4].identifier))
+    });
+    let mut new_taken = vec![false; new.len()];
+    let mut old_taken = vec![false; old.len()];
+    let mut pairs = Vec::new();
+    for (_, _, _, n, o) in candidates {
+        if !new_taken[n] && !old_taken[o] {
+            new_taken[n] = true;
+            old_taken[o] = true;
+            pairs.push((old[o], new[n]));
+        }
+    }
+    let added = new
+        .iter()
+        .zip(&new_taken)
+        .filter(|(_, taken)| !**taken)
+        .map(|(a, _)| *a)
+        .collect();
+    let mut taken = old_taken.into_iter();
+    old.retain(|_| !taken.next().unwrap_or(false));
+    (pairs, added)
 }
 
 fn compare(
@@ -454,4 +494,67 @@ fn short_kind(kind: &str) -> &str {
     kind.strip_prefix("com.apple.configuration.")
         .or_else(|| kind.strip_prefix("com.apple."))
         .unwrap_or(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enforcement(identifier: &str, content: &str) -> ManifestArtifact {
+        ManifestArtifact {
+            path: format!("ddm/lab/{identifier}.json"),
+            sha256: content.into(),
+            content_sha256: None,
+            kind: ArtifactKind::Declaration {
+                declaration_type: "com.apple.configuration.softwareupdate.enforcement.specific"
+                    .into(),
+            },
+            identifier: identifier.into(),
+            token: content.into(),
+            groups: vec!["lab".into()],
+            platforms: vec![Platform::MacOs],
+            sources: Vec::new(),
+        }
+    }
+
+    /// A group's base and BSI enforcement declarations renamed together (a second platform
+    /// was added): each pairs with its own predecessor, in whatever order they are listed.
+    #[test]
+    fn renamed_artifacts_pair_by_content_then_identity_never_crosswise() {
+        let old = [
+            enforcement("com.example.lab.enforce.base", "base"),
+            enforcement("com.example.lab.enforce.bsi", "bsi"),
+        ];
+        let new = [
+            enforcement("com.example.lab.macos.enforce.base", "base"),
+            enforcement("com.example.lab.macos.enforce.bsi", "bsi"),
+        ];
+        for reversed in [false, true] {
+            let mut new_refs: Vec<&ManifestArtifact> = new.iter().collect();
+            let mut old_refs: Vec<&ManifestArtifact> = old.iter().collect();
+            if reversed {
+                new_refs.reverse();
+                old_refs.reverse();
+            }
+            let (pairs, added) = pair_renamed(&new_refs, &mut old_refs);
+            assert!(added.is_empty() && old_refs.is_empty());
+            for (before, after) in pairs {
+                assert_eq!(before.token, after.token, "paired crosswise");
+            }
+        }
+        // With changed content, the most similar identifiers pair.
+        let changed = [
+            enforcement("com.example.lab.macos.enforce.bsi", "bsi-2"),
+            enforcement("com.example.lab.macos.enforce.base", "base-2"),
+        ];
+        let new_refs: Vec<&ManifestArtifact> = changed.iter().collect();
+        let mut old_refs: Vec<&ManifestArtifact> = old.iter().collect();
+        let (pairs, _) = pair_renamed(&new_refs, &mut old_refs);
+        for (before, after) in pairs {
+            assert_eq!(
+                before.identifier.rsplit('.').next(),
+                after.identifier.rsplit('.').next()
+            );
+        }
+    }
 }

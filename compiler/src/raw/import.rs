@@ -260,6 +260,11 @@ fn profile(value: &Value, policy: &mut Imported, skipped: &mut Vec<String>) {
                 }
                 _ => None,
             };
+            // A macOS-only payload's key is kept only if its DDM equivalent works on macOS:
+            // the policy it becomes must build.
+            let target = target.filter(|(apple_key, _)| {
+                payload_type != SOFTWARE_UPDATE_TYPE || available_on_macos(apple_key)
+            });
             match target {
                 Some((apple_key, value)) => {
                     if payload_type == SOFTWARE_UPDATE_TYPE {
@@ -271,6 +276,13 @@ fn profile(value: &Value, policy: &mut Imported, skipped: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// Whether Apple's settings declaration honours `apple_key` on macOS.
+fn available_on_macos(apple_key: &str) -> bool {
+    crate::apple::declaration_key(SETTINGS_TYPE, apple_key)
+        .and_then(|key| key.platforms.get("macOS"))
+        .is_some_and(crate::apple::OsSupport::available)
 }
 
 /// `AlwaysOn` → `always-on`.

@@ -16,9 +16,22 @@ const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
 const TIME_ZONE_MARGIN: i64 = 14 * 3600;
 
 /// Runs every lint. `now` is Unix seconds (`SOURCE_DATE_EPOCH` or the clock).
-pub fn lint(model: &Model, resolution: &Resolution, now: i64, diagnostics: &mut Diagnostics) {
+///
+/// Policy lints look at one valid policy at a time and always run, so a report with errors
+/// carries the warnings too. Group lints read what each group resolves to; `complete` says no
+/// policy was left out by an error, without which they would judge a fleet that is not the
+/// one that will be built.
+pub fn lint(
+    model: &Model,
+    resolution: &Resolution,
+    now: i64,
+    complete: bool,
+    diagnostics: &mut Diagnostics,
+) {
     policy_lints(model, now, diagnostics);
-    group_lints(model, resolution, diagnostics);
+    if complete {
+        group_lints(model, resolution, diagnostics);
+    }
 }
 
 fn warning(lint: Lint, message: String, at: crate::source::Span, label: &str) -> Diagnostic {

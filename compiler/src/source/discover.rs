@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use globset::{Glob, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSetBuilder};
 
 use crate::diag::{Diagnostic, Diagnostics, Kind};
 
@@ -132,7 +132,7 @@ pub fn load_project_mapped<F: Send>(
         paths.clear();
     }
 
-    let paths: Vec<PathBuf> = paths.into_iter().collect();
+    let paths = distinct_files(paths);
     let first_id = sources.len();
     let loaded = load_parallel(root, &paths, overlay, cache, first_id, map)?;
     let mut policy_files = Vec::with_capacity(paths.len());
@@ -369,7 +369,8 @@ fn policy_globs(project: &ParsedFile, file: FileId) -> Vec<(String, Span)> {
 
 /// Every regular file under `root` that `pattern` matches, sorted, and every `overlay` path
 /// under `root` it matches (an unsaved buffer counts even before it is on disk). Symlinks that
-/// lead out of the project are reported and skipped. `None` when `pattern` is not a glob.
+/// lead out of the project are reported and skipped. `None` when `pattern` is not a glob or
+/// its fixed directories lead out of the project (both reported).
 fn expand_glob(
     root: &Path,
     pattern: &str,
@@ -377,7 +378,8 @@ fn expand_glob(
     overlay: &Overlay,
     diagnostics: &mut Diagnostics,
 ) -> Result<Option<BTreeSet<PathBuf>>, SourceError> {
-    let glob = match Glob::new(pattern) {
+    // `*` stays within one path component, as the docs say; `**` crosses directories.
+    let glob = match GlobBuilder::new(pattern).literal_separator(true).build() {
         Ok(glob) => glob,
         Err(error) => {
             diagnostics.push(Diagnostic::error(
@@ -414,30 +416,67 @@ fn expand_glob(
     if !base.exists() {
         return Ok(Some(matched));
     }
-    let walker = walkdir::WalkDir::new(&base)
-        .follow_links(false)
-        .sort_by_file_name();
-    let entries = walker.into_iter().filter_entry(|entry| {
-        entry.depth() == 0
-            || !entry.file_type().is_dir()
-            || !SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())
-    });
-    for entry in entries {
-        let entry = entry.map_err(|error| SourceError::Read {
-            path: error.path().map_or_else(|| base.clone(), Path::to_path_buf),
-            source: error
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("loop")),
-        })?;
-        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        if !set.is_match(relative) {
+    // The glob's fixed directories may themselves be a symlink (`policies/` linked elsewhere).
+    let real_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !inside(&real_root, &base) {
+        diagnostics.push(Diagnostic::error(
+            Kind::SymlinkEscapes {
+                path: display_path(root, &base),
+            },
+            at,
+            "this glob reaches a directory outside the project through a symlink",
+        ));
+        return Ok(None);
+    }
+    // Symlinks are followed, so a linked directory inside the project is searched; one that
+    // leads out of it is reported and not entered, and a loop is reported once.
+    let mut entries = walkdir::WalkDir::new(&base)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = entries.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) if error.loop_ancestor().is_some() => {
+                let path = error.path().map_or_else(|| base.clone(), Path::to_path_buf);
+                diagnostics.push(Diagnostic::error(
+                    Kind::SymlinkLoop {
+                        path: display_path(root, &path),
+                    },
+                    at,
+                    "this glob runs into a symlink loop",
+                ));
+                continue;
+            }
+            Err(error) => {
+                return Err(SourceError::Read {
+                    path: error.path().map_or_else(|| base.clone(), Path::to_path_buf),
+                    source: error
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("unreadable directory")),
+                });
+            }
+        };
+        let is_dir = entry.file_type().is_dir();
+        if entry.depth() > 0
+            && is_dir
+            && SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())
+        {
+            entries.skip_current_dir();
             continue;
         }
-        if entry.path_is_symlink() {
-            let inside = fs::canonicalize(entry.path())
-                .map(|target| target.starts_with(root) && target.is_file())
-                .unwrap_or(false);
-            if !inside {
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        if entry.path_is_symlink() && !inside(&real_root, entry.path()) {
+            if is_dir {
+                entries.skip_current_dir();
+                diagnostics.push(Diagnostic::error(
+                    Kind::SymlinkEscapes {
+                        path: display_path(root, entry.path()),
+                    },
+                    at,
+                    "this glob searches a symlink to a directory outside the project",
+                ));
+            } else if set.is_match(relative) {
                 diagnostics.push(Diagnostic::error(
                     Kind::SymlinkEscapes {
                         path: display_path(root, entry.path()),
@@ -445,14 +484,29 @@ fn expand_glob(
                     at,
                     "this glob matches a symlink to a file outside the project",
                 ));
-                continue;
             }
-        } else if !entry.file_type().is_file() {
             continue;
         }
-        matched.insert(entry.path().to_path_buf());
+        if entry.file_type().is_file() && set.is_match(relative) {
+            matched.insert(entry.path().to_path_buf());
+        }
     }
     Ok(Some(matched))
+}
+
+/// Whether `path`, with every symlink resolved, is inside `real_root` (itself resolved).
+fn inside(real_root: &Path, path: &Path) -> bool {
+    fs::canonicalize(path).is_ok_and(|target| target.starts_with(real_root))
+}
+
+/// `paths` without the ones that are the same file as an earlier one through a symlink, so a
+/// file linked inside the project is read once.
+fn distinct_files(paths: BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = std::collections::HashSet::new();
+    paths
+        .into_iter()
+        .filter(|path| seen.insert(fs::canonicalize(path).unwrap_or_else(|_| path.clone())))
+        .collect()
 }
 
 /// The leading directories of a glob that contain no glob syntax, e.g. `policies` for

@@ -1,0 +1,107 @@
+//! Removing a build's temporary directories when the process is interrupted.
+//!
+//! A build stages its tree in `.bsic-build-*` beside the output. Dropping the writer removes
+//! it on errors and panics, but SIGINT (Ctrl-C) and SIGTERM (a CI runner cancelling a job)
+//! end the process without running destructors. Here the directories are registered while
+//! they exist; on the first of those signals one thread removes them and the process then
+//! dies of the signal as it would have. The swap of the new tree into place is a critical
+//! section that the cleanup waits for, so an interruption never loses both trees.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, Once};
+
+/// The temporary directories that exist right now.
+static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Held while directories are renamed into place; the cleanup waits for it.
+static SWAPPING: Mutex<()> = Mutex::new(());
+static INSTALL: Once = Once::new();
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Records `dir` as temporary: removed if the process is interrupted before
+/// [`unregister`].
+pub(super) fn register(dir: &Path) {
+    INSTALL.call_once(install);
+    lock(&REGISTERED).push(dir.to_path_buf());
+}
+
+/// `dir` is gone or no longer temporary.
+pub(super) fn unregister(dir: &Path) {
+    lock(&REGISTERED).retain(|d| d != dir);
+}
+
+/// Runs `swap` (renames that move trees into and out of place) without an interruption's
+/// cleanup running halfway through it.
+pub(super) fn uninterrupted<R>(swap: impl FnOnce() -> R) -> R {
+    let _held = lock(&SWAPPING);
+    swap()
+}
+
+/// Removes every registered directory (called on interruption), once no swap is under way.
+fn remove_registered() {
+    let _held = lock(&SWAPPING);
+    remove_dirs(std::mem::take(&mut *lock(&REGISTERED)));
+}
+
+fn remove_dirs(dirs: Vec<PathBuf>) {
+    for dir in dirs {
+        // Worker threads may still be adding files; a few tries outlast them.
+        for _ in 0..5 {
+            if super::write::remove_tree(&dir).is_ok() {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn install() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("bsic-cleanup".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                remove_registered();
+                // Die of the signal, as without the handler, so the caller sees it.
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
+    drop(spawned);
+}
+
+#[cfg(not(unix))]
+fn install() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_directories_are_removed_and_unregistered_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let temporary = dir.path().join(".bsic-build-x");
+        let kept = dir.path().join("dist");
+        std::fs::create_dir_all(temporary.join("ddm")).unwrap();
+        std::fs::create_dir_all(&kept).unwrap();
+        register(&temporary);
+        register(&kept);
+        unregister(&kept);
+        {
+            let registered = lock(&REGISTERED);
+            assert!(registered.contains(&temporary));
+            assert!(!registered.contains(&kept));
+        }
+        unregister(&temporary);
+        remove_dirs(vec![temporary.clone()]);
+        assert!(!temporary.exists());
+        assert!(kept.exists());
+    }
+}
