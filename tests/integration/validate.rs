@@ -429,7 +429,14 @@ fn import_round_trips_enforcement() {
 fn every_imported_profile_key_builds_to_the_same_setting() {
     const RESTRICTIONS: &str = "com.apple.applicationaccess";
     const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
-    let cases: &[(&str, &str, Value, Option<(&str, Value)>)] = &[
+    /// (payload type, legacy key, its value, the Apple settings key and value it becomes)
+    type Case = (
+        &'static str,
+        &'static str,
+        Value,
+        Option<(&'static str, Value)>,
+    );
+    let cases: &[Case] = &[
         (
             RESTRICTIONS,
             "allowRapidSecurityResponseInstallation",

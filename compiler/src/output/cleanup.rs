@@ -69,8 +69,10 @@ fn install() {
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
                 remove_registered();
-                // Die of the signal, as without the handler, so the caller sees it.
+                // Die of the signal, as without the handler, so the caller sees it; the
+                // exit code is the shell's convention should that fail.
                 let _ = signal_hook::low_level::emulate_default_handler(signal);
+                #[allow(clippy::disallowed_methods)]
                 std::process::exit(128 + signal);
             }
         });

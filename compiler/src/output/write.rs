@@ -328,18 +328,18 @@ pub(super) fn remove_tree(path: &Path) -> std::io::Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(_) => {
             for entry in walkdir::WalkDir::new(path).into_iter().flatten() {
-                if entry.file_type().is_dir() {
-                    if let Ok(metadata) = entry.metadata() {
-                        let mut permissions = metadata.permissions();
-                        #[cfg(unix)]
-                        {
-                            use std::os::unix::fs::PermissionsExt;
-                            permissions.set_mode(metadata.permissions().mode() | 0o700);
-                        }
-                        #[cfg(not(unix))]
-                        permissions.set_readonly(false);
-                        let _ = fs::set_permissions(entry.path(), permissions);
+                if entry.file_type().is_dir()
+                    && let Ok(metadata) = entry.metadata()
+                {
+                    let mut permissions = metadata.permissions();
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt;
+                        permissions.set_mode(metadata.permissions().mode() | 0o700);
                     }
+                    #[cfg(not(unix))]
+                    permissions.set_readonly(false);
+                    let _ = fs::set_permissions(entry.path(), permissions);
                 }
             }
             fs::remove_dir_all(path)
