@@ -28,17 +28,121 @@ pub(crate) fn family_predicate(platforms: &[Platform]) -> Option<String> {
 }
 
 /// An NSPredicate limiting an activation to an OS version range; none when unbounded.
+///
+/// The whole minor versions of the range become one group of alternatives followed by an
+/// optional patch number, as always. A bound that names a patch (`min="26.3.2"`) gets an
+/// alternative of its own for its minor version with the patch numbers it admits, so the
+/// patch is compiled in rather than dropped.
 pub(crate) fn os_predicate(range: &OsRange) -> Option<String> {
     if range.min.is_none() && range.max.is_none() {
         return None;
     }
-    let (min_major, min_minor) = range
-        .min
+    let mut low = range.min.as_ref().map_or((0, 0), major_minor);
+    let mut high = range.max.as_ref().map(major_minor);
+    let low_patch = range.min.as_ref().map_or(0, |v| v.components()[2]);
+    let high_patch = range
+        .max
         .as_ref()
-        .map_or((0, 0), |v| (v.components()[0], v.components()[1]));
-    let (max_major, max_minor) = range.max.as_ref().map_or((OPEN_END, OPEN_END), |v| {
-        (v.components()[0], v.components()[1])
-    });
+        .filter(|v| v.has_patch())
+        .map(|v| v.components()[2]);
+    let mut with_patch = Vec::new();
+    let mut whole_minors = true;
+    if high == Some(low) && (low_patch > 0 || high_patch.is_some()) {
+        with_patch.push(format!(
+            "{}[.]{}{}",
+            low.0,
+            low.1,
+            patch_part(low_patch, high_patch)
+        ));
+        whole_minors = false;
+    } else {
+        if low_patch > 0 {
+            with_patch.push(format!(
+                "{}[.]{}{}",
+                low.0,
+                low.1,
+                patch_part(low_patch, None)
+            ));
+            low = (low.0, low.1 + 1);
+        }
+        if let (Some(patch), Some(max)) = (high_patch, high) {
+            with_patch.push(format!(
+                "{}[.]{}{}",
+                max.0,
+                max.1,
+                patch_part(0, Some(patch))
+            ));
+            match previous_minor(max) {
+                Some(previous) => high = Some(previous),
+                None => whole_minors = false,
+            }
+        }
+        whole_minors &= high.is_none_or(|high| low <= high);
+    }
+    let minors = if whole_minors {
+        minor_alternatives(low, high)
+    } else {
+        Vec::new()
+    };
+    let pattern = if with_patch.is_empty() {
+        format!("({})([.][0-9]+)?", minors.join("|"))
+    } else {
+        let mut all = Vec::new();
+        if !minors.is_empty() {
+            all.push(format!("({})([.][0-9]+)?", minors.join("|")));
+        }
+        all.extend(with_patch);
+        format!("({})", all.join("|"))
+    };
+    let matches = format!("@status(device.operating-system.version) MATCHES '^{pattern}$'");
+    // A bound with a patch number is also named as written: the regex already admits it, and
+    // the equality lets whoever reads the declaration see the version the group starts or
+    // ends at.
+    let named: Vec<String> = [range.min.as_ref(), range.max.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter(|v| v.has_patch())
+        .map(|v| format!("@status(device.operating-system.version) == '{v}'"))
+        .collect();
+    if named.is_empty() {
+        return Some(matches);
+    }
+    Some(format!("({} OR {matches})", named.join(" OR ")))
+}
+
+fn major_minor(version: &crate::model::OsVersion) -> (u32, u32) {
+    let [major, minor, _] = version.components();
+    (major, minor)
+}
+
+/// The minor version before `version`: `26.0` → `25.99` (the open end stands for "any").
+fn previous_minor((major, minor): (u32, u32)) -> Option<(u32, u32)> {
+    match (major, minor) {
+        (0, 0) => None,
+        (major, 0) => Some((major - 1, OPEN_END)),
+        (major, minor) => Some((major, minor - 1)),
+    }
+}
+
+/// The patch part of a version in `lo..=hi` (`hi` open when `None`); optional when 0 is in
+/// range, since `26.3` is patch 0 of `26.3`.
+fn patch_part(lo: u32, hi: Option<u32>) -> String {
+    let numbers = match hi {
+        Some(hi) => number_range(lo, hi),
+        None if lo == 0 => "[0-9]+".to_string(),
+        None => format!("({}|[1-9][0-9]{{2,}})", number_range(lo, OPEN_END)),
+    };
+    if lo == 0 {
+        format!("([.]{numbers})?")
+    } else {
+        format!("[.]{numbers}")
+    }
+}
+
+/// Alternatives matching every `MAJOR.MINOR` from `low` to `high` (open when `None`).
+fn minor_alternatives(low: (u32, u32), high: Option<(u32, u32)>) -> Vec<String> {
+    let (min_major, min_minor) = low;
+    let (max_major, max_minor) = high.unwrap_or((OPEN_END, OPEN_END));
     let mut alternatives = Vec::new();
     if min_major == max_major {
         alternatives.push(format!(
@@ -60,15 +164,11 @@ pub(crate) fn os_predicate(range: &OsRange) -> Option<String> {
         }
         alternatives.push(format!("{}[.]{}", max_major, number_range(0, max_minor)));
     }
-    let unbounded_above = range.max.is_none();
-    if unbounded_above {
+    if high.is_none() {
         // Any major beyond the open end: three or more digits.
         alternatives.push("[1-9][0-9]{2,}[.][0-9]+".into());
     }
-    Some(format!(
-        "@status(device.operating-system.version) MATCHES '^({})([.][0-9]+)?$'",
-        alternatives.join("|")
-    ))
+    alternatives
 }
 
 /// A regular expression matching the decimal numbers `lo..=hi` (no leading zeros).
@@ -161,10 +261,16 @@ fn digit_class(first: u8, last: u8) -> String {
 mod tests {
     use super::*;
 
+    /// Evaluates the predicate as the device would: `== 'X'` terms, or the `MATCHES` regex.
     fn matches(range: &OsRange, version: &str) -> bool {
         let predicate = os_predicate(range).unwrap();
-        let pattern = predicate.split('\'').nth(1).unwrap();
-        regex_lite::Regex::new(pattern).unwrap().is_match(version)
+        let (named, pattern) = predicate.rsplit_once("MATCHES").unwrap();
+        let equal = named
+            .split(" OR ")
+            .filter_map(|term| term.split('\'').nth(1))
+            .any(|value| value == version);
+        let pattern = pattern.split('\'').nth(1).unwrap();
+        equal || regex_lite::Regex::new(pattern).unwrap().is_match(version)
     }
 
     fn range(min: Option<&str>, max: Option<&str>) -> OsRange {
@@ -217,5 +323,55 @@ mod tests {
             assert_eq!(matches(&window, v), want, "{v}");
         }
         assert!(os_predicate(&range(None, None)).is_none());
+    }
+
+    /// A bound's patch number is compiled in: each version from 24.0 to 28.12.12 is matched
+    /// exactly when `OsRange::contains` says it is in the range.
+    #[test]
+    fn patch_bounds_are_compiled_in_and_agree_with_contains() {
+        let ranges = [
+            range(Some("26.3.2"), None),
+            range(Some("26.3.2"), Some("26.3.5")),
+            range(Some("26.3.2"), Some("27.1.1")),
+            range(Some("26.3"), Some("27.0.3")),
+            range(None, Some("26.0.1")),
+            range(Some("26.1"), Some("26.4")),
+            range(Some("26.10.1"), Some("26.12")),
+        ];
+        for r in &ranges {
+            for major in 24..=28 {
+                for minor in 0..=12 {
+                    for patch in [
+                        None,
+                        Some(0),
+                        Some(1),
+                        Some(2),
+                        Some(3),
+                        Some(5),
+                        Some(6),
+                        Some(12),
+                    ] {
+                        let text = match patch {
+                            Some(p) => format!("{major}.{minor}.{p}"),
+                            None => format!("{major}.{minor}"),
+                        };
+                        let version: crate::model::OsVersion = text.parse().unwrap();
+                        assert_eq!(
+                            matches(r, &text),
+                            r.contains(&version),
+                            "{text} in {:?}..{:?}",
+                            r.min,
+                            r.max
+                        );
+                    }
+                }
+            }
+        }
+        // Ranges without a patch compile as before (the bytes devices already hold).
+        assert_eq!(
+            os_predicate(&range(Some("26.1"), None)).unwrap(),
+            "@status(device.operating-system.version) MATCHES \
+             '^(26[.]([1-9]|1[0-9]|[2-9][0-9])|(2[7-9]|[3-8][0-9]|9[0-8])[.][0-9]+|99[.]([0-9]|1[0-9]|[2-9][0-9])|[1-9][0-9]{2,}[.][0-9]+)([.][0-9]+)?$'"
+        );
     }
 }

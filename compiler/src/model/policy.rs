@@ -46,10 +46,10 @@ pub struct Group {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OsRange {
-    /// The lowest MAJOR.MINOR version, e.g. "26.1".
+    /// The lowest version, e.g. "26.1" (or "26.3.2" from that patch on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<OsVersion>,
-    /// The highest MAJOR.MINOR version, e.g. "26.4".
+    /// The highest version, e.g. "26.4" (all its patches) or "26.4.1".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<OsVersion>,
 }
@@ -317,18 +317,20 @@ pub enum Channel {
 }
 
 impl OsRange {
-    /// Whether `version` falls in the range (comparing MAJOR.MINOR; the bounds' patch
-    /// releases are inside).
+    /// Whether `version` falls in the range, comparing numerically. A bound without a patch
+    /// number takes in all of its minor version (`max="26.4"` admits 26.4.3); one with a
+    /// patch number is exact (`min="26.3.2"` excludes 26.3.1).
     pub fn contains(&self, version: &OsVersion) -> bool {
-        let [major, minor, _] = version.components();
-        let above = self
-            .min
-            .as_ref()
-            .is_none_or(|m| (major, minor) >= (m.components()[0], m.components()[1]));
-        let below = self
-            .max
-            .as_ref()
-            .is_none_or(|m| (major, minor) <= (m.components()[0], m.components()[1]));
+        let v = version.components();
+        let above = self.min.as_ref().is_none_or(|m| v >= m.components());
+        let below = self.max.as_ref().is_none_or(|m| {
+            let [major, minor, patch] = m.components();
+            if m.has_patch() {
+                v <= [major, minor, patch]
+            } else {
+                (v[0], v[1]) <= (major, minor)
+            }
+        });
         above && below
     }
 }

@@ -121,6 +121,11 @@ impl FromStr for OsVersion {
 }
 
 impl OsVersion {
+    /// Whether a patch number is written (`26.3.1`, not `26.3`).
+    pub fn has_patch(&self) -> bool {
+        self.0.split('.').count() > 2
+    }
+
     /// The numeric components, padded to three.
     pub fn components(&self) -> [u32; 3] {
         let mut out = [0; 3];

@@ -1,0 +1,75 @@
+//! Defects found by trying bsic against an outside corpus and as a newcomer (issue 16), one
+//! test per class.
+
+use std::fs;
+
+use crate::util::Project;
+
+/// A group's OS range with a patch number: the patch reaches the activation predicate and
+/// `explain`, never silently dropped.
+#[test]
+fn a_patch_version_in_a_group_range_is_compiled_in() {
+    let project = Project::reference().file(
+        "policies/patch.kdl",
+        "group \"patch\" { platforms \"macOS\"; os min=\"26.3.2\" max=\"27.0.1\" }\n\
+         policy \"patch-p\" { applies-to \"patch\"; platforms \"macOS\"; \
+         background-security { allow-rollback #false } }\n",
+    );
+    let out = project.join("dist");
+    project.build_ok(&out);
+    let activation =
+        fs::read_to_string(out.join("ddm/patch/com.example.it.patch.activation.json")).unwrap();
+    for bound in ["== '26.3.2'", "== '27.0.1'", "26[.]3[.]"] {
+        assert!(activation.contains(bound), "{bound} missing: {activation}");
+    }
+    let explain = |os: &str| {
+        let run = project
+            .bsic()
+            .args([
+                "explain",
+                "--group",
+                "patch",
+                "--platform",
+                "macOS",
+                "--os",
+                os,
+            ])
+            .run();
+        run.assert_code(0);
+        run.stdout
+    };
+    assert!(!explain("26.3.1").contains("RapidSecurityResponse"));
+    assert!(explain("26.3.2").contains("RapidSecurityResponse"));
+    assert!(explain("27.0.1").contains("RapidSecurityResponse"));
+    assert!(!explain("27.0.2").contains("RapidSecurityResponse"));
+}
+
+/// SARIF and GitHub output carry a policy's lint warning beside another policy's error.
+#[test]
+fn machine_formats_carry_warnings_beside_errors() {
+    let project = Project::reference().file(
+        "policies/both.kdl",
+        "policy \"warn-and-err\" {\n    applies-to \"pilot\"\n    platforms \"macOS\"\n    \
+         background-security { automatic-install \"always-on\"; allow-rollback #true }\n}\n\
+         policy \"err\" { applies-to \"pilot\"; background-security { ofer #true } }\n",
+    );
+    let run = project.bsic().args(["check", "--format", "sarif"]).run();
+    run.assert_code(1);
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let levels: Vec<&str> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["level"].as_str())
+        .collect();
+    assert!(
+        levels.contains(&"error") && levels.contains(&"warning"),
+        "{levels:?}"
+    );
+    let run = project.bsic().args(["check", "--format", "github"]).run();
+    assert!(
+        run.stdout.contains("::error") && run.stdout.contains("::warning"),
+        "{}",
+        run.describe()
+    );
+}
