@@ -73,3 +73,23 @@ fn machine_formats_carry_warnings_beside_errors() {
         run.describe()
     );
 }
+
+/// The summary counts what was read, and says how much of it was rejected.
+#[test]
+fn the_summary_counts_what_was_read_and_what_was_rejected() {
+    let project = Project::reference()
+        .file(
+            "policies/bad.kdl",
+            "policy \"a\" { applies-to \"pilot\"; background-security { ofer #true } }\n\
+             policy \"b\" { applies-to \"pilot\"; background-security { offer #true } }\n",
+        )
+        .file("policies/broken.kdl", "policy \"c\" {");
+    let run = project.bsic().arg("check").run();
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("checked 5 policy files (1 did not parse), 7 policies (1 rejected)"),
+        "{}",
+        run.describe()
+    );
+}

@@ -288,18 +288,36 @@ fn report(checked: &Checked, format: Format, ui: Ui) {
             }
             let errors = checked.diagnostics.error_count();
             let warnings = checked.diagnostics.warning_count();
-            let files = checked.project.policy_files.len();
-            let policies = checked.model.as_ref().map_or(0, |m| m.policies.len());
             eprintln!(
-                "checked {files} policy {}, {policies} {}: {errors} {}, {warnings} {}",
-                plural(files, "file", "files"),
-                plural(policies, "policy", "policies"),
+                "checked {}: {errors} {}, {warnings} {}",
+                read_summary(checked),
                 plural(errors, "error", "errors"),
                 plural(warnings, "warning", "warnings"),
             );
         }
         Format::Json => report::json_lines(&checked.diagnostics, sources),
     }
+}
+
+/// What a check read, counting what it rejected too: "3 policy files (1 did not parse), 5
+/// policies (2 rejected)".
+fn read_summary(checked: &Checked) -> String {
+    // Every file read but `bsic.kdl` is a policy file.
+    let files = checked.project.sources.len().saturating_sub(1);
+    let unparsed = files.saturating_sub(checked.project.policy_files.len());
+    let (read, valid) = checked
+        .model
+        .as_ref()
+        .map_or((0, 0), |m| (m.policies_read, m.policies.len()));
+    let mut text = format!("{files} policy {}", plural(files, "file", "files"));
+    if unparsed > 0 {
+        text.push_str(&format!(" ({unparsed} did not parse)"));
+    }
+    text.push_str(&format!(", {read} {}", plural(read, "policy", "policies")));
+    if valid < read {
+        text.push_str(&format!(" ({} rejected)", read - valid));
+    }
+    text
 }
 
 /// The `sarif` and `github` formats, on stdout; paths are made relative to the Git checkout

@@ -46,6 +46,8 @@ pub struct Model {
     pub project_file: FileId,
     pub groups: Vec<Placed<Group>>,
     pub policies: Vec<Placed<Policy>>,
+    /// Every `policy` node read, valid or not: `policies` holds only the valid ones.
+    pub policies_read: usize,
     spans: BTreeMap<FileId, SpanMap>,
 }
 
@@ -112,6 +114,7 @@ pub fn validate(
     let mut groups = Vec::new();
     let mut policies = Vec::new();
     let mut raw = Vec::new();
+    let mut policies_read = 0;
 
     // Without a parsed `bsic.kdl` its syntax errors are the whole story.
     let Some(file) = project.project_file.as_ref() else {
@@ -130,6 +133,11 @@ pub fn validate(
         diagnostics.extend(std::mem::take(&mut checked.diagnostics));
         collect_items::<Group>(&checked, file, "group", diagnostics, &mut groups);
         collect_items::<Policy>(&checked, file, "policy", diagnostics, &mut policies);
+        policies_read += checked
+            .value
+            .get("policy")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         spans.insert(file, checked.spans);
         raw.push((file, checked.value));
         file
@@ -143,6 +151,7 @@ pub fn validate(
         project_file: project.project_file_id,
         groups,
         policies,
+        policies_read,
         spans,
     };
     semantic::check(&model, &raw, diagnostics);
