@@ -246,11 +246,11 @@ fn doc_blocks(doc: &str, text: &str) -> Vec<DocBlock> {
 }
 
 /// Where a document's commands run, from its first-line note
-/// `<!-- doc-commands: project=WHAT -->`.
+/// `<!-- doc-commands: project=WHAT (a sentence for the reader) -->`.
 fn project_of(text: &str) -> Option<String> {
     let first = text.lines().next()?;
     let rest = first.strip_prefix("<!-- doc-commands: project=")?;
-    Some(rest.trim_end_matches("-->").trim().to_string())
+    Some(rest.split_whitespace().next()?.to_string())
 }
 
 /// A fresh sandbox for one block: `project/` (the working directory), an empty `tmp/` and a
@@ -421,7 +421,7 @@ fn squeeze(text: &str) -> String {
 /// and exits as documented.
 ///
 /// Conventions (each document says where its commands run in a first-line note,
-/// `<!-- doc-commands: project=WHAT -->`):
+/// `<!-- doc-commands: project=WHAT (…) -->`):
 ///
 /// * `project=reference`: a copy of the repository's own project (`bsic.kdl`, `policies/`);
 ///   `project=examples`: a directory holding a copy of `examples/`, as at the repository root
