@@ -13,6 +13,7 @@ mod atomic;
 mod bad;
 mod catalog;
 mod cli;
+mod codes;
 mod defects;
 mod docs;
 mod faults;

@@ -315,7 +315,7 @@ K-SILENT,kiosks\nL-OLD,lab\nL-DONE,lab\nBOTH,kiosks;lab\n";
 
 /// Builds the fixture fleet, then writes the generated reports: one `.json` per device, plus
 /// `incremental.jsonl` holding a full report and two incremental ones for K-INCREMENTAL.
-fn generate_fleet() -> Project {
+pub(crate) fn generate_fleet() -> Project {
     let project = Project::empty();
     crate::util::copy_dir(&repo("tests/fixtures/status/fleet"), project.path());
     project.build_ok(&project.join("dist"));

@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// bsic compiles KDL policies for Apple software updates and Background Security Improvements
 /// into DDM declarations and configuration profiles that any MDM imports.
 ///
-/// Exit codes: 0 success, 1 policy errors, 2 usage or I/O errors, 3 internal errors.
+/// Exit codes: 0 success, 1 policy errors (or a failed verification or policy test), 2 usage or
+/// I/O errors, 3 internal errors; `bsic plan`: 0 no change, 2 changes, 1 error.
 #[derive(Debug, Parser)]
 #[command(name = "bsic", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
