@@ -151,12 +151,12 @@ pub enum Format {
 }
 
 impl Format {
-    fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             Format::OsVersion => "an OS version",
             Format::BuildVersion => "a build version",
             Format::LocalDateTime => "a local date-time",
-            Format::Url => "an http or https URL",
+            Format::Url => "an absolute https URL",
             Format::Identifier => "a reverse-DNS identifier",
             Format::Name => "a name",
             Format::DateTime => "an RFC 3339 date-time",
@@ -267,6 +267,8 @@ pub enum Kind {
     IntegerOverflow { value: String },
     #[error("string is {length} bytes long, longer than the limit of {limit}")]
     StringTooLong { length: usize, limit: usize },
+    #[error("the text holds U+{:04X}, a character XML cannot carry", u32::from(*character))]
+    NonXmlCharacter { character: char },
 
     // --- validate: semantics ---
     #[error("policy `{name}` is defined more than once")]
@@ -463,6 +465,7 @@ impl Kind {
             Kind::Schema { .. } => "schema",
             Kind::IntegerOverflow { .. } => "integer-overflow",
             Kind::StringTooLong { .. } => "string-too-long",
+            Kind::NonXmlCharacter { .. } => "non-xml-character",
             Kind::DuplicatePolicy { .. } => "duplicate-policy",
             Kind::DuplicateGroup { .. } => "duplicate-group",
             Kind::UnknownGroup { .. } => "unknown-group",
@@ -545,6 +548,12 @@ impl Kind {
             Kind::StringTooLong { .. } => {
                 Some("no policy value needs this much text; shorten it".into())
             }
+            Kind::NonXmlCharacter { .. } => Some(
+                "profiles are XML 1.0 property lists, which cannot hold control characters other \
+                 than tab, line feed and carriage return, nor U+FFFE or U+FFFF, raw or as `&#…;`; \
+                 Apple's parser rejects the whole profile, so remove the character"
+                    .into(),
+            ),
             Kind::TooManyFiles { .. } => Some(
                 "narrow the `policies` globs, or merge small policy files into fewer larger ones"
                     .into(),

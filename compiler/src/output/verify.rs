@@ -172,6 +172,20 @@ fn check_listed_hash(path: &Path, sha256: &str) -> FileReport {
     }
 }
 
+/// Where an XML plist breaks a rule Apple's parser enforces and the `plist` crate does not
+/// (a character XML 1.0 cannot carry, raw or as `&#…;`), as `is not … at line:col`.
+fn strict_xml_problem(content: &[u8]) -> Option<String> {
+    if crate::raw::plist::is_binary(content) {
+        return None;
+    }
+    let text = std::str::from_utf8(content).ok()?;
+    let error = crate::raw::plist::parse_xml(text, crate::source::FileId(0)).err()?;
+    let (line, column) = crate::source::line_col(text, error.at.offset);
+    Some(format!(
+        "is not a property list Apple reads: {error} (at {line}:{column})"
+    ))
+}
+
 fn verify_profile(
     path: String,
     bytes: &[u8],
@@ -186,6 +200,9 @@ fn verify_profile(
     let looks_plist =
         bytes.starts_with(b"<?xml") || bytes.starts_with(b"bplist") || bytes.starts_with(b"<plist");
     if looks_plist {
+        if let Some(problem) = strict_xml_problem(bytes) {
+            return fail(path, format!("the profile {problem}"));
+        }
         return FileReport {
             path,
             verdict: if options.allow_unsigned {
@@ -206,6 +223,9 @@ fn verify_profile(
     };
     if plist::Value::from_reader(std::io::Cursor::new(&verified.content)).is_err() {
         return fail(path, "the signed content is not a property list".into());
+    }
+    if let Some(problem) = strict_xml_problem(&verified.content) {
+        return fail(path, format!("the signed content {problem}"));
     }
     if let Some(expected) = listed.and_then(|a| a.content_sha256.as_ref())
         && &sha256_hex(&verified.content) != expected
