@@ -300,6 +300,8 @@ pub enum Kind {
     DuplicatePlatform { platform: String },
     #[error("{message}")]
     EnforceOverlap { message: String },
+    #[error("`os` range {min} to {max} is empty: {min} is above {max}")]
+    EmptyOsRange { min: String, max: String },
 
     // --- validate: raw declarations and profiles ---
     #[error("`{key}` appears more than once in this dictionary")]
@@ -477,6 +479,7 @@ impl Kind {
             Kind::EmptyPolicy { .. } => "empty-policy",
             Kind::DuplicatePlatform { .. } => "duplicate-platform",
             Kind::EnforceOverlap { .. } => "enforce-overlap",
+            Kind::EmptyOsRange { .. } => "empty-os-range",
             Kind::Conflict { .. } => "conflict",
             Kind::GroupCycle { .. } => "group-cycle",
             Kind::TestFailed { .. } => "test-failed",
@@ -587,6 +590,11 @@ impl Kind {
             Kind::DuplicatePlatform { .. } => Some("list each platform once".into()),
             Kind::EnforceOverlap { .. } => Some(
                 "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
+            ),
+            Kind::EmptyOsRange { .. } => Some(
+                "versions compare number by number (26.10 is above 26.2), so no device is in \
+                 this group; swap `min` and `max`, or fix the one that is wrong"
+                    .into(),
             ),
             Kind::DuplicateKey { .. } => Some(
                 "devices keep only one of the values, and which one is not defined; keep one".into(),

@@ -26,3 +26,4 @@ mod signing;
 mod status;
 mod util;
 mod validate;
+mod values;

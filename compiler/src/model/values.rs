@@ -198,6 +198,10 @@ impl BuildVersion {
     }
 }
 
+/// The earliest year a local date-time may name: the start of Unix time, before which no
+/// device's clock can be.
+pub const MIN_YEAR: u32 = 1970;
+
 impl FromStr for LocalDateTime {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
@@ -220,6 +224,13 @@ impl FromStr for LocalDateTime {
         let num = |range: std::ops::Range<usize>| s[range].parse::<u32>().unwrap_or(0);
         let (year, month, day) = (num(0..4), num(5..7), num(8..10));
         let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
+        // A placeholder such as 0000-01-01 is no deadline: no device clock reads a time
+        // before 1970, so every such date is past for every device, by construction.
+        if year < MIN_YEAR {
+            return Err(ParseError(format!(
+                "year {year:04} is before {MIN_YEAR}, earlier than any device clock"
+            )));
+        }
         if !(1..=12).contains(&month) {
             return Err(ParseError(format!("month {month:02} does not exist")));
         }
@@ -376,6 +387,7 @@ mod tests {
     fn local_date_times() {
         assert!("2026-04-01T09:00:00".parse::<LocalDateTime>().is_ok());
         assert!("2028-02-29T23:59:59".parse::<LocalDateTime>().is_ok());
+        assert!("1970-01-01T00:00:00".parse::<LocalDateTime>().is_ok());
         for bad in [
             "2026-04-01T09:00:00Z",
             "2026-04-01T09:00:00+02:00",
@@ -384,6 +396,8 @@ mod tests {
             "2026-02-29T09:00:00",
             "2026-04-31T09:00:00",
             "2026-04-01T24:00:00",
+            "0000-01-01T00:00:00",
+            "1969-12-31T23:59:59",
         ] {
             assert!(bad.parse::<LocalDateTime>().is_err(), "{bad}");
         }
