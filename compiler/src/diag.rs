@@ -336,6 +336,8 @@ pub enum Kind {
     // --- catalog ---
     #[error("{message}")]
     Catalog { message: String },
+    #[error("{message}")]
+    FeedEntry { message: String },
 
     // --- policy tests ---
     #[error("test `{test}`: {what} is {actual}, expected {expected}")]
@@ -494,6 +496,7 @@ impl Kind {
             Kind::NotImported { .. } => "not-imported",
             Kind::BadSignature { .. } => "bad-profile-signature",
             Kind::Catalog { .. } => "catalog",
+            Kind::FeedEntry { .. } => "feed-entry",
             Kind::UnreachedGroup { .. } => "unreached-group",
             Kind::Lint { lint, .. } => lint.code(),
         }
@@ -638,6 +641,12 @@ impl Kind {
             ),
             Kind::Catalog { .. } => Some(
                 "the build catalog (`catalog` in bsic.kdl) lists Apple's real releases; refresh it with `bsic catalog import FEED.json`".into(),
+            ),
+            Kind::FeedEntry { .. } => Some(
+                "`bsic catalog import` reads Apple's public versions JSON or a SOFA feed as \
+                 downloaded; an entry that is not a release (a known platform, an OS version, a \
+                 build) is refused and nothing is written, so download the feed again"
+                    .into(),
             ),
             Kind::TestFailed { .. } => Some(
                 "run `bsic explain --group …` for the device to see where each value comes from".into(),
