@@ -17,6 +17,7 @@ mod docs;
 mod faults;
 mod fleets;
 mod gitops;
+mod integrity;
 mod lsp;
 mod mdm_upload;
 mod reference;

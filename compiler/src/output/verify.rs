@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::emit::sha256_hex;
+use crate::emit::{ArtifactKind, server_token, sha256_hex};
 use crate::sign::{self, Certificate, ChainStatus, TrustOptions};
 
 use super::{MANIFEST_FILE, Manifest, ManifestArtifact};
@@ -148,8 +148,79 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
             }
             continue;
         }
-        reports.push(check_listed_hash(&dir.join(relative), &artifact.sha256));
+        let report = check_listed_hash(&dir.join(relative), &artifact.sha256);
+        reports.push(match (&report.verdict, &artifact.kind) {
+            (Verdict::Ok, ArtifactKind::Declaration { .. }) => {
+                check_server_token(&dir.join(relative), artifact).unwrap_or(report)
+            }
+            _ => report,
+        });
     }
+    // Anything else in the tree was not written by the build the manifest describes: a
+    // device or an MDM upload script would take it all the same.
+    if manifest.is_some() {
+        for entry in walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+            .filter(|e| !e.file_type().is_dir())
+        {
+            let relative = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            let known = relative == MANIFEST_FILE
+                || listed.contains_key(&relative)
+                || target_files.contains_key(&relative)
+                || relative.ends_with(".mobileconfig");
+            if !known {
+                reports.push(fail(
+                    entry.path().display().to_string(),
+                    "not listed in manifest.json".into(),
+                ));
+            }
+        }
+    }
+}
+
+/// A declaration whose bytes match the manifest: its `ServerToken` must still be the one bsic
+/// derives from its type, identifier and payload. A hand edit that also updated the manifest's
+/// hash keeps the old token, so devices would never see the change as new. `None` when the
+/// token is right.
+fn check_server_token(path: &Path, artifact: &ManifestArtifact) -> Option<FileReport> {
+    let shown = path.display().to_string();
+    let document: serde_json::Value = match fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        Some(d) => d,
+        None => return Some(fail(shown, "listed as a declaration but not JSON".into())),
+    };
+    let text = |key: &str| document.get(key).and_then(serde_json::Value::as_str);
+    let (Some(kind), Some(identifier), Some(token), Some(payload)) = (
+        text("Type"),
+        text("Identifier"),
+        text("ServerToken"),
+        document.get("Payload"),
+    ) else {
+        return Some(fail(
+            shown,
+            "not a declaration: `Type`, `Identifier`, `ServerToken` or `Payload` is missing".into(),
+        ));
+    };
+    let expected = server_token(kind, identifier, payload);
+    if token != expected || artifact.token != expected {
+        return Some(fail(
+            shown,
+            format!(
+                "`ServerToken` {token} is not the one its content gives ({expected}): the \
+                 declaration was edited after the build; rebuild instead"
+            ),
+        ));
+    }
+    None
 }
 
 /// A file the manifest lists with its SHA-256 (hex): ok when its content still has it.
