@@ -151,12 +151,12 @@ pub enum Format {
 }
 
 impl Format {
-    fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             Format::OsVersion => "an OS version",
             Format::BuildVersion => "a build version",
             Format::LocalDateTime => "a local date-time",
-            Format::Url => "an http or https URL",
+            Format::Url => "an absolute https URL",
             Format::Identifier => "a reverse-DNS identifier",
             Format::Name => "a name",
             Format::DateTime => "an RFC 3339 date-time",
@@ -269,6 +269,8 @@ pub enum Kind {
     IntegerOverflow { value: String },
     #[error("string is {length} bytes long, longer than the limit of {limit}")]
     StringTooLong { length: usize, limit: usize },
+    #[error("the text holds U+{:04X}, a character XML cannot carry", u32::from(*character))]
+    NonXmlCharacter { character: char },
 
     // --- validate: semantics ---
     #[error("policy `{name}` is defined more than once")]
@@ -300,6 +302,8 @@ pub enum Kind {
     DuplicatePlatform { platform: String },
     #[error("{message}")]
     EnforceOverlap { message: String },
+    #[error("`os` range {min} to {max} is empty: {min} is above {max}")]
+    EmptyOsRange { min: String, max: String },
 
     // --- validate: raw declarations and profiles ---
     #[error("`{key}` appears more than once in this dictionary")]
@@ -334,6 +338,8 @@ pub enum Kind {
     // --- catalog ---
     #[error("{message}")]
     Catalog { message: String },
+    #[error("{message}")]
+    FeedEntry { message: String },
 
     // --- policy tests ---
     #[error("test `{test}`: {what} is {actual}, expected {expected}")]
@@ -466,6 +472,7 @@ impl Kind {
             Kind::Schema { .. } => "schema",
             Kind::IntegerOverflow { .. } => "integer-overflow",
             Kind::StringTooLong { .. } => "string-too-long",
+            Kind::NonXmlCharacter { .. } => "non-xml-character",
             Kind::DuplicatePolicy { .. } => "duplicate-policy",
             Kind::DuplicateGroup { .. } => "duplicate-group",
             Kind::UnknownGroup { .. } => "unknown-group",
@@ -477,6 +484,7 @@ impl Kind {
             Kind::EmptyPolicy { .. } => "empty-policy",
             Kind::DuplicatePlatform { .. } => "duplicate-platform",
             Kind::EnforceOverlap { .. } => "enforce-overlap",
+            Kind::EmptyOsRange { .. } => "empty-os-range",
             Kind::Conflict { .. } => "conflict",
             Kind::GroupCycle { .. } => "group-cycle",
             Kind::TestFailed { .. } => "test-failed",
@@ -491,6 +499,7 @@ impl Kind {
             Kind::NotImported { .. } => "not-imported",
             Kind::BadSignature { .. } => "bad-profile-signature",
             Kind::Catalog { .. } => "catalog",
+            Kind::FeedEntry { .. } => "feed-entry",
             Kind::UnreachedGroup { .. } => "unreached-group",
             Kind::Lint { lint, .. } => lint.code(),
         }
@@ -553,6 +562,12 @@ impl Kind {
             Kind::StringTooLong { .. } => {
                 Some("no policy value needs this much text; shorten it".into())
             }
+            Kind::NonXmlCharacter { .. } => Some(
+                "profiles are XML 1.0 property lists, which cannot hold control characters other \
+                 than tab, line feed and carriage return, nor U+FFFE or U+FFFF, raw or as `&#…;`; \
+                 Apple's parser rejects the whole profile, so remove the character"
+                    .into(),
+            ),
             Kind::TooManyFiles { .. } => Some(
                 "narrow the `policies` globs, or merge small policy files into fewer larger ones"
                     .into(),
@@ -586,6 +601,11 @@ impl Kind {
             Kind::DuplicatePlatform { .. } => Some("list each platform once".into()),
             Kind::EnforceOverlap { .. } => Some(
                 "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
+            ),
+            Kind::EmptyOsRange { .. } => Some(
+                "versions compare number by number (26.10 is above 26.2), so no device is in \
+                 this group; swap `min` and `max`, or fix the one that is wrong"
+                    .into(),
             ),
             Kind::DuplicateKey { .. } => Some(
                 "devices keep only one of the values, and which one is not defined; keep one".into(),
@@ -629,6 +649,12 @@ impl Kind {
             ),
             Kind::Catalog { .. } => Some(
                 "the build catalog (`catalog` in bsic.kdl) lists Apple's real releases; refresh it with `bsic catalog import FEED.json`".into(),
+            ),
+            Kind::FeedEntry { .. } => Some(
+                "`bsic catalog import` reads Apple's public versions JSON or a SOFA feed as \
+                 downloaded; an entry that is not a release (a known platform, an OS version, a \
+                 build) is refused and nothing is written, so download the feed again"
+                    .into(),
             ),
             Kind::TestFailed { .. } => Some(
                 "run `bsic explain --group …` for the device to see where each value comes from".into(),

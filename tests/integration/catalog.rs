@@ -111,3 +111,38 @@ fn targets_are_checked_against_the_imported_catalog() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("not the pinned"), "{text}");
 }
+
+/// A feed with a wrongly typed entry, a path as a version, markup as a build and an unknown
+/// platform used to import as "wrote 0 releases" with exit 0. Each is now an error at its
+/// line and column in the feed, the run exits 1, and no snapshot is written.
+#[test]
+fn entries_that_are_not_releases_stop_the_import_where_they_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    project(dir, "", "");
+    std::fs::write(
+        dir.join("feed.json"),
+        "{\n  \"PublicAssetSets\": {\n    \"macOS\": [\n      {\"ProductVersion\": \"../../x\", \"Build\": \"25D1\"},\n      {\"ProductVersion\": \"26.3\", \"Build\": \"<script>\"},\n      {\"ProductVersion\": 26.3, \"Build\": \"25D1\"}\n    ],\n    \"Plan9\": []\n  }\n}\n",
+    )
+    .unwrap();
+    let import = bsic(
+        dir,
+        &["catalog", "import", "feed.json", "--out", "snap.json"],
+    );
+    let stderr = String::from_utf8_lossy(&import.stderr).to_string();
+    assert_eq!(import.status.code(), Some(1), "{stderr}");
+    for at in [
+        "feed.json:4:26",
+        "feed.json:5:43",
+        "feed.json:6:26",
+        "feed.json:8:5",
+    ] {
+        assert!(stderr.contains(at), "no error at {at}\n{stderr}");
+    }
+    assert!(stderr.contains("bsic::feed-entry"), "{stderr}");
+    assert!(
+        !dir.join("snap.json").exists(),
+        "a refused import wrote the snapshot"
+    );
+    assert!(!String::from_utf8_lossy(&import.stdout).contains("wrote"));
+}

@@ -791,3 +791,197 @@ fn a_device_in_two_groups_is_overdue_at_the_earlier_deadline() {
         run.stdout
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Untrusted text from devices and inventories (issue: "unbreakable").
+
+/// A report of one macOS device with `serial` and OS `version`, as one JSON line.
+fn one_report(serial: &str, version: &str) -> String {
+    let report = json!({
+        "StatusItems": { "device": {
+            "identifier": { "serial-number": serial },
+            "operating-system": { "family": "macOS", "version": version }
+        } },
+        "Errors": [],
+        "FullReport": true
+    });
+    format!("{}\n", serde_json::to_string(&report).unwrap())
+}
+
+/// Serials and reasons devices send reach the terminal shown, not executed: ESC, BEL and C1
+/// controls are escaped in the human summary and the warnings, and the HTML stays escaped.
+#[test]
+fn device_text_cannot_drive_the_terminal() {
+    let project = generate_fleet();
+    let evil = "EVIL\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m<b>";
+    // Not a version: the device is `unknown`, so the HTML table lists it too.
+    project.write("reports/zz-evil.jsonl", one_report(evil, "26.x"));
+    project.write(
+        "reports/zz-family.jsonl",
+        one_report("FAM", "26.3.1").replace("\"macOS\"", "\"mac\\u001bOS\""),
+    );
+    let run = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--html", "report.html"],
+    );
+    run.assert_code(0);
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        for control in ['\u{1b}', '\u{7}', '\u{9b}'] {
+            assert!(
+                !text.contains(control),
+                "{stream} carries U+{:04X}\n{}",
+                u32::from(control),
+                run.describe()
+            );
+        }
+    }
+    assert!(run.stderr.contains("mac\\u{1b}OS"), "{}", run.stderr);
+    let html = std::fs::read_to_string(project.join("report.html")).unwrap();
+    assert!(!html.contains('\u{1b}') && !html.contains("<b>"));
+    assert!(
+        html.contains("EVIL\\u{1b}]0;owned\\u{7}"),
+        "the serial is shown escaped"
+    );
+    // Machine output keeps the device's text exactly (JSON escapes it).
+    let json = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--format", "json"],
+    );
+    assert!(json.stdout.contains("EVIL\\u001b]0;owned\\u0007"));
+}
+
+/// The acceptance check: a serial such as `=HYPERLINK(…)` must not be a live formula in the
+/// CSV; every cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` (OWASP).
+#[test]
+fn csv_cells_never_start_a_spreadsheet_formula() {
+    let project = generate_fleet();
+    for (name, serial) in [
+        ("a", "=HYPERLINK(\"http://x\",\"y\")"),
+        ("b", "+1+cmd|' /C calc'!A0"),
+        ("c", "-2+3"),
+        ("d", "@SUM(1+1)*cmd|' /C calc'!A0"),
+        ("e", "\tTAB"),
+        ("f", "\rCR"),
+    ] {
+        project.write(
+            &format!("reports/zz-{name}.jsonl"),
+            one_report(serial, "=1+1"),
+        );
+    }
+    let run = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--format", "csv"],
+    );
+    run.assert_code(0);
+    let mut reader = csv::ReaderBuilder::new().from_reader(run.stdout.as_bytes());
+    let mut quoted = 0;
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "live cell {cell:?}\n{}",
+                run.stdout
+            );
+            if cell.starts_with("'=") || cell.starts_with("'+") || cell.starts_with("'-") {
+                quoted += 1;
+            }
+        }
+    }
+    // Six serials plus their `=1+1` versions.
+    assert!(quoted >= 9, "{}", run.stdout);
+    assert!(run.stdout.contains("'=HYPERLINK("), "{}", run.stdout);
+}
+
+/// A version that is not one (`abc`, empty, five parts, huge numbers) is `unknown`, with a
+/// warning naming the report's file and line, not `pending` for ever.
+#[test]
+fn malformed_reported_versions_are_unknown_with_a_located_warning() {
+    let project = generate_fleet();
+    let bad = ["abc", "", "26.3.1.9.9", "99999999999999999999.1"];
+    let text: String = bad
+        .iter()
+        .enumerate()
+        .map(|(i, v)| one_report(&format!("V-{i}"), v))
+        .collect();
+    project.write("reports/zz-versions.jsonl", text);
+    project.write(
+        "devices.csv",
+        format!("{INVENTORY}V-0,kiosks\nV-1,kiosks\nV-2,kiosks\nV-3,kiosks\n"),
+    );
+    let run = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--format", "json"],
+    );
+    run.assert_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    for (i, _) in bad.iter().enumerate() {
+        assert_eq!(state_of(&run, &format!("V-{i}")), "unknown", "V-{i}");
+        let located = doc["warnings"].as_array().unwrap().iter().any(|w| {
+            w["code"] == "bsic::status-bad-version"
+                && w["file"] == "reports/zz-versions.jsonl"
+                && w["line"] == i as u64 + 1
+        });
+        assert!(located, "no located warning for V-{i}: {}", doc["warnings"]);
+    }
+}
+
+/// `--fail-under NaN` compared false with every percentage and could never fail; it, the
+/// infinities and values outside 0..=100 are usage errors naming the value.
+#[test]
+fn fail_under_must_be_a_percentage() {
+    let project = generate_fleet();
+    for bad in ["NaN", "inf", "-inf", "-5", "100.5", "ninety"] {
+        let arg = format!("--fail-under={bad}");
+        let run = status(&project, &["--now", "2027-01-01T00:00:00", &arg]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("--fail-under") && run.stderr.contains(bad),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+    status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--fail-under", "100"],
+    )
+    .assert_code(1);
+}
+
+/// An inventory with a NUL in a serial and a quote left open: one located warning per bad row,
+/// and the rows after the open quote are still read.
+#[test]
+fn inventory_rows_with_nul_or_broken_quoting_warn_and_the_rest_is_read() {
+    let project = generate_fleet();
+    let lines = INVENTORY.lines().count();
+    project.write(
+        "devices.csv",
+        format!("{INVENTORY}N\0UL,kiosks\n\"OPEN,kiosks\nV-AFTER,lab\n"),
+    );
+    project.write("reports/zz-after.jsonl", one_report("V-AFTER", "26.3.1"));
+    let run = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--format", "json"],
+    );
+    run.assert_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let rows: Vec<u64> = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "bsic::status-bad-inventory-row" && w["file"] == "devices.csv")
+        .map(|w| w["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![lines as u64 + 1, lines as u64 + 2],
+        "{}",
+        doc["warnings"]
+    );
+    let after = doc["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["serial"] == "V-AFTER")
+        .unwrap();
+    assert_eq!(after["groups"], json!(["lab"]));
+}

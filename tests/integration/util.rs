@@ -124,6 +124,12 @@ impl Bsic {
         }
     }
 
+    /// Sets an environment variable for the run.
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
     pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.display
             .push(arg.as_ref().to_string_lossy().into_owned());

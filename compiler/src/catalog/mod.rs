@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
 use crate::model::{BuildVersion, CatalogPin, OsVersion, Platform};
-use crate::source::Span;
+use crate::source::{FileId, Span};
 use crate::validate::Model;
 
 /// One release: a version, its build, and for BSIs the supplemental marker.
@@ -65,6 +65,12 @@ pub enum CatalogError {
         help("pass the feed file as downloaded")
     )]
     Malformed { path: PathBuf, message: String },
+    #[error("`{}` has entries that are not releases: {message}", path.display())]
+    #[diagnostic(
+        code("bsic::catalog::invalid"),
+        help("download the feed again; `bsic catalog import` says where each entry is wrong")
+    )]
+    Invalid { path: PathBuf, message: String },
     #[error("`{}` is neither Apple's public versions JSON nor a SOFA feed", path.display())]
     #[diagnostic(
         code("bsic::catalog::unknown-format"),
@@ -76,15 +82,47 @@ pub enum CatalogError {
 impl Catalog {
     /// Normalises a downloaded feed. `platform_hint` names the platform of a SOFA feed when
     /// the feed does not tell (a SOFA macOS feed carries XProtect data; an iOS one does not).
+    /// An entry that is not a release is an error; [`Catalog::import_feed`] says where.
     pub fn from_feed(
         path: &Path,
         text: &str,
         platform_hint: Option<Platform>,
     ) -> Result<Catalog, CatalogError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| CatalogError::Malformed {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let mut diagnostics = Diagnostics::default();
+        let catalog = Self::import_feed(path, text, FileId(0), platform_hint, &mut diagnostics)?;
+        match diagnostics.sorted().first() {
+            Some(first) if diagnostics.has_errors() => Err(CatalogError::Invalid {
+                path: path.to_path_buf(),
+                message: first.to_string(),
+            }),
+            _ => Ok(catalog),
+        }
+    }
+
+    /// Normalises a downloaded feed read into the sources as `file`. Every entry must be a
+    /// release bsic can pin (a known platform, an OS version, a build, text where text
+    /// belongs): each one that is not is an error located in the feed, and the caller writes
+    /// nothing, so a snapshot never holds `../../x` as a version or markup as a build.
+    pub fn import_feed(
+        path: &Path,
+        text: &str,
+        file: FileId,
+        platform_hint: Option<Platform>,
+        diagnostics: &mut Diagnostics,
+    ) -> Result<Catalog, CatalogError> {
+        let projection = match crate::raw::json::parse(text, file) {
+            Ok(projection) => projection,
+            Err(error) => {
+                diagnostics.push(*error);
+                return Ok(Catalog::default());
+            }
+        };
+        diagnostics.extend(projection.diagnostics.iter().cloned());
+        let feed = Feed {
+            projection: &projection,
+            file,
+        };
+        let value = &projection.value;
         let mut releases = BTreeSet::new();
         let name = path
             .file_name()
@@ -96,13 +134,45 @@ impl Catalog {
                 ("PublicRapidSecurityResponses", true),
                 ("PublicBackgroundSecurityImprovements", true),
             ] {
-                let Some(platforms) = value.get(set).and_then(Value::as_object) else {
-                    continue;
+                let pointer = format!("/{set}");
+                let platforms = match value.get(set) {
+                    None | Some(Value::Null) => continue,
+                    Some(Value::Object(platforms)) => platforms,
+                    Some(other) => {
+                        diagnostics.push(feed.wrong_type(
+                            &pointer,
+                            "an object of platforms",
+                            other,
+                        ));
+                        continue;
+                    }
                 };
                 for (platform, entries) in platforms {
-                    for entry in entries.as_array().map(Vec::as_slice).unwrap_or_default() {
-                        if let Some(release) = apple_entry(platform, entry, supplemental) {
-                            releases.insert(release);
+                    let pointer = crate::validate::push_pointer(&pointer, platform);
+                    let Some(platform) = feed_platform(platform) else {
+                        diagnostics.push(feed.error(
+                            feed.key(&pointer),
+                            format!("`{platform}` is not an Apple platform"),
+                            "unknown platform",
+                        ));
+                        continue;
+                    };
+                    let Value::Array(entries) = entries else {
+                        diagnostics.push(feed.wrong_type(
+                            &pointer,
+                            "an array of releases",
+                            entries,
+                        ));
+                        continue;
+                    };
+                    for (i, entry) in entries.iter().enumerate() {
+                        let pointer = format!("{pointer}/{i}");
+                        let keys = ("ProductVersion", "Build", "PostingDate");
+                        match feed.release(platform, entry, &pointer, keys, Some(supplemental)) {
+                            Ok(release) => {
+                                releases.insert(release);
+                            }
+                            Err(error) => diagnostics.push(*error),
                         }
                     }
                 }
@@ -112,7 +182,11 @@ impl Catalog {
                 releases: releases.into_iter().collect(),
             });
         }
-        if let Some(versions) = value.get("OSVersions").and_then(Value::as_array) {
+        if let Some(versions) = value.get("OSVersions") {
+            let Value::Array(versions) = versions else {
+                diagnostics.push(feed.wrong_type("/OSVersions", "an array", versions));
+                return Ok(Catalog::default());
+            };
             let platform = platform_hint.map_or_else(
                 || {
                     if value.get("XProtectPlistConfigData").is_some() {
@@ -123,16 +197,36 @@ impl Catalog {
                 },
                 Platform::apple_column,
             );
-            for os in versions {
-                let latest = os.get("Latest").into_iter();
-                let security = os
-                    .get("SecurityReleases")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten();
-                for entry in latest.chain(security) {
-                    if let Some(release) = sofa_entry(platform, entry) {
-                        releases.insert(release);
+            for (i, os) in versions.iter().enumerate() {
+                let pointer = format!("/OSVersions/{i}");
+                let mut entries: Vec<(String, &Value)> = Vec::new();
+                match os.get("Latest") {
+                    None | Some(Value::Null) => {}
+                    Some(latest) => entries.push((format!("{pointer}/Latest"), latest)),
+                }
+                match os.get("SecurityReleases") {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Array(list)) => entries.extend(
+                        list.iter()
+                            .enumerate()
+                            .map(|(j, e)| (format!("{pointer}/SecurityReleases/{j}"), e)),
+                    ),
+                    Some(other) => diagnostics.push(feed.wrong_type(
+                        &format!("{pointer}/SecurityReleases"),
+                        "an array of releases",
+                        other,
+                    )),
+                }
+                if !os.is_object() {
+                    diagnostics.push(feed.wrong_type(&pointer, "an object", os));
+                }
+                for (pointer, entry) in entries {
+                    let keys = ("ProductVersion", "Build", "ReleaseDate");
+                    match feed.release(platform, entry, &pointer, keys, None) {
+                        Ok(release) => {
+                            releases.insert(release);
+                        }
+                        Err(error) => diagnostics.push(*error),
                     }
                 }
             }
@@ -162,58 +256,163 @@ impl Catalog {
     }
 }
 
-fn text(entry: &Value, key: &str) -> Option<String> {
-    entry.get(key).and_then(|v| {
-        v.as_str()
-            .map(String::from)
-            .or_else(|| v.as_f64().map(|f| f.to_string()))
-    })
+/// The platforms an Apple feed may list, as bsic names them (`xrOS` is visionOS); watchOS is
+/// Apple's even though bsic does not manage it.
+fn feed_platform(name: &str) -> Option<&'static str> {
+    match name {
+        "xrOS" | "visionOS" => Some("visionOS"),
+        "watchOS" => Some("watchOS"),
+        _ => Platform::ALL
+            .iter()
+            .find(|p| p.name() == name)
+            .map(|p| p.name()),
+    }
 }
 
-fn apple_entry(platform: &str, entry: &Value, supplemental: bool) -> Option<Release> {
-    let version = text(entry, "ProductVersion")?;
-    let build = text(entry, "Build")?;
-    let extra = text(entry, "ProductVersionExtra").or_else(|| {
-        supplemental
-            .then(|| {
-                build
+/// One feed being read: its projection (values and their spans) and its file.
+struct Feed<'a> {
+    projection: &'a crate::validate::Projection,
+    file: FileId,
+}
+
+impl Feed<'_> {
+    fn value(&self, pointer: &str) -> Span {
+        self.projection
+            .spans
+            .value(pointer)
+            .unwrap_or(Span::start_of(self.file))
+    }
+
+    fn key(&self, pointer: &str) -> Span {
+        self.projection
+            .spans
+            .key(pointer)
+            .unwrap_or(Span::start_of(self.file))
+    }
+
+    fn error(&self, at: Span, message: String, label: &str) -> Diagnostic {
+        Diagnostic::error(Kind::FeedEntry { message }, at, label)
+    }
+
+    fn wrong_type(&self, pointer: &str, expected: &str, found: &Value) -> Diagnostic {
+        let found = match found {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        };
+        self.error(
+            self.value(pointer),
+            format!("expected {expected}, found {found}"),
+            "wrong type",
+        )
+    }
+
+    /// A required (`required`) or optional string field of an entry.
+    fn text(
+        &self,
+        entry: &Value,
+        pointer: &str,
+        key: &str,
+        required: bool,
+    ) -> Result<Option<String>, Box<Diagnostic>> {
+        let at = format!("{pointer}/{key}");
+        match entry.get(key) {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            None | Some(Value::Null) if !required => Ok(None),
+            None | Some(Value::Null) => Err(Box::new(self.error(
+                self.value(pointer),
+                format!("the release has no `{key}`"),
+                "incomplete release",
+            ))),
+            Some(other) => Err(Box::new(self.wrong_type(
+                &at,
+                &format!("`{key}` as a string"),
+                other,
+            ))),
+        }
+    }
+
+    /// One release entry: (version, build, date) under `keys`, checked as bsic's own values.
+    fn release(
+        &self,
+        platform: &str,
+        entry: &Value,
+        pointer: &str,
+        keys: (&str, &str, &str),
+        supplemental: Option<bool>,
+    ) -> Result<Release, Box<Diagnostic>> {
+        if !entry.is_object() {
+            return Err(Box::new(self.wrong_type(
+                pointer,
+                "a release object",
+                entry,
+            )));
+        }
+        let (version_key, build_key, date_key) = keys;
+        let version = self
+            .text(entry, pointer, version_key, true)?
+            .unwrap_or_default();
+        if let Err(e) = version.parse::<OsVersion>() {
+            return Err(Box::new(self.error(
+                self.value(&format!("{pointer}/{version_key}")),
+                format!("`{version}` is not an OS version: {e}"),
+                "not a version",
+            )));
+        }
+        let build = self
+            .text(entry, pointer, build_key, true)?
+            .unwrap_or_default();
+        let parsed = build.parse::<BuildVersion>().map_err(|e| {
+            Box::new(self.error(
+                self.value(&format!("{pointer}/{build_key}")),
+                format!("`{build}` is not a build: {e}"),
+                "not a build",
+            ))
+        })?;
+        let extra = match self.text(entry, pointer, "ProductVersionExtra", false)? {
+            Some(extra) => {
+                let b = extra.as_bytes();
+                let ok = b.len() == 3 && b[0] == b'(' && b[1].is_ascii_lowercase() && b[2] == b')';
+                if !ok {
+                    return Err(Box::new(self.error(
+                        self.value(&format!("{pointer}/ProductVersionExtra")),
+                        format!("`{extra}` is not a supplemental marker such as `(a)`"),
+                        "not a marker",
+                    )));
+                }
+                Some(extra)
+            }
+            // Apple's feed says in which set a BSI is; a SOFA feed only by the build.
+            None => supplemental
+                .unwrap_or_else(|| parsed.is_supplemental())
+                .then(|| parsed.suffix().map(|c| format!("({c})")))
+                .flatten(),
+        };
+        let date = self.text(entry, pointer, date_key, false)?;
+        if let Some(date) = &date {
+            let ok = date.len() <= 40
+                && date
                     .chars()
-                    .last()
-                    .filter(char::is_ascii_lowercase)
-                    .map(|c| format!("({c})"))
-            })
-            .flatten()
-    });
-    let platform = if platform == "xrOS" {
-        "visionOS".to_string()
-    } else {
-        platform.to_string()
-    };
-    Some(Release {
-        platform,
-        version,
-        build,
-        extra,
-        date: text(entry, "PostingDate"),
-    })
-}
-
-fn sofa_entry(platform: &str, entry: &Value) -> Option<Release> {
-    let version = text(entry, "ProductVersion")?;
-    let build = text(entry, "Build")?;
-    let extra = build
-        .parse::<BuildVersion>()
-        .ok()
-        .filter(BuildVersion::is_supplemental)
-        .and_then(|b| b.suffix())
-        .map(|c| format!("({c})"));
-    Some(Release {
-        platform: platform.to_string(),
-        version,
-        build,
-        extra,
-        date: text(entry, "ReleaseDate"),
-    })
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | 'Z' | '+' | '.'));
+            if !ok {
+                return Err(Box::new(self.error(
+                    self.value(&format!("{pointer}/{date_key}")),
+                    format!("`{date}` is not a date"),
+                    "not a date",
+                )));
+            }
+        }
+        Ok(Release {
+            platform: platform.to_string(),
+            version,
+            build,
+            extra,
+            date,
+        })
+    }
 }
 
 /// Why a pinned snapshot cannot be used: what to say, and the label on bsic.kdl's `catalog`.
@@ -394,6 +593,26 @@ mod tests {
                 .iter()
                 .any(|r| r.build == "25D771280a" && r.extra.as_deref() == Some("(a)"))
         );
+    }
+
+    #[test]
+    fn entries_that_are_not_releases_are_located_errors() {
+        let feed = "{\"PublicAssetSets\": {\"macOS\": [\n{\"ProductVersion\": \"26.3.1\", \"Build\": \"25D2128\"},\n{\"ProductVersion\": \"../../x\", \"Build\": \"25D1\"},\n{\"ProductVersion\": \"26.3\", \"Build\": \"<script>\"},\n{\"ProductVersion\": 26.3, \"Build\": \"25D1\"},\n{\"ProductVersion\": \"26.3\", \"Build\": \"25D1\", \"ProductVersionExtra\": \"<b>\"},\n[]],\n\"Plan9\": []}}";
+        let mut diagnostics = Diagnostics::default();
+        let catalog =
+            Catalog::import_feed(Path::new("f.json"), feed, FileId(0), None, &mut diagnostics)
+                .unwrap();
+        assert_eq!(catalog.releases.len(), 1, "the good entry is still read");
+        let lines: Vec<usize> = diagnostics
+            .sorted()
+            .iter()
+            .map(|d| {
+                assert_eq!(d.code(), "bsic::feed-entry");
+                crate::source::line_col(feed, d.at.offset).0
+            })
+            .collect();
+        assert_eq!(lines, vec![3, 4, 5, 6, 7, 8]);
+        assert!(Catalog::from_feed(Path::new("f.json"), feed, None).is_err());
     }
 
     #[test]

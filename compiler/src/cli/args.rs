@@ -276,8 +276,8 @@ pub struct StatusArgs {
     /// Also write a self-contained HTML report to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Exit 1 when any group's compliance is below this percentage.
-    #[arg(long, value_name = "PERCENT")]
+    /// Exit 1 when any group's compliance is below this percentage (0 to 100).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub fail_under: Option<f64>,
 }
 
@@ -380,6 +380,38 @@ impl Target {
             Target::Kmfddm => Some(A::Kmfddm),
             Target::Jamf => Some(A::Jamf),
             Target::WorkspaceOne => Some(A::WorkspaceOne),
+        }
+    }
+}
+
+/// `--fail-under`: a finite percentage from 0 to 100. NaN compares false with everything, so
+/// `--fail-under NaN` could never fail a run; infinities and values outside 0..=100 are
+/// mistakes of the same kind (always or never failing).
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text.trim().parse().map_err(|_| {
+        format!("`{text}` is not a number; give a percentage from 0 to 100, e.g. 95")
+    })?;
+    if !value.is_finite() || !(0.0..=100.0).contains(&value) {
+        return Err(format!(
+            "`{text}` is not a percentage from 0 to 100; e.g. 95 fails the run when a group is below 95% compliant"
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_under_is_a_finite_percentage() {
+        for ok in ["0", "95", "99.5", "100"] {
+            assert!(parse_percent(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "NaN", "nan", "inf", "-inf", "infinity", "-1", "100.1", "1e9", "", "95%",
+        ] {
+            assert!(parse_percent(bad).is_err(), "{bad}");
         }
     }
 }

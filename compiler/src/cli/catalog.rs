@@ -16,9 +16,12 @@ pub(super) fn import(
     feeds: &[PathBuf],
     out: Option<&Path>,
     platform: Option<Platform>,
+    fancy: bool,
 ) -> Result<ExitCode, Error> {
     let mut merged = Catalog::default();
     let mut sources = Vec::new();
+    let mut files = crate::source::Sources::default();
+    let mut diagnostics = crate::diag::Diagnostics::default();
     for feed in feeds {
         let text = std::fs::read_to_string(feed).map_err(|source| {
             Error::Catalog(CatalogError::Read {
@@ -26,9 +29,21 @@ pub(super) fn import(
                 source,
             })
         })?;
-        let catalog = Catalog::from_feed(feed, &text, platform).map_err(Error::Catalog)?;
+        let file = files.add(feed.display().to_string(), feed.clone(), text.clone());
+        let catalog = Catalog::import_feed(feed, &text, file, platform, &mut diagnostics)
+            .map_err(Error::Catalog)?;
         sources.push(catalog.source);
         merged.releases.extend(catalog.releases);
+    }
+    // Every bad entry of every feed in one run, located; then nothing is written.
+    if diagnostics.has_errors() {
+        super::report::human(&diagnostics, &files, fancy);
+        let count = diagnostics.error_count();
+        eprintln!(
+            "nothing written: {count} {} not a release",
+            super::plural(count, "feed entry is", "feed entries are")
+        );
+        return Ok(ExitCode::from(super::POLICY_ERRORS));
     }
     merged.releases.sort();
     merged.releases.dedup();

@@ -229,7 +229,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             feeds,
             out,
             platform,
-        }) => catalog::import(feeds, out.as_deref(), *platform),
+        }) => catalog::import(feeds, out.as_deref(), *platform, ui.fancy),
         Command::Status { dir, args } => {
             let checked = load(dir.as_deref())?;
             if checked.has_errors() {

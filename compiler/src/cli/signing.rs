@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::clock;
 use crate::model::Signing as SigningConfig;
 use crate::pipeline::{Error, Signing};
-use crate::sign::{KeySource, LoadOptions, Secret, SignError, Signer};
+use crate::sign::{KeySource, LoadOptions, Secret, SignError, Signer, secret_file_warning};
 
 use super::args::SignArgs;
 
@@ -19,7 +19,7 @@ pub(super) fn signer(
     config: Option<&SigningConfig>,
     root: &Path,
 ) -> Result<Option<Signing>, Error> {
-    let Some(source) = key_source(args, config, root)? else {
+    let Some((source, password_file)) = key_source(args, config, root)? else {
         return Ok(None);
     };
     let now = clock::now()?;
@@ -28,14 +28,33 @@ pub(super) fn signer(
         allow_invalid_dates: args.allow_invalid_certificate_dates,
     };
     let signer = Signer::load(&source, &options)?;
+    // Signing goes ahead; what deserves a look is said on stderr, once per build.
+    let key_file = match &source {
+        KeySource::Pem { key, .. } => Some(key.as_path()),
+        KeySource::Pkcs12 { .. } => None,
+    };
+    let secrets = [
+        key_file.and_then(|p| secret_file_warning(p, "private key")),
+        password_file
+            .as_deref()
+            .and_then(|p| secret_file_warning(p, "PKCS#12 password")),
+    ];
+    for warning in secrets
+        .into_iter()
+        .flatten()
+        .chain(signer.warnings(&options))
+    {
+        eprintln!("{:?}", miette::Report::new(warning));
+    }
     Ok(Some(Signing { signer, time: now }))
 }
 
+/// The identity to load, and the file the PKCS#12 password came from, if it came from one.
 fn key_source(
     args: &SignArgs,
     config: Option<&SigningConfig>,
     root: &Path,
-) -> Result<Option<KeySource>, Error> {
+) -> Result<Option<(KeySource, Option<PathBuf>)>, Error> {
     if args.no_sign {
         return Ok(None);
     }
@@ -45,43 +64,53 @@ fn key_source(
             .chain
             .clone()
             .or_else(|| config.and_then(|c| from_config(&c.chain)));
-        return Ok(Some(KeySource::Pem {
-            cert: cert.clone(),
-            key: key.clone(),
-            chain,
-        }));
+        return Ok(Some((
+            KeySource::Pem {
+                cert: cert.clone(),
+                key: key.clone(),
+                chain,
+            },
+            None,
+        )));
     }
     if let Some(path) = &args.sign_p12 {
-        let password = password(args, config, root, path)?;
-        return Ok(Some(KeySource::Pkcs12 {
-            path: path.clone(),
-            password,
-        }));
+        let (password, file) = password(args, config, root, path)?;
+        return Ok(Some((
+            KeySource::Pkcs12 {
+                path: path.clone(),
+                password,
+            },
+            file,
+        )));
     }
     let Some(config) = config else {
         return Ok(None);
     };
     if let (Some(cert), Some(key)) = (from_config(&config.certificate), from_config(&config.key)) {
-        return Ok(Some(KeySource::Pem {
-            cert,
-            key,
-            chain: from_config(&config.chain),
-        }));
+        return Ok(Some((
+            KeySource::Pem {
+                cert,
+                key,
+                chain: from_config(&config.chain),
+            },
+            None,
+        )));
     }
     if let Some(path) = from_config(&config.p12) {
-        let password = password(args, Some(config), root, &path)?;
-        return Ok(Some(KeySource::Pkcs12 { path, password }));
+        let (password, file) = password(args, Some(config), root, &path)?;
+        return Ok(Some((KeySource::Pkcs12 { path, password }, file)));
     }
     Ok(None)
 }
 
-/// The PKCS#12 password: flag env var, flag file, bsic.kdl env var or file, else a prompt.
+/// The PKCS#12 password: flag env var, flag file, bsic.kdl env var or file, else a prompt;
+/// with the file it was read from, if any.
 fn password(
     args: &SignArgs,
     config: Option<&SigningConfig>,
     root: &Path,
     p12: &Path,
-) -> Result<Secret, Error> {
+) -> Result<(Secret, Option<PathBuf>), Error> {
     let env = args
         .p12_password_env
         .clone()
@@ -91,11 +120,13 @@ fn password(
         .clone()
         .or_else(|| config.and_then(|c| c.p12_password_file.as_ref().map(|p| root.join(p))));
     if let Some(var) = env {
-        return std::env::var(&var).map(Secret::new).map_err(|_| {
-            Error::Sign(SignError::Password {
-                message: format!("the environment variable `{var}` is not set"),
-            })
-        });
+        return std::env::var(&var)
+            .map(|p| (Secret::new(p), None))
+            .map_err(|_| {
+                Error::Sign(SignError::Password {
+                    message: format!("the environment variable `{var}` is not set"),
+                })
+            });
     }
     if let Some(file) = file {
         let text = std::fs::read_to_string(&file).map_err(|e| {
@@ -103,12 +134,15 @@ fn password(
                 message: format!("cannot read `{}`: {e}", file.display()),
             })
         })?;
-        return Ok(Secret::new(text.lines().next().unwrap_or_default()));
+        return Ok((
+            Secret::new(text.lines().next().unwrap_or_default()),
+            Some(file),
+        ));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
         let prompt = format!("password for {}: ", p12.display());
         return rpassword::prompt_password(prompt)
-            .map(Secret::new)
+            .map(|p| (Secret::new(p), None))
             .map_err(|e| {
                 Error::Sign(SignError::Password {
                     message: e.to_string(),

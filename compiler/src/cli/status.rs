@@ -53,8 +53,10 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
     let mut warnings = Vec::new();
     let result = status::run(checked, &options, &mut warnings);
     for warning in &warnings {
+        // Warnings quote device and inventory text: shown, never sent to the terminal raw.
+        let warning = warning.neutralised();
         if fancy {
-            eprintln!("{:?}", miette::Report::new(warning.clone()));
+            eprintln!("{:?}", miette::Report::new(warning));
         } else {
             eprintln!("warning[{}]: {warning}", warning.code());
         }

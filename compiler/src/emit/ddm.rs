@@ -74,9 +74,7 @@ struct Declaration {
 
 impl Declaration {
     fn into_artifact(self, group: &str) -> Artifact {
-        let canonical =
-            json!({ "Type": self.kind, "Identifier": self.identifier, "Payload": self.payload });
-        let token = server_token(canonical.to_string().as_bytes());
+        let token = server_token(&self.kind, &self.identifier, &self.payload);
         let document = json!({
             "Type": self.kind,
             "Identifier": self.identifier,

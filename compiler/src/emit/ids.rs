@@ -31,9 +31,13 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// A DDM `ServerToken`: the hash of the declaration's type, identifier and payload.
-pub(super) fn server_token(canonical: &[u8]) -> String {
-    sha256_hex(canonical)[..40].to_string()
+/// A DDM `ServerToken`: the hash of the declaration's type, identifier and payload. Public so
+/// `bsic verify` can recompute it from a published declaration and catch a hand edit that
+/// updated the manifest's hash too.
+pub fn server_token(kind: &str, identifier: &str, payload: &serde_json::Value) -> String {
+    let canonical =
+        serde_json::json!({ "Type": kind, "Identifier": identifier, "Payload": payload });
+    sha256_hex(canonical.to_string().as_bytes())[..40].to_string()
 }
 
 /// A profile `PayloadUUID` for `identifier` with content hash `content`.

@@ -18,7 +18,7 @@ use crate::resolve::{GroupPlan, PolicyIndex};
 use crate::validate::Model;
 
 pub use apple_check::{AppleCheck, EmitError};
-pub use ids::{hex, sha256, sha256_hex};
+pub use ids::{hex, server_token, sha256, sha256_hex};
 
 /// What an artifact is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

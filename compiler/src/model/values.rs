@@ -87,7 +87,7 @@ string_newtype!(
 string_newtype!(
     DetailsUrl,
     "https-url",
-    "An http or https URL shown to users with the update."
+    "An absolute https URL shown to users with the update."
 );
 string_newtype!(
     Name,
@@ -203,6 +203,10 @@ impl BuildVersion {
     }
 }
 
+/// The earliest year a local date-time may name: the start of Unix time, before which no
+/// device's clock can be.
+pub const MIN_YEAR: u32 = 1970;
+
 impl FromStr for LocalDateTime {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
@@ -225,6 +229,13 @@ impl FromStr for LocalDateTime {
         let num = |range: std::ops::Range<usize>| s[range].parse::<u32>().unwrap_or(0);
         let (year, month, day) = (num(0..4), num(5..7), num(8..10));
         let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
+        // A placeholder such as 0000-01-01 is no deadline: no device clock reads a time
+        // before 1970, so every such date is past for every device, by construction.
+        if year < MIN_YEAR {
+            return Err(ParseError(format!(
+                "year {year:04} is before {MIN_YEAR}, earlier than any device clock"
+            )));
+        }
         if !(1..=12).contains(&month) {
             return Err(ParseError(format!("month {month:02} does not exist")));
         }
@@ -251,19 +262,56 @@ impl FromStr for LocalDateTime {
 
 impl FromStr for DetailsUrl {
     type Err = ParseError;
+    /// An absolute https URL written exactly as devices will use it. The URL parser alone is
+    /// not enough: it silently drops tabs and newlines and percent-encodes spaces and markup,
+    /// while the declaration carries the text as written, so such characters are refused.
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        let url = url::Url::parse(s).map_err(|e| ParseError(e.to_string()))?;
-        if !matches!(url.scheme(), "https" | "http") {
+        if let Some(bad) = s.chars().find(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '<' | '>' | '"' | '`' | '{' | '}' | '|' | '\\' | '^')
+        }) {
             return Err(ParseError(format!(
-                "the scheme `{}` is not http or https",
+                "{} is not allowed in a URL; percent-encode it",
+                match bad {
+                    ' ' => "a space".to_string(),
+                    c if c.is_whitespace() || c.is_control() => {
+                        format!("the control or space character U+{:04X}", u32::from(c))
+                    }
+                    c => format!("`{c}`"),
+                }
+            )));
+        }
+        let url = url::Url::parse(s).map_err(|e| ParseError(e.to_string()))?;
+        if url.scheme() != "https" {
+            return Err(ParseError(format!(
+                "the scheme `{}` is not https",
                 url.scheme()
             )));
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(ParseError("it has no host".into()));
         }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ParseError(
+                "it carries a user name or password, which every device would show".into(),
+            ));
+        }
         Ok(Self(s.to_string()))
     }
+}
+
+/// Whether XML 1.0 can carry `c` at all, raw or as a character reference: tab, line feed,
+/// carriage return and everything from U+0020 except U+FFFE and U+FFFF (lone surrogates
+/// cannot occur in a Rust string). Profiles are XML plists, and Apple's parser (like Python's
+/// plistlib) rejects the whole profile over one such character.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+}
+
+/// The first character of `text` that XML 1.0 cannot carry, with its byte offset.
+pub fn first_non_xml_char(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|(_, c)| !is_xml_char(*c))
 }
 
 /// Names that would be unsafe or confusing as file names on some system.
@@ -378,6 +426,7 @@ mod tests {
     fn local_date_times() {
         assert!("2026-04-01T09:00:00".parse::<LocalDateTime>().is_ok());
         assert!("2028-02-29T23:59:59".parse::<LocalDateTime>().is_ok());
+        assert!("1970-01-01T00:00:00".parse::<LocalDateTime>().is_ok());
         for bad in [
             "2026-04-01T09:00:00Z",
             "2026-04-01T09:00:00+02:00",
@@ -386,6 +435,8 @@ mod tests {
             "2026-02-29T09:00:00",
             "2026-04-31T09:00:00",
             "2026-04-01T24:00:00",
+            "0000-01-01T00:00:00",
+            "1969-12-31T23:59:59",
         ] {
             assert!(bad.parse::<LocalDateTime>().is_err(), "{bad}");
         }
@@ -394,10 +445,50 @@ mod tests {
     }
 
     #[test]
+    fn xml_characters() {
+        for ok in [
+            '\t',
+            '\n',
+            '\r',
+            ' ',
+            'é',
+            '\u{fffd}',
+            '\u{10000}',
+            '\u{7f}',
+        ] {
+            assert!(is_xml_char(ok), "{ok:?}");
+        }
+        for bad in ['\0', '\u{1}', '\u{1b}', '\u{1f}', '\u{fffe}', '\u{ffff}'] {
+            assert!(!is_xml_char(bad), "{bad:?}");
+        }
+        assert_eq!(first_non_xml_char("Evil\u{1}Corp"), Some((4, '\u{1}')));
+        assert_eq!(first_non_xml_char("line\none"), None);
+    }
+
+    #[test]
     fn urls_names_prefixes() {
         assert!("https://it.example.com/bsi".parse::<DetailsUrl>().is_ok());
-        assert!("ftp://example.com".parse::<DetailsUrl>().is_err());
-        assert!("not a url".parse::<DetailsUrl>().is_err());
+        assert!(
+            "https://it.example.com/a?b=c%20d#e"
+                .parse::<DetailsUrl>()
+                .is_ok()
+        );
+        for bad in [
+            "ftp://example.com",
+            "not a url",
+            "http://it.example.com/bsi",
+            "https://it.example.com/\n<b>click</b>",
+            "https://it.example.com/\tx",
+            "https://it.example.com/a b",
+            "https://it.example.com/<script>",
+            "https://user:pw@it.example.com/",
+            "/relative/path",
+            "https://",
+        ] {
+            assert!(bad.parse::<DetailsUrl>().is_err(), "{bad:?}");
+        }
+        let http = "http://x.example".parse::<DetailsUrl>().unwrap_err();
+        assert!(http.0.contains("`http`"), "{http}");
         assert!("pilot".parse::<Name>().is_ok());
         for bad in ["../etc", "a/b", "", "-x", "con", "a..b"] {
             assert!(bad.parse::<Name>().is_err(), "{bad}");

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::emit::sha256_hex;
+use crate::emit::{ArtifactKind, server_token, sha256_hex};
 use crate::sign::{self, Certificate, ChainStatus, TrustOptions};
 
 use super::{MANIFEST_FILE, Manifest, ManifestArtifact};
@@ -148,8 +148,79 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
             }
             continue;
         }
-        reports.push(check_listed_hash(&dir.join(relative), &artifact.sha256));
+        let report = check_listed_hash(&dir.join(relative), &artifact.sha256);
+        reports.push(match (&report.verdict, &artifact.kind) {
+            (Verdict::Ok, ArtifactKind::Declaration { .. }) => {
+                check_server_token(&dir.join(relative), artifact).unwrap_or(report)
+            }
+            _ => report,
+        });
     }
+    // Anything else in the tree was not written by the build the manifest describes: a
+    // device or an MDM upload script would take it all the same.
+    if manifest.is_some() {
+        for entry in walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+            .filter(|e| !e.file_type().is_dir())
+        {
+            let relative = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            let known = relative == MANIFEST_FILE
+                || listed.contains_key(&relative)
+                || target_files.contains_key(&relative)
+                || relative.ends_with(".mobileconfig");
+            if !known {
+                reports.push(fail(
+                    entry.path().display().to_string(),
+                    "not listed in manifest.json".into(),
+                ));
+            }
+        }
+    }
+}
+
+/// A declaration whose bytes match the manifest: its `ServerToken` must still be the one bsic
+/// derives from its type, identifier and payload. A hand edit that also updated the manifest's
+/// hash keeps the old token, so devices would never see the change as new. `None` when the
+/// token is right.
+fn check_server_token(path: &Path, artifact: &ManifestArtifact) -> Option<FileReport> {
+    let shown = path.display().to_string();
+    let document: serde_json::Value = match fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        Some(d) => d,
+        None => return Some(fail(shown, "listed as a declaration but not JSON".into())),
+    };
+    let text = |key: &str| document.get(key).and_then(serde_json::Value::as_str);
+    let (Some(kind), Some(identifier), Some(token), Some(payload)) = (
+        text("Type"),
+        text("Identifier"),
+        text("ServerToken"),
+        document.get("Payload"),
+    ) else {
+        return Some(fail(
+            shown,
+            "not a declaration: `Type`, `Identifier`, `ServerToken` or `Payload` is missing".into(),
+        ));
+    };
+    let expected = server_token(kind, identifier, payload);
+    if token != expected || artifact.token != expected {
+        return Some(fail(
+            shown,
+            format!(
+                "`ServerToken` {token} is not the one its content gives ({expected}): the \
+                 declaration was edited after the build; rebuild instead"
+            ),
+        ));
+    }
+    None
 }
 
 /// A file the manifest lists with its SHA-256 (hex): ok when its content still has it.
@@ -172,6 +243,20 @@ fn check_listed_hash(path: &Path, sha256: &str) -> FileReport {
     }
 }
 
+/// Where an XML plist breaks a rule Apple's parser enforces and the `plist` crate does not
+/// (a character XML 1.0 cannot carry, raw or as `&#…;`), as `is not … at line:col`.
+fn strict_xml_problem(content: &[u8]) -> Option<String> {
+    if crate::raw::plist::is_binary(content) {
+        return None;
+    }
+    let text = std::str::from_utf8(content).ok()?;
+    let error = crate::raw::plist::parse_xml(text, crate::source::FileId(0)).err()?;
+    let (line, column) = crate::source::line_col(text, error.at.offset);
+    Some(format!(
+        "is not a property list Apple reads: {error} (at {line}:{column})"
+    ))
+}
+
 fn verify_profile(
     path: String,
     bytes: &[u8],
@@ -186,6 +271,9 @@ fn verify_profile(
     let looks_plist =
         bytes.starts_with(b"<?xml") || bytes.starts_with(b"bplist") || bytes.starts_with(b"<plist");
     if looks_plist {
+        if let Some(problem) = strict_xml_problem(bytes) {
+            return fail(path, format!("the profile {problem}"));
+        }
         return FileReport {
             path,
             verdict: if options.allow_unsigned {
@@ -206,6 +294,9 @@ fn verify_profile(
     };
     if plist::Value::from_reader(std::io::Cursor::new(&verified.content)).is_err() {
         return fail(path, "the signed content is not a property list".into());
+    }
+    if let Some(problem) = strict_xml_problem(&verified.content) {
+        return fail(path, format!("the signed content {problem}"));
     }
     if let Some(expected) = listed.and_then(|a| a.content_sha256.as_ref())
         && &sha256_hex(&verified.content) != expected

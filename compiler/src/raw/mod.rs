@@ -490,6 +490,7 @@ fn check_declaration(
         Some(validator) => {
             let found = validator.check(projection, doc.file);
             report.diagnostics.extend(found);
+            typed_values(doc, declaration_type, &mut report.diagnostics);
         }
         None => {
             let at = projection
@@ -505,6 +506,48 @@ fn check_declaration(
         }
     }
     Ok(())
+}
+
+/// Payload strings Apple types only as "string" but whose form bsic knows, checked with the
+/// same parsers as policy values: (declaration type, payload key, format).
+const TYPED_VALUES: &[(&str, &str, Format)] = &[
+    (ENFORCEMENT, "TargetOSVersion", Format::OsVersion),
+    (ENFORCEMENT, "TargetBuildVersion", Format::BuildVersion),
+    (ENFORCEMENT, "TargetLocalDateTime", Format::LocalDateTime),
+    (ENFORCEMENT, "DetailsURL", Format::Url),
+];
+
+const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+
+/// Reports payload values of [`TYPED_VALUES`] that do not parse, at the value.
+fn typed_values(doc: &Doc, declaration_type: &str, out: &mut Diagnostics) {
+    use crate::model::{BuildVersion, DetailsUrl, LocalDateTime};
+    for (_, key, format) in TYPED_VALUES.iter().filter(|(t, ..)| *t == declaration_type) {
+        let pointer = format!("/Payload/{key}");
+        let Some(Value::String(text)) = doc.projection.value.pointer(&pointer) else {
+            continue;
+        };
+        let problem = match format {
+            Format::OsVersion => text.parse::<OsVersion>().err(),
+            Format::BuildVersion => text.parse::<BuildVersion>().err(),
+            Format::LocalDateTime => text.parse::<LocalDateTime>().err(),
+            _ => text.parse::<DetailsUrl>().err(),
+        };
+        if let Some(problem) = problem {
+            out.push(Diagnostic::error(
+                Kind::InvalidFormat {
+                    value: text.clone(),
+                    format: *format,
+                    reason: Some(problem.0),
+                },
+                doc.projection
+                    .spans
+                    .value(&pointer)
+                    .unwrap_or(Span::start_of(doc.file)),
+                format!("not {}", format.describe()),
+            ));
+        }
+    }
 }
 
 fn unknown_type<'a>(

@@ -65,6 +65,19 @@ fn to_json(value: &plist::Value) -> Value {
 pub fn parse_xml(text: &str, file: FileId) -> Result<Projection, Box<Diagnostic>> {
     let shift = text.len() - text.trim_start_matches('\u{feff}').len();
     let body = &text[shift..];
+    // XML 1.0 has no place for these characters, in text, names or markup alike, and
+    // Apple's parser refuses the profile; quick-xml would read them without a word.
+    if let Some((at, character)) = crate::model::first_non_xml_char(body) {
+        return Err(Box::new(Diagnostic::error(
+            Kind::NonXmlCharacter { character },
+            Span {
+                file,
+                offset: shift + at,
+                len: character.len_utf8(),
+            },
+            "this character",
+        )));
+    }
     let mut parser = Parser {
         reader: Reader::from_str(body),
         file,
@@ -161,6 +174,17 @@ impl Parser<'_> {
                         }
                         Err(_) => None,
                     };
+                    if let Some(character) = resolved
+                        .as_deref()
+                        .and_then(|s| s.chars().find(|c| !crate::model::is_xml_char(*c)))
+                    {
+                        let end = self.position();
+                        return Err(Box::new(Diagnostic::error(
+                            Kind::NonXmlCharacter { character },
+                            self.span(start, end),
+                            "this character reference",
+                        )));
+                    }
                     match resolved {
                         Some(s) => text.push_str(&s),
                         None => {
@@ -466,5 +490,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dup.diagnostics[0].code(), "bsic::duplicate-key");
+    }
+
+    #[test]
+    fn refuses_characters_xml_cannot_carry_raw_or_escaped() {
+        for (bad, at) in [
+            ("<plist><string>Evil\u{1}Corp</string></plist>", 19),
+            ("<plist><string>Evil&#1;Corp</string></plist>", 19),
+            ("<plist><string>Evil&#x1B;Corp</string></plist>", 19),
+            ("<plist><string>\u{fffe}</string></plist>", 15),
+            ("<plist><string>&#xFFFF;</string></plist>", 15),
+            ("<plist><dict><key>A\u{0}</key><true/></dict></plist>", 19),
+        ] {
+            let error = parse_xml(bad, FileId(0)).expect_err(bad);
+            assert_eq!(error.code(), "bsic::non-xml-character", "{bad}");
+            assert_eq!(error.at.offset, at, "{bad}");
+        }
+        let fine = parse_xml("<plist><string>a&#9;b&#10;c</string></plist>", FileId(0)).unwrap();
+        assert_eq!(fine.value, serde_json::json!("a\tb\nc"));
     }
 }

@@ -330,6 +330,63 @@ impl From<der::Error> for SignError {
     }
 }
 
+/// Signing goes ahead, but something about the identity deserves attention. Printed as
+/// warnings by the command line; never carries key bytes or a password.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
+#[non_exhaustive]
+pub enum SignWarning {
+    /// A file holding a private key or a password can be read by other users.
+    #[error("{} ({what}) is readable by group or others (mode {mode:03o})", path.display())]
+    #[diagnostic(
+        code("bsic::sign::readable-secret"),
+        severity(Warning),
+        help(
+            "anyone who can read it can sign profiles your devices trust; `chmod 600` it (or keep it in a CI secret)"
+        )
+    )]
+    ReadableSecret {
+        /// The file.
+        path: PathBuf,
+        /// What it holds: "private key" or "PKCS#12 password".
+        what: &'static str,
+        /// Its permission bits.
+        mode: u32,
+    },
+
+    /// A chain certificate is not on the path from the signer certificate upwards.
+    #[error("chain certificate `{subject}` does not chain to the signer `{signer}`")]
+    #[diagnostic(
+        code("bsic::sign::unchained-certificate"),
+        severity(Warning),
+        help(
+            "it neither issued the signer certificate nor one of its issuers (subject/issuer names and signatures checked), so devices cannot use it to trust the profile; give --chain the signer's intermediate CA certificates"
+        )
+    )]
+    UnchainedCertificate {
+        /// The stray certificate's subject.
+        subject: String,
+        /// The signer certificate's subject.
+        signer: String,
+    },
+
+    /// Signing with `--allow-invalid-certificate-dates`.
+    #[error("signing with --allow-invalid-certificate-dates{}", match problems.as_str() {
+        "" => String::new(),
+        p => format!(": {p}"),
+    })]
+    #[diagnostic(
+        code("bsic::sign::invalid-dates-allowed"),
+        severity(Warning),
+        help(
+            "devices refuse a profile whose signer certificate is expired or not yet valid; use this only for tests, and renew the certificate for production"
+        )
+    )]
+    InvalidDatesAllowed {
+        /// The certificates outside their validity at the signing clock, or empty.
+        problems: String,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

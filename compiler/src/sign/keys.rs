@@ -16,7 +16,9 @@ use pkcs8::PrivateKeyInfo;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
-use super::{CertSummary, KeyKind, SignError, algorithm_name, bit_length, oids, summarize};
+use super::{
+    CertSummary, KeyKind, SignError, SignWarning, algorithm_name, bit_length, oids, summarize,
+};
 
 /// A password (or other secret string): zeroized on drop, never printed.
 #[derive(Clone)]
@@ -241,6 +243,60 @@ impl Signer {
     /// The certificates that go into a signature: the signer's first, then its chain.
     pub fn chain(&self) -> &[Certificate] {
         &self.chain
+    }
+
+    /// What to warn about before signing: chain certificates that do not chain to the signer,
+    /// and, when `opts.allow_invalid_dates` let the identity load, that the dates were waived
+    /// (naming the certificates actually outside their validity at `opts.now`).
+    pub fn warnings(&self, opts: &LoadOptions) -> Vec<SignWarning> {
+        let signer = self
+            .chain
+            .first()
+            .map(|c| summarize(c).subject)
+            .unwrap_or_default();
+        let mut warnings: Vec<SignWarning> = super::verify::unchained(&self.chain)
+            .into_iter()
+            .map(|c| SignWarning::UnchainedCertificate {
+                subject: summarize(c).subject,
+                signer: signer.clone(),
+            })
+            .collect();
+        if opts.allow_invalid_dates {
+            let problems: Vec<String> = self
+                .chain
+                .iter()
+                .map(summarize)
+                .filter_map(|s| {
+                    super::date_problem(&s, opts.now)
+                        .map(|state| format!("`{}` is {state}", s.subject))
+                })
+                .collect();
+            warnings.push(SignWarning::InvalidDatesAllowed {
+                problems: problems.join(", "),
+            });
+        }
+        warnings
+    }
+}
+
+/// A warning when `path`, holding `what` (a private key, a password), can be read by group or
+/// others. Unix permission bits only; elsewhere, and for files that cannot be inspected,
+/// nothing (reading the file reports those).
+pub fn secret_file_warning(path: &Path, what: &'static str) -> Option<SignWarning> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| SignWarning::ReadableSecret {
+            path: path.to_path_buf(),
+            what,
+            mode,
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, what);
+        None
     }
 }
 

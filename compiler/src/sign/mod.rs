@@ -39,8 +39,8 @@ use der::Decode;
 use der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
-pub use error::{SignError, VerifyError};
-pub use keys::{KeySource, LoadOptions, Secret, Signer, load_ca_bundle};
+pub use error::{SignError, SignWarning, VerifyError};
+pub use keys::{KeySource, LoadOptions, Secret, Signer, load_ca_bundle, secret_file_warning};
 pub use verify::{ChainStatus, TrustOptions, Verified, verify};
 /// An X.509 certificate, as held in a CA bundle.
 pub use x509_cert::Certificate;

@@ -352,6 +352,30 @@ fn signed_by(child: &Certificate, issuer: &Certificate) -> bool {
         .is_ok()
 }
 
+/// The certificates of `chain` after the first (the signer) that are not on the path from
+/// the signer upwards, where each step is a certificate whose subject is the previous one's
+/// issuer and whose key verifies the previous one's signature.
+pub(super) fn unchained(chain: &[Certificate]) -> Vec<&Certificate> {
+    let Some((signer, rest)) = chain.split_first() else {
+        return Vec::new();
+    };
+    let mut path: Vec<&Certificate> = vec![signer];
+    // Each step adds a distinct certificate, so the loop ends.
+    while let Some(&current) = path.last() {
+        if signed_by(current, current) {
+            break;
+        }
+        match rest
+            .iter()
+            .find(|c| !path.contains(c) && signed_by(current, c))
+        {
+            Some(issuer) => path.push(issuer),
+            None => break,
+        }
+    }
+    rest.iter().filter(|c| !path.contains(c)).collect()
+}
+
 /// The basicConstraints cA flag, if the extension is present and readable.
 fn ca_flag(cert: &Certificate) -> Option<bool> {
     cert.tbs_certificate

@@ -20,6 +20,12 @@ pub struct Row {
 }
 
 /// Parses the inventory `text` read from `file`; `known` are the project's groups.
+///
+/// Each physical line is one row, read on its own: no inventory cell holds a line break, so a
+/// quote left open cannot swallow the rows after it (a CSV reader would read on to the end of
+/// the file). A row with an open quote, or a cell holding a control character or a stray
+/// quote (a NUL in a serial, say), is a located warning and is left out; it is never matched
+/// to a device by accident.
 pub fn parse(
     text: &str,
     file: &str,
@@ -33,29 +39,61 @@ pub fn parse(
     } else {
         b','
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
     let mut columns = (0usize, 1usize, Some(2usize));
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(index + 1, |p| p.line() as usize);
-                warnings.push(StatusWarning::BadRow {
-                    file: file.to_string(),
-                    line,
-                    message: e.to_string(),
-                });
+    let mut first_row = true;
+    for (index, raw) in text.split('\n').enumerate() {
+        let line = index + 1;
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let bad_row = |message: String| StatusWarning::BadRow {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        if raw.matches('"').count() % 2 == 1 {
+            warnings.push(bad_row(
+                "a quoted cell is not closed on this line; the row is ignored".into(),
+            ));
+            first_row = false;
+            continue;
+        }
+        let record = match csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(raw.as_bytes())
+            .records()
+            .next()
+        {
+            Some(Ok(record)) => record,
+            Some(Err(e)) => {
+                warnings.push(bad_row(format!("{e}; the row is ignored")));
+                first_row = false;
                 continue;
             }
+            None => continue,
         };
-        let line = record.position().map_or(index + 1, |p| p.line() as usize);
-        if index == 0 {
+        if let Some((cell, problem)) = record.iter().enumerate().find_map(|(i, cell)| {
+            cell.chars()
+                .find(|c| c.is_control() || *c == '"')
+                .map(|c| (i + 1, c))
+        }) {
+            let what = if problem == '"' {
+                "a stray quote".to_string()
+            } else {
+                format!("the control character U+{:04X}", u32::from(problem))
+            };
+            warnings.push(bad_row(format!(
+                "cell {cell} holds {what}; the row is ignored"
+            )));
+            first_row = false;
+            continue;
+        }
+        if std::mem::take(&mut first_row) {
             let names: Vec<String> = record.iter().map(str::to_ascii_lowercase).collect();
             let find = |options: &[&str]| names.iter().position(|n| options.contains(&n.as_str()));
             if let Some(serial) =
@@ -162,6 +200,36 @@ mod tests {
                 (4, "bsic::status-duplicate-device"),
                 (6, "bsic::status-bad-inventory-row"),
             ]
+        );
+    }
+
+    #[test]
+    fn broken_quoting_and_control_characters_warn_per_row() {
+        let text = "serial,groups\nA,lab\nB\0X,lab\n\"C,lab\nD,lab\nE\"F\",lab\nG,\"lab\"\n\u{1b}[2J,lab\n";
+        let mut warnings = Vec::new();
+        let rows = parse(text, "d.csv", &["lab"], &mut warnings);
+        // The open quote on line 4 does not swallow D and G.
+        let names: Vec<&str> = rows.keys().map(String::as_str).collect();
+        assert_eq!(names, vec!["A", "D", "G"]);
+        let got: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line(), w.code())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, "bsic::status-bad-inventory-row"),
+                (4, "bsic::status-bad-inventory-row"),
+                (6, "bsic::status-bad-inventory-row"),
+                (8, "bsic::status-bad-inventory-row"),
+            ]
+        );
+        assert!(
+            warnings[0].to_string().contains("U+0000"),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            warnings[1].to_string().contains("not closed"),
+            "{}",
+            warnings[1]
         );
     }
 

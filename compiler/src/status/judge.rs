@@ -4,7 +4,7 @@
 //! In: the device's merged state, its target and the time to judge at. Out: a [`State`] with
 //! reasons in plain words. The order of the checks is the state machine:
 //!
-//! 1. no report, or no OS version in it → `unknown`;
+//! 1. no report, or no OS version in it, or one that is not a version → `unknown`;
 //! 2. the target version reached (a newer base counts), plus the supplemental build when a BSI
 //!    build is enforced → `compliant`;
 //! 3. the install failed (`install-state` `failed`, or a `failure-reason`) → `failed`;
@@ -183,6 +183,14 @@ pub fn judge(
         ));
         return (State::Unknown, reasons);
     };
+    // Compared with a target, text that is no version would sort below every version and
+    // look `pending` for ever; it says nothing about the device.
+    if version.parse::<OsVersion>().is_err() {
+        reasons.push(format!(
+            "the report's `device.operating-system.version` `{version}` is not an OS version"
+        ));
+        return (State::Unknown, reasons);
+    }
     let Some(target) = target else {
         reasons.push(format!(
             "on {}; no policy enforces a version on this device",
@@ -368,6 +376,28 @@ mod tests {
         );
         let older_bsi = device("26.3.1", Some("25D771270a"));
         assert_eq!(judge(Some(&older_bsi), Some(&t), now).0, State::Pending);
+    }
+
+    #[test]
+    fn a_version_that_is_not_one_is_unknown_not_pending() {
+        let t = target();
+        let now = "2027-01-01T00:00:00";
+        for bad in [
+            "abc",
+            "",
+            "26.3.1.9.9",
+            "99999999999999999999.1",
+            "26",
+            "26.3 ",
+        ] {
+            let (state, reasons) = judge(Some(&device(bad, None)), Some(&t), now);
+            assert_eq!(state, State::Unknown, "{bad:?}");
+            assert!(
+                reasons[0].contains("not an OS version"),
+                "{bad:?}: {reasons:?}"
+            );
+            assert_eq!(judge(Some(&device(bad, None)), None, now).0, State::Unknown);
+        }
     }
 
     #[test]

@@ -167,6 +167,20 @@ pub enum StatusWarning {
         group: String,
         suggestion: Option<String>,
     },
+    #[error(
+        "{file}:{line}: the device reports OS version `{version}`, which is not a version; it is judged unknown"
+    )]
+    #[diagnostic(
+        code("bsic::status-bad-version"),
+        help(
+            "`device.operating-system.version` is MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 26.3.1; check the MDM's export of this device"
+        )
+    )]
+    BadVersion {
+        file: String,
+        line: usize,
+        version: String,
+    },
     #[error("{file}:{line}: {message}")]
     #[diagnostic(
         code("bsic::status-bad-inventory-row"),
@@ -189,6 +203,7 @@ impl StatusWarning {
             | Self::UnknownPlatform { file, .. }
             | Self::DuplicateDevice { file, .. }
             | Self::UnknownGroup { file, .. }
+            | Self::BadVersion { file, .. }
             | Self::BadRow { file, .. } => file,
         }
     }
@@ -202,8 +217,58 @@ impl StatusWarning {
             | Self::UnknownPlatform { line, .. }
             | Self::DuplicateDevice { line, .. }
             | Self::UnknownGroup { line, .. }
+            | Self::BadVersion { line, .. }
             | Self::BadRow { line, .. } => *line,
         }
+    }
+
+    /// The same warning with every text from the input passed through
+    /// [`render::neutralise`], for printing on a terminal: a device's serial or family, an
+    /// inventory cell or a file name cannot send escape sequences.
+    #[must_use]
+    pub fn neutralised(&self) -> Self {
+        let n = |text: &String| render::neutralise(text).into_owned();
+        let mut out = self.clone();
+        match &mut out {
+            Self::Malformed { file, message, .. } | Self::BadRow { file, message, .. } => {
+                *file = n(file);
+                *message = n(message);
+            }
+            Self::WrongType { file, item, .. } => {
+                *file = n(file);
+                *item = n(item);
+            }
+            Self::Unidentified { file, .. } => *file = n(file),
+            Self::UnknownDeclaration {
+                file, identifier, ..
+            } => {
+                *file = n(file);
+                *identifier = n(identifier);
+            }
+            Self::UnknownPlatform { file, family, .. } => {
+                *file = n(file);
+                *family = n(family);
+            }
+            Self::DuplicateDevice { file, device, .. } => {
+                *file = n(file);
+                *device = n(device);
+            }
+            Self::UnknownGroup {
+                file,
+                group,
+                suggestion,
+                ..
+            } => {
+                *file = n(file);
+                *group = n(group);
+                *suggestion = suggestion.as_ref().map(n);
+            }
+            Self::BadVersion { file, version, .. } => {
+                *file = n(file);
+                *version = n(version);
+            }
+        }
+        out
     }
 
     /// The stable code, e.g. `bsic::status-wrong-type`.
@@ -216,6 +281,7 @@ impl StatusWarning {
             Self::UnknownPlatform { .. } => "bsic::status-unknown-platform",
             Self::DuplicateDevice { .. } => "bsic::status-duplicate-device",
             Self::UnknownGroup { .. } => "bsic::status-unknown-group",
+            Self::BadVersion { .. } => "bsic::status-bad-version",
             Self::BadRow { .. } => "bsic::status-bad-inventory-row",
         }
     }

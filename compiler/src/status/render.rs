@@ -8,6 +8,41 @@ use std::fmt::Write as _;
 
 use super::{State, Status};
 
+/// Device-reported text (serials, reasons, versions) made safe for a terminal: control
+/// characters (C0 such as ESC and BEL, DEL, C1) and the bidirectional overrides that can reorder
+/// what a reader sees are shown as `\u{1b}` escapes instead of being sent to the terminal.
+/// Everything else, non-ASCII letters included, is kept as is.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A CSV cell a spreadsheet will not run: per OWASP's CSV-injection guidance, a cell starting
+/// with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, which spreadsheets show
+/// as text. No column of the status CSV is numeric (versions, builds and dates are text), so
+/// nothing legitimate loses its meaning; a negative number would read `'-1`.
+pub fn csv_cell(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
 /// The colour of each state in charts.
 fn colour(state: State) -> &'static str {
     match state {
@@ -52,7 +87,14 @@ pub fn human(status: &Status, limit: usize) -> String {
         let _ = writeln!(
             out,
             "{:<width$}  {:>5}  {:>9}  {:>7}  {:>6}  {:>7}  {:>7}  {:>6.1}%",
-            g.group, g.total, g.compliant, g.pending, g.failed, g.overdue, g.unknown, g.percent
+            neutralise(&g.group),
+            g.total,
+            g.compliant,
+            g.pending,
+            g.failed,
+            g.overdue,
+            g.unknown,
+            g.percent
         );
     }
     let mut policies: std::collections::BTreeMap<String, [usize; 5]> = Default::default();
@@ -74,7 +116,8 @@ pub fn human(status: &Status, limit: usize) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "  {policy}: {} of {all} compliant ({})",
+                "  {}: {} of {all} compliant ({})",
+                neutralise(policy),
                 counts[0],
                 parts.join(", ")
             );
@@ -95,13 +138,20 @@ pub fn human(status: &Status, limit: usize) -> String {
             let _ = writeln!(
                 out,
                 "  {:<14} {:<9} {:<16} {}",
-                d.serial,
+                neutralise(&d.serial),
                 d.state.name(),
-                groups,
-                d.reasons.join("; ")
+                neutralise(&groups),
+                neutralise(&d.reasons.join("; "))
             );
             for problem in &d.declarations {
-                let _ = writeln!(out, "  {:<14} {:<9} {:<16} {problem}", "", "", "");
+                let _ = writeln!(
+                    out,
+                    "  {:<14} {:<9} {:<16} {}",
+                    "",
+                    "",
+                    "",
+                    neutralise(problem)
+                );
             }
         }
         if bad.len() > limit {
@@ -118,8 +168,8 @@ pub fn human(status: &Status, limit: usize) -> String {
             let _ = writeln!(
                 out,
                 "  {} ({}): {} {}, {} active, {} inactive, {} valid, {} invalid, {} missing, {} stale",
-                d.identifier,
-                d.group,
+                neutralise(&d.identifier),
+                neutralise(&d.group),
                 d.devices,
                 if d.devices == 1 { "device" } else { "devices" },
                 d.active,
@@ -130,7 +180,7 @@ pub fn human(status: &Status, limit: usize) -> String {
                 d.stale
             );
             for r in &d.reasons {
-                let _ = writeln!(out, "      {r}");
+                let _ = writeln!(out, "      {}", neutralise(r));
             }
         }
     }
@@ -165,34 +215,39 @@ pub fn csv(status: &Status, out: &mut dyn std::io::Write) -> std::io::Result<()>
         let field = |f: Option<&Option<std::rc::Rc<str>>>| {
             f.and_then(|v| v.as_deref()).unwrap_or_default().to_string()
         };
-        writer.write_record([
-            d.serial.clone(),
-            d.groups.join(";"),
-            d.platform.map(|p| p.name().to_string()).unwrap_or_default(),
-            d.state.name().to_string(),
-            field(os.map(|o| &o.version)),
-            field(os.map(|o| &o.build)),
-            field(os.map(|o| &o.supplemental_build)),
-            d.target
-                .as_ref()
-                .map(|t| t.version.clone())
-                .unwrap_or_default(),
-            d.target
-                .as_ref()
-                .and_then(|t| t.build.clone())
-                .unwrap_or_default(),
-            d.target
-                .as_ref()
-                .map(|t| t.deadline.clone())
-                .unwrap_or_default(),
-            d.reasons.join("; "),
-            d.declarations.join("; "),
-        ])?;
+        writer.write_record(
+            [
+                d.serial.clone(),
+                d.groups.join(";"),
+                d.platform.map(|p| p.name().to_string()).unwrap_or_default(),
+                d.state.name().to_string(),
+                field(os.map(|o| &o.version)),
+                field(os.map(|o| &o.build)),
+                field(os.map(|o| &o.supplemental_build)),
+                d.target
+                    .as_ref()
+                    .map(|t| t.version.clone())
+                    .unwrap_or_default(),
+                d.target
+                    .as_ref()
+                    .and_then(|t| t.build.clone())
+                    .unwrap_or_default(),
+                d.target
+                    .as_ref()
+                    .map(|t| t.deadline.clone())
+                    .unwrap_or_default(),
+                d.reasons.join("; "),
+                d.declarations.join("; "),
+            ]
+            .map(csv_cell),
+        )?;
     }
     writer.flush()
 }
 
+/// HTML-escaped text, with control characters shown as escapes like in the human form.
 fn escape(text: &str) -> String {
+    let text = neutralise(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -329,6 +384,35 @@ pub fn html(status: &Status) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_control_characters_are_shown_not_sent() {
+        assert_eq!(neutralise("C02ABC"), "C02ABC");
+        assert_eq!(neutralise("Mac\u{e9}"), "Mac\u{e9}");
+        assert_eq!(
+            neutralise("\u{1b}]0;pwned\u{7}x\u{9b}2J\u{202e}"),
+            "\\u{1b}]0;pwned\\u{7}x\\u{9b}2J\\u{202e}"
+        );
+        assert_eq!(neutralise("a\nb\tc\u{7f}"), "a\\u{a}b\\u{9}c\\u{7f}");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        for live in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1",
+            "-1+2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            let cell = csv_cell(live.to_string());
+            assert_eq!(cell, format!("'{live}"));
+        }
+        assert_eq!(csv_cell("C02ABC".into()), "C02ABC");
+        assert_eq!(csv_cell(String::new()), "");
+        assert_eq!(csv_cell("26.3.1".into()), "26.3.1");
+    }
 
     #[test]
     fn html_escapes_text() {

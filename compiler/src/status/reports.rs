@@ -372,6 +372,16 @@ fn reduce(
     };
     state.family = shared("device.operating-system.family", warnings);
     state.version = shared("device.operating-system.version", warnings);
+    // Kept as reported (the verdict quotes it), but judged `unknown`: say where it came from.
+    if let Some(version) = &state.version
+        && version.parse::<crate::model::OsVersion>().is_err()
+    {
+        warnings.push(StatusWarning::BadVersion {
+            file: file.to_string(),
+            line,
+            version: version.to_string(),
+        });
+    }
     state.build = shared("device.operating-system.build-version", warnings);
     state.supplemental_build = shared(
         "device.operating-system.supplemental.build-version",
@@ -666,6 +676,21 @@ mod tests {
                 (4, "bsic::status-wrong-type"),
                 (4, "bsic::status-unidentified-report"),
                 (6, "bsic::status-malformed-report"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_malformed_version_warns_at_its_report() {
+        let text = "{\"StatusItems\":{\"device\":{\"identifier\":{\"serial-number\":\"S1\"},\"operating-system\":{\"version\":\"26.3\"}}}}\n{\"StatusItems\":{\"device\":{\"identifier\":{\"serial-number\":\"S2\"},\"operating-system\":{\"version\":\"abc\"}}}}\n{\"StatusItems\":{\"device\":{\"identifier\":{\"serial-number\":\"S3\"},\"operating-system\":{\"version\":\"\"}}}}\n";
+        let (fleet, warnings) = read_text(text);
+        assert_eq!(fleet.devices["S2"].version.as_deref(), Some("abc"));
+        let got: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line(), w.code())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "bsic::status-bad-version"),
+                (3, "bsic::status-bad-version")
             ]
         );
     }

@@ -286,7 +286,19 @@ impl<'s> Projector<'s> {
                 ));
                 Value::Null
             }
-            KdlValue::String(s) => Value::String(s.clone()),
+            KdlValue::String(s) => {
+                // Every string may reach a profile's XML (organization, descriptions, URLs,
+                // names), so one XML cannot carry is refused here, where it was written.
+                if let Some((_, character)) = crate::model::first_non_xml_char(s) {
+                    self.diagnostics.push(Diagnostic::error(
+                        Kind::NonXmlCharacter { character },
+                        self.span(entry.span()),
+                        "this string",
+                    ));
+                    return Value::Null;
+                }
+                Value::String(s.clone())
+            }
             KdlValue::Integer(i) => match i64::try_from(*i) {
                 Ok(i) => Value::from(i),
                 Err(_) => {

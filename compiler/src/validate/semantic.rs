@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
-use crate::model::{Channel, Platform, Policy};
+use crate::model::{Channel, Group, OsRange, Platform, Policy};
 
 use serde_json::Value;
 
@@ -18,8 +18,41 @@ pub(super) fn check(model: &Model, raw: &[(FileId, Value)], diagnostics: &mut Di
     let items = RawItems::collect(raw);
     unique_names(model, &items, diagnostics);
     group_references(model, &items, diagnostics);
+    for group in &model.groups {
+        group_checks(model, group, diagnostics);
+    }
     for policy in &model.policies {
         policy_checks(model, policy, diagnostics);
+    }
+}
+
+/// A group's `os` filter must admit some version: `min` above `max` (compared number by
+/// number, as the device's predicate does) is a group no device can be in.
+fn group_checks(model: &Model, placed: &Placed<Group>, diagnostics: &mut Diagnostics) {
+    let Some(OsRange {
+        min: Some(min),
+        max: Some(max),
+    }) = &placed.value.os
+    else {
+        return;
+    };
+    let [min_major, min_minor, _] = min.components();
+    let [max_major, max_minor, _] = max.components();
+    if (min_major, min_minor) > (max_major, max_minor) {
+        diagnostics.push(
+            Diagnostic::error(
+                Kind::EmptyOsRange {
+                    min: min.to_string(),
+                    max: max.to_string(),
+                },
+                model.value_span(&placed.at, "/os/min"),
+                "the lowest version",
+            )
+            .with_related(
+                model.value_span(&placed.at, "/os/max"),
+                "is above the highest",
+            ),
+        );
     }
 }
 
