@@ -137,12 +137,6 @@ impl Bsic {
         self
     }
 
-    /// Sets an environment variable for this run (e.g. `SOURCE_DATE_EPOCH`).
-    pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
-        self.command.env(key, value);
-        self
-    }
-
     pub(crate) fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
