@@ -117,15 +117,17 @@ fn catalog_import_refuses_malformed_and_unknown_feeds() {
     let project = Project::reference()
         .file("broken.json", "{")
         .file("unknown.json", r#"{"releases": []}"#);
-    for (feed, code) in [
-        ("broken.json", "bsic::catalog::malformed"),
-        ("unknown.json", "bsic::catalog::unknown-format"),
+    // A feed that stops being JSON is located like any other bad input (exit 1); one that is
+    // JSON of an unknown shape cannot be used at all (exit 2).
+    for (feed, code, exit) in [
+        ("broken.json", "bsic::syntax", 1),
+        ("unknown.json", "bsic::catalog::unknown-format", 2),
     ] {
         let run = project
             .bsic()
             .args(["catalog", "import", feed, "--out", "catalog.json"])
             .run();
-        assert_only(&run, code, 2);
+        assert_only(&run, code, exit);
         assert!(!project.join("catalog.json").exists());
     }
 }

@@ -59,12 +59,6 @@ pub enum CatalogError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{}` is not JSON: {message}", path.display())]
-    #[diagnostic(
-        code("bsic::catalog::malformed"),
-        help("pass the feed file as downloaded")
-    )]
-    Malformed { path: PathBuf, message: String },
     #[error("`{}` has entries that are not releases: {message}", path.display())]
     #[diagnostic(
         code("bsic::catalog::invalid"),

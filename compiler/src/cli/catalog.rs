@@ -40,8 +40,8 @@ pub(super) fn import(
         super::report::human(&diagnostics, &files, fancy);
         let count = diagnostics.error_count();
         eprintln!(
-            "nothing written: {count} {} not a release",
-            super::plural(count, "feed entry is", "feed entries are")
+            "nothing written: {count} {} in the feeds above",
+            super::plural(count, "error", "errors")
         );
         return Ok(ExitCode::from(super::POLICY_ERRORS));
     }

@@ -6,6 +6,7 @@
 //! read the filesystem or the clock, so the same diagnostics always give the same bytes.
 
 mod github;
+mod rules;
 mod sarif;
 
 pub(super) use github::github_commands;

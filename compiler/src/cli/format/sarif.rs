@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::diag::{Diagnostic, Severity};
 use crate::source::{Sources, Span};
 
+use super::rules::rule_text;
 use super::{Region, repo_path};
 
 const SCHEMA: &str =
@@ -66,17 +67,24 @@ pub(crate) fn sarif_log(
         .enumerate()
         .map(|(i, code)| (code.as_str(), i))
         .collect();
+    // A rule describes its code in general (from the diagnostics reference), never one
+    // result's message or did-you-mean.
     let rules: Vec<Value> = first
         .iter()
         .map(|(code, diagnostic)| {
             let mut rule = json!({
                 "id": code,
                 "name": diagnostic.kind.code(),
-                "shortDescription": { "text": diagnostic.to_string() },
                 "defaultConfiguration": { "level": level(diagnostic.severity) },
             });
-            if let Some(help) = diagnostic.help() {
-                rule["help"] = json!({ "text": help });
+            match rule_text(code) {
+                Some(text) => {
+                    rule["shortDescription"] = json!({ "text": text.short() });
+                    rule["fullDescription"] = json!({ "text": text.description });
+                    let help = text.fix.as_deref().unwrap_or(&text.description);
+                    rule["help"] = json!({ "text": help, "markdown": help });
+                }
+                None => rule["shortDescription"] = json!({ "text": code }),
             }
             rule
         })
