@@ -19,6 +19,10 @@ fuzz_target!(|data: &[u8]| {
         }
         // Each message or bad frame uses up at least one byte: the reader cannot spin.
         read += 1;
-        assert!(read <= data.len(), "{read} frames from {} bytes", data.len());
+        assert!(
+            read <= data.len(),
+            "{read} frames from {} bytes",
+            data.len()
+        );
     }
 });

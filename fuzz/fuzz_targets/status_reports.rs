@@ -11,6 +11,11 @@ fuzz_target!(|data: &[u8]| {
     // Reading from memory cannot fail; a bad report is a warning.
     read_from(data, "reports.jsonl", &mut fleet, &mut warnings).expect("no I/O error");
     for warning in &warnings {
-        let _ = (warning.file(), warning.line(), warning.code(), warning.to_string());
+        let _ = (
+            warning.file(),
+            warning.line(),
+            warning.code(),
+            warning.to_string(),
+        );
     }
 });
