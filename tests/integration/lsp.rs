@@ -68,6 +68,35 @@ impl Client {
         }
     }
 
+    /// Writes bytes as they are, framing included.
+    fn write(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// The next error response with a `null` id: the answer to a frame it could not read.
+    fn parse_error(&self) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let message = self.next(deadline);
+            if message["id"].is_null() && message.get("error").is_some() {
+                return message;
+            }
+        }
+    }
+
+    /// Waits for the server to exit and returns its status.
+    fn exit_status(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn send_raw(&mut self, body: &[u8]) {
         write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
         self.stdin.write_all(body).unwrap();
@@ -382,6 +411,136 @@ fn an_editor_session_gets_diagnostics_fixes_hovers_completion_and_definitions() 
         assert!(Instant::now() < deadline, "the server did not exit");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Every kind of broken frame, as a client with a bug (or a fuzzer) would send it. Each is
+/// answered with a JSON-RPC error and the server reads on.
+fn bad_frames() -> Vec<(&'static str, Vec<u8>, i64)> {
+    let not_utf8 = [&b"Content-Length: 4\r\n\r\n"[..], b"\xff\xfe\xfd\xfc"].concat();
+    vec![
+        ("garbage header", b"garbage\r\n\r\n".to_vec(), -32700),
+        (
+            "binary header",
+            b"\x00\xff: \x01\r\n\r\n{}".to_vec(),
+            -32700,
+        ),
+        ("header line too long", vec![b'x'; 70_000], -32700),
+        (
+            "negative length",
+            b"Content-Length: -5\r\n\r\n{}".to_vec(),
+            -32700,
+        ),
+        (
+            "non-numeric length",
+            b"Content-Length: lots\r\n\r\n{}".to_vec(),
+            -32700,
+        ),
+        (
+            "length past u64",
+            b"Content-Length: 99999999999999999999999\r\n\r\n{}".to_vec(),
+            -32700,
+        ),
+        (
+            "duplicate length",
+            b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{} ".to_vec(),
+            -32700,
+        ),
+        (
+            "missing length",
+            b"Content-Type: application/vscode-jsonrpc\r\n\r\n{}".to_vec(),
+            -32700,
+        ),
+        ("non-UTF-8 body", not_utf8, -32700),
+        (
+            "invalid JSON",
+            b"Content-Length: 9\r\n\r\n{not json".to_vec(),
+            -32700,
+        ),
+        (
+            "JSON that is no message",
+            b"Content-Length: 2\r\n\r\n[]".to_vec(),
+            -32600,
+        ),
+    ]
+}
+
+#[test]
+fn bad_frames_are_answered_and_the_server_keeps_serving() {
+    let project = Project::reference();
+    let initialize = json!({"processId": null, "rootUri": uri(project.path()), "capabilities": {}});
+    for (what, frame, code) in bad_frames() {
+        let mut client = Client::start(project.path());
+        // Before `initialize`.
+        client.write(&frame);
+        let error = client.parse_error();
+        assert_eq!(error["error"]["code"], code, "{what}: {error}");
+        let init = client.request("initialize", initialize.clone());
+        assert!(init["result"]["capabilities"].is_object(), "{what}: {init}");
+        client.notify("initialized", json!({}));
+        // While serving.
+        client.write(&frame);
+        let error = client.parse_error();
+        assert_eq!(error["error"]["code"], code, "{what}: {error}");
+        let symbols = client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri(&project.join("policies/groups.kdl"))}}),
+        );
+        assert!(symbols.get("error").is_none(), "{what}: {symbols}");
+        // Between `shutdown` and `exit`.
+        let shutdown = client.request("shutdown", Value::Null);
+        assert!(shutdown.get("error").is_none(), "{what}: {shutdown}");
+        client.write(&frame);
+        client.parse_error();
+        client.notify("exit", Value::Null);
+        let status = client.exit_status();
+        assert!(status.success(), "{what}: exit status {status}");
+    }
+}
+
+/// A bare `\n` instead of `\r\n` after the headers is read as a frame like any other.
+#[test]
+fn headers_ending_in_bare_line_feeds_are_read() {
+    let project = Project::reference();
+    let mut client = Client::start(project.path());
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                      "params": {"processId": null, "capabilities": {}}})
+    .to_string();
+    client.write(format!("Content-Length: {}\n\n{body}", body.len()).as_bytes());
+    let deadline = Instant::now() + TIMEOUT;
+    let init = client.next(deadline);
+    assert!(init["result"]["capabilities"].is_object(), "{init}");
+    drop(client.stdin);
+    assert!(client.child.wait().unwrap().success());
+}
+
+/// A frame larger than the limit is answered at once, its body is read and dropped, and the
+/// next frame is served; a length no client could send ends nothing but the input.
+#[test]
+fn frames_over_the_size_limit_are_refused_and_skipped() {
+    let project = Project::reference();
+    let mut client = Client::start(project.path());
+    let over = bsic::lsp::MAX_MESSAGE_BYTES + 1;
+    client.write(format!("Content-Length: {over}\r\n\r\n").as_bytes());
+    let error = client.parse_error();
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    let chunk = vec![b' '; 1 << 20];
+    let mut left = over;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64);
+        client.write(&chunk[..n as usize]);
+        left -= n;
+    }
+    let init = client.request("initialize", json!({"processId": null, "capabilities": {}}));
+    assert!(init["result"]["capabilities"].is_object(), "{init}");
+
+    // The acceptance check: the process neither aborts nor hangs.
+    let mut client = Client::start(project.path());
+    client.write(b"Content-Length: 99999999999999999\r\n\r\n{}");
+    let error = client.parse_error();
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    drop(client.stdin);
+    let status = client.child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `bsic lsp`: a Language Server on stdio, built on the same pipeline as `bsic check`.
 //!
-//! In: LSP messages (framing by `lsp-server`). Out: diagnostics for every project file,
-//! hovers, completions, definitions, quick fixes and formatting (what `bsic fmt` writes).
+//! In: LSP messages (framed by `transport`, which answers bad frames and reads on). Out:
+//! diagnostics for every project file, hovers, completions, definitions, quick fixes and
+//! formatting (what `bsic fmt` writes).
 //! Every change re-runs [`pipeline::check_with_overlay`] with the open buffers standing in for
 //! the files on disk, so the editor says exactly what `bsic check` says. Changes are debounced: the check runs
 //! once no message has arrived for `DEBOUNCE`, or before answering a request. The server
@@ -15,6 +16,8 @@ mod formatting;
 mod hover;
 mod position;
 mod transport;
+
+pub use transport::{BadFrame, FrameReader, Incoming, MAX_MESSAGE_BYTES};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -98,10 +101,9 @@ fn capabilities() -> ServerCapabilities {
 fn serve(connection: &Connection) -> Result<(), LspError> {
     let caps =
         serde_json::to_value(capabilities()).map_err(|e| LspError::Protocol(e.to_string()))?;
-    // Not `Connection::initialize`: it ends the session when the client skips `initialized`.
-    let (id, params) = connection
-        .initialize_start()
-        .map_err(|e| LspError::Protocol(short(&e.to_string())))?;
+    let Some((id, params)) = initialize(connection) else {
+        return Ok(());
+    };
     let result = serde_json::json!({
         "capabilities": caps,
         "serverInfo": { "name": "bsic", "version": env!("CARGO_PKG_VERSION") },
@@ -126,10 +128,13 @@ fn serve(connection: &Connection) -> Result<(), LspError> {
         };
         match message {
             Message::Request(request) => {
-                match connection.handle_shutdown(&request) {
-                    Ok(true) => return Ok(()),
-                    Ok(false) => {}
-                    Err(e) => return Err(LspError::Protocol(short(&e.to_string()))),
+                if request.method == "shutdown" {
+                    send(
+                        connection,
+                        Message::Response(Response::new_ok(request.id, ())),
+                    );
+                    shut_down(connection);
+                    return Ok(());
                 }
                 if server.dirty {
                     server.recheck(connection);
@@ -146,14 +151,7 @@ fn serve(connection: &Connection) -> Result<(), LspError> {
                 send(connection, Message::Response(response));
             }
             Message::Notification(notification) if notification.method == transport::MALFORMED => {
-                let params = serde_json::json!({
-                    "type": 1,
-                    "message": format!("bsic lsp ignored a message: {}", notification.params),
-                });
-                send(
-                    connection,
-                    Message::Notification(Notification::new("window/logMessage".into(), params)),
-                );
+                answer_malformed(connection, notification);
             }
             Message::Notification(notification) => {
                 let _ = catch_unwind(AssertUnwindSafe(|| server.notification(notification)));
@@ -163,12 +161,70 @@ fn serve(connection: &Connection) -> Result<(), LspError> {
     }
 }
 
-/// A protocol error's text, cut short: it may quote a whole message.
-fn short(text: &str) -> String {
-    match text.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
+/// Waits for `initialize` and returns its id and params; `None` when the client exits or
+/// disconnects first. Not `Connection::initialize_start`: it ends the session on a response
+/// or on `exit`, and drops the bad-frame notices this server must answer.
+fn initialize(connection: &Connection) -> Option<(lsp_server::RequestId, Value)> {
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) if request.method == "initialize" => {
+                return Some((request.id, request.params));
+            }
+            Message::Request(request) => send(
+                connection,
+                Message::Response(Response::new_err(
+                    request.id,
+                    ErrorCode::ServerNotInitialized as i32,
+                    "bsic lsp expects `initialize` first".into(),
+                )),
+            ),
+            Message::Notification(n) if n.method == transport::MALFORMED => {
+                answer_malformed(connection, n);
+            }
+            Message::Notification(n) if n.method == "exit" => return None,
+            Message::Notification(_) | Message::Response(_) => {}
+        }
     }
+    None
+}
+
+/// After `shutdown`: waits for `exit` (or the end of input), answering requests with an
+/// error as LSP asks. Not `Connection::handle_shutdown`: it ends with an error on any other
+/// message, a bad frame included.
+fn shut_down(connection: &Connection) {
+    for message in &connection.receiver {
+        match message {
+            Message::Notification(n) if n.method == "exit" => return,
+            Message::Notification(n) if n.method == transport::MALFORMED => {
+                answer_malformed(connection, n);
+            }
+            Message::Request(request) => send(
+                connection,
+                Message::Response(Response::new_err(
+                    request.id,
+                    ErrorCode::InvalidRequest as i32,
+                    "bsic lsp is shutting down".into(),
+                )),
+            ),
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    }
+}
+
+/// Answers a frame the transport could not read: its JSON-RPC error to the client (the
+/// writer sends the notice's params as they are), and a line in the client's log, since
+/// editors show nothing for a response with a `null` id.
+fn answer_malformed(connection: &Connection, notice: Notification) {
+    let what = notice.params["error"]["message"]
+        .as_str()
+        .unwrap_or("a message was malformed")
+        .to_string();
+    send(connection, Message::Notification(notice));
+    let params = serde_json::json!({ "type": 1, "message": what });
+    send(
+        connection,
+        Message::Notification(Notification::new("window/logMessage".into(), params)),
+    );
 }
 
 fn send(connection: &Connection, message: Message) {

@@ -150,6 +150,40 @@ pub fn validate(options: &ValidateOptions) -> Result<Report, RawError> {
     Ok(report)
 }
 
+/// Checks files held in memory as `bsic validate` checks files on disk, keeping each Apple
+/// schema it compiles for the next file (compiling one costs far more than a check). Lets a
+/// fuzzer drive the checks without a filesystem.
+#[derive(Default)]
+pub struct Checker {
+    schemas: Schemas,
+}
+
+impl Checker {
+    /// Checks `bytes` as the file `path` (its extension tells a declaration from a profile)
+    /// named on the command line; nothing is read from disk.
+    pub fn check(
+        &mut self,
+        path: &Path,
+        bytes: Vec<u8>,
+        options: &ValidateOptions,
+    ) -> Result<Report, RawError> {
+        let mut report = Report::default();
+        let size = bytes.len() as u64;
+        let doc = check_bytes(
+            path,
+            size,
+            bytes,
+            true,
+            options,
+            &mut self.schemas,
+            &mut report,
+        )?;
+        let docs: Vec<Doc> = doc.into_iter().collect();
+        checks::cross_file(&docs, &mut report.diagnostics);
+        Ok(report)
+    }
+}
+
 /// Validates `files` and, when they hold no error, renders them as a policy file for `group`.
 /// The result is `None` when validation found errors (they are in the report).
 pub fn import(

@@ -236,20 +236,34 @@ pub fn read(
     Ok(())
 }
 
-/// Reads one file of concatenated reports (one pretty JSON document, or JSON Lines), streaming
-/// it line by line: a report ends where its JSON value is complete.
+/// Reads one report file ([`read_from`]).
 fn read_file(
     path: &Path,
     fleet: &mut Fleet,
     warnings: &mut Vec<StatusWarning>,
 ) -> Result<(), StatusError> {
     let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| StatusError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    read_from(BufReader::new(file), &name, fleet, warnings)
+}
+
+/// Reads one file of concatenated reports (one pretty JSON document, or JSON Lines), streaming
+/// it line by line: a report ends where its JSON value is complete. `name` is the file's name
+/// in warnings. Public so a fuzzer can feed it bytes without a file.
+pub fn read_from(
+    mut reader: impl BufRead,
+    name: &str,
+    fleet: &mut Fleet,
+    warnings: &mut Vec<StatusWarning>,
+) -> Result<(), StatusError> {
+    let name = name.to_string();
     let unreadable = |source| StatusError::Read {
         path: name.clone(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut reader = BufReader::new(file);
     let mut buffer = String::new();
     let mut start = 0usize;
     let mut line_no = 0usize;
