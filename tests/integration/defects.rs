@@ -105,15 +105,24 @@ fn sarif_rules_describe_the_code_not_the_first_result() {
     let run = project.bsic().args(["check", "--format", "sarif"]).run();
     run.assert_code(1);
     let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     let rule = rules
         .iter()
         .find(|r| r["id"] == "bsic::unknown-node")
         .expect("a rule for unknown-node");
     let text = rule.to_string();
     for instance in ["offer", "allow-rollback", "ofer", "rolback"] {
-        assert!(!text.contains(instance), "rule text names `{instance}`: {text}");
+        assert!(
+            !text.contains(instance),
+            "rule text names `{instance}`: {text}"
+        );
     }
     assert!(rule["help"]["text"].as_str().is_some_and(|h| !h.is_empty()));
-    assert!(rule["shortDescription"]["text"].as_str().is_some_and(|h| !h.is_empty()));
+    assert!(
+        rule["shortDescription"]["text"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty())
+    );
 }

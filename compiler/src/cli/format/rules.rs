@@ -41,21 +41,50 @@ fn parse(reference: &str) -> BTreeMap<String, RuleText> {
     let mut rules = BTreeMap::new();
     let lines: Vec<&str> = reference.lines().collect();
     for (index, line) in lines.iter().enumerate() {
-        if let Some(code) = heading_code(line) {
+        if let Some(rest) = line.strip_prefix("### ") {
             if let Some(text) = section(&lines[index + 1..]) {
-                rules.insert(code.to_string(), text);
+                for code in codes_in(rest) {
+                    rules.insert(code.to_string(), text.clone());
+                }
             }
         } else if let Some((code, text)) = table_row(line) {
+            rules.entry(code).or_insert(text);
+        } else if let Some((code, text)) = definition(&lines[index..]) {
             rules.entry(code).or_insert(text);
         }
     }
     rules
 }
 
-/// `### \`bsic::code\`` → `bsic::code`.
-fn heading_code(line: &str) -> Option<&str> {
-    let code = line.strip_prefix("### `")?.strip_suffix('`')?;
-    code.starts_with("bsic::").then_some(code)
+/// The `bsic::…` codes written in backticks in `text`.
+fn codes_in(text: &str) -> Vec<&str> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|code| code.starts_with("bsic::"))
+        .collect()
+}
+
+/// A paragraph line `\`bsic::code\`: what it is`, continued up to a blank line or the next
+/// such line.
+fn definition(lines: &[&str]) -> Option<(String, RuleText)> {
+    let (head, rest) = lines.first()?.split_once("`: ")?;
+    let code = head.strip_prefix("`bsic::")?;
+    let mut description = rest.to_string();
+    for line in &lines[1..] {
+        if line.trim().is_empty() || line.starts_with('`') {
+            break;
+        }
+        description.push(' ');
+        description.push_str(line.trim());
+    }
+    Some((
+        format!("bsic::{code}"),
+        RuleText {
+            description,
+            fix: None,
+        },
+    ))
 }
 
 /// The first paragraph and the `Fix:` line of a section, up to the next heading.
@@ -75,10 +104,16 @@ fn section(lines: &[&str]) -> Option<RuleText> {
         return None;
     }
     let mut description = paragraph.join(" ");
-    for label in ["**Error.** ", "**Warning.** ", "**Error or warning.** "] {
-        if let Some(rest) = description.strip_prefix(label) {
-            description = rest.to_string();
-        }
+    // A leading severity label (`**Error.**`, `**Fatal** (exit 2).`) is not the meaning.
+    if let Some(rest) = description.strip_prefix("**")
+        && let Some((_, after)) = rest.split_once("**")
+    {
+        let after = after.trim_start();
+        let after = match after.strip_prefix('(') {
+            Some(paren) => paren.split_once(')').map_or(after, |(_, tail)| tail),
+            None => after,
+        };
+        description = after.trim_start_matches('.').trim_start().to_string();
     }
     let fix = body
         .iter()
