@@ -888,3 +888,30 @@ fn neovim_receives_the_diagnostics() {
     // The client's shutdown ends the server cleanly.
     assert_eq!(result["exit_code"], 0, "{context}");
 }
+
+/// The server ends with `bsic::lsp-protocol` and exit code 2 only when it cannot talk to its
+/// editor any more: here its stdout is a full disk.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stdout_that_cannot_be_written_ends_the_server_with_exit_2() {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}).to_string();
+    let session = format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    let project = Project::reference();
+    project.write("session.txt", &session);
+    let output = Command::new(BSIC)
+        .arg("lsp")
+        .current_dir(project.path())
+        .stdin(std::fs::File::open(project.join("session.txt")).unwrap())
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bsic::lsp-protocol"), "{stderr}");
+}

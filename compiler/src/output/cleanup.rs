@@ -25,7 +25,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Records `dir` as temporary: removed if the process is interrupted before
 /// [`unregister`].
 pub(super) fn register(dir: &Path) {
-    INSTALL.call_once(install);
     lock(&REGISTERED).push(dir.to_path_buf());
 }
 
@@ -34,9 +33,13 @@ pub(super) fn unregister(dir: &Path) {
     lock(&REGISTERED).retain(|d| d != dir);
 }
 
-/// Runs `swap` (renames that move trees into and out of place) without an interruption's
-/// cleanup running halfway through it.
+/// Runs `swap` (making a temporary directory, or renames that move trees into and out of
+/// place) without an interruption's cleanup running halfway through it.
+///
+/// Also arms the cleanup on first use: the handler is in place before the first temporary
+/// directory exists.
 pub(super) fn uninterrupted<R>(swap: impl FnOnce() -> R) -> R {
+    INSTALL.call_once(install);
     let _held = lock(&SWAPPING);
     swap()
 }

@@ -279,12 +279,16 @@ struct Staging {
 
 impl Staging {
     fn new(parent: &Path, kind: &str) -> Result<Self, OutputError> {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("{TEMP_PREFIX}{kind}"))
-            .tempdir_in(parent)
-            .map_err(io(parent))?;
-        let path = dir.keep();
-        super::cleanup::register(&path);
+        // Made and registered as one step, so an interruption never finds it unregistered.
+        let path = super::cleanup::uninterrupted(|| {
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("{TEMP_PREFIX}{kind}"))
+                .tempdir_in(parent)
+                .map_err(io(parent))?;
+            let path = dir.keep();
+            super::cleanup::register(&path);
+            Ok::<_, OutputError>(path)
+        })?;
         Ok(Self { path, owned: true })
     }
 
