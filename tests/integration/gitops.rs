@@ -711,3 +711,40 @@ fn build_names_the_next_step_of_each_target() {
     quiet.assert_code(0);
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
 }
+
+/// Every upload script is POSIX shell that shellcheck accepts at warning level. shellcheck is
+/// a real linter, not ours: locally the test says so and passes when it is missing; under
+/// `CI=true` (which `.ci/run` installs it for) its absence fails.
+#[test]
+fn upload_scripts_pass_shellcheck() {
+    let available = std::process::Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "shellcheck is required under CI=true"
+        );
+        eprintln!("skipped: shellcheck is not installed");
+        return;
+    }
+    let (_project, out) = build_every_target();
+    let scripts: Vec<_> = read_files(&out)
+        .into_keys()
+        .filter(|p| p.ends_with(".sh"))
+        .collect();
+    assert!(scripts.len() >= 3, "{scripts:?}");
+    for script in scripts {
+        let run = std::process::Command::new("shellcheck")
+            .args(["-S", "warning", "-s", "sh"])
+            .arg(out.join(&script))
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "shellcheck {script}:\n{}",
+            String::from_utf8_lossy(&run.stdout)
+        );
+    }
+}

@@ -6,6 +6,7 @@
 //! arguments or repeated nodes, and an object marked `x-kdl-argument` takes its first argument
 //! as that field (`policy "name" { … }`).
 
+pub mod knobs;
 mod policy;
 mod policy_test;
 mod project;

@@ -1,5 +1,5 @@
 //! `bsic import`: software-update declarations and Restrictions / `com.apple.SoftwareUpdate`
-//! profiles → a bsic policy file, the reverse of `resolve::settings::KNOBS`, `emit::ddm` and
+//! profiles → a bsic policy file, the reverse of `model::knobs::KNOBS`, `emit::ddm` and
 //! `emit::profile`.
 //!
 //! In: files already parsed and validated by `raw::load_and_check`. Out: KDL text in the
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Kind};
-use crate::resolve::{KNOBS, knob_for};
+use crate::model::knobs::{KNOBS, knob_for};
 use crate::source::Span;
 use crate::validate::push_pointer;
 

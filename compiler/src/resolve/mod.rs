@@ -10,7 +10,6 @@ mod combine;
 mod explain;
 mod groups;
 mod lints;
-mod settings;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -20,6 +19,7 @@ use crate::diag::{Diagnostic, Diagnostics, Kind};
 use crate::model::{Channel, Enforce, Group, Platform, Policy};
 use crate::validate::{Model, Placed};
 
+pub use crate::model::knobs::{KNOBS, Knob, knob_for, settings_of};
 pub use combine::{CombineRule, Combined, combine};
 pub use explain::{
     DeviceQuery, EnforcementExplanation, Explanation, KeyExplanation, PolicyReach, Source, explain,
@@ -27,7 +27,6 @@ pub use explain::{
 };
 pub use groups::{ALL, GroupGraph, describe_chain};
 pub use lints::lint;
-pub use settings::{KNOBS, Knob, knob_for, settings_of};
 
 /// Index of a policy in [`Model::policies`].
 pub type PolicyIndex = usize;

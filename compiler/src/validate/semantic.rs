@@ -323,7 +323,7 @@ fn availability_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut
     let Some(platforms) = &placed.value.platforms else {
         return;
     };
-    for (knob, _) in crate::resolve::settings_of(&placed.value) {
+    for (knob, _) in crate::model::knobs::settings_of(&placed.value) {
         let Some(key) = crate::apple::declaration_key(SETTINGS_TYPE, knob.apple_key) else {
             continue;
         };
@@ -404,7 +404,7 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
             })
             .collect()
     };
-    for (knob, _) in crate::resolve::settings_of(policy) {
+    for (knob, _) in crate::model::knobs::settings_of(policy) {
         let behind = older(SETTINGS_TYPE, Some(knob.apple_key));
         if behind.is_empty() {
             continue;
@@ -431,7 +431,7 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
         ));
     }
     // Supervision and enrollment: keys part of the fleet cannot receive at all.
-    for (knob, _) in crate::resolve::settings_of(policy) {
+    for (knob, _) in crate::model::knobs::settings_of(policy) {
         let mut missed = Vec::new();
         for platform in &covered {
             let Some(support) =

@@ -54,6 +54,7 @@ fn mdm_description_stem(context: &Context<'_>) -> String {
 ///   never as arguments, which other users of a CI host can list. A value with a line break
 ///   is refused: it would end the config line and start an option of its own.
 const SH_PRELUDE: &str = r#"set -eu
+# shellcheck disable=SC2034 # read by the scripts that take paths from the caller
 called_from=$PWD
 CDPATH='' cd -P -- "$(dirname -- "$0")"
 for tool in curl jq; do

@@ -1,9 +1,13 @@
 //! The knobs of a policy as Apple keys: one table maps the language onto
 //! `com.apple.configuration.softwareupdate.settings`.
+//!
+//! It is part of the model, not of a stage: validate checks each knob's availability,
+//! resolve combines knobs, emit writes them, import reads them back, and the language server
+//! explains them, all from this table.
 
 use serde_json::{Value, json};
 
-use crate::model::{BetaProgram, Policy};
+use super::{BetaProgram, Policy};
 
 /// One knob: where it is written in KDL and the Apple key it sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
