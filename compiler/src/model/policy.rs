@@ -175,8 +175,10 @@ pub struct Beta {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct BetaProgram {
     /// A human-readable description of the program.
+    #[schemars(length(min = 1))]
     pub description: String,
     /// The Apple Business or School Manager seeding service token.
+    #[schemars(length(min = 1))]
     pub token: String,
 }
 

@@ -11,6 +11,7 @@ use super::{IdentifierPrefix, OsVersion, Platform};
 #[schemars(title = "bsic project file", extend("$id" = "https://bsic.dev/schemas/bsic-project.schema.json"))]
 pub struct ProjectFile {
     /// The organization, shown in profiles (`PayloadOrganization`).
+    #[schemars(length(min = 1))]
     pub organization: String,
     /// The reverse-DNS prefix of every identifier bsic emits.
     pub identifier_prefix: IdentifierPrefix,

@@ -315,6 +315,14 @@ fn to_diagnostic(
                 "invalid",
             )
         }
+        // An empty string where text is needed: as good as missing.
+        ValidationErrorKind::MinLength { limit: 1 } => Diagnostic::error(
+            Kind::MissingRequired {
+                what: format!("a non-empty value for `{key_name}`"),
+            },
+            value_at,
+            "empty",
+        ),
         ValidationErrorKind::MinItems { .. } => Diagnostic::error(
             Kind::MissingRequired {
                 what: format!("a value for `{key_name}`"),
