@@ -4,6 +4,7 @@
 
 mod args;
 mod catalog;
+mod excerpt;
 mod explain;
 mod fmt;
 mod format;
@@ -24,12 +25,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::diag::Limit;
 use crate::model;
 use crate::pipeline::{self, Checked, Error};
 use crate::source;
 
 pub use args::{Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, Target, ValidateArgs};
-pub use report::to_json;
+pub use report::{to_json, write_human};
 
 /// Exit code for policy errors.
 pub(super) const POLICY_ERRORS: u8 = 1;
@@ -61,6 +63,7 @@ fn run_unguarded() -> ExitCode {
         fancy,
         quiet: cli.quiet,
         verbose: cli.verbose,
+        limit: Limit::per_file(cli.max_diagnostics),
     };
     match execute(&cli.command, ui) {
         Ok(code) => code,
@@ -76,12 +79,13 @@ fn run_unguarded() -> ExitCode {
     }
 }
 
-/// How chatty and colourful stderr is.
+/// How chatty and colourful stderr is, and how many diagnostics it reports.
 #[derive(Debug, Clone, Copy)]
 struct Ui {
     fancy: bool,
     quiet: bool,
     verbose: bool,
+    limit: Limit,
 }
 
 fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
@@ -196,7 +200,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             }
             let mut diagnostics = crate::diag::Diagnostics::default();
             let outcomes = crate::policytest::run(&mut checked, &mut diagnostics)?;
-            report::human(&diagnostics, &checked.project.sources, ui.fancy);
+            report::human(&diagnostics, &checked.project.sources, ui.limit, ui.fancy);
             let mut out = std::io::stdout().lock();
             for outcome in &outcomes {
                 let tag = if outcome.passed { "ok  " } else { "FAIL" };
@@ -238,7 +242,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             out,
             group,
             force,
-        } => validate::import(files, out, group, *force, ui.fancy),
+        } => validate::import(files, out, group, *force, ui),
         Command::Keys { json, platform } => {
             keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)
@@ -271,11 +275,17 @@ fn load(dir: Option<&Path>) -> Result<Checked, Error> {
 
 fn report(checked: &Checked, format: Format, ui: Ui) {
     let sources = &checked.project.sources;
-    print_for_code_review(&checked.diagnostics, sources, &checked.project.root, format);
+    print_for_code_review(
+        &checked.diagnostics,
+        sources,
+        &checked.project.root,
+        format,
+        ui.limit,
+    );
     match format {
         Format::Human | Format::Sarif | Format::Github => {
             if format == Format::Human {
-                report::human(&checked.diagnostics, sources, ui.fancy);
+                report::human(&checked.diagnostics, sources, ui.limit, ui.fancy);
             }
             if ui.quiet {
                 return;
@@ -292,31 +302,35 @@ fn report(checked: &Checked, format: Format, ui: Ui) {
                 plural(warnings, "warning", "warnings"),
             );
         }
-        Format::Json => report::json_lines(&checked.diagnostics, sources),
+        Format::Json => report::json_lines(&checked.diagnostics, sources, ui.limit),
     }
 }
 
 /// The `sarif` and `github` formats, on stdout; paths are made relative to the Git checkout
-/// that holds `root`, as code-scanning and annotations expect.
+/// that holds `root`, as code-scanning and annotations expect. At most `limit` diagnostics;
+/// how many were left out goes to stderr.
 fn print_for_code_review(
     diagnostics: &crate::diag::Diagnostics,
     sources: &crate::source::Sources,
     root: &Path,
     format: Format,
+    limit: Limit,
 ) {
     let prefix = format::repo_prefix(root);
+    let capped = diagnostics.capped(limit);
     match format {
         Format::Sarif => {
-            let log = format::sarif_log(&diagnostics.sorted(), sources, &prefix);
+            let log = format::sarif_log(&capped.shown, sources, &prefix);
             let text = serde_json::to_string_pretty(&log).unwrap_or_default();
             let _ = writeln!(std::io::stdout().lock(), "{text}");
         }
         Format::Github => {
-            let text = format::github_commands(&diagnostics.sorted(), sources, &prefix);
+            let text = format::github_commands(&capped.shown, sources, &prefix);
             let _ = write!(std::io::stdout().lock(), "{text}");
         }
-        Format::Human | Format::Json => {}
+        Format::Human | Format::Json => return,
     }
+    let _ = report::write_omitted(&mut std::io::stderr().lock(), &capped, sources, limit);
 }
 
 pub(super) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
