@@ -2,6 +2,15 @@
 //! codes (0 ok, 1 policy errors, 2 usage or I/O errors, 3 internal errors).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// `eprintln!` that ignores a closed stderr: a reader that stops early
+/// (`bsic check 2>&1 | head -1`) is not an error, and `eprintln!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod args;
 mod catalog;
 mod excerpt;
@@ -44,7 +53,15 @@ const INTERNAL_ERROR: u8 = 3;
 /// `internal error, please report` line and exit code 3 (see `cli/panic.rs`).
 pub fn run() -> ExitCode {
     panic::install_hook();
-    std::panic::catch_unwind(run_unguarded).unwrap_or(ExitCode::from(INTERNAL_ERROR))
+    match std::panic::catch_unwind(run_unguarded) {
+        Ok(code) => code,
+        // A write to a closed pipe that still panicked somewhere: the reader has gone, so
+        // stop quietly, as ripgrep does.
+        Err(payload) if panic::is_broken_pipe(&panic::payload_text(payload.as_ref())) => {
+            ExitCode::SUCCESS
+        }
+        Err(_) => ExitCode::from(INTERNAL_ERROR),
+    }
 }
 
 fn run_unguarded() -> ExitCode {
@@ -73,7 +90,7 @@ fn run_unguarded() -> ExitCode {
             } else {
                 USAGE_ERROR
             };
-            eprintln!("{:?}", miette::Report::new(error));
+            say!("{:?}", miette::Report::new(error));
             ExitCode::from(code)
         }
     }
@@ -120,7 +137,10 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
         )),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "bsic", &mut std::io::stdout());
+            // Into a buffer first: `generate` panics when it cannot write.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "bsic", &mut script);
+            let _ = std::io::stdout().lock().write_all(&script);
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
@@ -140,7 +160,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             let checked = load(dir.as_deref())?;
             report(&checked, *format, ui);
             if checked.has_errors() {
-                eprintln!("nothing written: fix the errors above first");
+                say!("nothing written: fix the errors above first");
                 return Ok(ExitCode::from(POLICY_ERRORS));
             }
             let config = checked
@@ -160,12 +180,12 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
                 return Ok(ExitCode::SUCCESS);
             }
             match &signing {
-                Some(s) => eprintln!(
+                Some(s) => say!(
                     "wrote {count} files to {}; profiles signed by {}",
                     out.display(),
                     s.signer.certificate_summary().subject
                 ),
-                None => eprintln!(
+                None => say!(
                     "wrote {count} files to {}; profiles are unsigned \
                      (pass --sign-cert/--sign-key or --sign-p12 to sign)",
                     out.display()
@@ -173,7 +193,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             }
             for target in targets {
                 let out = out.display().to_string();
-                eprintln!("next for {}: {}", target.name(), target.next_step(&out));
+                say!("next for {}: {}", target.name(), target.next_step(&out));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -250,7 +270,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
         Command::Lsp => match crate::lsp::run() {
             Ok(()) => Ok(ExitCode::SUCCESS),
             Err(error) => {
-                eprintln!("{:?}", miette::Report::new(error));
+                say!("{:?}", miette::Report::new(error));
                 Ok(ExitCode::from(USAGE_ERROR))
             }
         },
@@ -294,7 +314,7 @@ fn report(checked: &Checked, format: Format, ui: Ui) {
             let warnings = checked.diagnostics.warning_count();
             let files = checked.project.policy_files.len();
             let policies = checked.model.as_ref().map_or(0, |m| m.policies.len());
-            eprintln!(
+            say!(
                 "checked {files} policy {}, {policies} {}: {errors} {}, {warnings} {}",
                 plural(files, "file", "files"),
                 plural(policies, "policy", "policies"),

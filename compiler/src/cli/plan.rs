@@ -14,7 +14,7 @@ const CHANGES: u8 = 2;
 const ERROR: u8 = 1;
 
 fn fail(error: impl miette::Diagnostic + Send + Sync + 'static) -> ExitCode {
-    eprintln!("{:?}", miette::Report::new(error));
+    say!("{:?}", miette::Report::new(error));
     ExitCode::from(ERROR)
 }
 
@@ -30,7 +30,7 @@ pub(super) fn run(
     };
     if checked.has_errors() {
         super::report(&checked, super::Format::Human, ui);
-        eprintln!("no plan: fix the errors above first");
+        say!("no plan: fix the errors above first");
         return ExitCode::from(ERROR);
     }
     let rendered = match pipeline::render(&checked, None) {

@@ -40,7 +40,7 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<Exit
             } else {
                 String::new()
             };
-            eprintln!(
+            say!(
                 "validated {} {}{skipped}: {errors} {}, {warnings} {}",
                 outcome.checked,
                 plural(outcome.checked, "file", "files"),
@@ -88,7 +88,7 @@ fn project_fleet() -> Vec<(Platform, Option<OsVersion>)> {
             crate::validate::validate_document::<ProjectFile>(&parsed, &mut diagnostics)
         });
     let Some((project, _)) = parsed else {
-        eprintln!(
+        say!(
             "warning: {} has errors (see `bsic check`); validating without its `fleet`",
             path.display()
         );
@@ -127,13 +127,13 @@ pub(super) fn import(
     let (mut outcome, result) = raw::import(files, group, define_group)?;
     let Some(result) = result else {
         report::human(&outcome.diagnostics, &outcome.sources, ui.limit, ui.fancy);
-        eprintln!("nothing written: fix the errors above first");
+        say!("nothing written: fix the errors above first");
         return Ok(ExitCode::from(POLICY_ERRORS));
     };
     outcome.diagnostics.extend(result.diagnostics);
     report::human(&outcome.diagnostics, &outcome.sources, ui.limit, ui.fancy);
     if result.policies == 0 {
-        eprintln!("nothing written: none of the files holds settings bsic can express");
+        say!("nothing written: none of the files holds settings bsic can express");
         return Ok(ExitCode::from(POLICY_ERRORS));
     }
     write_atomically(out, result.text.as_bytes(), force)?;
