@@ -125,8 +125,7 @@ impl Excerpt {
         for (first, last) in merged {
             let start = out.len();
             let mut lines = Vec::new();
-            for line in first..=last {
-                let line_start = starts[line];
+            for (line, &line_start) in starts.iter().enumerate().take(last + 1).skip(first) {
                 let end = content_end(text, line_start, line_end(line));
                 let window = if end - line_start <= WIDE {
                     (line_start, end)
