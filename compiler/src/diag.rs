@@ -332,6 +332,8 @@ pub enum Kind {
     FileTooLarge { size: u64, limit: u64 },
     #[error("blocks are nested {depth} deep, deeper than the limit of {limit}")]
     TooDeep { depth: usize, limit: usize },
+    #[error("the file holds more than {limit} values")]
+    TooManyValues { limit: usize },
     #[error("{count} policy files match, more than the limit of {limit}")]
     TooManyFiles { count: usize, limit: usize },
     #[error("{message}")]
@@ -571,6 +573,7 @@ impl Kind {
             Kind::NotUtf8 => "not-utf8",
             Kind::FileTooLarge { .. } => "file-too-large",
             Kind::TooDeep { .. } => "too-deep",
+            Kind::TooManyValues { .. } => "too-many-values",
             Kind::TooManyFiles { .. } => "too-many-files",
             Kind::Syntax { .. } => "syntax",
             Kind::SymlinkEscapes { .. } => "symlink-escapes",
@@ -624,6 +627,10 @@ impl Kind {
         match self {
             Kind::NotUtf8 => Some("save the file as UTF-8".into()),
             Kind::FileTooLarge { .. } => Some("split the policies into several files".into()),
+            Kind::TooManyValues { .. } => Some(
+                "policies need a few values per line; split the file, or look for generated text"
+                    .into(),
+            ),
             Kind::TooDeep { .. } => {
                 Some("policy files need only a few levels: `policy` → block → node".into())
             }
