@@ -244,3 +244,23 @@ fn control_characters_are_escaped_in_human_output() {
     // The file name, the comment, the message; the fourth is the policy's own escape.
     assert_eq!(run.stderr.matches("\\u{1b}").count(), 4, "{}", run.stderr);
 }
+
+#[test]
+fn fatal_errors_escape_the_paths_they_name() {
+    let project = Project::empty();
+    let run = project
+        .bsic()
+        .args(["check", "missing\u{1b}[31m\u{7}"])
+        .run();
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("missing\\u{1b}[31m\\u{7}"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+        "{}",
+        run.stderr.escape_debug()
+    );
+}

@@ -90,7 +90,7 @@ fn run_unguarded() -> ExitCode {
             } else {
                 USAGE_ERROR
             };
-            say!("{:?}", miette::Report::new(error));
+            say!("{}", report::fatal(&error, fancy));
             ExitCode::from(code)
         }
     }
@@ -270,7 +270,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
         Command::Lsp => match crate::lsp::run() {
             Ok(()) => Ok(ExitCode::SUCCESS),
             Err(error) => {
-                say!("{:?}", miette::Report::new(error));
+                say!("{}", report::fatal(&error, ui.fancy));
                 Ok(ExitCode::from(USAGE_ERROR))
             }
         },

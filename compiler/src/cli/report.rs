@@ -166,6 +166,84 @@ impl miette::Diagnostic for Rendered {
     }
 }
 
+/// A fatal error (no project, an unreadable file, …) as miette draws it, with its message,
+/// help and causes made printable: paths in them come from the command line and the disk.
+pub(super) fn fatal(error: &dyn miette::Diagnostic, fancy: bool) -> String {
+    let plain = Plain::of(error);
+    let mut out = String::new();
+    if handler(fancy).render_report(&mut out, &plain).is_err() {
+        out = plain.message;
+    }
+    out.trim_end().to_string()
+}
+
+/// A diagnostic's texts, printable, and its chain of causes.
+#[derive(Debug)]
+struct Plain {
+    message: String,
+    code: Option<String>,
+    help: Option<String>,
+    severity: Option<miette::Severity>,
+    cause: Option<Box<Plain>>,
+}
+
+impl Plain {
+    fn of(error: &dyn miette::Diagnostic) -> Self {
+        let mut causes = Vec::new();
+        let mut next = error.source();
+        while let Some(cause) = next {
+            causes.push(clean(&cause.to_string()));
+            next = cause.source();
+        }
+        let cause = causes.into_iter().rev().fold(None, |inner, message| {
+            Some(Box::new(Plain {
+                message,
+                code: None,
+                help: None,
+                severity: None,
+                cause: inner,
+            }))
+        });
+        Plain {
+            message: clean(&error.to_string()),
+            code: error.code().map(|c| clean(&c.to_string())),
+            help: error.help().map(|h| clean(&h.to_string())),
+            severity: error.severity(),
+            cause,
+        }
+    }
+}
+
+impl std::fmt::Display for Plain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Plain {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl miette::Diagnostic for Plain {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn std::fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.severity
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+}
+
 /// Whether to use colour and Unicode on stderr.
 pub(super) fn fancy(choice: ColorChoice) -> bool {
     match choice {
