@@ -195,10 +195,9 @@ fn prescan_with(text: &str, max_values: usize) -> Option<Refusal> {
     let mut i = 0usize;
     while i < bytes.len() {
         let byte = bytes[i];
-        let starts_word = !in_word
-            && !byte.is_ascii_whitespace()
-            && !matches!(byte, b'{' | b'}' | b';')
-            && !(byte == b'/' && matches!(bytes.get(i + 1), Some(b'/' | b'*')));
+        let separator = byte.is_ascii_whitespace() || matches!(byte, b'{' | b'}' | b';');
+        let comment = byte == b'/' && matches!(bytes.get(i + 1), Some(b'/' | b'*'));
+        let starts_word = !(in_word || separator || comment);
         if starts_word {
             values += 1;
             if values > max_values {
