@@ -6,7 +6,7 @@
 #![no_main]
 
 use bsic::diag::{Diagnostic, Diagnostics, Kind, Limit};
-use bsic::source::{FileId, Sources, Span};
+use bsic::source::{Sources, Span};
 use libfuzzer_sys::fuzz_target;
 
 /// Bytes one rendered diagnostic may take: a few windowed lines, message, help, labels.
