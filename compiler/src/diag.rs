@@ -5,9 +5,10 @@
 //! is (a [`Kind`]); all message text lives in [`Kind`], in one voice: lower case, names in
 //! backticks, no trailing period.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use crate::source::Span;
+use crate::source::{FileId, Span};
 
 /// How bad a diagnostic is. Only errors fail a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -131,10 +132,135 @@ impl Diagnostics {
     /// The diagnostics in source order (file, then offset), stable across runs.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut items: Vec<&Diagnostic> = self.items.iter().collect();
-        items.sort_by_key(|d| (d.at.file, d.at.offset, d.at.len, d.code()));
+        items.sort_by_key(|d| (d.at.file, d.at.offset, d.at.len, d.kind.code()));
         items.dedup_by(|a, b| a.at == b.at && a.kind == b.kind);
         items
     }
+
+    /// The diagnostics to report under `limit`, in source order, with counts of the rest.
+    /// Within a file errors are kept before warnings, so a flood of warnings never hides
+    /// an error.
+    pub fn capped(&self, limit: Limit) -> Capped<'_> {
+        let sorted = self.sorted();
+        let mut shown = Vec::new();
+        let mut omitted = Vec::new();
+        let mut rest = sorted.as_slice();
+        while let Some(first) = rest.first() {
+            let file = first.at.file;
+            let end = rest
+                .iter()
+                .position(|d| d.at.file != file)
+                .unwrap_or(rest.len());
+            let (in_file, after) = rest.split_at(end);
+            rest = after;
+            let room = limit
+                .per_file
+                .min(limit.per_run.saturating_sub(shown.len()));
+            let mut keep: Vec<&Diagnostic> = in_file
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .chain(in_file.iter().filter(|d| d.severity != Severity::Error))
+                .take(room)
+                .copied()
+                .collect();
+            let errors_kept = keep
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let errors = in_file
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let cut = Omitted {
+                file,
+                errors: errors - errors_kept,
+                warnings: (in_file.len() - errors) - (keep.len() - errors_kept),
+            };
+            if cut.errors + cut.warnings > 0 {
+                omitted.push(cut);
+            }
+            keep.sort_by_key(|d| (d.at.offset, d.at.len, d.kind.code()));
+            shown.extend(keep);
+        }
+        Capped { shown, omitted }
+    }
+}
+
+/// How many diagnostics a run reports: at most `per_file` for each file and `per_run` in
+/// all. Every format applies the same limit; the summary line still counts everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub per_file: usize,
+    pub per_run: usize,
+}
+
+impl Limit {
+    /// Diagnostics shown per file unless `--max-diagnostics` says otherwise.
+    pub const DEFAULT_PER_FILE: usize = 20;
+    /// The run holds ten files' worth.
+    const RUN_FILES: usize = 10;
+
+    /// At most `per_file` per file and ten times that per run; 0 means no limit.
+    pub fn per_file(per_file: usize) -> Self {
+        if per_file == 0 {
+            return Self::NONE;
+        }
+        Self {
+            per_file,
+            per_run: per_file.saturating_mul(Self::RUN_FILES),
+        }
+    }
+
+    /// Everything, for callers (the language server, tests) that need every diagnostic.
+    pub const NONE: Limit = Limit {
+        per_file: usize::MAX,
+        per_run: usize::MAX,
+    };
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self::per_file(Self::DEFAULT_PER_FILE)
+    }
+}
+
+/// What [`Diagnostics::capped`] keeps: the diagnostics to report and, per file, how many
+/// were left out.
+#[derive(Debug)]
+pub struct Capped<'a> {
+    pub shown: Vec<&'a Diagnostic>,
+    pub omitted: Vec<Omitted>,
+}
+
+/// Diagnostics of one file left out of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Omitted {
+    pub file: FileId,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// `text` with every control character but newline and tab written as a visible escape
+/// (`\u{1b}`), and bidirectional overrides too: a policy file or a device must not be able
+/// to drive the terminal (colours, titles, hidden text) through bsic's output.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// What kind of value a format check expected.
@@ -206,6 +332,8 @@ pub enum Kind {
     FileTooLarge { size: u64, limit: u64 },
     #[error("blocks are nested {depth} deep, deeper than the limit of {limit}")]
     TooDeep { depth: usize, limit: usize },
+    #[error("the file holds more than {limit} values")]
+    TooManyValues { limit: usize },
     #[error("{count} policy files match, more than the limit of {limit}")]
     TooManyFiles { count: usize, limit: usize },
     #[error("{message}")]
@@ -453,6 +581,7 @@ impl Kind {
             Kind::NotUtf8 => "not-utf8",
             Kind::FileTooLarge { .. } => "file-too-large",
             Kind::TooDeep { .. } => "too-deep",
+            Kind::TooManyValues { .. } => "too-many-values",
             Kind::TooManyFiles { .. } => "too-many-files",
             Kind::Syntax { .. } => "syntax",
             Kind::SymlinkEscapes { .. } => "symlink-escapes",
@@ -510,6 +639,10 @@ impl Kind {
         match self {
             Kind::NotUtf8 => Some("save the file as UTF-8".into()),
             Kind::FileTooLarge { .. } => Some("split the policies into several files".into()),
+            Kind::TooManyValues { .. } => Some(
+                "policies need a few values per line; split the file, or look for generated text"
+                    .into(),
+            ),
             Kind::TooDeep { .. } => {
                 Some("policy files need only a few levels: `policy` → block → node".into())
             }
@@ -701,6 +834,72 @@ pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(file: u32, offset: usize) -> Span {
+        Span {
+            file: FileId(file),
+            offset,
+            len: 1,
+        }
+    }
+
+    fn node(name: &str) -> Kind {
+        Kind::UnknownNode {
+            name: name.into(),
+            expected: Vec::new(),
+            suggestion: None,
+        }
+    }
+
+    #[test]
+    fn printable_escapes_controls_but_keeps_layout() {
+        assert_eq!(printable("plain é\tand\nlines"), "plain é\tand\nlines");
+        assert_eq!(printable("\u{1b}[31mred\u{7}"), "\\u{1b}[31mred\\u{7}");
+        assert_eq!(
+            printable("a\rb\u{9b}c\u{202e}d"),
+            "a\\u{d}b\\u{9b}c\\u{202e}d"
+        );
+    }
+
+    #[test]
+    fn capped_keeps_errors_first_and_counts_the_rest() {
+        let mut sink = Diagnostics::default();
+        for i in 0..30 {
+            sink.push(Diagnostic::warning(node("w"), at(0, i), "w"));
+        }
+        sink.push(Diagnostic::error(node("e"), at(0, 100), "e"));
+        for i in 0..5 {
+            sink.push(Diagnostic::error(node("e"), at(1, i), "e"));
+        }
+        let capped = sink.capped(Limit {
+            per_file: 4,
+            per_run: 6,
+        });
+        let shown: Vec<(u32, usize)> = capped
+            .shown
+            .iter()
+            .map(|d| (d.at.file.0, d.at.offset))
+            .collect();
+        assert_eq!(shown, [(0, 0), (0, 1), (0, 2), (0, 100), (1, 0), (1, 1)]);
+        assert_eq!(
+            capped.omitted,
+            [
+                Omitted {
+                    file: FileId(0),
+                    errors: 0,
+                    warnings: 27
+                },
+                Omitted {
+                    file: FileId(1),
+                    errors: 3,
+                    warnings: 0
+                },
+            ]
+        );
+        let all = sink.capped(Limit::per_file(0));
+        assert_eq!(all.shown.len(), 36);
+        assert!(all.omitted.is_empty());
+    }
 
     #[test]
     fn suggests_close_names_only() {

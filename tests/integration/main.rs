@@ -24,6 +24,7 @@ mod lsp;
 mod mdm_upload;
 mod reference;
 mod regressions;
+mod reporting;
 mod schema;
 mod signing;
 mod status;

@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub verbose: bool,
 
+    /// Report at most N diagnostics per file and ten times N per run, in every format, then
+    /// how many were left out; 0 reports all. The summary line always counts all.
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::diag::Limit::DEFAULT_PER_FILE)]
+    pub max_diagnostics: usize,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -16,7 +16,7 @@ pub(super) fn import(
     feeds: &[PathBuf],
     out: Option<&Path>,
     platform: Option<Platform>,
-    fancy: bool,
+    ui: super::Ui,
 ) -> Result<ExitCode, Error> {
     let mut merged = Catalog::default();
     let mut sources = Vec::new();
@@ -37,9 +37,9 @@ pub(super) fn import(
     }
     // Every bad entry of every feed in one run, located; then nothing is written.
     if diagnostics.has_errors() {
-        super::report::human(&diagnostics, &files, fancy);
+        super::report::human(&diagnostics, &files, ui.limit, ui.fancy);
         let count = diagnostics.error_count();
-        eprintln!(
+        say!(
             "nothing written: {count} {} in the feeds above",
             super::plural(count, "error", "errors")
         );

@@ -20,7 +20,7 @@ pub(super) fn run(checked: &Checked, args: &ExplainArgs) -> ExitCode {
     let mut out = std::io::stdout().lock();
     if let Some(name) = &args.policy {
         let Some(reach) = resolve::explain_policy(model, &checked.resolution, sources, name) else {
-            eprintln!("error: no policy is named `{name}`");
+            say!("error: no policy is named `{name}`");
             return ExitCode::from(2);
         };
         if args.json {
@@ -52,7 +52,7 @@ pub(super) fn run(checked: &Checked, args: &ExplainArgs) -> ExitCode {
             let hint = crate::diag::suggest(group, known.iter().copied())
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
-            eprintln!("error: no group is named `{group}`{hint}");
+            say!("error: no group is named `{group}`{hint}");
             return ExitCode::from(2);
         }
     }

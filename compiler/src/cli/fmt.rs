@@ -69,7 +69,7 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
     let files = match files(paths) {
         Ok(f) => f,
         Err(message) => {
-            eprintln!("error: {message}");
+            say!("error: {message}");
             return ExitCode::from(2);
         }
     };
@@ -79,7 +79,7 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
         let text = match fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("error: cannot read `{shown}`: {e}");
+                say!("error: cannot read `{shown}`: {e}");
                 failed += 1;
                 continue;
             }
@@ -87,14 +87,14 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
         let formatted = match formatter::format(&text) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("error: `{shown}`: {e} (run `bsic check` for details)");
+                say!("error: `{shown}`: {e} (run `bsic check` for details)");
                 failed += 1;
                 continue;
             }
         };
         if formatted == text {
             if ui.verbose {
-                eprintln!("unchanged {shown}");
+                say!("unchanged {shown}");
             }
             continue;
         }
@@ -102,10 +102,10 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
         if check {
             let _ = writeln!(stdout, "{shown}");
         } else if let Err(e) = write_atomically(path, &formatted) {
-            eprintln!("error: cannot write `{shown}`: {e}");
+            say!("error: cannot write `{shown}`: {e}");
             failed += 1;
         } else if ui.verbose {
-            eprintln!("formatted {shown}");
+            say!("formatted {shown}");
         }
     }
     if !ui.quiet {
@@ -114,7 +114,7 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
         } else {
             "formatted"
         };
-        eprintln!("{} files checked, {changed} {verb}", files.len());
+        say!("{} files checked, {changed} {verb}", files.len());
     }
     if failed > 0 || (check && changed > 0) {
         ExitCode::from(1)

@@ -42,7 +42,7 @@ pub(super) fn run(dir: Option<&Path>, organization: &str, prefix: &str, ui: Ui) 
         .map(|(path, _)| dir.join(path).display().to_string())
         .collect();
     if !existing.is_empty() {
-        eprintln!(
+        say!(
             "error: refusing to overwrite {}; nothing written\nhelp: run `bsic init` in a new or empty directory",
             existing.join(", ")
         );
@@ -58,15 +58,15 @@ pub(super) fn run(dir: Option<&Path>, organization: &str, prefix: &str, ui: Ui) 
             .map_or(Ok(()), fs::create_dir_all)
             .and_then(|()| fs::write(&target, text));
         if let Err(e) = written {
-            eprintln!("error: cannot write `{}`: {e}", target.display());
+            say!("error: cannot write `{}`: {e}", target.display());
             return ExitCode::from(2);
         }
         if ui.verbose {
-            eprintln!("created {}", target.display());
+            say!("created {}", target.display());
         }
     }
     if !ui.quiet {
-        eprintln!(
+        say!(
             "created a bsic project in {}: run `bsic check`, then `bsic build`",
             dir.display()
         );

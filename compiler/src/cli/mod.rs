@@ -2,8 +2,18 @@
 //! codes (0 ok, 1 policy errors, 2 usage or I/O errors, 3 internal errors).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// `eprintln!` that ignores a closed stderr: a reader that stops early
+/// (`bsic check 2>&1 | head -1`) is not an error, and `eprintln!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod args;
 mod catalog;
+mod excerpt;
 mod explain;
 mod fmt;
 mod format;
@@ -24,12 +34,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::diag::Limit;
 use crate::model;
 use crate::pipeline::{self, Checked, Error};
 use crate::source;
 
 pub use args::{Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, Target, ValidateArgs};
-pub use report::to_json;
+pub use report::{to_json, write_human};
 
 /// Exit code for policy errors.
 pub(super) const POLICY_ERRORS: u8 = 1;
@@ -42,7 +53,15 @@ const INTERNAL_ERROR: u8 = 3;
 /// `internal error, please report` line and exit code 3 (see `cli/panic.rs`).
 pub fn run() -> ExitCode {
     panic::install_hook();
-    std::panic::catch_unwind(run_unguarded).unwrap_or(ExitCode::from(INTERNAL_ERROR))
+    match std::panic::catch_unwind(run_unguarded) {
+        Ok(code) => code,
+        // A write to a closed pipe that still panicked somewhere: the reader has gone, so
+        // stop quietly, as ripgrep does.
+        Err(payload) if panic::is_broken_pipe(&panic::payload_text(payload.as_ref())) => {
+            ExitCode::SUCCESS
+        }
+        Err(_) => ExitCode::from(INTERNAL_ERROR),
+    }
 }
 
 fn run_unguarded() -> ExitCode {
@@ -61,6 +80,7 @@ fn run_unguarded() -> ExitCode {
         fancy,
         quiet: cli.quiet,
         verbose: cli.verbose,
+        limit: Limit::per_file(cli.max_diagnostics),
     };
     match execute(&cli.command, ui) {
         Ok(code) => code,
@@ -70,18 +90,19 @@ fn run_unguarded() -> ExitCode {
             } else {
                 USAGE_ERROR
             };
-            eprintln!("{:?}", miette::Report::new(error));
+            say!("{}", report::fatal(&error, fancy));
             ExitCode::from(code)
         }
     }
 }
 
-/// How chatty and colourful stderr is.
+/// How chatty and colourful stderr is, and how many diagnostics it reports.
 #[derive(Debug, Clone, Copy)]
 struct Ui {
     fancy: bool,
     quiet: bool,
     verbose: bool,
+    limit: Limit,
 }
 
 fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
@@ -116,7 +137,10 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
         )),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "bsic", &mut std::io::stdout());
+            // Into a buffer first: `generate` panics when it cannot write.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "bsic", &mut script);
+            let _ = std::io::stdout().lock().write_all(&script);
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
@@ -137,7 +161,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             let checked = load(dir.as_deref())?;
             report(&checked, *format, ui);
             if checked.has_errors() {
-                eprintln!("nothing written: fix the errors above first");
+                say!("nothing written: fix the errors above first");
                 return Ok(ExitCode::from(POLICY_ERRORS));
             }
             let config = checked
@@ -162,12 +186,12 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
                 return Ok(ExitCode::SUCCESS);
             }
             match &signing {
-                Some(s) => eprintln!(
+                Some(s) => say!(
                     "wrote {count} files to {}; profiles signed by {}",
                     out.display(),
                     s.signer.certificate_summary().subject
                 ),
-                None => eprintln!(
+                None => say!(
                     "wrote {count} files to {}; profiles are unsigned \
                      (pass --sign-cert/--sign-key or --sign-p12 to sign)",
                     out.display()
@@ -175,7 +199,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             }
             for target in targets {
                 let out = out.display().to_string();
-                eprintln!("next for {}: {}", target.name(), target.next_step(&out));
+                say!("next for {}: {}", target.name(), target.next_step(&out));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -202,7 +226,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             }
             let mut diagnostics = crate::diag::Diagnostics::default();
             let outcomes = crate::policytest::run(&mut checked, &mut diagnostics)?;
-            report::human(&diagnostics, &checked.project.sources, ui.fancy);
+            report::human(&diagnostics, &checked.project.sources, ui.limit, ui.fancy);
             let mut out = std::io::stdout().lock();
             for outcome in &outcomes {
                 let tag = if outcome.passed { "ok  " } else { "FAIL" };
@@ -229,7 +253,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             feeds,
             out,
             platform,
-        }) => catalog::import(feeds, out.as_deref(), *platform, ui.fancy),
+        }) => catalog::import(feeds, out.as_deref(), *platform, ui),
         Command::Status { dir, args } => {
             let checked = load(dir.as_deref())?;
             if checked.has_errors() {
@@ -244,7 +268,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             out,
             group,
             force,
-        } => validate::import(files, out, group, *force, ui.fancy),
+        } => validate::import(files, out, group, *force, ui),
         Command::Keys { json, platform } => {
             keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)
@@ -252,7 +276,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
         Command::Lsp => match crate::lsp::run() {
             Ok(()) => Ok(ExitCode::SUCCESS),
             Err(error) => {
-                eprintln!("{:?}", miette::Report::new(error));
+                say!("{}", report::fatal(&error, ui.fancy));
                 Ok(ExitCode::from(USAGE_ERROR))
             }
         },
@@ -277,25 +301,31 @@ fn load(dir: Option<&Path>) -> Result<Checked, Error> {
 
 fn report(checked: &Checked, format: Format, ui: Ui) {
     let sources = &checked.project.sources;
-    print_for_code_review(&checked.diagnostics, sources, &checked.project.root, format);
+    print_for_code_review(
+        &checked.diagnostics,
+        sources,
+        &checked.project.root,
+        format,
+        ui.limit,
+    );
     match format {
         Format::Human | Format::Sarif | Format::Github => {
             if format == Format::Human {
-                report::human(&checked.diagnostics, sources, ui.fancy);
+                report::human(&checked.diagnostics, sources, ui.limit, ui.fancy);
             }
             if ui.quiet {
                 return;
             }
             let errors = checked.diagnostics.error_count();
             let warnings = checked.diagnostics.warning_count();
-            eprintln!(
+            say!(
                 "checked {}: {errors} {}, {warnings} {}",
                 read_summary(checked),
                 plural(errors, "error", "errors"),
                 plural(warnings, "warning", "warnings"),
             );
         }
-        Format::Json => report::json_lines(&checked.diagnostics, sources),
+        Format::Json => report::json_lines(&checked.diagnostics, sources, ui.limit),
     }
 }
 
@@ -321,26 +351,30 @@ fn read_summary(checked: &Checked) -> String {
 }
 
 /// The `sarif` and `github` formats, on stdout; paths are made relative to the Git checkout
-/// that holds `root`, as code-scanning and annotations expect.
+/// that holds `root`, as code-scanning and annotations expect. At most `limit` diagnostics;
+/// how many were left out goes to stderr.
 fn print_for_code_review(
     diagnostics: &crate::diag::Diagnostics,
     sources: &crate::source::Sources,
     root: &Path,
     format: Format,
+    limit: Limit,
 ) {
     let prefix = format::repo_prefix(root);
+    let capped = diagnostics.capped(limit);
     match format {
         Format::Sarif => {
-            let log = format::sarif_log(&diagnostics.sorted(), sources, &prefix);
+            let log = format::sarif_log(&capped.shown, sources, &prefix);
             let text = serde_json::to_string_pretty(&log).unwrap_or_default();
             let _ = writeln!(std::io::stdout().lock(), "{text}");
         }
         Format::Github => {
-            let text = format::github_commands(&diagnostics.sorted(), sources, &prefix);
+            let text = format::github_commands(&capped.shown, sources, &prefix);
             let _ = write!(std::io::stdout().lock(), "{text}");
         }
-        Format::Human | Format::Json => {}
+        Format::Human | Format::Json => return,
     }
+    let _ = report::write_omitted(&mut std::io::stderr().lock(), &capped, sources, limit);
 }
 
 pub(super) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

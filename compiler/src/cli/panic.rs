@@ -8,6 +8,7 @@
 
 use std::any::Any;
 use std::backtrace::{Backtrace, BacktraceStatus};
+use std::io::Write;
 use std::panic::{self, PanicHookInfo};
 
 /// Set to any value to make `bsic` panic on purpose, so tests can check the policy end to end.
@@ -16,13 +17,23 @@ pub(super) const TEST_PANIC_ENV: &str = "BSIC_TEST_PANIC";
 /// Replaces the default panic report with bsic's one-liner.
 pub(super) fn install_hook() {
     panic::set_hook(Box::new(|info| {
+        if is_broken_pipe(&payload_text(info.payload())) {
+            return;
+        }
         let mut report = one_line(info);
         let backtrace = Backtrace::capture();
         if backtrace.status() == BacktraceStatus::Captured {
             report.push_str(&format!("\n{backtrace}"));
         }
-        eprintln!("{report}");
+        // Not `eprintln!`: a second panic here, on a closed stderr, would abort the process.
+        let _ = writeln!(std::io::stderr().lock(), "{report}");
     }));
+}
+
+/// True for the panic `println!`/`eprintln!` raise when the reader closed the pipe
+/// (`failed printing to stdout: Broken pipe (os error 32)`): not a bsic bug.
+pub(super) fn is_broken_pipe(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("broken pipe")
 }
 
 /// `internal error, please report: MESSAGE (at FILE:LINE)`.
@@ -62,5 +73,13 @@ mod tests {
         assert_eq!(payload_text(static_str.as_ref()), "static");
         assert_eq!(payload_text(owned.as_ref()), "owned");
         assert_eq!(payload_text(other.as_ref()), "a panic without a message");
+    }
+
+    #[test]
+    fn knows_a_closed_pipe_from_a_bug() {
+        assert!(is_broken_pipe(
+            "failed printing to stderr: Broken pipe (os error 32)"
+        ));
+        assert!(!is_broken_pipe("index out of bounds"));
     }
 }

@@ -13,8 +13,8 @@ use super::{PlanFormat, Ui, load};
 const CHANGES: u8 = 2;
 const ERROR: u8 = 1;
 
-fn fail(error: impl miette::Diagnostic + Send + Sync + 'static) -> ExitCode {
-    eprintln!("{:?}", miette::Report::new(error));
+fn fail(error: impl miette::Diagnostic, fancy: bool) -> ExitCode {
+    say!("{}", super::report::fatal(&error, fancy));
     ExitCode::from(ERROR)
 }
 
@@ -26,26 +26,26 @@ pub(super) fn run(
 ) -> ExitCode {
     let checked = match load(dir) {
         Ok(c) => c,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e, ui.fancy),
     };
     if checked.has_errors() {
         super::report(&checked, super::Format::Human, ui);
-        eprintln!("no plan: fix the errors above first");
+        say!("no plan: fix the errors above first");
         return ExitCode::from(ERROR);
     }
     let rendered = match pipeline::render(&checked, None) {
         Ok(r) => r,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e, ui.fancy),
     };
     let new = match Snapshot::from_rendered(&rendered) {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e, ui.fancy),
     };
     let root = &checked.project.root;
     let against_text = against.map_or_else(|| "dist".to_string(), str::to_string);
     let old = match old_snapshot(root, against) {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e, ui.fancy),
     };
     let plan = plan::diff(&old, &new, &against_text);
     let text = match format {

@@ -1,14 +1,27 @@
 //! Rendering diagnostics for people (miette) and for tools (JSON lines).
+//!
+//! Every format reports the same diagnostics: at most [`Limit`]'s number per file and per
+//! run, then one line per file saying how many were left out. The human form escapes control
+//! characters in everything it echoes (messages, labels, snippets, file names) and shows
+//! only an [`Excerpt`] of each file, so no input can make it slow, huge or a terminal
+//! escape sequence.
 
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use serde_json::json;
 
-use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::diag::{Capped, Diagnostic, Diagnostics, Limit, Severity, printable};
 use crate::source::{Sources, Span};
 
 use super::args::ColorChoice;
+use super::excerpt::Excerpt;
+
+/// Characters of a message, label or help line shown before it is cut: a name copied from
+/// the input can be as long as the file.
+const MAX_TEXT: usize = 1_000;
+/// Labels shown per diagnostic in one file; further related places are left out.
+const MAX_LABELS: usize = 16;
 
 /// One diagnostic with the text it points into, in the form miette renders.
 struct Rendered {
@@ -16,87 +29,94 @@ struct Rendered {
     code: String,
     severity: Severity,
     help: Option<String>,
-    source: CharColumns,
+    source: Option<Excerpt>,
     labels: Vec<LabeledSpan>,
     related: Vec<Rendered>,
 }
 
 impl Rendered {
     fn new(diagnostic: &Diagnostic, sources: &Sources) -> Self {
-        let mut labels = vec![LabeledSpan::new_primary_with_span(
-            Some(diagnostic.label.clone()),
-            diagnostic.at.range(),
-        )];
+        let mut here = vec![(diagnostic.at, diagnostic.label.as_str(), true)];
         let mut related = Vec::new();
         for other in &diagnostic.related {
             if other.at.file == diagnostic.at.file {
-                labels.push(LabeledSpan::new_with_span(
-                    Some(other.label.clone()),
-                    other.at.range(),
+                if here.len() < MAX_LABELS {
+                    here.push((other.at, other.label.as_str(), false));
+                }
+            } else if related.len() < MAX_LABELS {
+                related.push(Rendered::place(
+                    sources,
+                    &[(other.at, other.label.as_str(), true)],
+                    clean(&other.label),
+                    String::new(),
+                    Severity::Warning,
+                    None,
                 ));
-            } else {
-                related.push(Rendered {
-                    message: other.label.clone(),
-                    code: String::new(),
-                    severity: Severity::Warning,
-                    help: None,
-                    source: named(sources, other.at),
-                    labels: vec![LabeledSpan::new_primary_with_span(
-                        Some(other.label.clone()),
-                        other.at.range(),
-                    )],
-                    related: Vec::new(),
-                });
             }
         }
+        let mut rendered = Rendered::place(
+            sources,
+            &here,
+            clean(&diagnostic.to_string()),
+            diagnostic.code(),
+            diagnostic.severity,
+            diagnostic.help().map(|h| clean(&h)),
+        );
+        rendered.related = related;
+        rendered
+    }
+
+    /// A diagnostic whose labels all point into one file.
+    fn place(
+        sources: &Sources,
+        labels: &[(Span, &str, bool)],
+        message: String,
+        code: String,
+        severity: Severity,
+        help: Option<String>,
+    ) -> Self {
+        let file = labels.first().and_then(|(at, _, _)| sources.get(at.file));
+        let (source, labels) = match file {
+            Some(file) => {
+                let spans: Vec<(usize, usize)> = labels
+                    .iter()
+                    .map(|(at, _, _)| (at.offset, at.len))
+                    .collect();
+                let (excerpt, moved) = Excerpt::new(&file.display, file, &spans);
+                let labels = labels
+                    .iter()
+                    .zip(moved)
+                    .map(|((_, label, primary), span)| {
+                        let label = Some(clean(label));
+                        if *primary {
+                            LabeledSpan::new_primary_with_span(label, span)
+                        } else {
+                            LabeledSpan::new_with_span(label, span)
+                        }
+                    })
+                    .collect();
+                (Some(excerpt), labels)
+            }
+            None => (None, Vec::new()),
+        };
         Rendered {
-            message: diagnostic.to_string(),
-            code: diagnostic.code(),
-            severity: diagnostic.severity,
-            help: diagnostic.help(),
-            source: named(sources, diagnostic.at),
+            message,
+            code,
+            severity,
+            help,
+            source,
             labels,
-            related,
+            related: Vec::new(),
         }
     }
 }
 
-fn named(sources: &Sources, span: Span) -> CharColumns {
-    let text = sources
-        .get(span.file)
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
-    CharColumns(NamedSource::new(sources.name(span.file), text))
-}
-
-/// A source whose `file:line:col` header counts columns in characters, as editors and our
-/// JSON do. miette counts bytes, so a line with `é` or a byte-order mark before the error
-/// would point past it.
-struct CharColumns(NamedSource<String>);
-
-impl SourceCode for CharColumns {
-    fn read_span<'a>(
-        &'a self,
-        span: &miette::SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let contents = self
-            .0
-            .read_span(span, context_lines_before, context_lines_after)?;
-        // Only the header asks without context lines; with context, miette's column is 0.
-        if context_lines_before != 0 || context_lines_after != 0 {
-            return Ok(contents);
-        }
-        let (_, column) = crate::source::line_col(self.0.inner(), span.offset());
-        Ok(Box::new(miette::MietteSpanContents::new_named(
-            self.0.name().to_string(),
-            contents.data(),
-            *contents.span(),
-            contents.line(),
-            column - 1,
-            contents.line_count(),
-        )))
+/// `text` made printable and cut to [`MAX_TEXT`] characters.
+fn clean(text: &str) -> String {
+    let text = printable(text);
+    match text.char_indices().nth(MAX_TEXT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
     }
 }
 
@@ -131,7 +151,7 @@ impl miette::Diagnostic for Rendered {
             .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
@@ -146,15 +166,105 @@ impl miette::Diagnostic for Rendered {
     }
 }
 
+/// A fatal error (no project, an unreadable file, …) as miette draws it, with its message,
+/// help and causes made printable: paths in them come from the command line and the disk.
+pub(super) fn fatal(error: &dyn miette::Diagnostic, fancy: bool) -> String {
+    let plain = Plain::of(error);
+    let mut out = String::new();
+    if handler(fancy).render_report(&mut out, &plain).is_err() {
+        out = plain.message;
+    }
+    out.trim_end().to_string()
+}
+
+/// A diagnostic's texts, printable, and its chain of causes.
+#[derive(Debug)]
+struct Plain {
+    message: String,
+    code: Option<String>,
+    help: Option<String>,
+    severity: Option<miette::Severity>,
+    cause: Option<Box<Plain>>,
+}
+
+impl Plain {
+    fn of(error: &dyn miette::Diagnostic) -> Self {
+        let mut causes = Vec::new();
+        let mut next = error.source();
+        while let Some(cause) = next {
+            causes.push(clean(&cause.to_string()));
+            next = cause.source();
+        }
+        let cause = causes.into_iter().rev().fold(None, |inner, message| {
+            Some(Box::new(Plain {
+                message,
+                code: None,
+                help: None,
+                severity: None,
+                cause: inner,
+            }))
+        });
+        Plain {
+            message: clean(&error.to_string()),
+            code: error.code().map(|c| clean(&c.to_string())),
+            help: error.help().map(|h| clean(&h.to_string())),
+            severity: error.severity(),
+            cause,
+        }
+    }
+}
+
+impl std::fmt::Display for Plain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Plain {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl miette::Diagnostic for Plain {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn std::fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.severity
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+}
+
 /// Whether to use colour and Unicode on stderr.
 pub(super) fn fancy(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            std::io::stderr().is_terminal()
+                && colour_allowed(
+                    std::env::var_os("NO_COLOR").as_deref(),
+                    std::env::var_os("TERM").as_deref(),
+                )
         }
     }
+}
+
+/// Whether the environment lets a terminal have colour: `NO_COLOR` set to anything but the
+/// empty string turns it off (no-color.org), and so does `TERM=dumb`.
+fn colour_allowed(no_color: Option<&std::ffi::OsStr>, term: Option<&std::ffi::OsStr>) -> bool {
+    let no_color = no_color.is_some_and(|value| !value.is_empty());
+    let dumb = term.is_some_and(|value| value == "dumb");
+    !no_color && !dumb
 }
 
 fn handler(fancy: bool) -> GraphicalReportHandler {
@@ -168,27 +278,115 @@ fn handler(fancy: bool) -> GraphicalReportHandler {
         .with_links(false)
 }
 
-/// Prints every diagnostic for people on stderr, with `file:line:col` on each.
-pub(super) fn human(diagnostics: &Diagnostics, sources: &Sources, fancy: bool) {
+/// Prints the diagnostics for people on stderr, with `file:line:col` on each, at most
+/// `limit` of them. A closed stderr ends the report quietly.
+pub(super) fn human(diagnostics: &Diagnostics, sources: &Sources, limit: Limit, fancy: bool) {
+    let _ = write_human(&mut io::stderr().lock(), diagnostics, sources, limit, fancy);
+}
+
+/// The human report of `diagnostics` written to `out`: each one under `limit` as miette draws
+/// it, then a line per file whose diagnostics were left out.
+pub fn write_human(
+    out: &mut dyn Write,
+    diagnostics: &Diagnostics,
+    sources: &Sources,
+    limit: Limit,
+    fancy: bool,
+) -> io::Result<()> {
     let handler = handler(fancy);
-    let mut stderr = std::io::stderr().lock();
-    for diagnostic in diagnostics.sorted() {
+    let capped = diagnostics.capped(limit);
+    for diagnostic in &capped.shown {
         let rendered = Rendered::new(diagnostic, sources);
-        let mut out = String::new();
-        if handler.render_report(&mut out, &rendered).is_ok() {
-            let _ = writeln!(stderr, "{out}");
+        let mut text = String::new();
+        if handler.render_report(&mut text, &rendered).is_ok() {
+            writeln!(out, "{text}")?;
         } else {
-            let _ = writeln!(stderr, "{}: {}", sources.locate(diagnostic.at), diagnostic);
+            let at = printable(&sources.locate(diagnostic.at)).into_owned();
+            writeln!(out, "{at}: {}", rendered.message)?;
         }
+    }
+    write_omitted(out, &capped, sources, limit)
+}
+
+/// `… and 4,980 more errors in policies/rep.kdl`, one line per file with diagnostics left
+/// out, or one line for all files past the tenth.
+pub(super) fn write_omitted(
+    out: &mut dyn Write,
+    capped: &Capped<'_>,
+    sources: &Sources,
+    limit: Limit,
+) -> io::Result<()> {
+    const FILES: usize = 10;
+    for omitted in capped.omitted.iter().take(FILES) {
+        let name = printable(sources.name(omitted.file)).into_owned();
+        writeln!(
+            out,
+            "… and {} in {name}",
+            counts(omitted.errors, omitted.warnings)
+        )?;
+    }
+    if capped.omitted.len() > FILES {
+        let rest = &capped.omitted[FILES..];
+        let errors = rest.iter().map(|o| o.errors).sum();
+        let warnings = rest.iter().map(|o| o.warnings).sum();
+        writeln!(
+            out,
+            "… and {} in {} other files",
+            counts(errors, warnings),
+            thousands(rest.len())
+        )?;
+    }
+    if !capped.omitted.is_empty() {
+        writeln!(
+            out,
+            "(at most {} diagnostics are shown per file and {} per run; \
+             `--max-diagnostics 0` shows all)",
+            thousands(limit.per_file),
+            thousands(limit.per_run)
+        )?;
+    }
+    Ok(())
+}
+
+/// `4,980 more errors and 3 more warnings`, leaving out a zero count.
+fn counts(errors: usize, warnings: usize) -> String {
+    let part =
+        |n: usize, one, many| format!("{} more {}", thousands(n), super::plural(n, one, many));
+    match (errors, warnings) {
+        (_, 0) => part(errors, "error", "errors"),
+        (0, _) => part(warnings, "warning", "warnings"),
+        _ => format!(
+            "{} and {}",
+            part(errors, "error", "errors"),
+            part(warnings, "warning", "warnings")
+        ),
     }
 }
 
-/// Prints one JSON object per diagnostic on stdout.
-pub(super) fn json_lines(diagnostics: &Diagnostics, sources: &Sources) {
-    let mut stdout = std::io::stdout().lock();
-    for diagnostic in diagnostics.sorted() {
-        let _ = writeln!(stdout, "{}", to_json(diagnostic, sources));
+/// `4980` as `4,980`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
     }
+    out
+}
+
+/// Prints one JSON object per diagnostic on stdout, at most `limit` of them; how many were
+/// left out goes to stderr, so stdout stays one diagnostic per line.
+pub(super) fn json_lines(diagnostics: &Diagnostics, sources: &Sources, limit: Limit) {
+    let capped = diagnostics.capped(limit);
+    let mut stdout = io::stdout().lock();
+    for diagnostic in &capped.shown {
+        if writeln!(stdout, "{}", to_json(diagnostic, sources)).is_err() {
+            return;
+        }
+    }
+    let _ = write_omitted(&mut io::stderr().lock(), &capped, sources, limit);
 }
 
 fn location(sources: &Sources, span: Span) -> serde_json::Value {
@@ -217,4 +415,20 @@ pub fn to_json(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value 
             "location": location(sources, r.at),
         })).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_counts_only_when_not_empty_and_term_dumb_turns_colour_off() {
+        use std::ffi::OsStr;
+        let os = |s: &'static str| Some(OsStr::new(s));
+        assert!(colour_allowed(None, os("xterm-256color")));
+        assert!(colour_allowed(os(""), os("xterm")));
+        assert!(!colour_allowed(os("1"), os("xterm")));
+        assert!(!colour_allowed(None, os("dumb")));
+        assert!(colour_allowed(None, None));
+    }
 }

@@ -44,7 +44,7 @@ pub(super) fn signer(
         .flatten()
         .chain(signer.warnings(&options))
     {
-        eprintln!("{:?}", miette::Report::new(warning));
+        say!("{:?}", miette::Report::new(warning));
     }
     Ok(Some(Signing { signer, time: now }))
 }

@@ -16,7 +16,7 @@ pub(super) fn run(checked: &Checked, args: &StatusArgs, fancy: bool) -> ExitCode
     match execute(checked, args, fancy) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{:?}", miette::Report::new(error));
+            say!("{:?}", miette::Report::new(error));
             ExitCode::from(super::USAGE_ERROR)
         }
     }
@@ -56,9 +56,9 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
         // Warnings quote device and inventory text: shown, never sent to the terminal raw.
         let warning = warning.neutralised();
         if fancy {
-            eprintln!("{:?}", miette::Report::new(warning));
+            say!("{:?}", miette::Report::new(warning));
         } else {
-            eprintln!("warning[{}]: {warning}", warning.code());
+            say!("warning[{}]: {warning}", warning.code());
         }
     }
     let status = result?;
@@ -82,9 +82,10 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
         let below = status.below(threshold);
         if !below.is_empty() {
             for g in below {
-                eprintln!(
+                say!(
                     "group `{}` is {:.1}% compliant, below --fail-under {threshold}",
-                    g.group, g.percent
+                    g.group,
+                    g.percent
                 );
             }
             return Ok(ExitCode::from(super::POLICY_ERRORS));

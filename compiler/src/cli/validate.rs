@@ -29,7 +29,7 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<Exit
     let outcome = raw::validate(&options)?;
     match args.format {
         Format::Human => {
-            report::human(&outcome.diagnostics, &outcome.sources, ui.fancy);
+            report::human(&outcome.diagnostics, &outcome.sources, ui.limit, ui.fancy);
             if ui.quiet {
                 return Ok(exit_code(&outcome));
             }
@@ -40,7 +40,7 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<Exit
             } else {
                 String::new()
             };
-            eprintln!(
+            say!(
                 "validated {} {}{skipped}: {errors} {}, {warnings} {}",
                 outcome.checked,
                 plural(outcome.checked, "file", "files"),
@@ -48,13 +48,19 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<Exit
                 plural(warnings, "warning", "warnings"),
             );
         }
-        Format::Json => report::json_lines(&outcome.diagnostics, &outcome.sources),
+        Format::Json => report::json_lines(&outcome.diagnostics, &outcome.sources, ui.limit),
         Format::Sarif | Format::Github => {
             // File names are shown as given, relative to the working directory.
             let cwd = std::env::current_dir()
                 .and_then(std::fs::canonicalize)
                 .unwrap_or_default();
-            print_for_code_review(&outcome.diagnostics, &outcome.sources, &cwd, args.format);
+            print_for_code_review(
+                &outcome.diagnostics,
+                &outcome.sources,
+                &cwd,
+                args.format,
+                ui.limit,
+            );
         }
     }
     Ok(exit_code(&outcome))
@@ -82,7 +88,7 @@ fn project_fleet() -> Vec<(Platform, Option<OsVersion>)> {
             crate::validate::validate_document::<ProjectFile>(&parsed, &mut diagnostics)
         });
     let Some((project, _)) = parsed else {
-        eprintln!(
+        say!(
             "warning: {} has errors (see `bsic check`); validating without its `fleet`",
             path.display()
         );
@@ -111,7 +117,7 @@ pub(super) fn import(
     out: &Path,
     group: &str,
     force: bool,
-    fancy: bool,
+    ui: Ui,
 ) -> Result<ExitCode, Error> {
     let shown = out.display().to_string();
     if out.exists() && !force {
@@ -120,14 +126,14 @@ pub(super) fn import(
     let define_group = !project_defines(out, group);
     let (mut outcome, result) = raw::import(files, group, define_group)?;
     let Some(result) = result else {
-        report::human(&outcome.diagnostics, &outcome.sources, fancy);
-        eprintln!("nothing written: fix the errors above first");
+        report::human(&outcome.diagnostics, &outcome.sources, ui.limit, ui.fancy);
+        say!("nothing written: fix the errors above first");
         return Ok(ExitCode::from(POLICY_ERRORS));
     };
     outcome.diagnostics.extend(result.diagnostics);
-    report::human(&outcome.diagnostics, &outcome.sources, fancy);
+    report::human(&outcome.diagnostics, &outcome.sources, ui.limit, ui.fancy);
     if result.policies == 0 {
-        eprintln!("nothing written: none of the files holds settings bsic can express");
+        say!("nothing written: none of the files holds settings bsic can express");
         return Ok(ExitCode::from(POLICY_ERRORS));
     }
     write_atomically(out, result.text.as_bytes(), force)?;

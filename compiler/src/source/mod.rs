@@ -15,7 +15,7 @@ pub use discover::{
     MAX_POLICY_FILES, Overlay, PROJECT_FILE, find_project_root, load_matching, load_project,
     load_project_mapped, load_project_with,
 };
-pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, parse_kdl};
+pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES, parse_kdl};
 
 /// Index of a file in [`Sources`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,6 +60,39 @@ pub struct SourceFile {
     /// The path on disk.
     pub path: PathBuf,
     pub text: String,
+    /// Byte offset of each line's start, built on first use, so finding a line is a binary
+    /// search instead of a scan of the file for every diagnostic.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl SourceFile {
+    /// Byte offsets where each line starts; the first is 0.
+    pub fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// 0-based index of the line holding byte `offset` (clamped to the text).
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.line_starts()
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1)
+    }
+
+    /// 1-based line and column of byte `offset`, as [`line_col`] counts them, without
+    /// scanning the lines before it.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_of(offset);
+        let start = self.line_starts().get(line).copied().unwrap_or(0);
+        let before = self.text.get(start..offset).unwrap_or("");
+        let column = before.trim_start_matches('\u{feff}').chars().count() + 1;
+        (line + 1, column)
+    }
 }
 
 /// The registry of every file read in a run.
@@ -75,6 +108,7 @@ impl Sources {
             display,
             path,
             text,
+            line_starts: std::sync::OnceLock::new(),
         });
         id
     }
@@ -100,7 +134,7 @@ impl Sources {
     /// 1-based line and column of a span's start, in characters.
     pub fn line_col(&self, span: Span) -> (usize, usize) {
         match self.get(span.file) {
-            Some(file) => line_col(&file.text, span.offset),
+            Some(file) => file.line_col(span.offset),
             None => (1, 1),
         }
     }
@@ -234,4 +268,27 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 pub fn display_path(root: &Path, path: &Path) -> String {
     let shown = path.strip_prefix(root).unwrap_or(path);
     shown.to_string_lossy().replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexed_line_col_agrees_with_the_scan() {
+        let text = "\u{feff}ab\né\r\n\n  x\nlast";
+        let mut sources = Sources::default();
+        let id = sources.add("t.kdl".into(), PathBuf::from("t.kdl"), text.into());
+        let Some(file) = sources.get(id) else {
+            panic!("file was just added")
+        };
+        for offset in (0..=text.len() + 2).filter(|&o| o > text.len() || text.is_char_boundary(o)) {
+            assert_eq!(
+                file.line_col(offset),
+                line_col(text, offset),
+                "offset {offset}"
+            );
+        }
+        assert_eq!(file.line_starts(), &[0, 6, 10, 11, 15]);
+    }
 }

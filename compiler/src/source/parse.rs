@@ -10,21 +10,41 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// exhaust the parser's stack.
 pub const MAX_DEPTH: usize = 32;
 
+/// Values (node names, arguments, properties, strings) in one file beyond which it is refused
+/// before parsing. The KDL parser keeps about 2 KB per value, so the 4 MiB file limit alone
+/// let 2 million one-character arguments take over 3 GB. Real policy files hold a few values
+/// per line: 100,000 is about 1.5 MB of policies, and about 180 MB while parsing.
+pub const MAX_VALUES: usize = 100_000;
+
 /// Parses one file. Returns the document, or the diagnostics that explain why not.
 pub fn parse_kdl(file: FileId, text: &str) -> Result<kdl::KdlDocument, Vec<Diagnostic>> {
-    if let Some((depth, offset)) = too_deep(text) {
-        return Err(vec![Diagnostic::error(
-            Kind::TooDeep {
-                depth,
-                limit: MAX_DEPTH,
-            },
-            Span {
-                file,
-                offset,
-                len: 1,
-            },
-            "this block is too deep",
-        )]);
+    match prescan(text) {
+        Some(Refusal::TooDeep { depth, offset }) => {
+            return Err(vec![Diagnostic::error(
+                Kind::TooDeep {
+                    depth,
+                    limit: MAX_DEPTH,
+                },
+                Span {
+                    file,
+                    offset,
+                    len: 1,
+                },
+                "this block is too deep",
+            )]);
+        }
+        Some(Refusal::TooManyValues { offset }) => {
+            return Err(vec![Diagnostic::error(
+                Kind::TooManyValues { limit: MAX_VALUES },
+                Span {
+                    file,
+                    offset,
+                    len: 1,
+                },
+                "this value is past the limit",
+            )]);
+        }
+        None => {}
     }
     kdl::KdlDocument::parse_v2(text).map_err(|error| {
         let mut diagnostics: Vec<Diagnostic> = error
@@ -153,19 +173,52 @@ fn lower_first(message: &str) -> String {
 
 /// Finds the first `{` nested deeper than [`MAX_DEPTH`], skipping strings and comments.
 /// Returns the depth reached and the byte offset, or `None` when the file is within the limit.
-fn too_deep(text: &str) -> Option<(usize, usize)> {
+/// Why a file is refused before parsing.
+enum Refusal {
+    TooDeep { depth: usize, offset: usize },
+    TooManyValues { offset: usize },
+}
+
+/// One pass over the text that refuses what would exhaust the parser: blocks nested deeper
+/// than [`MAX_DEPTH`], or more than [`MAX_VALUES`] values. A value is counted at each
+/// whitespace-separated word or string outside comments, an over-estimate that is never
+/// below the parser's count.
+fn prescan(text: &str) -> Option<Refusal> {
+    prescan_with(text, MAX_VALUES)
+}
+
+fn prescan_with(text: &str, max_values: usize) -> Option<Refusal> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
+    let mut values = 0usize;
+    let mut in_word = false;
     let mut i = 0usize;
     while i < bytes.len() {
-        match bytes[i] {
+        let byte = bytes[i];
+        let separator = byte.is_ascii_whitespace() || matches!(byte, b'{' | b'}' | b';');
+        let comment = byte == b'/' && matches!(bytes.get(i + 1), Some(b'/' | b'*'));
+        let starts_word = !(in_word || separator || comment);
+        if starts_word {
+            values += 1;
+            if values > max_values {
+                return Some(Refusal::TooManyValues { offset: i });
+            }
+        }
+        in_word = true;
+        match byte {
             b'{' => {
+                in_word = false;
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Some((depth, i));
+                    return Some(Refusal::TooDeep { depth, offset: i });
                 }
             }
-            b'}' => depth = depth.saturating_sub(1),
+            b'}' => {
+                in_word = false;
+                depth = depth.saturating_sub(1);
+            }
+            b';' => in_word = false,
+            b if b.is_ascii_whitespace() => in_word = false,
             b'"' => i = skip_string(bytes, i, 0),
             b'#' => {
                 let hashes = bytes[i..].iter().take_while(|&&b| b == b'#').count();
@@ -179,6 +232,7 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                in_word = false;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 let mut nesting = 1usize;
@@ -193,6 +247,7 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
                     }
                     i += 1;
                 }
+                in_word = false;
                 continue;
             }
             _ => {}
@@ -236,7 +291,33 @@ mod tests {
     fn depth_ignores_braces_in_strings_and_comments() {
         let braces = "{".repeat(100);
         let text = format!("a \"{braces}\"\nb #\"{braces}\"#\n// {braces}\n/* {braces} */\n");
-        assert_eq!(too_deep(&text), None);
+        assert!(prescan(&text).is_none());
+    }
+
+    #[test]
+    fn values_are_counted_outside_strings_and_comments() {
+        // A node, two arguments, a property, a keyword and a raw string; words in strings and
+        // comments are not values.
+        let text = "node \"a b c\" 1 k=\"v w\" #true #\"r s\"# // c d\n/* e f */{ }\nx;y";
+        assert!(prescan_with(text, 8).is_none());
+        assert!(matches!(
+            prescan_with(text, 7),
+            Some(Refusal::TooManyValues { offset }) if &text[offset..] == "y"
+        ));
+    }
+
+    #[test]
+    fn millions_of_bare_arguments_are_refused_before_parsing() {
+        let text = format!(
+            "policy \"p\" {{\n  applies-to{}\n}}\n",
+            " 1".repeat(2_000_000)
+        );
+        let errors = parse_kdl(FileId(0), &text).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].kind.code(), "too-many-values");
+        // The value past the limit: after `policy`, `"p"`, `applies-to` and MAX_VALUES - 3
+        // arguments.
+        assert_eq!(errors[0].at.offset, 26 + 2 * (MAX_VALUES - 3));
     }
 
     #[test]

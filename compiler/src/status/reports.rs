@@ -7,7 +7,7 @@
 //! number of devices, not of reports. Never judges anything and never panics on bad input: a
 //! malformed or truncated report becomes a warning and the next one is read.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -116,18 +116,10 @@ impl DeviceState {
             failure_count,
             install_reason
         );
+        let removed: HashSet<&Rc<str>> = removed.iter().collect();
         self.declarations
             .retain(|d| !removed.contains(&d.identifier));
-        for declaration in state.declarations {
-            match self
-                .declarations
-                .iter_mut()
-                .find(|d| d.identifier == declaration.identifier)
-            {
-                Some(slot) => *slot = declaration,
-                None => self.declarations.push(declaration),
-            }
-        }
+        upsert(&mut self.declarations, state.declarations);
         self.errors.extend(state.errors);
         self.file = state.file;
         self.line = state.line;
@@ -580,6 +572,8 @@ fn reduce(
         }
         Some(_) => warnings.push(wrong_type(file, line, "Errors", "an array")),
     }
+    let listed = std::mem::take(&mut state.declarations);
+    upsert(&mut state.declarations, listed);
     Some(Parsed {
         state,
         full,
@@ -660,13 +654,27 @@ fn declaration(
         valid,
         reasons,
     };
-    match state
-        .declarations
-        .iter_mut()
-        .find(|d| d.identifier == declaration.identifier)
-    {
-        Some(slot) => *slot = declaration,
-        None => state.declarations.push(declaration),
+    // Duplicates are resolved once per report, by `upsert`.
+    state.declarations.push(declaration);
+}
+
+/// Puts each of `later` into `declarations`, replacing the one with the same identifier or
+/// appended in order; the last of several with one identifier wins. One pass with an index:
+/// a report of 160,000 declarations searched the list once per declaration (112 s).
+fn upsert(declarations: &mut Vec<DeclarationState>, later: Vec<DeclarationState>) {
+    let mut slots: HashMap<Rc<str>, usize> = declarations
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (Rc::clone(&d.identifier), i))
+        .collect();
+    for declaration in later {
+        match slots.get(&declaration.identifier) {
+            Some(&i) => declarations[i] = declaration,
+            None => {
+                slots.insert(Rc::clone(&declaration.identifier), declarations.len());
+                declarations.push(declaration);
+            }
+        }
     }
 }
 
@@ -852,5 +860,27 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec!["b"]
         );
+    }
+
+    #[test]
+    fn repeated_identifiers_keep_the_last_in_first_order() {
+        let entries: Vec<String> = (0..20_000)
+            .map(|i| {
+                format!(
+                    r#"{{"identifier":"d{}","active":{},"valid":"valid"}}"#,
+                    i % 10_000,
+                    i >= 10_000
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"{{"StatusItems":{{"device.identifier.serial-number":"S","management":{{"declarations":{{"configurations":[{}]}}}}}},"Errors":[],"FullReport":true}}"#,
+            entries.join(",")
+        );
+        let (fleet, _) = read_text(&format!("{text}\n"));
+        let declarations = &fleet.devices["S"].declarations;
+        assert_eq!(declarations.len(), 10_000);
+        assert_eq!(&*declarations[7].identifier, "d7");
+        assert!(declarations.iter().all(|d| d.active == Some(true)));
     }
 }
