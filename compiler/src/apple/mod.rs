@@ -13,6 +13,23 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+/// The Apple type names bsic writes and reads, each spelled once.
+pub mod types {
+    /// The DDM software-update settings declaration: the BSI knobs and the rest.
+    pub const SETTINGS: &str = "com.apple.configuration.softwareupdate.settings";
+    /// The DDM declaration enforcing a target OS version or build by a deadline.
+    pub const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+    /// The DDM activation that applies configurations, with an optional predicate.
+    pub const ACTIVATION: &str = "com.apple.activation.simple";
+    /// The DDM declaration subscribing to status items.
+    pub const STATUS_SUBSCRIPTIONS: &str =
+        "com.apple.configuration.management.status-subscriptions";
+    /// The Restrictions profile payload (`allowRapidSecurityResponse*` for OS 16-18).
+    pub const RESTRICTIONS: &str = "com.apple.applicationaccess";
+    /// The macOS software-update profile payload.
+    pub const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
+}
+
 /// The generated table, embedded at build time.
 const AVAILABILITY: &str = include_str!("../../../schemas/apple/availability.json");
 
@@ -217,18 +234,15 @@ mod tests {
 
     #[test]
     fn the_embedded_table_has_the_bsi_keys() {
-        let settings = "com.apple.configuration.softwareupdate.settings";
+        let settings = types::SETTINGS;
         let install = declaration_key(settings, "AutomaticActions.InstallSecurityUpdate").unwrap();
         assert!(!install.platforms["iOS"].available());
         assert_eq!(
             install.platforms["macOS"].introduced.as_deref(),
             Some("15.0")
         );
-        let removal = profile_key(
-            "com.apple.applicationaccess",
-            "allowRapidSecurityResponseRemoval",
-        )
-        .unwrap();
+        let removal =
+            profile_key(types::RESTRICTIONS, "allowRapidSecurityResponseRemoval").unwrap();
         assert_eq!(removal.platforms["iOS"].deprecated.as_deref(), Some("26.0"));
     }
 
@@ -248,12 +262,12 @@ mod tests {
             }
         }
         assert!(declaration_key("com.example.none", "x").is_none());
-        let one = profile("com.apple.applicationaccess").unwrap();
+        let one = profile(types::RESTRICTIONS).unwrap();
         assert_eq!(
             one.keys.len(),
-            table.profiles["com.apple.applicationaccess"].keys.len()
+            table.profiles[types::RESTRICTIONS].keys.len()
         );
         assert!(declaration("com.example.none").is_none());
-        assert!(profile("com.apple.configuration.softwareupdate.settings").is_none());
+        assert!(profile(types::SETTINGS).is_none());
     }
 }

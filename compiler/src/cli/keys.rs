@@ -9,10 +9,10 @@ use crate::apple::{self, Key};
 use crate::model::Platform;
 use crate::resolve::KNOBS;
 
-const SETTINGS: &str = "com.apple.configuration.softwareupdate.settings";
-const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
-const RESTRICTIONS: &str = "com.apple.applicationaccess";
-const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
+use crate::apple::types::ENFORCEMENT;
+use crate::apple::types::RESTRICTIONS;
+use crate::apple::types::SETTINGS;
+use crate::apple::types::SOFTWARE_UPDATE;
 
 /// (KDL knob, payload type, Apple key) rows beyond the settings table.
 const OTHER_ROWS: &[(&str, &str, &str)] = &[

@@ -13,11 +13,10 @@ use super::ids::{platform_label, server_token};
 use super::predicate::{family_predicate, os_predicate};
 use super::{Artifact, ArtifactKind, partition};
 
-pub(super) const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
-pub(super) const ENFORCEMENT_TYPE: &str =
-    "com.apple.configuration.softwareupdate.enforcement.specific";
-pub(super) const ACTIVATION_TYPE: &str = "com.apple.activation.simple";
-pub(super) const STATUS_TYPE: &str = "com.apple.configuration.management.status-subscriptions";
+pub(super) use crate::apple::types::ACTIVATION as ACTIVATION_TYPE;
+pub(super) use crate::apple::types::ENFORCEMENT as ENFORCEMENT_TYPE;
+pub(super) use crate::apple::types::SETTINGS as SETTINGS_TYPE;
+pub(super) use crate::apple::types::STATUS_SUBSCRIPTIONS as STATUS_TYPE;
 
 /// Status items that show whether a BSI and an enforced update landed.
 const STATUS_ITEMS: &[&str] = &[

@@ -13,12 +13,12 @@ use crate::validate::Model;
 use super::ids::{payload_uuid, platform_label, sha256_hex};
 use super::{Artifact, ArtifactKind, partition};
 
-pub(super) const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
-pub(super) const SOFTWARE_UPDATE_TYPE: &str = "com.apple.SoftwareUpdate";
+pub(super) use crate::apple::types::RESTRICTIONS as RESTRICTIONS_TYPE;
+pub(super) use crate::apple::types::SOFTWARE_UPDATE as SOFTWARE_UPDATE_TYPE;
 /// How every profile's display name starts (the group's name follows); the MDM upload
 /// scripts find the profiles bsic made by it.
 pub(super) const DISPLAY_NAME_PREFIX: &str = "Software updates: ";
-const SETTINGS_DECLARATION: &str = "com.apple.configuration.softwareupdate.settings";
+use crate::apple::types::SETTINGS as SETTINGS_DECLARATION;
 
 /// The legacy keys one platform gets: payload type → key → value.
 type Payloads = BTreeMap<&'static str, BTreeMap<&'static str, Plist>>;

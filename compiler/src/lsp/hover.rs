@@ -15,8 +15,8 @@ use crate::validate::SchemaDoc;
 
 use super::context::Context;
 
-const SETTINGS: &str = "com.apple.configuration.softwareupdate.settings";
-const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+use crate::apple::types::ENFORCEMENT;
+use crate::apple::types::SETTINGS;
 const SETTINGS_DOC: &str =
     "https://developer.apple.com/documentation/devicemanagement/softwareupdatesettings";
 const ENFORCEMENT_DOC: &str =

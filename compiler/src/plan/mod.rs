@@ -506,8 +506,7 @@ mod tests {
             sha256: content.into(),
             content_sha256: None,
             kind: ArtifactKind::Declaration {
-                declaration_type: "com.apple.configuration.softwareupdate.enforcement.specific"
-                    .into(),
+                declaration_type: crate::apple::types::ENFORCEMENT.into(),
             },
             identifier: identifier.into(),
             token: content.into(),

@@ -16,7 +16,7 @@ use crate::validate::{self, Location};
 
 /// Where policy tests live when bsic.kdl does not say.
 const DEFAULT_TEST_GLOB: &str = "tests/**/*.test.kdl";
-const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 
 /// The result of one test.
 #[derive(Debug, Clone)]

@@ -17,10 +17,10 @@ use crate::validate::push_pointer;
 
 use super::{Doc, DocKind};
 
-const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
-const ENFORCEMENT_TYPE: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
-const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
-const SOFTWARE_UPDATE_TYPE: &str = "com.apple.SoftwareUpdate";
+use crate::apple::types::{
+    ENFORCEMENT as ENFORCEMENT_TYPE, RESTRICTIONS as RESTRICTIONS_TYPE, SETTINGS as SETTINGS_TYPE,
+    SOFTWARE_UPDATE as SOFTWARE_UPDATE_TYPE,
+};
 
 /// One policy to write.
 #[derive(Debug, Default)]

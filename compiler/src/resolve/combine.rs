@@ -161,7 +161,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const SETTINGS: &str = "com.apple.configuration.softwareupdate.settings";
+    use crate::apple::types::SETTINGS;
 
     fn run(key: &str, values: &[Value]) -> Combined {
         let (rule, rangelist) = CombineRule::of(SETTINGS, key);

@@ -15,7 +15,7 @@ use super::combine::{CombineRule, combine};
 use super::groups::describe_chain;
 use super::{ALL, PolicyIndex, Resolution, knob_for};
 
-const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 
 /// A device to explain.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use crate::validate::Model;
 use super::combine::{CombineRule, combine};
 use super::{Resolution, knob_for};
 
-const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 /// Local deadlines are compared with UTC `now` after this margin (the widest UTC offset), so a
 /// deadline is only called past when it is past in every time zone.
 const TIME_ZONE_MARGIN: i64 = 14 * 3600;

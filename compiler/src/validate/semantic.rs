@@ -371,10 +371,10 @@ fn availability_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut
 }
 
 /// The declaration type the settings knobs belong to.
-const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
+use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 
 /// The declaration type of enforcement targets.
-const ENFORCEMENT_TYPE: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+use crate::apple::types::ENFORCEMENT as ENFORCEMENT_TYPE;
 
 /// With `fleet` in bsic.kdl: knobs that the fleet's oldest devices ignore because Apple
 /// introduced the key (or the whole declaration) later.

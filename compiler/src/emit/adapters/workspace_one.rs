@@ -359,7 +359,10 @@ mod tests {
     #[test]
     fn a_payload_becomes_a_dict_snippet_that_parses_back() {
         let mut payload = plist::Dictionary::new();
-        payload.insert("PayloadType".into(), "com.apple.applicationaccess".into());
+        payload.insert(
+            "PayloadType".into(),
+            crate::apple::types::RESTRICTIONS.into(),
+        );
         payload.insert("allowRapidSecurityResponseRemoval".into(), false.into());
         let mut top = plist::Dictionary::new();
         top.insert(
