@@ -536,6 +536,7 @@ const PRODUCED_BY: &[(&str, &str, &str, &str)] = &[
     ("bsic::status-unwritable", "tests/integration/codes.rs", "status_unknown_platform_bad_manifest_and_unwritable", "status-unwritable"),
     ("bsic::catalog::invalid", "compiler/src/catalog/mod.rs", "entries_that_are_not_releases_are_located_errors", "from_feed"),
     ("bsic::lsp-protocol", "tests/integration/lsp.rs", "a_stdout_that_cannot_be_written_ends_the_server_with_exit_2", "lsp-protocol"),
+    ("bsic::too-many-values", "compiler/src/source/parse.rs", "millions_of_bare_arguments_are_refused_before_parsing", "too-many-values"),
     ("bsic::feed-entry", "tests/integration/catalog.rs", "entries_that_are_not_releases_stop_the_import_where_they_are", "feed-entry"),
     ("bsic::sign::readable-secret", "tests/integration/integrity.rs", "a_private_key_or_password_file_others_can_read_is_a_warning", "readable-secret"),
     ("bsic::sign::unchained-certificate", "tests/integration/integrity.rs", "chain_certificates_that_do_not_chain_to_the_signer_are_a_warning", "unchained-certificate"),
