@@ -241,7 +241,7 @@ pub enum Kind {
     DuplicateNode { node: String },
     #[error("`{node}` takes {expected}")]
     WrongShape { node: String, expected: String },
-    #[error("expected {expected}, found {found}")]
+    #[error("{found}, expected {expected}")]
     WrongType { expected: String, found: String },
     #[error("`{value}` is not one of {}", quote_list(allowed))]
     InvalidEnum {

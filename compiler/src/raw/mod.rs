@@ -474,7 +474,7 @@ fn check_declaration(
         let kind = match projection.value.get("Type") {
             Some(found) => Kind::WrongType {
                 expected: "a string".into(),
-                found: found.to_string(),
+                found: crate::validate::describe_value(dialect, found),
             },
             None => Kind::MissingRequired {
                 what: "`Type`".into(),
@@ -603,7 +603,7 @@ fn check_profile(
                 report.diagnostics.push(Diagnostic::error(
                     Kind::WrongType {
                         expected: "a string".into(),
-                        found: found.to_string(),
+                        found: crate::validate::describe_value(dialect, found),
                     },
                     sub_value(projection, &prefix, doc.file),
                     "`PayloadType` wants a string",
@@ -980,5 +980,42 @@ mod tests {
             failures.len(),
             failures.join("\n")
         );
+    }
+
+    /// A minimal XML profile around `items` (already XML), with top-level `extra` keys.
+    fn xml_profile(extra: &str, items: &str) -> Vec<u8> {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n\
+             <key>PayloadType</key><string>Configuration</string>\n\
+             <key>PayloadIdentifier</key><string>com.example.p</string>\n\
+             <key>PayloadUUID</key><string>6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D</string>\n\
+             {extra}\n<key>PayloadContent</key><array>{items}</array>\n</dict>\n</plist>\n"
+        )
+        .into_bytes()
+    }
+
+    fn messages(outcome: &Outcome) -> Vec<String> {
+        outcome
+            .report
+            .diagnostics
+            .sorted()
+            .iter()
+            .map(|d| format!("{} {}", d.code(), d))
+            .collect()
+    }
+
+    #[test]
+    fn a_type_mismatch_names_both_types_and_is_not_an_enum_error() {
+        let mut schemas = Schemas::default();
+        let outcome = check(
+            &mut schemas,
+            "p.mobileconfig",
+            xml_profile("<key>PayloadVersion</key><string>1</string>", ""),
+        );
+        assert_eq!(
+            messages(&outcome),
+            ["bsic::wrong-type a string (`\"1\"`), expected an integer"]
+        );
+        assert!(outcome.has("bsic::wrong-type", "<string>1</string>"));
     }
 }
