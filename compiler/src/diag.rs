@@ -318,6 +318,14 @@ pub enum Kind {
     NotRecognized { file: String },
     #[error("identifier `{identifier}` is used by more than one declaration")]
     DuplicateIdentifier { identifier: String },
+    #[error("`{key}` is empty")]
+    EmptyIdentifier { key: String },
+    #[error("`{key}` `{value}` is used by more than one {what}")]
+    DuplicatePayloadId {
+        key: String,
+        value: String,
+        what: &'static str,
+    },
     #[error("activation names `{identifier}`, which no validated declaration defines")]
     MissingConfiguration { identifier: String },
     #[error("`{key}` is managed by more than one profile")]
@@ -492,6 +500,8 @@ impl Kind {
             Kind::UnknownType { .. } => "unknown-type",
             Kind::NotRecognized { .. } => "not-recognized",
             Kind::DuplicateIdentifier { .. } => "duplicate-identifier",
+            Kind::EmptyIdentifier { .. } => "empty-identifier",
+            Kind::DuplicatePayloadId { .. } => "duplicate-payload-id",
             Kind::MissingConfiguration { .. } => "missing-configuration",
             Kind::ManagedTwice { .. } => "managed-twice",
             Kind::Contradiction { .. } => "contradicting-settings",
@@ -618,6 +628,19 @@ impl Kind {
                  `Payload`; a profile is a plist dictionary with `PayloadType` \"Configuration\""
                     .into(),
             ),
+            Kind::EmptyIdentifier { key } => Some(format!(
+                "devices tell declarations, profiles and payloads apart by `{key}`; give it a \
+                 unique value, e.g. \"com.example.it.passcode\" (a UUID for `PayloadUUID`)"
+            )),
+            Kind::DuplicatePayloadId { key, .. } if key == "PayloadIdentifier" => Some(
+                "installing a profile replaces the installed profile with the same \
+                 `PayloadIdentifier`, so one of the two is lost; give each profile its own"
+                    .into(),
+            ),
+            Kind::DuplicatePayloadId { key, .. } => Some(format!(
+                "devices tell payloads and profiles apart by `{key}`; give each its own \
+                 (`uuidgen` makes one)"
+            )),
             Kind::DuplicateIdentifier { .. } => Some(
                 "a device keeps one declaration per identifier; give each declaration its own".into(),
             ),

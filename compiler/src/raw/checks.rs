@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::apple::Payload;
 use crate::diag::{Diagnostic, Diagnostics, Kind};
-use crate::source::Span;
+use crate::source::{FileId, Span};
 use crate::validate::{Projection, push_pointer};
 
 use super::{Doc, DocKind, ValidateOptions};
@@ -290,6 +290,7 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             }
         }
     }
+    profile_ids(docs, out);
     // Activations naming configurations that are not there.
     for doc in docs {
         let DocKind::Declaration { declaration_type } = &doc.kind else {
@@ -319,7 +320,7 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
         }
     }
     // The same restriction in two profiles.
-    let mut restrictions: BTreeMap<String, (crate::source::FileId, Span)> = BTreeMap::new();
+    let mut restrictions: BTreeMap<String, (FileId, Span)> = BTreeMap::new();
     for doc in docs {
         let Some(Value::Array(items)) = doc.projection.value.get("PayloadContent") else {
             continue;
@@ -393,6 +394,71 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             } else if !seen.iter().any(|(v, _, f)| *v == value && *f == families) {
                 seen.push((value, at, families));
             }
+        }
+    }
+}
+
+/// Profiles in different files that share a top-level `PayloadIdentifier` (the second
+/// installed replaces the first) or any `PayloadUUID`. Repeats inside one profile are
+/// reported where that profile is checked.
+fn profile_ids(docs: &[Doc], out: &mut Diagnostics) {
+    let mut identifiers: BTreeMap<&str, (FileId, Span)> = BTreeMap::new();
+    let mut uuids: BTreeMap<String, (FileId, Span)> = BTreeMap::new();
+    for doc in docs.iter().filter(|d| matches!(d.kind, DocKind::Profile)) {
+        let span_of = |pointer: &str| {
+            doc.projection
+                .spans
+                .value(pointer)
+                .unwrap_or(Span::start_of(doc.file))
+        };
+        let mut found = Vec::new();
+        if let Some(id) = doc
+            .projection
+            .value
+            .get("PayloadIdentifier")
+            .and_then(Value::as_str)
+            .filter(|id| !id.trim().is_empty())
+        {
+            let at = span_of("/PayloadIdentifier");
+            match identifiers.get(id) {
+                Some((file, first)) if *file != doc.file => found.push((
+                    "PayloadIdentifier",
+                    id.to_string(),
+                    "profile",
+                    at,
+                    *first,
+                )),
+                Some(_) => {}
+                None => {
+                    identifiers.insert(id, (doc.file, at));
+                }
+            }
+        }
+        for (uuid, pointer) in super::payload_uuids(&doc.projection.value) {
+            let at = span_of(&pointer);
+            match uuids.get(&uuid.to_uppercase()) {
+                Some((file, first)) if *file != doc.file => {
+                    found.push(("PayloadUUID", uuid, "profile", at, *first));
+                }
+                Some(_) => {}
+                None => {
+                    uuids.insert(uuid.to_uppercase(), (doc.file, at));
+                }
+            }
+        }
+        for (key, value, what, at, first) in found {
+            out.push(
+                Diagnostic::error(
+                    Kind::DuplicatePayloadId {
+                        key: key.into(),
+                        value,
+                        what,
+                    },
+                    at,
+                    "used again here",
+                )
+                .with_related(first, "first used here, in another file"),
+            );
         }
     }
 }

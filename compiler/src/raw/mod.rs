@@ -490,6 +490,9 @@ fn check_declaration(
         Some(validator) => {
             let found = validator.check(projection, doc.file);
             report.diagnostics.extend(found);
+            for key in ["Identifier", "ServerToken"] {
+                check_not_empty(projection, &format!("/{key}"), doc.file, &mut report.diagnostics);
+            }
             typed_values(doc, declaration_type, &mut report.diagnostics);
         }
         None => {
@@ -580,7 +583,9 @@ fn check_profile(
             .diagnostics
             .extend(validator.check(projection, doc.file));
     }
+    check_not_empty(projection, "/PayloadIdentifier", doc.file, &mut report.diagnostics);
     check_uuid(projection, "", doc.file, &mut report.diagnostics);
+    duplicate_uuids(doc, &mut report.diagnostics);
     let Some(Value::Array(items)) = projection.value.get("PayloadContent") else {
         return Ok(());
     };
@@ -631,9 +636,76 @@ fn check_profile(
                 ));
             }
         }
+        check_not_empty(&sub, "/PayloadIdentifier", doc.file, &mut report.diagnostics);
         check_uuid(&sub, "", doc.file, &mut report.diagnostics);
     }
     Ok(())
+}
+
+/// An identifier written as `""` (or only blanks): the schema says "string" and lets it
+/// through, but a device cannot tell such a declaration or payload from the next one.
+fn check_not_empty(projection: &Projection, pointer: &str, file: FileId, out: &mut Diagnostics) {
+    let Some(Value::String(text)) = projection.value.pointer(pointer) else {
+        return;
+    };
+    if text.trim().is_empty() {
+        out.push(Diagnostic::error(
+            Kind::EmptyIdentifier {
+                key: pointer.rsplit('/').next().unwrap_or_default().to_string(),
+            },
+            projection.spans.value(pointer).unwrap_or(Span::start_of(file)),
+            "empty",
+        ));
+    }
+}
+
+/// Every `PayloadUUID` of a profile (its own and each payload's) with its pointer.
+pub(crate) fn payload_uuids(value: &Value) -> Vec<(String, String)> {
+    let own = value
+        .get("PayloadUUID")
+        .and_then(Value::as_str)
+        .map(|u| (u.to_string(), "/PayloadUUID".to_string()));
+    let items = value
+        .get("PayloadContent")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(index, item)| {
+            let uuid = item.get("PayloadUUID")?.as_str()?;
+            Some((uuid.to_string(), format!("/PayloadContent/{index}/PayloadUUID")))
+        });
+    own.into_iter()
+        .chain(items)
+        .filter(|(uuid, _)| !uuid.trim().is_empty())
+        .collect()
+}
+
+/// Two payloads of one profile (or a payload and the profile) with one `PayloadUUID`: the
+/// device keeps one of them. UUIDs compare without regard to case.
+fn duplicate_uuids(doc: &Doc, out: &mut Diagnostics) {
+    let spans = &doc.projection.spans;
+    let at = |pointer: &str| spans.value(pointer).unwrap_or(Span::start_of(doc.file));
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (uuid, pointer) in payload_uuids(&doc.projection.value) {
+        match seen.get(&uuid.to_uppercase()) {
+            Some(first) => out.push(
+                Diagnostic::error(
+                    Kind::DuplicatePayloadId {
+                        key: "PayloadUUID".into(),
+                        value: uuid,
+                        what: "payload",
+                    },
+                    at(&pointer),
+                    "used again here",
+                )
+                .with_related(at(first), "first used here"),
+            ),
+            None => {
+                seen.insert(uuid.to_uppercase(), pointer);
+            }
+        }
+    }
 }
 
 fn sub_value(projection: &Projection, prefix: &str, file: FileId) -> Span {
@@ -649,7 +721,9 @@ fn check_uuid(projection: &Projection, prefix: &str, file: FileId, out: &mut Dia
     let Some(Value::String(text)) = projection.value.pointer(&pointer) else {
         return;
     };
-    if uuid::Uuid::try_parse(text).is_err() || text.len() != 36 {
+    if text.trim().is_empty() {
+        check_not_empty(projection, &pointer, file, out);
+    } else if uuid::Uuid::try_parse(text).is_err() || text.len() != 36 {
         out.push(Diagnostic::error(
             Kind::InvalidFormat {
                 value: text.clone(),
@@ -982,8 +1056,14 @@ mod tests {
         );
     }
 
-    /// A minimal XML profile around `items` (already XML), with top-level `extra` keys.
+    /// A minimal XML profile around `items` (already XML), with top-level `extra` keys
+    /// (`PayloadVersion` 1 unless `extra` gives it).
     fn xml_profile(extra: &str, items: &str) -> Vec<u8> {
+        let extra = if extra.contains("PayloadVersion") {
+            extra.to_string()
+        } else {
+            format!("<key>PayloadVersion</key><integer>1</integer>{extra}")
+        };
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n\
              <key>PayloadType</key><string>Configuration</string>\n\
@@ -1017,5 +1097,56 @@ mod tests {
             ["bsic::wrong-type a string (`\"1\"`), expected an integer"]
         );
         assert!(outcome.has("bsic::wrong-type", "<string>1</string>"));
+    }
+
+    #[test]
+    fn empty_identifiers_are_errors_at_the_value() {
+        let mut schemas = Schemas::default();
+        let outcome = check(
+            &mut schemas,
+            "d.json",
+            br#"{"Type": "com.apple.configuration.passcode.settings", "Identifier": "", "ServerToken": " ", "Payload": {}}"#.to_vec(),
+        );
+        assert!(outcome.has("bsic::empty-identifier", "\"\""), "{:?}", outcome.codes());
+        assert!(outcome.has("bsic::empty-identifier", "\" \""), "{:?}", outcome.codes());
+        let item = "<dict><key>PayloadType</key><string>com.apple.applicationaccess</string>\
+                    <key>PayloadIdentifier</key><string></string>\
+                    <key>PayloadUUID</key><string/>\
+                    <key>PayloadVersion</key><integer>1</integer></dict>";
+        let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", item));
+        assert!(outcome.has("bsic::empty-identifier", "<string></string>"), "{:?}", outcome.codes());
+        assert!(outcome.has("bsic::empty-identifier", "<string/>"), "{:?}", outcome.codes());
+        assert!(!outcome.codes().iter().any(|c| c.contains("invalid-format")), "{:?}", outcome.codes());
+    }
+
+    #[test]
+    fn a_payload_uuid_used_twice_in_one_profile_is_an_error_at_the_second() {
+        let item = |uuid: &str, id: &str| {
+            format!(
+                "<dict><key>PayloadType</key><string>com.apple.applicationaccess</string>\
+                 <key>PayloadIdentifier</key><string>{id}</string>\
+                 <key>PayloadUUID</key><string>{uuid}</string>\
+                 <key>PayloadVersion</key><integer>1</integer></dict>"
+            )
+        };
+        let mut schemas = Schemas::default();
+        let first = "AAAAAAAA-2222-3333-4444-555555555555";
+        let items = item(first, "com.example.a") + &item(&first.to_lowercase(), "com.example.b");
+        let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+        assert_eq!(outcome.codes().len(), 1, "{:?}", outcome.codes());
+        assert!(
+            outcome.has("bsic::duplicate-payload-id", "<string>aaaaaaaa"),
+            "{:?}",
+            outcome.codes()
+        );
+        // The profile's own UUID counts too.
+        let items = item("6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D", "com.example.a");
+        let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+        assert_eq!(outcome.codes().len(), 1, "{:?}", outcome.codes());
+        // Distinct UUIDs: nothing.
+        let other = "BBBBBBBB-2222-3333-4444-555555555555";
+        let items = item(first, "com.example.a") + &item(other, "com.example.b");
+        let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+        assert!(outcome.codes().is_empty(), "{:?}", outcome.codes());
     }
 }
