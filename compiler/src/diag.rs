@@ -550,6 +550,9 @@ impl Kind {
                 }),
             Kind::DuplicateNode { .. } => Some("keep one and remove the others".into()),
             Kind::WrongShape { .. } => Some("see docs/language.md for this node's form".into()),
+            Kind::WrongType { expected, .. } if expected.contains("`<") => Some(format!(
+                "a device reads a plist value by its element, and Apple's type here is {expected}"
+            )),
             Kind::WrongType { expected, .. } => Some(if expected.contains("string") {
                 "quote the value, e.g. \"26.3.1\"".into()
             } else if expected.contains("#true") {

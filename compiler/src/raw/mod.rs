@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::diag::{Diagnostic, Diagnostics, Format, Kind, suggest};
 use crate::model::{OsVersion, Platform};
 use crate::source::{FileId, Sources, Span};
-use crate::validate::{Dialect, Projection, SchemaValidator};
+use crate::validate::{Dialect, Projection, SchemaDoc, SchemaValidator};
 
 /// Files larger than this are refused (Apple's own files are a few kilobytes).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -578,10 +578,17 @@ fn check_profile(
     report: &mut Report,
 ) -> Result<(), RawError> {
     let projection = &doc.projection;
+    let text = report
+        .sources
+        .get(doc.file)
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
     if let Some(validator) = schemas.get("profile.TopLevel", dialect)? {
         report
             .diagnostics
             .extend(validator.check(projection, doc.file));
+        let top = SchemaDoc::new(validator.schema());
+        element_types(&top, projection, "", &text, &mut report.diagnostics);
     }
     check_not_empty(projection, "/PayloadIdentifier", doc.file, &mut report.diagnostics);
     check_uuid(projection, "", doc.file, &mut report.diagnostics);
@@ -622,7 +629,11 @@ fn check_profile(
             diagnostics: Vec::new(),
         };
         match schemas.get(&format!("profile.{payload_type}"), dialect)? {
-            Some(validator) => report.diagnostics.extend(validator.check(&sub, doc.file)),
+            Some(validator) => {
+                report.diagnostics.extend(validator.check(&sub, doc.file));
+                let schema = SchemaDoc::new(validator.schema());
+                element_types(&schema, &sub, "", &text, &mut report.diagnostics);
+            }
             None => {
                 let at = sub
                     .spans
@@ -640,6 +651,74 @@ fn check_profile(
         check_uuid(&sub, "", doc.file, &mut report.diagnostics);
     }
     Ok(())
+}
+
+/// The plist element a string value must be written as: `<date>` where Apple's type is
+/// `<date>`, `<data>` for `<data>`, `<string>` for `<string>`. The projection makes all three
+/// JSON strings, so the schema cannot tell them apart; the element in the text can. Binary
+/// plists have no text and are not checked here.
+fn element_types(
+    schema: &SchemaDoc<'_>,
+    projection: &Projection,
+    pointer: &str,
+    text: &str,
+    out: &mut Diagnostics,
+) {
+    let Some(value) = projection.value.pointer(pointer) else {
+        return;
+    };
+    match value {
+        Value::Object(map) => {
+            for key in map.keys() {
+                let child = crate::validate::push_pointer(pointer, key);
+                element_types(schema, projection, &child, text, out);
+            }
+        }
+        Value::Array(items) => {
+            for index in 0..items.len() {
+                element_types(schema, projection, &format!("{pointer}/{index}"), text, out);
+            }
+        }
+        Value::String(_) => {
+            let Some(wanted) = schema.at(pointer) else {
+                return;
+            };
+            let want = if wanted.get("format").and_then(Value::as_str) == Some("date-time") {
+                "date"
+            } else if wanted.get("contentEncoding").and_then(Value::as_str) == Some("base64") {
+                "data"
+            } else if wanted.get("type").and_then(Value::as_str) == Some("string") {
+                "string"
+            } else {
+                return;
+            };
+            let Some(at) = projection.spans.value(pointer) else {
+                return;
+            };
+            let written: String = text
+                .get(at.offset..)
+                .and_then(|t| t.strip_prefix('<'))
+                .map(|t| t.chars().take_while(char::is_ascii_alphabetic).collect())
+                .unwrap_or_default();
+            if written != want && ["string", "date", "data"].contains(&written.as_str()) {
+                let describe = |tag: &str| match tag {
+                    "date" => "a date (`<date>`)".to_string(),
+                    "data" => "data (`<data>`)".to_string(),
+                    other => format!("a {other} (`<{other}>`)"),
+                };
+                let key = pointer.rsplit('/').next().unwrap_or_default();
+                out.push(Diagnostic::error(
+                    Kind::WrongType {
+                        expected: describe(want),
+                        found: describe(&written),
+                    },
+                    at,
+                    format!("`{key}` wants <{want}>"),
+                ));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// An identifier written as `""` (or only blanks): the schema says "string" and lets it
@@ -1148,5 +1227,25 @@ mod tests {
         let items = item(first, "com.example.a") + &item(other, "com.example.b");
         let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
         assert!(outcome.codes().is_empty(), "{:?}", outcome.codes());
+    }
+
+    #[test]
+    fn a_plist_value_is_written_as_the_element_apple_types_it() {
+        let written = |extra: &str| {
+            let outcome = check(&mut Schemas::default(), "p.mobileconfig", xml_profile(extra, ""));
+            outcome.codes()
+        };
+        assert!(written("<key>PayloadExpirationDate</key><date>2027-01-01T00:00:00Z</date>").is_empty());
+        for extra in [
+            "<key>PayloadExpirationDate</key><string>2027-01-01T00:00:00Z</string>",
+            "<key>PayloadDescription</key><date>2027-01-01T00:00:00Z</date>",
+            "<key>PayloadDescription</key><data>YWJj</data>",
+        ] {
+            let codes = written(extra);
+            assert!(
+                codes.len() == 1 && codes[0].starts_with("bsic::wrong-type p.mobileconfig:7:"),
+                "{extra}: {codes:?}"
+            );
+        }
     }
 }

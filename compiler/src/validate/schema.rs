@@ -58,6 +58,11 @@ impl SchemaValidator {
         })
     }
 
+    /// The schema this validator was compiled from.
+    pub fn schema(&self) -> &Value {
+        &self.schema
+    }
+
     /// The same validator, describing values as written in `dialect`.
     #[must_use]
     pub fn with_dialect(mut self, dialect: Dialect) -> Self {
