@@ -436,6 +436,7 @@ fn check_bytes(
         }
         DocKind::Profile => check_profile(&doc, dialect, schemas, report)?,
     }
+    checks::scope(&doc, &mut report.diagnostics);
     if options.platform.is_none() && !options.fleet.is_empty() {
         for (platform, min_os) in &options.fleet {
             let one = ValidateOptions {
@@ -1247,5 +1248,84 @@ mod tests {
                 "{extra}: {codes:?}"
             );
         }
+    }
+
+    #[test]
+    fn with_a_platform_keys_it_ignores_are_reported_at_any_depth() {
+        let text = br#"{"Type": "com.apple.configuration.softwareupdate.settings", "Identifier": "s",
+ "ServerToken": "1", "Payload": {"Deferrals": {"MajorPeriodInDays": 30}}}"#;
+        let mut report = Report::default();
+        let options = ValidateOptions {
+            platform: Some(Platform::Ios),
+            ..ValidateOptions::default()
+        };
+        check_bytes(
+            Path::new("s.json"),
+            text.len() as u64,
+            text.to_vec(),
+            true,
+            &options,
+            &mut Schemas::default(),
+            &mut report,
+        )
+        .unwrap();
+        let found: Vec<String> = report
+            .diagnostics
+            .sorted()
+            .iter()
+            .map(|d| format!("{} {}", d.code(), d))
+            .collect();
+        assert!(
+            found.contains(
+                &"bsic::unavailable-on-platform `Deferrals.MajorPeriodInDays` has no effect on iOS"
+                    .to_string()
+            ),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn keys_no_platform_of_the_profile_honours_are_errors() {
+        let restrictions = |uuid: &str| {
+            format!(
+                "<dict><key>PayloadType</key><string>com.apple.applicationaccess</string>\
+                 <key>PayloadIdentifier</key><string>com.example.r</string>\
+                 <key>PayloadUUID</key><string>{uuid}</string>\
+                 <key>PayloadVersion</key><integer>1</integer>\
+                 <key>allowAirPrint</key><true/></dict>"
+            )
+        };
+        let software_update = "<dict><key>PayloadType</key><string>com.apple.SoftwareUpdate</string>\
+             <key>PayloadIdentifier</key><string>com.example.u</string>\
+             <key>PayloadUUID</key><string>CCCCCCCC-2222-3333-4444-555555555555</string>\
+             <key>PayloadVersion</key><integer>1</integer></dict>";
+        let item = restrictions("BBBBBBBB-2222-3333-4444-555555555555");
+        // No scope of its own: `allowAirPrint` reaches iOS.
+        let outcome = check(&mut Schemas::default(), "p.mobileconfig", xml_profile("", &item));
+        assert!(outcome.codes().is_empty(), "{:?}", outcome.codes());
+        // A Mac profile, by `TargetDeviceType` or by a macOS-only payload beside it.
+        for (extra, items) in [
+            ("<key>TargetDeviceType</key><integer>5</integer>", item.clone()),
+            ("", item.clone() + software_update),
+        ] {
+            let outcome = check(&mut Schemas::default(), "p.mobileconfig", xml_profile(extra, &items));
+            assert!(
+                outcome.has("bsic::unavailable-on-platform", "allowAirPrint"),
+                "{extra}: {:?}",
+                outcome.codes()
+            );
+        }
+        // A payload type the targeted platform lacks.
+        let outcome = check(
+            &mut Schemas::default(),
+            "p.mobileconfig",
+            xml_profile("<key>TargetDeviceType</key><integer>1</integer>", software_update),
+        );
+        assert!(
+            outcome.codes().iter().any(|c| c.starts_with("bsic::unavailable-on-platform")),
+            "{:?}",
+            outcome.codes()
+        );
+        assert!(outcome.report.diagnostics.has_errors());
     }
 }
