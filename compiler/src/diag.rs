@@ -320,6 +320,11 @@ pub enum Kind {
     DuplicateIdentifier { identifier: String },
     #[error("`{key}` is empty")]
     EmptyIdentifier { key: String },
+    #[error("unknown status item `{name}`")]
+    UnknownStatusItem {
+        name: String,
+        suggestion: Option<String>,
+    },
     #[error("`{key}` `{value}` is used by more than one {what}")]
     DuplicatePayloadId {
         key: String,
@@ -501,6 +506,7 @@ impl Kind {
             Kind::NotRecognized { .. } => "not-recognized",
             Kind::DuplicateIdentifier { .. } => "duplicate-identifier",
             Kind::EmptyIdentifier { .. } => "empty-identifier",
+            Kind::UnknownStatusItem { .. } => "unknown-status-item",
             Kind::DuplicatePayloadId { .. } => "duplicate-payload-id",
             Kind::MissingConfiguration { .. } => "missing-configuration",
             Kind::ManagedTwice { .. } => "managed-twice",
@@ -631,6 +637,13 @@ impl Kind {
                  `Payload`; a profile is a plist dictionary with `PayloadType` \"Configuration\""
                     .into(),
             ),
+            Kind::UnknownStatusItem { suggestion, .. } => did_you_mean(suggestion).or_else(|| {
+                Some(
+                    "a subscription names one of Apple's status items, e.g. \
+                     `softwareupdate.install-state`; the device reports an error for any other"
+                        .into(),
+                )
+            }),
             Kind::EmptyIdentifier { key } => Some(format!(
                 "devices tell declarations, profiles and payloads apart by `{key}`; give it a \
                  unique value, e.g. \"com.example.it.passcode\" (a UUID for `PayloadUUID`)"

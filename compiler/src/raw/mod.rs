@@ -495,6 +495,9 @@ fn check_declaration(
                 check_not_empty(projection, &format!("/{key}"), doc.file, &mut report.diagnostics);
             }
             typed_values(doc, declaration_type, &mut report.diagnostics);
+            if declaration_type == STATUS_SUBSCRIPTIONS {
+                status_items(doc, &mut report.diagnostics);
+            }
         }
         None => {
             let at = projection
@@ -522,6 +525,36 @@ const TYPED_VALUES: &[(&str, &str, Format)] = &[
 ];
 
 const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+const STATUS_SUBSCRIPTIONS: &str = "com.apple.configuration.management.status-subscriptions";
+
+/// Each `StatusItems[].Name` of a status subscription must be a status item Apple defines
+/// (Apple's schema says only "string"; a device answers an unknown name with an error).
+fn status_items(doc: &Doc, out: &mut Diagnostics) {
+    let Some(Value::Array(items)) = doc.projection.value.pointer("/Payload/StatusItems") else {
+        return;
+    };
+    let known = crate::apple::status_items();
+    for (index, item) in items.iter().enumerate() {
+        let Some(name) = item.get("Name").and_then(Value::as_str) else {
+            continue;
+        };
+        if known.iter().any(|k| k == name) {
+            continue;
+        }
+        let pointer = format!("/Payload/StatusItems/{index}/Name");
+        out.push(Diagnostic::error(
+            Kind::UnknownStatusItem {
+                name: name.to_string(),
+                suggestion: suggest(name, known.iter().map(String::as_str)),
+            },
+            doc.projection
+                .spans
+                .value(&pointer)
+                .unwrap_or(Span::start_of(doc.file)),
+            "not a status item Apple defines",
+        ));
+    }
+}
 
 /// Reports payload values of [`TYPED_VALUES`] that do not parse, at the value.
 fn typed_values(doc: &Doc, declaration_type: &str, out: &mut Diagnostics) {
@@ -1327,5 +1360,24 @@ mod tests {
             outcome.codes()
         );
         assert!(outcome.report.diagnostics.has_errors());
+    }
+
+    #[test]
+    fn a_status_subscription_names_only_apples_status_items() {
+        let document = br#"{"Type": "com.apple.configuration.management.status-subscriptions",
+ "Identifier": "s", "ServerToken": "1", "Payload": {"StatusItems": [
+ {"Name": "device.operating-system.version"}, {"Name": "softwareupdate.install-stat"}]}}"#;
+        let outcome = check(&mut Schemas::default(), "s.json", document.to_vec());
+        assert!(
+            outcome.has("bsic::unknown-status-item", "\"softwareupdate.install-stat\""),
+            "{:?}",
+            outcome.codes()
+        );
+        assert_eq!(outcome.codes().len(), 1, "{:?}", outcome.codes());
+        let help = outcome.report.diagnostics.sorted()[0].kind.help();
+        assert_eq!(
+            help.as_deref(),
+            Some("did you mean `softwareupdate.install-state`?")
+        );
     }
 }
