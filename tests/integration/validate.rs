@@ -234,7 +234,10 @@ fn profiles_in_different_files_share_no_identifier_or_uuid() {
         ("PayloadIdentifier", profile("com.example.a", C, D)),
         ("profile PayloadUUID", profile("com.example.b", A, D)),
         ("payload PayloadUUID", profile("com.example.b", C, B)),
-        ("a payload with the other profile's UUID", profile("com.example.b", C, A)),
+        (
+            "a payload with the other profile's UUID",
+            profile("com.example.b", C, A),
+        ),
     ] {
         let project = Project::empty()
             .file("a.mobileconfig", profile("com.example.a", A, B))
@@ -243,10 +246,12 @@ fn profiles_in_different_files_share_no_identifier_or_uuid() {
         run.assert_code(1);
         let diagnostics = run.diagnostics().unwrap();
         assert!(
-            diagnostics.iter().any(|d| d["code"] == "bsic::duplicate-payload-id"
-                && d["location"]["file"]
-                    .as_str()
-                    .is_some_and(|f| f.ends_with("b.mobileconfig"))),
+            diagnostics
+                .iter()
+                .any(|d| d["code"] == "bsic::duplicate-payload-id"
+                    && d["location"]["file"]
+                        .as_str()
+                        .is_some_and(|f| f.ends_with("b.mobileconfig"))),
             "{what}: {}",
             run.describe()
         );

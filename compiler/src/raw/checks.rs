@@ -136,7 +136,10 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                 continue;
             };
             // Dead on every platform the document targets: an error of its own (`scope`).
-            if scope.as_ref().is_some_and(|s| unavailable_on_all(&key.platforms, s)) {
+            if scope
+                .as_ref()
+                .is_some_and(|s| unavailable_on_all(&key.platforms, s))
+            {
                 reported.push((dotted, Finding::Unavailable));
                 continue;
             }
@@ -301,9 +304,11 @@ fn unavailable_on_all(
     platforms: &BTreeMap<String, crate::apple::OsSupport>,
     scope: &BTreeSet<String>,
 ) -> bool {
-    scope
-        .iter()
-        .all(|p| platforms.get(p).is_some_and(|s| s.introduced.as_deref() == Some("n/a")))
+    scope.iter().all(|p| {
+        platforms
+            .get(p)
+            .is_some_and(|s| s.introduced.as_deref() == Some("n/a"))
+    })
 }
 
 /// Keys (and payload types) that none of the platforms the document itself targets honours
@@ -552,13 +557,9 @@ fn profile_ids(docs: &[Doc], out: &mut Diagnostics) {
         {
             let at = span_of("/PayloadIdentifier");
             match identifiers.get(id) {
-                Some((file, first)) if *file != doc.file => found.push((
-                    "PayloadIdentifier",
-                    id.to_string(),
-                    "profile",
-                    at,
-                    *first,
-                )),
+                Some((file, first)) if *file != doc.file => {
+                    found.push(("PayloadIdentifier", id.to_string(), "profile", at, *first))
+                }
                 Some(_) => {}
                 None => {
                     identifiers.insert(id, (doc.file, at));

@@ -492,7 +492,12 @@ fn check_declaration(
             let found = validator.check(projection, doc.file);
             report.diagnostics.extend(found);
             for key in ["Identifier", "ServerToken"] {
-                check_not_empty(projection, &format!("/{key}"), doc.file, &mut report.diagnostics);
+                check_not_empty(
+                    projection,
+                    &format!("/{key}"),
+                    doc.file,
+                    &mut report.diagnostics,
+                );
             }
             typed_values(doc, declaration_type, &mut report.diagnostics);
             if declaration_type == STATUS_SUBSCRIPTIONS {
@@ -624,7 +629,12 @@ fn check_profile(
         let top = SchemaDoc::new(validator.schema());
         element_types(&top, projection, "", &text, &mut report.diagnostics);
     }
-    check_not_empty(projection, "/PayloadIdentifier", doc.file, &mut report.diagnostics);
+    check_not_empty(
+        projection,
+        "/PayloadIdentifier",
+        doc.file,
+        &mut report.diagnostics,
+    );
     check_uuid(projection, "", doc.file, &mut report.diagnostics);
     duplicate_uuids(doc, &mut report.diagnostics);
     let Some(Value::Array(items)) = projection.value.get("PayloadContent") else {
@@ -681,7 +691,12 @@ fn check_profile(
                 ));
             }
         }
-        check_not_empty(&sub, "/PayloadIdentifier", doc.file, &mut report.diagnostics);
+        check_not_empty(
+            &sub,
+            "/PayloadIdentifier",
+            doc.file,
+            &mut report.diagnostics,
+        );
         check_uuid(&sub, "", doc.file, &mut report.diagnostics);
     }
     Ok(())
@@ -766,7 +781,10 @@ fn check_not_empty(projection: &Projection, pointer: &str, file: FileId, out: &m
             Kind::EmptyIdentifier {
                 key: pointer.rsplit('/').next().unwrap_or_default().to_string(),
             },
-            projection.spans.value(pointer).unwrap_or(Span::start_of(file)),
+            projection
+                .spans
+                .value(pointer)
+                .unwrap_or(Span::start_of(file)),
             "empty",
         ));
     }
@@ -786,7 +804,10 @@ pub(crate) fn payload_uuids(value: &Value) -> Vec<(String, String)> {
         .enumerate()
         .filter_map(|(index, item)| {
             let uuid = item.get("PayloadUUID")?.as_str()?;
-            Some((uuid.to_string(), format!("/PayloadContent/{index}/PayloadUUID")))
+            Some((
+                uuid.to_string(),
+                format!("/PayloadContent/{index}/PayloadUUID"),
+            ))
         });
     own.into_iter()
         .chain(items)
@@ -1220,16 +1241,36 @@ mod tests {
             "d.json",
             br#"{"Type": "com.apple.configuration.passcode.settings", "Identifier": "", "ServerToken": " ", "Payload": {}}"#.to_vec(),
         );
-        assert!(outcome.has("bsic::empty-identifier", "\"\""), "{:?}", outcome.codes());
-        assert!(outcome.has("bsic::empty-identifier", "\" \""), "{:?}", outcome.codes());
+        assert!(
+            outcome.has("bsic::empty-identifier", "\"\""),
+            "{:?}",
+            outcome.codes()
+        );
+        assert!(
+            outcome.has("bsic::empty-identifier", "\" \""),
+            "{:?}",
+            outcome.codes()
+        );
         let item = "<dict><key>PayloadType</key><string>com.apple.applicationaccess</string>\
                     <key>PayloadIdentifier</key><string></string>\
                     <key>PayloadUUID</key><string/>\
                     <key>PayloadVersion</key><integer>1</integer></dict>";
         let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", item));
-        assert!(outcome.has("bsic::empty-identifier", "<string></string>"), "{:?}", outcome.codes());
-        assert!(outcome.has("bsic::empty-identifier", "<string/>"), "{:?}", outcome.codes());
-        assert!(!outcome.codes().iter().any(|c| c.contains("invalid-format")), "{:?}", outcome.codes());
+        assert!(
+            outcome.has("bsic::empty-identifier", "<string></string>"),
+            "{:?}",
+            outcome.codes()
+        );
+        assert!(
+            outcome.has("bsic::empty-identifier", "<string/>"),
+            "{:?}",
+            outcome.codes()
+        );
+        assert!(
+            !outcome.codes().iter().any(|c| c.contains("invalid-format")),
+            "{:?}",
+            outcome.codes()
+        );
     }
 
     #[test]
@@ -1266,10 +1307,16 @@ mod tests {
     #[test]
     fn a_plist_value_is_written_as_the_element_apple_types_it() {
         let written = |extra: &str| {
-            let outcome = check(&mut Schemas::default(), "p.mobileconfig", xml_profile(extra, ""));
+            let outcome = check(
+                &mut Schemas::default(),
+                "p.mobileconfig",
+                xml_profile(extra, ""),
+            );
             outcome.codes()
         };
-        assert!(written("<key>PayloadExpirationDate</key><date>2027-01-01T00:00:00Z</date>").is_empty());
+        assert!(
+            written("<key>PayloadExpirationDate</key><date>2027-01-01T00:00:00Z</date>").is_empty()
+        );
         for extra in [
             "<key>PayloadExpirationDate</key><string>2027-01-01T00:00:00Z</string>",
             "<key>PayloadDescription</key><date>2027-01-01T00:00:00Z</date>",
@@ -1285,7 +1332,8 @@ mod tests {
 
     #[test]
     fn with_a_platform_keys_it_ignores_are_reported_at_any_depth() {
-        let text = br#"{"Type": "com.apple.configuration.softwareupdate.settings", "Identifier": "s",
+        let text =
+            br#"{"Type": "com.apple.configuration.softwareupdate.settings", "Identifier": "s",
  "ServerToken": "1", "Payload": {"Deferrals": {"MajorPeriodInDays": 30}}}"#;
         let mut report = Report::default();
         let options = ValidateOptions {
@@ -1334,14 +1382,25 @@ mod tests {
              <key>PayloadVersion</key><integer>1</integer></dict>";
         let item = restrictions("BBBBBBBB-2222-3333-4444-555555555555");
         // No scope of its own: `allowAirPrint` reaches iOS.
-        let outcome = check(&mut Schemas::default(), "p.mobileconfig", xml_profile("", &item));
+        let outcome = check(
+            &mut Schemas::default(),
+            "p.mobileconfig",
+            xml_profile("", &item),
+        );
         assert!(outcome.codes().is_empty(), "{:?}", outcome.codes());
         // A Mac profile, by `TargetDeviceType` or by a macOS-only payload beside it.
         for (extra, items) in [
-            ("<key>TargetDeviceType</key><integer>5</integer>", item.clone()),
+            (
+                "<key>TargetDeviceType</key><integer>5</integer>",
+                item.clone(),
+            ),
             ("", item.clone() + software_update),
         ] {
-            let outcome = check(&mut Schemas::default(), "p.mobileconfig", xml_profile(extra, &items));
+            let outcome = check(
+                &mut Schemas::default(),
+                "p.mobileconfig",
+                xml_profile(extra, &items),
+            );
             assert!(
                 outcome.has("bsic::unavailable-on-platform", "allowAirPrint"),
                 "{extra}: {:?}",
@@ -1352,10 +1411,16 @@ mod tests {
         let outcome = check(
             &mut Schemas::default(),
             "p.mobileconfig",
-            xml_profile("<key>TargetDeviceType</key><integer>1</integer>", software_update),
+            xml_profile(
+                "<key>TargetDeviceType</key><integer>1</integer>",
+                software_update,
+            ),
         );
         assert!(
-            outcome.codes().iter().any(|c| c.starts_with("bsic::unavailable-on-platform")),
+            outcome
+                .codes()
+                .iter()
+                .any(|c| c.starts_with("bsic::unavailable-on-platform")),
             "{:?}",
             outcome.codes()
         );
@@ -1369,7 +1434,10 @@ mod tests {
  {"Name": "device.operating-system.version"}, {"Name": "softwareupdate.install-stat"}]}}"#;
         let outcome = check(&mut Schemas::default(), "s.json", document.to_vec());
         assert!(
-            outcome.has("bsic::unknown-status-item", "\"softwareupdate.install-stat\""),
+            outcome.has(
+                "bsic::unknown-status-item",
+                "\"softwareupdate.install-stat\""
+            ),
             "{:?}",
             outcome.codes()
         );
