@@ -369,7 +369,7 @@ pub enum Kind {
     DuplicateNode { node: String },
     #[error("`{node}` takes {expected}")]
     WrongShape { node: String, expected: String },
-    #[error("expected {expected}, found {found}")]
+    #[error("{found}, expected {expected}")]
     WrongType { expected: String, found: String },
     #[error("`{value}` is not one of {}", quote_list(allowed))]
     InvalidEnum {
@@ -446,6 +446,19 @@ pub enum Kind {
     NotRecognized { file: String },
     #[error("identifier `{identifier}` is used by more than one declaration")]
     DuplicateIdentifier { identifier: String },
+    #[error("`{key}` is empty")]
+    EmptyIdentifier { key: String },
+    #[error("unknown status item `{name}`")]
+    UnknownStatusItem {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("`{key}` `{value}` is used by more than one {what}")]
+    DuplicatePayloadId {
+        key: String,
+        value: String,
+        what: &'static str,
+    },
     #[error("activation names `{identifier}`, which no validated declaration defines")]
     MissingConfiguration { identifier: String },
     #[error("`{key}` is managed by more than one profile")]
@@ -621,6 +634,9 @@ impl Kind {
             Kind::UnknownType { .. } => "unknown-type",
             Kind::NotRecognized { .. } => "not-recognized",
             Kind::DuplicateIdentifier { .. } => "duplicate-identifier",
+            Kind::EmptyIdentifier { .. } => "empty-identifier",
+            Kind::UnknownStatusItem { .. } => "unknown-status-item",
+            Kind::DuplicatePayloadId { .. } => "duplicate-payload-id",
             Kind::MissingConfiguration { .. } => "missing-configuration",
             Kind::ManagedTwice { .. } => "managed-twice",
             Kind::Contradiction { .. } => "contradicting-settings",
@@ -673,6 +689,9 @@ impl Kind {
                 }),
             Kind::DuplicateNode { .. } => Some("keep one and remove the others".into()),
             Kind::WrongShape { .. } => Some("see docs/language.md for this node's form".into()),
+            Kind::WrongType { expected, .. } if expected.contains("`<") => Some(format!(
+                "a device reads a plist value by its element, and Apple's type here is {expected}"
+            )),
             Kind::WrongType { expected, .. } => Some(if expected.contains("string") {
                 "quote the value, e.g. \"26.3.1\"".into()
             } else if expected.contains("#true") {
@@ -751,6 +770,26 @@ impl Kind {
                  `Payload`; a profile is a plist dictionary with `PayloadType` \"Configuration\""
                     .into(),
             ),
+            Kind::UnknownStatusItem { suggestion, .. } => did_you_mean(suggestion).or_else(|| {
+                Some(
+                    "a subscription names one of Apple's status items, e.g. \
+                     `softwareupdate.install-state`; the device reports an error for any other"
+                        .into(),
+                )
+            }),
+            Kind::EmptyIdentifier { key } => Some(format!(
+                "devices tell declarations, profiles and payloads apart by `{key}`; give it a \
+                 unique value, e.g. \"com.example.it.passcode\" (a UUID for `PayloadUUID`)"
+            )),
+            Kind::DuplicatePayloadId { key, .. } if key == "PayloadIdentifier" => Some(
+                "installing a profile replaces the installed profile with the same \
+                 `PayloadIdentifier`, so one of the two is lost; give each profile its own"
+                    .into(),
+            ),
+            Kind::DuplicatePayloadId { key, .. } => Some(format!(
+                "devices tell payloads and profiles apart by `{key}`; give each its own \
+                 (`uuidgen` makes one)"
+            )),
             Kind::DuplicateIdentifier { .. } => Some(
                 "a device keeps one declaration per identifier; give each declaration its own".into(),
             ),

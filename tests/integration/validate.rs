@@ -197,6 +197,67 @@ fn cross_file_rules() {
     );
 }
 
+/// Two profiles in one run may share neither their `PayloadIdentifier` (installing the second
+/// replaces the first) nor any `PayloadUUID`; each repeat is an error at the second file.
+#[test]
+fn profiles_in_different_files_share_no_identifier_or_uuid() {
+    let profile = |id: &str, uuid: &str, item_uuid: &str| {
+        let mut dict = plist::Dictionary::new();
+        dict.insert("PayloadType".into(), "com.apple.applicationaccess".into());
+        dict.insert("PayloadIdentifier".into(), format!("{id}.r").into());
+        dict.insert("PayloadUUID".into(), item_uuid.into());
+        dict.insert("PayloadVersion".into(), 1.into());
+        let mut top = plist::Dictionary::new();
+        top.insert("PayloadType".into(), "Configuration".into());
+        top.insert("PayloadIdentifier".into(), id.into());
+        top.insert("PayloadUUID".into(), uuid.into());
+        top.insert("PayloadVersion".into(), 1.into());
+        top.insert(
+            "PayloadContent".into(),
+            plist::Value::Array(vec![plist::Value::Dictionary(dict)]),
+        );
+        let mut bytes = Vec::new();
+        plist::Value::Dictionary(top)
+            .to_writer_xml(&mut bytes)
+            .unwrap();
+        bytes
+    };
+    const A: &str = "AAAAAAAA-2222-3333-4444-555555555555";
+    const B: &str = "BBBBBBBB-2222-3333-4444-555555555555";
+    const C: &str = "CCCCCCCC-2222-3333-4444-555555555555";
+    const D: &str = "DDDDDDDD-2222-3333-4444-555555555555";
+    let distinct = Project::empty()
+        .file("a.mobileconfig", profile("com.example.a", A, B))
+        .file("b.mobileconfig", profile("com.example.b", C, D));
+    validate(distinct.path(), &["."]).assert_code(0);
+    for (what, second) in [
+        ("PayloadIdentifier", profile("com.example.a", C, D)),
+        ("profile PayloadUUID", profile("com.example.b", A, D)),
+        ("payload PayloadUUID", profile("com.example.b", C, B)),
+        (
+            "a payload with the other profile's UUID",
+            profile("com.example.b", C, A),
+        ),
+    ] {
+        let project = Project::empty()
+            .file("a.mobileconfig", profile("com.example.a", A, B))
+            .file("b.mobileconfig", second);
+        let run = validate(project.path(), &["--format", "json"]);
+        run.assert_code(1);
+        let diagnostics = run.diagnostics().unwrap();
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d["code"] == "bsic::duplicate-payload-id"
+                    && d["location"]["file"]
+                        .as_str()
+                        .is_some_and(|f| f.ends_with("b.mobileconfig"))),
+            "{what}: {}",
+            run.describe()
+        );
+    }
+}
+
 #[test]
 fn availability_for_a_platform_and_fleet() {
     let project = Project::empty().file(

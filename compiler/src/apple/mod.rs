@@ -125,6 +125,22 @@ struct Sections<'a> {
     profiles: BTreeMap<&'a str, &'a RawValue>,
 }
 
+/// The status items Apple defines (`softwareupdate.install-state`, …), the names a status
+/// subscription may ask for, sorted; read from the table's `status-items` on first use.
+pub fn status_items() -> &'static [String] {
+    #[derive(Deserialize)]
+    struct Items<'a> {
+        #[serde(borrow, default, rename = "status-items")]
+        status_items: BTreeMap<&'a str, &'a RawValue>,
+    }
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        serde_json::from_str::<Items<'_>>(AVAILABILITY)
+            .map(|items| items.status_items.keys().map(|k| k.to_string()).collect())
+            .unwrap_or_default()
+    })
+}
+
 /// Parsed payload types by (is a profile payload, type name); `None` for unknown types.
 type ParsedPayloads = BTreeMap<(bool, String), Option<&'static Payload>>;
 
@@ -244,6 +260,14 @@ mod tests {
         let removal =
             profile_key(types::RESTRICTIONS, "allowRapidSecurityResponseRemoval").unwrap();
         assert_eq!(removal.platforms["iOS"].deprecated.as_deref(), Some("26.0"));
+    }
+
+    #[test]
+    fn the_table_names_apples_status_items() {
+        let items = status_items();
+        assert!(items.len() > 30, "{items:?}");
+        assert!(items.iter().any(|i| i == "softwareupdate.install-state"));
+        assert!(!items.iter().any(|i| i == "status-reason"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::apple::Payload;
 use crate::diag::{Diagnostic, Diagnostics, Kind};
-use crate::source::Span;
+use crate::source::{FileId, Span};
 use crate::validate::{Projection, push_pointer};
 
 use super::{Doc, DocKind, ValidateOptions};
@@ -98,6 +98,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
     let fallback = Span::start_of(doc.file);
     let column = options.platform.map(|p| p.apple_column());
     let min_os = options.min_os.as_ref().map(|v| version_key(&v.to_string()));
+    let scope = doc_scope(doc);
     for (payload, type_name, root, value) in payloads(doc) {
         if let Some(column) = column
             && let Some(support) = payload.platforms.get(column)
@@ -116,19 +117,32 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
         }
         let mut found = Vec::new();
         keys(value, "", &root, &mut found);
-        // A key whose parent dictionary was already reported is not reported again.
-        let mut reported: Vec<String> = Vec::new();
+        // A key inherits its dictionary's availability, so a finding already reported for the
+        // dictionary is not repeated for each key in it; a different finding still is (a
+        // deferral period n/a on iOS inside a supervised-only `Deferrals`).
+        let mut reported: Vec<(String, Finding)> = Vec::new();
+        let inside = |reported: &[(String, Finding)], dotted: &str, finding: Finding| {
+            reported.iter().any(|(r, f)| {
+                (*f == finding || *f == Finding::Unavailable)
+                    && dotted.starts_with(r.as_str())
+                    && dotted[r.len()..].starts_with('.')
+            })
+        };
         for (dotted, pointer) in found {
-            if reported
-                .iter()
-                .any(|r| dotted.starts_with(r.as_str()) && dotted[r.len()..].starts_with('.'))
-            {
+            if inside(&reported, &dotted, Finding::Unavailable) {
                 continue;
             }
-            let before = out.warning_count();
             let Some(key) = payload.keys.get(&dotted) else {
                 continue;
             };
+            // Dead on every platform the document targets: an error of its own (`scope`).
+            if scope
+                .as_ref()
+                .is_some_and(|s| unavailable_on_all(&key.platforms, s))
+            {
+                reported.push((dotted, Finding::Unavailable));
+                continue;
+            }
             let at = key_span(&doc.projection, &pointer, fallback);
             let title = key
                 .title
@@ -143,7 +157,8 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                 .filter(|(_, since)| min_os.as_ref().is_none_or(|min| *min >= version_key(since)))
                 .map(|(p, since)| format!("{p} {since}"))
                 .collect();
-            if !deprecated.is_empty() {
+            if !deprecated.is_empty() && !inside(&reported, &dotted, Finding::Deprecated) {
+                reported.push((dotted.clone(), Finding::Deprecated));
                 out.push(Diagnostic::warning(
                     Kind::Deprecated {
                         message: format!("`{dotted}` is deprecated"),
@@ -157,9 +172,6 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                 ));
             }
             let Some(column) = column else {
-                if out.warning_count() > before {
-                    reported.push(dotted);
-                }
                 continue;
             };
             let Some(support) = key.platforms.get(column) else {
@@ -175,12 +187,14 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                     at,
                     "ignored",
                 ));
-                reported.push(dotted);
+                reported.push((dotted, Finding::Unavailable));
                 continue;
             }
             if let (Some(min), Some(introduced)) = (&min_os, support.introduced.as_deref())
                 && version_key(introduced) > *min
+                && !inside(&reported, &dotted, Finding::TooNew)
             {
+                reported.push((dotted.clone(), Finding::TooNew));
                 out.push(Diagnostic::warning(
                     Kind::UnavailableOnPlatform {
                         knob: dotted.clone(),
@@ -203,7 +217,9 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
             }
             if let (Some(min), Some(removed)) = (&min_os, support.removed.as_deref())
                 && version_key(removed) <= *min
+                && !inside(&reported, &dotted, Finding::Removed)
             {
+                reported.push((dotted.clone(), Finding::Removed));
                 out.push(Diagnostic::warning(
                     Kind::UnavailableOnPlatform {
                         knob: dotted.clone(),
@@ -219,7 +235,8 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                     .allowed_enrollments
                     .as_ref()
                     .is_some_and(|e| e.len() == 1 && e[0] == "supervised");
-            if supervised {
+            if supervised && !inside(&reported, &dotted, Finding::Supervised) {
+                reported.push((dotted.clone(), Finding::Supervised));
                 out.push(Diagnostic::warning(
                     Kind::SupervisedOnly {
                         key: dotted.clone(),
@@ -229,7 +246,126 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                     "supervised only",
                 ));
             }
-            if out.warning_count() > before {
+        }
+    }
+}
+
+/// What was reported for a key, so keys inside it are not told the same again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finding {
+    Unavailable,
+    Deprecated,
+    TooNew,
+    Removed,
+    Supervised,
+}
+
+/// Apple's platform column for a profile's `TargetDeviceType` (0 and HomePod: none).
+fn target_device_column(value: &Value) -> Option<&'static str> {
+    match value.get("TargetDeviceType")?.as_i64()? {
+        1 => Some("iOS"),
+        2 => Some("watchOS"),
+        4 => Some("tvOS"),
+        5 => Some("macOS"),
+        6 => Some("visionOS"),
+        _ => None,
+    }
+}
+
+/// The platforms a document can take effect on, by its own account: a profile's
+/// `TargetDeviceType`, else the platforms every one of its payload types is available on (a
+/// device refuses a profile holding a payload type it does not support); a declaration's
+/// type's platforms. `None` when nothing narrows it.
+fn doc_scope(doc: &Doc) -> Option<BTreeSet<String>> {
+    if matches!(doc.kind, DocKind::Profile)
+        && let Some(column) = target_device_column(&doc.projection.value)
+    {
+        return Some(BTreeSet::from([column.to_string()]));
+    }
+    let mut scope: Option<BTreeSet<String>> = None;
+    for (payload, ..) in payloads(doc) {
+        let here: BTreeSet<String> = payload
+            .platforms
+            .iter()
+            .filter(|(_, s)| s.available())
+            .map(|(p, _)| p.clone())
+            .collect();
+        scope = Some(match scope {
+            Some(before) => before.intersection(&here).cloned().collect(),
+            None => here,
+        });
+    }
+    scope.filter(|s| !s.is_empty())
+}
+
+/// True when Apple marks the key n/a on every platform of `scope` (a platform Apple does not
+/// list for the key counts as available: absence is no evidence).
+fn unavailable_on_all(
+    platforms: &BTreeMap<String, crate::apple::OsSupport>,
+    scope: &BTreeSet<String>,
+) -> bool {
+    scope.iter().all(|p| {
+        platforms
+            .get(p)
+            .is_some_and(|s| s.introduced.as_deref() == Some("n/a"))
+    })
+}
+
+/// Keys (and payload types) that none of the platforms the document itself targets honours
+/// (see [`doc_scope`]): an error, since no device the file can reach applies them.
+pub(super) fn scope(doc: &Doc, out: &mut Diagnostics) {
+    let Some(scope) = doc_scope(doc) else {
+        return;
+    };
+    let fallback = Span::start_of(doc.file);
+    let names = scope.iter().cloned().collect::<Vec<_>>().join(", ");
+    let why = match target_device_column(&doc.projection.value) {
+        Some(_) => "its `TargetDeviceType`",
+        None if matches!(doc.kind, DocKind::Profile) => "its payload types",
+        None => "its type",
+    };
+    for (payload, type_name, root, value) in payloads(doc) {
+        if unavailable_on_all(&payload.platforms, &scope) {
+            out.push(Diagnostic::error(
+                Kind::UnavailableOnPlatform {
+                    knob: type_name.to_string(),
+                    platform: names.clone(),
+                    fact: format!(
+                        "Apple: `{type_name}` is n/a on {names}, where this file takes \
+                         effect (by {why})"
+                    ),
+                },
+                key_span(&doc.projection, &format!("{root}/PayloadType"), fallback),
+                "not on the targeted platform",
+            ));
+            continue;
+        }
+        let mut found = Vec::new();
+        keys(value, "", &root, &mut found);
+        let mut reported: Vec<String> = Vec::new();
+        for (dotted, pointer) in found {
+            if reported
+                .iter()
+                .any(|r| dotted.starts_with(r.as_str()) && dotted[r.len()..].starts_with('.'))
+            {
+                continue;
+            }
+            let Some(key) = payload.keys.get(&dotted) else {
+                continue;
+            };
+            if unavailable_on_all(&key.platforms, &scope) {
+                out.push(Diagnostic::error(
+                    Kind::UnavailableOnPlatform {
+                        knob: dotted.clone(),
+                        platform: names.clone(),
+                        fact: format!(
+                            "Apple: `{dotted}` is n/a on {names}, where this file takes \
+                             effect (by {why}); no device it reaches applies it"
+                        ),
+                    },
+                    key_span(&doc.projection, &pointer, fallback),
+                    "no effect where this file goes",
+                ));
                 reported.push(dotted);
             }
         }
@@ -290,6 +426,7 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             }
         }
     }
+    profile_ids(docs, out);
     // Activations naming configurations that are not there.
     for doc in docs {
         let DocKind::Declaration { declaration_type } = &doc.kind else {
@@ -319,7 +456,7 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
         }
     }
     // The same restriction in two profiles.
-    let mut restrictions: BTreeMap<String, (crate::source::FileId, Span)> = BTreeMap::new();
+    let mut restrictions: BTreeMap<String, (FileId, Span)> = BTreeMap::new();
     for doc in docs {
         let Some(Value::Array(items)) = doc.projection.value.get("PayloadContent") else {
             continue;
@@ -393,6 +530,67 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             } else if !seen.iter().any(|(v, _, f)| *v == value && *f == families) {
                 seen.push((value, at, families));
             }
+        }
+    }
+}
+
+/// Profiles in different files that share a top-level `PayloadIdentifier` (the second
+/// installed replaces the first) or any `PayloadUUID`. Repeats inside one profile are
+/// reported where that profile is checked.
+fn profile_ids(docs: &[Doc], out: &mut Diagnostics) {
+    let mut identifiers: BTreeMap<&str, (FileId, Span)> = BTreeMap::new();
+    let mut uuids: BTreeMap<String, (FileId, Span)> = BTreeMap::new();
+    for doc in docs.iter().filter(|d| matches!(d.kind, DocKind::Profile)) {
+        let span_of = |pointer: &str| {
+            doc.projection
+                .spans
+                .value(pointer)
+                .unwrap_or(Span::start_of(doc.file))
+        };
+        let mut found = Vec::new();
+        if let Some(id) = doc
+            .projection
+            .value
+            .get("PayloadIdentifier")
+            .and_then(Value::as_str)
+            .filter(|id| !id.trim().is_empty())
+        {
+            let at = span_of("/PayloadIdentifier");
+            match identifiers.get(id) {
+                Some((file, first)) if *file != doc.file => {
+                    found.push(("PayloadIdentifier", id.to_string(), "profile", at, *first))
+                }
+                Some(_) => {}
+                None => {
+                    identifiers.insert(id, (doc.file, at));
+                }
+            }
+        }
+        for (uuid, pointer) in super::payload_uuids(&doc.projection.value) {
+            let at = span_of(&pointer);
+            match uuids.get(&uuid.to_uppercase()) {
+                Some((file, first)) if *file != doc.file => {
+                    found.push(("PayloadUUID", uuid, "profile", at, *first));
+                }
+                Some(_) => {}
+                None => {
+                    uuids.insert(uuid.to_uppercase(), (doc.file, at));
+                }
+            }
+        }
+        for (key, value, what, at, first) in found {
+            out.push(
+                Diagnostic::error(
+                    Kind::DuplicatePayloadId {
+                        key: key.into(),
+                        value,
+                        what,
+                    },
+                    at,
+                    "used again here",
+                )
+                .with_related(first, "first used here, in another file"),
+            );
         }
     }
 }

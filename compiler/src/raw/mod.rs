@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::diag::{Diagnostic, Diagnostics, Format, Kind, suggest};
 use crate::model::{OsVersion, Platform};
 use crate::source::{FileId, Sources, Span};
-use crate::validate::{Dialect, Projection, SchemaValidator};
+use crate::validate::{Dialect, Projection, SchemaDoc, SchemaValidator};
 
 /// Files larger than this are refused (Apple's own files are a few kilobytes).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -470,6 +470,7 @@ fn check_bytes(
         }
         DocKind::Profile => check_profile(&doc, dialect, schemas, report)?,
     }
+    checks::scope(&doc, &mut report.diagnostics);
     if options.platform.is_none() && !options.fleet.is_empty() {
         for (platform, min_os) in &options.fleet {
             let one = ValidateOptions {
@@ -508,7 +509,7 @@ fn check_declaration(
         let kind = match projection.value.get("Type") {
             Some(found) => Kind::WrongType {
                 expected: "a string".into(),
-                found: found.to_string(),
+                found: crate::validate::describe_value(dialect, found),
             },
             None => Kind::MissingRequired {
                 what: "`Type`".into(),
@@ -524,7 +525,18 @@ fn check_declaration(
         Some(validator) => {
             let found = validator.check(projection, doc.file);
             report.diagnostics.extend(found);
+            for key in ["Identifier", "ServerToken"] {
+                check_not_empty(
+                    projection,
+                    &format!("/{key}"),
+                    doc.file,
+                    &mut report.diagnostics,
+                );
+            }
             typed_values(doc, declaration_type, &mut report.diagnostics);
+            if declaration_type == STATUS_SUBSCRIPTIONS {
+                status_items(doc, &mut report.diagnostics);
+            }
         }
         None => {
             let at = projection
@@ -552,6 +564,36 @@ const TYPED_VALUES: &[(&str, &str, Format)] = &[
 ];
 
 const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+const STATUS_SUBSCRIPTIONS: &str = "com.apple.configuration.management.status-subscriptions";
+
+/// Each `StatusItems[].Name` of a status subscription must be a status item Apple defines
+/// (Apple's schema says only "string"; a device answers an unknown name with an error).
+fn status_items(doc: &Doc, out: &mut Diagnostics) {
+    let Some(Value::Array(items)) = doc.projection.value.pointer("/Payload/StatusItems") else {
+        return;
+    };
+    let known = crate::apple::status_items();
+    for (index, item) in items.iter().enumerate() {
+        let Some(name) = item.get("Name").and_then(Value::as_str) else {
+            continue;
+        };
+        if known.iter().any(|k| k == name) {
+            continue;
+        }
+        let pointer = format!("/Payload/StatusItems/{index}/Name");
+        out.push(Diagnostic::error(
+            Kind::UnknownStatusItem {
+                name: name.to_string(),
+                suggestion: suggest(name, known.iter().map(String::as_str)),
+            },
+            doc.projection
+                .spans
+                .value(&pointer)
+                .unwrap_or(Span::start_of(doc.file)),
+            "not a status item Apple defines",
+        ));
+    }
+}
 
 /// Reports payload values of [`TYPED_VALUES`] that do not parse, at the value.
 fn typed_values(doc: &Doc, declaration_type: &str, out: &mut Diagnostics) {
@@ -609,12 +651,26 @@ fn check_profile(
     report: &mut Report,
 ) -> Result<(), RawError> {
     let projection = &doc.projection;
+    let text = report
+        .sources
+        .get(doc.file)
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
     if let Some(validator) = schemas.get("profile.TopLevel", dialect)? {
         report
             .diagnostics
             .extend(validator.check(projection, doc.file));
+        let top = SchemaDoc::new(validator.schema());
+        element_types(&top, projection, "", &text, &mut report.diagnostics);
     }
+    check_not_empty(
+        projection,
+        "/PayloadIdentifier",
+        doc.file,
+        &mut report.diagnostics,
+    );
     check_uuid(projection, "", doc.file, &mut report.diagnostics);
+    duplicate_uuids(doc, &mut report.diagnostics);
     let Some(Value::Array(items)) = projection.value.get("PayloadContent") else {
         return Ok(());
     };
@@ -637,7 +693,7 @@ fn check_profile(
                 report.diagnostics.push(Diagnostic::error(
                     Kind::WrongType {
                         expected: "a string".into(),
-                        found: found.to_string(),
+                        found: crate::validate::describe_value(dialect, found),
                     },
                     sub_value(projection, &prefix, doc.file),
                     "`PayloadType` wants a string",
@@ -651,7 +707,11 @@ fn check_profile(
             diagnostics: Vec::new(),
         };
         match schemas.get(&format!("profile.{payload_type}"), dialect)? {
-            Some(validator) => report.diagnostics.extend(validator.check(&sub, doc.file)),
+            Some(validator) => {
+                report.diagnostics.extend(validator.check(&sub, doc.file));
+                let schema = SchemaDoc::new(validator.schema());
+                element_types(&schema, &sub, "", &text, &mut report.diagnostics);
+            }
             None => {
                 let at = sub
                     .spans
@@ -665,9 +725,155 @@ fn check_profile(
                 ));
             }
         }
+        check_not_empty(
+            &sub,
+            "/PayloadIdentifier",
+            doc.file,
+            &mut report.diagnostics,
+        );
         check_uuid(&sub, "", doc.file, &mut report.diagnostics);
     }
     Ok(())
+}
+
+/// The plist element a string value must be written as: `<date>` where Apple's type is
+/// `<date>`, `<data>` for `<data>`, `<string>` for `<string>`. The projection makes all three
+/// JSON strings, so the schema cannot tell them apart; the element in the text can. Binary
+/// plists have no text and are not checked here.
+fn element_types(
+    schema: &SchemaDoc<'_>,
+    projection: &Projection,
+    pointer: &str,
+    text: &str,
+    out: &mut Diagnostics,
+) {
+    let Some(value) = projection.value.pointer(pointer) else {
+        return;
+    };
+    match value {
+        Value::Object(map) => {
+            for key in map.keys() {
+                let child = crate::validate::push_pointer(pointer, key);
+                element_types(schema, projection, &child, text, out);
+            }
+        }
+        Value::Array(items) => {
+            for index in 0..items.len() {
+                element_types(schema, projection, &format!("{pointer}/{index}"), text, out);
+            }
+        }
+        Value::String(_) => {
+            let Some(wanted) = schema.at(pointer) else {
+                return;
+            };
+            let want = if wanted.get("format").and_then(Value::as_str) == Some("date-time") {
+                "date"
+            } else if wanted.get("contentEncoding").and_then(Value::as_str) == Some("base64") {
+                "data"
+            } else if wanted.get("type").and_then(Value::as_str) == Some("string") {
+                "string"
+            } else {
+                return;
+            };
+            let Some(at) = projection.spans.value(pointer) else {
+                return;
+            };
+            let written: String = text
+                .get(at.offset..)
+                .and_then(|t| t.strip_prefix('<'))
+                .map(|t| t.chars().take_while(char::is_ascii_alphabetic).collect())
+                .unwrap_or_default();
+            if written != want && ["string", "date", "data"].contains(&written.as_str()) {
+                let describe = |tag: &str| match tag {
+                    "date" => "a date (`<date>`)".to_string(),
+                    "data" => "data (`<data>`)".to_string(),
+                    other => format!("a {other} (`<{other}>`)"),
+                };
+                let key = pointer.rsplit('/').next().unwrap_or_default();
+                out.push(Diagnostic::error(
+                    Kind::WrongType {
+                        expected: describe(want),
+                        found: describe(&written),
+                    },
+                    at,
+                    format!("`{key}` wants <{want}>"),
+                ));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An identifier written as `""` (or only blanks): the schema says "string" and lets it
+/// through, but a device cannot tell such a declaration or payload from the next one.
+fn check_not_empty(projection: &Projection, pointer: &str, file: FileId, out: &mut Diagnostics) {
+    let Some(Value::String(text)) = projection.value.pointer(pointer) else {
+        return;
+    };
+    if text.trim().is_empty() {
+        out.push(Diagnostic::error(
+            Kind::EmptyIdentifier {
+                key: pointer.rsplit('/').next().unwrap_or_default().to_string(),
+            },
+            projection
+                .spans
+                .value(pointer)
+                .unwrap_or(Span::start_of(file)),
+            "empty",
+        ));
+    }
+}
+
+/// Every `PayloadUUID` of a profile (its own and each payload's) with its pointer.
+pub(crate) fn payload_uuids(value: &Value) -> Vec<(String, String)> {
+    let own = value
+        .get("PayloadUUID")
+        .and_then(Value::as_str)
+        .map(|u| (u.to_string(), "/PayloadUUID".to_string()));
+    let items = value
+        .get("PayloadContent")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(index, item)| {
+            let uuid = item.get("PayloadUUID")?.as_str()?;
+            Some((
+                uuid.to_string(),
+                format!("/PayloadContent/{index}/PayloadUUID"),
+            ))
+        });
+    own.into_iter()
+        .chain(items)
+        .filter(|(uuid, _)| !uuid.trim().is_empty())
+        .collect()
+}
+
+/// Two payloads of one profile (or a payload and the profile) with one `PayloadUUID`: the
+/// device keeps one of them. UUIDs compare without regard to case.
+fn duplicate_uuids(doc: &Doc, out: &mut Diagnostics) {
+    let spans = &doc.projection.spans;
+    let at = |pointer: &str| spans.value(pointer).unwrap_or(Span::start_of(doc.file));
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (uuid, pointer) in payload_uuids(&doc.projection.value) {
+        match seen.get(&uuid.to_uppercase()) {
+            Some(first) => out.push(
+                Diagnostic::error(
+                    Kind::DuplicatePayloadId {
+                        key: "PayloadUUID".into(),
+                        value: uuid,
+                        what: "payload",
+                    },
+                    at(&pointer),
+                    "used again here",
+                )
+                .with_related(at(first), "first used here"),
+            ),
+            None => {
+                seen.insert(uuid.to_uppercase(), pointer);
+            }
+        }
+    }
 }
 
 fn sub_value(projection: &Projection, prefix: &str, file: FileId) -> Span {
@@ -683,7 +889,9 @@ fn check_uuid(projection: &Projection, prefix: &str, file: FileId, out: &mut Dia
     let Some(Value::String(text)) = projection.value.pointer(&pointer) else {
         return;
     };
-    if uuid::Uuid::try_parse(text).is_err() || text.len() != 36 {
+    if text.trim().is_empty() {
+        check_not_empty(projection, &pointer, file, out);
+    } else if uuid::Uuid::try_parse(text).is_err() || text.len() != 36 {
         out.push(Diagnostic::error(
             Kind::InvalidFormat {
                 value: text.clone(),
@@ -1013,6 +1221,265 @@ mod tests {
             "{} of {mutants} mutants not caught:\n{}",
             failures.len(),
             failures.join("\n")
+        );
+    }
+
+    /// A minimal XML profile around `items` (already XML), with top-level `extra` keys
+    /// (`PayloadVersion` 1 unless `extra` gives it).
+    fn xml_profile(extra: &str, items: &str) -> Vec<u8> {
+        let extra = if extra.contains("PayloadVersion") {
+            extra.to_string()
+        } else {
+            format!("<key>PayloadVersion</key><integer>1</integer>{extra}")
+        };
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n\
+             <key>PayloadType</key><string>Configuration</string>\n\
+             <key>PayloadIdentifier</key><string>com.example.p</string>\n\
+             <key>PayloadUUID</key><string>6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D</string>\n\
+             {extra}\n<key>PayloadContent</key><array>{items}</array>\n</dict>\n</plist>\n"
+        )
+        .into_bytes()
+    }
+
+    fn messages(outcome: &Outcome) -> Vec<String> {
+        outcome
+            .report
+            .diagnostics
+            .sorted()
+            .iter()
+            .map(|d| format!("{} {}", d.code(), d))
+            .collect()
+    }
+
+    #[test]
+    fn a_type_mismatch_names_both_types_and_is_not_an_enum_error() {
+        let mut schemas = Schemas::default();
+        let outcome = check(
+            &mut schemas,
+            "p.mobileconfig",
+            xml_profile("<key>PayloadVersion</key><string>1</string>", ""),
+        );
+        assert_eq!(
+            messages(&outcome),
+            ["bsic::wrong-type a string (`\"1\"`), expected an integer"]
+        );
+        assert!(outcome.has("bsic::wrong-type", "<string>1</string>"));
+    }
+
+    #[test]
+    fn empty_identifiers_are_errors_at_the_value() {
+        let mut schemas = Schemas::default();
+        let outcome = check(
+            &mut schemas,
+            "d.json",
+            br#"{"Type": "com.apple.configuration.passcode.settings", "Identifier": "", "ServerToken": " ", "Payload": {}}"#.to_vec(),
+        );
+        assert!(
+            outcome.has("bsic::empty-identifier", "\"\""),
+            "{:?}",
+            outcome.codes()
+        );
+        assert!(
+            outcome.has("bsic::empty-identifier", "\" \""),
+            "{:?}",
+            outcome.codes()
+        );
+        let item = "<dict><key>PayloadType</key><string>com.apple.applicationaccess</string>\
+                    <key>PayloadIdentifier</key><string></string>\
+                    <key>PayloadUUID</key><string/>\
+                    <key>PayloadVersion</key><integer>1</integer></dict>";
+        let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", item));
+        assert!(
+            outcome.has("bsic::empty-identifier", "<string></string>"),
+            "{:?}",
+            outcome.codes()
+        );
+        assert!(
+            outcome.has("bsic::empty-identifier", "<string/>"),
+            "{:?}",
+            outcome.codes()
+        );
+        assert!(
+            !outcome.codes().iter().any(|c| c.contains("invalid-format")),
+            "{:?}",
+            outcome.codes()
+        );
+    }
+
+    #[test]
+    fn a_payload_uuid_used_twice_in_one_profile_is_an_error_at_the_second() {
+        let item = |uuid: &str, id: &str| {
+            format!(
+                "<dict><key>PayloadType</key><string>com.apple.applicationaccess</string>\
+                 <key>PayloadIdentifier</key><string>{id}</string>\
+                 <key>PayloadUUID</key><string>{uuid}</string>\
+                 <key>PayloadVersion</key><integer>1</integer></dict>"
+            )
+        };
+        let mut schemas = Schemas::default();
+        let first = "AAAAAAAA-2222-3333-4444-555555555555";
+        let items = item(first, "com.example.a") + &item(&first.to_lowercase(), "com.example.b");
+        let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+        assert_eq!(outcome.codes().len(), 1, "{:?}", outcome.codes());
+        assert!(
+            outcome.has("bsic::duplicate-payload-id", "<string>aaaaaaaa"),
+            "{:?}",
+            outcome.codes()
+        );
+        // The profile's own UUID counts too.
+        let items = item("6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D", "com.example.a");
+        let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+        assert_eq!(outcome.codes().len(), 1, "{:?}", outcome.codes());
+        // Distinct UUIDs: nothing.
+        let other = "BBBBBBBB-2222-3333-4444-555555555555";
+        let items = item(first, "com.example.a") + &item(other, "com.example.b");
+        let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+        assert!(outcome.codes().is_empty(), "{:?}", outcome.codes());
+    }
+
+    #[test]
+    fn a_plist_value_is_written_as_the_element_apple_types_it() {
+        let written = |extra: &str| {
+            let outcome = check(
+                &mut Schemas::default(),
+                "p.mobileconfig",
+                xml_profile(extra, ""),
+            );
+            outcome.codes()
+        };
+        assert!(
+            written("<key>PayloadExpirationDate</key><date>2027-01-01T00:00:00Z</date>").is_empty()
+        );
+        for extra in [
+            "<key>PayloadExpirationDate</key><string>2027-01-01T00:00:00Z</string>",
+            "<key>PayloadDescription</key><date>2027-01-01T00:00:00Z</date>",
+            "<key>PayloadDescription</key><data>YWJj</data>",
+        ] {
+            let codes = written(extra);
+            assert!(
+                codes.len() == 1 && codes[0].starts_with("bsic::wrong-type p.mobileconfig:7:"),
+                "{extra}: {codes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn with_a_platform_keys_it_ignores_are_reported_at_any_depth() {
+        let text =
+            br#"{"Type": "com.apple.configuration.softwareupdate.settings", "Identifier": "s",
+ "ServerToken": "1", "Payload": {"Deferrals": {"MajorPeriodInDays": 30}}}"#;
+        let mut report = Report::default();
+        let options = ValidateOptions {
+            platform: Some(Platform::Ios),
+            ..ValidateOptions::default()
+        };
+        check_bytes(
+            Path::new("s.json"),
+            text.len() as u64,
+            text.to_vec(),
+            true,
+            &options,
+            &mut Schemas::default(),
+            &mut report,
+        )
+        .unwrap();
+        let found: Vec<String> = report
+            .diagnostics
+            .sorted()
+            .iter()
+            .map(|d| format!("{} {}", d.code(), d))
+            .collect();
+        assert!(
+            found.contains(
+                &"bsic::unavailable-on-platform `Deferrals.MajorPeriodInDays` has no effect on iOS"
+                    .to_string()
+            ),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn keys_no_platform_of_the_profile_honours_are_errors() {
+        let restrictions = |uuid: &str| {
+            format!(
+                "<dict><key>PayloadType</key><string>com.apple.applicationaccess</string>\
+                 <key>PayloadIdentifier</key><string>com.example.r</string>\
+                 <key>PayloadUUID</key><string>{uuid}</string>\
+                 <key>PayloadVersion</key><integer>1</integer>\
+                 <key>allowAirPrint</key><true/></dict>"
+            )
+        };
+        let software_update = "<dict><key>PayloadType</key><string>com.apple.SoftwareUpdate</string>\
+             <key>PayloadIdentifier</key><string>com.example.u</string>\
+             <key>PayloadUUID</key><string>CCCCCCCC-2222-3333-4444-555555555555</string>\
+             <key>PayloadVersion</key><integer>1</integer></dict>";
+        let item = restrictions("BBBBBBBB-2222-3333-4444-555555555555");
+        // No scope of its own: `allowAirPrint` reaches iOS.
+        let outcome = check(
+            &mut Schemas::default(),
+            "p.mobileconfig",
+            xml_profile("", &item),
+        );
+        assert!(outcome.codes().is_empty(), "{:?}", outcome.codes());
+        // A Mac profile, by `TargetDeviceType` or by a macOS-only payload beside it.
+        for (extra, items) in [
+            (
+                "<key>TargetDeviceType</key><integer>5</integer>",
+                item.clone(),
+            ),
+            ("", item.clone() + software_update),
+        ] {
+            let outcome = check(
+                &mut Schemas::default(),
+                "p.mobileconfig",
+                xml_profile(extra, &items),
+            );
+            assert!(
+                outcome.has("bsic::unavailable-on-platform", "allowAirPrint"),
+                "{extra}: {:?}",
+                outcome.codes()
+            );
+        }
+        // A payload type the targeted platform lacks.
+        let outcome = check(
+            &mut Schemas::default(),
+            "p.mobileconfig",
+            xml_profile(
+                "<key>TargetDeviceType</key><integer>1</integer>",
+                software_update,
+            ),
+        );
+        assert!(
+            outcome
+                .codes()
+                .iter()
+                .any(|c| c.starts_with("bsic::unavailable-on-platform")),
+            "{:?}",
+            outcome.codes()
+        );
+        assert!(outcome.report.diagnostics.has_errors());
+    }
+
+    #[test]
+    fn a_status_subscription_names_only_apples_status_items() {
+        let document = br#"{"Type": "com.apple.configuration.management.status-subscriptions",
+ "Identifier": "s", "ServerToken": "1", "Payload": {"StatusItems": [
+ {"Name": "device.operating-system.version"}, {"Name": "softwareupdate.install-stat"}]}}"#;
+        let outcome = check(&mut Schemas::default(), "s.json", document.to_vec());
+        assert!(
+            outcome.has(
+                "bsic::unknown-status-item",
+                "\"softwareupdate.install-stat\""
+            ),
+            "{:?}",
+            outcome.codes()
+        );
+        assert_eq!(outcome.codes().len(), 1, "{:?}", outcome.codes());
+        let help = outcome.report.diagnostics.sorted()[0].kind.help();
+        assert_eq!(
+            help.as_deref(),
+            Some("did you mean `softwareupdate.install-state`?")
         );
     }
 }

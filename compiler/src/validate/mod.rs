@@ -21,7 +21,7 @@ use crate::model::{self, Group, Policy, ProjectFile};
 use crate::source::{FileId, ParsedFile, Project, Span};
 
 pub use projection::{MAX_STRING_BYTES, Projection, project};
-pub use schema::{Dialect, SchemaBuildError, SchemaValidator};
+pub use schema::{Dialect, SchemaBuildError, SchemaValidator, describe_value};
 pub use shape::{SchemaDoc, Shape};
 pub use spans::{Origin, SpanMap, Via, push as push_pointer};
 

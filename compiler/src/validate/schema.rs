@@ -58,6 +58,11 @@ impl SchemaValidator {
         })
     }
 
+    /// The schema this validator was compiled from.
+    pub fn schema(&self) -> &Value {
+        &self.schema
+    }
+
     /// The same validator, describing values as written in `dialect`.
     #[must_use]
     pub fn with_dialect(mut self, dialect: Dialect) -> Self {
@@ -68,8 +73,20 @@ impl SchemaValidator {
     /// Validates a projection; every error becomes a located diagnostic.
     pub fn check(&self, projection: &Projection, file: FileId) -> Vec<Diagnostic> {
         let doc = SchemaDoc::new(&self.schema);
+        // A value of the wrong type also fails the `enum` beside the `type`; the type error says
+        // what is wrong, the enum error would read "`1` is not one of `1`".
+        let mistyped: Vec<String> = self
+            .validator
+            .iter_errors(&projection.value)
+            .filter(|e| matches!(e.kind(), ValidationErrorKind::Type { .. }))
+            .map(|e| e.instance_path().as_str().to_string())
+            .collect();
         self.validator
             .iter_errors(&projection.value)
+            .filter(|error| {
+                !matches!(error.kind(), ValidationErrorKind::Enum { .. })
+                    || !mistyped.contains(&error.instance_path().as_str().to_string())
+            })
             .flat_map(|error| {
                 let pointer = error.instance_path().as_str().to_string();
                 let instance = error.instance().clone().into_owned();
@@ -214,6 +231,24 @@ fn to_diagnostic(
             // Report the first here; `check` adds one diagnostic per further name.
             let name = unexpected.first().cloned().unwrap_or_default();
             unknown_key(dialect, &name, pointer, projection, doc, value_at)
+        }
+        ValidationErrorKind::Enum { options } if !same_type_as_any(instance, options) => {
+            // Without a `type` beside the `enum`, the mismatch is still one of types.
+            let mut expected: Vec<String> = options
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| describe_type(dialect, json_type(v)))
+                .collect();
+            expected.dedup();
+            Diagnostic::error(
+                Kind::WrongType {
+                    expected: expected.join(" or "),
+                    found: describe_value(dialect, instance),
+                },
+                value_at,
+                format!("`{key_name}` wants {}", expected.join(" or ")),
+            )
         }
         ValidationErrorKind::Enum { .. } | ValidationErrorKind::OneOfNotValid { .. }
             if !enum_values(doc, pointer).is_empty() =>
@@ -388,10 +423,35 @@ fn last_segment(pointer: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
+/// The JSON Schema type name of a value (`integer` for whole numbers).
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Whether `instance` has the type of at least one of the enum's `options`.
+fn same_type_as_any(instance: &Value, options: &Value) -> bool {
+    let kind = json_type(instance);
+    options.as_array().is_none_or(|options| {
+        options.iter().any(|o| {
+            let other = json_type(o);
+            other == kind || matches!((kind, other), ("integer" | "number", "integer" | "number"))
+        })
+    })
+}
+
 fn describe_type(dialect: Dialect, json_type: &str) -> String {
     match (dialect, json_type) {
         (_, "string") => "a string".into(),
-        (_, "integer") => "a whole number".into(),
+        (Dialect::Kdl, "integer") => "a whole number".into(),
+        (_, "integer") => "an integer".into(),
         (_, "number") => "a number".into(),
         (Dialect::Kdl, "boolean") => "a boolean (`#true` or `#false`)".into(),
         (Dialect::Json, "boolean") => "a boolean (`true` or `false`)".into(),
@@ -406,15 +466,21 @@ fn describe_type(dialect: Dialect, json_type: &str) -> String {
     }
 }
 
-fn describe_value(dialect: Dialect, value: &Value) -> String {
+/// A found value as its type and, for scalars, the value: "a string (`"1"`)", so a type error
+/// never reads as if the value itself were wrong.
+pub fn describe_value(dialect: Dialect, value: &Value) -> String {
     match (dialect, value) {
         (Dialect::Kdl, Value::Null) => "`#null`".into(),
         (_, Value::Null) => "`null`".into(),
-        (Dialect::Kdl, Value::Bool(b)) => format!("`#{b}`"),
-        (Dialect::Json, Value::Bool(b)) => format!("`{b}`"),
-        (Dialect::Plist, Value::Bool(b)) => format!("`<{b}/>`"),
-        (_, Value::Number(n)) => format!("the number {n}"),
-        (_, Value::String(s)) => format!("the string \"{s}\""),
+        (Dialect::Kdl, Value::Bool(b)) => format!("a boolean (`#{b}`)"),
+        (Dialect::Json, Value::Bool(b)) => format!("a boolean (`{b}`)"),
+        (Dialect::Plist, Value::Bool(b)) => format!("a boolean (`<{b}/>`)"),
+        (Dialect::Kdl, Value::Number(n)) if json_type(value) == "integer" => {
+            format!("a whole number (`{n}`)")
+        }
+        (_, Value::Number(n)) if json_type(value) == "integer" => format!("an integer (`{n}`)"),
+        (_, Value::Number(n)) => format!("a number (`{n}`)"),
+        (_, Value::String(s)) => format!("a string (`{}`)", Value::from(s.as_str())),
         (Dialect::Kdl, Value::Array(_)) => "a list".into(),
         (_, Value::Array(_)) => "an array".into(),
         (Dialect::Kdl, Value::Object(_)) => "a block".into(),

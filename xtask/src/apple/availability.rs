@@ -1,6 +1,6 @@
 //! The availability table (`schemas/apple/availability.json`): for every
 //! declaration and profile payload, its platforms and, per key, the key's type
-//! facts and its effective availability.
+//! facts and its effective availability; and every status item with its platforms.
 //!
 //! A key's effective availability starts from the payload's `supportedOS`;
 //! each enclosing key's `supportedOS` and then the key's own override it field
@@ -44,10 +44,28 @@ pub fn table(corpus: &Corpus, source: &str) -> Result<Value, Error> {
         }
         profiles.insert(profile.stem().to_owned(), Value::Object(entry));
     }
+    // Status items: the names a status subscription may ask for, with their platforms.
+    let mut status_items = Map::new();
+    for item in &corpus.status_items {
+        let Some(name) = &item.doc.payload.statusitemtype else {
+            continue;
+        };
+        let mut entry = Map::new();
+        entry.insert("file".to_owned(), item.file.clone().into());
+        if let Some(title) = &item.doc.title {
+            entry.insert("title".to_owned(), title.clone().into());
+        }
+        entry.insert(
+            "platforms".to_owned(),
+            platforms(item, &item.doc.payload.supported_os)?,
+        );
+        status_items.insert(name.clone(), Value::Object(entry));
+    }
     Ok(json!({
         "source": source,
         "declarations": declarations,
         "profiles": profiles,
+        "status-items": status_items,
     }))
 }
 

@@ -11,6 +11,8 @@ use super::model::{Document, parse_document};
 pub const APPLE_DIR: &str = "apple/device-management";
 /// Declarations, relative to [`APPLE_DIR`].
 const DECLARATIONS_DIR: &str = "declarative/declarations";
+/// Status items (what a status subscription may name), relative to [`APPLE_DIR`].
+const STATUS_DIR: &str = "declarative/status";
 /// Profile payloads, relative to [`APPLE_DIR`].
 const PROFILES_DIR: &str = "mdm/profiles";
 /// The declaration envelope, relative to [`APPLE_DIR`].
@@ -56,6 +58,9 @@ pub struct Corpus {
     pub profiles: Vec<Source>,
     /// Keys common to all non-TopLevel profile payloads.
     pub common_payload_keys: Source,
+    /// Every status item (`payload.statusitemtype`), sorted by file path. The directory's
+    /// other files (the status-reason object) are not status items.
+    pub status_items: Vec<Source>,
     /// The Apple release, as derived from the tree's README (e.g. `Release_iOS-18-1_macOS-15-1`).
     pub release: String,
 }
@@ -99,6 +104,14 @@ impl Corpus {
             }
         }
 
+        let mut status_items = Vec::new();
+        for file in yaml_files(&apple, STATUS_DIR, false)? {
+            let source = load_source(&apple, file)?;
+            if source.doc.payload.statusitemtype.is_some() {
+                status_items.push(source);
+            }
+        }
+
         let declaration_base =
             declaration_base.ok_or_else(|| Error::file(apple.join(DECLARATION_BASE), "missing"))?;
         let common_payload_keys = common_payload_keys
@@ -110,6 +123,7 @@ impl Corpus {
             credentials,
             profiles,
             common_payload_keys,
+            status_items,
             release,
         })
     }
