@@ -247,7 +247,11 @@ fn control_characters_are_escaped_in_human_output() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("// \\u{1b}[2J\\u{9b}31m"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("// \\u{1b}[2J\\u{9b}31m"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

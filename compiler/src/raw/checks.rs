@@ -15,8 +15,7 @@ use crate::validate::{Projection, push_pointer};
 
 use super::{Doc, DocKind, ValidateOptions};
 
-const SETTINGS_TYPE: &str = "com.apple.configuration.softwareupdate.settings";
-const RESTRICTIONS_TYPE: &str = "com.apple.applicationaccess";
+use crate::apple::types::{RESTRICTIONS as RESTRICTIONS_TYPE, SETTINGS as SETTINGS_TYPE};
 
 /// `26.0.1` → `[26, 0, 1]`, for ordering versions; non-numbers sort first.
 fn version_key(text: &str) -> Vec<u64> {

@@ -563,8 +563,7 @@ const TYPED_VALUES: &[(&str, &str, Format)] = &[
     (ENFORCEMENT, "DetailsURL", Format::Url),
 ];
 
-const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
-const STATUS_SUBSCRIPTIONS: &str = "com.apple.configuration.management.status-subscriptions";
+use crate::apple::types::{ENFORCEMENT, STATUS_SUBSCRIPTIONS};
 
 /// Each `StatusItems[].Name` of a status subscription must be a status item Apple defines
 /// (Apple's schema says only "string"; a device answers an unknown name with an error).
