@@ -244,12 +244,22 @@ pub struct Omitted {
 /// (`\u{1b}`), and bidirectional overrides too: a policy file or a device must not be able
 /// to drive the terminal (colours, titles, hidden text) through bsic's output.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
+    escape_where(text, |c| is_unsafe(c) && c != '\n' && c != '\t')
+}
+
+/// [`printable`] for text that must stay on one line (a table cell, a device's serial):
+/// newlines and tabs are escaped too.
+pub fn printable_line(text: &str) -> Cow<'_, str> {
+    escape_where(text, is_unsafe)
+}
+
+fn escape_where(text: &str, escape: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(&escape) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if needs_escape(c) {
+        if escape(c) {
             out.push_str(&c.escape_unicode().to_string());
         } else {
             out.push(c);
@@ -258,8 +268,10 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn needs_escape(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
+/// Control characters (C0, DEL, C1) and the bidirectional marks and overrides that can
+/// reorder what a reader sees.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 

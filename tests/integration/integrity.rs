@@ -163,41 +163,7 @@ fn chain_certificates_that_do_not_chain_to_the_signer_are_a_warning() {
     let dir = project.path();
     self_signed_p256(dir, "ca", "/CN=test CA");
     self_signed_p256(dir, "stranger", "/CN=unrelated CA");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "signer.key",
-            "-out",
-            "signer.csr",
-            "-subj",
-            "/CN=test signer",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "signer.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "signer.pem",
-            "-days",
-            "30",
-        ],
-    );
+    crate::util::ca_signed_p256(dir, "ca", "signer", "/CN=test signer");
     chmod(&project.join("signer.key"), 0o600);
     let sign = |chain: &str| {
         build_signed(

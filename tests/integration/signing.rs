@@ -31,41 +31,7 @@ fn signed_builds_verify_with_openssl_and_bsic_and_tampering_is_caught() {
     let dir = tmp.path();
     reference_project(dir);
     crate::util::self_signed_p256(dir, "ca", "/CN=test CA");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "signer.key",
-            "-out",
-            "signer.csr",
-            "-subj",
-            "/CN=test signer",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "signer.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "signer.pem",
-            "-days",
-            "30",
-        ],
-    );
+    crate::util::ca_signed_p256(dir, "ca", "signer", "/CN=test signer");
 
     for out in ["a", "b"] {
         let o = bsic(

@@ -339,6 +339,52 @@ pub(crate) fn which(name: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
+/// A P-256 identity valid for 30 days issued by the identity `<ca>.key`/`<ca>.pem` in `dir`
+/// (made with [`self_signed_p256`]), as `<name>.key` and `<name>.pem`.
+pub(crate) fn ca_signed_p256(dir: &Path, ca: &str, name: &str, subject: &str) {
+    let (key, csr, pem) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            subject,
+        ],
+    );
+    let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "30",
+        ],
+    );
+}
+
 /// A self-signed P-256 identity valid for 30 days, as `<name>.key` and `<name>.pem` in `dir`.
 pub(crate) fn self_signed_p256(dir: &Path, name: &str, subject: &str) {
     openssl(

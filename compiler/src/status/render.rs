@@ -8,27 +8,11 @@ use std::fmt::Write as _;
 
 use super::{State, Status};
 
-/// Device-reported text (serials, reasons, versions) made safe for a terminal: control
-/// characters (C0 such as ESC and BEL, DEL, C1) and the bidirectional overrides that can reorder
-/// what a reader sees are shown as `\u{1b}` escapes instead of being sent to the terminal.
-/// Everything else, non-ASCII letters included, is kept as is.
+/// Device-reported text (serials, reasons, versions) made safe for a terminal, on one line:
+/// control characters and bidirectional overrides are shown as `\u{1b}` escapes instead of
+/// being sent to the terminal ([`crate::diag::printable_line`]).
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    crate::diag::printable_line(text)
 }
 
 /// A CSV cell a spreadsheet will not run: per OWASP's CSV-injection guidance, a cell starting
