@@ -455,6 +455,69 @@ fn import_round_trips_settings() {
     }
 }
 
+/// Every settings key `bsic keys` lists: a declaration with just that key (and what it needs
+/// beside it) imports into a policy that builds, and the built declaration carries the key
+/// with the same value.
+#[test]
+fn every_settings_key_imports_and_builds_to_the_same_value() {
+    let keys = Project::empty().bsic().args(["keys", "--json"]).run();
+    keys.assert_code(0);
+    let keys: Vec<Value> = serde_json::from_str(&keys.stdout).unwrap();
+    let settings: Vec<&Value> = keys
+        .iter()
+        .filter(|k| k["payload"] == "com.apple.configuration.softwareupdate.settings")
+        .collect();
+    assert!(settings.len() >= 15, "{settings:?}");
+    let program = serde_json::json!({"Description": "Beta", "Token": "tok"});
+    for key in settings {
+        let name = key["key"].as_str().unwrap();
+        let values = key["values"].as_str().unwrap();
+        let value = match values {
+            "boolean" => Value::from(false),
+            "1..90" => Value::from(30),
+            "array" => Value::from(vec![program.clone()]),
+            "dictionary" => program.clone(),
+            list => Value::from(list.rsplit('|').next().unwrap()),
+        };
+        let mut payload = serde_json::json!({});
+        let pointer = format!("/{}", name.replace('.', "/"));
+        let (parent, leaf) = name.rsplit_once('.').map_or(("", name), |(p, l)| (p, l));
+        let slot = if parent.is_empty() {
+            &mut payload
+        } else {
+            payload[parent] = serde_json::json!({});
+            &mut payload[parent]
+        };
+        slot[leaf] = value.clone();
+        // Beta programs only go with an enrollment that admits them.
+        if name.starts_with("Beta.") && name != "Beta.ProgramEnrollment" {
+            payload["Beta"]["ProgramEnrollment"] = "AlwaysOn".into();
+        }
+        let project = import_project();
+        let declaration = serde_json::json!({
+            "Type": "com.apple.configuration.softwareupdate.settings",
+            "Identifier": "com.example.original", "ServerToken": "1", "Payload": payload,
+        });
+        project.write("in/su.json", declaration.to_string());
+        let run = project.bsic().args(["import", "in/su.json"]).run();
+        assert_eq!(run.code, Some(0), "{name}: {}", run.describe());
+        let dist = project.join("dist");
+        let build = project.bsic().arg("build").arg("--out").arg(&dist).run();
+        assert_eq!(
+            build.code,
+            Some(0),
+            "{name}: the import does not build\n{}\n{}",
+            fs::read_to_string(project.join("policies/imported.kdl")).unwrap(),
+            build.describe()
+        );
+        let built = settings_payload(&dist);
+        assert!(
+            built.iter().any(|p| p.pointer(&pointer) == Some(&value)),
+            "{name}: no {value} among {built:?}"
+        );
+    }
+}
+
 #[test]
 fn import_round_trips_enforcement() {
     let project = import_project().file(
