@@ -554,7 +554,7 @@ fn check_target(
     if let Some(fleet) = &model.project.fleet {
         for platform in platforms {
             if let Some(minimum) = fleet.minimum(*platform)
-                && version.components() < minimum.components()
+                && version < minimum
             {
                 diagnostics.push(Diagnostic::error(
                     Kind::Catalog {

@@ -170,7 +170,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
             return true;
         };
         crate::apple::introduced(SETTINGS_DECLARATION, None, platform.apple_column())
-            .is_none_or(|introduced| minimum.components() < introduced.components())
+            .is_none_or(|introduced| *minimum < introduced)
     };
     let by_platform: BTreeMap<Platform, (Payloads, Vec<PolicyIndex>)> = plan
         .platforms

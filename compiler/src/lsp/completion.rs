@@ -275,12 +275,8 @@ fn newest_first(a: &Release, b: &Release) -> std::cmp::Ordering {
     key(b).cmp(&key(a))
 }
 
-fn version_key(version: &str) -> ([u32; 3], String) {
-    let numbers = version
-        .parse::<OsVersion>()
-        .map(|v| v.components())
-        .unwrap_or_default();
-    (numbers, version.to_string())
+fn version_key(version: &str) -> (Option<OsVersion>, String) {
+    (version.parse::<OsVersion>().ok(), version.to_string())
 }
 
 /// The platforms an `enforce` targets as written around the cursor: its `platform`, else the

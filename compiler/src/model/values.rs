@@ -22,7 +22,7 @@ impl fmt::Display for ParseError {
 macro_rules! string_newtype {
     ($name:ident, $format:literal, $doc:literal) => {
         #[doc = $doc]
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -117,6 +117,47 @@ impl FromStr for OsVersion {
             }
         }
         Ok(Self(s.to_string()))
+    }
+}
+
+/// Types whose order is their text's: names, builds, local date-times (fixed width), URLs.
+macro_rules! text_order {
+    ($($name:ident),*) => {$(
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.0.cmp(&other.0)
+            }
+        }
+    )*};
+}
+
+text_order!(
+    BuildVersion,
+    LocalDateTime,
+    DetailsUrl,
+    Name,
+    IdentifierPrefix
+);
+
+/// Versions order as numbers, component by component (`26.9` < `26.10`), a missing patch
+/// counting as 0; `26.3` and `26.3.0` are equal as versions and ordered by their text only
+/// to keep the order total.
+impl Ord for OsVersion {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.components()
+            .cmp(&other.components())
+            .then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+impl PartialOrd for OsVersion {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -394,6 +435,19 @@ mod tests {
             let message = bad.parse::<Name>().unwrap_err().0;
             assert!(message.contains(says), "{bad}: {message}");
         }
+    }
+
+    #[test]
+    fn os_versions_order_as_numbers() {
+        let v = |s: &str| s.parse::<OsVersion>().unwrap();
+        assert!(v("26.9") < v("26.10"));
+        assert!(v("26.3.1") < v("26.3.10"));
+        assert!(v("26.3") < v("26.3.1"));
+        assert!(v("9.9") < v("26.0"));
+        let mut sorted = vec![v("26.10"), v("26.9"), v("100.0"), v("26.3.2")];
+        sorted.sort();
+        let text: Vec<String> = sorted.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["26.3.2", "26.9", "26.10", "100.0"]);
     }
 
     #[test]

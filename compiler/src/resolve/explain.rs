@@ -202,7 +202,7 @@ fn explain_platform(
         .and_then(|s| s.introduced.clone());
     if let (Some(os), Some(introduced)) = (os, &settings_introduced)
         && let Ok(introduced) = introduced.parse::<OsVersion>()
-        && os.components() < introduced.components()
+        && *os < introduced
     {
         notes.push(format!(
             "{} {os} predates the software-update declaration ({} {introduced}); the device \

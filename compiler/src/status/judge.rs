@@ -117,6 +117,7 @@ fn meets(state: &DeviceState, version: &str, build: Option<&str>) -> bool {
 
 /// Compares two OS versions numerically; unparsable ones sort first.
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    // By components only: a device on `26.3.0` has reached a `26.3` target and vice versa.
     let parse = |s: &str| s.parse::<OsVersion>().ok().map(|v| v.components());
     parse(a).cmp(&parse(b))
 }

@@ -399,7 +399,7 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
                 // A key Apple marks n/a on the platform is another lint's business.
                 let introduced =
                     crate::apple::introduced(declaration, key, platform.apple_column())?;
-                (minimum.components() < introduced.components())
+                (*minimum < introduced)
                     .then(|| format!("{} {minimum} (needs {introduced})", platform.name()))
             })
             .collect()
