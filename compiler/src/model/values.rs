@@ -444,7 +444,7 @@ mod tests {
         assert!(v("26.3.1") < v("26.3.10"));
         assert!(v("26.3") < v("26.3.1"));
         assert!(v("9.9") < v("26.0"));
-        let mut sorted = vec![v("26.10"), v("26.9"), v("100.0"), v("26.3.2")];
+        let mut sorted = [v("26.10"), v("26.9"), v("100.0"), v("26.3.2")];
         sorted.sort();
         let text: Vec<String> = sorted.iter().map(ToString::to_string).collect();
         assert_eq!(text, ["26.3.2", "26.9", "26.10", "100.0"]);
