@@ -77,19 +77,10 @@ pub(super) fn import(
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source| {
+    crate::output::write_file(path, bytes, crate::output::Existing::Replace).map_err(|source| {
         Error::Output(OutputError::Io {
             path: path.to_path_buf(),
             source,
         })
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }

@@ -51,20 +51,6 @@ fn files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, String> {
     Ok(found)
 }
 
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(text.as_bytes())?;
-    if let Ok(metadata) = fs::metadata(path) {
-        let _ = fs::set_permissions(temp.path(), metadata.permissions());
-    }
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
     let files = match files(paths) {
         Ok(f) => f,
@@ -101,7 +87,9 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
         changed += 1;
         if check {
             let _ = writeln!(stdout, "{shown}");
-        } else if let Err(e) = write_atomically(path, &formatted) {
+        } else if let Err(e) =
+            crate::output::write_file(path, formatted.as_bytes(), crate::output::Existing::Replace)
+        {
             say!("error: cannot write `{shown}`: {e}");
             failed += 1;
         } else if ui.verbose {

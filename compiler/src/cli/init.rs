@@ -1,7 +1,6 @@
 //! `bsic init [DIR]`: scaffolds a policy repository that checks and builds as it is. Never
 //! overwrites: if any file it would write exists, it writes nothing.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -53,10 +52,8 @@ pub(super) fn run(dir: Option<&Path>, organization: &str, prefix: &str, ui: Ui) 
             .replace("{{organization}}", &kdl_escape(organization))
             .replace("{{prefix}}", &kdl_escape(prefix));
         let target = dir.join(path);
-        let written = target
-            .parent()
-            .map_or(Ok(()), fs::create_dir_all)
-            .and_then(|()| fs::write(&target, text));
+        let written =
+            crate::output::write_file(&target, text.as_bytes(), crate::output::Existing::Refuse);
         if let Err(e) = written {
             say!("error: cannot write `{}`: {e}", target.display());
             return ExitCode::from(2);

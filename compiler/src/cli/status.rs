@@ -71,11 +71,14 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
     let _ = out.flush();
     drop(out);
     if let Some(path) = &args.html {
-        write_atomic(path, render::html(&status).as_bytes()).map_err(|source| {
-            StatusError::Write {
-                path: path.display().to_string(),
-                source,
-            }
+        crate::output::write_file(
+            path,
+            render::html(&status).as_bytes(),
+            crate::output::Existing::Replace,
+        )
+        .map_err(|source| StatusError::Write {
+            path: path.display().to_string(),
+            source,
         })?;
     }
     if let Some(threshold) = args.fail_under {
@@ -92,16 +95,4 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes a file through a temporary file beside it, so a reader never sees half a page.
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(bytes)?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -176,31 +176,22 @@ fn project_defines(out: &Path, group: &str) -> bool {
 }
 
 fn write_atomically(out: &Path, bytes: &[u8], force: bool) -> Result<(), RawError> {
-    let shown = out.display().to_string();
-    let failed = |source| RawError::Write {
-        path: shown.clone(),
-        source,
-    };
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&parent).map_err(failed)?;
-    let mut temp = tempfile::NamedTempFile::new_in(&parent).map_err(failed)?;
-    temp.write_all(bytes).map_err(failed)?;
-    temp.as_file().sync_all().map_err(failed)?;
-    if force {
-        temp.persist(out).map_err(|e| failed(e.error))?;
+    use crate::output::{Existing, write_file};
+    let existing = if force {
+        Existing::Replace
     } else {
-        temp.persist_noclobber(out).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                RawError::Exists {
-                    path: shown.clone(),
-                }
-            } else {
-                failed(e.error)
+        Existing::Refuse
+    };
+    write_file(out, bytes, existing).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            RawError::Exists {
+                path: out.display().to_string(),
             }
-        })?;
-    }
-    Ok(())
+        } else {
+            RawError::Write {
+                path: out.display().to_string(),
+                source,
+            }
+        }
+    })
 }

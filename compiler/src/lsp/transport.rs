@@ -44,7 +44,7 @@ pub enum Incoming {
     Closed,
 }
 
-/// Why a frame was not a message. Each is answered with [`reply`].
+/// Why a frame was not a message. Each is answered with a JSON-RPC error (see `reply`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BadFrame {
     #[error("the header line {0:?} is not `Name: value`")]

@@ -4,11 +4,13 @@
 //! failure, exactly what was there before. Nothing else in bsic writes files.
 
 mod cleanup;
+mod file;
 mod guard;
 mod manifest;
 mod verify;
 mod write;
 
+pub use file::{Existing, write_file};
 pub use guard::{Destination, check_destination};
 pub use manifest::{
     Listed, MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile,
