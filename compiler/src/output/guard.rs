@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use super::MANIFEST_FILE;
@@ -64,29 +63,24 @@ pub fn check_destination(out: &Path, project_root: &Path) -> Result<Destination,
             )),
         };
     }
-    let listed = listed_files(&manifest_path)
-        .map_err(|why| refuse(out, &manifest_path, &format!("its manifest.json {why}")))?;
+    // A large output lists a few hundred thousand files in a manifest of ~100 MB: stream the
+    // manifest (never all of it in memory) on one core while the tree is listed on the other.
+    let (listed, on_disk) = std::thread::scope(|scope| {
+        let walker = scope.spawn(|| files_under(&dir));
+        let listed = listed_files(&manifest_path);
+        let on_disk = walker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (listed, on_disk)
+    });
+    let listed =
+        listed.map_err(|why| refuse(out, &manifest_path, &format!("its manifest.json {why}")))?;
     let previous_files = listed.len();
-    for entry in walkdir::WalkDir::new(&dir).min_depth(1) {
-        let entry = entry.map_err(|error| OutputError::Io {
-            path: error.path().map_or_else(|| dir.clone(), Path::to_path_buf),
-            source: error
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("file system loop")),
-        })?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let relative = entry
-            .path()
-            .strip_prefix(&dir)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (relative, path) in on_disk? {
         if relative != MANIFEST_FILE && !listed.contains(relative.as_str()) {
             return Err(refuse(
                 out,
-                entry.path(),
+                &path,
                 "this file is not listed in its manifest.json, so bsic did not write it",
             ));
         }
@@ -145,6 +139,33 @@ fn first_entry(dir: &Path) -> Result<Option<PathBuf>, OutputError> {
     Ok(entries.next().and_then(Result::ok).map(|e| e.path()))
 }
 
+/// Every file (and link, and other non-directory) under `dir`: its `/`-separated path
+/// relative to `dir`, and its path.
+fn files_under(dir: &Path) -> Result<Vec<(String, PathBuf)>, OutputError> {
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.map_err(|error| OutputError::Io {
+            path: error
+                .path()
+                .map_or_else(|| dir.to_path_buf(), Path::to_path_buf),
+            source: error
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("file system loop")),
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let relative = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        found.push((relative, entry.into_path()));
+    }
+    Ok(found)
+}
+
 /// Just the parts of a manifest that say which files a build wrote.
 #[derive(serde::Deserialize)]
 struct ListedPaths {
@@ -162,8 +183,9 @@ struct PathOnly {
 /// Every path a bsic manifest lists, or why the file is not a bsic manifest.
 fn listed_files(manifest: &Path) -> Result<HashSet<String>, String> {
     let file = fs::File::open(manifest).map_err(|e| format!("cannot be read: {e}"))?;
-    let listed: ListedPaths = serde_json::from_reader(BufReader::new(file))
-        .map_err(|e| format!("is not bsic's ({e})"))?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let listed: ListedPaths =
+        serde_json::from_reader(reader).map_err(|e| format!("is not bsic's ({e})"))?;
     if !listed.generator.starts_with("bsic ") {
         return Err(format!("was written by {:?}, not bsic", listed.generator));
     }
