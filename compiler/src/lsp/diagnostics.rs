@@ -11,7 +11,7 @@ use lsp_types::{
     NumberOrString, Range, Uri,
 };
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Limit, Severity};
 use crate::pipeline::Checked;
 use crate::source::{Sources, Span};
 
@@ -21,7 +21,13 @@ use super::position::range_of;
 /// The name editors show as the diagnostics' source.
 pub(crate) const SOURCE: &str = "bsic";
 
+/// At most this many diagnostics are published per file (errors first): a file with
+/// thousands of errors would otherwise flood the editor with every keystroke.
+pub(crate) const MAX_PER_FILE: usize = 200;
+
 /// Diagnostics per file URI; every file of the project has an entry, clean ones an empty list.
+/// A file with more than [`MAX_PER_FILE`] gets that many and one more saying how many were
+/// left out.
 pub(crate) fn by_file(checked: &Checked) -> BTreeMap<String, (Uri, Vec<LspDiagnostic>)> {
     let sources = &checked.project.sources;
     let mut files: BTreeMap<String, (Uri, Vec<LspDiagnostic>)> = BTreeMap::new();
@@ -34,13 +40,32 @@ pub(crate) fn by_file(checked: &Checked) -> BTreeMap<String, (Uri, Vec<LspDiagno
                 .or_insert_with(|| (uri, Vec::new()));
         }
     }
-    for diagnostic in checked.diagnostics.sorted() {
+    let capped = checked.diagnostics.capped(Limit {
+        per_file: MAX_PER_FILE,
+        per_run: usize::MAX,
+    });
+    for diagnostic in capped.shown {
         let Some(key) = ids.get(&diagnostic.at.file) else {
             continue;
         };
         if let Some((_, list)) = files.get_mut(key) {
             list.push(convert(diagnostic, sources));
         }
+    }
+    for omitted in capped.omitted {
+        let Some((_, list)) = ids.get(&omitted.file).and_then(|key| files.get_mut(key)) else {
+            continue;
+        };
+        list.push(LspDiagnostic {
+            range: Range::default(),
+            severity: Some(DiagnosticSeverity::INFORMATION),
+            source: Some(SOURCE.to_string()),
+            message: format!(
+                "{} more errors and {} more warnings in this file are not shown; run `bsic check` for all",
+                omitted.errors, omitted.warnings
+            ),
+            ..LspDiagnostic::default()
+        });
     }
     files
 }
@@ -92,4 +117,37 @@ fn suggestion(diagnostic: &Diagnostic) -> Option<String> {
     let rest = help.split("did you mean `").nth(1)?;
     let name = rest.split('`').next()?;
     (!name.is_empty()).then(|| name.to_string())
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    /// A file with hundreds of errors publishes the cap and one note counting the rest.
+    #[test]
+    fn a_flood_of_errors_is_capped_with_a_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::write(
+            root.join("bsic.kdl"),
+            "organization \"T\"\nidentifier-prefix \"com.example.t\"\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("policies")).unwrap();
+        let policies: String = (0..300)
+            .map(|n| format!("policy \"p{n}\" {{ applies-to \"all\"; nonsense{n} 1 }}\n"))
+            .collect();
+        std::fs::write(root.join("policies/flood.kdl"), policies).unwrap();
+        let checked = crate::pipeline::check(&root).unwrap();
+        let files = by_file(&checked);
+        let (_, list) = files
+            .iter()
+            .find(|(uri, _)| uri.ends_with("flood.kdl"))
+            .map(|(_, v)| v)
+            .unwrap();
+        assert_eq!(list.len(), MAX_PER_FILE + 1);
+        let note = list.last().unwrap();
+        assert_eq!(note.severity, Some(DiagnosticSeverity::INFORMATION));
+        assert!(note.message.contains("more errors"), "{}", note.message);
+    }
 }
