@@ -132,9 +132,9 @@ fn catalog_import_refuses_malformed_and_unknown_feeds() {
     }
 }
 
-/// `bsic verify` prints the message of each `verify::*` problem, not its code (see
-/// docs/diagnostics.md), so the message identifies the code here: each is the `#[error]` text
-/// of that code's variant in `compiler/src/sign/error.rs`.
+/// `bsic verify` prints the message of each `verify::*` problem with its code (see
+/// docs/diagnostics.md): each message is the `#[error]` text of that code's variant in
+/// `compiler/src/sign/error.rs`.
 #[test]
 fn verify_names_what_is_wrong_with_a_foreign_signature() {
     let project = Project::reference();
@@ -206,6 +206,11 @@ fn verify_names_what_is_wrong_with_a_foreign_signature() {
         assert!(
             run.stdout.contains(message) || run.stderr.contains(message),
             "{code}: expected `{message}`\n{}",
+            run.describe()
+        );
+        assert!(
+            run.stdout.contains(&format!("({code})")),
+            "{code}: the code is not printed\n{}",
             run.describe()
         );
     }

@@ -290,7 +290,14 @@ fn verify_profile(
     };
     let verified = match sign::verify(bytes, &trust) {
         Ok(v) => v,
-        Err(e) => return fail(path, format!("signature does not verify: {e}")),
+        Err(e) => {
+            // The code (`bsic::verify::…`) is what docs/diagnostics.md explains.
+            let code = miette::Diagnostic::code(&e).map(|c| format!(" ({c})"));
+            return fail(
+                path,
+                format!("signature does not verify: {e}{}", code.unwrap_or_default()),
+            );
+        }
     };
     if plist::Value::from_reader(std::io::Cursor::new(&verified.content)).is_err() {
         return fail(path, "the signed content is not a property list".into());
