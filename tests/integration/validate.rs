@@ -501,21 +501,27 @@ fn every_settings_key_imports_and_builds_to_the_same_value() {
         project.write("in/su.json", declaration.to_string());
         let run = project.bsic().args(["import", "in/su.json"]).run();
         assert_eq!(run.code, Some(0), "{name}: {}", run.describe());
-        let dist = project.join("dist");
-        let build = project.bsic().arg("build").arg("--out").arg(&dist).run();
-        assert_eq!(
-            build.code,
-            Some(0),
-            "{name}: the import does not build\n{}\n{}",
-            fs::read_to_string(project.join("policies/imported.kdl")).unwrap(),
-            build.describe()
-        );
-        let built = settings_payload(&dist);
-        assert!(
-            built.iter().any(|p| p.pointer(&pointer) == Some(&value)),
-            "{name}: no {value} among {built:?}"
-        );
+        assert_import_builds_to(&project, name, &pointer, &value);
     }
+}
+
+/// Builds what `bsic import` wrote in `project` and asserts that a settings declaration of
+/// the build holds `value` at `pointer` (what `case` names in failure messages).
+fn assert_import_builds_to(project: &Project, case: &str, pointer: &str, value: &Value) {
+    let dist = project.join("dist");
+    let build = project.bsic().arg("build").arg("--out").arg(&dist).run();
+    assert_eq!(
+        build.code,
+        Some(0),
+        "{case}: the import does not build\n{}\n{}",
+        fs::read_to_string(project.join("policies/imported.kdl")).unwrap(),
+        build.describe()
+    );
+    let built = settings_payload(&dist);
+    assert!(
+        built.iter().any(|p| p.pointer(pointer) == Some(value)),
+        "{case}: no {pointer} = {value} among {built:?}"
+    );
 }
 
 #[test]
@@ -652,23 +658,8 @@ fn every_imported_profile_key_builds_to_the_same_setting() {
             continue;
         };
         run.assert_code(0);
-        let dist = project.join("dist");
-        let build = project.bsic().arg("build").arg("--out").arg(&dist).run();
-        assert_eq!(
-            build.code,
-            Some(0),
-            "{key}: the import does not build\n{}\n{}",
-            fs::read_to_string(project.join("policies/imported.kdl")).unwrap(),
-            build.describe()
-        );
         let pointer = format!("/{}", apple_key.replace('.', "/"));
-        let built = settings_payload(&dist);
-        assert!(
-            built
-                .iter()
-                .any(|p| p.pointer(&pointer) == Some(apple_value)),
-            "{key}: no {apple_key} = {apple_value} among {built:?}"
-        );
+        assert_import_builds_to(&project, key, &pointer, apple_value);
     }
 }
 

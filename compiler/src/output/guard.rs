@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::MANIFEST_FILE;
 use super::write::OutputError;
+use crate::source::display_path;
 
 /// Where a build will write, once checked.
 #[derive(Debug)]
@@ -155,13 +156,7 @@ fn files_under(dir: &Path) -> Result<Vec<(String, PathBuf)>, OutputError> {
         if entry.file_type().is_dir() {
             continue;
         }
-        let relative = entry
-            .path()
-            .strip_prefix(dir)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
-        found.push((relative, entry.into_path()));
+        found.push((display_path(dir, entry.path()), entry.into_path()));
     }
     Ok(found)
 }

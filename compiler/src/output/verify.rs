@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::emit::{ArtifactKind, server_token, sha256_hex};
 use crate::sign::{self, Certificate, ChainStatus, TrustOptions};
+use crate::source::display_path;
 
 use super::{MANIFEST_FILE, Manifest, ManifestArtifact};
 
@@ -95,43 +96,36 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
         reports.push(check_listed_hash(&dir.join(relative), sha256));
     }
 
-    let mut profiles = Vec::new();
-    for entry in walkdir::WalkDir::new(dir)
+    // Everything in the tree but directories, listed once: (relative `/`-separated path, path,
+    // whether it is a regular file).
+    let files: Vec<(String, PathBuf, bool)> = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
         .flatten()
-    {
-        let is_profile = entry
-            .path()
-            .extension()
-            .is_some_and(|e| e == "mobileconfig");
-        let relative = entry
-            .path()
-            .strip_prefix(dir)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
-        if entry.file_type().is_file() && is_profile && !target_files.contains_key(&relative) {
-            profiles.push(entry.path().to_path_buf());
-        }
-    }
-    for path in &profiles {
-        let relative = path
-            .strip_prefix(dir)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| {
+            (
+                display_path(dir, e.path()),
+                e.path().to_path_buf(),
+                e.file_type().is_file(),
+            )
+        })
+        .collect();
+    let profiles = files.iter().filter(|(relative, _, is_file)| {
+        *is_file && relative.ends_with(".mobileconfig") && !target_files.contains_key(relative)
+    });
+    for (relative, path, _) in profiles {
         let shown = path.display().to_string();
         let report = match fs::read(path) {
             Ok(bytes) => verify_profile(
                 shown.clone(),
                 &bytes,
-                listed.get(&relative).copied(),
+                listed.get(relative).copied(),
                 options,
             ),
             Err(e) => fail(shown.clone(), format!("cannot read: {e}")),
         };
-        let unlisted = manifest.is_some() && !listed.contains_key(&relative);
+        let unlisted = manifest.is_some() && !listed.contains_key(relative);
         reports.push(if unlisted && report.verdict != Verdict::Fail {
             fail(shown, "not listed in manifest.json".into())
         } else {
@@ -159,25 +153,14 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
     // Anything else in the tree was not written by the build the manifest describes: a
     // device or an MDM upload script would take it all the same.
     if manifest.is_some() {
-        for entry in walkdir::WalkDir::new(dir)
-            .sort_by_file_name()
-            .into_iter()
-            .flatten()
-            .filter(|e| !e.file_type().is_dir())
-        {
-            let relative = entry
-                .path()
-                .strip_prefix(dir)
-                .unwrap_or(entry.path())
-                .to_string_lossy()
-                .replace('\\', "/");
+        for (relative, path, _) in &files {
             let known = relative == MANIFEST_FILE
-                || listed.contains_key(&relative)
-                || target_files.contains_key(&relative)
+                || listed.contains_key(relative)
+                || target_files.contains_key(relative)
                 || relative.ends_with(".mobileconfig");
             if !known {
                 reports.push(fail(
-                    entry.path().display().to_string(),
+                    path.display().to_string(),
                     "not listed in manifest.json".into(),
                 ));
             }

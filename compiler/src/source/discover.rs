@@ -90,6 +90,7 @@ pub fn load_project_mapped<F: Send>(
     };
 
     let mut paths = BTreeSet::new();
+    let mut any_links = false;
     for (pattern, at) in &globs {
         let escapes = pattern.starts_with('/') || pattern.split(['/', '\\']).any(|c| c == "..");
         if escapes {
@@ -102,9 +103,14 @@ pub fn load_project_mapped<F: Send>(
             ));
             continue;
         }
-        let Some(matched) = expand_glob(root, pattern, *at, overlay, diagnostics)? else {
+        let Some(Matched {
+            files: matched,
+            through_links,
+        }) = expand_glob(root, pattern, *at, overlay, diagnostics)?
+        else {
             continue;
         };
+        any_links |= through_links;
         if matched.is_empty() {
             diagnostics.push(Diagnostic::warning(
                 Kind::NoPolicyFiles {
@@ -132,7 +138,12 @@ pub fn load_project_mapped<F: Send>(
         paths.clear();
     }
 
-    let paths = distinct_files(paths);
+    // Only links can make two paths one file; without any, no path needs resolving.
+    let paths: Vec<PathBuf> = if any_links {
+        distinct_files(paths)
+    } else {
+        paths.into_iter().collect()
+    };
     let first_id = sources.len();
     let loaded = load_parallel(root, &paths, overlay, cache, first_id, map)?;
     let mut policy_files = Vec::with_capacity(paths.len());
@@ -165,7 +176,7 @@ pub fn load_matching(
     let mut paths = BTreeSet::new();
     for (pattern, at) in globs {
         let matched = expand_glob(root, pattern, *at, &no_overlay, diagnostics)?;
-        paths.extend(matched.unwrap_or_default());
+        paths.extend(matched.map(|m| m.files).unwrap_or_default());
     }
     let mut parsed = Vec::new();
     for path in paths {
@@ -367,6 +378,13 @@ fn policy_globs(project: &ParsedFile, file: FileId) -> Vec<(String, Span)> {
         .collect()
 }
 
+/// What a glob matched.
+struct Matched {
+    files: BTreeSet<PathBuf>,
+    /// Whether the search went through a symlink, so two paths may be the same file.
+    through_links: bool,
+}
+
 /// Every regular file under `root` that `pattern` matches, sorted, and every `overlay` path
 /// under `root` it matches (an unsaved buffer counts even before it is on disk). Symlinks that
 /// lead out of the project are reported and skipped. `None` when `pattern` is not a glob or
@@ -377,7 +395,7 @@ fn expand_glob(
     at: Span,
     overlay: &Overlay,
     diagnostics: &mut Diagnostics,
-) -> Result<Option<BTreeSet<PathBuf>>, SourceError> {
+) -> Result<Option<Matched>, SourceError> {
     // `*` stays within one path component, as the docs say; `**` crosses directories.
     let glob = match GlobBuilder::new(pattern).literal_separator(true).build() {
         Ok(glob) => glob,
@@ -414,11 +432,18 @@ fn expand_glob(
         .cloned()
         .collect();
     if !base.exists() {
-        return Ok(Some(matched));
+        return Ok(Some(Matched {
+            files: matched,
+            through_links: false,
+        }));
     }
     // The glob's fixed directories may themselves be a symlink (`policies/` linked elsewhere).
     let real_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    if !inside(&real_root, &base) {
+    let real_base = fs::canonicalize(&base).ok();
+    if !real_base
+        .as_ref()
+        .is_some_and(|real| real.starts_with(&real_root))
+    {
         diagnostics.push(Diagnostic::error(
             Kind::SymlinkEscapes {
                 path: display_path(root, &base),
@@ -430,6 +455,8 @@ fn expand_glob(
     }
     // Symlinks are followed, so a linked directory inside the project is searched; one that
     // leads out of it is reported and not entered, and a loop is reported once.
+    // The fixed directories themselves may pass through a link inside the project.
+    let mut through_links = real_base.is_some_and(|real| real != base);
     let mut entries = walkdir::WalkDir::new(&base)
         .follow_links(true)
         .sort_by_file_name()
@@ -466,6 +493,7 @@ fn expand_glob(
             continue;
         }
         let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        through_links |= entry.path_is_symlink();
         if entry.path_is_symlink() && !inside(&real_root, entry.path()) {
             if is_dir {
                 entries.skip_current_dir();
@@ -491,7 +519,10 @@ fn expand_glob(
             matched.insert(entry.path().to_path_buf());
         }
     }
-    Ok(Some(matched))
+    Ok(Some(Matched {
+        files: matched,
+        through_links,
+    }))
 }
 
 /// Whether `path`, with every symlink resolved, is inside `real_root` (itself resolved).
