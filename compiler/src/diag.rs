@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::model::{Lint, LintLevel, Lints};
 use crate::source::{FileId, Span};
 
 /// How bad a diagnostic is. Only errors fail a run.
@@ -58,6 +59,24 @@ impl Diagnostic {
         }
     }
 
+    /// The diagnostic of `lint`, at the lint's default level; bsic.kdl's `lints` block may
+    /// change it later ([`Diagnostics::apply_levels`]).
+    pub fn lint(
+        lint: Lint,
+        message: impl Into<String>,
+        at: Span,
+        label: impl Into<String>,
+    ) -> Self {
+        let kind = Kind::Lint {
+            lint,
+            message: message.into(),
+        };
+        match lint.default_level() {
+            LintLevel::Deny => Self::error(kind, at, label),
+            LintLevel::Allow | LintLevel::Warn => Self::warning(kind, at, label),
+        }
+    }
+
     /// Adds a secondary location.
     pub fn with_related(mut self, at: Span, label: impl Into<String>) -> Self {
         self.related.push(Related {
@@ -93,16 +112,24 @@ impl Diagnostics {
         self.items.extend(diagnostics);
     }
 
-    /// Applies configured lint levels: `allow` drops a diagnostic, `deny` makes it an error.
-    pub fn apply_levels(&mut self, level: impl Fn(&str) -> Option<crate::model::LintLevel>) {
-        use crate::model::LintLevel;
-        self.items.retain_mut(|d| match level(d.kind.code()) {
-            Some(LintLevel::Allow) => false,
-            Some(LintLevel::Deny) => {
-                d.severity = Severity::Error;
-                true
+    /// Applies the lint levels of bsic.kdl: `allow` drops a lint's diagnostic, `deny` makes it
+    /// an error. Diagnostics that are not lints keep their severity.
+    pub fn apply_levels(&mut self, levels: &Lints) {
+        self.items.retain_mut(|d| {
+            let Kind::Lint { lint, .. } = d.kind else {
+                return true;
+            };
+            match levels.level(lint) {
+                LintLevel::Allow => false,
+                LintLevel::Warn => {
+                    d.severity = Severity::Warning;
+                    true
+                }
+                LintLevel::Deny => {
+                    d.severity = Severity::Error;
+                    true
+                }
             }
-            _ => true,
         });
     }
 
@@ -430,8 +457,6 @@ pub enum Kind {
     },
     #[error("{message}")]
     Deprecated { message: String, fact: String },
-    #[error("deferrals do not delay Background Security Improvements")]
-    BsiIgnoresDeferral,
     #[error("{message}")]
     FleetIgnores { message: String, fact: String },
     #[error("`{build}` looks like a beta build, not a release or BSI build")]
@@ -506,8 +531,6 @@ pub enum Kind {
     // --- resolve ---
     #[error("groups include each other in a cycle: {cycle}")]
     GroupCycle { cycle: String },
-    #[error("group `{group}` is reached by no policy")]
-    UnreachedGroup { group: String },
     #[error("{message}")]
     Lint { lint: Lint, message: String },
     #[error("policies `{first}` and `{second}` set `{key}` differently for group `{group}`")]
@@ -518,76 +541,6 @@ pub enum Kind {
         second: String,
         path: String,
     },
-}
-
-/// BSI-aware lints, each switchable in bsic.kdl (`lints { NAME "allow" }`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Lint {
-    /// A deadline already in the past.
-    PastDeadline,
-    /// Rollback allowed while the same policy forces automatic BSI install.
-    RollbackWithForcedInstall,
-    /// BSIs switched off for a group that also enforces a supplemental build.
-    BsiOffWithBsiTarget,
-    /// A supplemental target whose base version bsic stages on its own.
-    StagedBase,
-    /// A priority override that Apple's combine rule defeats on the device.
-    IneffectiveOverride,
-    /// A key whose effective value depends on the order the MDM sends declarations in.
-    OrderDependent,
-    /// A policy whose platforms no group it applies to admits.
-    NoDevice,
-}
-
-impl Lint {
-    pub const ALL: [Lint; 7] = [
-        Lint::PastDeadline,
-        Lint::RollbackWithForcedInstall,
-        Lint::BsiOffWithBsiTarget,
-        Lint::StagedBase,
-        Lint::IneffectiveOverride,
-        Lint::OrderDependent,
-        Lint::NoDevice,
-    ];
-
-    /// The name used in diagnostics codes and in bsic.kdl's `lints` block.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lint::PastDeadline => "past-deadline",
-            Lint::RollbackWithForcedInstall => "rollback-with-forced-install",
-            Lint::BsiOffWithBsiTarget => "bsi-off-with-bsi-target",
-            Lint::StagedBase => "staged-base",
-            Lint::IneffectiveOverride => "ineffective-override",
-            Lint::OrderDependent => "order-dependent",
-            Lint::NoDevice => "no-device",
-        }
-    }
-
-    fn help(self) -> &'static str {
-        match self {
-            Lint::PastDeadline => {
-                "devices past the deadline install at once; move `by` into the future (the check uses SOURCE_DATE_EPOCH or today)"
-            }
-            Lint::RollbackWithForcedInstall => {
-                "a forced BSI that users may remove again comes back at the next install; set `allow-rollback #false` or `automatic-install \"allowed\"`"
-            }
-            Lint::BsiOffWithBsiTarget => {
-                "with `offer #false` users are not offered BSIs, but the enforced supplemental build still installs at its deadline; make sure that is intended"
-            }
-            Lint::StagedBase => {
-                "Apple installs a supplemental (BSI) build only on top of its base version, so bsic also enforces the base version by the same deadline"
-            }
-            Lint::IneffectiveOverride => {
-                "a device in both groups receives both declarations and Apple merges them key by key, so the higher priority cannot win here; make the groups disjoint or align the values"
-            }
-            Lint::NoDevice => {
-                "the policy's `platforms` and its groups' `platforms` filters have nothing in common, so no device gets it"
-            }
-            Lint::OrderDependent => {
-                "Apple merges this key with enum-last/first, which depends on an order the MDM does not promise; give both groups the same value"
-            }
-        }
-    }
 }
 
 fn quote_list(items: &[String]) -> String {
@@ -632,7 +585,6 @@ impl Kind {
             Kind::UnknownGroup { .. } => "unknown-group",
             Kind::UnavailableOnPlatform { .. } => "unavailable-on-platform",
             Kind::Deprecated { .. } => "deprecated",
-            Kind::BsiIgnoresDeferral => "bsi-ignores-deferral",
             Kind::BetaBuild { .. } => "beta-build",
             Kind::FleetIgnores { .. } => "fleet-ignores",
             Kind::EmptyPolicy { .. } => "empty-policy",
@@ -657,8 +609,7 @@ impl Kind {
             Kind::BadSignature { .. } => "bad-profile-signature",
             Kind::Catalog { .. } => "catalog",
             Kind::FeedEntry { .. } => "feed-entry",
-            Kind::UnreachedGroup { .. } => "unreached-group",
-            Kind::Lint { lint, .. } => lint.code(),
+            Kind::Lint { lint, .. } => lint.name(),
         }
     }
 
@@ -747,11 +698,6 @@ impl Kind {
             }),
             Kind::UnavailableOnPlatform { fact, .. } => Some(fact.clone()),
             Kind::Deprecated { fact, .. } => Some(fact.clone()),
-            Kind::BsiIgnoresDeferral => Some(
-                "Apple: Background Security Improvements are not considered by the major, minor \
-                 or system deferral; stage BSIs with groups and `automatic-install` instead"
-                    .into(),
-            ),
             Kind::FleetIgnores { fact, .. } => Some(fact.clone()),
             Kind::BetaBuild { .. } => Some(
                 "beta builds end in a letter too (e.g. 25A5316i); BSI builds carry a long build \
@@ -845,9 +791,6 @@ impl Kind {
             ),
             Kind::GroupCycle { .. } => Some(
                 "`includes` says which groups are subsets of another; remove one edge of the cycle".into(),
-            ),
-            Kind::UnreachedGroup { .. } => Some(
-                "apply a policy to it (or to a group that includes it), or remove it".into(),
             ),
             Kind::Lint { lint, .. } => Some(lint.help().into()),
             Kind::Conflict { path, .. } => Some(format!(

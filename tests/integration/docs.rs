@@ -45,13 +45,22 @@ fn every_diagnostic_code_is_documented_once() {
             }
         }
         if entry.ends_with("diag.rs") {
-            // `Kind::X { .. } => "code",` and `Lint::X => "code",` arms.
+            // `Kind::X { .. } => "code",` arms.
             for line in text.lines() {
                 let line = line.trim();
-                let is_arm = (line.starts_with("Kind::") || line.starts_with("Lint::"))
-                    && line.contains("=> \"");
+                let is_arm = line.starts_with("Kind::") && line.contains("=> \"");
                 if let Some(code) = is_arm.then(|| line.split("=> \"").nth(1)).flatten() {
                     in_source.insert(format!("bsic::{}", code.trim_end_matches("\",")));
+                }
+            }
+        }
+        if entry.ends_with("model/lint.rs") {
+            // `Variant = "name",` entries of the `lints!` table.
+            for line in text.lines() {
+                let line = line.trim();
+                if let Some((_, rest)) = line.split_once(" = \"").filter(|_| line.ends_with("\","))
+                {
+                    in_source.insert(format!("bsic::{}", rest.trim_end_matches("\",")));
                 }
             }
         }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
-use crate::model::{Channel, Group, OsRange, Platform, Policy};
+use crate::model::{Channel, Group, Lint, OsRange, Platform, Policy};
 
 use serde_json::Value;
 
@@ -204,8 +204,9 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
         .and_then(|o| o.defer.as_ref())
         .is_some_and(|d| d.minor.is_some() || d.combined.is_some() || d.major.is_some());
     if defers_updates && policy.background_security.is_none() {
-        diagnostics.push(Diagnostic::warning(
-            Kind::BsiIgnoresDeferral,
+        diagnostics.push(Diagnostic::lint(
+            Lint::BsiIgnoresDeferral,
+            "deferrals do not delay Background Security Improvements",
             model.key_span(at, "/os-updates/defer"),
             "BSIs still arrive as soon as Apple releases them",
         ));
