@@ -7,6 +7,7 @@
 //! never formats output.
 
 mod combine;
+pub mod diags;
 mod explain;
 mod groups;
 mod lints;
@@ -15,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Channel, Enforce, Group, Lint, Platform, Policy};
+use crate::resolve::diags::ResolveKind;
 use crate::validate::{Model, Placed};
 
 pub use crate::model::knobs::{KNOBS, Knob, knob_for, settings_of};
@@ -365,7 +367,7 @@ fn report_conflict<T>(
     );
     diagnostics.push(
         Diagnostic::error(
-            Kind::Conflict {
+            ResolveKind::Conflict {
                 key: knob.to_string(),
                 group: ctx.group.to_string(),
                 first: a.value.name.to_string(),
