@@ -2,13 +2,24 @@
 //!
 //! A stage never prints: it pushes [`Diagnostic`]s into a [`Diagnostics`] sink and keeps going,
 //! so one run reports every problem. Where a problem is (a [`Span`]) is kept apart from what it
-//! is (a [`Kind`]); all message text lives in [`Kind`], in one voice: lower case, names in
-//! backticks, no trailing period.
+//! is (a [`Kind`]). Each stage declares its own kinds, with their messages, codes and help, in
+//! its `diags.rs` (`source/diags.rs`, `validate/diags.rs`, `raw/diags.rs`, `resolve/diags.rs`,
+//! `catalog/diags.rs`, `policytest/diags.rs`), and the lints theirs in `model/lint.rs`; this
+//! module keeps what they share: the located diagnostic, severities and lint levels, the sink
+//! and its limits, the escaping of untrusted text, did-you-mean, and [`all_codes`]. Messages
+//! use one voice: lower case, names in backticks, no trailing period.
 
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::catalog::diags::{CatalogCode, CatalogKind};
+use crate::model::{Lint, LintLevel, Lints};
+use crate::policytest::diags::{TestCode, TestKind};
+use crate::raw::diags::{RawCode, RawKind};
+use crate::resolve::diags::{ResolveCode, ResolveKind};
+use crate::source::diags::{SourceCode, SourceKind};
 use crate::source::{FileId, Span};
+use crate::validate::diags::{ValidateCode, ValidateKind};
 
 /// How bad a diagnostic is. Only errors fail a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -37,9 +48,9 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error-level diagnostic at `at`.
-    pub fn error(kind: Kind, at: Span, label: impl Into<String>) -> Self {
+    pub fn error(kind: impl Into<Kind>, at: Span, label: impl Into<String>) -> Self {
         Self {
-            kind,
+            kind: kind.into(),
             severity: Severity::Error,
             at,
             label: label.into(),
@@ -48,13 +59,31 @@ impl Diagnostic {
     }
 
     /// A warning-level diagnostic at `at`.
-    pub fn warning(kind: Kind, at: Span, label: impl Into<String>) -> Self {
+    pub fn warning(kind: impl Into<Kind>, at: Span, label: impl Into<String>) -> Self {
         Self {
-            kind,
+            kind: kind.into(),
             severity: Severity::Warning,
             at,
             label: label.into(),
             related: Vec::new(),
+        }
+    }
+
+    /// The diagnostic of `lint`, at the lint's default level; bsic.kdl's `lints` block may
+    /// change it later ([`Diagnostics::apply_levels`]).
+    pub fn lint(
+        lint: Lint,
+        message: impl Into<String>,
+        at: Span,
+        label: impl Into<String>,
+    ) -> Self {
+        let kind = Kind::Lint {
+            lint,
+            message: message.into(),
+        };
+        match lint.default_level() {
+            LintLevel::Deny => Self::error(kind, at, label),
+            LintLevel::Allow | LintLevel::Warn => Self::warning(kind, at, label),
         }
     }
 
@@ -93,16 +122,24 @@ impl Diagnostics {
         self.items.extend(diagnostics);
     }
 
-    /// Applies configured lint levels: `allow` drops a diagnostic, `deny` makes it an error.
-    pub fn apply_levels(&mut self, level: impl Fn(&str) -> Option<crate::model::LintLevel>) {
-        use crate::model::LintLevel;
-        self.items.retain_mut(|d| match level(d.kind.code()) {
-            Some(LintLevel::Allow) => false,
-            Some(LintLevel::Deny) => {
-                d.severity = Severity::Error;
-                true
+    /// Applies the lint levels of bsic.kdl: `allow` drops a lint's diagnostic, `deny` makes it
+    /// an error. Diagnostics that are not lints keep their severity.
+    pub fn apply_levels(&mut self, levels: &Lints) {
+        self.items.retain_mut(|d| {
+            let Kind::Lint { lint, .. } = d.kind else {
+                return true;
+            };
+            match levels.level(lint) {
+                LintLevel::Allow => false,
+                LintLevel::Warn => {
+                    d.severity = Severity::Warning;
+                    true
+                }
+                LintLevel::Deny => {
+                    d.severity = Severity::Error;
+                    true
+                }
             }
-            _ => true,
         });
     }
 
@@ -275,586 +312,76 @@ fn is_unsafe(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// What kind of value a format check expected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    OsVersion,
-    BuildVersion,
-    LocalDateTime,
-    Url,
-    Identifier,
-    Name,
-    DateTime,
-    Uuid,
-}
-
-impl Format {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Format::OsVersion => "an OS version",
-            Format::BuildVersion => "a build version",
-            Format::LocalDateTime => "a local date-time",
-            Format::Url => "an absolute https URL",
-            Format::Identifier => "a reverse-DNS identifier",
-            Format::Name => "a name",
-            Format::DateTime => "an RFC 3339 date-time",
-            Format::Uuid => "a UUID",
-        }
-    }
-
-    fn help(self) -> &'static str {
-        match self {
-            Format::OsVersion => {
-                "an OS version is MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. \"26.3.1\""
-            }
-            Format::BuildVersion => {
-                "a build is one or two digits, an upper-case letter, digits and an optional lower-case \
-                 supplemental letter, e.g. \"25D125\" or the BSI build \"25D771280a\""
-            }
-            Format::LocalDateTime => {
-                "Apple wants local time as yyyy-mm-ddThh:mm:ss without offset, e.g. \
-                 \"2026-04-01T09:00:00\"; the device applies its own time zone"
-            }
-            Format::Url => "give a full https URL, e.g. \"https://it.example.com/updates\"",
-            Format::Identifier => {
-                "use reverse-DNS labels of letters, digits and hyphens separated by dots, \
-                 e.g. \"com.example.it\""
-            }
-            Format::Name => {
-                "names are 1-64 characters of letters, digits, `-`, `_` and `.`, starting with a \
-                 letter or digit, so they can name files and identifiers"
-            }
-            Format::DateTime => "write a UTC date-time, e.g. \"2027-01-01T00:00:00Z\"",
-            Format::Uuid => {
-                "Apple wants a UUID of 32 hex digits in the 8-4-4-4-12 form, e.g. \
-                 \"6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D\""
-            }
-        }
-    }
-}
-
-/// Every problem bsic knows how to report. The message is the `Display`; [`Kind::code`] and
-/// [`Kind::help`] complete it.
+/// Every problem bsic knows how to report: each stage's own kinds, declared beside the stage
+/// (`source/diags.rs`, `validate/diags.rs`, …), and the lints, declared in `model/lint.rs`.
+/// The message is the `Display`; [`Kind::code`] and [`Kind::help`] complete it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Kind {
-    // --- source ---
-    #[error("file is not valid UTF-8")]
-    NotUtf8,
-    #[error("file is {size} bytes, larger than the {limit}-byte limit")]
-    FileTooLarge { size: u64, limit: u64 },
-    #[error("blocks are nested {depth} deep, deeper than the limit of {limit}")]
-    TooDeep { depth: usize, limit: usize },
-    #[error("the file holds more than {limit} values")]
-    TooManyValues { limit: usize },
-    #[error("{count} policy files match, more than the limit of {limit}")]
-    TooManyFiles { count: usize, limit: usize },
-    #[error("{message}")]
-    Syntax {
-        message: String,
-        help: Option<String>,
-    },
-    #[error("`{path}` is a symlink that points outside the project")]
-    SymlinkEscapes { path: String },
-    #[error("symlink loop at `{path}`")]
-    SymlinkLoop { path: String },
-    #[error("invalid glob `{pattern}`: {message}")]
-    BadGlob { pattern: String, message: String },
-    #[error("`{pattern}` reaches outside the project")]
-    GlobEscapes { pattern: String },
-    #[error("no policy files match `{pattern}`")]
-    NoPolicyFiles { pattern: String },
-
-    // --- validate: shape ---
-    #[error("unknown node `{name}`")]
-    UnknownNode {
-        name: String,
-        expected: Vec<String>,
-        suggestion: Option<String>,
-    },
-    #[error("unknown property `{name}`")]
-    UnknownProperty {
-        name: String,
-        expected: Vec<String>,
-        suggestion: Option<String>,
-    },
-    #[error("`{node}` is set more than once")]
-    DuplicateNode { node: String },
-    #[error("`{node}` takes {expected}")]
-    WrongShape { node: String, expected: String },
-    #[error("{found}, expected {expected}")]
-    WrongType { expected: String, found: String },
-    #[error("`{value}` is not one of {}", quote_list(allowed))]
-    InvalidEnum {
-        value: String,
-        allowed: Vec<String>,
-        suggestion: Option<String>,
-    },
-    #[error("{value} is out of range {min}..={max}")]
-    OutOfRange {
-        value: String,
-        min: String,
-        max: String,
-    },
-    #[error("missing {what}")]
-    MissingRequired { what: String },
-    #[error("`{value}` is not {}", format.describe())]
-    InvalidFormat {
-        value: String,
-        format: Format,
-        reason: Option<String>,
-    },
-    #[error("{message}")]
-    Schema { message: String },
-    #[error("integer {value} does not fit in 64 bits")]
-    IntegerOverflow { value: String },
-    #[error("string is {length} bytes long, longer than the limit of {limit}")]
-    StringTooLong { length: usize, limit: usize },
-    #[error("the text holds U+{:04X}, a character XML cannot carry", u32::from(*character))]
-    NonXmlCharacter { character: char },
-
-    // --- validate: semantics ---
-    #[error("policy `{name}` is defined more than once")]
-    DuplicatePolicy { name: String },
-    #[error("group `{name}` is defined more than once")]
-    DuplicateGroup { name: String },
-    #[error("unknown group `{name}`")]
-    UnknownGroup {
-        name: String,
-        suggestion: Option<String>,
-    },
-    #[error("`{knob}` has no effect on {platform}")]
-    UnavailableOnPlatform {
-        knob: String,
-        platform: String,
-        fact: String,
-    },
-    #[error("{message}")]
-    Deprecated { message: String, fact: String },
-    #[error("deferrals do not delay Background Security Improvements")]
-    BsiIgnoresDeferral,
-    #[error("{message}")]
-    FleetIgnores { message: String, fact: String },
-    #[error("`{build}` looks like a beta build, not a release or BSI build")]
-    BetaBuild { build: String },
-    #[error("policy `{name}` sets nothing")]
-    EmptyPolicy { name: String },
-    #[error("platform `{platform}` is listed more than once")]
-    DuplicatePlatform { platform: String },
-    #[error("{message}")]
-    EnforceOverlap { message: String },
-    #[error("`os` range {min} to {max} is empty: {min} is above {max}")]
-    EmptyOsRange { min: String, max: String },
-
-    // --- validate: raw declarations and profiles ---
-    #[error("`{key}` appears more than once in this dictionary")]
-    DuplicateKey { key: String },
-    #[error("unknown {what} `{name}`")]
-    UnknownType {
-        what: &'static str,
-        name: String,
-        suggestion: Option<String>,
-    },
-    #[error("`{file}` is neither a DDM declaration nor a configuration profile")]
-    NotRecognized { file: String },
-    #[error("identifier `{identifier}` is used by more than one declaration")]
-    DuplicateIdentifier { identifier: String },
-    #[error("`{key}` is empty")]
-    EmptyIdentifier { key: String },
-    #[error("unknown status item `{name}`")]
-    UnknownStatusItem {
-        name: String,
-        suggestion: Option<String>,
-    },
-    #[error("`{key}` `{value}` is used by more than one {what}")]
-    DuplicatePayloadId {
-        key: String,
-        value: String,
-        what: &'static str,
-    },
-    #[error("activation names `{identifier}`, which no validated declaration defines")]
-    MissingConfiguration { identifier: String },
-    #[error("`{key}` is managed by more than one profile")]
-    ManagedTwice { key: String },
-    #[error("software-update declarations disagree on `{key}`: {first} here, {second} elsewhere")]
-    Contradiction {
-        key: String,
-        first: String,
-        second: String,
-    },
-    #[error("`{key}` needs a supervised device on {platform}")]
-    SupervisedOnly { key: String, platform: String },
-    #[error("the profile's signature does not verify: {message}")]
-    BadSignature { message: String },
-    #[error("`{key}` has no bsic policy syntax and was not imported")]
-    NotImported { key: String },
-
-    // --- catalog ---
-    #[error("{message}")]
-    Catalog { message: String },
-    #[error("{message}")]
-    FeedEntry { message: String },
-
-    // --- policy tests ---
-    #[error("test `{test}`: {what} is {actual}, expected {expected}")]
-    TestFailed {
-        test: String,
-        what: String,
-        expected: String,
-        actual: String,
-    },
-
-    // --- resolve ---
-    #[error("groups include each other in a cycle: {cycle}")]
-    GroupCycle { cycle: String },
-    #[error("group `{group}` is reached by no policy")]
-    UnreachedGroup { group: String },
+    #[error(transparent)]
+    Source(#[from] SourceKind),
+    #[error(transparent)]
+    Validate(#[from] ValidateKind),
+    #[error(transparent)]
+    Raw(#[from] RawKind),
+    #[error(transparent)]
+    Catalog(#[from] CatalogKind),
+    #[error(transparent)]
+    Test(#[from] TestKind),
+    #[error(transparent)]
+    Resolve(#[from] ResolveKind),
     #[error("{message}")]
     Lint { lint: Lint, message: String },
-    #[error("policies `{first}` and `{second}` set `{key}` differently for group `{group}`")]
-    Conflict {
-        key: String,
-        group: String,
-        first: String,
-        second: String,
-        path: String,
-    },
-}
-
-/// BSI-aware lints, each switchable in bsic.kdl (`lints { NAME "allow" }`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Lint {
-    /// A deadline already in the past.
-    PastDeadline,
-    /// Rollback allowed while the same policy forces automatic BSI install.
-    RollbackWithForcedInstall,
-    /// BSIs switched off for a group that also enforces a supplemental build.
-    BsiOffWithBsiTarget,
-    /// A supplemental target whose base version bsic stages on its own.
-    StagedBase,
-    /// A priority override that Apple's combine rule defeats on the device.
-    IneffectiveOverride,
-    /// A key whose effective value depends on the order the MDM sends declarations in.
-    OrderDependent,
-    /// A policy whose platforms no group it applies to admits.
-    NoDevice,
-}
-
-impl Lint {
-    pub const ALL: [Lint; 7] = [
-        Lint::PastDeadline,
-        Lint::RollbackWithForcedInstall,
-        Lint::BsiOffWithBsiTarget,
-        Lint::StagedBase,
-        Lint::IneffectiveOverride,
-        Lint::OrderDependent,
-        Lint::NoDevice,
-    ];
-
-    /// The name used in diagnostics codes and in bsic.kdl's `lints` block.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lint::PastDeadline => "past-deadline",
-            Lint::RollbackWithForcedInstall => "rollback-with-forced-install",
-            Lint::BsiOffWithBsiTarget => "bsi-off-with-bsi-target",
-            Lint::StagedBase => "staged-base",
-            Lint::IneffectiveOverride => "ineffective-override",
-            Lint::OrderDependent => "order-dependent",
-            Lint::NoDevice => "no-device",
-        }
-    }
-
-    fn help(self) -> &'static str {
-        match self {
-            Lint::PastDeadline => {
-                "devices past the deadline install at once; move `by` into the future (the check uses SOURCE_DATE_EPOCH or today)"
-            }
-            Lint::RollbackWithForcedInstall => {
-                "a forced BSI that users may remove again comes back at the next install; set `allow-rollback #false` or `automatic-install \"allowed\"`"
-            }
-            Lint::BsiOffWithBsiTarget => {
-                "with `offer #false` users are not offered BSIs, but the enforced supplemental build still installs at its deadline; make sure that is intended"
-            }
-            Lint::StagedBase => {
-                "Apple installs a supplemental (BSI) build only on top of its base version, so bsic also enforces the base version by the same deadline"
-            }
-            Lint::IneffectiveOverride => {
-                "a device in both groups receives both declarations and Apple merges them key by key, so the higher priority cannot win here; make the groups disjoint or align the values"
-            }
-            Lint::NoDevice => {
-                "the policy's `platforms` and its groups' `platforms` filters have nothing in common, so no device gets it"
-            }
-            Lint::OrderDependent => {
-                "Apple merges this key with enum-last/first, which depends on an order the MDM does not promise; give both groups the same value"
-            }
-        }
-    }
-}
-
-fn quote_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
-    quoted.join(", ")
-}
-
-fn did_you_mean(suggestion: &Option<String>) -> Option<String> {
-    suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
 }
 
 impl Kind {
-    /// The stable, kebab-case code; documented in `docs/diagnostics.md`.
+    /// The stable, kebab-case code without `bsic::`; documented in `docs/diagnostics.md`.
     pub fn code(&self) -> &'static str {
         match self {
-            Kind::NotUtf8 => "not-utf8",
-            Kind::FileTooLarge { .. } => "file-too-large",
-            Kind::TooDeep { .. } => "too-deep",
-            Kind::TooManyValues { .. } => "too-many-values",
-            Kind::TooManyFiles { .. } => "too-many-files",
-            Kind::Syntax { .. } => "syntax",
-            Kind::SymlinkEscapes { .. } => "symlink-escapes",
-            Kind::SymlinkLoop { .. } => "symlink-loop",
-            Kind::NoPolicyFiles { .. } => "no-policy-files",
-            Kind::GlobEscapes { .. } => "glob-escapes",
-            Kind::BadGlob { .. } => "bad-glob",
-            Kind::UnknownNode { .. } => "unknown-node",
-            Kind::UnknownProperty { .. } => "unknown-property",
-            Kind::DuplicateNode { .. } => "duplicate-node",
-            Kind::WrongShape { .. } => "wrong-shape",
-            Kind::WrongType { .. } => "wrong-type",
-            Kind::InvalidEnum { .. } => "invalid-value",
-            Kind::OutOfRange { .. } => "out-of-range",
-            Kind::MissingRequired { .. } => "missing",
-            Kind::InvalidFormat { .. } => "invalid-format",
-            Kind::Schema { .. } => "schema",
-            Kind::IntegerOverflow { .. } => "integer-overflow",
-            Kind::StringTooLong { .. } => "string-too-long",
-            Kind::NonXmlCharacter { .. } => "non-xml-character",
-            Kind::DuplicatePolicy { .. } => "duplicate-policy",
-            Kind::DuplicateGroup { .. } => "duplicate-group",
-            Kind::UnknownGroup { .. } => "unknown-group",
-            Kind::UnavailableOnPlatform { .. } => "unavailable-on-platform",
-            Kind::Deprecated { .. } => "deprecated",
-            Kind::BsiIgnoresDeferral => "bsi-ignores-deferral",
-            Kind::BetaBuild { .. } => "beta-build",
-            Kind::FleetIgnores { .. } => "fleet-ignores",
-            Kind::EmptyPolicy { .. } => "empty-policy",
-            Kind::DuplicatePlatform { .. } => "duplicate-platform",
-            Kind::EnforceOverlap { .. } => "enforce-overlap",
-            Kind::EmptyOsRange { .. } => "empty-os-range",
-            Kind::Conflict { .. } => "conflict",
-            Kind::GroupCycle { .. } => "group-cycle",
-            Kind::TestFailed { .. } => "test-failed",
-            Kind::DuplicateKey { .. } => "duplicate-key",
-            Kind::UnknownType { .. } => "unknown-type",
-            Kind::NotRecognized { .. } => "not-recognized",
-            Kind::DuplicateIdentifier { .. } => "duplicate-identifier",
-            Kind::EmptyIdentifier { .. } => "empty-identifier",
-            Kind::UnknownStatusItem { .. } => "unknown-status-item",
-            Kind::DuplicatePayloadId { .. } => "duplicate-payload-id",
-            Kind::MissingConfiguration { .. } => "missing-configuration",
-            Kind::ManagedTwice { .. } => "managed-twice",
-            Kind::Contradiction { .. } => "contradicting-settings",
-            Kind::SupervisedOnly { .. } => "supervised-only",
-            Kind::NotImported { .. } => "not-imported",
-            Kind::BadSignature { .. } => "bad-profile-signature",
-            Kind::Catalog { .. } => "catalog",
-            Kind::FeedEntry { .. } => "feed-entry",
-            Kind::UnreachedGroup { .. } => "unreached-group",
-            Kind::Lint { lint, .. } => lint.code(),
+            Kind::Source(kind) => kind.code(),
+            Kind::Validate(kind) => kind.code(),
+            Kind::Raw(kind) => kind.code(),
+            Kind::Catalog(kind) => kind.code(),
+            Kind::Test(kind) => kind.code(),
+            Kind::Resolve(kind) => kind.code(),
+            Kind::Lint { lint, .. } => lint.name(),
         }
     }
 
     /// How to fix it, or the Apple fact that explains it.
     pub fn help(&self) -> Option<String> {
         match self {
-            Kind::NotUtf8 => Some("save the file as UTF-8".into()),
-            Kind::FileTooLarge { .. } => Some("split the policies into several files".into()),
-            Kind::TooManyValues { .. } => Some(
-                "policies need a few values per line; split the file, or look for generated text"
-                    .into(),
-            ),
-            Kind::TooDeep { .. } => {
-                Some("policy files need only a few levels: `policy` → block → node".into())
-            }
-            Kind::Syntax { help, .. } => help
-                .clone()
-                .or_else(|| Some("see docs/language.md for the KDL v2 syntax bsic reads".into())),
-            Kind::SymlinkEscapes { .. } => {
-                Some("keep policy files inside the project, or copy the file in".into())
-            }
-            Kind::SymlinkLoop { .. } => Some(
-                "a symlink there points back at a directory above it; remove the link or \
-                 narrow the glob"
-                    .into(),
-            ),
-            Kind::BadGlob { .. } => Some("globs use `*`, `**`, `?`, `[...]` and `{a,b}`".into()),
-            Kind::GlobEscapes { .. } => Some(
-                "policy globs are relative to bsic.kdl and stay inside its directory; no `..` or \
-                 absolute paths"
-                    .into(),
-            ),
-            Kind::NoPolicyFiles { .. } => {
-                Some("check the `policies` globs in bsic.kdl, relative to its directory".into())
-            }
-            Kind::UnknownNode { expected, suggestion, .. }
-            | Kind::UnknownProperty { expected, suggestion, .. } => did_you_mean(suggestion)
-                .or_else(|| {
-                    (!expected.is_empty()).then(|| format!("expected one of {}", quote_list(expected)))
-                }),
-            Kind::DuplicateNode { .. } => Some("keep one and remove the others".into()),
-            Kind::WrongShape { .. } => Some("see docs/language.md for this node's form".into()),
-            Kind::WrongType { expected, .. } if expected.contains("`<") => Some(format!(
-                "a device reads a plist value by its element, and Apple's type here is {expected}"
-            )),
-            Kind::WrongType { expected, .. } => Some(if expected.contains("string") {
-                "quote the value, e.g. \"26.3.1\"".into()
-            } else if expected.contains("#true") {
-                "KDL v2 booleans are `#true` and `#false`".into()
-            } else {
-                format!("write {expected}")
-            }),
-            Kind::InvalidEnum { suggestion, allowed, .. } => did_you_mean(suggestion)
-                .or_else(|| Some(format!("use one of {}", quote_list(allowed)))),
-            Kind::OutOfRange { min, max, .. } => {
-                Some(format!("the allowed range is {min} to {max}"))
-            }
-            Kind::MissingRequired { .. } => Some("see docs/language.md for what it needs".into()),
-            Kind::InvalidFormat { format, reason, .. } => Some(match reason {
-                Some(reason) => format!("{reason}; {}", format.help()),
-                None => format.help().to_string(),
-            }),
-            Kind::Schema { .. } => None,
-            Kind::IntegerOverflow { .. } => Some("use a smaller number".into()),
-            Kind::StringTooLong { .. } => {
-                Some("no policy value needs this much text; shorten it".into())
-            }
-            Kind::NonXmlCharacter { .. } => Some(
-                "profiles are XML 1.0 property lists, which cannot hold control characters other \
-                 than tab, line feed and carriage return, nor U+FFFE or U+FFFF, raw or as `&#…;`; \
-                 Apple's parser rejects the whole profile, so remove the character"
-                    .into(),
-            ),
-            Kind::TooManyFiles { .. } => Some(
-                "narrow the `policies` globs, or merge small policy files into fewer larger ones"
-                    .into(),
-            ),
-            Kind::DuplicatePolicy { .. } => {
-                Some("policy names appear in diagnostics, explanations and the manifest, so each must be unique in the project (ignoring case)".into())
-            }
-            Kind::DuplicateGroup { .. } => {
-                Some("define each group once; several policies can apply to it".into())
-            }
-            Kind::UnknownGroup { suggestion, .. } => did_you_mean(suggestion).or_else(|| {
-                Some("define it with `group \"NAME\"` in any policy file, or use `all`".into())
-            }),
-            Kind::UnavailableOnPlatform { fact, .. } => Some(fact.clone()),
-            Kind::Deprecated { fact, .. } => Some(fact.clone()),
-            Kind::BsiIgnoresDeferral => Some(
-                "Apple: Background Security Improvements are not considered by the major, minor \
-                 or system deferral; stage BSIs with groups and `automatic-install` instead"
-                    .into(),
-            ),
-            Kind::FleetIgnores { fact, .. } => Some(fact.clone()),
-            Kind::BetaBuild { .. } => Some(
-                "beta builds end in a letter too (e.g. 25A5316i); BSI builds carry a long build \
-                 number before the letter (e.g. 25D771280a)"
-                    .into(),
-            ),
-            Kind::EmptyPolicy { .. } => Some(
-                "add `background-security`, `os-updates`, `beta` or `enforce`, or remove the policy"
-                    .into(),
-            ),
-            Kind::DuplicatePlatform { .. } => Some("list each platform once".into()),
-            Kind::EnforceOverlap { .. } => Some(
-                "give each `enforce` a distinct `platform=`, or keep a single `enforce`".into(),
-            ),
-            Kind::EmptyOsRange { .. } => Some(
-                "versions compare number by number (26.10 is above 26.2), so no device is in \
-                 this group; swap `min` and `max`, or fix the one that is wrong"
-                    .into(),
-            ),
-            Kind::DuplicateKey { .. } => Some(
-                "devices keep only one of the values, and which one is not defined; keep one".into(),
-            ),
-            Kind::UnknownType { suggestion, .. } => did_you_mean(suggestion).or_else(|| {
-                Some("run `bsic keys` or see Apple's device-management reference for the types".into())
-            }),
-            Kind::NotRecognized { .. } => Some(
-                "a declaration is a JSON object with `Type`, `Identifier`, `ServerToken` and \
-                 `Payload`; a profile is a plist dictionary with `PayloadType` \"Configuration\""
-                    .into(),
-            ),
-            Kind::UnknownStatusItem { suggestion, .. } => did_you_mean(suggestion).or_else(|| {
-                Some(
-                    "a subscription names one of Apple's status items, e.g. \
-                     `softwareupdate.install-state`; the device reports an error for any other"
-                        .into(),
-                )
-            }),
-            Kind::EmptyIdentifier { key } => Some(format!(
-                "devices tell declarations, profiles and payloads apart by `{key}`; give it a \
-                 unique value, e.g. \"com.example.it.passcode\" (a UUID for `PayloadUUID`)"
-            )),
-            Kind::DuplicatePayloadId { key, .. } if key == "PayloadIdentifier" => Some(
-                "installing a profile replaces the installed profile with the same \
-                 `PayloadIdentifier`, so one of the two is lost; give each profile its own"
-                    .into(),
-            ),
-            Kind::DuplicatePayloadId { key, .. } => Some(format!(
-                "devices tell payloads and profiles apart by `{key}`; give each its own \
-                 (`uuidgen` makes one)"
-            )),
-            Kind::DuplicateIdentifier { .. } => Some(
-                "a device keeps one declaration per identifier; give each declaration its own".into(),
-            ),
-            Kind::MissingConfiguration { .. } => Some(
-                "the activation stays invalid on the device until every configuration it names \
-                 exists; validate the whole repository or fix the identifier"
-                    .into(),
-            ),
-            Kind::ManagedTwice { .. } => Some(
-                "Apple: avoid managing one restriction in several profiles; the most restrictive \
-                 value wins, which is easy to lose track of"
-                    .into(),
-            ),
-            Kind::Contradiction { .. } => Some(
-                "a device that gets both combines them by Apple's rule for the key; make them agree \
-                 or make sure no device gets both"
-                    .into(),
-            ),
-            Kind::SupervisedOnly { .. } => {
-                Some("unsupervised devices ignore this key".into())
-            }
-            Kind::BadSignature { .. } => Some(
-                "the profile was changed after signing, or the signature is damaged; sign it again \
-                 (`bsic verify` shows the details)"
-                    .into(),
-            ),
-            Kind::NotImported { .. } => Some(
-                "keep delivering it with the original file, or open an issue for bsic syntax".into(),
-            ),
-            Kind::Catalog { .. } => Some(
-                "the build catalog (`catalog` in bsic.kdl) lists Apple's real releases; refresh it with `bsic catalog import FEED.json`".into(),
-            ),
-            Kind::FeedEntry { .. } => Some(
-                "`bsic catalog import` reads Apple's public versions JSON or a SOFA feed as \
-                 downloaded; an entry that is not a release (a known platform, an OS version, a \
-                 build) is refused and nothing is written, so download the feed again"
-                    .into(),
-            ),
-            Kind::TestFailed { .. } => Some(
-                "run `bsic explain --group …` for the device to see where each value comes from".into(),
-            ),
-            Kind::GroupCycle { .. } => Some(
-                "`includes` says which groups are subsets of another; remove one edge of the cycle".into(),
-            ),
-            Kind::UnreachedGroup { .. } => Some(
-                "apply a policy to it (or to a group that includes it), or remove it".into(),
-            ),
+            Kind::Source(kind) => kind.help(),
+            Kind::Validate(kind) => kind.help(),
+            Kind::Raw(kind) => kind.help(),
+            Kind::Catalog(kind) => kind.help(),
+            Kind::Test(kind) => kind.help(),
+            Kind::Resolve(kind) => kind.help(),
             Kind::Lint { lint, .. } => Some(lint.help().into()),
-            Kind::Conflict { path, .. } => Some(format!(
-                "{path}; give one policy a higher `priority`, or make them agree"
-            )),
         }
     }
+}
+
+/// Every code a [`Diagnostic`] can carry, without `bsic::`: each stage's codes, then the
+/// lints'. The uniqueness test, the docs checks and the SARIF rules iterate this list.
+pub fn all_codes() -> impl Iterator<Item = &'static str> {
+    use strum::IntoEnumIterator;
+    SourceCode::iter()
+        .map(SourceCode::as_str)
+        .chain(ValidateCode::iter().map(ValidateCode::as_str))
+        .chain(RawCode::iter().map(RawCode::as_str))
+        .chain(CatalogCode::iter().map(CatalogCode::as_str))
+        .chain(TestCode::iter().map(TestCode::as_str))
+        .chain(ResolveCode::iter().map(ResolveCode::as_str))
+        .chain(Lint::ALL.iter().map(|lint| lint.name()))
+}
+
+pub(crate) fn quote_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    quoted.join(", ")
+}
+
+pub(crate) fn did_you_mean(suggestion: &Option<String>) -> Option<String> {
+    suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
 }
 
 impl fmt::Display for Diagnostic {
@@ -894,8 +421,8 @@ mod tests {
         }
     }
 
-    fn node(name: &str) -> Kind {
-        Kind::UnknownNode {
+    fn node(name: &str) -> ValidateKind {
+        ValidateKind::UnknownNode {
             name: name.into(),
             expected: Vec::new(),
             suggestion: None,
@@ -950,6 +477,23 @@ mod tests {
         let all = sink.capped(Limit::per_file(0));
         assert_eq!(all.shown.len(), 36);
         assert!(all.omitted.is_empty());
+    }
+
+    /// Codes are interface (docs, SARIF rules, users' CI): each names one kind of problem.
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in all_codes() {
+            assert!(seen.insert(code), "`bsic::{code}` is declared twice");
+            assert!(
+                code.split('-').all(|w| !w.is_empty()
+                    && w.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+                "`bsic::{code}` is not kebab-case"
+            );
+        }
+        assert_eq!(node("x").code(), "unknown-node");
+        assert!(seen.contains(Kind::from(node("x")).code()));
     }
 
     #[test]

@@ -134,9 +134,7 @@ pub fn check_with(
             complete,
             &mut diagnostics,
         );
-        if let Some(levels) = &model.project.lints {
-            diagnostics.apply_levels(|code| levels.level(code));
-        }
+        diagnostics.apply_levels(model.project.lints.as_ref().unwrap_or(&Default::default()));
     }
     Ok(Checked {
         project,

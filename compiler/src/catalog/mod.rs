@@ -5,13 +5,16 @@
 //! user's repository and pinned by sha256 in `bsic.kdl`. `check` then verifies enforcement
 //! targets against it. bsic never fetches anything.
 
+pub mod diags;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
+use crate::catalog::diags::CatalogKind;
+use crate::diag::{Diagnostic, Diagnostics, suggest};
 use crate::model::{BuildVersion, CatalogPin, OsVersion, Platform};
 use crate::source::{FileId, Span};
 use crate::validate::Model;
@@ -285,7 +288,7 @@ impl Feed<'_> {
     }
 
     fn error(&self, at: Span, message: String, label: &str) -> Diagnostic {
-        Diagnostic::error(Kind::FeedEntry { message }, at, label)
+        Diagnostic::error(CatalogKind::FeedEntry { message }, at, label)
     }
 
     fn wrong_type(&self, pointer: &str, expected: &str, found: &Value) -> Diagnostic {
@@ -457,7 +460,7 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                 "",
             );
             diagnostics.push(Diagnostic::error(
-                Kind::Catalog {
+                CatalogKind::Catalog {
                     message: error.message,
                 },
                 at,
@@ -509,7 +512,7 @@ fn check_target(
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         diagnostics.push(Diagnostic::error(
-            Kind::Catalog {
+            CatalogKind::Catalog {
                 message: format!("the catalog has no release {version}{hint}"),
             },
             span("version"),
@@ -524,7 +527,7 @@ fn check_target(
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
                 diagnostics.push(Diagnostic::error(
-                    Kind::Catalog {
+                    CatalogKind::Catalog {
                         message: format!("the catalog has no build {build}{hint}"),
                     },
                     span("build"),
@@ -533,7 +536,7 @@ fn check_target(
             }
             Some(release) if release.version != version.as_str() => {
                 diagnostics.push(Diagnostic::error(
-                    Kind::Catalog {
+                    CatalogKind::Catalog {
                         message: format!(
                             "build {build} is {}{}, not {version}",
                             release.version,
@@ -557,7 +560,7 @@ fn check_target(
                 && version < minimum
             {
                 diagnostics.push(Diagnostic::error(
-                    Kind::Catalog {
+                    CatalogKind::Catalog {
                         message: format!(
                             "{} devices already run {minimum} or later; target {version} is older",
                             platform.name()

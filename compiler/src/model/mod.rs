@@ -7,11 +7,13 @@
 //! as that field (`policy "name" { … }`).
 
 pub mod knobs;
+mod lint;
 mod policy;
 mod policy_test;
 mod project;
 mod values;
 
+pub use lint::{Lint, LintLevel, Lints};
 pub use policy::*;
 pub use policy_test::*;
 pub use project::*;

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{IdentifierPrefix, OsVersion, Platform};
+use super::{IdentifierPrefix, Lints, OsVersion, Platform};
 
 /// `bsic.kdl`: who the policies belong to and where they live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -60,66 +60,6 @@ pub struct Signing {
     /// A file holding the PKCS#12 password (first line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p12_password_file: Option<String>,
-}
-
-/// How seriously to take each lint: `allow` (silent), `warn` (the default) or `deny` (error).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum LintLevel {
-    Allow,
-    Warn,
-    Deny,
-}
-
-/// `lints { … }`: one optional level per lint.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Lints {
-    /// An enforcement deadline already in the past.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub past_deadline: Option<LintLevel>,
-    /// Rollback allowed while the same policy forces automatic BSI install.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollback_with_forced_install: Option<LintLevel>,
-    /// BSIs not offered to a group that also enforces a BSI build.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bsi_off_with_bsi_target: Option<LintLevel>,
-    /// A BSI target whose base version bsic stages on its own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub staged_base: Option<LintLevel>,
-    /// A priority override that Apple's combine rule defeats on devices in both groups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ineffective_override: Option<LintLevel>,
-    /// A key whose value on the device depends on the order declarations arrive in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_dependent: Option<LintLevel>,
-    /// Deferrals set where BSIs are not managed: BSIs ignore deferrals.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bsi_ignores_deferral: Option<LintLevel>,
-    /// A policy whose platforms none of its groups admit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub no_device: Option<LintLevel>,
-    /// A group no policy reaches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unreached_group: Option<LintLevel>,
-}
-
-impl Lints {
-    /// The configured level for a diagnostic code (without the `bsic::` prefix).
-    pub fn level(&self, code: &str) -> Option<LintLevel> {
-        match code {
-            "past-deadline" => self.past_deadline,
-            "rollback-with-forced-install" => self.rollback_with_forced_install,
-            "bsi-off-with-bsi-target" => self.bsi_off_with_bsi_target,
-            "staged-base" => self.staged_base,
-            "ineffective-override" => self.ineffective_override,
-            "order-dependent" => self.order_dependent,
-            "bsi-ignores-deferral" => self.bsi_ignores_deferral,
-            "unreached-group" => self.unreached_group,
-            "no-device" => self.no_device,
-            _ => None,
-        }
-    }
 }
 
 /// `fleet macOS="14.0" iOS="17.0"`: the oldest OS version in use per platform.

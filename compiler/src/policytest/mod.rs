@@ -5,11 +5,14 @@
 //! `bsic explain` uses. Out: one outcome per test, and a located diagnostic per failed
 //! expectation (the expectation, plus the policy that set the actual value).
 
+pub mod diags;
+
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Name, Policy, PolicyTest, PolicyTestFile};
 use crate::pipeline::Checked;
+use crate::policytest::diags::TestKind;
 use crate::resolve::{self, DeviceQuery, KeyExplanation};
 use crate::source::{self, SourceError, Span};
 use crate::validate::{self, Location};
@@ -103,7 +106,7 @@ fn run_one(
                 at: Span,
                 related: Option<(Span, String)>| {
         let mut d = Diagnostic::error(
-            Kind::TestFailed {
+            TestKind::TestFailed {
                 test: test.name.clone(),
                 what,
                 expected,

@@ -9,8 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::apple::Payload;
-use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::raw::diags::RawKind;
 use crate::source::{FileId, Span};
+use crate::validate::diags::ValidateKind;
 use crate::validate::{Projection, push_pointer};
 
 use super::{Doc, DocKind, ValidateOptions};
@@ -104,7 +106,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
             && !support.available()
         {
             out.push(Diagnostic::warning(
-                Kind::UnavailableOnPlatform {
+                ValidateKind::UnavailableOnPlatform {
                     knob: type_name.to_string(),
                     platform: column.to_string(),
                     fact: format!("Apple: `{type_name}` is n/a on {column}"),
@@ -159,7 +161,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
             if !deprecated.is_empty() && !inside(&reported, &dotted, Finding::Deprecated) {
                 reported.push((dotted.clone(), Finding::Deprecated));
                 out.push(Diagnostic::warning(
-                    Kind::Deprecated {
+                    ValidateKind::Deprecated {
                         message: format!("`{dotted}` is deprecated"),
                         fact: format!(
                             "Apple: `{dotted}`{title} is deprecated since {}",
@@ -178,7 +180,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
             };
             if !support.available() {
                 out.push(Diagnostic::warning(
-                    Kind::UnavailableOnPlatform {
+                    ValidateKind::UnavailableOnPlatform {
                         knob: dotted.clone(),
                         platform: column.into(),
                         fact: format!("Apple: `{dotted}` is n/a on {column}; devices ignore it"),
@@ -195,7 +197,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
             {
                 reported.push((dotted.clone(), Finding::TooNew));
                 out.push(Diagnostic::warning(
-                    Kind::UnavailableOnPlatform {
+                    ValidateKind::UnavailableOnPlatform {
                         knob: dotted.clone(),
                         platform: format!(
                             "{column} {}",
@@ -220,7 +222,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
             {
                 reported.push((dotted.clone(), Finding::Removed));
                 out.push(Diagnostic::warning(
-                    Kind::UnavailableOnPlatform {
+                    ValidateKind::UnavailableOnPlatform {
                         knob: dotted.clone(),
                         platform: column.into(),
                         fact: format!("Apple: `{dotted}` was removed in {column} {removed}"),
@@ -237,7 +239,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
             if supervised && !inside(&reported, &dotted, Finding::Supervised) {
                 reported.push((dotted.clone(), Finding::Supervised));
                 out.push(Diagnostic::warning(
-                    Kind::SupervisedOnly {
+                    RawKind::SupervisedOnly {
                         key: dotted.clone(),
                         platform: column.into(),
                     },
@@ -326,7 +328,7 @@ pub(super) fn scope(doc: &Doc, out: &mut Diagnostics) {
     for (payload, type_name, root, value) in payloads(doc) {
         if unavailable_on_all(&payload.platforms, &scope) {
             out.push(Diagnostic::error(
-                Kind::UnavailableOnPlatform {
+                ValidateKind::UnavailableOnPlatform {
                     knob: type_name.to_string(),
                     platform: names.clone(),
                     fact: format!(
@@ -354,7 +356,7 @@ pub(super) fn scope(doc: &Doc, out: &mut Diagnostics) {
             };
             if unavailable_on_all(&key.platforms, &scope) {
                 out.push(Diagnostic::error(
-                    Kind::UnavailableOnPlatform {
+                    ValidateKind::UnavailableOnPlatform {
                         knob: dotted.clone(),
                         platform: names.clone(),
                         fact: format!(
@@ -412,7 +414,7 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
         match identifiers.get(id) {
             Some(first) => out.push(
                 Diagnostic::error(
-                    Kind::DuplicateIdentifier {
+                    RawKind::DuplicateIdentifier {
                         identifier: id.into(),
                     },
                     at,
@@ -445,7 +447,7 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             let Some(name) = name.as_str() else { continue };
             if !identifiers.contains_key(name) {
                 out.push(Diagnostic::warning(
-                    Kind::MissingConfiguration {
+                    RawKind::MissingConfiguration {
                         identifier: name.into(),
                     },
                     span_of(doc, &format!("/Payload/StandardConfigurations/{index}")),
@@ -473,7 +475,7 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
                 match restrictions.get(key) {
                     Some((file, first)) if *file != doc.file => out.push(
                         Diagnostic::warning(
-                            Kind::ManagedTwice { key: key.clone() },
+                            RawKind::ManagedTwice { key: key.clone() },
                             at,
                             "again here",
                         )
@@ -516,7 +518,7 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             if let Some((first, first_at, _)) = clash {
                 out.push(
                     Diagnostic::warning(
-                        Kind::Contradiction {
+                        RawKind::Contradiction {
                             key,
                             first: value.to_string(),
                             second: first.to_string(),
@@ -580,7 +582,7 @@ fn profile_ids(docs: &[Doc], out: &mut Diagnostics) {
         for (key, value, what, at, first) in found {
             out.push(
                 Diagnostic::error(
-                    Kind::DuplicatePayloadId {
+                    RawKind::DuplicatePayloadId {
                         key: key.into(),
                         value,
                         what,

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Kind};
+use crate::diag::Diagnostic;
 use crate::model::knobs::{KNOBS, knob_for};
+use crate::raw::diags::RawKind;
 use crate::source::Span;
 use crate::validate::push_pointer;
 
@@ -72,7 +73,7 @@ pub(crate) fn import(
             }
             DocKind::Declaration { declaration_type } => {
                 result.diagnostics.push(Diagnostic::warning(
-                    Kind::NotImported {
+                    RawKind::NotImported {
                         key: declaration_type.clone(),
                     },
                     doc.projection
@@ -93,7 +94,7 @@ pub(crate) fn import(
                 .replace("~1", "/")
                 .replace("~0", "~");
             result.diagnostics.push(Diagnostic::warning(
-                Kind::NotImported { key },
+                RawKind::NotImported { key },
                 doc.projection
                     .spans
                     .key(&pointer)

@@ -10,8 +10,11 @@ use jsonc_parser::common::Range;
 use jsonc_parser::{CollectOptions, ParseOptions};
 use serde_json::{Map, Number, Value};
 
-use crate::diag::{Diagnostic, Kind};
+use crate::diag::Diagnostic;
+use crate::raw::diags::RawKind;
+use crate::source::diags::SourceKind;
 use crate::source::{FileId, Span};
+use crate::validate::diags::ValidateKind;
 use crate::validate::{Origin, Projection, SpanMap, Via, push_pointer};
 
 /// Parses `text` strictly; a syntax error is the one diagnostic of the result.
@@ -34,7 +37,7 @@ pub fn parse(text: &str, file: FileId) -> Result<Projection, Box<Diagnostic>> {
         |error| {
             let range = error.range();
             Box::new(Diagnostic::error(
-                Kind::Syntax {
+                SourceKind::Syntax {
                     message: format!("invalid JSON: {}", error.kind()),
                     help: Some(
                         "DDM declarations are strict JSON: no comments, trailing commas or \
@@ -49,7 +52,7 @@ pub fn parse(text: &str, file: FileId) -> Result<Projection, Box<Diagnostic>> {
     )?;
     let Some(root) = parsed.value else {
         return Err(Box::new(Diagnostic::error(
-            Kind::Syntax {
+            SourceKind::Syntax {
                 message: "the file holds no JSON value".into(),
                 help: None,
             },
@@ -147,7 +150,7 @@ impl Walker {
                     if let Some((_, earlier)) = first_seen.iter().find(|(n, _)| *n == name) {
                         self.diagnostics.push(
                             Diagnostic::error(
-                                Kind::DuplicateKey { key: name.into() },
+                                RawKind::DuplicateKey { key: name.into() },
                                 key,
                                 "set again here",
                             )
@@ -182,7 +185,7 @@ impl Walker {
                 return Value::from(u);
             }
             self.diagnostics.push(Diagnostic::error(
-                Kind::IntegerOverflow {
+                ValidateKind::IntegerOverflow {
                     value: text.to_string(),
                 },
                 self.span(range),
@@ -194,7 +197,7 @@ impl Walker {
             Some(n) if n.as_f64().is_some_and(f64::is_finite) => Value::Number(n),
             _ => {
                 self.diagnostics.push(Diagnostic::error(
-                    Kind::IntegerOverflow {
+                    ValidateKind::IntegerOverflow {
                         value: text.to_string(),
                     },
                     self.span(range),

@@ -8,6 +8,7 @@
 //! (`validate::SchemaValidator`). This module never writes files.
 
 mod checks;
+pub mod diags;
 pub mod import;
 pub mod json;
 pub mod plist;
@@ -17,9 +18,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, Format, Kind, suggest};
+use crate::diag::{Diagnostic, Diagnostics, suggest};
 use crate::model::{OsVersion, Platform};
+use crate::raw::diags::RawKind;
+use crate::source::diags::SourceKind;
 use crate::source::{FileId, Sources, Span};
+use crate::validate::diags::{Format, ValidateKind};
 use crate::validate::{Dialect, Projection, SchemaDoc, SchemaValidator};
 
 /// Files larger than this are refused (Apple's own files are a few kilobytes).
@@ -348,7 +352,7 @@ fn check_bytes(
             .sources
             .add(name.clone(), path.to_path_buf(), String::new());
         report.diagnostics.push(Diagnostic::error(
-            Kind::FileTooLarge {
+            SourceKind::FileTooLarge {
                 size,
                 limit: MAX_FILE_BYTES,
             },
@@ -373,7 +377,7 @@ fn check_bytes(
                     .sources
                     .add(name.clone(), path.to_path_buf(), String::new());
                 report.diagnostics.push(Diagnostic::error(
-                    Kind::BadSignature {
+                    RawKind::BadSignature {
                         message: error.to_string(),
                     },
                     Span::start_of(file),
@@ -395,7 +399,7 @@ fn check_bytes(
                 String::from_utf8_lossy(&bytes).into_owned(),
             );
             report.diagnostics.push(Diagnostic::error(
-                Kind::NotUtf8,
+                SourceKind::NotUtf8,
                 Span::start_of(file),
                 "this file",
             ));
@@ -451,7 +455,7 @@ fn check_bytes(
         // so, but a valid file of another kind is no error.
         report.skipped += 1;
         report.diagnostics.push(Diagnostic::warning(
-            Kind::NotRecognized { file: name },
+            RawKind::NotRecognized { file: name },
             Span::start_of(file),
             "this file",
         ));
@@ -507,11 +511,11 @@ fn check_declaration(
         }
         .unwrap_or(Span::start_of(doc.file));
         let kind = match projection.value.get("Type") {
-            Some(found) => Kind::WrongType {
+            Some(found) => ValidateKind::WrongType {
                 expected: "a string".into(),
                 found: crate::validate::describe_value(dialect, found),
             },
-            None => Kind::MissingRequired {
+            None => ValidateKind::MissingRequired {
                 what: "`Type`".into(),
             },
         };
@@ -581,7 +585,7 @@ fn status_items(doc: &Doc, out: &mut Diagnostics) {
         }
         let pointer = format!("/Payload/StatusItems/{index}/Name");
         out.push(Diagnostic::error(
-            Kind::UnknownStatusItem {
+            RawKind::UnknownStatusItem {
                 name: name.to_string(),
                 suggestion: suggest(name, known.iter().map(String::as_str)),
             },
@@ -610,7 +614,7 @@ fn typed_values(doc: &Doc, declaration_type: &str, out: &mut Diagnostics) {
         };
         if let Some(problem) = problem {
             out.push(Diagnostic::error(
-                Kind::InvalidFormat {
+                ValidateKind::InvalidFormat {
                     value: text.clone(),
                     format: *format,
                     reason: Some(problem.0),
@@ -633,7 +637,7 @@ fn unknown_type<'a>(
 ) -> Diagnostic {
     let suggestion = suggest(name, known);
     Diagnostic::error(
-        Kind::UnknownType {
+        RawKind::UnknownType {
             what,
             name: name.to_string(),
             suggestion,
@@ -679,7 +683,7 @@ fn check_profile(
             // Without a type no payload schema applies; a non-dictionary item is TopLevel's.
             if item.is_object() && item.get("PayloadType").is_none() {
                 report.diagnostics.push(Diagnostic::error(
-                    Kind::MissingRequired {
+                    ValidateKind::MissingRequired {
                         what: "`PayloadType`".into(),
                     },
                     projection
@@ -690,7 +694,7 @@ fn check_profile(
                 ));
             } else if let Some(found) = item.get("PayloadType") {
                 report.diagnostics.push(Diagnostic::error(
-                    Kind::WrongType {
+                    ValidateKind::WrongType {
                         expected: "a string".into(),
                         found: crate::validate::describe_value(dialect, found),
                     },
@@ -790,7 +794,7 @@ fn element_types(
                 };
                 let key = pointer.rsplit('/').next().unwrap_or_default();
                 out.push(Diagnostic::error(
-                    Kind::WrongType {
+                    ValidateKind::WrongType {
                         expected: describe(want),
                         found: describe(&written),
                     },
@@ -811,7 +815,7 @@ fn check_not_empty(projection: &Projection, pointer: &str, file: FileId, out: &m
     };
     if text.trim().is_empty() {
         out.push(Diagnostic::error(
-            Kind::EmptyIdentifier {
+            RawKind::EmptyIdentifier {
                 key: pointer.rsplit('/').next().unwrap_or_default().to_string(),
             },
             projection
@@ -858,7 +862,7 @@ fn duplicate_uuids(doc: &Doc, out: &mut Diagnostics) {
         match seen.get(&uuid.to_uppercase()) {
             Some(first) => out.push(
                 Diagnostic::error(
-                    Kind::DuplicatePayloadId {
+                    RawKind::DuplicatePayloadId {
                         key: "PayloadUUID".into(),
                         value: uuid,
                         what: "payload",
@@ -892,7 +896,7 @@ fn check_uuid(projection: &Projection, prefix: &str, file: FileId, out: &mut Dia
         check_not_empty(projection, &pointer, file, out);
     } else if uuid::Uuid::try_parse(text).is_err() || text.len() != 36 {
         out.push(Diagnostic::error(
-            Kind::InvalidFormat {
+            ValidateKind::InvalidFormat {
                 value: text.clone(),
                 format: Format::Uuid,
                 reason: None,

@@ -10,7 +10,10 @@ use quick_xml::events::Event;
 use serde_json::{Map, Number, Value};
 
 use crate::diag::{Diagnostic, Kind};
+use crate::raw::diags::RawKind;
+use crate::source::diags::SourceKind;
 use crate::source::{FileId, Span};
+use crate::validate::diags::ValidateKind;
 use crate::validate::{Origin, Projection, SpanMap, Via, push_pointer};
 
 /// Deepest nesting of dicts and arrays accepted.
@@ -25,7 +28,7 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 pub fn parse_binary(bytes: &[u8], file: FileId) -> Result<Projection, Box<Diagnostic>> {
     let value = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|error| {
         Box::new(Diagnostic::error(
-            Kind::Syntax {
+            SourceKind::Syntax {
                 message: format!("invalid binary plist: {error}"),
                 help: None,
             },
@@ -69,7 +72,7 @@ pub fn parse_xml(text: &str, file: FileId) -> Result<Projection, Box<Diagnostic>
     // Apple's parser refuses the profile; quick-xml would read them without a word.
     if let Some((at, character)) = crate::model::first_non_xml_char(body) {
         return Err(Box::new(Diagnostic::error(
-            Kind::NonXmlCharacter { character },
+            ValidateKind::NonXmlCharacter { character },
             Span {
                 file,
                 offset: shift + at,
@@ -126,7 +129,7 @@ impl Parser<'_> {
 
     fn error(&self, message: impl Into<String>, start: usize, end: usize) -> Box<Diagnostic> {
         Box::new(Diagnostic::error(
-            Kind::Syntax {
+            SourceKind::Syntax {
                 message: message.into(),
                 help: Some(
                     "a profile is an XML property list: <plist><dict>…</dict></plist>".into(),
@@ -180,7 +183,7 @@ impl Parser<'_> {
                     {
                         let end = self.position();
                         return Err(Box::new(Diagnostic::error(
-                            Kind::NonXmlCharacter { character },
+                            ValidateKind::NonXmlCharacter { character },
                             self.span(start, end),
                             "this character reference",
                         )));
@@ -284,7 +287,7 @@ impl Parser<'_> {
         if depth > MAX_DEPTH {
             let end = self.position();
             return Err(Box::new(Diagnostic::error(
-                Kind::TooDeep {
+                SourceKind::TooDeep {
                     depth,
                     limit: MAX_DEPTH,
                 },
@@ -351,20 +354,22 @@ impl Parser<'_> {
                 } else if let Ok(u) = trimmed.parse::<u64>() {
                     Value::from(u)
                 } else {
-                    let kind = if trimmed
+                    let kind: Kind = if trimmed
                         .trim_start_matches('-')
                         .chars()
                         .all(|c| c.is_ascii_digit())
                         && !trimmed.is_empty()
                     {
-                        Kind::IntegerOverflow {
+                        ValidateKind::IntegerOverflow {
                             value: trimmed.to_string(),
                         }
+                        .into()
                     } else {
-                        Kind::Syntax {
+                        SourceKind::Syntax {
                             message: format!("`{trimmed}` is not an integer"),
                             help: Some("write a whole number, e.g. <integer>1</integer>".into()),
                         }
+                        .into()
                     };
                     self.diagnostics
                         .push(Diagnostic::error(kind, self.span(start, end), "here"));
@@ -375,7 +380,7 @@ impl Parser<'_> {
                 Some(n) => Value::Number(n),
                 None => {
                     self.diagnostics.push(Diagnostic::error(
-                        Kind::Syntax {
+                        SourceKind::Syntax {
                             message: format!("`{}` is not a real number", text.trim()),
                             help: None,
                         },
@@ -405,7 +410,7 @@ impl Parser<'_> {
                     if let Some((_, earlier)) = seen.iter().find(|(k, _)| *k == key) {
                         self.diagnostics.push(
                             Diagnostic::error(
-                                Kind::DuplicateKey { key: key.clone() },
+                                RawKind::DuplicateKey { key: key.clone() },
                                 key_span,
                                 "set again here",
                             )

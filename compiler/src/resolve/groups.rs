@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::resolve::diags::ResolveKind;
 use crate::validate::{Location, Model};
 
 /// The built-in group every device belongs to.
@@ -86,7 +87,7 @@ impl GroupGraph {
                     .map(|loc| model.value_span(loc, &format!("/includes/{index}")));
                 if let Some(at) = at {
                     let mut diagnostic = Diagnostic::error(
-                        Kind::GroupCycle {
+                        ResolveKind::GroupCycle {
                             cycle: cycle.join(" → "),
                         },
                         at,

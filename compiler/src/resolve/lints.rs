@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, Kind, Lint};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::Lint;
 use crate::model::{AutomaticMode, LocalDateTime};
 use crate::validate::Model;
 
@@ -35,7 +36,7 @@ pub fn lint(
 }
 
 fn warning(lint: Lint, message: String, at: crate::source::Span, label: &str) -> Diagnostic {
-    Diagnostic::warning(Kind::Lint { lint, message }, at, label)
+    Diagnostic::lint(lint, message, at, label)
 }
 
 fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {

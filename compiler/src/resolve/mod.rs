@@ -7,6 +7,7 @@
 //! never formats output.
 
 mod combine;
+pub mod diags;
 mod explain;
 mod groups;
 mod lints;
@@ -15,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, Kind};
-use crate::model::{Channel, Enforce, Group, Platform, Policy};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Channel, Enforce, Group, Lint, Platform, Policy};
+use crate::resolve::diags::ResolveKind;
 use crate::validate::{Model, Placed};
 
 pub use crate::model::knobs::{KNOBS, Knob, knob_for, settings_of};
@@ -113,10 +115,9 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
             .keys()
             .any(|g| direct.contains_key(g));
         if !reached {
-            diagnostics.push(Diagnostic::warning(
-                Kind::UnreachedGroup {
-                    group: name.to_string(),
-                },
+            diagnostics.push(Diagnostic::lint(
+                Lint::UnreachedGroup,
+                format!("group `{name}` is reached by no policy"),
                 model.value_span(&group.at, "/name"),
                 "no policy applies to this group or to a group that includes it",
             ));
@@ -366,7 +367,7 @@ fn report_conflict<T>(
     );
     diagnostics.push(
         Diagnostic::error(
-            Kind::Conflict {
+            ResolveKind::Conflict {
                 key: knob.to_string(),
                 group: ctx.group.to_string(),
                 first: a.value.name.to_string(),

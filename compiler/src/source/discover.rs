@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobSetBuilder};
 
-use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::diags::SourceKind;
 
 use super::{
     FileId, MAX_FILE_BYTES, ParseCache, ParsedFile, Project, SourceError, Sources, Span,
@@ -95,7 +96,7 @@ pub fn load_project_mapped<F: Send>(
         let escapes = pattern.starts_with('/') || pattern.split(['/', '\\']).any(|c| c == "..");
         if escapes {
             diagnostics.push(Diagnostic::error(
-                Kind::GlobEscapes {
+                SourceKind::GlobEscapes {
                     pattern: pattern.clone(),
                 },
                 *at,
@@ -113,7 +114,7 @@ pub fn load_project_mapped<F: Send>(
         any_links |= through_links;
         if matched.is_empty() {
             diagnostics.push(Diagnostic::warning(
-                Kind::NoPolicyFiles {
+                SourceKind::NoPolicyFiles {
                     pattern: pattern.clone(),
                 },
                 *at,
@@ -128,7 +129,7 @@ pub fn load_project_mapped<F: Send>(
             .first()
             .map_or(Span::start_of(project_file_id), |(_, at)| *at);
         diagnostics.push(Diagnostic::error(
-            Kind::TooManyFiles {
+            SourceKind::TooManyFiles {
                 count: paths.len(),
                 limit: MAX_POLICY_FILES,
             },
@@ -308,7 +309,7 @@ fn load_file(
     };
     if size > MAX_FILE_BYTES {
         loaded.diagnostics.push(Diagnostic::error(
-            Kind::FileTooLarge {
+            SourceKind::FileTooLarge {
                 size,
                 limit: MAX_FILE_BYTES,
             },
@@ -331,7 +332,7 @@ fn load_file(
             let offset = error.utf8_error().valid_up_to();
             loaded.text = String::from_utf8_lossy(error.as_bytes()).into_owned();
             loaded.diagnostics.push(Diagnostic::error(
-                Kind::NotUtf8,
+                SourceKind::NotUtf8,
                 Span {
                     file: id,
                     offset,
@@ -401,7 +402,7 @@ fn expand_glob(
         Ok(glob) => glob,
         Err(error) => {
             diagnostics.push(Diagnostic::error(
-                Kind::BadGlob {
+                SourceKind::BadGlob {
                     pattern: pattern.to_string(),
                     message: error.kind().to_string(),
                 },
@@ -445,7 +446,7 @@ fn expand_glob(
         .is_some_and(|real| real.starts_with(&real_root))
     {
         diagnostics.push(Diagnostic::error(
-            Kind::SymlinkEscapes {
+            SourceKind::SymlinkEscapes {
                 path: display_path(root, &base),
             },
             at,
@@ -467,7 +468,7 @@ fn expand_glob(
             Err(error) if error.loop_ancestor().is_some() => {
                 let path = error.path().map_or_else(|| base.clone(), Path::to_path_buf);
                 diagnostics.push(Diagnostic::error(
-                    Kind::SymlinkLoop {
+                    SourceKind::SymlinkLoop {
                         path: display_path(root, &path),
                     },
                     at,
@@ -498,7 +499,7 @@ fn expand_glob(
             if is_dir {
                 entries.skip_current_dir();
                 diagnostics.push(Diagnostic::error(
-                    Kind::SymlinkEscapes {
+                    SourceKind::SymlinkEscapes {
                         path: display_path(root, entry.path()),
                     },
                     at,
@@ -506,7 +507,7 @@ fn expand_glob(
                 ));
             } else if set.is_match(relative) {
                 diagnostics.push(Diagnostic::error(
-                    Kind::SymlinkEscapes {
+                    SourceKind::SymlinkEscapes {
                         path: display_path(root, entry.path()),
                     },
                     at,

@@ -4,6 +4,7 @@
 //! text) and the parsed KDL documents, or located diagnostics. Every later stage refers to
 //! text through a [`Span`] into this registry; nothing else reads policy files.
 
+pub mod diags;
 mod discover;
 mod parse;
 

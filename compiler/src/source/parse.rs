@@ -1,6 +1,7 @@
 //! KDL parsing with limits, turning the parser's errors into located diagnostics.
 
-use crate::diag::{Diagnostic, Kind};
+use crate::diag::Diagnostic;
+use crate::source::diags::SourceKind;
 
 use super::{FileId, Span};
 
@@ -21,7 +22,7 @@ pub fn parse_kdl(file: FileId, text: &str) -> Result<kdl::KdlDocument, Vec<Diagn
     match prescan(text) {
         Some(Refusal::TooDeep { depth, offset }) => {
             return Err(vec![Diagnostic::error(
-                Kind::TooDeep {
+                SourceKind::TooDeep {
                     depth,
                     limit: MAX_DEPTH,
                 },
@@ -35,7 +36,7 @@ pub fn parse_kdl(file: FileId, text: &str) -> Result<kdl::KdlDocument, Vec<Diagn
         }
         Some(Refusal::TooManyValues { offset }) => {
             return Err(vec![Diagnostic::error(
-                Kind::TooManyValues { limit: MAX_VALUES },
+                SourceKind::TooManyValues { limit: MAX_VALUES },
                 Span {
                     file,
                     offset,
@@ -67,7 +68,7 @@ pub fn parse_kdl(file: FileId, text: &str) -> Result<kdl::KdlDocument, Vec<Diagn
                     _ => d.help.clone(),
                 };
                 Diagnostic::error(
-                    Kind::Syntax {
+                    SourceKind::Syntax {
                         message: lower_first(&message),
                         help,
                     },
@@ -79,7 +80,7 @@ pub fn parse_kdl(file: FileId, text: &str) -> Result<kdl::KdlDocument, Vec<Diagn
         replace_escape_errors(file, text, &mut diagnostics);
         if diagnostics.is_empty() {
             diagnostics.push(Diagnostic::error(
-                Kind::Syntax {
+                SourceKind::Syntax {
                     message: "invalid KDL".into(),
                     help: None,
                 },
@@ -106,7 +107,7 @@ fn replace_escape_errors(file: FileId, text: &str, diagnostics: &mut Vec<Diagnos
             replaced.push((
                 string,
                 Diagnostic::error(
-                    Kind::Syntax {
+                    SourceKind::Syntax {
                         message: format!("invalid escape `{found}` in a string"),
                         help: Some(
                             "KDL strings know `\\n` `\\r` `\\t` `\\\\` `\\\"` `\\b` `\\f` `\\s` `\\u{...}` and `\\` before whitespace; write `\\\\` for a backslash, or use a raw string `#\"...\"#`"

@@ -5,6 +5,7 @@
 //! span map to point back at the source; every problem goes to the diagnostics sink. This stage
 //! never reads files and never decides who gets what (that is `resolve`).
 
+pub mod diags;
 mod projection;
 mod schema;
 mod semantic;
@@ -16,9 +17,10 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{self, Group, Policy, ProjectFile};
 use crate::source::{FileId, ParsedFile, Project, Span};
+use crate::validate::diags::ValidateKind;
 
 pub use projection::{MAX_STRING_BYTES, Projection, project};
 pub use schema::{Dialect, SchemaBuildError, SchemaValidator, describe_value};
@@ -169,7 +171,7 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
         Ok(v) => v,
         Err(error) => {
             diagnostics.push(Diagnostic::error(
-                Kind::Schema {
+                ValidateKind::Schema {
                     message: error.to_string(),
                 },
                 Span::start_of(parsed.file),
@@ -282,7 +284,7 @@ fn from_json<T: DeserializeOwned>(
         Ok(v) => Some(v),
         Err(error) => {
             diagnostics.push(Diagnostic::error(
-                Kind::Schema {
+                ValidateKind::Schema {
                     message: format!("internal error: schema and model disagree: {error}"),
                 },
                 Span::start_of(file),

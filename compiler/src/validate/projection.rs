@@ -8,8 +8,9 @@
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use serde_json::{Map, Value};
 
-use crate::diag::{Diagnostic, Kind};
+use crate::diag::Diagnostic;
 use crate::source::{FileId, Span};
+use crate::validate::diags::ValidateKind;
 
 use super::shape::{SchemaDoc, Shape};
 use super::spans::{Origin, SpanMap, Via, push};
@@ -277,7 +278,7 @@ impl<'s> Projector<'s> {
         match entry.value() {
             KdlValue::String(s) if s.len() > MAX_STRING_BYTES => {
                 self.diagnostics.push(Diagnostic::error(
-                    Kind::StringTooLong {
+                    ValidateKind::StringTooLong {
                         length: s.len(),
                         limit: MAX_STRING_BYTES,
                     },
@@ -291,7 +292,7 @@ impl<'s> Projector<'s> {
                 // names), so one XML cannot carry is refused here, where it was written.
                 if let Some((_, character)) = crate::model::first_non_xml_char(s) {
                     self.diagnostics.push(Diagnostic::error(
-                        Kind::NonXmlCharacter { character },
+                        ValidateKind::NonXmlCharacter { character },
                         self.span(entry.span()),
                         "this string",
                     ));
@@ -303,7 +304,7 @@ impl<'s> Projector<'s> {
                 Ok(i) => Value::from(i),
                 Err(_) => {
                     self.diagnostics.push(Diagnostic::error(
-                        Kind::IntegerOverflow {
+                        ValidateKind::IntegerOverflow {
                             value: i.to_string(),
                         },
                         self.span(entry.span()),
@@ -322,7 +323,7 @@ impl<'s> Projector<'s> {
 
     fn duplicate(&mut self, key: &str, at: Span) {
         self.diagnostics.push(Diagnostic::error(
-            Kind::DuplicateNode {
+            ValidateKind::DuplicateNode {
                 node: key.to_string(),
             },
             at,
@@ -332,7 +333,7 @@ impl<'s> Projector<'s> {
 
     fn wrong_shape(&mut self, key: &str, expected: &str, node: &KdlNode) {
         self.diagnostics.push(Diagnostic::error(
-            Kind::WrongShape {
+            ValidateKind::WrongShape {
                 node: key.to_string(),
                 expected: expected.to_string(),
             },

@@ -3,9 +3,10 @@
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Format, Kind, suggest};
+use crate::diag::{Diagnostic, suggest};
 use crate::model::{BuildVersion, DetailsUrl, IdentifierPrefix, LocalDateTime, Name, OsVersion};
 use crate::source::{FileId, Span};
+use crate::validate::diags::{Format, ValidateKind};
 
 use super::projection::Projection;
 use super::shape::SchemaDoc;
@@ -146,7 +147,7 @@ fn fractional_integers(
                 doc.at(pointer).and_then(|s| s.get("type")) == Some(&Value::from("integer"));
             match projection.spans.value(pointer) {
                 Some(at) if wants_integer => vec![Diagnostic::error(
-                    Kind::WrongType {
+                    ValidateKind::WrongType {
                         expected: describe_type(dialect, "integer"),
                         found: describe_value(dialect, value),
                     },
@@ -189,7 +190,7 @@ fn unknown_key(
     let name = name.to_string();
     if origin.is_some_and(|o| o.via == Via::Property) {
         Diagnostic::error(
-            Kind::UnknownProperty {
+            ValidateKind::UnknownProperty {
                 name,
                 expected,
                 suggestion,
@@ -203,7 +204,7 @@ fn unknown_key(
         )
     } else {
         Diagnostic::error(
-            Kind::UnknownNode {
+            ValidateKind::UnknownNode {
                 name,
                 expected,
                 suggestion,
@@ -242,7 +243,7 @@ fn to_diagnostic(
                 .collect();
             expected.dedup();
             Diagnostic::error(
-                Kind::WrongType {
+                ValidateKind::WrongType {
                     expected: expected.join(" or "),
                     found: describe_value(dialect, instance),
                 },
@@ -259,7 +260,7 @@ fn to_diagnostic(
                 .map_or_else(|| instance.to_string(), String::from);
             let suggestion = suggest(&value, allowed.iter().map(String::as_str));
             Diagnostic::error(
-                Kind::InvalidEnum {
+                ValidateKind::InvalidEnum {
                     value,
                     allowed,
                     suggestion,
@@ -281,7 +282,7 @@ fn to_diagnostic(
             };
             let label = format!("`{key_name}` wants {expected}");
             Diagnostic::error(
-                Kind::WrongType {
+                ValidateKind::WrongType {
                     expected,
                     found: describe_value(dialect, instance),
                 },
@@ -297,7 +298,7 @@ fn to_diagnostic(
                     .map_or_else(|| limit.to_string(), Value::to_string)
             };
             Diagnostic::error(
-                Kind::OutOfRange {
+                ValidateKind::OutOfRange {
                     value: instance.to_string(),
                     min: bound("minimum"),
                     max: bound("maximum"),
@@ -323,7 +324,7 @@ fn to_diagnostic(
                 format!("`{key_name}` needs {what}")
             };
             let at = spans.key(pointer).unwrap_or(Span::start_of(file));
-            Diagnostic::error(Kind::MissingRequired { what }, at, label)
+            Diagnostic::error(ValidateKind::MissingRequired { what }, at, label)
         }
         ValidationErrorKind::Format { format } => {
             let text = instance.as_str().unwrap_or_default().to_string();
@@ -341,7 +342,7 @@ fn to_diagnostic(
                 _ => (Format::Name, text.parse::<Name>().err()),
             };
             Diagnostic::error(
-                Kind::InvalidFormat {
+                ValidateKind::InvalidFormat {
                     value: text,
                     format,
                     reason: reason.map(|r| r.0),
@@ -352,21 +353,21 @@ fn to_diagnostic(
         }
         // An empty string where text is needed: as good as missing.
         ValidationErrorKind::MinLength { limit: 1 } => Diagnostic::error(
-            Kind::MissingRequired {
+            ValidateKind::MissingRequired {
                 what: format!("a non-empty value for `{key_name}`"),
             },
             value_at,
             "empty",
         ),
         ValidationErrorKind::MinItems { .. } => Diagnostic::error(
-            Kind::MissingRequired {
+            ValidateKind::MissingRequired {
                 what: format!("a value for `{key_name}`"),
             },
             spans.key(pointer).unwrap_or(value_at),
             "needs at least one value",
         ),
         other => Diagnostic::error(
-            Kind::Schema {
+            ValidateKind::Schema {
                 message: format!("{}", SchemaMessage(other)),
             },
             value_at,

@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
-use crate::model::{Channel, Group, OsRange, Platform, Policy};
+use crate::diag::{Diagnostic, Diagnostics, suggest};
+use crate::model::{Channel, Group, Lint, OsRange, Platform, Policy};
+use crate::validate::diags::ValidateKind;
 
 use serde_json::Value;
 
@@ -41,7 +42,7 @@ fn group_checks(model: &Model, placed: &Placed<Group>, diagnostics: &mut Diagnos
     if (min_major, min_minor) > (max_major, max_minor) {
         diagnostics.push(
             Diagnostic::error(
-                Kind::EmptyOsRange {
+                ValidateKind::EmptyOsRange {
                     min: min.to_string(),
                     max: max.to_string(),
                 },
@@ -116,9 +117,9 @@ fn unique_names(model: &Model, items: &RawItems, diagnostics: &mut Diagnostics) 
         let span = model.value_span(at, "/name");
         let duplicate = |name: &str| {
             if *kind == "group" {
-                Kind::DuplicateGroup { name: name.into() }
+                ValidateKind::DuplicateGroup { name: name.into() }
             } else {
-                Kind::DuplicatePolicy { name: name.into() }
+                ValidateKind::DuplicatePolicy { name: name.into() }
             }
         };
         if *kind == "group" && name == ALL_GROUP {
@@ -151,7 +152,7 @@ fn group_references(model: &Model, items: &RawItems, diagnostics: &mut Diagnosti
         if !known.contains(name.as_str()) {
             let suggestion = suggest(name, known.iter().copied());
             diagnostics.push(Diagnostic::error(
-                Kind::UnknownGroup {
+                ValidateKind::UnknownGroup {
                     name: name.clone(),
                     suggestion,
                 },
@@ -170,7 +171,7 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
     for (i, platform) in policy.platforms.iter().flatten().enumerate() {
         if !platforms.insert(*platform) {
             diagnostics.push(Diagnostic::warning(
-                Kind::DuplicatePlatform {
+                ValidateKind::DuplicatePlatform {
                     platform: platform.name().into(),
                 },
                 model.value_span(at, &format!("/platforms/{i}")),
@@ -185,7 +186,7 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
         || !policy.enforce.is_empty();
     if !sets_anything {
         diagnostics.push(Diagnostic::warning(
-            Kind::EmptyPolicy {
+            ValidateKind::EmptyPolicy {
                 name: policy.name.to_string(),
             },
             model.value_span(at, "/name"),
@@ -204,8 +205,9 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
         .and_then(|o| o.defer.as_ref())
         .is_some_and(|d| d.minor.is_some() || d.combined.is_some() || d.major.is_some());
     if defers_updates && policy.background_security.is_none() {
-        diagnostics.push(Diagnostic::warning(
-            Kind::BsiIgnoresDeferral,
+        diagnostics.push(Diagnostic::lint(
+            Lint::BsiIgnoresDeferral,
+            "deferrals do not delay Background Security Improvements",
             model.key_span(at, "/os-updates/defer"),
             "BSIs still arrive as soon as Apple releases them",
         ));
@@ -229,7 +231,7 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
                     "allowRapidSecurityResponseRemoval"
                 };
                 diagnostics.push(Diagnostic::warning(
-                        Kind::Deprecated {
+                        ValidateKind::Deprecated {
                             message: format!("`{knob}` is delivered only as the Restrictions key `{key}`"),
                             fact: format!(
                                 "Apple deprecates `{key}` in iOS 26 and macOS 26 (honoured on iOS 16-18 \
@@ -266,7 +268,7 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
             };
             diagnostics.push(
                 Diagnostic::error(
-                    Kind::EnforceOverlap { message },
+                    ValidateKind::EnforceOverlap { message },
                     model.key_span(at, &here),
                     "second target",
                 )
@@ -280,7 +282,7 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
             && !platforms.contains(&platform)
         {
             diagnostics.push(Diagnostic::error(
-                Kind::EnforceOverlap {
+                ValidateKind::EnforceOverlap {
                     message: format!(
                         "`{}` is not among this policy's `platforms`",
                         platform.name()
@@ -294,7 +296,7 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
             && build.looks_like_beta()
         {
             diagnostics.push(Diagnostic::warning(
-                Kind::BetaBuild {
+                ValidateKind::BetaBuild {
                     build: build.to_string(),
                 },
                 model.value_span(at, &format!("{here}/build")),
@@ -305,7 +307,7 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
     if seen.len() > 1 && seen.contains_key(&None) {
         let first = seen.get(&None).copied().unwrap_or(0);
         diagnostics.push(Diagnostic::error(
-            Kind::EnforceOverlap {
+            ValidateKind::EnforceOverlap {
                 message: format!(
                     "policy `{}` mixes `enforce` with and without `platform=`",
                     policy.name
@@ -355,7 +357,7 @@ fn availability_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut
                 supported.join(", ")
             }
         );
-        let kind = Kind::UnavailableOnPlatform {
+        let kind = ValidateKind::UnavailableOnPlatform {
             knob: knob.kdl.rsplit('.').next().unwrap_or(knob.kdl).to_string(),
             platform: names.join(", "),
             fact,
@@ -415,7 +417,7 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
             "this policy is DDM-only, so those devices get nothing: add \"profile\" to `channels`"
         };
         diagnostics.push(Diagnostic::warning(
-            Kind::FleetIgnores {
+            ValidateKind::FleetIgnores {
                 message: format!(
                     "part of the fleet ignores `{}`: {}",
                     knob.kdl,
@@ -451,7 +453,7 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
         }
         if !missed.is_empty() {
             diagnostics.push(Diagnostic::warning(
-                Kind::FleetIgnores {
+                ValidateKind::FleetIgnores {
                     message: format!("`{}` does not reach {}", knob.kdl, missed.join(", ")),
                     fact: format!(
                         "Apple allows `{}` only on supervised devices or device enrollments there (see `bsic keys`)",
@@ -467,7 +469,7 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
         let behind = older(ENFORCEMENT_TYPE, None);
         if !behind.is_empty() {
             diagnostics.push(Diagnostic::warning(
-                Kind::FleetIgnores {
+                ValidateKind::FleetIgnores {
                     message: format!("part of the fleet cannot be enforced by declaration: {}", behind.join(", ")),
                     fact: "Apple introduced software-update enforcement declarations in macOS 14 and iOS 17; \
                            schedule updates for older devices with the MDM's ScheduleOSUpdate command"

@@ -63,8 +63,8 @@ pub(crate) fn github_commands(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::Kind;
     use crate::source::Span;
+    use crate::validate::diags::ValidateKind;
 
     #[test]
     fn escapes_and_locates() {
@@ -75,7 +75,7 @@ mod tests {
             "policy \"x\" {\n    frob 1\n}\n".into(),
         );
         let diagnostic = Diagnostic::error(
-            Kind::UnknownNode {
+            ValidateKind::UnknownNode {
                 name: "frob".into(),
                 expected: vec![],
                 suggestion: Some("from".into()),
