@@ -110,6 +110,15 @@ fn status_unknown_platform_bad_manifest_and_unwritable() {
         "{}",
         run.describe()
     );
+
+    project.write("tokens.json", r#"{"format": "someone-elses/3"}"#);
+    let run = status(&["--server-tokens", "tokens.json"]);
+    run.assert_code(2);
+    assert!(
+        codes(&run).contains(&"bsic::status-bad-server-tokens".to_string()),
+        "{}",
+        run.describe()
+    );
 }
 
 #[test]

@@ -527,6 +527,7 @@ const PRODUCED_BY: &[(&str, &str, &str, &str)] = &[
     ("bsic::status-unknown-platform", "tests/integration/codes.rs", "status_unknown_platform_bad_manifest_and_unwritable", "status-unknown-platform"),
     ("bsic::status-bad-manifest", "tests/integration/codes.rs", "status_unknown_platform_bad_manifest_and_unwritable", "status-bad-manifest"),
     ("bsic::status-unwritable", "tests/integration/codes.rs", "status_unknown_platform_bad_manifest_and_unwritable", "status-unwritable"),
+    ("bsic::status-bad-server-tokens", "tests/integration/codes.rs", "status_unknown_platform_bad_manifest_and_unwritable", "status-bad-server-tokens"),
     ("bsic::catalog::invalid", "compiler/src/catalog/mod.rs", "entries_that_are_not_releases_are_located_errors", "from_feed"),
     ("bsic::lsp-protocol", "tests/integration/lsp.rs", "a_stdout_that_cannot_be_written_ends_the_server_with_exit_2", "lsp-protocol"),
     ("bsic::too-many-values", "compiler/src/source/parse.rs", "millions_of_bare_arguments_are_refused_before_parsing", "too-many-values"),

@@ -440,6 +440,13 @@ fn workspace_one_upload_creates_then_updates_every_profile_through_the_uem_api()
     );
 }
 
+/// The real KMFDDM runs the whole loop in `real_server.rs` (sets, prune, enrollments, token
+/// map, server errors). This stand-in stays only for what the real server cannot show: that
+/// every change is sent with `nonotify=1` and the notifications come last, one per changed
+/// set (KMFDDM neither records the order nor the flags of requests, and without an MDM it
+/// pushes nothing), and that no secret is in a process's arguments while a request is served
+/// (seen from the handler, at the moment each request arrives).
+///
 /// A stand-in of KMFDDM's HTTP API (its `docs/openapi.yaml`): `PUT /v1/declarations`,
 /// `GET`, `PUT` and `DELETE /v1/set-declarations/{set}[?declaration=…]`, `GET /v1/sets` and
 /// `PUT /v1/enrollment-sets/{id}?set=…`, all with basic auth as `kmfddm` and the API key. A
@@ -479,6 +486,12 @@ class Kmfddm(Stub):
         parts, _ = route
         if parts == ["", "v1", "sets"]:
             return self.reply(200, sorted(sets))
+        if len(parts) == 4 and parts[:3] == ["", "v1", "declarations"]:
+            # Read back for the server token map; KMFDDM answers with its own ServerToken.
+            known = declarations.get(unquote(parts[3]))
+            if known is None:
+                return self.reply(404, {"error": "declaration not found"})
+            return self.reply(200, dict(known, ServerToken="stub-" + known["Identifier"]))
         if len(parts) == 4 and parts[:3] == ["", "v1", "set-declarations"]:
             return self.reply(200, sorted(sets.get(unquote(parts[3]), ())))
         if len(parts) == 4 and parts[:3] == ["", "v1", "enrollment-sets"]:

@@ -275,6 +275,11 @@ pub struct StatusArgs {
     /// The build output whose manifest.json the devices received (default: dist/ if present).
     #[arg(long, value_name = "DIR")]
     pub dist: Option<PathBuf>,
+    /// A server token map (an upload script's server-tokens.json) or a server's
+    /// declaration-items response, for MDMs that assign their own ServerTokens (repeatable;
+    /// <dist>/*/server-tokens.json are read too).
+    #[arg(long, value_name = "FILE")]
+    pub server_tokens: Vec<PathBuf>,
     /// Output format (on stdout).
     #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
     pub format: StatusFormat,

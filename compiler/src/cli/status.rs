@@ -33,21 +33,28 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
             status::parse_now(&status::local_date_time(unix))?
         }
     };
-    let manifest = match &args.dist {
-        Some(dir) => Some(dir.join(crate::output::MANIFEST_FILE)),
+    let dist = match &args.dist {
+        Some(dir) => Some(dir.clone()),
         None => {
-            let default = checked
-                .project
-                .root
-                .join("dist")
-                .join(crate::output::MANIFEST_FILE);
-            default.is_file().then_some(default)
+            let default = checked.project.root.join("dist");
+            default
+                .join(crate::output::MANIFEST_FILE)
+                .is_file()
+                .then_some(default)
         }
     };
+    // The maps upload scripts wrote beside themselves in the build's layouts, then the ones
+    // given: all are read, and a pair any of them records counts.
+    let mut server_tokens = dist
+        .as_deref()
+        .map(status::tokens::maps_in)
+        .unwrap_or_default();
+    server_tokens.extend(args.server_tokens.iter().cloned());
     let options = Options {
         reports: args.reports.clone(),
         devices: args.devices.clone(),
-        manifest,
+        manifest: dist.map(|dir| dir.join(crate::output::MANIFEST_FILE)),
+        server_tokens,
         now,
     };
     let mut warnings = Vec::new();
@@ -62,6 +69,9 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
         }
     }
     let status = result?;
+    for note in &status.notes {
+        say!("note: {note}");
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let _ = match args.format {
         StatusFormat::Human => out.write_all(render::human(&status, HUMAN_LIMIT).as_bytes()),

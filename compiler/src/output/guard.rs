@@ -3,7 +3,8 @@
 //! A build swaps its new tree in place of `--out` and deletes the old one, so `--out` pointing
 //! at the wrong place would delete someone's files. The rule: bsic replaces a directory only
 //! when it can prove bsic wrote it — it holds bsic's `manifest.json` and nothing that manifest
-//! does not list — or when it is empty, and never the project itself or one of its ancestors.
+//! does not list, apart from the [`UPLOAD_STATE_FILES`] an upload script writes beside itself
+//! — or when it is empty, and never the project itself or one of its ancestors.
 //! An `--out` that is a symlink is followed deliberately: the directory it points to is
 //! replaced and the link is kept.
 
@@ -14,6 +15,14 @@ use std::path::{Path, PathBuf};
 use super::MANIFEST_FILE;
 use super::write::OutputError;
 use crate::source::display_path;
+
+/// Files an MDM layout's upload script writes beside itself after a build, which the
+/// manifest therefore cannot list: `server-tokens.json`, the map from bsic's `ServerToken`s
+/// to the ones the server assigned (`kmfddm/upload.sh` writes it; `bsic status` reads it).
+/// One is accepted in an old output only directly beside an `upload.sh` the manifest lists,
+/// so a rebuild still replaces the output; it goes with the old tree, as the next upload
+/// writes it anew for the new build.
+pub const UPLOAD_STATE_FILES: &[&str] = &["server-tokens.json"];
 
 /// Where a build will write, once checked.
 #[derive(Debug)]
@@ -78,7 +87,10 @@ pub fn check_destination(out: &Path, project_root: &Path) -> Result<Destination,
         listed.map_err(|why| refuse(out, &manifest_path, &format!("its manifest.json {why}")))?;
     let previous_files = listed.len();
     for (relative, path) in on_disk? {
-        if relative != MANIFEST_FILE && !listed.contains(relative.as_str()) {
+        if relative != MANIFEST_FILE
+            && !listed.contains(relative.as_str())
+            && !is_upload_state(&relative, &listed)
+        {
             return Err(refuse(
                 out,
                 &path,
@@ -90,6 +102,14 @@ pub fn check_destination(out: &Path, project_root: &Path) -> Result<Destination,
         dir,
         previous_files,
     })
+}
+
+/// Whether `relative` is one of the [`UPLOAD_STATE_FILES`] beside a listed `upload.sh`.
+fn is_upload_state(relative: &str, listed: &HashSet<String>) -> bool {
+    let Some((layout, name)) = relative.rsplit_once('/') else {
+        return false;
+    };
+    UPLOAD_STATE_FILES.contains(&name) && listed.contains(&format!("{layout}/upload.sh"))
 }
 
 /// `out`, or the directory it points to when it is a symlink (a dangling link is refused:
@@ -265,6 +285,26 @@ mod tests {
         let foreign = serde_json::json!({ "generator": "other", "artifacts": [] }).to_string();
         fs::write(out.join(MANIFEST_FILE), foreign).unwrap();
         assert!(check_destination(&out, &root).is_err());
+    }
+
+    #[test]
+    fn an_upload_state_file_beside_a_listed_upload_script_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = project(dir.path());
+        let out = dir.path().join("dist");
+        fs::create_dir_all(out.join("kmfddm")).unwrap();
+        fs::write(out.join("kmfddm/upload.sh"), "").unwrap();
+        fs::write(out.join("kmfddm/server-tokens.json"), "{}").unwrap();
+        fs::write(out.join(MANIFEST_FILE), manifest(&["kmfddm/upload.sh"])).unwrap();
+        assert!(check_destination(&out, &root).is_ok());
+        // Not beside a listed upload script: not bsic's.
+        fs::create_dir_all(out.join("other")).unwrap();
+        fs::write(out.join("other/server-tokens.json"), "{}").unwrap();
+        let err = check_destination(&out, &root).unwrap_err();
+        assert!(
+            matches!(&err, OutputError::NotOutput { because, .. } if because.ends_with("other/server-tokens.json")),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod verify;
 mod write;
 
 pub use file::{Existing, write_file};
-pub use guard::{Destination, check_destination};
+pub use guard::{Destination, UPLOAD_STATE_FILES, check_destination};
 pub use manifest::{
     Listed, MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile,
     PendingEntries, PendingEntry, PendingTargets, TargetEntries, manifest,

@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod judge;
 pub mod render;
 pub mod reports;
+pub mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -27,6 +28,9 @@ use crate::resolve::{self, DeviceQuery};
 
 pub use judge::{State, Target};
 pub use reports::{DeviceState, Fleet};
+pub use tokens::{MAP_FILE, Tokens};
+
+use tokens::TokenVerdict;
 
 /// The group name devices without an inventory row are counted under.
 pub const UNASSIGNED: &str = "(unassigned)";
@@ -40,6 +44,8 @@ pub struct Options {
     pub devices: Option<PathBuf>,
     /// The manifest.json of the build the devices received.
     pub manifest: Option<PathBuf>,
+    /// Server token maps (or declaration-items responses), read in order.
+    pub server_tokens: Vec<PathBuf>,
     /// The local date-time to judge deadlines at.
     pub now: LocalDateTime,
 }
@@ -73,6 +79,14 @@ pub enum StatusError {
         help("point --dist at the output directory of `bsic build`")
     )]
     Manifest { path: String, message: String },
+    #[error("`{path}` is not a server token map: {message}")]
+    #[diagnostic(
+        code("bsic::status-bad-server-tokens"),
+        help(
+            "--server-tokens takes the map an upload script writes (server-tokens.json) or a server's GET /declaration-items response"
+        )
+    )]
+    ServerTokens { path: String, message: String },
     #[error("`{value}` is not a local date-time: {reason}")]
     #[diagnostic(
         code("bsic::status-bad-now"),
@@ -402,8 +416,11 @@ pub struct DeclarationSummary {
     pub invalid: usize,
     /// Devices that report their declarations but not this one.
     pub missing: usize,
-    /// Devices that hold an older version (a different `ServerToken`).
+    /// Devices that hold an older version (a `ServerToken` that is not the current one).
     pub stale: usize,
+    /// Devices whose `ServerToken` could not be checked: the MDM assigns its own and no
+    /// server token map says which is current (see [`tokens`]).
+    pub unverified: usize,
     /// The devices' reasons, each once, sorted.
     pub reasons: Vec<String>,
 }
@@ -425,6 +442,8 @@ pub struct Status {
     pub groups: Vec<GroupSummary>,
     pub declarations: Vec<DeclarationSummary>,
     pub warnings: Vec<WarningOut>,
+    /// Notes on how the input was judged, e.g. tokens that could not be checked.
+    pub notes: Vec<String>,
 }
 
 impl Status {
@@ -515,6 +534,14 @@ pub fn run(
         }
         None => None,
     };
+    let mut tokens = Tokens::new(manifest.as_ref().is_some_and(|m| {
+        m.targets
+            .iter()
+            .any(|t| tokens::ASSIGNING_TARGETS.contains(&t.target.as_str()))
+    }));
+    for path in &options.server_tokens {
+        tokens.read(path)?;
+    }
     let mut fleet = Fleet::default();
     reports::read(&options.reports, &mut fleet, warnings)?;
     let mut status = judge_fleet(
@@ -522,6 +549,7 @@ pub fn run(
         fleet,
         &inventory,
         manifest.as_ref(),
+        &tokens,
         options.now.as_str(),
         warnings,
     );
@@ -543,6 +571,15 @@ struct Resolved {
     receives_from: Vec<String>,
 }
 
+/// Where a device stands before it is judged: its groups, platform and OS.
+struct Placement {
+    groups: Vec<String>,
+    platform: Option<Platform>,
+    os: Option<OsVersion>,
+    /// Placed by the group filters, not by an inventory row.
+    by_filter: bool,
+}
+
 /// Judges every device in the inventory or the reports, consuming the fleet so each device's
 /// reported values move into its verdict.
 pub fn judge_fleet(
@@ -550,59 +587,92 @@ pub fn judge_fleet(
     mut fleet: Fleet,
     inventory: &BTreeMap<String, inventory::Row>,
     manifest: Option<&Manifest>,
+    tokens: &Tokens,
     now: &str,
     warnings: &mut Vec<StatusWarning>,
 ) -> Status {
     let mut serials: BTreeSet<String> = inventory.keys().cloned().collect();
     serials.extend(fleet.devices.keys().cloned());
-    let mut cache: HashMap<(Vec<String>, Platform, Option<String>), Rc<Resolved>> = HashMap::new();
-    let mut groups: BTreeMap<String, GroupSummary> = BTreeMap::new();
-    let mut declarations: BTreeMap<String, (DeclarationSummary, BTreeSet<String>)> =
-        BTreeMap::new();
-    let mut unknown_declarations = BTreeSet::new();
-    let listed: BTreeSet<&str> = manifest
-        .map(|m| m.artifacts.iter().map(|a| a.identifier.as_str()).collect())
-        .unwrap_or_default();
-    let mut verdicts = Vec::with_capacity(serials.len());
-    let prefix = manifest.map(|m| format!("{}.", m.identifier_prefix));
+    let mut judging = Judging {
+        checked,
+        inventory,
+        manifest,
+        tokens,
+        now,
+        cache: HashMap::new(),
+        groups: BTreeMap::new(),
+        declarations: BTreeMap::new(),
+        unknown_declarations: BTreeSet::new(),
+        listed: manifest
+            .map(|m| m.artifacts.iter().map(|a| a.identifier.as_str()).collect())
+            .unwrap_or_default(),
+        prefix: manifest.map(|m| format!("{}.", m.identifier_prefix)),
+        unverified: 0,
+    };
+    let devices = serials
+        .into_iter()
+        .map(|serial| {
+            let state = fleet.devices.remove(&serial);
+            judging.device(serial, state, warnings)
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if judging.unverified > 0 {
+        notes.push(format!(
+            "{} declaration token(s) could not be checked: the build has a layout for an MDM that assigns its own ServerTokens ({}) and no server token map says which is current; run the layout's upload script (kmfddm/upload.sh writes {MAP_FILE}, BSIC_TOKENS_ONLY=1 only reads the tokens back) or pass --server-tokens with the map or the server's declaration items",
+            judging.unverified,
+            tokens::ASSIGNING_TARGETS.join(", ")
+        ));
+    }
+    Status {
+        now: now.to_string(),
+        devices,
+        groups: judging.groups.into_values().collect(),
+        declarations: judging
+            .declarations
+            .into_values()
+            .map(|(mut summary, reasons)| {
+                summary.reasons = reasons.into_iter().collect();
+                summary
+            })
+            .collect(),
+        warnings: Vec::new(),
+        notes,
+    }
+}
 
-    for serial in serials {
-        let row = inventory.get(&serial);
-        let state = fleet.devices.remove(&serial);
-        let family = state.as_ref().and_then(|s| s.family.as_deref());
-        let reported = family.and_then(platform);
-        if let (Some(family), None, Some(s)) = (family, reported, &state) {
-            warnings.push(StatusWarning::UnknownPlatform {
-                file: s.file.to_string(),
-                line: s.line,
-                family: family.to_string(),
-            });
-        }
-        let device_platform = reported.or_else(|| row.and_then(|r| r.platform));
-        let os = state
-            .as_ref()
-            .and_then(|s| s.version.as_deref())
-            .and_then(|v| v.parse::<OsVersion>().ok());
-        let mut matched_by_filter = false;
-        let device_groups: Vec<String> = match row {
-            Some(r) => r.groups.clone(),
-            None => {
-                let matched = groups_by_filter(checked, device_platform, os.as_ref());
-                matched_by_filter = !matched.is_empty();
-                matched
-            }
-        };
-        let resolved: Option<Rc<Resolved>> =
-            device_platform.map(|p| {
-                let key = (
-                    device_groups.clone(),
-                    p,
-                    os.as_ref().map(ToString::to_string),
-                );
-                Rc::clone(cache.entry(key).or_insert_with(|| {
-                    Rc::new(resolve_device(checked, &device_groups, p, os.clone()))
-                }))
-            });
+/// What judging the fleet needs and gathers, device by device.
+struct Judging<'a> {
+    checked: &'a Checked,
+    inventory: &'a BTreeMap<String, inventory::Row>,
+    manifest: Option<&'a Manifest>,
+    tokens: &'a Tokens,
+    now: &'a str,
+    /// Resolutions by (groups, platform, OS): devices alike share one.
+    cache: HashMap<(Vec<String>, Platform, Option<String>), Rc<Resolved>>,
+    groups: BTreeMap<String, GroupSummary>,
+    declarations: BTreeMap<String, (DeclarationSummary, BTreeSet<String>)>,
+    /// Identifiers already warned about as unknown to the manifest.
+    unknown_declarations: BTreeSet<String>,
+    listed: BTreeSet<&'a str>,
+    prefix: Option<String>,
+    /// Reported tokens that could not be checked, over all devices.
+    unverified: usize,
+}
+
+impl Judging<'_> {
+    /// The verdict on one device, counted in its groups.
+    fn device(
+        &mut self,
+        serial: String,
+        state: Option<DeviceState>,
+        warnings: &mut Vec<StatusWarning>,
+    ) -> DeviceVerdict {
+        let row = self.inventory.get(&serial);
+        let place = self.place(row, state.as_ref(), warnings);
+        let resolved = place
+            .platform
+            .map(|p| self.resolve(&place.groups, p, place.os.as_ref()));
         let target = resolved.as_ref().and_then(|r| r.target.clone());
         let (device_state, mut reasons) = match (&resolved, &state) {
             (None, Some(s)) if s.version.is_some() => (
@@ -612,56 +682,31 @@ pub fn judge_fleet(
                         .to_string(),
                 ],
             ),
-            _ => judge::judge(state.as_ref(), target.as_deref(), now),
+            _ => judge::judge(state.as_ref(), target.as_deref(), self.now),
         };
         let mut problems = Vec::new();
         if let (Some(manifest), Some(resolved), Some(s), Some(p)) =
-            (manifest, &resolved, &state, device_platform)
+            (self.manifest, &resolved, &state, place.platform)
         {
-            check_declarations(manifest, resolved, p, s, &mut declarations, &mut problems);
+            let mut check = DeclarationCheck {
+                summaries: &mut self.declarations,
+                tokens: self.tokens,
+                problems: &mut problems,
+                unverified: &mut self.unverified,
+            };
+            check.device(manifest, resolved, p, s);
         }
-        if let (Some(prefix), Some(s)) = (&prefix, &state) {
-            for d in &s.declarations {
-                let id: &str = &d.identifier;
-                let ours = id.starts_with(prefix.as_str());
-                if ours && !listed.contains(id) && unknown_declarations.insert(id.to_string()) {
-                    warnings.push(StatusWarning::UnknownDeclaration {
-                        file: s.file.to_string(),
-                        line: s.line,
-                        identifier: id.to_string(),
-                    });
-                }
-            }
+        if let Some(s) = &state {
+            self.warn_unknown_declarations(s, warnings);
         }
-        if matched_by_filter {
-            reasons.push(format!(
-                "not in the inventory: placed in {} by its reported platform and OS (the group filters)",
-                quoted_list(&device_groups)
-            ));
-        } else if row.is_none() && state.is_some() && !inventory.is_empty() {
-            reasons.push(
-                "not in the inventory and no group filter matches its reported platform and OS: judged as a member of `all` only"
-                    .to_string(),
-            );
+        if let Some(reason) = self.placement_reason(&place, row.is_some(), state.is_some()) {
+            reasons.push(reason);
         }
-        let counted = if device_groups.is_empty() {
-            vec![UNASSIGNED.to_string()]
-        } else {
-            device_groups.clone()
-        };
-        for group in counted {
-            groups
-                .entry(group.clone())
-                .or_insert_with(|| GroupSummary {
-                    group,
-                    ..GroupSummary::default()
-                })
-                .add(device_state);
-        }
-        verdicts.push(DeviceVerdict {
+        self.count(&place.groups, device_state);
+        DeviceVerdict {
             serial,
-            groups: device_groups,
-            platform: device_platform,
+            groups: place.groups,
+            platform: place.platform,
             state: device_state,
             reasons,
             os: state.map(|s| ReportedOs {
@@ -675,20 +720,126 @@ pub fn judge_fleet(
             }),
             target: target.map(SharedTarget),
             declarations: problems,
-        });
+        }
     }
-    Status {
-        now: now.to_string(),
-        devices: verdicts,
-        groups: groups.into_values().collect(),
-        declarations: declarations
-            .into_values()
-            .map(|(mut summary, reasons)| {
-                summary.reasons = reasons.into_iter().collect();
-                summary
-            })
-            .collect(),
-        warnings: Vec::new(),
+
+    /// The device's platform (reported first, the inventory second), OS and groups (its
+    /// inventory row's, else those whose filters admit it).
+    fn place(
+        &self,
+        row: Option<&inventory::Row>,
+        state: Option<&DeviceState>,
+        warnings: &mut Vec<StatusWarning>,
+    ) -> Placement {
+        let family = state.and_then(|s| s.family.as_deref());
+        let reported = family.and_then(platform);
+        if let (Some(family), None, Some(s)) = (family, reported, state) {
+            warnings.push(StatusWarning::UnknownPlatform {
+                file: s.file.to_string(),
+                line: s.line,
+                family: family.to_string(),
+            });
+        }
+        let platform = reported.or_else(|| row.and_then(|r| r.platform));
+        let os = state
+            .and_then(|s| s.version.as_deref())
+            .and_then(|v| v.parse::<OsVersion>().ok());
+        let (groups, by_filter) = match row {
+            Some(r) => (r.groups.clone(), false),
+            None => {
+                let matched = groups_by_filter(self.checked, platform, os.as_ref());
+                let by_filter = !matched.is_empty();
+                (matched, by_filter)
+            }
+        };
+        Placement {
+            groups,
+            platform,
+            os,
+            by_filter,
+        }
+    }
+
+    /// What the resolver says a device in `groups` on `platform` and `os` must run, shared
+    /// by every device alike.
+    fn resolve(
+        &mut self,
+        groups: &[String],
+        platform: Platform,
+        os: Option<&OsVersion>,
+    ) -> Rc<Resolved> {
+        let key = (groups.to_vec(), platform, os.map(ToString::to_string));
+        let checked = self.checked;
+        Rc::clone(
+            self.cache
+                .entry(key)
+                .or_insert_with(|| Rc::new(resolve_device(checked, groups, platform, os.cloned()))),
+        )
+    }
+
+    /// Warns once per identifier about declarations under the project's prefix that the
+    /// manifest does not list.
+    fn warn_unknown_declarations(
+        &mut self,
+        state: &DeviceState,
+        warnings: &mut Vec<StatusWarning>,
+    ) {
+        let Some(prefix) = &self.prefix else {
+            return;
+        };
+        for d in &state.declarations {
+            let id: &str = &d.identifier;
+            if id.starts_with(prefix.as_str())
+                && !self.listed.contains(id)
+                && self.unknown_declarations.insert(id.to_string())
+            {
+                warnings.push(StatusWarning::UnknownDeclaration {
+                    file: state.file.to_string(),
+                    line: state.line,
+                    identifier: id.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Why a device without an inventory row is in the groups it is in.
+    fn placement_reason(
+        &self,
+        place: &Placement,
+        in_inventory: bool,
+        reported: bool,
+    ) -> Option<String> {
+        if place.by_filter {
+            Some(format!(
+                "not in the inventory: placed in {} by its reported platform and OS (the group filters)",
+                quoted_list(&place.groups)
+            ))
+        } else if !in_inventory && reported && !self.inventory.is_empty() {
+            Some(
+                "not in the inventory and no group filter matches its reported platform and OS: judged as a member of `all` only"
+                    .to_string(),
+            )
+        } else {
+            None
+        }
+    }
+
+    /// Counts the device in each of its groups (or as unassigned).
+    fn count(&mut self, groups: &[String], state: State) {
+        let counted = if groups.is_empty() {
+            vec![UNASSIGNED.to_string()]
+        } else {
+            groups.to_vec()
+        };
+        for group in counted {
+            self.groups
+                .entry(group.clone())
+                .or_insert_with(|| GroupSummary {
+                    group,
+                    ..GroupSummary::default()
+                })
+                .add(state);
+        }
     }
 }
 
@@ -763,49 +914,68 @@ fn resolve_device(
     }
 }
 
-/// Matches the declarations bsic emitted for a device against what it reports.
-fn check_declarations(
-    manifest: &Manifest,
-    resolved: &Resolved,
-    platform: Platform,
-    state: &DeviceState,
-    summaries: &mut BTreeMap<String, (DeclarationSummary, BTreeSet<String>)>,
-    problems: &mut Vec<String>,
-) {
-    let reports_declarations = !state.declarations.is_empty();
-    for artifact in &manifest.artifacts {
-        if !matches!(artifact.kind, ArtifactKind::Declaration { .. }) {
-            continue;
+/// Where matching a device's declarations records what it finds.
+struct DeclarationCheck<'a> {
+    summaries: &'a mut BTreeMap<String, (DeclarationSummary, BTreeSet<String>)>,
+    tokens: &'a Tokens,
+    problems: &'a mut Vec<String>,
+    unverified: &'a mut usize,
+}
+
+impl DeclarationCheck<'_> {
+    /// Matches the declarations bsic emitted for a device against what it reports.
+    fn device(
+        &mut self,
+        manifest: &Manifest,
+        resolved: &Resolved,
+        platform: Platform,
+        state: &DeviceState,
+    ) {
+        let reports_declarations = !state.declarations.is_empty();
+        for artifact in &manifest.artifacts {
+            if !matches!(artifact.kind, ArtifactKind::Declaration { .. }) {
+                continue;
+            }
+            let for_device = artifact
+                .groups
+                .iter()
+                .any(|g| resolved.receives_from.contains(g))
+                && (artifact.platforms.is_empty() || artifact.platforms.contains(&platform));
+            if for_device {
+                self.declaration(artifact, state, reports_declarations);
+            }
         }
-        let for_device = artifact
-            .groups
-            .iter()
-            .any(|g| resolved.receives_from.contains(g))
-            && (artifact.platforms.is_empty() || artifact.platforms.contains(&platform));
-        if !for_device {
-            continue;
-        }
-        let (summary, reasons) =
-            summaries
-                .entry(artifact.identifier.clone())
-                .or_insert_with(|| {
-                    (
-                        DeclarationSummary {
-                            identifier: artifact.identifier.clone(),
-                            group: artifact.groups.join(", "),
-                            ..DeclarationSummary::default()
-                        },
-                        BTreeSet::new(),
-                    )
-                });
+    }
+
+    /// One declaration bsic emitted for the device: held, active, valid, current?
+    fn declaration(
+        &mut self,
+        artifact: &crate::output::ManifestArtifact,
+        state: &DeviceState,
+        reports_declarations: bool,
+    ) {
+        let (summary, reasons) = self
+            .summaries
+            .entry(artifact.identifier.clone())
+            .or_insert_with(|| {
+                (
+                    DeclarationSummary {
+                        identifier: artifact.identifier.clone(),
+                        group: artifact.groups.join(", "),
+                        ..DeclarationSummary::default()
+                    },
+                    BTreeSet::new(),
+                )
+            });
         summary.devices += 1;
         let id = &artifact.identifier;
+        let problems = &mut *self.problems;
         let Some(held) = state.declaration(id) else {
             if reports_declarations {
                 summary.missing += 1;
                 problems.push(format!("`{id}` is not on the device"));
             }
-            continue;
+            return;
         };
         match held.active {
             Some(true) => summary.active += 1,
@@ -830,15 +1000,21 @@ fn check_declarations(
             None => {}
         }
         reasons.extend(held.reasons.iter().cloned());
-        if held
-            .server_token
-            .as_deref()
-            .is_some_and(|t| *t != *artifact.token)
-        {
-            summary.stale += 1;
-            problems.push(format!(
-                "`{id}` is an older version (server token differs from the manifest)"
-            ));
+        let Some(reported) = held.server_token.as_deref() else {
+            return;
+        };
+        match self.tokens.judge(id, &artifact.token, reported) {
+            TokenVerdict::Current => {}
+            TokenVerdict::Older => {
+                summary.stale += 1;
+                problems.push(format!(
+                    "`{id}` is an older version (its server token is not the current one)"
+                ));
+            }
+            TokenVerdict::Unverified => {
+                summary.unverified += 1;
+                *self.unverified += 1;
+            }
         }
     }
 }

@@ -163,6 +163,14 @@ pub fn human(status: &Status, limit: usize) -> String {
                 d.missing,
                 d.stale
             );
+            if d.unverified > 0 {
+                // Shown only when there are some: most MDMs keep bsic's tokens.
+                let _ = writeln!(
+                    out,
+                    "      {} with a server token that could not be checked (no server token map)",
+                    d.unverified
+                );
+            }
             for r in &d.reasons {
                 let _ = writeln!(out, "      {}", neutralise(r));
             }
