@@ -355,7 +355,8 @@ fn availability_reflects_yaml_inheritance_and_overlay() {
     let table = availability();
     assert_eq!(
         table["source"],
-        "apple/device-management (Release_iOS-18-1_macOS-15-1) + apple/overlay.yaml"
+        "apple/device-management (Release_iOS-18-1_macOS-15-1) + apple/overlay.yaml \
+         (facts current to Apple release 27.2)"
     );
     let settings = &table["declarations"]["com.apple.configuration.softwareupdate.settings"];
     assert_eq!(

@@ -67,6 +67,8 @@ pub struct Corpus {
     /// What Apple says to use instead, from the overlay's `replaced-by`: by file, then by
     /// dotted key path (`""` for the payload as a whole).
     pub replacements: BTreeMap<String, BTreeMap<String, String>>,
+    /// The Apple release the overlay brings the facts up to (`current` in the overlay).
+    pub current: Option<String>,
 }
 
 impl Corpus {
@@ -130,6 +132,7 @@ impl Corpus {
             status_items,
             release,
             replacements: BTreeMap::new(),
+            current: None,
         })
     }
 

@@ -136,6 +136,7 @@ impl Overlay {
                 ),
             ));
         }
+        corpus.current.clone_from(&self.current);
         let mut notes = Vec::new();
         for (position, item) in self.status_items.iter().enumerate() {
             self.check_sources(&item.source).map_err(|message| {
