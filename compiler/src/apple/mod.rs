@@ -260,6 +260,14 @@ pub fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
     profile(payload_type)?.keys.get(key)
 }
 
+/// What Apple says to use instead of a profile key: the key's own replacement, else its
+/// payload type's (every key of a removed payload type goes with it).
+pub fn profile_replacement(payload_type: &str, key: &str) -> Option<&'static str> {
+    profile_key(payload_type, key)
+        .and_then(|k| k.replaced_by.as_deref())
+        .or_else(|| profile(payload_type)?.replaced_by.as_deref())
+}
+
 /// Where a payload type (or one of its keys) starts on a platform: `Some(version)`, or `None`
 /// when Apple marks it `n/a` there or does not define it.
 pub fn introduced(

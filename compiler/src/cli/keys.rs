@@ -63,6 +63,14 @@ fn availability(key: &Key, only: Option<Platform>) -> String {
         .join("; ")
 }
 
+/// What Apple says to use instead of a key, if anything.
+fn replacement(payload: &str, key: &str, def: Option<&'static Key>) -> Option<&'static str> {
+    if payload == SETTINGS || payload == ENFORCEMENT {
+        return def.and_then(|d| d.replaced_by.as_deref());
+    }
+    apple::profile_replacement(payload, key)
+}
+
 /// Prints the table (or JSON with `json`).
 pub(super) fn run(json: bool, platform: Option<Platform>) {
     let mut out = std::io::stdout().lock();
@@ -85,7 +93,7 @@ pub(super) fn run(json: bool, platform: Option<Platform>) {
                     "default": def.and_then(|d| d.default.clone()),
                     "combine": def.and_then(|d| d.combinetype.clone()),
                     "availability": def.map(|d| availability(d, platform)),
-                    "replaced-by": def.and_then(|d| d.replaced_by.clone()),
+                    "replaced-by": replacement(payload, key, def),
                 })
             })
             .collect();
@@ -116,7 +124,7 @@ pub(super) fn run(json: bool, platform: Option<Platform>) {
                 .unwrap_or_default();
             let _ = writeln!(out, "  {:<48} {}{default}{combine}", "", values(def));
             let _ = writeln!(out, "  {:<48} {}", "", availability(def, platform));
-            if let Some(replacement) = &def.replaced_by {
+            if let Some(replacement) = replacement(payload, key, Some(def)) {
                 let _ = writeln!(out, "  {:<48} Apple: use {replacement} instead", "");
             }
         }

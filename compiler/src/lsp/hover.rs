@@ -231,7 +231,7 @@ fn legacy_keys(path: &str, md: &mut String) {
             "- Legacy profile key `{key_name}` (`{payload}`): {}",
             platforms.join("; ")
         );
-        if let Some(replacement) = &key.replaced_by {
+        if let Some(replacement) = apple::profile_replacement(payload, key_name) {
             let _ = write!(md, "; Apple: use {replacement} instead");
         }
         md.push('\n');
