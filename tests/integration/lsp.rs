@@ -293,6 +293,13 @@ fn an_editor_session_gets_diagnostics_fixes_hovers_completion_and_definitions() 
     );
     assert!(text.contains("developer.apple.com/documentation"), "{text}");
     assert!(text.contains("macOS 15.0+"), "{text}");
+    // ... and the legacy Restrictions key it also sets, with Apple's current facts.
+    assert!(
+        text.contains("`allowRapidSecurityResponseRemoval`")
+            && text.contains("deprecated 26.0, removed 27.0")
+            && text.contains("RapidSecurityResponse.EnableRollback` instead"),
+        "{text}"
+    );
 
     // Hover on a group name: what a device in it gets, and from which policy.
     let (line, col) = position(&good, "\"pilot\"", 0);

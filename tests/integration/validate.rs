@@ -351,6 +351,85 @@ fn availability_for_a_platform_and_fleet() {
     );
 }
 
+/// A profile holding Apple's removed `com.apple.SoftwareUpdate` payload: deprecated from
+/// macOS 26.0, removed in 27.0, and the diagnostic names the declaration to use instead.
+#[test]
+fn removed_payloads_are_reported_with_their_replacement() {
+    let profile = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+    <key>PayloadContent</key>
+    <array>
+        <dict>
+            <key>AutomaticCheckEnabled</key>
+            <true/>
+            <key>PayloadIdentifier</key>
+            <string>com.example.su.p</string>
+            <key>PayloadType</key>
+            <string>com.apple.SoftwareUpdate</string>
+            <key>PayloadUUID</key>
+            <string>CCCCCCCC-2222-3333-4444-555555555555</string>
+            <key>PayloadVersion</key>
+            <integer>1</integer>
+        </dict>
+    </array>
+    <key>PayloadDisplayName</key>
+    <string>su</string>
+    <key>PayloadIdentifier</key>
+    <string>com.example.su</string>
+    <key>PayloadType</key>
+    <string>Configuration</string>
+    <key>PayloadUUID</key>
+    <string>BBBBBBBB-2222-3333-4444-555555555555</string>
+    <key>PayloadVersion</key>
+    <integer>1</integer>
+</dict>
+</plist>
+"#;
+    let project = Project::empty().file("su.mobileconfig", profile);
+    let run_for = |min_os: &str| {
+        let run = validate(
+            project.path(),
+            &[
+                "su.mobileconfig",
+                "--platform",
+                "macOS",
+                "--min-os",
+                min_os,
+                "--format",
+                "json",
+            ],
+        );
+        run.assert_code(0);
+        run.diagnostics().unwrap()
+    };
+    let replacement = "com.apple.configuration.softwareupdate.settings";
+    let before = run_for("15.0");
+    assert!(
+        !before.iter().any(|d| d["code"] == "bsic::deprecated"),
+        "{before:?}"
+    );
+    let deprecated = run_for("26.1");
+    assert_eq!(deprecated.len(), 1, "{deprecated:?}");
+    assert_eq!(deprecated[0]["code"], "bsic::deprecated");
+    assert!(
+        deprecated[0]["help"]
+            .as_str()
+            .unwrap_or("")
+            .contains(replacement),
+        "{deprecated:?}"
+    );
+    let removed = run_for("27.0");
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(removed[0]["code"], "bsic::unavailable-on-platform");
+    let help = removed[0]["help"].as_str().unwrap_or("");
+    assert!(
+        help.contains("removed in macOS 27.0") && help.contains(replacement),
+        "{help}"
+    );
+}
+
 #[test]
 fn binary_plists_are_validated_without_positions() {
     let source = repo("tests/fixtures/validate/good/restrictions.mobileconfig");

@@ -355,7 +355,8 @@ fn availability_reflects_yaml_inheritance_and_overlay() {
     let table = availability();
     assert_eq!(
         table["source"],
-        "apple/device-management (Release_iOS-18-1_macOS-15-1) + apple/overlay.yaml"
+        "apple/device-management (Release_iOS-18-1_macOS-15-1) + apple/overlay.yaml \
+         (facts current to Apple release 27.2)"
     );
     let settings = &table["declarations"]["com.apple.configuration.softwareupdate.settings"];
     assert_eq!(
@@ -542,5 +543,124 @@ payloadkeys:
     assert!(
         error.contains("Outer") && error.contains("colour"),
         "{error}"
+    );
+}
+
+#[test]
+fn the_overlay_never_overrules_apples_yaml_silently() {
+    // Apple's YAML alone, without bsic's overlay applied.
+    let corpus = apple::Corpus::load(root()).unwrap();
+    let cases = [
+        (
+            // Apple's YAML marks tvOS n/a; overriding it without recording that is refused.
+            "base: Release_iOS-18-1_macOS-15-1
+overrides:
+  - declaration: com.apple.configuration.softwareupdate.settings
+    set: {supportedOS: {tvOS: {introduced: '18.4'}}}
+    why: test
+",
+            "overrides Apple's \"n/a\" with \"18.4\" silently",
+        ),
+        (
+            // A review record the YAML no longer matches: a newer release moved the fact.
+            "base: Release_iOS-18-1_macOS-15-1
+overrides:
+  - declaration: com.apple.configuration.softwareupdate.settings
+    set: {supportedOS: {macOS: {introduced: '15.4'}}}
+    was: {supportedOS: {macOS: {introduced: '14.0'}}}
+    why: test
+",
+            "Apple's YAML now says \"15.0\", not \"14.0\"",
+        ),
+        (
+            "base: Release_iOS-18-1_macOS-15-1
+overrides:
+  - declaration: com.apple.configuration.softwareupdate.settings
+    key: Notifications
+    set: {supportedOS: {macOS: {deprecated: '27.0'}}}
+    was: {supportedOS: {macOS: {deprecated: '26.0'}}}
+    why: test
+",
+            "Apple's YAML says nothing there",
+        ),
+        (
+            "base: Release_iOS-18-1_macOS-15-1
+overrides:
+  - profile: com.apple.SoftwareUpdate
+    set: {replaced-by: x}
+    why: test
+    source: [nowhere]
+",
+            "source `nowhere` is not listed",
+        ),
+        (
+            "base: Release_iOS-18-1_macOS-15-1
+status-items:
+  - name: softwareupdate.install-state
+    title: t
+    file: declarative/status/softwareupdate.install-state.yaml
+    supportedOS: {macOS: {introduced: '14.0'}}
+",
+            "defined by Apple's YAML now",
+        ),
+    ];
+    for (yaml, expected) in cases {
+        let message = overlay(yaml)
+            .apply(&mut corpus.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains(expected), "{message}");
+    }
+}
+
+#[test]
+fn every_overlay_fact_names_its_source_and_release() {
+    let overlay = Overlay::load(root()).unwrap();
+    assert_eq!(overlay.current.as_deref(), Some("27.2"));
+    for (index, entry) in overlay.overrides.iter().enumerate() {
+        assert!(
+            !entry.source.is_empty(),
+            "override #{} cites no source",
+            index + 1
+        );
+    }
+    for item in &overlay.status_items {
+        assert!(
+            !item.source.is_empty(),
+            "status item {} cites no source",
+            item.name
+        );
+    }
+    let sources = root().join("apple/SOURCES.md");
+    let text = std::fs::read_to_string(sources).unwrap();
+    for id in overlay.sources.keys() {
+        assert!(
+            text.contains(&format!("`{id}`")),
+            "apple/SOURCES.md does not describe `{id}`"
+        );
+    }
+}
+
+#[test]
+fn removals_reach_the_table_with_their_replacement() {
+    let table = availability();
+    let payload = &table["profiles"]["com.apple.SoftwareUpdate"];
+    assert_eq!(payload["platforms"]["macOS"]["deprecated"], "26.0");
+    assert_eq!(payload["platforms"]["macOS"]["removed"], "27.0");
+    assert_eq!(
+        payload["replaced-by"],
+        "com.apple.configuration.softwareupdate.settings"
+    );
+    let rsr = &table["profiles"]["com.apple.applicationaccess"]["keys"]["allowRapidSecurityResponseInstallation"];
+    assert_eq!(rsr["platforms"]["iOS"]["removed"], "27.0");
+    assert!(
+        rsr["replaced-by"]
+            .as_str()
+            .unwrap()
+            .contains("RapidSecurityResponse.Enable")
+    );
+    assert_eq!(
+        table["status-items"]["mdm.enrollment-type"]["platforms"]["iOS"]["introduced"],
+        "27.0"
     );
 }

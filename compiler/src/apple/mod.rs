@@ -30,6 +30,67 @@ pub mod types {
     pub const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
 }
 
+/// (KDL knob, payload type, Apple key) for the keys bsic writes beyond the settings
+/// declaration: the enforcement declaration's keys, and the legacy profile keys a knob also
+/// sets for older devices (labelled `<knob> (profile)`). `bsic keys` lists them and hovers
+/// show the legacy keys' availability beside the declaration key's.
+pub const OTHER_KEYS: &[(&str, &str, &str)] = &[
+    ("enforce.version", types::ENFORCEMENT, "TargetOSVersion"),
+    ("enforce.build", types::ENFORCEMENT, "TargetBuildVersion"),
+    ("enforce.by", types::ENFORCEMENT, "TargetLocalDateTime"),
+    ("enforce.details", types::ENFORCEMENT, "DetailsURL"),
+    (
+        "background-security.offer (profile)",
+        types::RESTRICTIONS,
+        "allowRapidSecurityResponseInstallation",
+    ),
+    (
+        "background-security.allow-rollback (profile)",
+        types::RESTRICTIONS,
+        "allowRapidSecurityResponseRemoval",
+    ),
+    (
+        "os-updates.defer.combined (profile)",
+        types::RESTRICTIONS,
+        "enforcedSoftwareUpdateDelay",
+    ),
+    (
+        "os-updates.defer.major (profile)",
+        types::RESTRICTIONS,
+        "enforcedSoftwareUpdateMajorOSDeferredInstallDelay",
+    ),
+    (
+        "os-updates.defer.minor (profile)",
+        types::RESTRICTIONS,
+        "enforcedSoftwareUpdateMinorOSDeferredInstallDelay",
+    ),
+    (
+        "os-updates.defer.system (profile)",
+        types::RESTRICTIONS,
+        "enforcedSoftwareUpdateNonOSDeferredInstallDelay",
+    ),
+    (
+        "background-security.automatic-install (profile)",
+        types::SOFTWARE_UPDATE,
+        "CriticalUpdateInstall",
+    ),
+    (
+        "os-updates.download (profile)",
+        types::SOFTWARE_UPDATE,
+        "AutomaticDownload",
+    ),
+    (
+        "os-updates.install (profile)",
+        types::SOFTWARE_UPDATE,
+        "AutomaticallyInstallMacOSUpdates",
+    ),
+    (
+        "beta.enrollment (profile)",
+        types::SOFTWARE_UPDATE,
+        "AllowPreReleaseInstallation",
+    ),
+];
+
 /// The generated table, embedded at build time.
 const AVAILABILITY: &str = include_str!("../../../schemas/apple/availability.json");
 
@@ -49,6 +110,9 @@ pub struct Payload {
     pub apply: Option<String>,
     #[serde(default)]
     pub platforms: BTreeMap<String, OsSupport>,
+    /// What Apple says to use instead once it is deprecated or removed.
+    #[serde(rename = "replaced-by")]
+    pub replaced_by: Option<String>,
     /// Dotted key path → definition.
     #[serde(default)]
     pub keys: BTreeMap<String, Key>,
@@ -66,6 +130,9 @@ pub struct Key {
     pub combinetype: Option<String>,
     #[serde(default)]
     pub platforms: BTreeMap<String, OsSupport>,
+    /// What Apple says to use instead once it is deprecated or removed.
+    #[serde(rename = "replaced-by")]
+    pub replaced_by: Option<String>,
 }
 
 /// Availability on one OS.
@@ -191,6 +258,14 @@ pub fn declaration_key(declaration_type: &str, key: &str) -> Option<&'static Key
 /// A key of a profile payload type.
 pub fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
     profile(payload_type)?.keys.get(key)
+}
+
+/// What Apple says to use instead of a profile key: the key's own replacement, else its
+/// payload type's (every key of a removed payload type goes with it).
+pub fn profile_replacement(payload_type: &str, key: &str) -> Option<&'static str> {
+    profile_key(payload_type, key)
+        .and_then(|k| k.replaced_by.as_deref())
+        .or_else(|| profile(payload_type)?.replaced_by.as_deref())
 }
 
 /// Where a payload type (or one of its keys) starts on a platform: `Some(version)`, or `None`

@@ -10,67 +10,7 @@ use crate::model::Platform;
 use crate::resolve::KNOBS;
 
 use crate::apple::types::ENFORCEMENT;
-use crate::apple::types::RESTRICTIONS;
 use crate::apple::types::SETTINGS;
-use crate::apple::types::SOFTWARE_UPDATE;
-
-/// (KDL knob, payload type, Apple key) rows beyond the settings table.
-const OTHER_ROWS: &[(&str, &str, &str)] = &[
-    ("enforce.version", ENFORCEMENT, "TargetOSVersion"),
-    ("enforce.build", ENFORCEMENT, "TargetBuildVersion"),
-    ("enforce.by", ENFORCEMENT, "TargetLocalDateTime"),
-    ("enforce.details", ENFORCEMENT, "DetailsURL"),
-    (
-        "background-security.offer (profile)",
-        RESTRICTIONS,
-        "allowRapidSecurityResponseInstallation",
-    ),
-    (
-        "background-security.allow-rollback (profile)",
-        RESTRICTIONS,
-        "allowRapidSecurityResponseRemoval",
-    ),
-    (
-        "os-updates.defer.combined (profile)",
-        RESTRICTIONS,
-        "enforcedSoftwareUpdateDelay",
-    ),
-    (
-        "os-updates.defer.major (profile)",
-        RESTRICTIONS,
-        "enforcedSoftwareUpdateMajorOSDeferredInstallDelay",
-    ),
-    (
-        "os-updates.defer.minor (profile)",
-        RESTRICTIONS,
-        "enforcedSoftwareUpdateMinorOSDeferredInstallDelay",
-    ),
-    (
-        "os-updates.defer.system (profile)",
-        RESTRICTIONS,
-        "enforcedSoftwareUpdateNonOSDeferredInstallDelay",
-    ),
-    (
-        "background-security.automatic-install (profile)",
-        SOFTWARE_UPDATE,
-        "CriticalUpdateInstall",
-    ),
-    (
-        "os-updates.download (profile)",
-        SOFTWARE_UPDATE,
-        "AutomaticDownload",
-    ),
-    (
-        "os-updates.install (profile)",
-        SOFTWARE_UPDATE,
-        "AutomaticallyInstallMacOSUpdates",
-    ),
-    (
-        "beta.enrollment (profile)",
-        SOFTWARE_UPDATE,
-        "AllowPreReleaseInstallation",
-    ),
-];
 
 fn rows() -> Vec<(
     &'static str,
@@ -86,7 +26,7 @@ fn rows() -> Vec<(
             apple::declaration_key(SETTINGS, k.apple_key),
         )
     });
-    let others = OTHER_ROWS.iter().map(|(kdl, payload, key)| {
+    let others = apple::OTHER_KEYS.iter().map(|(kdl, payload, key)| {
         let definition = if *payload == ENFORCEMENT {
             apple::declaration_key(payload, key)
         } else {
@@ -123,6 +63,14 @@ fn availability(key: &Key, only: Option<Platform>) -> String {
         .join("; ")
 }
 
+/// What Apple says to use instead of a key, if anything.
+fn replacement(payload: &str, key: &str, def: Option<&'static Key>) -> Option<&'static str> {
+    if payload == SETTINGS || payload == ENFORCEMENT {
+        return def.and_then(|d| d.replaced_by.as_deref());
+    }
+    apple::profile_replacement(payload, key)
+}
+
 /// Prints the table (or JSON with `json`).
 pub(super) fn run(json: bool, platform: Option<Platform>) {
     let mut out = std::io::stdout().lock();
@@ -145,6 +93,7 @@ pub(super) fn run(json: bool, platform: Option<Platform>) {
                     "default": def.and_then(|d| d.default.clone()),
                     "combine": def.and_then(|d| d.combinetype.clone()),
                     "availability": def.map(|d| availability(d, platform)),
+                    "replaced-by": replacement(payload, key, def),
                 })
             })
             .collect();
@@ -175,6 +124,9 @@ pub(super) fn run(json: bool, platform: Option<Platform>) {
                 .unwrap_or_default();
             let _ = writeln!(out, "  {:<48} {}{default}{combine}", "", values(def));
             let _ = writeln!(out, "  {:<48} {}", "", availability(def, platform));
+            if let Some(replacement) = replacement(payload, key, Some(def)) {
+                let _ = writeln!(out, "  {:<48} Apple: use {replacement} instead", "");
+            }
         }
     }
 }

@@ -207,8 +207,35 @@ pub(crate) fn knob(path: &str, schema: &SchemaDoc<'_>, pointer: &str) -> Option<
             let _ = writeln!(md, "- Availability: {}", platforms.join("; "));
         }
     }
+    legacy_keys(path, &mut md);
     let _ = writeln!(md, "\n[Apple documentation]({doc})");
     Some(md)
+}
+
+/// The legacy profile keys a knob also sets for older devices, with Apple's current
+/// availability (deprecations and removals included) and what Apple says to use instead.
+fn legacy_keys(path: &str, md: &mut String) {
+    let label = format!("{path} (profile)");
+    for (_, payload, key_name) in apple::OTHER_KEYS.iter().filter(|(k, ..)| *k == label) {
+        let Some(key) = apple::profile_key(payload, key_name) else {
+            continue;
+        };
+        let platforms: Vec<String> = key
+            .platforms
+            .iter()
+            .filter(|(os, support)| os.as_str() != "watchOS" && support.available())
+            .map(|(os, support)| format!("{os} {}", support.summary()))
+            .collect();
+        let _ = write!(
+            md,
+            "- Legacy profile key `{key_name}` (`{payload}`): {}",
+            platforms.join("; ")
+        );
+        if let Some(replacement) = apple::profile_replacement(payload, key_name) {
+            let _ = write!(md, "; Apple: use {replacement} instead");
+        }
+        md.push('\n');
+    }
 }
 
 /// Markdown for a node that sets no key itself: its schema description.

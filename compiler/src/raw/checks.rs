@@ -116,6 +116,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
             ));
             continue;
         }
+        lifecycle(doc, payload, type_name, &root, options, out);
         let mut found = Vec::new();
         keys(value, "", &root, &mut found);
         // A key inherits its dictionary's availability, so a finding already reported for the
@@ -150,10 +151,18 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                 .as_deref()
                 .map_or(String::new(), |t| format!(" ({t})"));
             // Deprecation: on the chosen platform, or on any platform when none is chosen.
+            // What the key only inherits from its payload was told once, for the payload.
             let deprecated: Vec<String> = key
                 .platforms
                 .iter()
                 .filter(|(p, _)| column.is_none_or(|c| c == p.as_str()))
+                .filter(|(p, s)| {
+                    payload
+                        .platforms
+                        .get(p.as_str())
+                        .and_then(|o| o.deprecated.as_ref())
+                        != s.deprecated.as_ref()
+                })
                 .filter_map(|(p, s)| Some((p, s.deprecated.as_ref()?)))
                 .filter(|(_, since)| min_os.as_ref().is_none_or(|min| *min >= version_key(since)))
                 .map(|(p, since)| format!("{p} {since}"))
@@ -164,8 +173,9 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                     ValidateKind::Deprecated {
                         message: format!("`{dotted}` is deprecated"),
                         fact: format!(
-                            "Apple: `{dotted}`{title} is deprecated since {}",
-                            deprecated.join(", ")
+                            "Apple: `{dotted}`{title} is deprecated since {}{}",
+                            deprecated.join(", "),
+                            instead(key.replaced_by.as_deref())
                         ),
                     },
                     at,
@@ -216,8 +226,14 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                     "too new for the fleet",
                 ));
             }
+            let inherited_removal = payload
+                .platforms
+                .get(column)
+                .and_then(|p| p.removed.as_deref())
+                == support.removed.as_deref();
             if let (Some(min), Some(removed)) = (&min_os, support.removed.as_deref())
                 && version_key(removed) <= *min
+                && !inherited_removal
                 && !inside(&reported, &dotted, Finding::Removed)
             {
                 reported.push((dotted.clone(), Finding::Removed));
@@ -225,7 +241,10 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                     ValidateKind::UnavailableOnPlatform {
                         knob: dotted.clone(),
                         platform: column.into(),
-                        fact: format!("Apple: `{dotted}` was removed in {column} {removed}"),
+                        fact: format!(
+                            "Apple: `{dotted}` was removed in {column} {removed}{}",
+                            instead(key.replaced_by.as_deref())
+                        ),
                     },
                     at,
                     "removed",
@@ -248,6 +267,73 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                 ));
             }
         }
+    }
+}
+
+/// `; use X instead` for a replacement Apple names, else nothing.
+fn instead(replacement: Option<&str>) -> String {
+    replacement.map_or(String::new(), |r| format!("; use {r} instead"))
+}
+
+/// A payload type Apple deprecated or removed, told once for the payload with what Apple
+/// says to use instead: removed on the chosen platform at or below `--min-os`, else
+/// deprecated there (or, with no platform chosen, on any platform).
+fn lifecycle(
+    doc: &Doc,
+    payload: &Payload,
+    type_name: &str,
+    root: &str,
+    options: &ValidateOptions,
+    out: &mut Diagnostics,
+) {
+    let at = key_span(&doc.projection, root, Span::start_of(doc.file));
+    let column = options.platform.map(|p| p.apple_column());
+    let min_os = options.min_os.as_ref().map(|v| version_key(&v.to_string()));
+    let instead = instead(payload.replaced_by.as_deref());
+    if let (Some(column), Some(min)) = (column, &min_os)
+        && let Some(removed) = payload
+            .platforms
+            .get(column)
+            .and_then(|s| s.removed.as_deref())
+        && version_key(removed) <= *min
+    {
+        out.push(Diagnostic::warning(
+            Kind::UnavailableOnPlatform {
+                knob: type_name.to_string(),
+                platform: format!("{column} {removed} and later"),
+                fact: format!(
+                    "Apple: `{type_name}` was removed in {column} {removed}; devices ignore \
+                     it{instead}"
+                ),
+            },
+            at,
+            "removed",
+        ));
+        return;
+    }
+    let deprecated: Vec<String> = payload
+        .platforms
+        .iter()
+        .filter(|(p, _)| column.is_none_or(|c| c == p.as_str()))
+        .filter_map(|(p, s)| Some((p, s.deprecated.as_ref()?, s.removed.as_deref())))
+        .filter(|(_, since, _)| min_os.as_ref().is_none_or(|min| *min >= version_key(since)))
+        .map(|(p, since, removed)| match removed {
+            Some(removed) => format!("{p} {since} (removed in {p} {removed})"),
+            None => format!("{p} {since}"),
+        })
+        .collect();
+    if !deprecated.is_empty() {
+        out.push(Diagnostic::warning(
+            Kind::Deprecated {
+                message: format!("`{type_name}` is deprecated"),
+                fact: format!(
+                    "Apple: `{type_name}` is deprecated since {}{instead}",
+                    deprecated.join(", ")
+                ),
+            },
+            at,
+            "deprecated",
+        ));
     }
 }
 

@@ -22,7 +22,7 @@ pub fn table(corpus: &Corpus, source: &str) -> Result<Value, Error> {
         let Some(ty) = &declaration.doc.payload.declarationtype else {
             continue;
         };
-        let mut entry = payload_entry(declaration)?;
+        let mut entry = payload_entry(declaration, corpus)?;
         if let Some(apply) = &declaration.doc.payload.apply {
             entry.insert("apply".to_owned(), apply.clone().into());
         }
@@ -38,7 +38,7 @@ pub fn table(corpus: &Corpus, source: &str) -> Result<Value, Error> {
     }
     let mut profiles = Map::new();
     for profile in &corpus.profiles {
-        let mut entry = payload_entry(profile)?;
+        let mut entry = payload_entry(profile, corpus)?;
         if let Some(payload_type) = &profile.doc.payload.payloadtype {
             entry.insert("payloadtype".to_owned(), payload_type.clone().into());
         }
@@ -69,7 +69,7 @@ pub fn table(corpus: &Corpus, source: &str) -> Result<Value, Error> {
     }))
 }
 
-fn payload_entry(source: &Source) -> Result<Map<String, Value>, Error> {
+fn payload_entry(source: &Source, corpus: &Corpus) -> Result<Map<String, Value>, Error> {
     let supported = &source.doc.payload.supported_os;
     let mut keys = Map::new();
     Walker { source }.walk(
@@ -85,6 +85,21 @@ fn payload_entry(source: &Source) -> Result<Map<String, Value>, Error> {
         entry.insert("title".to_owned(), title.clone().into());
     }
     entry.insert("platforms".to_owned(), platforms(source, supported)?);
+    for (path, replacement) in corpus.replacements.get(&source.file).into_iter().flatten() {
+        let target = if path.is_empty() {
+            Some(&mut entry)
+        } else {
+            keys.get_mut(path).and_then(Value::as_object_mut)
+        };
+        let Some(target) = target else {
+            return Err(Error::key(
+                source.display_path(),
+                path,
+                "no such key for `replaced-by`",
+            ));
+        };
+        target.insert("replaced-by".to_owned(), replacement.clone().into());
+    }
     entry.insert("keys".to_owned(), Value::Object(keys));
     Ok(entry)
 }

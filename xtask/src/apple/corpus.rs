@@ -1,6 +1,7 @@
 //! Loading the vendored Apple tree: which YAML files the generator reads, and
 //! what role each one plays.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -63,6 +64,11 @@ pub struct Corpus {
     pub status_items: Vec<Source>,
     /// The Apple release, as derived from the tree's README (e.g. `Release_iOS-18-1_macOS-15-1`).
     pub release: String,
+    /// What Apple says to use instead, from the overlay's `replaced-by`: by file, then by
+    /// dotted key path (`""` for the payload as a whole).
+    pub replacements: BTreeMap<String, BTreeMap<String, String>>,
+    /// The Apple release the overlay brings the facts up to (`current` in the overlay).
+    pub current: Option<String>,
 }
 
 impl Corpus {
@@ -125,6 +131,8 @@ impl Corpus {
             common_payload_keys,
             status_items,
             release,
+            replacements: BTreeMap::new(),
+            current: None,
         })
     }
 

@@ -89,12 +89,15 @@ pub fn generate(root: &Path) -> Result<Generated, Error> {
             source,
         )?;
     }
-    let description = format!(
+    let mut description = format!(
         "{} ({}) + {}",
         corpus::APPLE_DIR,
         corpus.release,
         overlay::OVERLAY_FILE
     );
+    if let Some(current) = &corpus.current {
+        description.push_str(&format!(" (facts current to Apple release {current})"));
+    }
     let table = availability::table(&corpus, &description)?;
     files.insert(AVAILABILITY_FILE.to_owned(), compact_below(table, 4));
     Ok(Generated { files, notes })

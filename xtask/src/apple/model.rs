@@ -43,6 +43,33 @@ pub struct Document {
     _related_status_items: Option<IgnoredAny>,
 }
 
+impl Document {
+    /// A status item's definition with only what the availability table reads: for the
+    /// overlay's status items, which the vendored YAML does not define yet.
+    pub fn status_item(title: &str, name: &str, supported_os: SupportedOs) -> Self {
+        Self {
+            title: Some(title.to_owned()),
+            payload: Payload {
+                payloadtype: None,
+                declarationtype: None,
+                credentialtype: None,
+                requesttype: None,
+                statusitemtype: Some(name.to_owned()),
+                supported_os,
+                apply: None,
+                beta: None,
+                _content: None,
+            },
+            payloadkeys: Vec::new(),
+            _description: None,
+            _responsekeys: None,
+            _reasons: None,
+            _notes: None,
+            _related_status_items: None,
+        }
+    }
+}
+
 /// The `payload` object of a document.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,14 +2,16 @@
 //! published since the vendored release, applied to the parsed tree before
 //! anything is generated. The file's header comment documents the format.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::Error;
 use super::corpus::{APPLE_DIR, Corpus, Source};
-use super::model::{Key, Subkeys, SupportedOs, merge_supported_os};
+use super::model::{Document, Key, Subkeys, SupportedOs, merge_supported_os};
 
 /// Location of the overlay, relative to the workspace root.
 pub const OVERLAY_FILE: &str = "apple/overlay.yaml";
@@ -20,9 +22,36 @@ pub const OVERLAY_FILE: &str = "apple/overlay.yaml";
 pub struct Overlay {
     /// The Apple release the overrides were reviewed against.
     pub base: String,
+    /// The Apple release whose facts the overlay brings the YAML up to (e.g. `27.2`).
+    #[serde(default)]
+    pub current: Option<String>,
+    /// Where the facts come from: an id per source, each an address and what it is.
+    #[serde(default)]
+    pub sources: BTreeMap<String, String>,
     /// The overrides, applied in order.
     #[serde(default)]
     pub overrides: Vec<Override>,
+    /// Status items Apple defines after `base`, so status subscriptions may name them.
+    #[serde(default, rename = "status-items")]
+    pub status_items: Vec<AddedStatusItem>,
+}
+
+/// A status item the vendored YAML does not define yet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddedStatusItem {
+    /// The status item's name (`statusitemtype`), e.g. `mdm.enrollment-type`.
+    pub name: String,
+    /// Apple's title for it.
+    pub title: String,
+    /// The file that defines it in Apple's newer release, relative to `device-management/`.
+    pub file: String,
+    /// Its availability.
+    #[serde(rename = "supportedOS")]
+    pub supported_os: SupportedOs,
+    /// Ids from `sources`.
+    #[serde(default)]
+    pub source: Vec<String>,
 }
 
 /// One override entry.
@@ -39,8 +68,17 @@ pub struct Override {
     pub key: Option<String>,
     /// What to change.
     pub set: Changes,
-    /// Where the fact comes from.
+    /// What Apple's YAML said for each field `set` changes, where it said something else:
+    /// the record that the override was reviewed against the YAML. An override that replaces
+    /// a value Apple's YAML states without recording it here, or whose record no longer
+    /// matches the YAML, is an error: the overlay and the YAML must never disagree silently.
+    #[serde(default)]
+    pub was: Changes,
+    /// Where the fact comes from, in words.
     pub why: String,
+    /// Ids from the overlay's `sources`.
+    #[serde(default)]
+    pub source: Vec<String>,
 }
 
 /// The fields an override may change.
@@ -52,6 +90,11 @@ pub struct Changes {
     /// Availability, merged field by field into the YAML's.
     #[serde(default, rename = "supportedOS")]
     pub supported_os: SupportedOs,
+    /// What Apple says to use instead of a deprecated or removed payload or key (a
+    /// declaration type, a key path): bsic's own annotation, written to the table as
+    /// `replaced-by` so diagnostics can name it.
+    #[serde(default, rename = "replaced-by")]
+    pub replaced_by: Option<String>,
 }
 
 impl Override {
@@ -93,7 +136,33 @@ impl Overlay {
                 ),
             ));
         }
+        corpus.current.clone_from(&self.current);
         let mut notes = Vec::new();
+        for (position, item) in self.status_items.iter().enumerate() {
+            self.check_sources(&item.source).map_err(|message| {
+                Error::file(
+                    OVERLAY_FILE,
+                    format!("status item #{} ({}): {message}", position + 1, item.name),
+                )
+            })?;
+            if corpus
+                .status_items
+                .iter()
+                .any(|s| s.doc.payload.statusitemtype.as_deref() == Some(item.name.as_str()))
+            {
+                return Err(Error::file(
+                    OVERLAY_FILE,
+                    format!(
+                        "status item {} is defined by Apple's YAML now: remove it from the overlay",
+                        item.name
+                    ),
+                ));
+            }
+            corpus.status_items.push(Source {
+                file: item.file.clone(),
+                doc: Document::status_item(&item.title, &item.name, item.supported_os.clone()),
+            });
+        }
         for (position, entry) in self.overrides.iter().enumerate() {
             let index = position + 1;
             let fail = |message: String| Error::Overlay {
@@ -104,19 +173,44 @@ impl Overlay {
             if entry.why.trim().is_empty() {
                 return Err(fail("`why` is empty".to_owned()));
             }
-            if entry.set.title.is_none() && entry.set.supported_os.is_empty() {
+            if entry.set.title.is_none()
+                && entry.set.supported_os.is_empty()
+                && entry.set.replaced_by.is_none()
+            {
                 return Err(fail("`set` changes nothing".to_owned()));
             }
+            if entry.was.replaced_by.is_some() {
+                return Err(fail(
+                    "`was` cannot hold `replaced-by`, which is bsic's own".to_owned(),
+                ));
+            }
+            self.check_sources(&entry.source).map_err(fail)?;
             let source = select(corpus, entry).map_err(fail)?;
+            let file = source.file.clone();
             let changed = match &entry.key {
                 None => {
                     let doc = &mut source.doc;
-                    apply_changes(&entry.set, &mut doc.title, &mut doc.payload.supported_os)
+                    apply_changes(entry, &mut doc.title, &mut doc.payload.supported_os)
                 }
                 Some(path) => {
                     let key = find_key(&mut source.doc.payloadkeys, path).map_err(fail)?;
-                    apply_changes(&entry.set, &mut key.title, &mut key.supported_os)
+                    apply_changes(entry, &mut key.title, &mut key.supported_os)
                 }
+            }
+            .map_err(fail)?;
+            let changed = match &entry.set.replaced_by {
+                Some(replacement) => {
+                    let slot = corpus
+                        .replacements
+                        .entry(file)
+                        .or_default()
+                        .entry(entry.key.clone().unwrap_or_default())
+                        .or_default();
+                    let new = *slot != *replacement;
+                    slot.clone_from(replacement);
+                    changed || new
+                }
+                None => changed,
             };
             if !changed {
                 notes.push(format!(
@@ -127,6 +221,19 @@ impl Overlay {
             }
         }
         Ok(notes)
+    }
+}
+
+impl Overlay {
+    /// Every id in `ids` names an entry of `sources`.
+    fn check_sources(&self, ids: &[String]) -> Result<(), String> {
+        match ids
+            .iter()
+            .find(|id| !self.sources.contains_key(id.as_str()))
+        {
+            Some(id) => Err(format!("source `{id}` is not listed in `sources`")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -200,16 +307,71 @@ fn key_at<'k>(keys: &'k mut [Key], indices: &[usize]) -> Option<&'k mut Key> {
     }
 }
 
-/// Applies `changes`; returns whether anything changed.
+/// Applies `entry.set` after checking it against the YAML (see [`review`]); returns
+/// whether anything changed.
 fn apply_changes(
-    changes: &Changes,
+    entry: &Override,
     title: &mut Option<String>,
     supported: &mut SupportedOs,
-) -> bool {
+) -> Result<bool, String> {
+    let changes = &entry.set;
+    review(
+        "title",
+        &json_of(&changes.title)?,
+        &json_of(title)?,
+        &json_of(&entry.was.title)?,
+    )?;
+    review(
+        "supportedOS",
+        &json_of(&changes.supported_os)?,
+        &json_of(supported)?,
+        &json_of(&entry.was.supported_os)?,
+    )?;
     let before = (title.clone(), supported.clone());
     if let Some(new_title) = &changes.title {
         *title = Some(new_title.clone());
     }
     merge_supported_os(supported, &changes.supported_os);
-    before != (title.clone(), supported.clone())
+    Ok(before != (title.clone(), supported.clone()))
+}
+
+fn json_of<T: serde::Serialize>(value: &T) -> Result<Value, String> {
+    serde_json::to_value(value).map_err(|e| e.to_string())
+}
+
+/// Compares what an override sets (`set`) with what Apple's YAML says at the same place
+/// (`yaml`), leaf by leaf. Where the YAML states a different value, the override must
+/// record that value in `was`; where `was` records a value, the YAML must still say it.
+/// So a newer Apple release that changes a fact the overlay overrides stops the generator
+/// instead of being silently overruled.
+fn review(path: &str, set: &Value, yaml: &Value, was: &Value) -> Result<(), String> {
+    match set {
+        Value::Object(fields) => {
+            for (name, value) in fields {
+                let child = |v: &Value| v.get(name).cloned().unwrap_or(Value::Null);
+                review(&format!("{path}.{name}"), value, &child(yaml), &child(was))?;
+            }
+            Ok(())
+        }
+        Value::Null => Ok(()),
+        leaf => {
+            let yaml_says = (!yaml.is_null()).then_some(yaml);
+            let recorded = (!was.is_null()).then_some(was);
+            match (yaml_says, recorded) {
+                (Some(apple), Some(recorded)) if apple != recorded => Err(format!(
+                    "`{path}`: Apple's YAML now says {apple}, not {recorded} as `was` records; \
+                     review the override against the new YAML"
+                )),
+                (None, Some(recorded)) => Err(format!(
+                    "`{path}`: `was` records {recorded}, but Apple's YAML says nothing there; \
+                     review the override against the new YAML"
+                )),
+                (Some(apple), None) if apple != leaf => Err(format!(
+                    "`{path}`: overrides Apple's {apple} with {leaf} silently; record Apple's \
+                     value under `was` after reviewing it"
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
 }
