@@ -298,7 +298,7 @@ fn lifecycle(
         && version_key(removed) <= *min
     {
         out.push(Diagnostic::warning(
-            Kind::UnavailableOnPlatform {
+            ValidateKind::UnavailableOnPlatform {
                 knob: type_name.to_string(),
                 platform: format!("{column} {removed} and later"),
                 fact: format!(
@@ -324,7 +324,7 @@ fn lifecycle(
         .collect();
     if !deprecated.is_empty() {
         out.push(Diagnostic::warning(
-            Kind::Deprecated {
+            ValidateKind::Deprecated {
                 message: format!("`{type_name}` is deprecated"),
                 fact: format!(
                     "Apple: `{type_name}` is deprecated since {}{instead}",
