@@ -40,6 +40,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Template(#[from] adapters::TemplateError),
 }
 
 /// Told how a build advances, so a front end can show it (the CLI draws a progress bar on a
@@ -74,7 +77,10 @@ impl Error {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Error::Schema(_) | Error::Emit(_) | Error::Raw(crate::raw::RawError::Schema { .. })
+            Error::Schema(_)
+                | Error::Emit(_)
+                | Error::Template(_)
+                | Error::Raw(crate::raw::RawError::Schema { .. })
         )
     }
 }
@@ -165,16 +171,12 @@ pub fn render_targets(
     };
     let mut artifacts: Vec<Artifact> =
         emit::emit(model, &checked.resolution.plans, &AppleCheck::new()?)?;
-    let context = adapters::Context::of(&model.project);
-    let targets = adapters::distinct(targets);
-    let target_files: Vec<(Target, adapters::TargetFile)> = targets
-        .iter()
-        .flat_map(|&t| {
-            adapters::render(t, &artifacts, &context)
-                .into_iter()
-                .map(move |f| (t, f))
-        })
-        .collect();
+    let context = adapters::Context::of(&model.project)?;
+    let mut target_files: Vec<(Target, adapters::TargetFile)> = Vec::new();
+    for target in adapters::distinct(targets) {
+        let files = adapters::render(target, &artifacts, &context)?;
+        target_files.extend(files.into_iter().map(|f| (target, f)));
+    }
     if let Some(signing) = signing {
         sign_profiles(&mut artifacts, signing)?;
     }
@@ -282,7 +284,7 @@ pub fn build_targets(
         return Ok(0);
     };
     let targets = adapters::distinct(targets);
-    let context = adapters::Context::of(&model.project);
+    let context = adapters::Context::of(&model.project)?;
     let check = AppleCheck::new()?;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -302,7 +304,7 @@ pub fn build_targets(
             if !artifacts.is_empty() {
                 let members: Vec<&Artifact> = artifacts.iter().collect();
                 for &target in &targets {
-                    let layout = adapters::render_group(target, &plan.group, &members, &context);
+                    let layout = adapters::render_group(target, &plan.group, &members, &context)?;
                     for file in &layout.files {
                         writer.write(&file.path, &file.bytes)?;
                         written.targets.push(target, file);
@@ -348,7 +350,7 @@ pub fn build_targets(
             .iter()
             .filter(|(_, t, _)| *t == target)
             .flat_map(|(_, _, fragments)| fragments);
-        for file in adapters::finish(target, fragments, &context) {
+        for file in adapters::finish(target, fragments, &context)? {
             writer.write(&file.path, &file.bytes)?;
             all.targets.push(target, &file);
         }

@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::emit::adapters::Target;
 
 /// bsic compiles KDL policies for Apple software updates and Background Security Improvements
 /// into DDM declarations and configuration profiles that any MDM imports.
@@ -60,8 +63,8 @@ pub enum Command {
         format: Format,
         /// Also write the layout an MDM imports, under OUT/TARGET/ (repeatable). The
         /// generic layout (ddm/, profiles/, manifest.json) is always written.
-        #[arg(long = "target", short, value_enum, value_name = "TARGET")]
-        targets: Vec<Target>,
+        #[arg(long = "target", short, value_name = "TARGET", value_parser = TargetArg::parser())]
+        targets: Vec<TargetArg>,
         /// Let a build that produces no artifact replace an output that has some. Without
         /// it such a build is refused: an empty `policies` glob must not wipe a fleet.
         #[arg(long)]
@@ -358,20 +361,10 @@ pub enum PlanFormat {
 }
 
 /// How `bsic validate` prints diagnostics.
-/// An MDM whose import layout `bsic build --target` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum Target {
-    /// Only the generic layout: ddm/, profiles/ and manifest.json.
-    Generic,
-    /// Fleet GitOps: team YAML with custom_settings and OS-update settings.
-    Fleet,
-    /// KMFDDM (NanoHUB): declarations, sets, enrollment mapping and an upload script.
-    Kmfddm,
-    /// Jamf Pro: unsigned profiles and Classic API bodies, with an upload script.
-    Jamf,
-    /// Workspace ONE UEM: custom declarations and unsigned profiles.
-    WorkspaceOne,
-}
+/// A `bsic build --target` value: `generic`, or the name of an MDM target of the registry
+/// (`emit::adapters::Target`), whose layout is written beside the generic one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetArg(Option<Target>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -380,17 +373,21 @@ pub enum ColorChoice {
     Never,
 }
 
-impl Target {
+impl TargetArg {
     /// The library's adapter for this target; `None` for the generic layout, always written.
-    pub fn adapter(self) -> Option<crate::emit::adapters::Target> {
-        use crate::emit::adapters::Target as A;
-        match self {
-            Target::Generic => None,
-            Target::Fleet => Some(A::Fleet),
-            Target::Kmfddm => Some(A::Kmfddm),
-            Target::Jamf => Some(A::Jamf),
-            Target::WorkspaceOne => Some(A::WorkspaceOne),
-        }
+    pub fn adapter(self) -> Option<Target> {
+        self.0
+    }
+
+    /// The `--target` values, each with its help: `generic`, then every registered target.
+    fn parser() -> impl TypedValueParser<Value = TargetArg> {
+        let generic = PossibleValue::new("generic")
+            .help("Only the generic layout: ddm/, profiles/ and manifest.json");
+        let targets = Target::ALL
+            .iter()
+            .map(|target| PossibleValue::new(target.name()).help(target.about()));
+        PossibleValuesParser::new(std::iter::once(generic).chain(targets))
+            .map(|name| TargetArg(Target::named(&name)))
     }
 }
 

@@ -39,7 +39,7 @@ use crate::model;
 use crate::pipeline::{self, Checked, Error};
 use crate::source;
 
-pub use args::{Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, Target, ValidateArgs};
+pub use args::{Cli, ColorChoice, Command, Format, PlanFormat, SignArgs, TargetArg, ValidateArgs};
 pub use report::{to_json, write_human};
 
 /// Exit code for policy errors.

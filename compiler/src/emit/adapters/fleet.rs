@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Context, GroupLayout, TargetFile, declaration_json, declaration_type, file_name,
-    is_profile, without_server_token, yaml_string,
+    Artifact, Context, GroupLayout, MdmTarget, TargetFile, TemplateError, declaration_json,
+    declaration_type, file_name, is_profile, without_server_token, yaml_string,
 };
 use crate::emit::ddm::{ENFORCEMENT_TYPE, SETTINGS_TYPE};
 use crate::model::Platform;
@@ -69,50 +69,93 @@ fn enforcement(
     targets
 }
 
-pub(super) fn render_group(
-    group: &str,
-    members: &[&Artifact],
-    context: &Context<'_>,
-) -> GroupLayout {
-    let mut files = Vec::new();
-    let mut settings: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    let mut skipped: Vec<String> = Vec::new();
-    for artifact in members {
-        let carried = is_profile(artifact) || declaration_type(artifact) == Some(SETTINGS_TYPE);
-        if !carried {
-            continue;
-        }
-        let lib = format!("fleet/lib/{group}/{}", file_name(artifact));
-        let bytes = if is_profile(artifact) {
-            artifact.bytes.clone()
-        } else {
-            without_server_token(artifact)
-        };
-        let mut used = false;
-        for platform in &artifact.platforms {
-            match settings_key(*platform) {
-                Some(key) => {
-                    settings
-                        .entry(key)
-                        .or_default()
-                        .push(format!("../lib/{group}/{}", file_name(artifact)));
-                    used = true;
+pub(super) struct Fleet;
+
+impl MdmTarget for Fleet {
+    fn name(&self) -> &'static str {
+        "fleet"
+    }
+
+    fn about(&self) -> &'static str {
+        "Fleet GitOps: team YAML with custom_settings and OS-update settings"
+    }
+
+    fn next_step(&self, out: &str) -> String {
+        format!(
+            "merge {out}fleet/teams/<group>.yml and {out}fleet/lib/ into your Fleet GitOps repository, then `fleetctl gitops --dry-run`"
+        )
+    }
+
+    fn render_group(
+        &self,
+        group: &str,
+        members: &[&Artifact],
+        context: &Context<'_>,
+    ) -> Result<GroupLayout, TemplateError> {
+        let mut files = Vec::new();
+        let mut settings: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        let mut skipped: Vec<String> = Vec::new();
+        for artifact in members {
+            let carried =
+                is_profile(artifact) || declaration_type(artifact) == Some(SETTINGS_TYPE);
+            if !carried {
+                continue;
+            }
+            let lib = format!("fleet/lib/{group}/{}", file_name(artifact));
+            let bytes = if is_profile(artifact) {
+                artifact.bytes.clone()
+            } else {
+                without_server_token(artifact)
+            };
+            let mut used = false;
+            for platform in &artifact.platforms {
+                match settings_key(*platform) {
+                    Some(key) => {
+                        settings
+                            .entry(key)
+                            .or_default()
+                            .push(format!("../lib/{group}/{}", file_name(artifact)));
+                        used = true;
+                    }
+                    None => skipped.push(format!("{} ({})", file_name(artifact), platform.name())),
                 }
-                None => skipped.push(format!("{} ({})", file_name(artifact), platform.name())),
+            }
+            if used {
+                files.push(TargetFile {
+                    path: lib,
+                    bytes,
+                    upload: format!(
+                        "Fleet: custom setting of team `{group}`, listed in fleet/teams/{group}.yml; applied by `fleetctl gitops`"
+                    ),
+                    artifact: Some(artifact.path.clone()),
+                });
             }
         }
-        if used {
-            files.push(TargetFile {
-                path: lib,
-                bytes,
-                upload: format!(
-                    "Fleet: custom setting of team `{group}`, listed in fleet/teams/{group}.yml; applied by `fleetctl gitops`"
-                ),
-                artifact: Some(artifact.path.clone()),
-            });
-        }
+        let yaml = team_yaml(group, context, &settings, &enforcement(members), &skipped);
+        files.push(TargetFile {
+            path: format!("fleet/teams/{group}.yml"),
+            bytes: yaml.into_bytes(),
+            upload: format!(
+                "Fleet: merge into teams/{group}.yml of the GitOps repository; `fleetctl gitops` applies it"
+            ),
+            artifact: None,
+        });
+        Ok(GroupLayout {
+            files,
+            fragments: Vec::new(),
+        })
     }
-    let updates = enforcement(members);
+}
+
+/// The team file of `group`: the custom settings per Fleet platform key, the enforced
+/// versions (`updates`), and a note for each artifact of a platform Fleet does not manage.
+fn team_yaml(
+    group: &str,
+    context: &Context<'_>,
+    settings: &BTreeMap<&'static str, Vec<String>>,
+    updates: &BTreeMap<&'static str, (String, String, Option<String>)>,
+    skipped: &[String],
+) -> String {
     let mut yaml = String::new();
     let _ = writeln!(
         yaml,
@@ -132,7 +175,7 @@ pub(super) fn render_group(
             let _ = writeln!(yaml, "      - path: {}", yaml_string(path));
         }
     }
-    for (key, (version, deadline, supplemental)) in &updates {
+    for (key, (version, deadline, supplemental)) in updates {
         if let Some(build) = supplemental {
             let _ = writeln!(
                 yaml,
@@ -147,19 +190,8 @@ pub(super) fn render_group(
             yaml_string(deadline)
         );
     }
-    for note in &skipped {
+    for note in skipped {
         let _ = writeln!(yaml, "# not sent: Fleet has no controls for {note}");
     }
-    files.push(TargetFile {
-        path: format!("fleet/teams/{group}.yml"),
-        bytes: yaml.into_bytes(),
-        upload: format!(
-            "Fleet: merge into teams/{group}.yml of the GitOps repository; `fleetctl gitops` applies it"
-        ),
-        artifact: None,
-    });
-    GroupLayout {
-        files,
-        fragments: Vec::new(),
-    }
+    yaml
 }
