@@ -149,9 +149,25 @@ text_order!(
 /// to keep the order total.
 impl Ord for OsVersion {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.components()
-            .cmp(&other.components())
-            .then_with(|| self.0.cmp(&other.0))
+        self.cmp_numeric(other).then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+/// The one version ordering: dotted version texts compared as numbers, component by
+/// component, a missing component counting as 0 (`26` = `26.0` = `26.0.0`, `26.9` <
+/// `26.10`). A part that is not a number counts as 0, so Apple's data (`26`, `10.7.5`) and
+/// bsic's versions compare alike.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let number = |part: Option<&str>| part.map_or(0, |p| p.parse::<u64>().unwrap_or(0));
+    let (mut left, mut right) = (a.split('.'), b.split('.'));
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (l, r) => match number(l).cmp(&number(r)) {
+                std::cmp::Ordering::Equal => {}
+                unequal => return unequal,
+            },
+        }
     }
 }
 
@@ -165,6 +181,18 @@ impl OsVersion {
     /// Whether a patch number is written (`26.3.1`, not `26.3`).
     pub fn has_patch(&self) -> bool {
         self.0.split('.').count() > 2
+    }
+
+    /// Compares as versions only ([`compare_versions`]): `26.3` and `26.3.0` are equal.
+    pub fn cmp_numeric(&self, other: &Self) -> std::cmp::Ordering {
+        compare_versions(&self.0, &other.0)
+    }
+
+    /// Compares major and minor only: `26.4` and `26.4.3` are the same minor release.
+    pub fn cmp_minor(&self, other: &Self) -> std::cmp::Ordering {
+        let ([major, minor, _], [other_major, other_minor, _]) =
+            (self.components(), other.components());
+        (major, minor).cmp(&(other_major, other_minor))
     }
 
     /// The numeric components, padded to three.

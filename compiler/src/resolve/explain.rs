@@ -354,12 +354,12 @@ fn explain_platform(
             vec![target.version.to_string()]
         };
         let note = os.map(|os| {
-            let target_version = target.version.components();
-            if os.components() > target_version {
+            let order = os.cmp_numeric(&target.version);
+            if order.is_gt() {
                 format!("{os} is newer than the target; nothing to install")
-            } else if os.components() == target_version && !staged {
+            } else if order.is_eq() && !staged {
                 format!("{os} already meets the target")
-            } else if staged && os.components() < target_version {
+            } else if staged && order.is_lt() {
                 format!(
                     "{os} first installs {} and then the BSI build",
                     target.version
