@@ -197,8 +197,8 @@ struct LoadedFile<F> {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads, parses and maps `paths` on all cores, each from `overlay` when it holds the path.
-/// The file ids are fixed in advance (`first_id`, then one more per path, in path order), so
+/// Reads, parses and maps `paths` on all cores (at least 16 files per core), each from
+/// `overlay` when it holds the path. The file ids are fixed in advance (`first_id`, then one more per path, in path order), so
 /// the result is the same as reading them one by one: same ids, same diagnostics, same order.
 fn load_parallel<F: Send>(
     root: &Path,
@@ -208,41 +208,12 @@ fn load_parallel<F: Send>(
     first_id: usize,
     map: &(dyn Fn(ParsedFile) -> F + Sync),
 ) -> Result<Vec<LoadedFile<F>>, SourceError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len().div_ceil(16))
-        .max(1);
-    let chunk = paths.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<LoadedFile<F>>, SourceError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, path)| {
-                            let id = file_id(first_id + n * chunk + i);
-                            let loaded = load_file(root, path, overlay, cache, id)?;
-                            Ok(loaded.map(|document| map(ParsedFile { file: id, document })))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let results = crate::parallel::map(paths.iter().collect(), 16, |i, path| {
+        let id = file_id(first_id + i);
+        let loaded = load_file(root, path, overlay, cache, id)?;
+        Ok(loaded.map(|document| map(ParsedFile { file: id, document })))
     });
-    let mut loaded = Vec::with_capacity(paths.len());
-    for part in results {
-        loaded.extend(part?);
-    }
-    Ok(loaded)
+    results.into_iter().collect()
 }
 
 fn file_id(index: usize) -> FileId {
