@@ -86,12 +86,16 @@ fn key_span(projection: &Projection, pointer: &str, fallback: Span) -> Span {
 /// Deprecated keys always; with `--platform`, keys the platform or `--min-os` ignores and
 /// supervised-only keys.
 pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagnostics) {
-    let fallback = Span::start_of(doc.file);
-    let column = options.platform.map(|p| p.apple_column());
-    let min_os = options.min_os.as_ref().map(ToString::to_string);
-    let scope = doc_scope(doc);
+    let check = AvailabilityCheck {
+        doc,
+        options,
+        fallback: Span::start_of(doc.file),
+        column: options.platform.map(|p| p.apple_column()),
+        min_os: options.min_os.as_ref().map(ToString::to_string),
+        scope: doc_scope(doc),
+    };
     for (payload, type_name, root, value) in payloads(doc) {
-        if let Some(column) = column
+        if let Some(column) = check.column
             && let Some(support) = payload.platforms.get(column)
             && !support.available()
         {
@@ -101,146 +105,199 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                     platform: column.to_string(),
                     fact: format!("Apple: `{type_name}` is n/a on {column}"),
                 },
-                key_span(&doc.projection, &root, fallback),
+                key_span(&doc.projection, &root, check.fallback),
                 "this payload",
             ));
             continue;
         }
+        check.payload_keys(payload, &root, value, out);
+    }
+}
+
+/// One document's availability check: the platform column and oldest OS asked for.
+struct AvailabilityCheck<'a> {
+    doc: &'a Doc,
+    options: &'a ValidateOptions,
+    fallback: Span,
+    column: Option<&'static str>,
+    min_os: Option<String>,
+    scope: Option<BTreeSet<String>>,
+}
+
+/// The findings reported so far in one payload. A key inherits its dictionary's
+/// availability, so a finding already reported for the dictionary is not repeated for each
+/// key in it; a different finding still is (a deferral period n/a on iOS inside a
+/// supervised-only `Deferrals`).
+#[derive(Default)]
+struct Reported(Vec<(String, Finding)>);
+
+impl Reported {
+    /// Whether `dotted` lies inside a key already reported with `finding` (or unavailable).
+    fn covers(&self, dotted: &str, finding: Finding) -> bool {
+        self.0.iter().any(|(r, f)| {
+            (*f == finding || *f == Finding::Unavailable)
+                && dotted.starts_with(r.as_str())
+                && dotted[r.len()..].starts_with('.')
+        })
+    }
+
+    fn record(&mut self, dotted: &str, finding: Finding) {
+        self.0.push((dotted.to_string(), finding));
+    }
+}
+
+impl AvailabilityCheck<'_> {
+    /// Every key of one payload against Apple's definition of `payload`.
+    fn payload_keys(&self, payload: &Payload, root: &str, value: &Value, out: &mut Diagnostics) {
         let mut found = Vec::new();
-        keys(value, "", &root, &mut found);
-        // A key inherits its dictionary's availability, so a finding already reported for the
-        // dictionary is not repeated for each key in it; a different finding still is (a
-        // deferral period n/a on iOS inside a supervised-only `Deferrals`).
-        let mut reported: Vec<(String, Finding)> = Vec::new();
-        let inside = |reported: &[(String, Finding)], dotted: &str, finding: Finding| {
-            reported.iter().any(|(r, f)| {
-                (*f == finding || *f == Finding::Unavailable)
-                    && dotted.starts_with(r.as_str())
-                    && dotted[r.len()..].starts_with('.')
-            })
-        };
+        keys(value, "", root, &mut found);
+        let mut reported = Reported::default();
         for (dotted, pointer) in found {
-            if inside(&reported, &dotted, Finding::Unavailable) {
+            if reported.covers(&dotted, Finding::Unavailable) {
                 continue;
             }
             let Some(key) = payload.keys.get(&dotted) else {
                 continue;
             };
             // Dead on every platform the document targets: an error of its own (`scope`).
-            if scope
+            if self
+                .scope
                 .as_ref()
                 .is_some_and(|s| unavailable_on_all(&key.platforms, s))
             {
-                reported.push((dotted, Finding::Unavailable));
+                reported.record(&dotted, Finding::Unavailable);
                 continue;
             }
-            let at = key_span(&doc.projection, &pointer, fallback);
-            let title = key
-                .title
-                .as_deref()
-                .map_or(String::new(), |t| format!(" ({t})"));
-            // Deprecation: on the chosen platform, or on any platform when none is chosen.
-            let deprecated: Vec<String> = key
-                .platforms
-                .iter()
-                .filter(|(p, _)| column.is_none_or(|c| c == p.as_str()))
-                .filter_map(|(p, s)| Some((p, s.deprecated.as_ref()?)))
-                .filter(|(_, since)| {
-                    min_os
-                        .as_ref()
-                        .is_none_or(|min| compare_versions(min, since).is_ge())
-                })
-                .map(|(p, since)| format!("{p} {since}"))
-                .collect();
-            if !deprecated.is_empty() && !inside(&reported, &dotted, Finding::Deprecated) {
-                reported.push((dotted.clone(), Finding::Deprecated));
-                out.push(Diagnostic::warning(
-                    Kind::Deprecated {
-                        message: format!("`{dotted}` is deprecated"),
-                        fact: format!(
-                            "Apple: `{dotted}`{title} is deprecated since {}",
-                            deprecated.join(", ")
-                        ),
-                    },
-                    at,
-                    "deprecated",
-                ));
-            }
-            let Some(column) = column else {
-                continue;
-            };
-            let Some(support) = key.platforms.get(column) else {
-                continue;
-            };
-            if !support.available() {
-                out.push(Diagnostic::warning(
-                    Kind::UnavailableOnPlatform {
-                        knob: dotted.clone(),
-                        platform: column.into(),
-                        fact: format!("Apple: `{dotted}` is n/a on {column}; devices ignore it"),
-                    },
-                    at,
-                    "ignored",
-                ));
-                reported.push((dotted, Finding::Unavailable));
-                continue;
-            }
-            if let (Some(min), Some(introduced)) = (&min_os, support.introduced.as_deref())
-                && compare_versions(introduced, min).is_gt()
-                && !inside(&reported, &dotted, Finding::TooNew)
+            let at = key_span(&self.doc.projection, &pointer, self.fallback);
+            self.deprecation(&dotted, key, at, &mut reported, out);
+            if let Some(column) = self.column
+                && let Some(support) = key.platforms.get(column)
             {
-                reported.push((dotted.clone(), Finding::TooNew));
-                out.push(Diagnostic::warning(
-                    Kind::UnavailableOnPlatform {
-                        knob: dotted.clone(),
-                        platform: format!(
-                            "{column} {}",
-                            options
-                                .min_os
-                                .as_ref()
-                                .map(ToString::to_string)
-                                .unwrap_or_default()
-                        ),
-                        fact: format!(
-                            "Apple: `{dotted}` arrived in {column} {introduced}; older devices \
-                             ignore it"
-                        ),
-                    },
-                    at,
-                    "too new for the fleet",
-                ));
+                self.on_platform(&dotted, column, support, at, &mut reported, out);
             }
-            if let (Some(min), Some(removed)) = (&min_os, support.removed.as_deref())
-                && compare_versions(removed, min).is_le()
-                && !inside(&reported, &dotted, Finding::Removed)
-            {
-                reported.push((dotted.clone(), Finding::Removed));
-                out.push(Diagnostic::warning(
-                    Kind::UnavailableOnPlatform {
-                        knob: dotted.clone(),
-                        platform: column.into(),
-                        fact: format!("Apple: `{dotted}` was removed in {column} {removed}"),
-                    },
-                    at,
-                    "removed",
-                ));
-            }
-            let supervised = support.supervised == Some(true)
-                || support
-                    .allowed_enrollments
+        }
+    }
+
+    /// Deprecation: on the chosen platform, or on any platform when none is chosen.
+    fn deprecation(
+        &self,
+        dotted: &str,
+        key: &crate::apple::Key,
+        at: Span,
+        reported: &mut Reported,
+        out: &mut Diagnostics,
+    ) {
+        let title = key
+            .title
+            .as_deref()
+            .map_or(String::new(), |t| format!(" ({t})"));
+        let deprecated: Vec<String> = key
+            .platforms
+            .iter()
+            .filter(|(p, _)| self.column.is_none_or(|c| c == p.as_str()))
+            .filter_map(|(p, s)| Some((p, s.deprecated.as_ref()?)))
+            .filter(|(_, since)| {
+                self.min_os
                     .as_ref()
-                    .is_some_and(|e| e.len() == 1 && e[0] == "supervised");
-            if supervised && !inside(&reported, &dotted, Finding::Supervised) {
-                reported.push((dotted.clone(), Finding::Supervised));
-                out.push(Diagnostic::warning(
-                    Kind::SupervisedOnly {
-                        key: dotted.clone(),
-                        platform: column.into(),
-                    },
-                    at,
-                    "supervised only",
-                ));
-            }
+                    .is_none_or(|min| compare_versions(min, since).is_ge())
+            })
+            .map(|(p, since)| format!("{p} {since}"))
+            .collect();
+        if !deprecated.is_empty() && !reported.covers(dotted, Finding::Deprecated) {
+            reported.record(dotted, Finding::Deprecated);
+            out.push(Diagnostic::warning(
+                Kind::Deprecated {
+                    message: format!("`{dotted}` is deprecated"),
+                    fact: format!(
+                        "Apple: `{dotted}`{title} is deprecated since {}",
+                        deprecated.join(", ")
+                    ),
+                },
+                at,
+                "deprecated",
+            ));
+        }
+    }
+
+    /// On the chosen platform: unavailable, too new for `--min-os`, removed by it, or
+    /// supervised only.
+    fn on_platform(
+        &self,
+        dotted: &str,
+        column: &str,
+        support: &crate::apple::OsSupport,
+        at: Span,
+        reported: &mut Reported,
+        out: &mut Diagnostics,
+    ) {
+        if !support.available() {
+            out.push(Diagnostic::warning(
+                Kind::UnavailableOnPlatform {
+                    knob: dotted.to_string(),
+                    platform: column.into(),
+                    fact: format!("Apple: `{dotted}` is n/a on {column}; devices ignore it"),
+                },
+                at,
+                "ignored",
+            ));
+            reported.record(dotted, Finding::Unavailable);
+            return;
+        }
+        if let (Some(min), Some(introduced)) = (&self.min_os, support.introduced.as_deref())
+            && compare_versions(introduced, min).is_gt()
+            && !reported.covers(dotted, Finding::TooNew)
+        {
+            reported.record(dotted, Finding::TooNew);
+            out.push(Diagnostic::warning(
+                Kind::UnavailableOnPlatform {
+                    knob: dotted.to_string(),
+                    platform: format!(
+                        "{column} {}",
+                        self.options
+                            .min_os
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    ),
+                    fact: format!(
+                        "Apple: `{dotted}` arrived in {column} {introduced}; older devices \
+                         ignore it"
+                    ),
+                },
+                at,
+                "too new for the fleet",
+            ));
+        }
+        if let (Some(min), Some(removed)) = (&self.min_os, support.removed.as_deref())
+            && compare_versions(removed, min).is_le()
+            && !reported.covers(dotted, Finding::Removed)
+        {
+            reported.record(dotted, Finding::Removed);
+            out.push(Diagnostic::warning(
+                Kind::UnavailableOnPlatform {
+                    knob: dotted.to_string(),
+                    platform: column.into(),
+                    fact: format!("Apple: `{dotted}` was removed in {column} {removed}"),
+                },
+                at,
+                "removed",
+            ));
+        }
+        let supervised = support.supervised == Some(true)
+            || support
+                .allowed_enrollments
+                .as_ref()
+                .is_some_and(|e| e.len() == 1 && e[0] == "supervised");
+        if supervised && !reported.covers(dotted, Finding::Supervised) {
+            reported.record(dotted, Finding::Supervised);
+            out.push(Diagnostic::warning(
+                Kind::SupervisedOnly {
+                    key: dotted.to_string(),
+                    platform: column.into(),
+                },
+                at,
+                "supervised only",
+            ));
         }
     }
 }
