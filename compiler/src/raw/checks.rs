@@ -441,13 +441,24 @@ fn leaves(value: &Value, dotted: &str, pointer: &str, out: &mut BTreeMap<String,
 
 /// The rules that need every file at once.
 pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
-    let span_of = |doc: &Doc, pointer: &str| {
-        doc.projection
-            .spans
-            .value(pointer)
-            .unwrap_or(Span::start_of(doc.file))
-    };
-    // Duplicate identifiers among declarations.
+    let identifiers = duplicate_identifiers(docs, out);
+    profile_ids(docs, out);
+    missing_configurations(docs, &identifiers, out);
+    restrictions_managed_twice(docs, out);
+    contradicting_settings(docs, out);
+}
+
+/// Where `pointer`'s value is in `doc` (the file's start when it has no place).
+fn span_of(doc: &Doc, pointer: &str) -> Span {
+    doc.projection
+        .spans
+        .value(pointer)
+        .unwrap_or(Span::start_of(doc.file))
+}
+
+/// Duplicate identifiers among declarations; returns every identifier with where it is
+/// first used.
+fn duplicate_identifiers<'d>(docs: &'d [Doc], out: &mut Diagnostics) -> BTreeMap<&'d str, Span> {
     let mut identifiers: BTreeMap<&str, Span> = BTreeMap::new();
     for doc in docs {
         if !matches!(doc.kind, DocKind::Declaration { .. }) {
@@ -478,8 +489,11 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             }
         }
     }
-    profile_ids(docs, out);
-    // Activations naming configurations that are not there.
+    identifiers
+}
+
+/// Activations naming configurations that are not there.
+fn missing_configurations(docs: &[Doc], identifiers: &BTreeMap<&str, Span>, out: &mut Diagnostics) {
     for doc in docs {
         let DocKind::Declaration { declaration_type } = &doc.kind else {
             continue;
@@ -507,7 +521,10 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             }
         }
     }
-    // The same restriction in two profiles.
+}
+
+/// The same restriction in two profiles.
+fn restrictions_managed_twice(docs: &[Doc], out: &mut Diagnostics) {
     let mut restrictions: BTreeMap<String, (FileId, Span)> = BTreeMap::new();
     for doc in docs {
         let Some(Value::Array(items)) = doc.projection.value.get("PayloadContent") else {
@@ -540,7 +557,10 @@ pub(super) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             }
         }
     }
-    // Software-update settings that contradict each other, on a device that can get both.
+}
+
+/// Software-update settings that contradict each other, on a device that can get both.
+fn contradicting_settings(docs: &[Doc], out: &mut Diagnostics) {
     let reach = families_reached(docs);
     let mut settings: BTreeMap<String, Vec<SeenValue<'_>>> = BTreeMap::new();
     for doc in docs {
