@@ -29,6 +29,7 @@ pub mod formatter;
 pub mod lsp;
 pub mod model;
 pub mod output;
+mod parallel;
 pub mod pipeline;
 pub mod plan;
 pub mod policytest;

@@ -1,14 +1,13 @@
 //! Runs the stages in order. The CLI, tests and the future language server call these.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use crate::clock::{self, ClockError};
 use crate::diag::Diagnostics;
 use crate::emit::adapters::{self, Target};
 use crate::emit::{self, AppleCheck, Artifact, ArtifactKind, EmitError};
 use crate::output::{self, MANIFEST_FILE, OutputError};
-use crate::resolve::{self, Resolution};
+use crate::resolve::{self, GroupPlan, Resolution};
 use crate::sign::{SignError, Signer};
 use crate::source::{self, FileId, Overlay, ParseCache, Project, SourceError};
 use crate::validate::{self, Model, SchemaBuildError, Validators};
@@ -197,36 +196,13 @@ pub fn render_targets(
 /// Signs every profile in place, on all cores. Each profile's signature depends only on its
 /// own bytes, the key and the signing time, so the output is the same on any number of cores.
 fn sign_profiles(artifacts: &mut [Artifact], signing: &Signing) -> Result<(), Error> {
-    let mut profiles: Vec<&mut Artifact> = artifacts
+    let profiles: Vec<&mut Artifact> = artifacts
         .iter_mut()
         .filter(|a| matches!(a.kind, ArtifactKind::Profile { .. }))
         .collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(profiles.len().div_ceil(32))
-        .max(1);
-    let chunk = profiles.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = profiles
-            .chunks_mut(chunk)
-            .map(|part| {
-                scope.spawn(move || -> Result<(), Error> {
-                    for artifact in part.iter_mut() {
-                        sign_profile(artifact, signing)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect::<Result<Vec<()>, Error>>()
-    })?;
-    Ok(())
+    crate::parallel::map(profiles, 32, |_, artifact| sign_profile(artifact, signing))
+        .into_iter()
+        .collect()
 }
 
 /// Signs `artifact` in place if it is a profile; declarations are left as they are.
@@ -286,54 +262,36 @@ pub fn build_targets(
     let targets = adapters::distinct(targets);
     let context = adapters::Context::of(&model.project)?;
     let check = AppleCheck::new()?;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(resolution.plans.len().div_ceil(8))
-        .max(1);
     progress.start(resolution.plans.len());
-    let plans = Mutex::new(resolution.plans.into_iter());
-    let emit_and_write = || -> Result<Written, Error> {
+    let emit_and_write = |plan: GroupPlan| -> Result<Written, Error> {
         let mut written = Written::default();
-        loop {
-            let next = plans.lock().unwrap_or_else(|p| p.into_inner()).next();
-            let Some(plan) = next else {
-                return Ok(written);
-            };
-            let mut artifacts = emit::emit_plan(model, &plan, &check)?;
-            artifacts.sort_by(|a, b| a.path.cmp(&b.path));
-            if !artifacts.is_empty() {
-                let members: Vec<&Artifact> = artifacts.iter().collect();
-                for &target in &targets {
-                    let layout = adapters::render_group(target, &plan.group, &members, &context)?;
-                    for file in &layout.files {
-                        writer.write(&file.path, &file.bytes)?;
-                        written.targets.push(target, file);
-                    }
-                    written
-                        .fragments
-                        .push((plan.group.clone(), target, layout.fragments));
+        let mut artifacts = emit::emit_plan(model, &plan, &check)?;
+        artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+        if !artifacts.is_empty() {
+            let members: Vec<&Artifact> = artifacts.iter().collect();
+            for &target in &targets {
+                let layout = adapters::render_group(target, &plan.group, &members, &context)?;
+                for file in &layout.files {
+                    writer.write(&file.path, &file.bytes)?;
+                    written.targets.push(target, file);
                 }
+                written
+                    .fragments
+                    .push((plan.group.clone(), target, layout.fragments));
             }
-            for mut artifact in artifacts {
-                if let Some(signing) = signing {
-                    sign_profile(&mut artifact, signing)?;
-                }
-                writer.write(&artifact.path, &artifact.bytes)?;
-                written.entries.push(output::PendingEntry::new(&artifact));
-            }
-            progress.advance();
         }
+        for mut artifact in artifacts {
+            if let Some(signing) = signing {
+                sign_profile(&mut artifact, signing)?;
+            }
+            writer.write(&artifact.path, &artifact.bytes)?;
+            written.entries.push(output::PendingEntry::new(&artifact));
+        }
+        progress.advance();
+        Ok(written)
     };
-    let parts: Vec<Result<Written, Error>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(emit_and_write)).collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    // At least 8 groups per core: fewer are not worth a thread.
+    let parts = crate::parallel::map(resolution.plans, 8, |_, plan| emit_and_write(plan));
     progress.finish();
     let mut all = Written::default();
     for part in parts {

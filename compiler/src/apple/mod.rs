@@ -13,6 +13,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub mod plist;
+
 /// The Apple type names bsic writes and reads, each spelled once.
 pub mod types {
     /// The DDM software-update settings declaration: the BSI knobs and the rest.

@@ -120,63 +120,13 @@ impl Catalog {
             file,
         };
         let value = &projection.value;
-        let mut releases = BTreeSet::new();
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         if value.get("PublicAssetSets").is_some() || value.get("AssetSets").is_some() {
-            for (set, supplemental) in [
-                ("PublicAssetSets", false),
-                ("AssetSets", false),
-                ("PublicRapidSecurityResponses", true),
-                ("PublicBackgroundSecurityImprovements", true),
-            ] {
-                let pointer = format!("/{set}");
-                let platforms = match value.get(set) {
-                    None | Some(Value::Null) => continue,
-                    Some(Value::Object(platforms)) => platforms,
-                    Some(other) => {
-                        diagnostics.push(feed.wrong_type(
-                            &pointer,
-                            "an object of platforms",
-                            other,
-                        ));
-                        continue;
-                    }
-                };
-                for (platform, entries) in platforms {
-                    let pointer = crate::validate::push_pointer(&pointer, platform);
-                    let Some(platform) = feed_platform(platform) else {
-                        diagnostics.push(feed.error(
-                            feed.key(&pointer),
-                            format!("`{platform}` is not an Apple platform"),
-                            "unknown platform",
-                        ));
-                        continue;
-                    };
-                    let Value::Array(entries) = entries else {
-                        diagnostics.push(feed.wrong_type(
-                            &pointer,
-                            "an array of releases",
-                            entries,
-                        ));
-                        continue;
-                    };
-                    for (i, entry) in entries.iter().enumerate() {
-                        let pointer = format!("{pointer}/{i}");
-                        let keys = ("ProductVersion", "Build", "PostingDate");
-                        match feed.release(platform, entry, &pointer, keys, Some(supplemental)) {
-                            Ok(release) => {
-                                releases.insert(release);
-                            }
-                            Err(error) => diagnostics.push(*error),
-                        }
-                    }
-                }
-            }
             return Ok(Catalog {
                 source: format!("Apple public versions feed ({name})"),
-                releases: releases.into_iter().collect(),
+                releases: apple_feed_releases(&feed, diagnostics),
             });
         }
         if let Some(versions) = value.get("OSVersions") {
@@ -194,42 +144,9 @@ impl Catalog {
                 },
                 Platform::apple_column,
             );
-            for (i, os) in versions.iter().enumerate() {
-                let pointer = format!("/OSVersions/{i}");
-                let mut entries: Vec<(String, &Value)> = Vec::new();
-                match os.get("Latest") {
-                    None | Some(Value::Null) => {}
-                    Some(latest) => entries.push((format!("{pointer}/Latest"), latest)),
-                }
-                match os.get("SecurityReleases") {
-                    None | Some(Value::Null) => {}
-                    Some(Value::Array(list)) => entries.extend(
-                        list.iter()
-                            .enumerate()
-                            .map(|(j, e)| (format!("{pointer}/SecurityReleases/{j}"), e)),
-                    ),
-                    Some(other) => diagnostics.push(feed.wrong_type(
-                        &format!("{pointer}/SecurityReleases"),
-                        "an array of releases",
-                        other,
-                    )),
-                }
-                if !os.is_object() {
-                    diagnostics.push(feed.wrong_type(&pointer, "an object", os));
-                }
-                for (pointer, entry) in entries {
-                    let keys = ("ProductVersion", "Build", "ReleaseDate");
-                    match feed.release(platform, entry, &pointer, keys, None) {
-                        Ok(release) => {
-                            releases.insert(release);
-                        }
-                        Err(error) => diagnostics.push(*error),
-                    }
-                }
-            }
             return Ok(Catalog {
                 source: format!("SOFA feed ({name})"),
-                releases: releases.into_iter().collect(),
+                releases: sofa_releases(&feed, versions, platform, diagnostics),
             });
         }
         Err(CatalogError::UnknownFormat {
@@ -251,6 +168,100 @@ impl Catalog {
             .iter()
             .filter(move |r| r.platform == platform.apple_column() || r.platform == platform.name())
     }
+}
+
+/// The releases of Apple's public versions feed (`gdmf.apple.com/v2/pmv`): OS releases and
+/// (supplemental) BSIs, per platform.
+fn apple_feed_releases(feed: &Feed<'_>, diagnostics: &mut Diagnostics) -> Vec<Release> {
+    let value = &feed.projection.value;
+    let mut releases = BTreeSet::new();
+    for (set, supplemental) in [
+        ("PublicAssetSets", false),
+        ("AssetSets", false),
+        ("PublicRapidSecurityResponses", true),
+        ("PublicBackgroundSecurityImprovements", true),
+    ] {
+        let pointer = format!("/{set}");
+        let platforms = match value.get(set) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Object(platforms)) => platforms,
+            Some(other) => {
+                diagnostics.push(feed.wrong_type(&pointer, "an object of platforms", other));
+                continue;
+            }
+        };
+        for (platform, entries) in platforms {
+            let pointer = crate::validate::push_pointer(&pointer, platform);
+            let Some(platform) = feed_platform(platform) else {
+                diagnostics.push(feed.error(
+                    feed.key(&pointer),
+                    format!("`{platform}` is not an Apple platform"),
+                    "unknown platform",
+                ));
+                continue;
+            };
+            let Value::Array(entries) = entries else {
+                diagnostics.push(feed.wrong_type(&pointer, "an array of releases", entries));
+                continue;
+            };
+            for (i, entry) in entries.iter().enumerate() {
+                let pointer = format!("{pointer}/{i}");
+                let keys = ("ProductVersion", "Build", "PostingDate");
+                match feed.release(platform, entry, &pointer, keys, Some(supplemental)) {
+                    Ok(release) => {
+                        releases.insert(release);
+                    }
+                    Err(error) => diagnostics.push(*error),
+                }
+            }
+        }
+    }
+    releases.into_iter().collect()
+}
+
+/// The releases of a SOFA feed's `OSVersions` (each OS's latest and security releases), all
+/// on `platform`.
+fn sofa_releases(
+    feed: &Feed<'_>,
+    versions: &[Value],
+    platform: &str,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Release> {
+    let mut releases = BTreeSet::new();
+    for (i, os) in versions.iter().enumerate() {
+        let pointer = format!("/OSVersions/{i}");
+        let mut entries: Vec<(String, &Value)> = Vec::new();
+        match os.get("Latest") {
+            None | Some(Value::Null) => {}
+            Some(latest) => entries.push((format!("{pointer}/Latest"), latest)),
+        }
+        match os.get("SecurityReleases") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(list)) => entries.extend(
+                list.iter()
+                    .enumerate()
+                    .map(|(j, e)| (format!("{pointer}/SecurityReleases/{j}"), e)),
+            ),
+            Some(other) => diagnostics.push(feed.wrong_type(
+                &format!("{pointer}/SecurityReleases"),
+                "an array of releases",
+                other,
+            )),
+        }
+        if !os.is_object() {
+            diagnostics.push(feed.wrong_type(&pointer, "an object", os));
+        }
+        for (pointer, entry) in entries {
+            let keys = ("ProductVersion", "Build", "ReleaseDate");
+            match feed.release(platform, entry, &pointer, keys, None) {
+                Ok(release) => {
+                    releases.insert(release);
+                }
+                Err(error) => diagnostics.push(*error),
+            }
+        }
+    }
+    releases.into_iter().collect()
 }
 
 /// The platforms an Apple feed may list, as bsic names them (`xrOS` is visionOS); watchOS is

@@ -12,6 +12,7 @@ macro_rules! say {
 }
 
 mod args;
+mod build;
 mod catalog;
 mod excerpt;
 mod explain;
@@ -105,20 +106,14 @@ struct Ui {
     limit: Limit,
 }
 
+/// Runs one command: a thin dispatch, each command's work in a function of its own.
 fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
     match command {
         Command::Check {
             dir,
             format,
             explain_overrides,
-        } => {
-            let checked = load(dir.as_deref())?;
-            report(&checked, *format, ui);
-            if *explain_overrides && !checked.has_errors() {
-                explain::overrides(&checked);
-            }
-            Ok(outcome(&checked))
-        }
+        } => check(dir.as_deref(), *format, *explain_overrides, ui),
         Command::Plan {
             dir,
             against,
@@ -135,21 +130,8 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             identifier_prefix,
             ui,
         )),
-        Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            // Into a buffer first: `generate` panics when it cannot write.
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut command, "bsic", &mut script);
-            let _ = std::io::stdout().lock().write_all(&script);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Man => {
-            let command = <Cli as clap::CommandFactory>::command();
-            let mut page = Vec::new();
-            let _ = clap_mangen::Man::new(command).render(&mut page);
-            let _ = std::io::stdout().lock().write_all(&page);
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Completions { shell } => Ok(print_completions(*shell)),
+        Command::Man => Ok(print_man()),
         Command::Build {
             dir,
             out,
@@ -157,111 +139,38 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             targets,
             allow_empty,
             sign,
-        } => {
-            let checked = load(dir.as_deref())?;
-            report(&checked, *format, ui);
-            if checked.has_errors() {
-                say!("nothing written: fix the errors above first");
-                return Ok(ExitCode::from(POLICY_ERRORS));
-            }
-            let config = checked
-                .model
-                .as_ref()
-                .and_then(|m| m.project.signing.as_ref());
-            let signing = signing::signer(sign, config, &checked.project.root)?;
-            let out = out
-                .clone()
-                .unwrap_or_else(|| checked.project.root.join("dist"));
-            let targets: Vec<crate::emit::adapters::Target> =
-                targets.iter().filter_map(|t| t.adapter()).collect();
-            let targets = crate::emit::adapters::distinct(&targets);
-            let bar = progress::Bar::new(ui.quiet);
-            let options = pipeline::BuildOptions {
-                signing: signing.as_ref(),
-                targets: &targets,
+        } => build::run(
+            dir.as_deref(),
+            &build::BuildArgs {
+                out: out.as_deref(),
+                format: *format,
+                targets,
                 allow_empty: *allow_empty,
-            };
-            let count = pipeline::build_targets(checked, &out, &options, &bar)?;
-            if ui.quiet {
-                return Ok(ExitCode::SUCCESS);
-            }
-            match &signing {
-                Some(s) => say!(
-                    "wrote {count} files to {}; profiles signed by {}",
-                    out.display(),
-                    s.signer.certificate_summary().subject
-                ),
-                None => say!(
-                    "wrote {count} files to {}; profiles are unsigned \
-                     (pass --sign-cert/--sign-key or --sign-p12 to sign)",
-                    out.display()
-                ),
-            }
-            for target in targets {
-                let out = out.display().to_string();
-                say!("next for {}: {}", target.name(), target.next_step(&out));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+                sign,
+            },
+            ui,
+        ),
         Command::Verify {
             paths,
             ca,
             allow_unsigned,
         } => verify::run(paths, ca.as_deref(), *allow_unsigned),
-        Command::Explain { dir, args } => {
-            let checked = load(dir.as_deref())?;
-            if checked.has_errors() {
-                report(&checked, Format::Human, ui);
-                return Ok(ExitCode::from(POLICY_ERRORS));
-            }
+        Command::Explain { dir, args } => with_clean_project(dir.as_deref(), ui, |checked| {
             let mut args = args.clone();
             args.json = args.format == args::ExplainFormat::Json;
-            Ok(explain::run(&checked, &args))
-        }
+            Ok(explain::run(checked, &args))
+        }),
         Command::Test { dir } => {
-            let mut checked = load(dir.as_deref())?;
-            if checked.has_errors() {
-                report(&checked, Format::Human, ui);
-                return Ok(ExitCode::from(POLICY_ERRORS));
-            }
-            let mut diagnostics = crate::diag::Diagnostics::default();
-            let outcomes = crate::policytest::run(&mut checked, &mut diagnostics)?;
-            report::human(&diagnostics, &checked.project.sources, ui.limit, ui.fancy);
-            let mut out = std::io::stdout().lock();
-            for outcome in &outcomes {
-                let tag = if outcome.passed { "ok  " } else { "FAIL" };
-                let _ = writeln!(
-                    out,
-                    "{tag} {} ({}:{})",
-                    outcome.name, outcome.file, outcome.line
-                );
-            }
-            let failed = outcomes.iter().filter(|o| !o.passed).count();
-            if outcomes.is_empty() && !diagnostics.has_errors() {
-                let _ = writeln!(out, "no policy tests found (add tests/*.test.kdl)");
-            } else {
-                let _ = writeln!(out, "{} passed, {failed} failed", outcomes.len() - failed);
-            }
-            let bad = failed > 0 || diagnostics.has_errors();
-            Ok(if bad {
-                ExitCode::from(POLICY_ERRORS)
-            } else {
-                ExitCode::SUCCESS
-            })
+            with_clean_project(dir.as_deref(), ui, |checked| run_policy_tests(checked, ui))
         }
         Command::Catalog(args::CatalogCommand::Import {
             feeds,
             out,
             platform,
         }) => catalog::import(feeds, out.as_deref(), *platform, ui),
-        Command::Status { dir, args } => {
-            let checked = load(dir.as_deref())?;
-            if checked.has_errors() {
-                report(&checked, Format::Human, ui);
-                return Ok(ExitCode::from(POLICY_ERRORS));
-            }
-            Ok(status::run(&checked, args, ui.fancy))
-        }
+        Command::Status { dir, args } => with_clean_project(dir.as_deref(), ui, |checked| {
+            Ok(status::run(checked, args, ui.fancy))
+        }),
         Command::Validate { paths, args } => validate::run(paths, args, ui),
         Command::Import {
             files,
@@ -273,24 +182,109 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             keys::run(*json, *platform);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Lsp => match crate::lsp::run() {
-            Ok(()) => Ok(ExitCode::SUCCESS),
-            Err(error) => {
-                say!("{}", report::fatal(&error, ui.fancy));
-                Ok(ExitCode::from(USAGE_ERROR))
-            }
-        },
-        Command::Schema { project } => {
-            let schema = if *project {
-                model::project_schema()
-            } else {
-                model::policy_schema()
-            };
-            let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-            let _ = writeln!(std::io::stdout().lock(), "{text}");
-            Ok(ExitCode::SUCCESS)
+        Command::Lsp => Ok(serve_lsp(ui)),
+        Command::Schema { project } => Ok(print_schema(*project)),
+    }
+}
+
+/// `bsic check`: report every diagnostic, then (asked for and clean) the overrides.
+fn check(
+    dir: Option<&Path>,
+    format: Format,
+    explain_overrides: bool,
+    ui: Ui,
+) -> Result<ExitCode, Error> {
+    let checked = load(dir)?;
+    report(&checked, format, ui);
+    if explain_overrides && !checked.has_errors() {
+        explain::overrides(&checked);
+    }
+    Ok(outcome(&checked))
+}
+
+/// Loads the project and runs `command` on it when it checks clean; otherwise reports the
+/// errors and exits with [`POLICY_ERRORS`] (`explain`, `test` and `status` need a valid model).
+fn with_clean_project(
+    dir: Option<&Path>,
+    ui: Ui,
+    command: impl FnOnce(&mut Checked) -> Result<ExitCode, Error>,
+) -> Result<ExitCode, Error> {
+    let mut checked = load(dir)?;
+    if checked.has_errors() {
+        report(&checked, Format::Human, ui);
+        return Ok(ExitCode::from(POLICY_ERRORS));
+    }
+    command(&mut checked)
+}
+
+/// `bsic test`: runs the policy tests, one `ok`/`FAIL` line each on stdout, then a count.
+fn run_policy_tests(checked: &mut Checked, ui: Ui) -> Result<ExitCode, Error> {
+    let mut diagnostics = crate::diag::Diagnostics::default();
+    let outcomes = crate::policytest::run(checked, &mut diagnostics)?;
+    report::human(&diagnostics, &checked.project.sources, ui.limit, ui.fancy);
+    let mut out = std::io::stdout().lock();
+    for outcome in &outcomes {
+        let tag = if outcome.passed { "ok  " } else { "FAIL" };
+        let _ = writeln!(
+            out,
+            "{tag} {} ({}:{})",
+            outcome.name, outcome.file, outcome.line
+        );
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    if outcomes.is_empty() && !diagnostics.has_errors() {
+        let _ = writeln!(out, "no policy tests found (add tests/*.test.kdl)");
+    } else {
+        let _ = writeln!(out, "{} passed, {failed} failed", outcomes.len() - failed);
+    }
+    let bad = failed > 0 || diagnostics.has_errors();
+    Ok(if bad {
+        ExitCode::from(POLICY_ERRORS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `bsic completions <shell>`: the completion script on stdout.
+fn print_completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Into a buffer first: `generate` panics when it cannot write.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "bsic", &mut script);
+    let _ = std::io::stdout().lock().write_all(&script);
+    ExitCode::SUCCESS
+}
+
+/// `bsic man`: the manual page (roff) on stdout.
+fn print_man() -> ExitCode {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut page = Vec::new();
+    let _ = clap_mangen::Man::new(command).render(&mut page);
+    let _ = std::io::stdout().lock().write_all(&page);
+    ExitCode::SUCCESS
+}
+
+/// `bsic lsp`: serves the language server on stdio until the editor leaves.
+fn serve_lsp(ui: Ui) -> ExitCode {
+    match crate::lsp::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            say!("{}", report::fatal(&error, ui.fancy));
+            ExitCode::from(USAGE_ERROR)
         }
     }
+}
+
+/// `bsic schema [--project]`: the JSON Schema of policy (or project) files on stdout.
+fn print_schema(project: bool) -> ExitCode {
+    let schema = if project {
+        model::project_schema()
+    } else {
+        model::policy_schema()
+    };
+    let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    ExitCode::SUCCESS
 }
 
 fn load(dir: Option<&Path>) -> Result<Checked, Error> {

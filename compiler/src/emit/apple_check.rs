@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::profile::plist_to_json;
 use super::{Artifact, ArtifactKind};
 
 /// An artifact that does not match Apple's definition: a bsic bug, never a user error.
@@ -107,7 +106,7 @@ impl AppleCheck {
                             message: e.to_string(),
                         }
                     })?;
-                let value = plist_to_json(&plist);
+                let value = crate::apple::plist::to_json(&plist);
                 let mut top = value.clone();
                 if let Some(content) = top.get_mut("PayloadContent") {
                     *content = Value::Array(Vec::new());

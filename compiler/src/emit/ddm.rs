@@ -98,19 +98,34 @@ impl Declaration {
     }
 }
 
-/// Every declaration of one group.
+/// Platform → identifiers of the configurations a device of that platform needs activated.
+type Needs = BTreeMap<Platform, BTreeSet<String>>;
+
+/// Every declaration of one group: its configurations (settings, enforcement), then the
+/// status subscription and the activations that tie them to devices.
 pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
     let prefix = model.project.identifier_prefix.as_str();
     let base = format!("{prefix}.{}", plan.group);
-    let mut declarations = Vec::new();
-    // Platform → identifiers of the configurations a device of that platform needs.
-    let mut needs: BTreeMap<Platform, BTreeSet<String>> = plan
+    let mut needs: Needs = plan
         .platforms
         .keys()
         .map(|p| (*p, BTreeSet::new()))
         .collect();
+    let mut declarations = settings_declarations(&base, plan, &mut needs);
+    declarations.extend(enforcement_declarations(&base, plan, &mut needs));
+    if declarations.is_empty() {
+        return Vec::new();
+    }
+    declarations.push(status_subscription(&base, plan, &mut needs));
+    declarations.extend(activations(&base, plan, needs));
+    declarations
+        .into_iter()
+        .map(|d| d.into_artifact(&plan.group))
+        .collect()
+}
 
-    // Software-update settings, one declaration per distinct payload.
+/// Software-update settings, one declaration per distinct payload.
+fn settings_declarations(base: &str, plan: &GroupPlan, needs: &mut Needs) -> Vec<Declaration> {
     let settings: BTreeMap<Platform, (Map<String, Value>, Vec<PolicyIndex>)> = plan
         .platforms
         .iter()
@@ -121,9 +136,10 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         .filter(|(_, (payload, _))| !payload.is_empty())
         .collect();
     let several = variants.len() > 1;
+    let mut declarations = Vec::new();
     for (platforms, (payload, sources)) in variants {
-        let identifier = labelled(&base, "settings", several.then_some(&platforms));
-        require(&mut needs, &platforms, &identifier);
+        let identifier = labelled(base, "settings", several.then_some(&platforms));
+        require(needs, &platforms, &identifier);
         declarations.push(Declaration {
             kind: SETTINGS_TYPE.into(),
             identifier,
@@ -132,8 +148,11 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
             sources,
         });
     }
+    declarations
+}
 
-    // Enforcement, staged base → supplemental when the target is a BSI build.
+/// Enforcement, staged base → supplemental when the target is a BSI build.
+fn enforcement_declarations(base: &str, plan: &GroupPlan, needs: &mut Needs) -> Vec<Declaration> {
     let enforcement: BTreeMap<Platform, Option<(Enforce, PolicyIndex)>> = plan
         .platforms
         .iter()
@@ -151,13 +170,14 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         .filter(|(_, t)| t.is_some())
         .collect();
     let several = variants.len() > 1;
+    let mut declarations = Vec::new();
     for (platforms, target) in variants {
         let Some((enforce, policy)) = target else {
             continue;
         };
-        let stem = labelled(&base, "enforce", several.then_some(&platforms));
+        let stem = labelled(base, "enforce", several.then_some(&platforms));
         for (identifier, payload) in enforcement_payloads(&stem, &enforce) {
-            require(&mut needs, &platforms, &identifier);
+            require(needs, &platforms, &identifier);
             declarations.push(Declaration {
                 kind: ENFORCEMENT_TYPE.into(),
                 identifier,
@@ -167,12 +187,12 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
             });
         }
     }
+    declarations
+}
 
-    if declarations.is_empty() {
-        return Vec::new();
-    }
-
-    // One status subscription per group, so admins can see what landed.
+/// One status subscription per group, so admins can see what landed; activated on every
+/// platform that has a configuration.
+fn status_subscription(base: &str, plan: &GroupPlan, needs: &mut Needs) -> Declaration {
     let status_id = format!("{base}.status");
     let status_items: Vec<Value> = STATUS_ITEMS
         .iter()
@@ -183,42 +203,30 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         .filter(|(_, n)| !n.is_empty())
         .map(|(p, _)| *p)
         .collect();
-    require(&mut needs, &covered, &status_id);
-    declarations.push(Declaration {
+    require(needs, &covered, &status_id);
+    Declaration {
         kind: STATUS_TYPE.into(),
         identifier: status_id,
         payload: json!({ "StatusItems": status_items }),
         platforms: covered,
         sources: plan.policies.clone(),
-    });
+    }
+}
 
-    // Activations: one per set of platforms that need the same configurations.
-    let needs: BTreeMap<Platform, BTreeSet<String>> =
-        needs.into_iter().filter(|(_, n)| !n.is_empty()).collect();
+/// Activations: one per set of platforms that need the same configurations.
+fn activations(base: &str, plan: &GroupPlan, needs: Needs) -> Vec<Declaration> {
+    let needs: Needs = needs.into_iter().filter(|(_, n)| !n.is_empty()).collect();
     let variants = partition(&needs);
     let several = variants.len() > 1;
+    let mut declarations = Vec::new();
     for (platforms, configurations) in variants {
-        let identifier = labelled(&base, "activation", several.then_some(&platforms));
+        let identifier = labelled(base, "activation", several.then_some(&platforms));
         let mut payload = Map::new();
         payload.insert(
             "StandardConfigurations".into(),
             Value::Array(configurations.into_iter().map(Value::String).collect()),
         );
-        let conditions: Vec<String> = family_predicate(&platforms)
-            .into_iter()
-            .chain(plan.os.as_ref().and_then(os_predicate))
-            .collect();
-        let predicate = match conditions.as_slice() {
-            [] => None,
-            [one] => Some(one.clone()),
-            many => Some(
-                many.iter()
-                    .map(|c| format!("({c})"))
-                    .collect::<Vec<_>>()
-                    .join(" AND "),
-            ),
-        };
-        if let Some(predicate) = predicate {
+        if let Some(predicate) = activation_predicate(&platforms, plan) {
             payload.insert("Predicate".into(), Value::String(predicate));
         }
         declarations.push(Declaration {
@@ -229,19 +237,30 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
             sources: plan.policies.clone(),
         });
     }
-
     declarations
+}
+
+/// The activation's predicate: the platforms' OS family and the group's OS range, each
+/// parenthesised when there are both.
+fn activation_predicate(platforms: &[Platform], plan: &GroupPlan) -> Option<String> {
+    let conditions: Vec<String> = family_predicate(platforms)
         .into_iter()
-        .map(|d| d.into_artifact(&plan.group))
-        .collect()
+        .chain(plan.os.as_ref().and_then(os_predicate))
+        .collect();
+    match conditions.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => Some(
+            many.iter()
+                .map(|c| format!("({c})"))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        ),
+    }
 }
 
 /// Records that devices of `platforms` need the configuration `identifier` activated.
-fn require(
-    needs: &mut BTreeMap<Platform, BTreeSet<String>>,
-    platforms: &[Platform],
-    identifier: &str,
-) {
+fn require(needs: &mut Needs, platforms: &[Platform], identifier: &str) {
     for platform in platforms {
         needs
             .entry(*platform)

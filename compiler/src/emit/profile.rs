@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use plist::{Dictionary, Value as Plist};
-use serde_json::Value;
 
 use crate::model::{Channel, Platform};
 use crate::resolve::{Effective, GroupPlan, PolicyIndex};
@@ -293,24 +292,5 @@ fn display_name(payload_type: &str) -> &'static str {
     match payload_type {
         RESTRICTIONS_TYPE => "Restrictions",
         _ => "Software Update",
-    }
-}
-
-/// The JSON form of a profile plist, for schema checks.
-pub(super) fn plist_to_json(value: &Plist) -> Value {
-    match value {
-        Plist::Dictionary(d) => Value::Object(
-            d.iter()
-                .map(|(k, v)| (k.clone(), plist_to_json(v)))
-                .collect(),
-        ),
-        Plist::Array(a) => Value::Array(a.iter().map(plist_to_json).collect()),
-        Plist::Boolean(b) => Value::Bool(*b),
-        Plist::Integer(i) => i.as_signed().map_or(Value::Null, Value::from),
-        Plist::Real(r) => serde_json::Number::from_f64(*r).map_or(Value::Null, Value::Number),
-        Plist::String(s) => Value::String(s.clone()),
-        Plist::Data(d) => Value::String(d.iter().map(|b| format!("{b:02x}")).collect()),
-        Plist::Date(d) => Value::String(d.to_xml_format()),
-        _ => Value::Null,
     }
 }

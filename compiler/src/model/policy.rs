@@ -323,14 +323,15 @@ impl OsRange {
     /// number takes in all of its minor version (`max="26.4"` admits 26.4.3); one with a
     /// patch number is exact (`min="26.3.2"` excludes 26.3.1).
     pub fn contains(&self, version: &OsVersion) -> bool {
-        let v = version.components();
-        let above = self.min.as_ref().is_none_or(|m| v >= m.components());
+        let above = self
+            .min
+            .as_ref()
+            .is_none_or(|m| version.cmp_numeric(m).is_ge());
         let below = self.max.as_ref().is_none_or(|m| {
-            let [major, minor, patch] = m.components();
             if m.has_patch() {
-                v <= [major, minor, patch]
+                version.cmp_numeric(m).is_le()
             } else {
-                (v[0], v[1]) <= (major, minor)
+                version.cmp_minor(m).is_le()
             }
         });
         above && below

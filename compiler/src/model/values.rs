@@ -149,9 +149,25 @@ text_order!(
 /// to keep the order total.
 impl Ord for OsVersion {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.components()
-            .cmp(&other.components())
-            .then_with(|| self.0.cmp(&other.0))
+        self.cmp_numeric(other).then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+/// The one version ordering: dotted version texts compared as numbers, component by
+/// component, a missing component counting as 0 (`26` = `26.0` = `26.0.0`, `26.9` <
+/// `26.10`). A part that is not a number counts as 0, so Apple's data (`26`, `10.7.5`) and
+/// bsic's versions compare alike.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let number = |part: Option<&str>| part.map_or(0, |p| p.parse::<u64>().unwrap_or(0));
+    let (mut left, mut right) = (a.split('.'), b.split('.'));
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (l, r) => match number(l).cmp(&number(r)) {
+                std::cmp::Ordering::Equal => {}
+                unequal => return unequal,
+            },
+        }
     }
 }
 
@@ -165,6 +181,18 @@ impl OsVersion {
     /// Whether a patch number is written (`26.3.1`, not `26.3`).
     pub fn has_patch(&self) -> bool {
         self.0.split('.').count() > 2
+    }
+
+    /// Compares as versions only ([`compare_versions`]): `26.3` and `26.3.0` are equal.
+    pub fn cmp_numeric(&self, other: &Self) -> std::cmp::Ordering {
+        compare_versions(&self.0, &other.0)
+    }
+
+    /// Compares major and minor only: `26.4` and `26.4.3` are the same minor release.
+    pub fn cmp_minor(&self, other: &Self) -> std::cmp::Ordering {
+        let ([major, minor, _], [other_major, other_minor, _]) =
+            (self.components(), other.components());
+        (major, minor).cmp(&(other_major, other_minor))
     }
 
     /// The numeric components, padded to three.
@@ -280,14 +308,7 @@ impl FromStr for LocalDateTime {
         if !(1..=12).contains(&month) {
             return Err(ParseError(format!("month {month:02} does not exist")));
         }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let days = match month {
-            2 if leap => 29,
-            2 => 28,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        };
-        if day == 0 || day > days {
+        if calendar_date(year, month, day).is_none() {
             return Err(ParseError(format!(
                 "day {day:02} does not exist in {year}-{month:02}"
             )));
@@ -298,6 +319,44 @@ impl FromStr for LocalDateTime {
             )));
         }
         Ok(Self(s.to_string()))
+    }
+}
+
+/// The calendar date `year-month-day`, if it exists (leap years are the `time` crate's job).
+fn calendar_date(year: u32, month: u32, day: u32) -> Option<time::Date> {
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()
+}
+
+impl LocalDateTime {
+    /// This date-time read as UTC, in Unix seconds (deadlines are compared with the clock
+    /// this way, with a time-zone margin added by the caller).
+    pub fn unix_seconds(&self) -> i64 {
+        let s = &self.0;
+        let num = |range: std::ops::Range<usize>| s[range].parse::<u32>().unwrap_or(0);
+        let Some(date) = calendar_date(num(0..4), num(5..7), num(8..10)) else {
+            return 0;
+        };
+        let seconds = i64::from(num(11..13)) * 3600 + i64::from(num(14..16)) * 60;
+        date.midnight().assume_utc().unix_timestamp() + seconds + i64::from(num(17..19))
+    }
+}
+
+/// The UTC date-time `unix` seconds after 1970 name, as `yyyy-mm-ddThh:mm:ss` (years before
+/// 1970 included, so the parser can say why it refuses them). Outside the years the `time`
+/// crate covers (±9999) it is the number itself, which no parser takes for a date.
+pub fn utc_date_time_text(unix: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(at) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        ),
+        Err(_) => unix.to_string(),
     }
 }
 
@@ -474,6 +533,20 @@ mod tests {
         for bad in ["25d125", "D125", "25D", "25D125ab", "25D125A", "125D1"] {
             assert!(bad.parse::<BuildVersion>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn unix_seconds_and_utc_text_agree() {
+        for text in [
+            "1970-01-01T00:00:00",
+            "2000-02-29T01:01:01",
+            "9999-12-31T23:59:59",
+        ] {
+            let at: LocalDateTime = text.parse().unwrap();
+            assert_eq!(utc_date_time_text(at.unix_seconds()), text);
+        }
+        assert_eq!(utc_date_time_text(-1), "1969-12-31T23:59:59");
+        assert_eq!(utc_date_time_text(i64::MAX), i64::MAX.to_string());
     }
 
     #[test]

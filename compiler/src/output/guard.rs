@@ -75,14 +75,8 @@ pub fn check_destination(out: &Path, project_root: &Path) -> Result<Destination,
     }
     // A large output lists a few hundred thousand files in a manifest of ~100 MB: stream the
     // manifest (never all of it in memory) on one core while the tree is listed on the other.
-    let (listed, on_disk) = std::thread::scope(|scope| {
-        let walker = scope.spawn(|| files_under(&dir));
-        let listed = listed_files(&manifest_path);
-        let on_disk = walker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (listed, on_disk)
-    });
+    let (on_disk, listed) =
+        crate::parallel::overlap(|| files_under(&dir), || listed_files(&manifest_path));
     let listed =
         listed.map_err(|why| refuse(out, &manifest_path, &format!("its manifest.json {why}")))?;
     let previous_files = listed.len();

@@ -66,39 +66,52 @@ fn fail(path: String, detail: String) -> FileReport {
 }
 
 fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>) {
-    let manifest_path = dir.join(MANIFEST_FILE);
-    let manifest: Option<Manifest> = match fs::read(&manifest_path) {
-        Ok(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(m) => Some(m),
-            Err(e) => {
-                reports.push(fail(
-                    manifest_path.display().to_string(),
-                    format!("not a bsic manifest: {e}"),
-                ));
-                None
-            }
-        },
-        Err(_) => None,
+    let manifest = read_manifest(dir, reports);
+    let check = DirCheck {
+        dir,
+        has_manifest: manifest.is_some(),
+        listed: manifest
+            .iter()
+            .flat_map(|m| m.artifacts.iter())
+            .map(|a| (a.path.clone(), a))
+            .collect(),
+        // Files of MDM layouts: unsigned on purpose where the MDM wants them so; checked by
+        // hash.
+        target_files: manifest
+            .iter()
+            .flat_map(|m| m.targets.iter())
+            .map(|t| (t.path.clone(), t.sha256.as_str()))
+            .collect(),
     };
-    let listed: BTreeMap<String, &ManifestArtifact> = manifest
-        .iter()
-        .flat_map(|m| m.artifacts.iter())
-        .map(|a| (a.path.clone(), a))
-        .collect();
-
-    // Files of MDM layouts: unsigned on purpose where the MDM wants them so; checked by hash.
-    let target_files: BTreeMap<String, &str> = manifest
-        .iter()
-        .flat_map(|m| m.targets.iter())
-        .map(|t| (t.path.clone(), t.sha256.as_str()))
-        .collect();
-    for (relative, sha256) in &target_files {
+    for (relative, sha256) in &check.target_files {
         reports.push(check_listed_hash(&dir.join(relative), sha256));
     }
+    let files = tree_files(dir);
+    check.profiles(&files, options, reports);
+    check.listed_artifacts(reports);
+    check.unlisted(&files, reports);
+}
 
-    // Everything in the tree but directories, listed once: (relative `/`-separated path, path,
-    // whether it is a regular file).
-    let files: Vec<(String, PathBuf, bool)> = walkdir::WalkDir::new(dir)
+/// The directory's `manifest.json`, if it has one; one that does not parse is a failure.
+fn read_manifest(dir: &Path, reports: &mut Vec<FileReport>) -> Option<Manifest> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let bytes = fs::read(&manifest_path).ok()?;
+    match serde_json::from_slice(&bytes) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            reports.push(fail(
+                manifest_path.display().to_string(),
+                format!("not a bsic manifest: {e}"),
+            ));
+            None
+        }
+    }
+}
+
+/// Everything in the tree but directories, listed once: (relative `/`-separated path, path,
+/// whether it is a regular file).
+fn tree_files(dir: &Path) -> Vec<(String, PathBuf, bool)> {
+    walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
         .flatten()
@@ -110,53 +123,85 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
                 e.file_type().is_file(),
             )
         })
-        .collect();
-    let profiles = files.iter().filter(|(relative, _, is_file)| {
-        *is_file && relative.ends_with(".mobileconfig") && !target_files.contains_key(relative)
-    });
-    for (relative, path, _) in profiles {
-        let shown = path.display().to_string();
-        let report = match fs::read(path) {
-            Ok(bytes) => verify_profile(
-                shown.clone(),
-                &bytes,
-                listed.get(relative).copied(),
-                options,
-            ),
-            Err(e) => fail(shown.clone(), format!("cannot read: {e}")),
-        };
-        let unlisted = manifest.is_some() && !listed.contains_key(relative);
-        reports.push(if unlisted && report.verdict != Verdict::Fail {
-            fail(shown, "not listed in manifest.json".into())
-        } else {
-            report
+        .collect()
+}
+
+/// One output directory against its manifest (empty maps when it has none).
+struct DirCheck<'a> {
+    dir: &'a Path,
+    has_manifest: bool,
+    listed: BTreeMap<String, &'a ManifestArtifact>,
+    target_files: BTreeMap<String, &'a str>,
+}
+
+impl DirCheck<'_> {
+    /// Every profile in the tree (MDM layout files aside): its signature, and whether the
+    /// manifest lists it.
+    fn profiles(
+        &self,
+        files: &[(String, PathBuf, bool)],
+        options: &VerifyOptions,
+        reports: &mut Vec<FileReport>,
+    ) {
+        let profiles = files.iter().filter(|(relative, _, is_file)| {
+            *is_file
+                && relative.ends_with(".mobileconfig")
+                && !self.target_files.contains_key(relative)
         });
-    }
-    for (relative, artifact) in &listed {
-        if relative.ends_with(".mobileconfig") {
-            if !dir.join(relative).is_file() {
-                reports.push(fail(
-                    dir.join(relative).display().to_string(),
-                    "listed in manifest.json but missing".into(),
-                ));
-            }
-            continue;
+        for (relative, path, _) in profiles {
+            let shown = path.display().to_string();
+            let report = match fs::read(path) {
+                Ok(bytes) => verify_profile(
+                    shown.clone(),
+                    &bytes,
+                    self.listed.get(relative).copied(),
+                    options,
+                ),
+                Err(e) => fail(shown.clone(), format!("cannot read: {e}")),
+            };
+            let unlisted = self.has_manifest && !self.listed.contains_key(relative);
+            reports.push(if unlisted && report.verdict != Verdict::Fail {
+                fail(shown, "not listed in manifest.json".into())
+            } else {
+                report
+            });
         }
-        let report = check_listed_hash(&dir.join(relative), &artifact.sha256);
-        reports.push(match (&report.verdict, &artifact.kind) {
-            (Verdict::Ok, ArtifactKind::Declaration { .. }) => {
-                check_server_token(&dir.join(relative), artifact).unwrap_or(report)
-            }
-            _ => report,
-        });
     }
-    // Anything else in the tree was not written by the build the manifest describes: a
-    // device or an MDM upload script would take it all the same.
-    if manifest.is_some() {
-        for (relative, path, _) in &files {
+
+    /// Every artifact the manifest lists: present, and (but for profiles, verified above)
+    /// with the listed hash and, for a declaration, its server token.
+    fn listed_artifacts(&self, reports: &mut Vec<FileReport>) {
+        let dir = self.dir;
+        for (relative, artifact) in &self.listed {
+            if relative.ends_with(".mobileconfig") {
+                if !dir.join(relative).is_file() {
+                    reports.push(fail(
+                        dir.join(relative).display().to_string(),
+                        "listed in manifest.json but missing".into(),
+                    ));
+                }
+                continue;
+            }
+            let report = check_listed_hash(&dir.join(relative), &artifact.sha256);
+            reports.push(match (&report.verdict, &artifact.kind) {
+                (Verdict::Ok, ArtifactKind::Declaration { .. }) => {
+                    check_server_token(&dir.join(relative), artifact).unwrap_or(report)
+                }
+                _ => report,
+            });
+        }
+    }
+
+    /// Anything else in the tree was not written by the build the manifest describes: a
+    /// device or an MDM upload script would take it all the same.
+    fn unlisted(&self, files: &[(String, PathBuf, bool)], reports: &mut Vec<FileReport>) {
+        if !self.has_manifest {
+            return;
+        }
+        for (relative, path, _) in files {
             let known = relative == MANIFEST_FILE
-                || listed.contains_key(relative)
-                || target_files.contains_key(relative)
+                || self.listed.contains_key(relative)
+                || self.target_files.contains_key(relative)
                 || relative.ends_with(".mobileconfig");
             if !known {
                 reports.push(fail(

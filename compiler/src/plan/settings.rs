@@ -74,9 +74,7 @@ fn settings_of(bytes: &[u8]) -> BTreeMap<String, String> {
     let Ok(value) = plist::Value::from_reader(std::io::Cursor::new(plist_bytes)) else {
         return out;
     };
-    let Ok(json) = serde_json::to_value(&value) else {
-        return out;
-    };
+    let json = crate::apple::plist::to_json(&value);
     for payload in json["PayloadContent"].as_array().into_iter().flatten() {
         let kind = payload["PayloadType"].as_str().unwrap_or("payload");
         if let Value::Object(map) = payload {

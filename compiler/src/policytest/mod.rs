@@ -13,7 +13,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Name, Policy, PolicyTest, PolicyTestFile};
 use crate::pipeline::Checked;
 use crate::policytest::diags::TestKind;
-use crate::resolve::{self, DeviceQuery, KeyExplanation};
+use crate::resolve::{self, DeviceQuery, KeyExplanation, PlatformExplanation};
 use crate::source::{self, SourceError, Span};
 use crate::validate::{self, Location};
 
@@ -83,6 +83,8 @@ pub fn run(
     Ok(outcomes)
 }
 
+/// Runs one test: what the resolver gives its device on its platform, compared with each
+/// expectation; one diagnostic per failed expectation.
 fn run_one(
     checked: &Checked,
     model: &validate::Model,
@@ -99,28 +101,43 @@ fn run_one(
     let Some(platform) = explanation.platforms.first() else {
         return Vec::new();
     };
-    let mut failures = Vec::new();
-    let fail = |what: String,
-                expected: String,
-                actual: String,
-                at: Span,
-                related: Option<(Span, String)>| {
-        let mut d = Diagnostic::error(
-            TestKind::TestFailed {
-                test: test.name.clone(),
-                what,
-                expected,
-                actual,
-            },
-            at,
-            "expected here",
-        );
-        if let Some((span, label)) = related {
-            d = d.with_related(span, label);
-        }
-        d
-    };
+    let mut failures = settings_failures(test, platform, span_of);
+    failures.extend(enforce_failure(test, platform, span_of));
+    failures.extend(no_enforce_failure(test, platform, span_of));
+    failures
+}
 
+/// A failed expectation of `test`, with the policy behind the actual value when known.
+fn failure(
+    test: &PolicyTest,
+    what: String,
+    expected: String,
+    actual: String,
+    at: Span,
+    related: Option<(Span, String)>,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        TestKind::TestFailed {
+            test: test.name.clone(),
+            what,
+            expected,
+            actual,
+        },
+        at,
+        "expected here",
+    );
+    if let Some((span, label)) = related {
+        d = d.with_related(span, label);
+    }
+    d
+}
+
+/// Every expected setting the device does not get (an unmanaged key has Apple's default).
+fn settings_failures(
+    test: &PolicyTest,
+    platform: &PlatformExplanation,
+    span_of: &dyn Fn(&str) -> Span,
+) -> Vec<Diagnostic> {
     // The expectation, read as a policy, gives the Apple keys and values to compare.
     let expected_policy = Policy {
         name: "expectation"
@@ -136,6 +153,7 @@ fn run_one(
         beta: test.expect.beta.clone(),
         enforce: Vec::new(),
     };
+    let mut failures = Vec::new();
     for (knob, expected) in resolve::settings_of(&expected_policy) {
         let actual: Option<&KeyExplanation> =
             platform.settings.iter().find(|k| k.key == knob.apple_key);
@@ -163,7 +181,8 @@ fn run_one(
                 (None, v) => format!("not managed (Apple's default {})", show(v)),
                 (Some(_), v) => show(v),
             };
-            failures.push(fail(
+            failures.push(failure(
+                test,
                 format!("`{}` ({})", knob.kdl, knob.apple_key),
                 show(&expected),
                 shown,
@@ -172,72 +191,84 @@ fn run_one(
             ));
         }
     }
-
-    if let Some(target) = &test.expect.enforce {
-        let found = platform.enforcement.iter().any(|e| {
-            e.version == target.version.as_str()
-                && target
-                    .build
-                    .as_ref()
-                    .is_none_or(|b| e.build.as_deref() == Some(b.as_str()))
-                && target
-                    .by
-                    .as_ref()
-                    .is_none_or(|by| e.deadline == by.as_str())
-        });
-        if !found {
-            let actual = if platform.enforcement.is_empty() {
-                "no target".to_string()
-            } else {
-                platform
-                    .enforcement
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{}{}",
-                            e.version,
-                            e.build
-                                .as_ref()
-                                .map(|b| format!(" ({b})"))
-                                .unwrap_or_default()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let expected = format!(
-                "{}{}",
-                target.version,
-                target
-                    .build
-                    .as_ref()
-                    .map(|b| format!(" ({b})"))
-                    .unwrap_or_default()
-            );
-            failures.push(fail(
-                "the enforcement target".into(),
-                expected,
-                actual,
-                span_of("/expect/enforce"),
-                None,
-            ));
-        }
-    }
-    if test.expect.no_enforce == Some(true) && !platform.enforcement.is_empty() {
-        let e = &platform.enforcement[0];
-        let origin = e
-            .source
-            .span
-            .map(|s| (s, format!("enforced by `{}`", e.source.policy)));
-        failures.push(fail(
-            "the enforcement target".into(),
-            "none".into(),
-            e.version.clone(),
-            span_of("/expect/no-enforce"),
-            origin,
-        ));
-    }
     failures
+}
+
+/// `26.3.1 (25D771280a)`, or the version alone.
+fn target_text(version: &str, build: Option<&str>) -> String {
+    match build {
+        Some(build) => format!("{version} ({build})"),
+        None => version.to_string(),
+    }
+}
+
+/// The expected enforcement target, when the device gets no target matching it.
+fn enforce_failure(
+    test: &PolicyTest,
+    platform: &PlatformExplanation,
+    span_of: &dyn Fn(&str) -> Span,
+) -> Option<Diagnostic> {
+    let target = test.expect.enforce.as_ref()?;
+    let found = platform.enforcement.iter().any(|e| {
+        e.version == target.version.as_str()
+            && target
+                .build
+                .as_ref()
+                .is_none_or(|b| e.build.as_deref() == Some(b.as_str()))
+            && target
+                .by
+                .as_ref()
+                .is_none_or(|by| e.deadline == by.as_str())
+    });
+    if found {
+        return None;
+    }
+    let actual = if platform.enforcement.is_empty() {
+        "no target".to_string()
+    } else {
+        platform
+            .enforcement
+            .iter()
+            .map(|e| target_text(&e.version, e.build.as_deref()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let expected = target_text(
+        target.version.as_str(),
+        target.build.as_ref().map(|b| b.as_str()),
+    );
+    Some(failure(
+        test,
+        "the enforcement target".into(),
+        expected,
+        actual,
+        span_of("/expect/enforce"),
+        None,
+    ))
+}
+
+/// `no-enforce`, when the device does get a target.
+fn no_enforce_failure(
+    test: &PolicyTest,
+    platform: &PlatformExplanation,
+    span_of: &dyn Fn(&str) -> Span,
+) -> Option<Diagnostic> {
+    if test.expect.no_enforce != Some(true) {
+        return None;
+    }
+    let e = platform.enforcement.first()?;
+    let origin = e
+        .source
+        .span
+        .map(|s| (s, format!("enforced by `{}`", e.source.policy)));
+    Some(failure(
+        test,
+        "the enforcement target".into(),
+        "none".into(),
+        e.version.clone(),
+        span_of("/expect/no-enforce"),
+        origin,
+    ))
 }
 
 fn show(value: &Value) -> String {

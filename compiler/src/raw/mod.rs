@@ -337,10 +337,12 @@ fn check_file(
 }
 
 /// Checks one file's bytes; `size` is its size on disk (larger than the limit: refused).
+/// The jobs in order: refuse what is too large, open a signed profile, parse (XML or binary
+/// plist, or JSON), tell a declaration from a profile, then run every check on it.
 fn check_bytes(
     path: &Path,
     size: u64,
-    mut bytes: Vec<u8>,
+    bytes: Vec<u8>,
     explicit: bool,
     options: &ValidateOptions,
     schemas: &mut Schemas,
@@ -348,117 +350,45 @@ fn check_bytes(
 ) -> Result<Option<Doc>, RawError> {
     let name = display(path);
     if size > MAX_FILE_BYTES {
-        let file = report
-            .sources
-            .add(name.clone(), path.to_path_buf(), String::new());
-        report.diagnostics.push(Diagnostic::error(
-            SourceKind::FileTooLarge {
-                size,
-                limit: MAX_FILE_BYTES,
-            },
-            Span::start_of(file),
-            "this file",
-        ));
-        report.checked += 1;
+        let kind = SourceKind::FileTooLarge {
+            size,
+            limit: MAX_FILE_BYTES,
+        };
+        refuse(report, name, path, String::new(), kind);
         return Ok(None);
     }
     let is_json = path.extension().is_some_and(|e| e == "json");
-    // A signed profile: DER CMS SignedData. Check the signature with the code of
-    // `bsic verify`, then validate the signed content (spans point into that content).
-    if !is_json && bytes.first() == Some(&0x30) {
-        let trust = crate::sign::TrustOptions {
-            ca: Vec::new(),
-            now: crate::clock::system_now(),
-        };
-        match crate::sign::verify(&bytes, &trust) {
-            Ok(verified) => bytes = verified.content,
-            Err(error) => {
-                let file = report
-                    .sources
-                    .add(name.clone(), path.to_path_buf(), String::new());
-                report.diagnostics.push(Diagnostic::error(
-                    RawKind::BadSignature {
-                        message: error.to_string(),
-                    },
-                    Span::start_of(file),
-                    "this file",
-                ));
-                report.checked += 1;
+    let bytes = if is_json {
+        bytes
+    } else {
+        match signed_content(bytes) {
+            Ok(bytes) => bytes,
+            Err(message) => {
+                refuse(
+                    report,
+                    name,
+                    path,
+                    String::new(),
+                    RawKind::BadSignature { message },
+                );
                 return Ok(None);
             }
         }
-    }
-    let binary = plist::is_binary(&bytes);
-    let text = match String::from_utf8(bytes.clone()) {
-        Ok(text) => text,
-        Err(_) if binary => String::new(),
-        Err(_) => {
-            let file = report.sources.add(
-                name,
-                path.to_path_buf(),
-                String::from_utf8_lossy(&bytes).into_owned(),
-            );
-            report.diagnostics.push(Diagnostic::error(
-                SourceKind::NotUtf8,
+    };
+    let Some((file, projection)) = parse(path, &name, &bytes, is_json, report) else {
+        return Ok(None);
+    };
+    let Some(kind) = doc_kind(path, is_json, &projection.value) else {
+        report.skipped += 1;
+        // Named explicitly (e.g. by a pre-commit hook that passes every changed *.json): say
+        // so, but a valid file of another kind is no error.
+        if explicit {
+            report.diagnostics.push(Diagnostic::warning(
+                RawKind::NotRecognized { file: name },
                 Span::start_of(file),
                 "this file",
             ));
-            report.checked += 1;
-            return Ok(None);
         }
-    };
-    let file = report
-        .sources
-        .add(name.clone(), path.to_path_buf(), text.clone());
-    let parsed = if binary {
-        plist::parse_binary(&bytes, file)
-    } else if is_json {
-        json::parse(&text, file)
-    } else {
-        plist::parse_xml(&text, file)
-    };
-    let projection = match parsed {
-        Ok(p) => p,
-        Err(diagnostic) => {
-            report.diagnostics.push(*diagnostic);
-            report.checked += 1;
-            return Ok(None);
-        }
-    };
-    let dialect = if is_json {
-        Dialect::Json
-    } else {
-        Dialect::Plist
-    };
-    let kind = if is_json {
-        match projection.value.get("Type") {
-            Some(Value::String(t)) => Some(DocKind::Declaration {
-                declaration_type: t.clone(),
-            }),
-            _ if looks_like_declaration(&projection.value) => Some(DocKind::Declaration {
-                declaration_type: String::new(),
-            }),
-            _ => None,
-        }
-    } else {
-        let profile_like = projection.value.get("PayloadContent").is_some()
-            || projection.value.get("PayloadType").is_some()
-            || path.extension().is_some_and(|e| e == "mobileconfig");
-        profile_like.then_some(DocKind::Profile)
-    };
-    let Some(kind) = kind else {
-        if !explicit {
-            report.skipped += 1;
-            return Ok(None);
-        }
-        // Named explicitly (e.g. by a pre-commit hook that passes every changed *.json): say
-        // so, but a valid file of another kind is no error.
-        report.skipped += 1;
-        report.diagnostics.push(Diagnostic::warning(
-            RawKind::NotRecognized { file: name },
-            Span::start_of(file),
-            "this file",
-        ));
         return Ok(None);
     };
     report.checked += 1;
@@ -468,13 +398,123 @@ fn check_bytes(
         kind,
         projection,
     };
+    let dialect = if is_json {
+        Dialect::Json
+    } else {
+        Dialect::Plist
+    };
+    check_doc(&doc, dialect, options, schemas, report)?;
+    Ok(Some(doc))
+}
+
+/// Records a file that cannot be checked at all: its text (if any) under `name`, and one
+/// error of `kind` at its start. It still counts as checked.
+fn refuse(
+    report: &mut Report,
+    name: String,
+    path: &Path,
+    text: String,
+    kind: impl Into<crate::diag::Kind>,
+) {
+    let file = report.sources.add(name, path.to_path_buf(), text);
+    report
+        .diagnostics
+        .push(Diagnostic::error(kind, Span::start_of(file), "this file"));
+    report.checked += 1;
+}
+
+/// The content of a signed profile (DER CMS SignedData), its signature checked with the
+/// code of `bsic verify`, so spans point into that content; any other file as it is. The
+/// error is why the signature does not verify.
+fn signed_content(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    if bytes.first() != Some(&0x30) {
+        return Ok(bytes);
+    }
+    let trust = crate::sign::TrustOptions {
+        ca: Vec::new(),
+        now: crate::clock::system_now(),
+    };
+    crate::sign::verify(&bytes, &trust)
+        .map(|verified| verified.content)
+        .map_err(|error| error.to_string())
+}
+
+/// Adds the file to the report's sources and parses it, keeping spans; `None` (with the
+/// diagnostic recorded) when it is not UTF-8 text (binary plists aside) or does not parse.
+fn parse(
+    path: &Path,
+    name: &str,
+    bytes: &[u8],
+    is_json: bool,
+    report: &mut Report,
+) -> Option<(FileId, Projection)> {
+    let binary = plist::is_binary(bytes);
+    let text = match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => text,
+        Err(_) if binary => String::new(),
+        Err(_) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            refuse(report, name.to_string(), path, text, SourceKind::NotUtf8);
+            return None;
+        }
+    };
+    let file = report
+        .sources
+        .add(name.to_string(), path.to_path_buf(), text.clone());
+    let parsed = if binary {
+        plist::parse_binary(bytes, file)
+    } else if is_json {
+        json::parse(&text, file)
+    } else {
+        plist::parse_xml(&text, file)
+    };
+    match parsed {
+        Ok(projection) => Some((file, projection)),
+        Err(diagnostic) => {
+            report.diagnostics.push(*diagnostic);
+            report.checked += 1;
+            None
+        }
+    }
+}
+
+/// A declaration (JSON with a `Type`, or shaped like one) or a profile (a plist with payload
+/// keys, or any `.mobileconfig`); `None` for any other file.
+fn doc_kind(path: &Path, is_json: bool, value: &Value) -> Option<DocKind> {
+    if is_json {
+        match value.get("Type") {
+            Some(Value::String(t)) => Some(DocKind::Declaration {
+                declaration_type: t.clone(),
+            }),
+            _ if looks_like_declaration(value) => Some(DocKind::Declaration {
+                declaration_type: String::new(),
+            }),
+            _ => None,
+        }
+    } else {
+        let profile_like = value.get("PayloadContent").is_some()
+            || value.get("PayloadType").is_some()
+            || path.extension().is_some_and(|e| e == "mobileconfig");
+        profile_like.then_some(DocKind::Profile)
+    }
+}
+
+/// Every check on one document: its schema, its scope, and availability on the platform
+/// asked for (or on each platform of the project's fleet).
+fn check_doc(
+    doc: &Doc,
+    dialect: Dialect,
+    options: &ValidateOptions,
+    schemas: &mut Schemas,
+    report: &mut Report,
+) -> Result<(), RawError> {
     match &doc.kind {
         DocKind::Declaration { declaration_type } => {
-            check_declaration(&doc, declaration_type, dialect, schemas, report)?;
+            check_declaration(doc, declaration_type, dialect, schemas, report)?;
         }
-        DocKind::Profile => check_profile(&doc, dialect, schemas, report)?,
+        DocKind::Profile => check_profile(doc, dialect, schemas, report)?,
     }
-    checks::scope(&doc, &mut report.diagnostics);
+    checks::scope(doc, &mut report.diagnostics);
     if options.platform.is_none() && !options.fleet.is_empty() {
         for (platform, min_os) in &options.fleet {
             let one = ValidateOptions {
@@ -482,12 +522,12 @@ fn check_bytes(
                 min_os: min_os.clone(),
                 ..ValidateOptions::default()
             };
-            checks::availability(&doc, &one, &mut report.diagnostics);
+            checks::availability(doc, &one, &mut report.diagnostics);
         }
     } else {
-        checks::availability(&doc, options, &mut report.diagnostics);
+        checks::availability(doc, options, &mut report.diagnostics);
     }
-    Ok(Some(doc))
+    Ok(())
 }
 
 fn looks_like_declaration(value: &Value) -> bool {

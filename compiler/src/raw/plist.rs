@@ -37,31 +37,10 @@ pub fn parse_binary(bytes: &[u8], file: FileId) -> Result<Projection, Box<Diagno
         ))
     })?;
     Ok(Projection {
-        value: to_json(&value),
+        value: crate::apple::plist::to_json(&value),
         spans: SpanMap::default(),
         diagnostics: Vec::new(),
     })
-}
-
-/// A `plist` value as JSON: data as base64-free hex is never compared, dates as ISO text.
-fn to_json(value: &plist::Value) -> Value {
-    match value {
-        plist::Value::Dictionary(d) => {
-            Value::Object(d.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-        }
-        plist::Value::Array(a) => Value::Array(a.iter().map(to_json).collect()),
-        plist::Value::Boolean(b) => Value::Bool(*b),
-        plist::Value::Integer(i) => i
-            .as_signed()
-            .map(Value::from)
-            .or_else(|| i.as_unsigned().map(Value::from))
-            .unwrap_or(Value::Null),
-        plist::Value::Real(r) => Number::from_f64(*r).map_or(Value::Null, Value::Number),
-        plist::Value::String(s) => Value::String(s.clone()),
-        plist::Value::Data(d) => Value::String(d.iter().map(|b| format!("{b:02x}")).collect()),
-        plist::Value::Date(d) => Value::String(d.to_xml_format()),
-        _ => Value::Null,
-    }
 }
 
 /// Parses an XML plist. `text` may start with a byte-order mark and use CRLF line ends.

@@ -186,6 +186,8 @@ pub fn explain(
     }
 }
 
+/// What a device on `platform` gets from the groups it receives from: a thin sequence of
+/// the jobs below, each its own function.
 fn explain_platform(
     model: &Model,
     resolution: &Resolution,
@@ -194,47 +196,117 @@ fn explain_platform(
     platform: Platform,
     os: Option<&OsVersion>,
 ) -> PlatformExplanation {
-    let mut notes = Vec::new();
-    let settings_introduced = crate::apple::availability()
+    let cx = PlatformContext {
+        model,
+        resolution,
+        sources,
+        receiving,
+        platform,
+    };
+    let mut notes: Vec<String> = os
+        .and_then(|os| predates_declaration(platform, os))
+        .into_iter()
+        .collect();
+    let settings = cx
+        .received_keys()
+        .into_iter()
+        .filter_map(|key| cx.explain_key(key))
+        .collect();
+    let enforcement: Vec<EnforcementExplanation> = receiving
+        .iter()
+        .filter_map(|plan| cx.explain_enforcement(plan, os))
+        .collect();
+    notes.extend(several_targets_note(&enforcement));
+    PlatformExplanation {
+        platform,
+        settings,
+        enforcement,
+        notes,
+    }
+}
+
+/// What every per-platform job needs: the model, where values came from, and the groups the
+/// device receives declarations from.
+struct PlatformContext<'a> {
+    model: &'a Model,
+    resolution: &'a Resolution,
+    sources: &'a Sources,
+    receiving: &'a [&'a super::GroupPlan],
+    platform: Platform,
+}
+
+/// A note when the device's OS is older than the software-update declaration on `platform`:
+/// it then takes the settings from the configuration profile.
+fn predates_declaration(platform: Platform, os: &OsVersion) -> Option<String> {
+    let introduced = crate::apple::availability()
         .declarations
         .get(SETTINGS_TYPE)
         .and_then(|p| p.platforms.get(platform.apple_column()))
-        .and_then(|s| s.introduced.clone());
-    if let (Some(os), Some(introduced)) = (os, &settings_introduced)
-        && let Ok(introduced) = introduced.parse::<OsVersion>()
-        && *os < introduced
-    {
-        notes.push(format!(
+        .and_then(|s| s.introduced.clone())?;
+    let introduced = introduced.parse::<OsVersion>().ok()?;
+    (*os < introduced).then(|| {
+        format!(
             "{} {os} predates the software-update declaration ({} {introduced}); the device \
                      takes these settings from the configuration profile instead",
             platform.name(),
             platform.name()
-        ));
+        )
+    })
+}
+
+/// A note when the device works towards several different enforcement targets.
+fn several_targets_note(enforcement: &[EnforcementExplanation]) -> Option<String> {
+    let distinct: BTreeSet<(&String, &Option<String>)> =
+        enforcement.iter().map(|e| (&e.version, &e.build)).collect();
+    (distinct.len() > 1).then(|| {
+        "the device receives several enforcement targets from different groups; it works towards each of them".into()
+    })
+}
+
+/// The sources that set one key on the device, and the values that lost to a higher
+/// priority within their group.
+struct KeyInputs {
+    inputs: Vec<Source>,
+    overridden: Vec<Overridden>,
+}
+
+impl PlatformContext<'_> {
+    fn source(&self, group: &str, policy: PolicyIndex, pointer: &str, value: Value) -> Source {
+        source(
+            self.model,
+            self.sources,
+            self.resolution,
+            group,
+            policy,
+            pointer,
+            value,
+        )
     }
 
-    // Every (group, key) value the device receives.
-    let mut keys: Vec<&'static str> = Vec::new();
-    for plan in receiving {
-        if let Some(effective) = plan.platforms.get(&platform) {
-            for key in effective.settings.keys() {
-                if !keys.contains(key) {
-                    keys.push(key);
+    /// Every Apple key some received group sets, in knob-table order.
+    fn received_keys(&self) -> Vec<&'static str> {
+        let mut keys: Vec<&'static str> = Vec::new();
+        for plan in self.receiving {
+            if let Some(effective) = plan.platforms.get(&self.platform) {
+                for key in effective.settings.keys() {
+                    if !keys.contains(key) {
+                        keys.push(key);
+                    }
                 }
             }
         }
+        keys.sort_by_key(|k| super::KNOBS.iter().position(|knob| knob.apple_key == *k));
+        keys
     }
-    keys.sort_by_key(|k| super::KNOBS.iter().position(|knob| knob.apple_key == *k));
 
-    let mut settings = Vec::new();
-    for key in keys {
-        let knob = knob_for(key);
-        let pointer = knob.map_or("", |k| k.pointer);
+    /// The DDM values each received group sends for `key`.
+    fn key_inputs(&self, key: &str, pointer: &str) -> KeyInputs {
         let mut inputs = Vec::new();
         let mut overridden = Vec::new();
-        for plan in receiving {
+        for plan in self.receiving {
             let Some(resolved) = plan
                 .platforms
-                .get(&platform)
+                .get(&self.platform)
                 .and_then(|e| e.settings.get(key))
             else {
                 continue;
@@ -242,10 +314,7 @@ fn explain_platform(
             if !resolved.channels.contains(&Channel::Ddm) {
                 continue;
             }
-            inputs.push(source(
-                model,
-                sources,
-                resolution,
+            inputs.push(self.source(
                 &plan.group,
                 resolved.policy,
                 pointer,
@@ -254,20 +323,23 @@ fn explain_platform(
             for lost in &resolved.overridden {
                 overridden.push(Overridden {
                     by: format!("priority in group `{}`", plan.group),
-                    source: source(
-                        model,
-                        sources,
-                        resolution,
-                        &plan.group,
-                        lost.policy,
-                        pointer,
-                        lost.value.clone(),
-                    ),
+                    source: self.source(&plan.group, lost.policy, pointer, lost.value.clone()),
                 });
             }
         }
+        KeyInputs { inputs, overridden }
+    }
+
+    /// One key's value on the device after Apple's combine rule, with what lost and why;
+    /// `None` when no received declaration sets it.
+    fn explain_key(&self, key: &'static str) -> Option<KeyExplanation> {
+        let knob = knob_for(key);
+        let KeyInputs {
+            inputs,
+            mut overridden,
+        } = self.key_inputs(key, knob.map_or("", |k| k.pointer));
         if inputs.is_empty() {
-            continue;
+            return None;
         }
         let (rule, rangelist) = CombineRule::of(SETTINGS_TYPE, key);
         let values: Vec<Value> = inputs.iter().map(|s| s.value.clone()).collect();
@@ -313,7 +385,7 @@ fn explain_platform(
             seen.push(id);
             keep
         });
-        settings.push(KeyExplanation {
+        Some(KeyExplanation {
             knob: knob.map_or_else(|| key.to_string(), |k| k.kdl.to_string()),
             key: key.to_string(),
             value: combined.value,
@@ -321,20 +393,22 @@ fn explain_platform(
             from,
             overridden,
             warnings,
-        });
+        })
     }
 
-    let mut enforcement = Vec::new();
-    for plan in receiving {
-        let Some(resolved) = plan
+    /// The enforcement target `plan` sends the device, if any, with its steps and what it
+    /// means for the device's OS.
+    fn explain_enforcement(
+        &self,
+        plan: &super::GroupPlan,
+        os: Option<&OsVersion>,
+    ) -> Option<EnforcementExplanation> {
+        let resolved = plan
             .platforms
-            .get(&platform)
-            .and_then(|e| e.enforce.as_ref())
-        else {
-            continue;
-        };
+            .get(&self.platform)
+            .and_then(|e| e.enforce.as_ref())?;
         let target = &resolved.value;
-        let pointer = model.policies[resolved.policy]
+        let pointer = self.model.policies[resolved.policy]
             .value
             .enforce
             .iter()
@@ -353,54 +427,36 @@ fn explain_platform(
         } else {
             vec![target.version.to_string()]
         };
-        let note = os.map(|os| {
-            let target_version = target.version.components();
-            if os.components() > target_version {
-                format!("{os} is newer than the target; nothing to install")
-            } else if os.components() == target_version && !staged {
-                format!("{os} already meets the target")
-            } else if staged && os.components() < target_version {
-                format!(
-                    "{os} first installs {} and then the BSI build",
-                    target.version
-                )
-            } else if staged {
-                format!("{os} installs the BSI build on top of its base version")
-            } else {
-                format!("{os} updates to {} by the deadline", target.version)
-            }
-        });
-        enforcement.push(EnforcementExplanation {
+        Some(EnforcementExplanation {
             version: target.version.to_string(),
             build: target.build.as_ref().map(ToString::to_string),
             deadline: target.by.to_string(),
             steps,
-            source: source(
-                model,
-                sources,
-                resolution,
+            source: self.source(
                 &plan.group,
                 resolved.policy,
                 &pointer,
                 serde_json::to_value(target).unwrap_or(Value::Null),
             ),
-            note,
-        });
+            note: os.map(|os| enforcement_note(os, &target.version, staged)),
+        })
     }
-    if enforcement.len() > 1 {
-        let distinct: BTreeSet<(String, Option<String>)> = enforcement
-            .iter()
-            .map(|e| (e.version.clone(), e.build.clone()))
-            .collect();
-        if distinct.len() > 1 {
-            notes.push("the device receives several enforcement targets from different groups; it works towards each of them".into());
-        }
-    }
-    PlatformExplanation {
-        platform,
-        settings,
-        enforcement,
-        notes,
+}
+
+/// What an enforcement target to `version` (`staged`: a BSI build on top of it) means for a
+/// device on `os`.
+fn enforcement_note(os: &OsVersion, version: &OsVersion, staged: bool) -> String {
+    let order = os.cmp_numeric(version);
+    if order.is_gt() {
+        format!("{os} is newer than the target; nothing to install")
+    } else if order.is_eq() && !staged {
+        format!("{os} already meets the target")
+    } else if staged && order.is_lt() {
+        format!("{os} first installs {version} and then the BSI build")
+    } else if staged {
+        format!("{os} installs the BSI build on top of its base version")
+    } else {
+        format!("{os} updates to {version} by the deadline")
     }
 }
 

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::AutomaticMode;
 use crate::model::Lint;
-use crate::model::{AutomaticMode, LocalDateTime};
 use crate::validate::Model;
 
 use super::combine::{CombineRule, combine};
@@ -66,7 +66,7 @@ fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
             ));
         }
         for (i, enforce) in policy.enforce.iter().enumerate() {
-            if unix_seconds(&enforce.by) + TIME_ZONE_MARGIN < now {
+            if enforce.by.unix_seconds() + TIME_ZONE_MARGIN < now {
                 diagnostics.push(warning(
                     Lint::PastDeadline,
                     format!(
@@ -240,32 +240,15 @@ fn show(value: &Value) -> String {
     }
 }
 
-/// A local date-time read as UTC, in Unix seconds.
-fn unix_seconds(at: &LocalDateTime) -> i64 {
-    let s = at.as_str();
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
-    let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    days * 86_400 + hour * 3600 + minute * 60 + second
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::model::LocalDateTime;
 
     #[test]
     fn local_times_convert_to_unix_seconds() {
         let at: LocalDateTime = "2026-01-01T00:00:00".parse().unwrap();
-        assert_eq!(unix_seconds(&at), 1_767_225_600);
+        assert_eq!(at.unix_seconds(), 1_767_225_600);
         let leap: LocalDateTime = "2028-02-29T12:30:15".parse().unwrap();
-        assert_eq!(unix_seconds(&leap), 1_835_440_215);
+        assert_eq!(leap.unix_seconds(), 1_835_440_215);
     }
 }

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use globset::{GlobBuilder, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::source::diags::SourceKind;
@@ -90,9 +90,49 @@ pub fn load_project_mapped<F: Send>(
         globs
     };
 
+    let paths = policy_paths(
+        root,
+        &globs,
+        &project_path,
+        project_file_id,
+        overlay,
+        diagnostics,
+    )?;
+    let first_id = sources.len();
+    let loaded = load_parallel(root, &paths, overlay, cache, first_id, map)?;
+    let mut policy_files = Vec::with_capacity(paths.len());
+    for file in loaded {
+        sources.add(file.display, file.path, file.text);
+        diagnostics.extend(file.diagnostics);
+        policy_files.extend(file.item);
+    }
+    if let Some(cache) = cache {
+        cache.retain(&paths);
+    }
+    Ok(Project {
+        root: root.to_path_buf(),
+        sources,
+        project_file,
+        project_file_id,
+        policy_files,
+    })
+}
+
+/// The policy files the project's globs match: sorted, the project file left out, each file
+/// once (resolved through links only when a glob went through one). A glob that leaves the
+/// project, matches nothing or is malformed is reported; more than `MAX_POLICY_FILES` files
+/// are reported and none is read.
+fn policy_paths(
+    root: &Path,
+    globs: &[(String, Span)],
+    project_path: &Path,
+    project_file_id: FileId,
+    overlay: &Overlay,
+    diagnostics: &mut Diagnostics,
+) -> Result<Vec<PathBuf>, SourceError> {
     let mut paths = BTreeSet::new();
     let mut any_links = false;
-    for (pattern, at) in &globs {
+    for (pattern, at) in globs {
         let escapes = pattern.starts_with('/') || pattern.split(['/', '\\']).any(|c| c == "..");
         if escapes {
             diagnostics.push(Diagnostic::error(
@@ -123,7 +163,7 @@ pub fn load_project_mapped<F: Send>(
         }
         paths.extend(matched);
     }
-    paths.remove(&project_path);
+    paths.remove(project_path);
     if paths.len() > MAX_POLICY_FILES {
         let at = globs
             .first()
@@ -140,28 +180,10 @@ pub fn load_project_mapped<F: Send>(
     }
 
     // Only links can make two paths one file; without any, no path needs resolving.
-    let paths: Vec<PathBuf> = if any_links {
+    Ok(if any_links {
         distinct_files(paths)
     } else {
         paths.into_iter().collect()
-    };
-    let first_id = sources.len();
-    let loaded = load_parallel(root, &paths, overlay, cache, first_id, map)?;
-    let mut policy_files = Vec::with_capacity(paths.len());
-    for file in loaded {
-        sources.add(file.display, file.path, file.text);
-        diagnostics.extend(file.diagnostics);
-        policy_files.extend(file.item);
-    }
-    if let Some(cache) = cache {
-        cache.retain(&paths);
-    }
-    Ok(Project {
-        root: root.to_path_buf(),
-        sources,
-        project_file,
-        project_file_id,
-        policy_files,
     })
 }
 
@@ -198,8 +220,8 @@ struct LoadedFile<F> {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads, parses and maps `paths` on all cores, each from `overlay` when it holds the path.
-/// The file ids are fixed in advance (`first_id`, then one more per path, in path order), so
+/// Reads, parses and maps `paths` on all cores (at least 16 files per core), each from
+/// `overlay` when it holds the path. The file ids are fixed in advance (`first_id`, then one more per path, in path order), so
 /// the result is the same as reading them one by one: same ids, same diagnostics, same order.
 fn load_parallel<F: Send>(
     root: &Path,
@@ -209,41 +231,12 @@ fn load_parallel<F: Send>(
     first_id: usize,
     map: &(dyn Fn(ParsedFile) -> F + Sync),
 ) -> Result<Vec<LoadedFile<F>>, SourceError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len().div_ceil(16))
-        .max(1);
-    let chunk = paths.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<LoadedFile<F>>, SourceError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, path)| {
-                            let id = file_id(first_id + n * chunk + i);
-                            let loaded = load_file(root, path, overlay, cache, id)?;
-                            Ok(loaded.map(|document| map(ParsedFile { file: id, document })))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let results = crate::parallel::map(paths.iter().collect(), 16, |i, path| {
+        let id = file_id(first_id + i);
+        let loaded = load_file(root, path, overlay, cache, id)?;
+        Ok(loaded.map(|document| map(ParsedFile { file: id, document })))
     });
-    let mut loaded = Vec::with_capacity(paths.len());
-    for part in results {
-        loaded.extend(part?);
-    }
-    Ok(loaded)
+    results.into_iter().collect()
 }
 
 fn file_id(index: usize) -> FileId {
@@ -397,41 +390,11 @@ fn expand_glob(
     overlay: &Overlay,
     diagnostics: &mut Diagnostics,
 ) -> Result<Option<Matched>, SourceError> {
-    // `*` stays within one path component, as the docs say; `**` crosses directories.
-    let glob = match GlobBuilder::new(pattern).literal_separator(true).build() {
-        Ok(glob) => glob,
-        Err(error) => {
-            diagnostics.push(Diagnostic::error(
-                SourceKind::BadGlob {
-                    pattern: pattern.to_string(),
-                    message: error.kind().to_string(),
-                },
-                at,
-                "not a valid glob",
-            ));
-            return Ok(None);
-        }
+    let Some(set) = compile_glob(pattern, at, diagnostics)? else {
+        return Ok(None);
     };
-    let set = GlobSetBuilder::new()
-        .add(glob)
-        .build()
-        .map_err(|source| SourceError::Glob {
-            pattern: pattern.to_string(),
-            source,
-        })?;
     let base = root.join(literal_prefix(pattern));
-    let mut matched: BTreeSet<PathBuf> = overlay
-        .keys()
-        .filter(|path| {
-            path.strip_prefix(root).is_ok_and(|relative| {
-                set.is_match(relative)
-                    && !relative
-                        .components()
-                        .any(|c| SKIPPED_DIRS.contains(&c.as_os_str().to_string_lossy().as_ref()))
-            })
-        })
-        .cloned()
-        .collect();
+    let mut matched = overlay_matches(root, &set, overlay);
     if !base.exists() {
         return Ok(Some(Matched {
             files: matched,
@@ -454,76 +417,156 @@ fn expand_glob(
         ));
         return Ok(None);
     }
-    // Symlinks are followed, so a linked directory inside the project is searched; one that
-    // leads out of it is reported and not entered, and a loop is reported once.
     // The fixed directories themselves may pass through a link inside the project.
-    let mut through_links = real_base.is_some_and(|real| real != base);
-    let mut entries = walkdir::WalkDir::new(&base)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter();
-    while let Some(entry) = entries.next() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) if error.loop_ancestor().is_some() => {
-                let path = error.path().map_or_else(|| base.clone(), Path::to_path_buf);
-                diagnostics.push(Diagnostic::error(
-                    SourceKind::SymlinkLoop {
-                        path: display_path(root, &path),
-                    },
-                    at,
-                    "this glob runs into a symlink loop",
-                ));
-                continue;
-            }
-            Err(error) => {
-                return Err(SourceError::Read {
-                    path: error.path().map_or_else(|| base.clone(), Path::to_path_buf),
-                    source: error
-                        .into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("unreadable directory")),
-                });
-            }
-        };
-        let is_dir = entry.file_type().is_dir();
-        if entry.depth() > 0
-            && is_dir
-            && SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())
-        {
-            entries.skip_current_dir();
-            continue;
-        }
-        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        through_links |= entry.path_is_symlink();
-        if entry.path_is_symlink() && !inside(&real_root, entry.path()) {
-            if is_dir {
-                entries.skip_current_dir();
-                diagnostics.push(Diagnostic::error(
-                    SourceKind::SymlinkEscapes {
-                        path: display_path(root, entry.path()),
-                    },
-                    at,
-                    "this glob searches a symlink to a directory outside the project",
-                ));
-            } else if set.is_match(relative) {
-                diagnostics.push(Diagnostic::error(
-                    SourceKind::SymlinkEscapes {
-                        path: display_path(root, entry.path()),
-                    },
-                    at,
-                    "this glob matches a symlink to a file outside the project",
-                ));
-            }
-            continue;
-        }
-        if entry.file_type().is_file() && set.is_match(relative) {
-            matched.insert(entry.path().to_path_buf());
-        }
-    }
+    let through_base = real_base.is_some_and(|real| real != base);
+    let walk = GlobWalk {
+        root,
+        real_root: &real_root,
+        set: &set,
+        at,
+    };
+    let through_links = walk.matches_under(&base, &mut matched, diagnostics)? || through_base;
     Ok(Some(Matched {
         files: matched,
         through_links,
     }))
+}
+
+/// `pattern` as a matcher in which `*` stays within one path component, as the docs say,
+/// and `**` crosses directories; `None` (with the error recorded at `at`) when it is no glob.
+fn compile_glob(
+    pattern: &str,
+    at: Span,
+    diagnostics: &mut Diagnostics,
+) -> Result<Option<GlobSet>, SourceError> {
+    let glob = match GlobBuilder::new(pattern).literal_separator(true).build() {
+        Ok(glob) => glob,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                SourceKind::BadGlob {
+                    pattern: pattern.to_string(),
+                    message: error.kind().to_string(),
+                },
+                at,
+                "not a valid glob",
+            ));
+            return Ok(None);
+        }
+    };
+    GlobSetBuilder::new()
+        .add(glob)
+        .build()
+        .map(Some)
+        .map_err(|source| SourceError::Glob {
+            pattern: pattern.to_string(),
+            source,
+        })
+}
+
+/// The editor buffers the glob matches (they may not exist on disk yet).
+fn overlay_matches(root: &Path, set: &GlobSet, overlay: &Overlay) -> BTreeSet<PathBuf> {
+    overlay
+        .keys()
+        .filter(|path| {
+            path.strip_prefix(root).is_ok_and(|relative| {
+                set.is_match(relative)
+                    && !relative
+                        .components()
+                        .any(|c| SKIPPED_DIRS.contains(&c.as_os_str().to_string_lossy().as_ref()))
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// One glob's search of the disk, inside the project at `root`.
+struct GlobWalk<'a> {
+    root: &'a Path,
+    real_root: &'a Path,
+    set: &'a GlobSet,
+    at: Span,
+}
+
+impl GlobWalk<'_> {
+    /// Adds the files under `base` that match to `matched`; true when the walk went through
+    /// a symlink. Symlinks are followed, so a linked directory inside the project is
+    /// searched; one that leads out of it is reported and not entered, and a loop is
+    /// reported once.
+    fn matches_under(
+        &self,
+        base: &Path,
+        matched: &mut BTreeSet<PathBuf>,
+        diagnostics: &mut Diagnostics,
+    ) -> Result<bool, SourceError> {
+        let (root, at) = (self.root, self.at);
+        let mut through_links = false;
+        let mut entries = walkdir::WalkDir::new(base)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter();
+        while let Some(entry) = entries.next() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) if error.loop_ancestor().is_some() => {
+                    let path = error
+                        .path()
+                        .map_or_else(|| base.to_path_buf(), Path::to_path_buf);
+                    diagnostics.push(Diagnostic::error(
+                        SourceKind::SymlinkLoop {
+                            path: display_path(root, &path),
+                        },
+                        at,
+                        "this glob runs into a symlink loop",
+                    ));
+                    continue;
+                }
+                Err(error) => {
+                    return Err(SourceError::Read {
+                        path: error
+                            .path()
+                            .map_or_else(|| base.to_path_buf(), Path::to_path_buf),
+                        source: error
+                            .into_io_error()
+                            .unwrap_or_else(|| std::io::Error::other("unreadable directory")),
+                    });
+                }
+            };
+            let is_dir = entry.file_type().is_dir();
+            if entry.depth() > 0
+                && is_dir
+                && SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())
+            {
+                entries.skip_current_dir();
+                continue;
+            }
+            let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            through_links |= entry.path_is_symlink();
+            if entry.path_is_symlink() && !inside(self.real_root, entry.path()) {
+                if is_dir {
+                    entries.skip_current_dir();
+                }
+                let label = if is_dir {
+                    "this glob searches a symlink to a directory outside the project"
+                } else if self.set.is_match(relative) {
+                    "this glob matches a symlink to a file outside the project"
+                } else {
+                    continue;
+                };
+                diagnostics.push(Diagnostic::error(
+                    SourceKind::SymlinkEscapes {
+                        path: display_path(root, entry.path()),
+                    },
+                    at,
+                    label,
+                ));
+                continue;
+            }
+            if entry.file_type().is_file() && self.set.is_match(relative) {
+                matched.insert(entry.path().to_path_buf());
+            }
+        }
+        Ok(through_links)
+    }
 }
 
 /// Whether `path`, with every symlink resolved, is inside `real_root` (itself resolved).

@@ -118,8 +118,10 @@ fn meets(state: &DeviceState, version: &str, build: Option<&str>) -> bool {
 /// Compares two OS versions numerically; unparsable ones sort first.
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
     // By components only: a device on `26.3.0` has reached a `26.3` target and vice versa.
-    let parse = |s: &str| s.parse::<OsVersion>().ok().map(|v| v.components());
-    parse(a).cmp(&parse(b))
+    match (a.parse::<OsVersion>(), b.parse::<OsVersion>()) {
+        (Ok(a), Ok(b)) => a.cmp_numeric(&b),
+        (a, b) => a.is_ok().cmp(&b.is_ok()),
+    }
 }
 
 /// A build as (train, letter, number, suffix) for ordering, e.g. `25D771280a`.

@@ -37,9 +37,7 @@ fn group_checks(model: &Model, placed: &Placed<Group>, diagnostics: &mut Diagnos
     else {
         return;
     };
-    let [min_major, min_minor, _] = min.components();
-    let [max_major, max_minor, _] = max.components();
-    if (min_major, min_minor) > (max_major, max_minor) {
+    if min.cmp_minor(max).is_gt() {
         diagnostics.push(
             Diagnostic::error(
                 ValidateKind::EmptyOsRange {
