@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
+use crate::model::path::{EnforceField, Field};
 use crate::model::{BuildVersion, CatalogPin, OsVersion, Platform};
 use crate::source::{FileId, Span};
-use crate::validate::Model;
+use crate::validate::{Location, Model};
 
 /// One release: a version, its build, and for BSIs the supplemental marker.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -449,13 +450,7 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
     let catalog = match load(root, pin) {
         Ok(catalog) => catalog,
         Err(error) => {
-            let at = model.value_span(
-                &crate::validate::Location {
-                    file: model.project_file,
-                    pointer: "/catalog".into(),
-                },
-                "",
-            );
+            let at = model.value_span(&Location::root(model.project_file), Field::Catalog);
             diagnostics.push(Diagnostic::error(
                 Kind::Catalog {
                     message: error.message,
@@ -476,7 +471,7 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                     .clone()
                     .unwrap_or_else(|| vec![Platform::MacOs, Platform::Ios]),
             };
-            let span = |field: &str| model.value_span(&placed.at, &format!("/enforce/{i}/{field}"));
+            let span = |field| model.value_span(&placed.at, Field::EnforceField(i, field));
             check_target(
                 &catalog,
                 model,
@@ -496,7 +491,7 @@ fn check_target(
     platforms: &[Platform],
     version: &OsVersion,
     build: Option<&BuildVersion>,
-    span: impl Fn(&str) -> Span,
+    span: impl Fn(EnforceField) -> Span,
     diagnostics: &mut Diagnostics,
 ) {
     let known: Vec<&Release> = platforms.iter().flat_map(|p| catalog.on(*p)).collect();
@@ -512,7 +507,7 @@ fn check_target(
             Kind::Catalog {
                 message: format!("the catalog has no release {version}{hint}"),
             },
-            span("version"),
+            span(EnforceField::Version),
             "unknown release",
         ));
     }
@@ -527,7 +522,7 @@ fn check_target(
                     Kind::Catalog {
                         message: format!("the catalog has no build {build}{hint}"),
                     },
-                    span("build"),
+                    span(EnforceField::Build),
                     "unknown build",
                 ));
             }
@@ -544,7 +539,7 @@ fn check_target(
                                 .unwrap_or_default()
                         ),
                     },
-                    span("build"),
+                    span(EnforceField::Build),
                     "belongs to another version",
                 ))
             }
@@ -563,7 +558,7 @@ fn check_target(
                             platform.name()
                         ),
                     },
-                    span("version"),
+                    span(EnforceField::Version),
                     "older than the fleet",
                 ));
             }

@@ -5,96 +5,48 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
+use crate::apple::types::{ENFORCEMENT, SETTINGS};
 use crate::apple::{self, Key};
 use crate::model::Platform;
-use crate::resolve::KNOBS;
+use crate::model::knobs::{ENFORCE_KEYS, KNOBS, LEGACY_PAYLOADS, SECTIONS};
 
-use crate::apple::types::ENFORCEMENT;
-use crate::apple::types::RESTRICTIONS;
-use crate::apple::types::SETTINGS;
-use crate::apple::types::SOFTWARE_UPDATE;
+/// One row: (KDL knob, payload type, Apple key, Apple's definition of the key).
+type Row = (String, &'static str, &'static str, Option<&'static Key>);
 
-/// (KDL knob, payload type, Apple key) rows beyond the settings table.
-const OTHER_ROWS: &[(&str, &str, &str)] = &[
-    ("enforce.version", ENFORCEMENT, "TargetOSVersion"),
-    ("enforce.build", ENFORCEMENT, "TargetBuildVersion"),
-    ("enforce.by", ENFORCEMENT, "TargetLocalDateTime"),
-    ("enforce.details", ENFORCEMENT, "DetailsURL"),
-    (
-        "background-security.offer (profile)",
-        RESTRICTIONS,
-        "allowRapidSecurityResponseInstallation",
-    ),
-    (
-        "background-security.allow-rollback (profile)",
-        RESTRICTIONS,
-        "allowRapidSecurityResponseRemoval",
-    ),
-    (
-        "os-updates.defer.combined (profile)",
-        RESTRICTIONS,
-        "enforcedSoftwareUpdateDelay",
-    ),
-    (
-        "os-updates.defer.major (profile)",
-        RESTRICTIONS,
-        "enforcedSoftwareUpdateMajorOSDeferredInstallDelay",
-    ),
-    (
-        "os-updates.defer.minor (profile)",
-        RESTRICTIONS,
-        "enforcedSoftwareUpdateMinorOSDeferredInstallDelay",
-    ),
-    (
-        "os-updates.defer.system (profile)",
-        RESTRICTIONS,
-        "enforcedSoftwareUpdateNonOSDeferredInstallDelay",
-    ),
-    (
-        "background-security.automatic-install (profile)",
-        SOFTWARE_UPDATE,
-        "CriticalUpdateInstall",
-    ),
-    (
-        "os-updates.download (profile)",
-        SOFTWARE_UPDATE,
-        "AutomaticDownload",
-    ),
-    (
-        "os-updates.install (profile)",
-        SOFTWARE_UPDATE,
-        "AutomaticallyInstallMacOSUpdates",
-    ),
-    (
-        "beta.enrollment (profile)",
-        SOFTWARE_UPDATE,
-        "AllowPreReleaseInstallation",
-    ),
-];
-
-fn rows() -> Vec<(
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static Key>,
-)> {
+/// Every row, from the knob table: the settings keys, the enforcement keys, then the legacy
+/// profile keys by payload and section.
+fn rows() -> Vec<Row> {
     let settings = KNOBS.iter().map(|k| {
         (
-            k.kdl,
+            k.kdl.to_string(),
             SETTINGS,
             k.apple_key,
             apple::declaration_key(SETTINGS, k.apple_key),
         )
     });
-    let others = OTHER_ROWS.iter().map(|(kdl, payload, key)| {
-        let definition = if *payload == ENFORCEMENT {
-            apple::declaration_key(payload, key)
-        } else {
-            apple::profile_key(payload, key)
-        };
-        (*kdl, *payload, *key, definition)
+    let enforce = ENFORCE_KEYS.iter().map(|(property, key)| {
+        (
+            format!("enforce.{property}"),
+            ENFORCEMENT,
+            *key,
+            apple::declaration_key(ENFORCEMENT, key),
+        )
     });
-    settings.chain(others).collect()
+    let profiles = LEGACY_PAYLOADS.iter().flat_map(|payload| {
+        SECTIONS.iter().flat_map(move |section| {
+            KNOBS.iter().filter_map(move |k| {
+                let legacy = k.legacy.filter(|l| l.payload == *payload)?;
+                k.kdl.strip_prefix(section)?.strip_prefix('.')?;
+                Some((
+                    format!("{} (profile)", k.kdl),
+                    legacy.payload,
+                    legacy.key,
+                    apple::profile_key(legacy.payload, legacy.key),
+                ))
+            })
+        })
+    });
+    settings.chain(enforce).chain(profiles).collect()
 }
 
 fn values(key: &Key) -> String {

@@ -7,6 +7,7 @@
 //! as that field (`policy "name" { … }`).
 
 pub mod knobs;
+pub mod path;
 mod policy;
 mod policy_test;
 mod project;

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::model::path::Field;
 use crate::model::{Name, Policy, PolicyTest, PolicyTestFile};
 use crate::pipeline::Checked;
 use crate::resolve::{self, DeviceQuery, KeyExplanation};
@@ -61,13 +62,9 @@ pub fn run(
                 file: parsed.file,
                 pointer: format!("/test/{index}"),
             };
-            let span_of = |suffix: &str| {
-                spans
-                    .value(&format!("{}{suffix}", at.pointer))
-                    .unwrap_or(Span::start_of(parsed.file))
-            };
+            let span_of = |field: Field| spans.locate(&at, field).value;
             let failures = run_one(checked, &model, test, &span_of);
-            let (line, _) = checked.project.sources.line_col(span_of(""));
+            let (line, _) = checked.project.sources.line_col(span_of(Field::Item));
             outcomes.push(Outcome {
                 name: test.name.clone(),
                 file: checked.project.sources.name(parsed.file).to_string(),
@@ -84,7 +81,7 @@ fn run_one(
     checked: &Checked,
     model: &validate::Model,
     test: &PolicyTest,
-    span_of: &dyn Fn(&str) -> Span,
+    span_of: &dyn Fn(Field) -> Span,
 ) -> Vec<Diagnostic> {
     let query = DeviceQuery {
         groups: test.groups.iter().map(ToString::to_string).collect(),
@@ -164,7 +161,7 @@ fn run_one(
                 format!("`{}` ({})", knob.kdl, knob.apple_key),
                 show(&expected),
                 shown,
-                span_of(&format!("/expect{}", knob.pointer)),
+                span_of(Field::Expected(knob)),
                 origin,
             ));
         }
@@ -215,7 +212,7 @@ fn run_one(
                 "the enforcement target".into(),
                 expected,
                 actual,
-                span_of("/expect/enforce"),
+                span_of(Field::ExpectedEnforce),
                 None,
             ));
         }
@@ -230,7 +227,7 @@ fn run_one(
             "the enforcement target".into(),
             "none".into(),
             e.version.clone(),
-            span_of("/expect/no-enforce"),
+            span_of(Field::ExpectedNoEnforce),
             origin,
         ));
     }

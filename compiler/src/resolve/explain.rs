@@ -14,6 +14,7 @@ use crate::validate::Model;
 use super::combine::{CombineRule, combine};
 use super::groups::describe_chain;
 use super::{ALL, PolicyIndex, Resolution, knob_for};
+use crate::model::path::Field;
 
 use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 
@@ -109,11 +110,11 @@ fn source(
     resolution: &Resolution,
     group: &str,
     policy: PolicyIndex,
-    pointer: &str,
+    field: Field,
     value: Value,
 ) -> Source {
     let placed = &model.policies[policy];
-    let span = model.key_span(&placed.at, pointer);
+    let span = model.key_span(&placed.at, field);
     let (line, column) = sources.line_col(span);
     let via = resolution
         .plan(group)
@@ -228,7 +229,7 @@ fn explain_platform(
     let mut settings = Vec::new();
     for key in keys {
         let knob = knob_for(key);
-        let pointer = knob.map_or("", |k| k.pointer);
+        let field = knob.map_or(Field::Item, Field::Knob);
         let mut inputs = Vec::new();
         let mut overridden = Vec::new();
         for plan in receiving {
@@ -248,7 +249,7 @@ fn explain_platform(
                 resolution,
                 &plan.group,
                 resolved.policy,
-                pointer,
+                field,
                 resolved.value.clone(),
             ));
             for lost in &resolved.overridden {
@@ -260,7 +261,7 @@ fn explain_platform(
                         resolution,
                         &plan.group,
                         lost.policy,
-                        pointer,
+                        field,
                         lost.value.clone(),
                     ),
                 });
@@ -334,12 +335,12 @@ fn explain_platform(
             continue;
         };
         let target = &resolved.value;
-        let pointer = model.policies[resolved.policy]
+        let field = model.policies[resolved.policy]
             .value
             .enforce
             .iter()
             .position(|e| e == target)
-            .map_or_else(|| "/enforce".to_string(), |i| format!("/enforce/{i}"));
+            .map_or(Field::Enforce(0), Field::Enforce);
         let staged = target.build.as_ref().is_some_and(|b| b.is_supplemental());
         let steps = if staged {
             vec![
@@ -381,7 +382,7 @@ fn explain_platform(
                 resolution,
                 &plan.group,
                 resolved.policy,
-                &pointer,
+                field,
                 serde_json::to_value(target).unwrap_or(Value::Null),
             ),
             note,
@@ -429,7 +430,7 @@ pub fn explain_policy(
         .iter()
         .position(|p| p.value.name.as_str() == name)?;
     let placed = &model.policies[index];
-    let span = model.key_span(&placed.at, "");
+    let span = model.key_span(&placed.at, Field::Item);
     let (line, _) = sources.line_col(span);
     let mut reaches = Vec::new();
     for plan in &resolution.plans {

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::model::path::Field;
 use crate::validate::{Location, Model};
 
 /// The built-in group every device belongs to.
@@ -83,7 +84,7 @@ impl GroupGraph {
                 let at = self
                     .defined
                     .get(group)
-                    .map(|loc| model.value_span(loc, &format!("/includes/{index}")));
+                    .map(|loc| model.value_span(loc, Field::Includes(index)));
                 if let Some(at) = at {
                     let mut diagnostic = Diagnostic::error(
                         Kind::GroupCycle {
@@ -97,7 +98,7 @@ impl GroupGraph {
                             && let Some(loc) = self.defined.get(member)
                         {
                             diagnostic = diagnostic.with_related(
-                                model.value_span(loc, "/name"),
+                                model.value_span(loc, Field::Name),
                                 format!("`{member}` is on the cycle"),
                             );
                         }

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::model::path::Field;
 use crate::model::{Channel, Enforce, Group, Platform, Policy};
 use crate::validate::{Model, Placed};
 
@@ -117,7 +118,7 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
                 Kind::UnreachedGroup {
                     group: name.to_string(),
                 },
-                model.value_span(&group.at, "/name"),
+                model.value_span(&group.at, Field::Name),
                 "no policy applies to this group or to a group that includes it",
             ));
         }
@@ -196,11 +197,11 @@ fn priority(policy: &Policy) -> i64 {
     policy.priority.unwrap_or(0)
 }
 
-/// A candidate value for one key: (policy, value, pointer suffix for locating it).
+/// A candidate value for one key: (policy, value, the field that sets it).
 struct Candidate<T> {
     policy: PolicyIndex,
     value: T,
-    pointer: String,
+    field: Field,
 }
 
 fn resolve_group(
@@ -235,7 +236,7 @@ fn resolve_group(
                 by_key.entry(knob.apple_key).or_default().push(Candidate {
                     policy: index,
                     value,
-                    pointer: knob.pointer.to_string(),
+                    field: Field::Knob(knob),
                 });
             }
         }
@@ -265,7 +266,7 @@ fn resolve_group(
                 specific.or(general).map(|i| Candidate {
                     policy: index,
                     value: policy.enforce[i].clone(),
-                    pointer: format!("/enforce/{i}"),
+                    field: Field::Enforce(i),
                 })
             })
             .collect();
@@ -373,11 +374,11 @@ fn report_conflict<T>(
                 second: b.value.name.to_string(),
                 path: group_path,
             },
-            ctx.model.value_span(&b.at, &second.pointer),
+            ctx.model.value_span(&b.at, second.field),
             format!("`{}` sets it here", b.value.name),
         )
         .with_related(
-            ctx.model.value_span(&a.at, &first.pointer),
+            ctx.model.value_span(&a.at, first.field),
             format!("`{}` sets it here", a.value.name),
         ),
     );
