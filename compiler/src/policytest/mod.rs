@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, Diagnostics, Kind};
 use crate::model::path::Field;
 use crate::model::{Name, Policy, PolicyTest, PolicyTestFile};
 use crate::pipeline::Checked;
-use crate::resolve::{self, DeviceQuery, KeyExplanation};
+use crate::resolve::{self, DeviceQuery, KeyExplanation, PlatformExplanation};
 use crate::source::{self, SourceError, Span};
 use crate::validate::{self, Location};
 
@@ -93,28 +93,43 @@ fn run_one(
     let Some(platform) = explanation.platforms.first() else {
         return Vec::new();
     };
-    let mut failures = Vec::new();
-    let fail = |what: String,
-                expected: String,
-                actual: String,
-                at: Span,
-                related: Option<(Span, String)>| {
-        let mut d = Diagnostic::error(
-            Kind::TestFailed {
-                test: test.name.clone(),
-                what,
-                expected,
-                actual,
-            },
-            at,
-            "expected here",
-        );
-        if let Some((span, label)) = related {
-            d = d.with_related(span, label);
-        }
-        d
-    };
+    let mut failures = knob_failures(test, platform, span_of);
+    failures.extend(enforcement_failures(test, platform, span_of));
+    failures
+}
 
+/// A failed expectation of `test`: `what` was `actual` where `expected` (written at `at`).
+fn fail(
+    test: &PolicyTest,
+    what: String,
+    expected: String,
+    actual: String,
+    at: Span,
+    related: Option<(Span, String)>,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        Kind::TestFailed {
+            test: test.name.clone(),
+            what,
+            expected,
+            actual,
+        },
+        at,
+        "expected here",
+    );
+    if let Some((span, label)) = related {
+        d = d.with_related(span, label);
+    }
+    d
+}
+
+/// The expected knob values the device does not get.
+fn knob_failures(
+    test: &PolicyTest,
+    platform: &PlatformExplanation,
+    span_of: &dyn Fn(Field) -> Span,
+) -> Vec<Diagnostic> {
+    let mut failures = Vec::new();
     // The expectation, read as a policy, gives the Apple keys and values to compare.
     let expected_policy = Policy {
         name: "expectation"
@@ -158,6 +173,7 @@ fn run_one(
                 (Some(_), v) => show(v),
             };
             failures.push(fail(
+                test,
                 format!("`{}` ({})", knob.kdl, knob.apple_key),
                 show(&expected),
                 shown,
@@ -167,6 +183,16 @@ fn run_one(
         }
     }
 
+    failures
+}
+
+/// The expected enforcement target (or its absence) the device does not get.
+fn enforcement_failures(
+    test: &PolicyTest,
+    platform: &PlatformExplanation,
+    span_of: &dyn Fn(Field) -> Span,
+) -> Vec<Diagnostic> {
+    let mut failures = Vec::new();
     if let Some(target) = &test.expect.enforce {
         let found = platform.enforcement.iter().any(|e| {
             e.version == target.version.as_str()
@@ -209,6 +235,7 @@ fn run_one(
                     .unwrap_or_default()
             );
             failures.push(fail(
+                test,
                 "the enforcement target".into(),
                 expected,
                 actual,
@@ -224,6 +251,7 @@ fn run_one(
             .span
             .map(|s| (s, format!("enforced by `{}`", e.source.policy)));
         failures.push(fail(
+            test,
             "the enforcement target".into(),
             "none".into(),
             e.version.clone(),

@@ -23,8 +23,8 @@ use crate::validate::{Model, Placed};
 pub use crate::model::knobs::{KNOBS, Knob, knob_for, settings_of};
 pub use combine::{CombineRule, Combined, combine};
 pub use explain::{
-    DeviceQuery, EnforcementExplanation, Explanation, KeyExplanation, PolicyReach, Source, explain,
-    explain_policy,
+    DeviceQuery, EnforcementExplanation, Explanation, KeyExplanation, PlatformExplanation,
+    PolicyReach, Source, explain, explain_policy,
 };
 pub use groups::{ALL, GroupGraph, describe_chain};
 pub use lints::lint;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diag::{Diagnostic, Diagnostics, Kind, suggest};
 use crate::model::knobs::{KNOBS, settings_of};
 use crate::model::path::{EnforceField, Field};
-use crate::model::{Channel, Group, OsRange, Platform, Policy};
+use crate::model::{Channel, Fleet, Group, OsRange, Platform, Policy};
 
 use serde_json::Value;
 
@@ -435,10 +435,36 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
             "too new for part of the fleet",
         ));
     }
-    // Supervision and enrollment: keys part of the fleet cannot receive at all.
-    for (knob, _) in settings_of(policy) {
+    supervision_checks(model, placed, fleet, &covered, diagnostics);
+    for (i, _) in policy.enforce.iter().enumerate() {
+        let behind = older(ENFORCEMENT_TYPE, None);
+        if !behind.is_empty() {
+            diagnostics.push(Diagnostic::warning(
+                Kind::FleetIgnores {
+                    message: format!("part of the fleet cannot be enforced by declaration: {}", behind.join(", ")),
+                    fact: "Apple introduced software-update enforcement declarations in macOS 14 and iOS 17; \
+                           schedule updates for older devices with the MDM's ScheduleOSUpdate command"
+                        .into(),
+                },
+                model.key_span(&placed.at, Field::Enforce(i)),
+                "too new for part of the fleet",
+            ));
+        }
+    }
+}
+
+/// With `fleet` in bsic.kdl: knobs that unsupervised or user-enrolled devices of the fleet
+/// cannot receive at all.
+fn supervision_checks(
+    model: &Model,
+    placed: &Placed<Policy>,
+    fleet: &Fleet,
+    covered: &[Platform],
+    diagnostics: &mut Diagnostics,
+) {
+    for (knob, _) in settings_of(&placed.value) {
         let mut missed = Vec::new();
-        for platform in &covered {
+        for platform in covered {
             let Some(support) =
                 crate::apple::support(SETTINGS_TYPE, Some(knob.apple_key), platform.apple_column())
             else {
@@ -465,21 +491,6 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
                 },
                 model.key_span(&placed.at, Field::Knob(knob)),
                 "not for the whole fleet",
-            ));
-        }
-    }
-    for (i, _) in policy.enforce.iter().enumerate() {
-        let behind = older(ENFORCEMENT_TYPE, None);
-        if !behind.is_empty() {
-            diagnostics.push(Diagnostic::warning(
-                Kind::FleetIgnores {
-                    message: format!("part of the fleet cannot be enforced by declaration: {}", behind.join(", ")),
-                    fact: "Apple introduced software-update enforcement declarations in macOS 14 and iOS 17; \
-                           schedule updates for older devices with the MDM's ScheduleOSUpdate command"
-                        .into(),
-                },
-                model.key_span(&placed.at, Field::Enforce(i)),
-                "too new for part of the fleet",
             ));
         }
     }
