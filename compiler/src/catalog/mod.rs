@@ -15,9 +15,10 @@ use serde_json::Value;
 
 use crate::catalog::diags::CatalogKind;
 use crate::diag::{Diagnostic, Diagnostics, suggest};
+use crate::model::path::{EnforceField, Field};
 use crate::model::{BuildVersion, CatalogPin, OsVersion, Platform};
 use crate::source::{FileId, Span};
-use crate::validate::Model;
+use crate::validate::{Location, Model};
 
 /// One release: a version, its build, and for BSIs the supplemental marker.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -463,13 +464,7 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
     let catalog = match load(root, pin) {
         Ok(catalog) => catalog,
         Err(error) => {
-            let at = model.value_span(
-                &crate::validate::Location {
-                    file: model.project_file,
-                    pointer: "/catalog".into(),
-                },
-                "",
-            );
+            let at = model.value_span(&Location::root(model.project_file), Field::Catalog);
             diagnostics.push(Diagnostic::error(
                 CatalogKind::Catalog {
                     message: error.message,
@@ -490,7 +485,7 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                     .clone()
                     .unwrap_or_else(|| vec![Platform::MacOs, Platform::Ios]),
             };
-            let span = |field: &str| model.value_span(&placed.at, &format!("/enforce/{i}/{field}"));
+            let span = |field| model.value_span(&placed.at, Field::EnforceField(i, field));
             check_target(
                 &catalog,
                 model,
@@ -510,7 +505,7 @@ fn check_target(
     platforms: &[Platform],
     version: &OsVersion,
     build: Option<&BuildVersion>,
-    span: impl Fn(&str) -> Span,
+    span: impl Fn(EnforceField) -> Span,
     diagnostics: &mut Diagnostics,
 ) {
     let known: Vec<&Release> = platforms.iter().flat_map(|p| catalog.on(*p)).collect();
@@ -526,7 +521,7 @@ fn check_target(
             CatalogKind::Catalog {
                 message: format!("the catalog has no release {version}{hint}"),
             },
-            span("version"),
+            span(EnforceField::Version),
             "unknown release",
         ));
     }
@@ -541,7 +536,7 @@ fn check_target(
                     CatalogKind::Catalog {
                         message: format!("the catalog has no build {build}{hint}"),
                     },
-                    span("build"),
+                    span(EnforceField::Build),
                     "unknown build",
                 ));
             }
@@ -558,7 +553,7 @@ fn check_target(
                                 .unwrap_or_default()
                         ),
                     },
-                    span("build"),
+                    span(EnforceField::Build),
                     "belongs to another version",
                 ))
             }
@@ -577,7 +572,7 @@ fn check_target(
                             platform.name()
                         ),
                     },
-                    span("version"),
+                    span(EnforceField::Version),
                     "older than the fleet",
                 ));
             }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
+use crate::model::path::Field;
 use crate::model::{OsVersion, Platform};
 use crate::pipeline::Checked;
 use crate::resolve::{self, DeviceQuery, Explanation};
@@ -178,8 +179,8 @@ pub(super) fn overrides(checked: &Checked) {
                 for lost in &resolved.overridden {
                     let winner = &model.policies[resolved.policy];
                     let loser = &model.policies[lost.policy];
-                    let pointer = resolve::knob_for(key).map_or("", |k| k.pointer);
-                    let at = sources.locate(model.key_span(&loser.at, pointer));
+                    let field = resolve::knob_for(key).map_or(Field::Item, Field::Knob);
+                    let at = sources.locate(model.key_span(&loser.at, field));
                     let text = format!(
                         "`{}` {} from `{}` (priority {}) overrides {} from `{}` (priority {}, {at})",
                         resolve::knob_for(key).map_or(*key, |k| k.kdl),

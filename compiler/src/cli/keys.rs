@@ -5,36 +5,48 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
+use crate::apple::types::{ENFORCEMENT, SETTINGS};
 use crate::apple::{self, Key};
 use crate::model::Platform;
-use crate::resolve::KNOBS;
+use crate::model::knobs::{ENFORCE_KEYS, KNOBS, LEGACY_PAYLOADS, SECTIONS};
 
-use crate::apple::types::ENFORCEMENT;
-use crate::apple::types::SETTINGS;
+/// One row: (KDL knob, payload type, Apple key, Apple's definition of the key).
+type Row = (String, &'static str, &'static str, Option<&'static Key>);
 
-fn rows() -> Vec<(
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static Key>,
-)> {
+/// Every row, from the knob table: the settings keys, the enforcement keys, then the legacy
+/// profile keys by payload and section.
+fn rows() -> Vec<Row> {
     let settings = KNOBS.iter().map(|k| {
         (
-            k.kdl,
+            k.kdl.to_string(),
             SETTINGS,
             k.apple_key,
             apple::declaration_key(SETTINGS, k.apple_key),
         )
     });
-    let others = apple::OTHER_KEYS.iter().map(|(kdl, payload, key)| {
-        let definition = if *payload == ENFORCEMENT {
-            apple::declaration_key(payload, key)
-        } else {
-            apple::profile_key(payload, key)
-        };
-        (*kdl, *payload, *key, definition)
+    let enforce = ENFORCE_KEYS.iter().map(|(property, key)| {
+        (
+            format!("enforce.{property}"),
+            ENFORCEMENT,
+            *key,
+            apple::declaration_key(ENFORCEMENT, key),
+        )
     });
-    settings.chain(others).collect()
+    let profiles = LEGACY_PAYLOADS.iter().flat_map(|payload| {
+        SECTIONS.iter().flat_map(move |section| {
+            KNOBS.iter().filter_map(move |k| {
+                let legacy = k.legacy.filter(|l| l.payload == *payload)?;
+                k.kdl.strip_prefix(section)?.strip_prefix('.')?;
+                Some((
+                    format!("{} (profile)", k.kdl),
+                    legacy.payload,
+                    legacy.key,
+                    apple::profile_key(legacy.payload, legacy.key),
+                ))
+            })
+        })
+    });
+    settings.chain(enforce).chain(profiles).collect()
 }
 
 fn values(key: &Key) -> String {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use plist::{Dictionary, Value as Plist};
 
+use crate::model::knobs::{LegacyValue, knob_for};
 use crate::model::{Channel, Platform};
 use crate::resolve::{Effective, GroupPlan, PolicyIndex};
 use crate::validate::Model;
@@ -13,7 +14,6 @@ use super::ids::{payload_uuid, platform_label, sha256_hex};
 use super::{Artifact, ArtifactKind, partition};
 
 pub(super) use crate::apple::types::RESTRICTIONS as RESTRICTIONS_TYPE;
-pub(super) use crate::apple::types::SOFTWARE_UPDATE as SOFTWARE_UPDATE_TYPE;
 /// How every profile's display name starts (the group's name follows); the MDM upload
 /// scripts find the profiles bsic made by it.
 pub(super) const DISPLAY_NAME_PREFIX: &str = "Software updates: ";
@@ -22,140 +22,36 @@ use crate::apple::types::SETTINGS as SETTINGS_DECLARATION;
 /// The legacy keys one platform gets: payload type → key → value.
 type Payloads = BTreeMap<&'static str, BTreeMap<&'static str, Plist>>;
 
+/// The legacy keys `effective` maps onto for `platform`, read from each knob's
+/// [`Legacy`](crate::model::knobs::Legacy) equivalent, and the policies they come from.
 fn profile_payloads(effective: &Effective, platform: Platform) -> (Payloads, Vec<PolicyIndex>) {
     let mut payloads: Payloads = BTreeMap::new();
     let mut sources = Vec::new();
-    let mut set = |payload: &'static str, key: &'static str, value: Plist| {
-        payloads.entry(payload).or_default().insert(key, value);
-    };
-    let macos = platform == Platform::MacOs;
     for (key, resolved) in &effective.settings {
         if !resolved.channels.contains(&Channel::Profile) {
             continue;
         }
-        let value = &resolved.value;
-        let days = value.as_u64().map(|d| Plist::Integer(d.into()));
-        let mode = value.as_str();
-        match (*key, days, mode) {
-            ("RapidSecurityResponse.Enable", ..) => {
-                if let Some(b) = value.as_bool() {
-                    set(
-                        RESTRICTIONS_TYPE,
-                        "allowRapidSecurityResponseInstallation",
-                        Plist::Boolean(b),
-                    );
-                }
-            }
-            ("RapidSecurityResponse.EnableRollback", ..) => {
-                if let Some(b) = value.as_bool() {
-                    set(
-                        RESTRICTIONS_TYPE,
-                        "allowRapidSecurityResponseRemoval",
-                        Plist::Boolean(b),
-                    );
-                }
-            }
-            ("Deferrals.CombinedPeriodInDays", Some(days), _) => {
-                set(
-                    RESTRICTIONS_TYPE,
-                    "forceDelayedSoftwareUpdates",
-                    Plist::Boolean(true),
-                );
-                set(RESTRICTIONS_TYPE, "enforcedSoftwareUpdateDelay", days);
-            }
-            ("Deferrals.MajorPeriodInDays", Some(days), _) if macos => {
-                set(
-                    RESTRICTIONS_TYPE,
-                    "forceDelayedMajorSoftwareUpdates",
-                    Plist::Boolean(true),
-                );
-                set(
-                    RESTRICTIONS_TYPE,
-                    "enforcedSoftwareUpdateMajorOSDeferredInstallDelay",
-                    days,
-                );
-            }
-            ("Deferrals.MinorPeriodInDays", Some(days), _) if macos => {
-                set(
-                    RESTRICTIONS_TYPE,
-                    "forceDelayedSoftwareUpdates",
-                    Plist::Boolean(true),
-                );
-                set(
-                    RESTRICTIONS_TYPE,
-                    "enforcedSoftwareUpdateMinorOSDeferredInstallDelay",
-                    days,
-                );
-            }
-            ("Deferrals.SystemPeriodInDays", Some(days), _) if macos => {
-                set(
-                    RESTRICTIONS_TYPE,
-                    "forceDelayedAppSoftwareUpdates",
-                    Plist::Boolean(true),
-                );
-                set(
-                    RESTRICTIONS_TYPE,
-                    "enforcedSoftwareUpdateNonOSDeferredInstallDelay",
-                    days,
-                );
-            }
-            ("AutomaticActions.Download", _, Some(mode)) if macos => {
-                if let Some(on) = always(mode) {
-                    set(
-                        SOFTWARE_UPDATE_TYPE,
-                        "AutomaticDownload",
-                        Plist::Boolean(on),
-                    );
-                    if on {
-                        set(
-                            SOFTWARE_UPDATE_TYPE,
-                            "AutomaticCheckEnabled",
-                            Plist::Boolean(true),
-                        );
-                    }
-                }
-            }
-            ("AutomaticActions.InstallOSUpdates", _, Some(mode)) if macos => {
-                if let Some(on) = always(mode) {
-                    set(
-                        SOFTWARE_UPDATE_TYPE,
-                        "AutomaticallyInstallMacOSUpdates",
-                        Plist::Boolean(on),
-                    );
-                }
-            }
-            ("AutomaticActions.InstallSecurityUpdate", _, Some(mode)) if macos => {
-                if let Some(on) = always(mode) {
-                    set(
-                        SOFTWARE_UPDATE_TYPE,
-                        "CriticalUpdateInstall",
-                        Plist::Boolean(on),
-                    );
-                }
-            }
-            ("Beta.ProgramEnrollment", _, Some("AlwaysOff")) if macos => {
-                set(
-                    SOFTWARE_UPDATE_TYPE,
-                    "AllowPreReleaseInstallation",
-                    Plist::Boolean(false),
-                );
-            }
-            _ => continue,
+        let Some(legacy) = knob_for(key).and_then(|k| k.legacy) else {
+            continue;
+        };
+        let Some(keys) = legacy.profile_keys(&resolved.value, platform) else {
+            continue;
+        };
+        for (key, value) in keys {
+            let value = match value {
+                LegacyValue::Flag(b) => Plist::Boolean(b),
+                LegacyValue::Days(d) => Plist::Integer(d.into()),
+            };
+            payloads
+                .entry(legacy.payload)
+                .or_default()
+                .insert(key, value);
         }
         sources.push(resolved.policy);
     }
     sources.sort_unstable();
     sources.dedup();
     (payloads, sources)
-}
-
-/// `AlwaysOn` → true, `AlwaysOff` → false, `Allowed` → leave the user's choice (no key).
-fn always(mode: &str) -> Option<bool> {
-    match mode {
-        "AlwaysOn" => Some(true),
-        "AlwaysOff" => Some(false),
-        _ => None,
-    }
 }
 
 /// Every profile of one group: one per distinct set of legacy keys.

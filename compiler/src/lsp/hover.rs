@@ -9,8 +9,9 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::apple::{self, Key};
+use crate::model::knobs::{ENFORCE_KEYS, KNOBS};
 use crate::pipeline::Checked;
-use crate::resolve::{self, DeviceQuery, KNOBS};
+use crate::resolve::{self, DeviceQuery};
 use crate::validate::SchemaDoc;
 
 use super::context::Context;
@@ -137,13 +138,8 @@ fn apple_key_of(path: &str) -> Option<(&'static str, &'static str, &'static str)
     if let Some(knob) = KNOBS.iter().find(|k| k.kdl == path) {
         return Some((SETTINGS, knob.apple_key, SETTINGS_DOC));
     }
-    let key = match path {
-        "enforce.version" => "TargetOSVersion",
-        "enforce.build" => "TargetBuildVersion",
-        "enforce.by" => "TargetLocalDateTime",
-        "enforce.details" => "DetailsURL",
-        _ => return None,
-    };
+    let property = path.strip_prefix("enforce.")?;
+    let (_, key) = ENFORCE_KEYS.iter().find(|(p, _)| *p == property)?;
     Some((ENFORCEMENT, key, ENFORCEMENT_DOC))
 }
 

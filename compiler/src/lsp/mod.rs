@@ -47,6 +47,7 @@ use serde_json::Value;
 
 use crate::catalog::{self, Catalog};
 use crate::model;
+use crate::model::path::Field;
 use crate::pipeline::{self, Checked};
 use crate::source::{self, PROJECT_FILE, ParseCache};
 use crate::validate::{SchemaDoc, Validators};
@@ -575,7 +576,7 @@ impl Server {
             .groups
             .iter()
             .find(|g| g.value.name.as_str() == name)?;
-        let location = self.location(model.value_span(&group.at, "/name"))?;
+        let location = self.location(model.value_span(&group.at, Field::Name))?;
         Some(GotoDefinitionResponse::Scalar(location))
     }
 
@@ -587,21 +588,19 @@ impl Server {
         if params.context.include_declaration
             && let Some(g) = model.groups.iter().find(|g| g.value.name.as_str() == name)
         {
-            found.extend(self.location(model.value_span(&g.at, "/name")));
+            found.extend(self.location(model.value_span(&g.at, Field::Name)));
         }
         for g in &model.groups {
             for (i, included) in g.value.includes.iter().enumerate() {
                 if included.as_str() == name {
-                    found.extend(self.location(model.value_span(&g.at, &format!("/includes/{i}"))));
+                    found.extend(self.location(model.value_span(&g.at, Field::Includes(i))));
                 }
             }
         }
         for p in &model.policies {
             for (i, group) in p.value.applies_to.iter().enumerate() {
                 if group.as_str() == name {
-                    found.extend(
-                        self.location(model.value_span(&p.at, &format!("/applies-to/{i}"))),
-                    );
+                    found.extend(self.location(model.value_span(&p.at, Field::AppliesTo(i))));
                 }
             }
         }
@@ -627,7 +626,7 @@ impl Server {
             children: None,
         };
         for g in model.groups.iter().filter(|g| in_file(g.at.file)) {
-            let span = model.value_span(&g.at, "/name");
+            let span = model.value_span(&g.at, Field::Name);
             symbols.push(symbol(
                 g.value.name.to_string(),
                 "group",
@@ -636,7 +635,7 @@ impl Server {
             ));
         }
         for p in model.policies.iter().filter(|p| in_file(p.at.file)) {
-            let span = model.value_span(&p.at, "/name");
+            let span = model.value_span(&p.at, Field::Name);
             symbols.push(symbol(
                 p.value.name.to_string(),
                 "policy",

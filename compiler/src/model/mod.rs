@@ -8,6 +8,7 @@
 
 pub mod knobs;
 mod lint;
+pub mod path;
 mod policy;
 mod policy_test;
 mod project;

@@ -103,7 +103,7 @@ fn locate_policies(model: &Model, sources: &Sources) -> Vec<ManifestSource> {
         .policies
         .iter()
         .map(|policy| {
-            let span = model.key_span(&policy.at, "");
+            let span = model.key_span(&policy.at, crate::model::path::Field::Item);
             let (line, column) = sources.line_col(span);
             ManifestSource {
                 policy: policy.value.name.to_string(),

@@ -10,6 +10,7 @@ pub mod diags;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::path::Field;
 use crate::model::{Name, Policy, PolicyTest, PolicyTestFile};
 use crate::pipeline::Checked;
 use crate::policytest::diags::TestKind;
@@ -64,13 +65,9 @@ pub fn run(
                 file: parsed.file,
                 pointer: format!("/test/{index}"),
             };
-            let span_of = |suffix: &str| {
-                spans
-                    .value(&format!("{}{suffix}", at.pointer))
-                    .unwrap_or(Span::start_of(parsed.file))
-            };
+            let span_of = |field: Field| spans.locate(&at, field).value;
             let failures = run_one(checked, &model, test, &span_of);
-            let (line, _) = checked.project.sources.line_col(span_of(""));
+            let (line, _) = checked.project.sources.line_col(span_of(Field::Item));
             outcomes.push(Outcome {
                 name: test.name.clone(),
                 file: checked.project.sources.name(parsed.file).to_string(),
@@ -83,13 +80,11 @@ pub fn run(
     Ok(outcomes)
 }
 
-/// Runs one test: what the resolver gives its device on its platform, compared with each
-/// expectation; one diagnostic per failed expectation.
 fn run_one(
     checked: &Checked,
     model: &validate::Model,
     test: &PolicyTest,
-    span_of: &dyn Fn(&str) -> Span,
+    span_of: &dyn Fn(Field) -> Span,
 ) -> Vec<Diagnostic> {
     let query = DeviceQuery {
         groups: test.groups.iter().map(ToString::to_string).collect(),
@@ -101,14 +96,13 @@ fn run_one(
     let Some(platform) = explanation.platforms.first() else {
         return Vec::new();
     };
-    let mut failures = settings_failures(test, platform, span_of);
-    failures.extend(enforce_failure(test, platform, span_of));
-    failures.extend(no_enforce_failure(test, platform, span_of));
+    let mut failures = knob_failures(test, platform, span_of);
+    failures.extend(enforcement_failures(test, platform, span_of));
     failures
 }
 
-/// A failed expectation of `test`, with the policy behind the actual value when known.
-fn failure(
+/// A failed expectation of `test`: `what` was `actual` where `expected` (written at `at`).
+fn fail(
     test: &PolicyTest,
     what: String,
     expected: String,
@@ -132,12 +126,13 @@ fn failure(
     d
 }
 
-/// Every expected setting the device does not get (an unmanaged key has Apple's default).
-fn settings_failures(
+/// The expected knob values the device does not get.
+fn knob_failures(
     test: &PolicyTest,
     platform: &PlatformExplanation,
-    span_of: &dyn Fn(&str) -> Span,
+    span_of: &dyn Fn(Field) -> Span,
 ) -> Vec<Diagnostic> {
+    let mut failures = Vec::new();
     // The expectation, read as a policy, gives the Apple keys and values to compare.
     let expected_policy = Policy {
         name: "expectation"
@@ -153,7 +148,6 @@ fn settings_failures(
         beta: test.expect.beta.clone(),
         enforce: Vec::new(),
     };
-    let mut failures = Vec::new();
     for (knob, expected) in resolve::settings_of(&expected_policy) {
         let actual: Option<&KeyExplanation> =
             platform.settings.iter().find(|k| k.key == knob.apple_key);
@@ -181,94 +175,94 @@ fn settings_failures(
                 (None, v) => format!("not managed (Apple's default {})", show(v)),
                 (Some(_), v) => show(v),
             };
-            failures.push(failure(
+            failures.push(fail(
                 test,
                 format!("`{}` ({})", knob.kdl, knob.apple_key),
                 show(&expected),
                 shown,
-                span_of(&format!("/expect{}", knob.pointer)),
+                span_of(Field::Expected(knob)),
                 origin,
             ));
         }
     }
+
     failures
 }
 
-/// `26.3.1 (25D771280a)`, or the version alone.
-fn target_text(version: &str, build: Option<&str>) -> String {
-    match build {
-        Some(build) => format!("{version} ({build})"),
-        None => version.to_string(),
-    }
-}
-
-/// The expected enforcement target, when the device gets no target matching it.
-fn enforce_failure(
+/// The expected enforcement target (or its absence) the device does not get.
+fn enforcement_failures(
     test: &PolicyTest,
     platform: &PlatformExplanation,
-    span_of: &dyn Fn(&str) -> Span,
-) -> Option<Diagnostic> {
-    let target = test.expect.enforce.as_ref()?;
-    let found = platform.enforcement.iter().any(|e| {
-        e.version == target.version.as_str()
-            && target
-                .build
-                .as_ref()
-                .is_none_or(|b| e.build.as_deref() == Some(b.as_str()))
-            && target
-                .by
-                .as_ref()
-                .is_none_or(|by| e.deadline == by.as_str())
-    });
-    if found {
-        return None;
+    span_of: &dyn Fn(Field) -> Span,
+) -> Vec<Diagnostic> {
+    let mut failures = Vec::new();
+    if let Some(target) = &test.expect.enforce {
+        let found = platform.enforcement.iter().any(|e| {
+            e.version == target.version.as_str()
+                && target
+                    .build
+                    .as_ref()
+                    .is_none_or(|b| e.build.as_deref() == Some(b.as_str()))
+                && target
+                    .by
+                    .as_ref()
+                    .is_none_or(|by| e.deadline == by.as_str())
+        });
+        if !found {
+            let actual = if platform.enforcement.is_empty() {
+                "no target".to_string()
+            } else {
+                platform
+                    .enforcement
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}{}",
+                            e.version,
+                            e.build
+                                .as_ref()
+                                .map(|b| format!(" ({b})"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let expected = format!(
+                "{}{}",
+                target.version,
+                target
+                    .build
+                    .as_ref()
+                    .map(|b| format!(" ({b})"))
+                    .unwrap_or_default()
+            );
+            failures.push(fail(
+                test,
+                "the enforcement target".into(),
+                expected,
+                actual,
+                span_of(Field::ExpectedEnforce),
+                None,
+            ));
+        }
     }
-    let actual = if platform.enforcement.is_empty() {
-        "no target".to_string()
-    } else {
-        platform
-            .enforcement
-            .iter()
-            .map(|e| target_text(&e.version, e.build.as_deref()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let expected = target_text(
-        target.version.as_str(),
-        target.build.as_ref().map(|b| b.as_str()),
-    );
-    Some(failure(
-        test,
-        "the enforcement target".into(),
-        expected,
-        actual,
-        span_of("/expect/enforce"),
-        None,
-    ))
-}
-
-/// `no-enforce`, when the device does get a target.
-fn no_enforce_failure(
-    test: &PolicyTest,
-    platform: &PlatformExplanation,
-    span_of: &dyn Fn(&str) -> Span,
-) -> Option<Diagnostic> {
-    if test.expect.no_enforce != Some(true) {
-        return None;
+    if test.expect.no_enforce == Some(true) && !platform.enforcement.is_empty() {
+        let e = &platform.enforcement[0];
+        let origin = e
+            .source
+            .span
+            .map(|s| (s, format!("enforced by `{}`", e.source.policy)));
+        failures.push(fail(
+            test,
+            "the enforcement target".into(),
+            "none".into(),
+            e.version.clone(),
+            span_of(Field::ExpectedNoEnforce),
+            origin,
+        ));
     }
-    let e = platform.enforcement.first()?;
-    let origin = e
-        .source
-        .span
-        .map(|s| (s, format!("enforced by `{}`", e.source.policy)));
-    Some(failure(
-        test,
-        "the enforcement target".into(),
-        "none".into(),
-        e.version.clone(),
-        span_of("/expect/no-enforce"),
-        origin,
-    ))
+    failures
 }
 
 fn show(value: &Value) -> String {

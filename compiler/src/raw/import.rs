@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
-use crate::model::knobs::{KNOBS, knob_for};
+use crate::model::knobs::{
+    ENFORCE_KEYS, KNOBS, LEGACY_PAYLOADS, SECTIONS, is_legacy_enabler, knob_for, knob_for_legacy,
+};
 use crate::raw::diags::RawKind;
 use crate::source::Span;
 use crate::validate::push_pointer;
@@ -19,7 +21,7 @@ use crate::validate::push_pointer;
 use super::{Doc, DocKind};
 
 use crate::apple::types::{
-    ENFORCEMENT as ENFORCEMENT_TYPE, RESTRICTIONS as RESTRICTIONS_TYPE, SETTINGS as SETTINGS_TYPE,
+    ENFORCEMENT as ENFORCEMENT_TYPE, SETTINGS as SETTINGS_TYPE,
     SOFTWARE_UPDATE as SOFTWARE_UPDATE_TYPE,
 };
 
@@ -84,7 +86,7 @@ pub(crate) fn import(
                 ));
                 continue;
             }
-            DocKind::Profile => profile(value, &mut policy, &mut skipped),
+            DocKind::Profile => profile_into(value, &mut policy, &mut skipped),
         }
         for pointer in skipped {
             let key = pointer
@@ -176,32 +178,25 @@ fn enforce_from_payload(payload: Option<&Value>, policy: &mut Imported, skipped:
         return;
     };
     for (key, value) in map {
-        let property = match key.as_str() {
-            "TargetOSVersion" => "version",
-            "TargetBuildVersion" => "build",
-            "TargetLocalDateTime" => "by",
-            "DetailsURL" => "details",
-            _ => {
-                skipped.push(push_pointer("/Payload", key));
-                continue;
-            }
+        let Some((property, _)) = ENFORCE_KEYS.iter().find(|(_, apple)| apple == key) else {
+            skipped.push(push_pointer("/Payload", key));
+            continue;
         };
         if let Some(text) = value.as_str() {
             policy.enforce.push((property, text.to_string()));
         }
     }
-    let order = ["version", "build", "by", "details"];
     policy
         .enforce
-        .sort_by_key(|(p, _)| order.iter().position(|o| o == p));
+        .sort_by_key(|(p, _)| ENFORCE_KEYS.iter().position(|(o, _)| o == p));
 }
 
-/// The reverse of `emit::profile`: legacy keys back to settings keys.
-fn profile(value: &Value, policy: &mut Imported, skipped: &mut Vec<String>) {
+/// The reverse of `emit::profile`: legacy keys back to settings keys, through each knob's
+/// [`Legacy`](crate::model::knobs::Legacy) equivalent.
+fn profile_into(value: &Value, policy: &mut Imported, skipped: &mut Vec<String>) {
     let Some(Value::Array(items)) = value.get("PayloadContent") else {
         return;
     };
-    let mode = |b: bool| Value::from(if b { "AlwaysOn" } else { "AlwaysOff" });
     for (index, item) in items.iter().enumerate() {
         let root = format!("/PayloadContent/{index}");
         let payload_type = item
@@ -211,7 +206,7 @@ fn profile(value: &Value, policy: &mut Imported, skipped: &mut Vec<String>) {
         let Some(map) = item.as_object() else {
             continue;
         };
-        if payload_type != RESTRICTIONS_TYPE && payload_type != SOFTWARE_UPDATE_TYPE {
+        if !LEGACY_PAYLOADS.contains(&payload_type) {
             skipped.push(push_pointer(&root, "PayloadType"));
             continue;
         }
@@ -219,48 +214,14 @@ fn profile(value: &Value, policy: &mut Imported, skipped: &mut Vec<String>) {
             if key.starts_with("Payload") {
                 continue;
             }
-            let flag = inner.as_bool();
-            let days = inner.as_u64().map(Value::from);
-            let target = match (payload_type, key.as_str()) {
-                (RESTRICTIONS_TYPE, "allowRapidSecurityResponseInstallation") => {
-                    flag.map(|b| ("RapidSecurityResponse.Enable", Value::from(b)))
-                }
-                (RESTRICTIONS_TYPE, "allowRapidSecurityResponseRemoval") => {
-                    flag.map(|b| ("RapidSecurityResponse.EnableRollback", Value::from(b)))
-                }
-                (RESTRICTIONS_TYPE, "enforcedSoftwareUpdateDelay") => {
-                    days.map(|d| ("Deferrals.CombinedPeriodInDays", d))
-                }
-                (RESTRICTIONS_TYPE, "enforcedSoftwareUpdateMajorOSDeferredInstallDelay") => {
-                    days.map(|d| ("Deferrals.MajorPeriodInDays", d))
-                }
-                (RESTRICTIONS_TYPE, "enforcedSoftwareUpdateMinorOSDeferredInstallDelay") => {
-                    days.map(|d| ("Deferrals.MinorPeriodInDays", d))
-                }
-                (RESTRICTIONS_TYPE, "enforcedSoftwareUpdateNonOSDeferredInstallDelay") => {
-                    days.map(|d| ("Deferrals.SystemPeriodInDays", d))
-                }
-                (
-                    RESTRICTIONS_TYPE,
-                    "forceDelayedSoftwareUpdates"
-                    | "forceDelayedMajorSoftwareUpdates"
-                    | "forceDelayedAppSoftwareUpdates",
-                ) if flag == Some(true) => continue, // implied by the delay it enables
-                (SOFTWARE_UPDATE_TYPE, "AutomaticDownload") => {
-                    flag.map(|b| ("AutomaticActions.Download", mode(b)))
-                }
-                (SOFTWARE_UPDATE_TYPE, "AutomaticCheckEnabled") if flag == Some(true) => continue,
-                (SOFTWARE_UPDATE_TYPE, "AutomaticallyInstallMacOSUpdates") => {
-                    flag.map(|b| ("AutomaticActions.InstallOSUpdates", mode(b)))
-                }
-                (SOFTWARE_UPDATE_TYPE, "CriticalUpdateInstall") => {
-                    flag.map(|b| ("AutomaticActions.InstallSecurityUpdate", mode(b)))
-                }
-                (SOFTWARE_UPDATE_TYPE, "AllowPreReleaseInstallation") if flag == Some(false) => {
-                    Some(("Beta.ProgramEnrollment", mode(false)))
-                }
-                _ => None,
-            };
+            // Set to `true` alongside the value it enables: implied by that value.
+            if inner.as_bool() == Some(true) && is_legacy_enabler(payload_type, key) {
+                continue;
+            }
+            let target = knob_for_legacy(payload_type, key).and_then(|knob| {
+                let value = knob.legacy?.from_profile(inner)?;
+                Some((knob.apple_key, value))
+            });
             // A macOS-only payload's key is kept only if its DDM equivalent works on macOS:
             // the policy it becomes must build.
             let target = target.filter(|(apple_key, _)| {
@@ -371,7 +332,7 @@ fn render(policies: &[Imported], group: &str, define_group: bool) -> String {
             let list: Vec<String> = platforms.iter().map(|p| quote(p)).collect();
             out.push_str(&format!("    platforms {}\n", list.join(" ")));
         }
-        for section in ["background-security", "os-updates", "beta"] {
+        for section in SECTIONS {
             let mut lines = Vec::new();
             let mut defer = Vec::new();
             for knob in KNOBS
@@ -422,6 +383,83 @@ fn render(policies: &[Imported], group: &str, define_group: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::Arc;
+
+    use serde_json::{Map, json};
+
+    use crate::diag::Diagnostics;
+    use crate::model::knobs::{every_knob_policy, settings_of};
+    use crate::model::{Platform, PolicyFile};
+    use crate::source::{FileId, ParsedFile, parse_kdl};
+
+    /// Renders `imported` as a policy file, reads it back through the validate stage's
+    /// schema and model, and returns the settings the policy sets.
+    fn settings_after_import(mut imported: Imported) -> BTreeMap<&'static str, Value> {
+        imported.name = "every-knob".into();
+        let text = render(&[imported], "all", false);
+        let file = FileId(0);
+        let document = parse_kdl(file, &text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        let parsed = ParsedFile {
+            file,
+            document: Arc::new(document),
+        };
+        let mut diagnostics = Diagnostics::default();
+        let read = crate::validate::validate_document::<PolicyFile>(&parsed, &mut diagnostics);
+        let (policies, _) = read.unwrap_or_else(|| panic!("{diagnostics:?}\n{text}"));
+        settings_of(&policies.policy[0])
+            .into_iter()
+            .map(|(knob, value)| (knob.apple_key, value))
+            .collect()
+    }
+
+    /// The forward mappings (policy → settings declaration key, policy → profile key) and the
+    /// reverse ones (`bsic import`: declaration or profile key → policy) agree for every
+    /// knob: a policy that sets each knob comes back with the same values.
+    #[test]
+    fn every_knob_round_trips() {
+        let set: BTreeMap<&'static str, Value> = settings_of(&every_knob_policy())
+            .into_iter()
+            .map(|(knob, value)| (knob.apple_key, value))
+            .collect();
+        assert_eq!(set.len(), KNOBS.len(), "the policy sets every knob");
+
+        // The settings declaration payload: dotted Apple keys nested.
+        let mut payload = json!({});
+        for (key, value) in &set {
+            match key.split_once('.') {
+                Some((parent, leaf)) => payload[parent][leaf] = value.clone(),
+                None => payload[*key] = value.clone(),
+            }
+        }
+        let mut imported = Imported::default();
+        let mut skipped = Vec::new();
+        settings_from_payload(&payload, "", "/Payload", &mut imported, &mut skipped);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        assert_eq!(settings_after_import(imported), set);
+
+        // The macOS profile, which takes every legacy key.
+        let mut payloads: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+        for knob in KNOBS {
+            let Some(legacy) = knob.legacy else { continue };
+            let keys = legacy.profile_keys(&set[knob.apple_key], Platform::MacOs);
+            let keys = keys.unwrap_or_else(|| panic!("{} writes no profile key", knob.kdl));
+            let content = payloads.entry(legacy.payload).or_default();
+            content.insert("PayloadType".into(), legacy.payload.into());
+            for (key, value) in keys {
+                content.insert(key.into(), value.into());
+            }
+        }
+        let profile = json!({ "PayloadContent": payloads.into_values().collect::<Vec<_>>() });
+        let mut imported = Imported::default();
+        profile_into(&profile, &mut imported, &mut skipped);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let with_legacy: BTreeMap<_, _> = set
+            .into_iter()
+            .filter(|(key, _)| knob_for(key).is_some_and(|k| k.legacy.is_some()))
+            .collect();
+        assert_eq!(settings_after_import(imported), with_legacy);
+    }
 
     #[test]
     fn converts_apple_enums() {

@@ -14,6 +14,7 @@ use crate::validate::Model;
 use super::combine::{CombineRule, combine};
 use super::groups::describe_chain;
 use super::{ALL, PolicyIndex, Resolution, knob_for};
+use crate::model::path::Field;
 
 use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 
@@ -109,11 +110,11 @@ fn source(
     resolution: &Resolution,
     group: &str,
     policy: PolicyIndex,
-    pointer: &str,
+    field: Field,
     value: Value,
 ) -> Source {
     let placed = &model.policies[policy];
-    let span = model.key_span(&placed.at, pointer);
+    let span = model.key_span(&placed.at, field);
     let (line, column) = sources.line_col(span);
     let via = resolution
         .plan(group)
@@ -271,14 +272,14 @@ struct KeyInputs {
 }
 
 impl PlatformContext<'_> {
-    fn source(&self, group: &str, policy: PolicyIndex, pointer: &str, value: Value) -> Source {
+    fn source(&self, group: &str, policy: PolicyIndex, field: Field, value: Value) -> Source {
         source(
             self.model,
             self.sources,
             self.resolution,
             group,
             policy,
-            pointer,
+            field,
             value,
         )
     }
@@ -299,8 +300,8 @@ impl PlatformContext<'_> {
         keys
     }
 
-    /// The DDM values each received group sends for `key`.
-    fn key_inputs(&self, key: &str, pointer: &str) -> KeyInputs {
+    /// The DDM values each received group sends for `key` (its source spans at `field`).
+    fn key_inputs(&self, key: &str, field: Field) -> KeyInputs {
         let mut inputs = Vec::new();
         let mut overridden = Vec::new();
         for plan in self.receiving {
@@ -314,16 +315,11 @@ impl PlatformContext<'_> {
             if !resolved.channels.contains(&Channel::Ddm) {
                 continue;
             }
-            inputs.push(self.source(
-                &plan.group,
-                resolved.policy,
-                pointer,
-                resolved.value.clone(),
-            ));
+            inputs.push(self.source(&plan.group, resolved.policy, field, resolved.value.clone()));
             for lost in &resolved.overridden {
                 overridden.push(Overridden {
                     by: format!("priority in group `{}`", plan.group),
-                    source: self.source(&plan.group, lost.policy, pointer, lost.value.clone()),
+                    source: self.source(&plan.group, lost.policy, field, lost.value.clone()),
                 });
             }
         }
@@ -337,7 +333,7 @@ impl PlatformContext<'_> {
         let KeyInputs {
             inputs,
             mut overridden,
-        } = self.key_inputs(key, knob.map_or("", |k| k.pointer));
+        } = self.key_inputs(key, knob.map_or(Field::Item, Field::Knob));
         if inputs.is_empty() {
             return None;
         }
@@ -408,12 +404,12 @@ impl PlatformContext<'_> {
             .get(&self.platform)
             .and_then(|e| e.enforce.as_ref())?;
         let target = &resolved.value;
-        let pointer = self.model.policies[resolved.policy]
+        let field = self.model.policies[resolved.policy]
             .value
             .enforce
             .iter()
             .position(|e| e == target)
-            .map_or_else(|| "/enforce".to_string(), |i| format!("/enforce/{i}"));
+            .map_or(Field::Enforce(0), Field::Enforce);
         let staged = target.build.as_ref().is_some_and(|b| b.is_supplemental());
         let steps = if staged {
             vec![
@@ -435,7 +431,7 @@ impl PlatformContext<'_> {
             source: self.source(
                 &plan.group,
                 resolved.policy,
-                &pointer,
+                field,
                 serde_json::to_value(target).unwrap_or(Value::Null),
             ),
             note: os.map(|os| enforcement_note(os, &target.version, staged)),
@@ -485,7 +481,7 @@ pub fn explain_policy(
         .iter()
         .position(|p| p.value.name.as_str() == name)?;
     let placed = &model.policies[index];
-    let span = model.key_span(&placed.at, "");
+    let span = model.key_span(&placed.at, Field::Item);
     let (line, _) = sources.line_col(span);
     let mut reaches = Vec::new();
     for plan in &resolution.plans {

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::path::Field;
 use crate::resolve::diags::ResolveKind;
 use crate::validate::{Location, Model};
 
@@ -84,7 +85,7 @@ impl GroupGraph {
                 let at = self
                     .defined
                     .get(group)
-                    .map(|loc| model.value_span(loc, &format!("/includes/{index}")));
+                    .map(|loc| model.value_span(loc, Field::Includes(index)));
                 if let Some(at) = at {
                     let mut diagnostic = Diagnostic::error(
                         ResolveKind::GroupCycle {
@@ -98,7 +99,7 @@ impl GroupGraph {
                             && let Some(loc) = self.defined.get(member)
                         {
                             diagnostic = diagnostic.with_related(
-                                model.value_span(loc, "/name"),
+                                model.value_span(loc, Field::Name),
                                 format!("`{member}` is on the cycle"),
                             );
                         }

@@ -6,6 +6,8 @@ use serde_json::Value;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::AutomaticMode;
 use crate::model::Lint;
+use crate::model::knobs::{ALLOW_ROLLBACK, AUTOMATIC_INSTALL, OFFER};
+use crate::model::path::{EnforceField, Field};
 use crate::validate::Model;
 
 use super::combine::{CombineRule, combine};
@@ -61,7 +63,7 @@ fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
                     "policy `{}` reaches no device: its groups admit none of its platforms",
                     policy.name
                 ),
-                model.value_span(&placed.at, "/platforms"),
+                model.value_span(&placed.at, Field::Platforms),
                 "no group admits these platforms",
             ));
         }
@@ -73,7 +75,7 @@ fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
                         "the deadline {} of policy `{}` has passed",
                         enforce.by, policy.name
                     ),
-                    model.value_span(&placed.at, &format!("/enforce/{i}/by")),
+                    model.value_span(&placed.at, Field::EnforceField(i, EnforceField::By)),
                     "in the past",
                 ));
             }
@@ -84,7 +86,7 @@ fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
                         "`{build}` is a BSI build: bsic also enforces its base version {} by {}",
                         enforce.version, enforce.by
                     ),
-                    model.value_span(&placed.at, &format!("/enforce/{i}/build")),
+                    model.value_span(&placed.at, Field::EnforceField(i, EnforceField::Build)),
                     "staged: base first, then this build",
                 ));
             }
@@ -100,11 +102,11 @@ fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
                         "policy `{}` forces BSIs on and lets users remove them",
                         policy.name
                     ),
-                    model.value_span(&placed.at, "/background-security/allow-rollback"),
+                    model.value_span(&placed.at, Field::Knob(ALLOW_ROLLBACK)),
                     "rollback allowed",
                 )
                 .with_related(
-                    model.value_span(&placed.at, "/background-security/automatic-install"),
+                    model.value_span(&placed.at, Field::Knob(AUTOMATIC_INSTALL)),
                     "automatic install forced",
                 ),
             );
@@ -119,7 +121,7 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
             // BSIs not offered, yet a BSI build enforced.
             let offer_off = effective
                 .settings
-                .get("RapidSecurityResponse.Enable")
+                .get(OFFER.apple_key)
                 .filter(|r| r.value == Value::Bool(false));
             let bsi_target = effective
                 .enforce
@@ -128,10 +130,7 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
             if let (Some(offer), Some(target)) = (offer_off, bsi_target)
                 && reported.insert(("bsi-off", plan.group.clone(), offer.policy, target.policy))
             {
-                let at = model.value_span(
-                    &model.policies[offer.policy].at,
-                    "/background-security/offer",
-                );
+                let at = model.value_span(&model.policies[offer.policy].at, Field::Knob(OFFER));
                 let target_policy = &model.policies[target.policy];
                 let index = target_policy
                     .value
@@ -152,7 +151,10 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
                         "BSIs not offered",
                     )
                     .with_related(
-                        model.value_span(&target_policy.at, &format!("/enforce/{index}/build")),
+                        model.value_span(
+                            &target_policy.at,
+                            Field::EnforceField(index, EnforceField::Build),
+                        ),
                         "BSI build enforced",
                     ),
                 );
@@ -183,7 +185,7 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
                         &[mine.value.clone(), theirs.value.clone()],
                     );
                     let knob = knob_for(key);
-                    let pointer = knob.map_or("", |k| k.pointer);
+                    let field = knob.map_or(Field::Item, Field::Knob);
                     let kdl = knob.map_or(*key, |k| k.kdl);
                     let id = (
                         key.to_string(),
@@ -200,10 +202,10 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
                                         "devices in `{}` get `{kdl}` from both `{}` and `{container}`, and Apple keeps whichever arrives first",
                                         plan.group, plan.group
                                     ),
-                                    model.value_span(&model.policies[mine.policy].at, pointer),
+                                    model.value_span(&model.policies[mine.policy].at, field),
                                     "one value",
                                 )
-                                .with_related(model.value_span(&model.policies[theirs.policy].at, pointer), "the other value"),
+                                .with_related(model.value_span(&model.policies[theirs.policy].at, field), "the other value"),
                             );
                         }
                     } else if combined.value != mine.value
@@ -220,10 +222,10 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
                                     rule.map_or("none", CombineRule::name),
                                     show(&combined.value)
                                 ),
-                                model.value_span(&model.policies[mine.policy].at, pointer),
+                                model.value_span(&model.policies[mine.policy].at, field),
                                 "overridden on the device",
                             )
-                            .with_related(model.value_span(&model.policies[theirs.policy].at, pointer), "wins on the device"),
+                            .with_related(model.value_span(&model.policies[theirs.policy].at, field), "wins on the device"),
                         );
                     }
                 }

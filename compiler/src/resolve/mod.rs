@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::path::Field;
 use crate::model::{Channel, Enforce, Group, Lint, Platform, Policy};
 use crate::resolve::diags::ResolveKind;
 use crate::validate::{Model, Placed};
@@ -118,7 +119,7 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
             diagnostics.push(Diagnostic::lint(
                 Lint::UnreachedGroup,
                 format!("group `{name}` is reached by no policy"),
-                model.value_span(&group.at, "/name"),
+                model.value_span(&group.at, Field::Name),
                 "no policy applies to this group or to a group that includes it",
             ));
         }
@@ -197,11 +198,11 @@ fn priority(policy: &Policy) -> i64 {
     policy.priority.unwrap_or(0)
 }
 
-/// A candidate value for one key: (policy, value, pointer suffix for locating it).
+/// A candidate value for one key: (policy, value, the field that sets it).
 struct Candidate<T> {
     policy: PolicyIndex,
     value: T,
-    pointer: String,
+    field: Field,
 }
 
 fn resolve_group(
@@ -236,7 +237,7 @@ fn resolve_group(
                 by_key.entry(knob.apple_key).or_default().push(Candidate {
                     policy: index,
                     value,
-                    pointer: knob.pointer.to_string(),
+                    field: Field::Knob(knob),
                 });
             }
         }
@@ -266,7 +267,7 @@ fn resolve_group(
                 specific.or(general).map(|i| Candidate {
                     policy: index,
                     value: policy.enforce[i].clone(),
-                    pointer: format!("/enforce/{i}"),
+                    field: Field::Enforce(i),
                 })
             })
             .collect();
@@ -374,11 +375,11 @@ fn report_conflict<T>(
                 second: b.value.name.to_string(),
                 path: group_path,
             },
-            ctx.model.value_span(&b.at, &second.pointer),
+            ctx.model.value_span(&b.at, second.field),
             format!("`{}` sets it here", b.value.name),
         )
         .with_related(
-            ctx.model.value_span(&a.at, &first.pointer),
+            ctx.model.value_span(&a.at, first.field),
             format!("`{}` sets it here", a.value.name),
         ),
     );

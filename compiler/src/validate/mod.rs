@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::path::Field;
 use crate::model::{self, Group, Policy, ProjectFile};
 use crate::source::{FileId, ParsedFile, Project, Span};
 use crate::validate::diags::ValidateKind;
@@ -53,23 +54,33 @@ pub struct Model {
     spans: BTreeMap<FileId, SpanMap>,
 }
 
+impl Location {
+    /// The root of `file`, where the project file's settings live.
+    pub fn root(file: FileId) -> Self {
+        Self {
+            file,
+            pointer: String::new(),
+        }
+    }
+}
+
 impl Model {
-    /// The span of the value at `pointer` under `at` (or of its nearest located ancestor).
-    pub fn value_span(&self, at: &Location, suffix: &str) -> Span {
-        let pointer = format!("{}{suffix}", at.pointer);
-        self.spans
-            .get(&at.file)
-            .and_then(|s| s.value(&pointer))
-            .unwrap_or(Span::start_of(at.file))
+    /// The span of the value of `field` of the item at `at` (or of the nearest enclosing
+    /// value the item sets, when it does not set `field`).
+    pub fn value_span(&self, at: &Location, field: Field) -> Span {
+        self.origin(at, field).value
     }
 
-    /// The span of the key (node or property name) at `pointer` under `at`.
-    pub fn key_span(&self, at: &Location, suffix: &str) -> Span {
-        let pointer = format!("{}{suffix}", at.pointer);
-        self.spans
-            .get(&at.file)
-            .and_then(|s| s.key(&pointer))
-            .unwrap_or(Span::start_of(at.file))
+    /// The span of the key (node or property name) of `field` of the item at `at`.
+    pub fn key_span(&self, at: &Location, field: Field) -> Span {
+        self.origin(at, field).key
+    }
+
+    fn origin(&self, at: &Location, field: Field) -> Origin {
+        match self.spans.get(&at.file) {
+            Some(spans) => spans.locate(at, field),
+            None => spans::not_found(at, field),
+        }
     }
 }
 

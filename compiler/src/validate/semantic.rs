@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Diagnostic, Diagnostics, suggest};
-use crate::model::{Channel, Group, Lint, OsRange, Platform, Policy};
+use crate::model::knobs::{KNOBS, settings_of};
+use crate::model::path::{EnforceField, Field};
+use crate::model::{Channel, Fleet, Group, Lint, OsRange, Platform, Policy};
 use crate::validate::diags::ValidateKind;
 
 use serde_json::Value;
@@ -44,11 +46,11 @@ fn group_checks(model: &Model, placed: &Placed<Group>, diagnostics: &mut Diagnos
                     min: min.to_string(),
                     max: max.to_string(),
                 },
-                model.value_span(&placed.at, "/os/min"),
+                model.value_span(&placed.at, Field::OsMin),
                 "the lowest version",
             )
             .with_related(
-                model.value_span(&placed.at, "/os/max"),
+                model.value_span(&placed.at, Field::OsMax),
                 "is above the highest",
             ),
         );
@@ -60,32 +62,35 @@ fn group_checks(model: &Model, placed: &Placed<Group>, diagnostics: &mut Diagnos
 struct RawItems {
     /// (kind, name, location of the item)
     names: Vec<(&'static str, String, Location)>,
-    /// (group name referenced, location of the reference)
-    references: Vec<(String, Location)>,
+    /// (group name referenced, the item that references it, where in the item)
+    references: Vec<(String, Location, Field)>,
 }
+
+/// The field of entry `i` of a list of group names.
+type ListEntry = fn(usize) -> Field;
 
 impl RawItems {
     fn collect(raw: &[(FileId, Value)]) -> Self {
         let mut names = Vec::new();
         let mut references = Vec::new();
         for (file, value) in raw {
-            for (kind, list) in [("group", "includes"), ("policy", "applies-to")] {
+            let lists: [(&str, &str, ListEntry); 2] = [
+                ("group", "includes", Field::Includes),
+                ("policy", "applies-to", Field::AppliesTo),
+            ];
+            for (kind, list, field) in lists {
                 let items = value
                     .get(kind)
                     .and_then(Value::as_array)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
                 for (index, item) in items.iter().enumerate() {
-                    let pointer = format!("/{kind}/{index}");
+                    let at = Location {
+                        file: *file,
+                        pointer: format!("/{kind}/{index}"),
+                    };
                     if let Some(name) = item.get("name").and_then(Value::as_str) {
-                        names.push((
-                            kind,
-                            name.to_string(),
-                            Location {
-                                file: *file,
-                                pointer: pointer.clone(),
-                            },
-                        ));
+                        names.push((kind, name.to_string(), at.clone()));
                     }
                     let refs = item
                         .get(list)
@@ -94,11 +99,7 @@ impl RawItems {
                         .unwrap_or_default();
                     for (i, group) in refs.iter().enumerate() {
                         if let Some(group) = group.as_str() {
-                            let at = Location {
-                                file: *file,
-                                pointer: format!("{pointer}/{list}/{i}"),
-                            };
-                            references.push((group.to_string(), at));
+                            references.push((group.to_string(), at.clone(), field(i)));
                         }
                     }
                 }
@@ -112,7 +113,7 @@ impl RawItems {
 fn unique_names(model: &Model, items: &RawItems, diagnostics: &mut Diagnostics) {
     let mut seen: BTreeMap<(&str, String), Span> = BTreeMap::new();
     for (kind, name, at) in &items.names {
-        let span = model.value_span(at, "/name");
+        let span = model.value_span(at, Field::Name);
         let duplicate = |name: &str| {
             if *kind == "group" {
                 ValidateKind::DuplicateGroup { name: name.into() }
@@ -146,7 +147,7 @@ fn group_references(model: &Model, items: &RawItems, diagnostics: &mut Diagnosti
         .map(|(_, name, _)| name.as_str())
         .chain(std::iter::once(ALL_GROUP))
         .collect();
-    for (name, at) in &items.references {
+    for (name, at, field) in &items.references {
         if !known.contains(name.as_str()) {
             let suggestion = suggest(name, known.iter().copied());
             diagnostics.push(Diagnostic::error(
@@ -154,7 +155,7 @@ fn group_references(model: &Model, items: &RawItems, diagnostics: &mut Diagnosti
                     name: name.clone(),
                     suggestion,
                 },
-                model.value_span(at, ""),
+                model.value_span(at, *field),
                 "no group has this name",
             ));
         }
@@ -172,7 +173,7 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
                 ValidateKind::DuplicatePlatform {
                     platform: platform.name().into(),
                 },
-                model.value_span(at, &format!("/platforms/{i}")),
+                model.value_span(at, Field::Platform(i)),
                 "listed again",
             ));
         }
@@ -187,7 +188,7 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
             ValidateKind::EmptyPolicy {
                 name: policy.name.to_string(),
             },
-            model.value_span(at, "/name"),
+            model.value_span(at, Field::Name),
             "this policy has no settings",
         ));
     }
@@ -206,7 +207,7 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
         diagnostics.push(Diagnostic::lint(
             Lint::BsiIgnoresDeferral,
             "deferrals do not delay Background Security Improvements",
-            model.key_span(at, "/os-updates/defer"),
+            model.key_span(at, Field::Defer),
             "BSIs still arrive as soon as Apple releases them",
         ));
     }
@@ -216,32 +217,37 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
         .channels
         .as_ref()
         .is_some_and(|c| !c.contains(&Channel::Ddm));
-    if profile_only && let Some(bsi) = &policy.background_security {
-        let knobs = [
-            ("offer", bsi.offer.is_some()),
-            ("allow-rollback", bsi.allow_rollback.is_some()),
-        ];
-        for (knob, set) in knobs {
-            if set {
-                let key = if knob == "offer" {
-                    "allowRapidSecurityResponseInstallation"
-                } else {
-                    "allowRapidSecurityResponseRemoval"
-                };
-                diagnostics.push(Diagnostic::warning(
-                        ValidateKind::Deprecated {
-                            message: format!("`{knob}` is delivered only as the Restrictions key `{key}`"),
-                            fact: format!(
-                                "Apple deprecates `{key}` in iOS 26 and macOS 26 (honoured on iOS 16-18 \
-                                 and macOS 13-15); add \"ddm\" to `channels` so OS 26 devices get \
-                                 `RapidSecurityResponse` from the software-update declaration"
-                            ),
-                        },
-                        model.key_span(at, &format!("/background-security/{knob}")),
-                        "profile channel only",
-                    ));
-            }
+    if profile_only {
+        deprecated_restrictions(model, placed, diagnostics);
+    }
+}
+
+/// The BSI knobs a profile delivers only through Restrictions keys, which Apple deprecates in
+/// OS 26: each one a policy sets is a warning.
+fn deprecated_restrictions(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagnostics) {
+    for knob in KNOBS {
+        let Some(name) = knob.kdl.strip_prefix("background-security.") else {
+            continue;
+        };
+        let Some(legacy) = knob.legacy.filter(|l| l.payload == RESTRICTIONS_TYPE) else {
+            continue;
+        };
+        if knob.value(&placed.value).is_none() {
+            continue;
         }
+        let key = legacy.key;
+        diagnostics.push(Diagnostic::warning(
+            ValidateKind::Deprecated {
+                message: format!("`{name}` is delivered only as the Restrictions key `{key}`"),
+                fact: format!(
+                    "Apple deprecates `{key}` in iOS 26 and macOS 26 (honoured on iOS 16-18 \
+                     and macOS 13-15); add \"ddm\" to `channels` so OS 26 devices get \
+                     `RapidSecurityResponse` from the software-update declaration"
+                ),
+            },
+            model.key_span(&placed.at, Field::Knob(knob)),
+            "profile channel only",
+        ));
     }
 }
 
@@ -251,7 +257,6 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
     let at = &placed.at;
     let mut seen: BTreeMap<Option<Platform>, usize> = BTreeMap::new();
     for (i, enforce) in policy.enforce.iter().enumerate() {
-        let here = format!("/enforce/{i}");
         if let Some(first) = seen.insert(enforce.platform, i) {
             let message = match enforce.platform {
                 Some(p) => format!(
@@ -267,13 +272,10 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
             diagnostics.push(
                 Diagnostic::error(
                     ValidateKind::EnforceOverlap { message },
-                    model.key_span(at, &here),
+                    model.key_span(at, Field::Enforce(i)),
                     "second target",
                 )
-                .with_related(
-                    model.key_span(at, &format!("/enforce/{first}")),
-                    "first target",
-                ),
+                .with_related(model.key_span(at, Field::Enforce(first)), "first target"),
             );
         }
         if let (Some(platform), Some(platforms)) = (enforce.platform, &policy.platforms)
@@ -286,7 +288,7 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
                         platform.name()
                     ),
                 },
-                model.value_span(at, &format!("{here}/platform")),
+                model.value_span(at, Field::EnforceField(i, EnforceField::Platform)),
                 "not targeted by this policy",
             ));
         }
@@ -297,7 +299,7 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
                 ValidateKind::BetaBuild {
                     build: build.to_string(),
                 },
-                model.value_span(at, &format!("{here}/build")),
+                model.value_span(at, Field::EnforceField(i, EnforceField::Build)),
                 "beta build",
             ));
         }
@@ -311,7 +313,7 @@ fn enforce_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diag
                     policy.name
                 ),
             },
-            model.key_span(at, &format!("/enforce/{first}")),
+            model.key_span(at, Field::Enforce(first)),
             "this one has no platform",
         ));
     }
@@ -323,7 +325,7 @@ fn availability_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut
     let Some(platforms) = &placed.value.platforms else {
         return;
     };
-    for (knob, _) in crate::model::knobs::settings_of(&placed.value) {
+    for (knob, _) in settings_of(&placed.value) {
         let Some(key) = crate::apple::declaration_key(SETTINGS_TYPE, knob.apple_key) else {
             continue;
         };
@@ -360,7 +362,7 @@ fn availability_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut
             platform: names.join(", "),
             fact,
         };
-        let at = model.key_span(&placed.at, knob.pointer);
+        let at = model.key_span(&placed.at, Field::Knob(knob));
         let label = format!("ignored on {}", names.join(", "));
         diagnostics.push(if unavailable.len() == platforms.len() {
             Diagnostic::error(kind, at, label)
@@ -375,6 +377,9 @@ use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 
 /// The declaration type of enforcement targets.
 use crate::apple::types::ENFORCEMENT as ENFORCEMENT_TYPE;
+
+/// The profile payload of the deprecated `allowRapidSecurityResponse*` keys.
+use crate::apple::types::RESTRICTIONS as RESTRICTIONS_TYPE;
 
 /// With `fleet` in bsic.kdl: knobs that the fleet's oldest devices ignore because Apple
 /// introduced the key (or the whole declaration) later.
@@ -404,7 +409,7 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
             })
             .collect()
     };
-    for (knob, _) in crate::model::knobs::settings_of(policy) {
+    for (knob, _) in settings_of(policy) {
         let behind = older(SETTINGS_TYPE, Some(knob.apple_key));
         if behind.is_empty() {
             continue;
@@ -426,14 +431,40 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
                     knob.apple_key
                 ),
             },
-            model.key_span(&placed.at, knob.pointer),
+            model.key_span(&placed.at, Field::Knob(knob)),
             "too new for part of the fleet",
         ));
     }
-    // Supervision and enrollment: keys part of the fleet cannot receive at all.
-    for (knob, _) in crate::model::knobs::settings_of(policy) {
+    supervision_checks(model, placed, fleet, &covered, diagnostics);
+    for (i, _) in policy.enforce.iter().enumerate() {
+        let behind = older(ENFORCEMENT_TYPE, None);
+        if !behind.is_empty() {
+            diagnostics.push(Diagnostic::warning(
+                ValidateKind::FleetIgnores {
+                    message: format!("part of the fleet cannot be enforced by declaration: {}", behind.join(", ")),
+                    fact: "Apple introduced software-update enforcement declarations in macOS 14 and iOS 17; \
+                           schedule updates for older devices with the MDM's ScheduleOSUpdate command"
+                        .into(),
+                },
+                model.key_span(&placed.at, Field::Enforce(i)),
+                "too new for part of the fleet",
+            ));
+        }
+    }
+}
+
+/// With `fleet` in bsic.kdl: knobs that unsupervised or user-enrolled devices of the fleet
+/// cannot receive at all.
+fn supervision_checks(
+    model: &Model,
+    placed: &Placed<Policy>,
+    fleet: &Fleet,
+    covered: &[Platform],
+    diagnostics: &mut Diagnostics,
+) {
+    for (knob, _) in settings_of(&placed.value) {
         let mut missed = Vec::new();
-        for platform in &covered {
+        for platform in covered {
             let Some(support) =
                 crate::apple::support(SETTINGS_TYPE, Some(knob.apple_key), platform.apple_column())
             else {
@@ -458,23 +489,8 @@ fn fleet_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagno
                         knob.apple_key
                     ),
                 },
-                model.key_span(&placed.at, knob.pointer),
+                model.key_span(&placed.at, Field::Knob(knob)),
                 "not for the whole fleet",
-            ));
-        }
-    }
-    for (i, _) in policy.enforce.iter().enumerate() {
-        let behind = older(ENFORCEMENT_TYPE, None);
-        if !behind.is_empty() {
-            diagnostics.push(Diagnostic::warning(
-                ValidateKind::FleetIgnores {
-                    message: format!("part of the fleet cannot be enforced by declaration: {}", behind.join(", ")),
-                    fact: "Apple introduced software-update enforcement declarations in macOS 14 and iOS 17; \
-                           schedule updates for older devices with the MDM's ScheduleOSUpdate command"
-                        .into(),
-                },
-                model.key_span(&placed.at, &format!("/enforce/{i}")),
-                "too new for part of the fleet",
             ));
         }
     }

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::path::Field;
 use crate::source::{FileId, Span};
+
+use super::Location;
 
 /// Where one value of the projection came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +102,24 @@ impl SpanMap {
         }
     }
 
+    /// Where `field` of the item at `at` was written: the field's own origin or, when the
+    /// item does not set the field, that of the nearest enclosing value it does set (the
+    /// item's node at worst). Never an origin outside the item: an item the map does not know
+    /// is an internal error.
+    pub fn locate(&self, at: &Location, field: Field) -> Origin {
+        let pointer = format!("{}{}", at.pointer, field.pointer());
+        let mut current = pointer.as_str();
+        loop {
+            if let Some(origin) = self.origins.get(current) {
+                return origin.unpack();
+            }
+            match current.rfind('/') {
+                Some(cut) if cut >= at.pointer.len() => current = &current[..cut],
+                _ => return not_found(at, field),
+            }
+        }
+    }
+
     /// The span of the value at `pointer` (or its nearest ancestor's).
     pub fn value(&self, pointer: &str) -> Option<Span> {
         self.find(pointer).map(|o| o.value)
@@ -122,6 +143,17 @@ impl SpanMap {
             .collect();
         SpanMap { origins }
     }
+}
+
+/// An item the span map does not know is an internal error (the model and its span map
+/// disagree): debug builds, and so every test that reaches a diagnostic, panic; release
+/// builds point at the start of the file rather than stop the run.
+pub(super) fn not_found(at: &Location, field: Field) -> Origin {
+    if cfg!(debug_assertions) {
+        panic!("internal error: no source span for {field:?} of {at:?}");
+    }
+    let start = Span::start_of(at.file);
+    Origin::node(start, start)
 }
 
 /// Appends one segment to a JSON pointer, escaping `~` and `/`.
@@ -155,5 +187,41 @@ mod tests {
         assert_eq!(map.value("/policy/0/enforce/1/by"), Some(span));
         assert_eq!(map.value("/group/0"), None);
         assert_eq!(push("/a", "b/c~"), "/a/b~1c~0");
+    }
+
+    fn span(offset: usize) -> Span {
+        Span {
+            file: FileId(0),
+            offset,
+            len: 1,
+        }
+    }
+
+    fn policy_at(index: usize) -> Location {
+        Location {
+            file: FileId(0),
+            pointer: format!("/policy/{index}"),
+        }
+    }
+
+    #[test]
+    fn locates_a_field_or_else_its_item() {
+        let mut map = SpanMap::default();
+        map.insert("/policy/1".into(), Origin::node(span(10), span(10)));
+        map.insert("/policy/1/name".into(), Origin::node(span(11), span(12)));
+        assert_eq!(map.locate(&policy_at(1), Field::Name).value, span(12));
+        assert_eq!(map.locate(&policy_at(1), Field::Name).key, span(11));
+        // A field the policy does not set: the policy's node.
+        assert_eq!(map.locate(&policy_at(1), Field::Platforms).value, span(10));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "internal error: no source span")]
+    fn an_unknown_item_is_an_internal_error() {
+        let mut map = SpanMap::default();
+        map.insert("/policy/1".into(), Origin::node(span(10), span(10)));
+        // `/policy/10` must not resolve to `/policy/1`, nor to anything above the item.
+        map.locate(&policy_at(10), Field::Name);
     }
 }
