@@ -170,7 +170,7 @@ pub fn render_targets(
     };
     let mut artifacts: Vec<Artifact> =
         emit::emit(model, &checked.resolution.plans, &AppleCheck::new()?)?;
-    let context = adapters::Context::of(&model.project)?;
+    let context = adapters::Context::of(&model.project, &checked.resolution.graph)?;
     let mut target_files: Vec<(Target, adapters::TargetFile)> = Vec::new();
     for target in adapters::distinct(targets) {
         let files = adapters::render(target, &artifacts, &context)?;
@@ -252,7 +252,6 @@ pub fn build_targets(
         diagnostics,
     } = checked;
     drop(diagnostics);
-    drop(resolution.graph);
     let writer = output::TreeWriter::begin(out, &project.root)?;
     let Some(model) = &model else {
         refuse_empty(&writer, allow_empty)?;
@@ -260,7 +259,9 @@ pub fn build_targets(
         return Ok(0);
     };
     let targets = adapters::distinct(targets);
-    let context = adapters::Context::of(&model.project)?;
+    // The adapters keep what they need of the group graph (who is a member of what).
+    let context = adapters::Context::of(&model.project, &resolution.graph)?;
+    drop(resolution.graph);
     let check = AppleCheck::new()?;
     progress.start(resolution.plans.len());
     let emit_and_write = |plan: GroupPlan| -> Result<Written, Error> {

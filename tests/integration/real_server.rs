@@ -192,6 +192,10 @@ fn built(layout: &Path) -> (BTreeSet<String>, BTreeMap<String, Vec<String>>) {
         .filter(|l| !l.starts_with('#'))
     {
         let (group, set) = line.split_once('\t').unwrap();
+        // The other lines of a group are the sets of the groups that include it.
+        if set != format!("{PREFIX}.{group}") {
+            continue;
+        }
         let mut members: Vec<String> = fs::read_to_string(layout.join(format!("sets/{group}.txt")))
             .unwrap()
             .lines()
@@ -674,4 +678,190 @@ fn upload_errors_from_the_real_server_are_named_and_stop_the_script() {
         "{stdout}"
     );
     assert!(!project.join("dist/kmfddm/server-tokens.json").exists());
+}
+
+/// Groups that include others, two levels deep, and a policy on `all`: a device of `lab` is a
+/// member of `it`, `campus` and `all` too. Each policy sets keys of its own, so a device shows
+/// by its settings which sets it was given.
+const NESTED: &str = r#"
+group "lab"
+group "it" {
+    includes "lab"
+}
+group "campus" {
+    includes "it"
+}
+group "pilot"
+
+policy "everyone" {
+    applies-to "all"
+    platforms "macOS"
+    os-updates {
+        defer minor=7
+    }
+}
+
+policy "campus" {
+    applies-to "campus"
+    platforms "macOS"
+    os-updates {
+        download "always-on"
+    }
+}
+
+policy "it" {
+    applies-to "it"
+    platforms "macOS"
+    os-updates {
+        defer major=30
+    }
+}
+
+policy "lab" {
+    applies-to "lab"
+    platforms "macOS"
+    background-security {
+        automatic-install "always-on"
+    }
+}
+
+policy "pilot" {
+    applies-to "pilot"
+    platforms "macOS"
+    background-security {
+        automatic-install "allowed"
+    }
+}
+"#;
+
+/// A device listed only for an included group gets the sets of every group that includes it
+/// and of `all` (what `bsic explain` says it gets, so `bsic status` finds nothing missing), and
+/// moving it to another list takes away exactly the sets it is no longer a member of.
+#[test]
+fn an_included_groups_devices_get_the_sets_of_the_groups_that_include_it() {
+    let project = Project::empty()
+        .file(
+            "bsic.kdl",
+            format!(
+                "organization \"Loop\"\nidentifier-prefix \"{PREFIX}\"\npolicies \"policies/**/*.kdl\"\n"
+            ),
+        )
+        .file("policies/fleet.kdl", NESTED)
+        .file("enrollments/lab.txt", "LABMAC\n")
+        .file("enrollments/it.txt", "ITMAC\n")
+        .file("enrollments/pilot.txt", "PILOTMAC\n");
+    build(&project);
+    let tsv = fs::read_to_string(project.join("dist/kmfddm/enrollment-sets.tsv")).unwrap();
+    let set = |group: &str| format!("{PREFIX}.{group}");
+    let expected_lines: Vec<String> = [
+        ("all", "all"),
+        ("campus", "all"),
+        ("campus", "campus"),
+        ("it", "all"),
+        ("it", "campus"),
+        ("it", "it"),
+        ("lab", "all"),
+        ("lab", "campus"),
+        ("lab", "it"),
+        ("lab", "lab"),
+        ("pilot", "all"),
+        ("pilot", "pilot"),
+    ]
+    .iter()
+    .map(|(group, of)| format!("{group}\t{}", set(of)))
+    .collect();
+    let lines: Vec<&str> = tsv.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines, expected_lines, "{tsv}");
+
+    let Some(server) = Kmfddm::start("includes") else {
+        return;
+    };
+
+    let first = upload_ok(&project, &server, &[]);
+    let lab = Device::new("LABMAC", "macOS", "26.2", "25C56");
+    let it = Device::new("ITMAC", "macOS", "26.2", "25C56");
+    let pilot = Device::new("PILOTMAC", "macOS", "26.2", "25C56");
+    let sets_of = |enrollment: &str| -> Vec<String> {
+        let mut sets = strings(&server.admin(&format!("/v1/enrollment-sets/{enrollment}")));
+        sets.sort();
+        sets
+    };
+    let sets = |groups: &[&str]| -> Vec<String> { groups.iter().map(|g| set(g)).collect() };
+    for (device, group, expected) in [
+        (&lab, "lab", sets(&["all", "campus", "it", "lab"])),
+        (&it, "it", sets(&["all", "campus", "it"])),
+        (&pilot, "pilot", sets(&["all", "pilot"])),
+    ] {
+        assert_eq!(
+            sets_of(&device.serial),
+            expected,
+            "{}\n{}",
+            device.serial,
+            first.stderr
+        );
+        let held = device.sync(&server);
+        assert_eq!(
+            applied(device, &held),
+            explain(&project, device, &[group]),
+            "{}: what it applies is what bsic explain says for `{group}`",
+            device.serial
+        );
+        device.put_status(&server, &device.report(&held));
+    }
+
+    // bsic status finds every declaration the devices should hold, none missing.
+    project.write(
+        "devices.csv",
+        "serial,groups\nLABMAC,lab\nITMAC,it\nPILOTMAC,pilot\n",
+    );
+    let status = || -> Value {
+        let run = project
+            .bsic()
+            .arg("status")
+            .arg("--reports")
+            .arg(server.status_dump())
+            .args(["--devices", "devices.csv", "--now", "2027-01-01T00:00:00"])
+            .args(["--format", "json"])
+            .run();
+        run.assert_code(0);
+        serde_json::from_str(&run.stdout).unwrap()
+    };
+    let judged = status();
+    let declarations = judged["declarations"].as_array().unwrap();
+    assert!(!declarations.is_empty());
+    for declaration in declarations {
+        assert_eq!(declaration["missing"], 0, "{declaration}");
+        assert_eq!(declaration["stale"], 0, "{declaration}");
+    }
+
+    // LABMAC moves to pilot: it leaves exactly lab's, it's and campus's sets, keeps all's.
+    project.write("enrollments/lab.txt", "");
+    project.write("enrollments/pilot.txt", "PILOTMAC\nLABMAC\n");
+    let moved = upload_ok(&project, &server, &[]);
+    let mut moves: Vec<&str> = moved
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("move "))
+        .collect();
+    moves.sort_unstable();
+    let expected_moves: Vec<String> = ["campus", "it", "lab"]
+        .iter()
+        .map(|g| format!("move LABMAC out of {}", set(g)))
+        .collect();
+    assert_eq!(moves, expected_moves, "{}", moved.stdout);
+    assert_eq!(sets_of("LABMAC"), sets(&["all", "pilot"]));
+    assert_eq!(sets_of("ITMAC"), sets(&["all", "campus", "it"]));
+    let held = lab.sync(&server);
+    assert_eq!(
+        applied(&lab, &held),
+        explain(&project, &lab, &["pilot"]),
+        "LABMAC, moved to pilot"
+    );
+
+    // Again: nothing moves, nothing changes.
+    let enrolled = ["LABMAC", "ITMAC", "PILOTMAC"];
+    let state = server_state(&server, &enrolled);
+    let again = upload_ok(&project, &server, &[]);
+    assert!(!again.stdout.contains("move "), "{}", again.stdout);
+    assert_eq!(server_state(&server, &enrolled), state);
 }

@@ -1,15 +1,17 @@
 #!/bin/sh
 # Uploads the declarations bsic built for {{ organization }} to KMFDDM, puts them into one set per
-# group, and assigns each group's set to the enrollment IDs listed in
-# $BSIC_ENROLLMENTS/<group>.txt (one ID per line; '#' starts a comment).
+# group, and gives the enrollment IDs listed in $BSIC_ENROLLMENTS/<group>.txt (one ID per
+# line; '#' starts a comment) the sets enrollment-sets.tsv lists for the group: its own and
+# those of the groups that include it (transitively) and of `all`.
 #
 #   KMFDDM_URL=https://kmfddm.example.com KMFDDM_API_KEY=... sh dist/kmfddm/upload.sh
 #
 # Each group's set ends up holding exactly that group's declarations (members bsic no longer
 # builds are taken out), and an enrollment listed for a group leaves the sets of this
-# project's other groups. Every change is made without notifying devices; each set is
-# notified once at the end, so no device syncs a half-made state. KMFDDM cannot list the
-# enrollments of a set: an ID taken off every list keeps its set until removed by hand.
+# project's groups it is not a member of. Every change is made without notifying devices;
+# each set is notified once at the end, so no device syncs a half-made state. KMFDDM cannot
+# list the enrollments of a set: an ID taken off every list keeps its set until removed by
+# hand.
 #
 # Environment: KMFDDM_URL (required), KMFDDM_API_KEY (required), KMFDDM_USER (default
 # kmfddm), BSIC_ENROLLMENTS (default: enrollments, relative to where the script is run
@@ -54,14 +56,18 @@ reconcile() {
 }
 
 assign() {
-  # assign SET GROUP: gives SET to each enrollment listed for GROUP, and takes the sets of
-  # this project's other groups away from it
-  awk -F "$tab" -v group="$2" '$2 == group { print $1 }' "$private/enrolled" |
+  # assign GROUP: gives each enrollment listed for GROUP every set enrollment-sets.tsv lists
+  # for GROUP, and takes the other sets of this project away from it
+  awk -F "$tab" -v group="$1" '$1 == group { print $2 }' enrollment-sets.tsv > "$private/sets"
+  awk -F "$tab" -v group="$1" '$2 == group { print $1 }' "$private/enrolled" |
     while read -r enrollment; do
-      api PUT "/v1/enrollment-sets/$enrollment?set=$1&nonotify=1"
+      while read -r set; do
+        api PUT "/v1/enrollment-sets/$enrollment?set=$set&nonotify=1"
+      done < "$private/sets"
       others=$(list "/v1/enrollment-sets/$enrollment")
       printf '%s\n' "$others" | while read -r other; do
-        [ -n "$other" ] && [ "$other" != "$1" ] || continue
+        [ -n "$other" ] || continue
+        grep -qxF -- "$other" "$private/sets" && continue
         cut -f2 enrollment-sets.tsv | grep -qxF -- "$other" || continue
         echo "move $enrollment out of $other"
         api DELETE "/v1/enrollment-sets/$enrollment" -G --data-urlencode "set=$other" \
@@ -80,10 +86,10 @@ fi
 
 # Every enrollments list is read and checked before anything is sent.
 : > "$private/enrolled"
-grep -v '^#' enrollment-sets.tsv | cut -f1 | while read -r group; do
+grep -v '^#' enrollment-sets.tsv | cut -f1 | uniq | while read -r group; do
   file=$enrollments/$group.txt
   if [ ! -f "$file" ]; then
-    echo "no $file: group $group's set is not assigned to any enrollment" >&2
+    echo "no $file: no enrollment gets group $group's sets" >&2
     continue
   fi
   tr -d '\r' < "$file" | sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//' |
@@ -108,6 +114,11 @@ for file in declarations/*.json; do
     --data-binary "@$file"
 done
 {{ groups }}
+# Now that every set is filled, each listed enrollment gets its group's sets.
+grep -v '^#' enrollment-sets.tsv | cut -f1 | uniq | while read -r group; do
+  assign "$group"
+done
+
 # With BSIC_PRUNE=1, the sets of groups no longer built (named {{ identifier_prefix|sh_quote }}.<group>) are emptied.
 if [ "${BSIC_PRUNE:-0}" = 1 ]; then
   names=$(list /v1/sets)

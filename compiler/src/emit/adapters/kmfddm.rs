@@ -7,7 +7,11 @@
 //! * `GET /v1/set-declarations/{set}`, then `DELETE …?declaration={identifier}` for each
 //!   member no longer built, so each set converges on its group's declarations,
 //! * `PUT /v1/enrollment-sets/{enrollment-id}?set={set}` for each enrollment ID the admin
-//!   lists in `$BSIC_ENROLLMENTS/<group>.txt` (relative to where the script is run from),
+//!   lists in `$BSIC_ENROLLMENTS/<group>.txt` (relative to where the script is run from) and
+//!   each set of `enrollment-sets.tsv` for that group: the sets of every group whose devices
+//!   include the group's (itself, the groups that include it, transitively, and `all`), so a
+//!   device gets what `bsic explain` says a device of its group gets; then `DELETE` of the
+//!   enrollment's other sets of this project,
 //! * with `BSIC_PRUNE=1`, `GET /v1/sets` and the same emptying for `<prefix>.<group>` sets of
 //!   groups no longer built,
 //!
@@ -24,6 +28,7 @@
 //! includes `api.sh` (the one way it talks to KMFDDM: HTTP errors named, the server's message
 //! shown) and `token-map.sh`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use minijinja::context;
@@ -33,6 +38,8 @@ use super::{
     TargetFile, declaration_type, file_name, render_upload_script,
 };
 
+/// Group → every set its enrollments get, one `group<TAB>set` line each. The groups' fragments
+/// of it are their own sets; [`enrollment_sets`] makes the table from them.
 const MAPPING: &str = "kmfddm/enrollment-sets.tsv";
 /// Each declaration's identifier and bsic's `ServerToken` for it, one per line: what
 /// `upload.sh` pairs with the token KMFDDM assigns when it writes the server token map.
@@ -125,7 +132,7 @@ impl MdmTarget for Kmfddm {
         Ok(vec![
             TargetFile {
                 path: MAPPING.into(),
-                bytes: format!("# group\tdeclaration set\n{}", bodies.get(MAPPING)).into_bytes(),
+                bytes: enrollment_sets(bodies.get(MAPPING), context).into_bytes(),
                 upload: "KMFDDM: PUT /v1/enrollment-sets/{enrollment-id}?set={set} (upload.sh)"
                     .into(),
                 artifact: None,
@@ -140,4 +147,38 @@ impl MdmTarget for Kmfddm {
             render_upload_script(UPLOAD, &self.next_step(""), bodies, context)?,
         ])
     }
+}
+
+/// The enrollment table, from each group's own set (`own`: `group<TAB>set` lines): for every
+/// group, the sets of the groups its devices are members of ([`Context::member_of`]) that have
+/// one, in group order. A group with no set of its own is listed when a group that includes it
+/// has one, so its enrollments get that; a group that gets no set is left out.
+fn enrollment_sets(own: &str, context: &Context<'_>) -> String {
+    let own: BTreeMap<&str, &str> = own
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .collect();
+    let mut table = String::from(
+        "# group\tdeclaration set (each set an enrollment listed for the group gets)\n",
+    );
+    let mut groups: Vec<&str> = context.member_of.keys().map(String::as_str).collect();
+    groups.extend(
+        own.keys()
+            .copied()
+            .filter(|g| !context.member_of.contains_key(*g)),
+    );
+    groups.sort_unstable();
+    for group in groups {
+        let containers = context.member_of.get(group);
+        let sets = containers
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(containers.is_none().then_some(group))
+            .filter_map(|container| own.get(container));
+        for set in sets {
+            let _ = writeln!(table, "{group}\t{set}");
+        }
+    }
+    table
 }

@@ -62,7 +62,7 @@ registry! {
     workspace_one::WorkspaceOne,
 }
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -71,6 +71,7 @@ pub use templates::{Template, TemplateError, Templates};
 use super::{Artifact, ArtifactKind};
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
 use crate::model::Platform;
+use crate::resolve::GroupGraph;
 
 /// One MDM's layout: how it is named and introduced, and what it makes of each group and of
 /// all of them. Implemented once per module and listed once in the registry of this module.
@@ -163,16 +164,31 @@ pub struct TargetFile {
 pub struct Context<'a> {
     pub organization: &'a str,
     pub identifier_prefix: &'a str,
+    /// Group → every group its devices are members of: itself, the groups that include it
+    /// (transitively) and `all`. A device listed for a group must get what each of these
+    /// gets, as `bsic explain` says; `all` maps to itself only.
+    pub member_of: BTreeMap<String, BTreeSet<String>>,
     /// The upload-script templates, loaded on first use.
     templates: Templates,
 }
 
 impl<'a> Context<'a> {
-    /// The context of a project's `bsic.kdl`.
-    pub fn of(project: &'a crate::model::ProjectFile) -> Result<Self, TemplateError> {
+    /// The context of a project's `bsic.kdl` and its resolved group graph.
+    pub fn of(
+        project: &'a crate::model::ProjectFile,
+        graph: &GroupGraph,
+    ) -> Result<Self, TemplateError> {
+        let member_of = graph
+            .groups()
+            .map(|group| {
+                let containers = graph.containers(group).into_keys().collect();
+                (group.to_string(), containers)
+            })
+            .collect();
         Ok(Self {
             organization: &project.organization,
             identifier_prefix: project.identifier_prefix.as_str(),
+            member_of,
             templates: Templates::new()?,
         })
     }
@@ -396,7 +412,6 @@ fn has_mobile(platforms: &[Platform]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
     use std::path::Path;
 
     use super::*;
@@ -464,7 +479,7 @@ mod tests {
                 "docs/targets.md: {name}"
             );
 
-            let context = Context::of(project).unwrap();
+            let context = Context::of(project, &checked.resolution.graph).unwrap();
             let layout = render_group(target, group, &members, &context).unwrap();
             for fragment in &layout.fragments {
                 assert!(
