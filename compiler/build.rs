@@ -1,12 +1,17 @@
 //! Embeds every generated Apple schema (`schemas/apple/*.schema.json`) so `bsic validate`
 //! knows every declaration and profile payload type. Writes `$OUT_DIR/apple_schemas.rs`: a
-//! sorted `&[(name, text)]` of `include_str!`s. Reads nothing else and never fails the build
-//! on a missing directory (the list is then empty).
+//! sorted `&[(name, text)]` of `include_str!`s. Never fails the build on a missing directory
+//! (the list is then empty).
+//!
+//! Also stamps the build for `bsic --version`: `BSIC_COMMIT` and `BSIC_COMMIT_DATE` (from Git
+//! when built from a checkout, see [`stamp`]) and `BSIC_TARGET` (the target triple).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn main() {
+    stamp();
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let dir = manifest.join("../schemas/apple");
     println!("cargo:rerun-if-changed={}", dir.display());
@@ -36,4 +41,92 @@ fn main() {
     if let Err(error) = std::fs::write(&target, out) {
         println!("cargo:warning=cannot write {}: {error}", target.display());
     }
+}
+
+/// Sets `BSIC_COMMIT`, `BSIC_COMMIT_DATE` and `BSIC_TARGET` for the crate.
+///
+/// The commit is `BSIC_BUILD_COMMIT` when set (release builds from a tarball), else Git's short
+/// HEAD when this crate is built from a checkout, else "unknown" (a packaged crate: its
+/// `.cargo_vcs_info.json` marks it, and the Git repository around it, if any, is not its own).
+/// The date is the commit date, else `SOURCE_DATE_EPOCH`, else "unknown" — never the clock, so
+/// two builds of one commit are byte-identical. Git missing or failing is no error.
+fn stamp() {
+    for var in ["BSIC_BUILD_COMMIT", "SOURCE_DATE_EPOCH"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let from_git = !manifest.join(".cargo_vcs_info.json").exists()
+        && git(&manifest, &["ls-files", "--error-unmatch", "build.rs"]).is_some();
+    if from_git {
+        watch_head(&manifest);
+    }
+    let git_commit = || {
+        from_git
+            .then(|| git(&manifest, &["rev-parse", "--short=9", "HEAD"]))
+            .flatten()
+    };
+    let commit = std::env::var("BSIC_BUILD_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+        .or_else(git_commit)
+        .unwrap_or_else(|| "unknown".to_string());
+    let date = from_git
+        .then(|| git(&manifest, &["log", "-1", "--format=%cs"]))
+        .flatten()
+        .or_else(source_date)
+        .unwrap_or_else(|| "unknown".to_string());
+    let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".to_string());
+    println!("cargo:rustc-env=BSIC_COMMIT={}", commit.trim());
+    println!("cargo:rustc-env=BSIC_COMMIT_DATE={date}");
+    println!("cargo:rustc-env=BSIC_TARGET={target}");
+}
+
+/// Reruns this script when HEAD moves: HEAD itself (in a worktree's own Git directory), the
+/// branch it names and `packed-refs` (both in the common directory). Only existing files are
+/// watched: a missing one would make Cargo rerun the script on every build.
+fn watch_head(manifest: &Path) {
+    let dir = |arg: &str| git(manifest, &["rev-parse", "--path-format=absolute", arg]);
+    let (Some(git_dir), Some(common)) = (dir("--git-dir"), dir("--git-common-dir")) else {
+        return;
+    };
+    let (git_dir, common) = (PathBuf::from(git_dir), PathBuf::from(common));
+    let mut watched = vec![git_dir.join("HEAD"), common.join("packed-refs")];
+    if let Some(branch) = git(manifest, &["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(common.join(branch));
+    }
+    for path in watched.iter().filter(|p| p.is_file()) {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+}
+
+/// Runs `git ARGS` in `dir`; its trimmed stdout when it succeeds with some.
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(output.stdout).ok()?;
+    let text = text.trim();
+    (output.status.success() && !text.is_empty()).then(|| text.to_string())
+}
+
+/// `SOURCE_DATE_EPOCH` as a UTC date (YYYY-MM-DD), when it is a number of seconds.
+fn source_date() -> Option<String> {
+    let seconds: i64 = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    // Days to a civil date (Howard Hinnant's algorithm): no date crate in a build script.
+    let z = seconds.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Some(format!("{year:04}-{month:02}-{day:02}"))
 }

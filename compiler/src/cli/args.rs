@@ -13,7 +13,7 @@ use crate::emit::adapters::Target;
 /// Exit codes: 0 success, 1 policy errors (or a failed verification or policy test), 2 usage or
 /// I/O errors, 3 internal errors; `bsic plan`: 0 no change, 2 changes, 1 error.
 #[derive(Debug, Parser)]
-#[command(name = "bsic", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "bsic", version = super::version::LONG, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// When to colour human output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -113,8 +113,19 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the bsic(1) man page (roff) on stdout.
-    Man,
+    /// Print the bsic(1) man page (roff) on stdout, or with a command name that command's
+    /// page, e.g. `bsic man check` for bsic-check(1).
+    Man {
+        /// The command whose page to print (nested ones as words: `bsic man keys new`).
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Print bsic's version, the Git commit it was built from and that commit's date.
+    Version {
+        /// Print a JSON object (version, commit, date, target) for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify built profiles: CMS signatures, certificate chain and dates, and that every
     /// file is the one manifest.json hashes. One line per file; non-zero exit on any failure.
     Verify {

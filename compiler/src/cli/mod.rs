@@ -20,6 +20,7 @@ mod fmt;
 mod format;
 mod init;
 mod keys;
+mod man;
 mod panic;
 mod plan;
 mod progress;
@@ -28,6 +29,7 @@ mod signing;
 mod status;
 mod validate;
 mod verify;
+mod version;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -131,7 +133,8 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             ui,
         )),
         Command::Completions { shell } => Ok(print_completions(*shell)),
-        Command::Man => Ok(print_man()),
+        Command::Man { command } => Ok(man::print(command)),
+        Command::Version { json } => Ok(version::print(*json)),
         Command::Build {
             dir,
             out,
@@ -252,15 +255,6 @@ fn print_completions(shell: clap_complete::Shell) -> ExitCode {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "bsic", &mut script);
     let _ = std::io::stdout().lock().write_all(&script);
-    ExitCode::SUCCESS
-}
-
-/// `bsic man`: the manual page (roff) on stdout.
-fn print_man() -> ExitCode {
-    let command = <Cli as clap::CommandFactory>::command();
-    let mut page = Vec::new();
-    let _ = clap_mangen::Man::new(command).render(&mut page);
-    let _ = std::io::stdout().lock().write_all(&page);
     ExitCode::SUCCESS
 }
 
