@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::apple::Payload;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::compare_versions;
 use crate::raw::diags::RawKind;
 use crate::source::{FileId, Span};
 use crate::validate::diags::ValidateKind;
@@ -18,15 +19,6 @@ use crate::validate::{Projection, push_pointer};
 use super::{Doc, DocKind, ValidateOptions};
 
 use crate::apple::types::{RESTRICTIONS as RESTRICTIONS_TYPE, SETTINGS as SETTINGS_TYPE};
-
-/// `26.0.1` → `[26, 0, 1]`, for ordering versions; non-numbers sort first.
-fn version_key(text: &str) -> Vec<u64> {
-    let mut parts: Vec<u64> = text.split('.').map(|p| p.parse().unwrap_or(0)).collect();
-    while parts.len() > 1 && parts.last() == Some(&0) {
-        parts.pop();
-    }
-    parts
-}
 
 /// `key` under the dotted Apple key `dotted` (`AutomaticActions` + `Download`).
 fn dotted_key(dotted: &str, key: &str) -> String {
@@ -98,7 +90,7 @@ fn key_span(projection: &Projection, pointer: &str, fallback: Span) -> Span {
 pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagnostics) {
     let fallback = Span::start_of(doc.file);
     let column = options.platform.map(|p| p.apple_column());
-    let min_os = options.min_os.as_ref().map(|v| version_key(&v.to_string()));
+    let min_os = options.min_os.as_ref().map(ToString::to_string);
     let scope = doc_scope(doc);
     for (payload, type_name, root, value) in payloads(doc) {
         if let Some(column) = column
@@ -164,7 +156,11 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                         != s.deprecated.as_ref()
                 })
                 .filter_map(|(p, s)| Some((p, s.deprecated.as_ref()?)))
-                .filter(|(_, since)| min_os.as_ref().is_none_or(|min| *min >= version_key(since)))
+                .filter(|(_, since)| {
+                    min_os
+                        .as_ref()
+                        .is_none_or(|min| compare_versions(min, since).is_ge())
+                })
                 .map(|(p, since)| format!("{p} {since}"))
                 .collect();
             if !deprecated.is_empty() && !inside(&reported, &dotted, Finding::Deprecated) {
@@ -202,7 +198,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                 continue;
             }
             if let (Some(min), Some(introduced)) = (&min_os, support.introduced.as_deref())
-                && version_key(introduced) > *min
+                && compare_versions(introduced, min).is_gt()
                 && !inside(&reported, &dotted, Finding::TooNew)
             {
                 reported.push((dotted.clone(), Finding::TooNew));
@@ -232,7 +228,7 @@ pub(super) fn availability(doc: &Doc, options: &ValidateOptions, out: &mut Diagn
                 .and_then(|p| p.removed.as_deref())
                 == support.removed.as_deref();
             if let (Some(min), Some(removed)) = (&min_os, support.removed.as_deref())
-                && version_key(removed) <= *min
+                && compare_versions(removed, min).is_le()
                 && !inherited_removal
                 && !inside(&reported, &dotted, Finding::Removed)
             {
@@ -288,14 +284,14 @@ fn lifecycle(
 ) {
     let at = key_span(&doc.projection, root, Span::start_of(doc.file));
     let column = options.platform.map(|p| p.apple_column());
-    let min_os = options.min_os.as_ref().map(|v| version_key(&v.to_string()));
+    let min_os = options.min_os.as_ref().map(ToString::to_string);
     let instead = instead(payload.replaced_by.as_deref());
     if let (Some(column), Some(min)) = (column, &min_os)
         && let Some(removed) = payload
             .platforms
             .get(column)
             .and_then(|s| s.removed.as_deref())
-        && version_key(removed) <= *min
+        && compare_versions(removed, min).is_le()
     {
         out.push(Diagnostic::warning(
             ValidateKind::UnavailableOnPlatform {
@@ -316,7 +312,11 @@ fn lifecycle(
         .iter()
         .filter(|(p, _)| column.is_none_or(|c| c == p.as_str()))
         .filter_map(|(p, s)| Some((p, s.deprecated.as_ref()?, s.removed.as_deref())))
-        .filter(|(_, since, _)| min_os.as_ref().is_none_or(|min| *min >= version_key(since)))
+        .filter(|(_, since, _)| {
+            min_os
+                .as_ref()
+                .is_none_or(|min| compare_versions(min, since).is_ge())
+        })
         .map(|(p, since, removed)| match removed {
             Some(removed) => format!("{p} {since} (removed in {p} {removed})"),
             None => format!("{p} {since}"),
@@ -791,8 +791,8 @@ mod tests {
 
     #[test]
     fn orders_versions() {
-        assert!(version_key("26.0") == version_key("26"));
-        assert!(version_key("15.4") > version_key("15.0.1"));
-        assert!(version_key("9.0") < version_key("10.0"));
+        assert!(compare_versions("26.0", "26").is_eq());
+        assert!(compare_versions("15.4", "15.0.1").is_gt());
+        assert!(compare_versions("9.0", "10.0").is_lt());
     }
 }
