@@ -32,67 +32,6 @@ pub mod types {
     pub const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
 }
 
-/// (KDL knob, payload type, Apple key) for the keys bsic writes beyond the settings
-/// declaration: the enforcement declaration's keys, and the legacy profile keys a knob also
-/// sets for older devices (labelled `<knob> (profile)`). `bsic keys` lists them and hovers
-/// show the legacy keys' availability beside the declaration key's.
-pub const OTHER_KEYS: &[(&str, &str, &str)] = &[
-    ("enforce.version", types::ENFORCEMENT, "TargetOSVersion"),
-    ("enforce.build", types::ENFORCEMENT, "TargetBuildVersion"),
-    ("enforce.by", types::ENFORCEMENT, "TargetLocalDateTime"),
-    ("enforce.details", types::ENFORCEMENT, "DetailsURL"),
-    (
-        "background-security.offer (profile)",
-        types::RESTRICTIONS,
-        "allowRapidSecurityResponseInstallation",
-    ),
-    (
-        "background-security.allow-rollback (profile)",
-        types::RESTRICTIONS,
-        "allowRapidSecurityResponseRemoval",
-    ),
-    (
-        "os-updates.defer.combined (profile)",
-        types::RESTRICTIONS,
-        "enforcedSoftwareUpdateDelay",
-    ),
-    (
-        "os-updates.defer.major (profile)",
-        types::RESTRICTIONS,
-        "enforcedSoftwareUpdateMajorOSDeferredInstallDelay",
-    ),
-    (
-        "os-updates.defer.minor (profile)",
-        types::RESTRICTIONS,
-        "enforcedSoftwareUpdateMinorOSDeferredInstallDelay",
-    ),
-    (
-        "os-updates.defer.system (profile)",
-        types::RESTRICTIONS,
-        "enforcedSoftwareUpdateNonOSDeferredInstallDelay",
-    ),
-    (
-        "background-security.automatic-install (profile)",
-        types::SOFTWARE_UPDATE,
-        "CriticalUpdateInstall",
-    ),
-    (
-        "os-updates.download (profile)",
-        types::SOFTWARE_UPDATE,
-        "AutomaticDownload",
-    ),
-    (
-        "os-updates.install (profile)",
-        types::SOFTWARE_UPDATE,
-        "AutomaticallyInstallMacOSUpdates",
-    ),
-    (
-        "beta.enrollment (profile)",
-        types::SOFTWARE_UPDATE,
-        "AllowPreReleaseInstallation",
-    ),
-];
-
 /// The generated table, embedded at build time.
 const AVAILABILITY: &str = include_str!("../../../schemas/apple/availability.json");
 

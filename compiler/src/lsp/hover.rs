@@ -211,8 +211,12 @@ pub(crate) fn knob(path: &str, schema: &SchemaDoc<'_>, pointer: &str) -> Option<
 /// The legacy profile keys a knob also sets for older devices, with Apple's current
 /// availability (deprecations and removals included) and what Apple says to use instead.
 fn legacy_keys(path: &str, md: &mut String) {
-    let label = format!("{path} (profile)");
-    for (_, payload, key_name) in apple::OTHER_KEYS.iter().filter(|(k, ..)| *k == label) {
+    for legacy in KNOBS
+        .iter()
+        .filter(|k| k.kdl == path)
+        .filter_map(|k| k.legacy)
+    {
+        let (payload, key_name) = (legacy.payload, legacy.key);
         let Some(key) = apple::profile_key(payload, key_name) else {
             continue;
         };
@@ -315,4 +319,23 @@ pub(crate) fn group(checked: &Checked, name: &str) -> Option<String> {
         md.push('\n');
     }
     Some(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A knob's hover names its legacy profile key, from the knob table, with Apple's facts.
+    #[test]
+    fn a_knob_hover_names_its_legacy_profile_key() {
+        let mut md = String::new();
+        legacy_keys("background-security.allow-rollback", &mut md);
+        assert!(
+            md.contains("Legacy profile key `allowRapidSecurityResponseRemoval` (`com.apple.applicationaccess`)"),
+            "{md}"
+        );
+        let mut none = String::new();
+        legacy_keys("enforce.version", &mut none);
+        assert!(none.is_empty(), "{none}");
+    }
 }
