@@ -178,6 +178,54 @@ pub struct Summary {
     pub unchanged: usize,
 }
 
+impl Summary {
+    /// Counts the changes per class.
+    fn of(changes: &[Change]) -> Self {
+        let mut summary = Summary::default();
+        for change in changes {
+            let count = match change.class {
+                ChangeClass::NoOp => &mut summary.unchanged,
+                ChangeClass::Update => &mut summary.update,
+                ChangeClass::ScopeBroadened => &mut summary.scope_broadened,
+                ChangeClass::Replace => &mut summary.replace,
+                ChangeClass::Add => &mut summary.add,
+                ChangeClass::Remove => &mut summary.remove,
+            };
+            *count += 1;
+        }
+        summary
+    }
+}
+
+impl Change {
+    /// An artifact only one side has: added (it is new) or removed (it is old).
+    fn one_sided(
+        class: ChangeClass,
+        artifact: &ManifestArtifact,
+        settings: Vec<SettingChange>,
+    ) -> Self {
+        let (identifier, path) = (
+            Some(artifact.identifier.clone()),
+            Some(artifact.path.clone()),
+        );
+        let added = class == ChangeClass::Add;
+        Change {
+            class,
+            group: group_of(artifact),
+            kind: kind_label(artifact),
+            identifier: if added { identifier.clone() } else { None },
+            previous_identifier: if added { None } else { identifier },
+            path: if added { path.clone() } else { None },
+            previous_path: if added { None } else { path },
+            platforms: artifact.platforms.clone(),
+            platforms_added: Vec::new(),
+            platforms_removed: Vec::new(),
+            groups_added: Vec::new(),
+            settings,
+        }
+    }
+}
+
 /// Everything a merge would change.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -249,52 +297,18 @@ pub fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
         changes.push(change);
     }
     for artifact in added {
-        changes.push(Change {
-            class: ChangeClass::Add,
-            group: group_of(artifact),
-            kind: kind_label(artifact),
-            identifier: Some(artifact.identifier.clone()),
-            previous_identifier: None,
-            path: Some(artifact.path.clone()),
-            previous_path: None,
-            platforms: artifact.platforms.clone(),
-            platforms_added: Vec::new(),
-            platforms_removed: Vec::new(),
-            groups_added: Vec::new(),
-            settings: settings::diff(None, new.files.get(&artifact.path).map(Vec::as_slice)),
-        });
+        let settings = settings::diff(None, new.files.get(&artifact.path).map(Vec::as_slice));
+        changes.push(Change::one_sided(ChangeClass::Add, artifact, settings));
     }
     for artifact in unmatched_old {
-        changes.push(Change {
-            class: ChangeClass::Remove,
-            group: group_of(artifact),
-            kind: kind_label(artifact),
-            identifier: None,
-            previous_identifier: Some(artifact.identifier.clone()),
-            path: None,
-            previous_path: Some(artifact.path.clone()),
-            platforms: artifact.platforms.clone(),
-            platforms_added: Vec::new(),
-            platforms_removed: Vec::new(),
-            groups_added: Vec::new(),
-            settings: settings::diff(old.files.get(&artifact.path).map(Vec::as_slice), None),
-        });
+        let settings = settings::diff(old.files.get(&artifact.path).map(Vec::as_slice), None);
+        changes.push(Change::one_sided(ChangeClass::Remove, artifact, settings));
     }
     changes.sort_by(|a, b| {
         (&a.group, a.path.as_ref().or(a.previous_path.as_ref()))
             .cmp(&(&b.group, b.path.as_ref().or(b.previous_path.as_ref())))
     });
-    let mut summary = Summary::default();
-    for change in &changes {
-        match change.class {
-            ChangeClass::NoOp => summary.unchanged += 1,
-            ChangeClass::Update => summary.update += 1,
-            ChangeClass::ScopeBroadened => summary.scope_broadened += 1,
-            ChangeClass::Replace => summary.replace += 1,
-            ChangeClass::Add => summary.add += 1,
-            ChangeClass::Remove => summary.remove += 1,
-        }
-    }
+    let summary = Summary::of(&changes);
     Plan {
         against: against.to_string(),
         summary,
