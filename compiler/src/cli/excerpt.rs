@@ -74,93 +74,8 @@ impl Excerpt {
         spans: &[(usize, usize)],
     ) -> (Self, Vec<SourceSpan>) {
         let text = file.text.as_str();
-        let starts = file.line_starts();
-        let line_end = |line: usize| starts.get(line + 1).copied().unwrap_or(text.len());
-        // Each span clamped to the text and to its first MAX_SPAN_LINES lines.
-        let spans: Vec<(usize, usize)> = spans
-            .iter()
-            .map(|&(offset, len)| {
-                let start = floor_char(text, offset.min(text.len()));
-                let end = floor_char(text, offset.saturating_add(len).min(text.len())).max(start);
-                let first = file.line_of(start);
-                let last = file.line_of(end.saturating_sub(1).max(start));
-                if last - first >= MAX_SPAN_LINES {
-                    (
-                        start,
-                        content_end(text, starts[first], line_end(first)).max(start),
-                    )
-                } else {
-                    (start, end)
-                }
-            })
-            .collect();
-        // The line ranges to show, merged where they touch; the empty "line" after a final
-        // line break is context for nothing.
-        let last_line = if text.ends_with('\n') {
-            starts.len().saturating_sub(2)
-        } else {
-            starts.len() - 1
-        };
-        let mut ranges: Vec<(usize, usize)> = spans
-            .iter()
-            .map(|&(start, end)| {
-                let first = file.line_of(start);
-                let last = file.line_of(end.saturating_sub(1).max(start));
-                (
-                    first.saturating_sub(CONTEXT_LINES),
-                    (last + CONTEXT_LINES).min(last_line).max(last),
-                )
-            })
-            .collect();
-        ranges.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::new();
-        for (first, last) in ranges {
-            match merged.last_mut() {
-                Some(prev) if first <= prev.1 + 1 => prev.1 = prev.1.max(last),
-                _ => merged.push((first, last)),
-            }
-        }
-        let mut out = String::new();
-        let mut groups = Vec::new();
-        for (first, last) in merged {
-            let start = out.len();
-            let mut lines = Vec::new();
-            for (line, &line_start) in starts.iter().enumerate().take(last + 1).skip(first) {
-                let end = content_end(text, line_start, line_end(line));
-                let window = if end - line_start <= WIDE {
-                    (line_start, end)
-                } else {
-                    let (from, to) = focus(&spans, line_start, end);
-                    (
-                        floor_char(text, from.saturating_sub(BEFORE).max(line_start)),
-                        floor_char(text, (to + AFTER).min(end)),
-                    )
-                };
-                if window.0 > line_start {
-                    out.push_str(CUT);
-                }
-                let text_start = out.len();
-                out.push_str(&printable(&text[window.0..window.1]));
-                let text_end = out.len();
-                if window.1 < end {
-                    out.push_str(CUT);
-                }
-                out.push('\n');
-                lines.push(Shown {
-                    line_start,
-                    content_end: end,
-                    window,
-                    text_start,
-                    text_end,
-                });
-            }
-            groups.push(Group {
-                first_line: first,
-                lines,
-                start,
-                end: out.len(),
-            });
-        }
+        let spans = clamp_spans(file, spans);
+        let (out, groups) = render_lines(file, &spans, shown_lines(file, &spans));
         let mut excerpt = Excerpt {
             name: printable(name).into_owned(),
             text: out,
@@ -209,6 +124,117 @@ impl Excerpt {
             .iter()
             .find(|g| g.start <= offset && offset < g.end.max(g.start + 1))
     }
+}
+
+/// Each span clamped to the text, to character boundaries and to its first
+/// `MAX_SPAN_LINES` lines.
+fn clamp_spans(file: &SourceFile, spans: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let text = file.text.as_str();
+    let starts = file.line_starts();
+    let line_end = |line: usize| starts.get(line + 1).copied().unwrap_or(text.len());
+    spans
+        .iter()
+        .map(|&(offset, len)| {
+            let start = floor_char(text, offset.min(text.len()));
+            let end = floor_char(text, offset.saturating_add(len).min(text.len())).max(start);
+            let first = file.line_of(start);
+            let last = file.line_of(end.saturating_sub(1).max(start));
+            if last - first >= MAX_SPAN_LINES {
+                (
+                    start,
+                    content_end(text, starts[first], line_end(first)).max(start),
+                )
+            } else {
+                (start, end)
+            }
+        })
+        .collect()
+}
+
+/// The line ranges to show (each span's lines with context), merged where they touch; the
+/// empty "line" after a final line break is context for nothing.
+fn shown_lines(file: &SourceFile, spans: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let text = file.text.as_str();
+    let starts = file.line_starts();
+    let last_line = if text.ends_with('\n') {
+        starts.len().saturating_sub(2)
+    } else {
+        starts.len() - 1
+    };
+    let mut ranges: Vec<(usize, usize)> = spans
+        .iter()
+        .map(|&(start, end)| {
+            let first = file.line_of(start);
+            let last = file.line_of(end.saturating_sub(1).max(start));
+            (
+                first.saturating_sub(CONTEXT_LINES),
+                (last + CONTEXT_LINES).min(last_line).max(last),
+            )
+        })
+        .collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (first, last) in ranges {
+        match merged.last_mut() {
+            Some(prev) if first <= prev.1 + 1 => prev.1 = prev.1.max(last),
+            _ => merged.push((first, last)),
+        }
+    }
+    merged
+}
+
+/// The excerpt's text and its groups: the lines of each range, long lines cut to a window
+/// around the spans on them.
+fn render_lines(
+    file: &SourceFile,
+    spans: &[(usize, usize)],
+    ranges: Vec<(usize, usize)>,
+) -> (String, Vec<Group>) {
+    let text = file.text.as_str();
+    let starts = file.line_starts();
+    let line_end = |line: usize| starts.get(line + 1).copied().unwrap_or(text.len());
+    let mut out = String::new();
+    let mut groups = Vec::new();
+    for (first, last) in ranges {
+        let start = out.len();
+        let mut lines = Vec::new();
+        for (line, &line_start) in starts.iter().enumerate().take(last + 1).skip(first) {
+            let end = content_end(text, line_start, line_end(line));
+            let window = if end - line_start <= WIDE {
+                (line_start, end)
+            } else {
+                let (from, to) = focus(spans, line_start, end);
+                (
+                    floor_char(text, from.saturating_sub(BEFORE).max(line_start)),
+                    floor_char(text, (to + AFTER).min(end)),
+                )
+            };
+            if window.0 > line_start {
+                out.push_str(CUT);
+            }
+            let text_start = out.len();
+            out.push_str(&printable(&text[window.0..window.1]));
+            let text_end = out.len();
+            if window.1 < end {
+                out.push_str(CUT);
+            }
+            out.push('\n');
+            lines.push(Shown {
+                line_start,
+                content_end: end,
+                window,
+                text_start,
+                text_end,
+            });
+        }
+        groups.push(Group {
+            first_line: first,
+            lines,
+            start,
+            end: out.len(),
+        });
+    }
+    (out, groups)
 }
 
 /// The real text of a line without its line break (`\n` or `\r\n`).
