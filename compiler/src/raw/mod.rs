@@ -687,6 +687,7 @@ fn unknown_type<'a>(
     )
 }
 
+/// A profile: its top-level keys, then each payload ([`check_payload`]).
 fn check_profile(
     doc: &Doc,
     dialect: Dialect,
@@ -718,64 +719,80 @@ fn check_profile(
         return Ok(());
     };
     for (index, item) in items.iter().enumerate() {
-        let prefix = format!("/PayloadContent/{index}");
-        let Some(payload_type) = item.get("PayloadType").and_then(Value::as_str) else {
-            // Without a type no payload schema applies; a non-dictionary item is TopLevel's.
-            if item.is_object() && item.get("PayloadType").is_none() {
-                report.diagnostics.push(Diagnostic::error(
-                    ValidateKind::MissingRequired {
-                        what: "`PayloadType`".into(),
-                    },
-                    projection
-                        .spans
-                        .value(&prefix)
-                        .unwrap_or(Span::start_of(doc.file)),
-                    "this payload has no `PayloadType`",
-                ));
-            } else if let Some(found) = item.get("PayloadType") {
-                report.diagnostics.push(Diagnostic::error(
-                    ValidateKind::WrongType {
-                        expected: "a string".into(),
-                        found: crate::validate::describe_value(dialect, found),
-                    },
-                    sub_value(projection, &prefix, doc.file),
-                    "`PayloadType` wants a string",
-                ));
-            }
-            continue;
-        };
-        let sub = Projection {
-            value: item.clone(),
-            spans: projection.spans.subtree(&prefix),
-            diagnostics: Vec::new(),
-        };
-        match schemas.get(&format!("profile.{payload_type}"), dialect)? {
-            Some(validator) => {
-                report.diagnostics.extend(validator.check(&sub, doc.file));
-                let schema = SchemaDoc::new(validator.schema());
-                element_types(&schema, &sub, "", &text, &mut report.diagnostics);
-            }
-            None => {
-                let at = sub
-                    .spans
-                    .value("/PayloadType")
-                    .unwrap_or(Span::start_of(doc.file));
-                report.diagnostics.push(unknown_type(
-                    "payload type",
-                    payload_type,
-                    Schemas::names("profile."),
-                    at,
-                ));
-            }
-        }
-        check_not_empty(
-            &sub,
-            "/PayloadIdentifier",
-            doc.file,
-            &mut report.diagnostics,
-        );
-        check_uuid(&sub, "", doc.file, &mut report.diagnostics);
+        check_payload(doc, index, item, &text, dialect, schemas, report)?;
     }
+    Ok(())
+}
+
+/// One payload of a profile's `PayloadContent`: its type's schema, its plist element types,
+/// its identifier and UUID.
+fn check_payload(
+    doc: &Doc,
+    index: usize,
+    item: &Value,
+    text: &str,
+    dialect: Dialect,
+    schemas: &mut Schemas,
+    report: &mut Report,
+) -> Result<(), RawError> {
+    let projection = &doc.projection;
+    let prefix = format!("/PayloadContent/{index}");
+    let Some(payload_type) = item.get("PayloadType").and_then(Value::as_str) else {
+        // Without a type no payload schema applies; a non-dictionary item is TopLevel's.
+        if item.is_object() && item.get("PayloadType").is_none() {
+            report.diagnostics.push(Diagnostic::error(
+                ValidateKind::MissingRequired {
+                    what: "`PayloadType`".into(),
+                },
+                projection
+                    .spans
+                    .value(&prefix)
+                    .unwrap_or(Span::start_of(doc.file)),
+                "this payload has no `PayloadType`",
+            ));
+        } else if let Some(found) = item.get("PayloadType") {
+            report.diagnostics.push(Diagnostic::error(
+                ValidateKind::WrongType {
+                    expected: "a string".into(),
+                    found: crate::validate::describe_value(dialect, found),
+                },
+                sub_value(projection, &prefix, doc.file),
+                "`PayloadType` wants a string",
+            ));
+        }
+        return Ok(());
+    };
+    let sub = Projection {
+        value: item.clone(),
+        spans: projection.spans.subtree(&prefix),
+        diagnostics: Vec::new(),
+    };
+    match schemas.get(&format!("profile.{payload_type}"), dialect)? {
+        Some(validator) => {
+            report.diagnostics.extend(validator.check(&sub, doc.file));
+            let schema = SchemaDoc::new(validator.schema());
+            element_types(&schema, &sub, "", text, &mut report.diagnostics);
+        }
+        None => {
+            let at = sub
+                .spans
+                .value("/PayloadType")
+                .unwrap_or(Span::start_of(doc.file));
+            report.diagnostics.push(unknown_type(
+                "payload type",
+                payload_type,
+                Schemas::names("profile."),
+                at,
+            ));
+        }
+    }
+    check_not_empty(
+        &sub,
+        "/PayloadIdentifier",
+        doc.file,
+        &mut report.diagnostics,
+    );
+    check_uuid(&sub, "", doc.file, &mut report.diagnostics);
     Ok(())
 }
 
