@@ -341,6 +341,17 @@ fn verify_profile(
             "the signed plist is not the one manifest.json hashes".into(),
         );
     }
+    let (verdict, detail) = signature_verdict(&verified, options);
+    FileReport {
+        path,
+        verdict,
+        detail,
+    }
+}
+
+/// What a verified signature is worth: trusted, self-signed or untrusted (a warning when no
+/// CA was given to check against, else a failure), and a certificate about to expire.
+fn signature_verdict(verified: &sign::Verified, options: &VerifyOptions) -> (Verdict, String) {
     let signer = verified
         .signer
         .subject_cn
@@ -368,9 +379,5 @@ fn verify_profile(
             verdict = Verdict::Warn;
         }
     }
-    FileReport {
-        path,
-        verdict,
-        detail,
-    }
+    (verdict, detail)
 }
