@@ -12,6 +12,7 @@
 //! plan     → what a build changes against an earlier one            (Plan)
 //! formatter→ canonical text of policy files, comments kept         (fmt)
 //! status   → device status reports judged against the resolver   (Status)
+//! verify   → a written output checked against its manifest        (FileReport)
 //! lsp      → the same check, hover and completion for editors      (stdio)
 //! cli      → the `bsic` command line over all of it
 //! ```
@@ -39,3 +40,81 @@ pub mod sign;
 pub mod source;
 pub mod status;
 pub mod validate;
+pub mod verify;
+
+#[cfg(test)]
+mod layout {
+    use std::path::Path;
+
+    /// The pipeline stages in order; a stage may use an earlier one and the shared modules
+    /// (`apple`, `model`, `diag`, `clock`, `parallel`), never a later stage nor a feature built
+    /// on the pipeline (`raw`, `status`, `lsp`, `plan`, `cli`, …).
+    const STAGES: [&str; 6] = ["source", "validate", "resolve", "emit", "sign", "output"];
+    const FEATURES: [&str; 10] = [
+        "raw",
+        "status",
+        "lsp",
+        "plan",
+        "catalog",
+        "policytest",
+        "formatter",
+        "cli",
+        "verify",
+        "pipeline",
+    ];
+
+    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("a source directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn no_stage_imports_a_later_stage_or_a_feature() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut offences = Vec::new();
+        for (index, stage) in STAGES.iter().enumerate() {
+            let mut files = Vec::new();
+            rust_files(&src.join(stage), &mut files);
+            assert!(!files.is_empty(), "no files under src/{stage}");
+            let forbidden: Vec<&str> = STAGES[index + 1..]
+                .iter()
+                .chain(FEATURES.iter())
+                .copied()
+                .collect();
+            for file in files {
+                let text = std::fs::read_to_string(&file).expect("a readable source file");
+                // A stage's tests may drive the whole pipeline.
+                let text = text.split("#[cfg(test)]").next().unwrap_or("");
+                // `crate::x` paths and the names inside `use crate::{x, …}` groups.
+                let mut used: Vec<&str> = text
+                    .split("crate::")
+                    .skip(1)
+                    .filter_map(|rest| {
+                        rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                    })
+                    .collect();
+                for group in text.split("use crate::{").skip(1) {
+                    let inner = group.split('}').next().unwrap_or("");
+                    used.extend(inner.split(',').filter_map(|item| {
+                        item.trim()
+                            .split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                    }));
+                }
+                for module in used.into_iter().filter(|m| forbidden.contains(m)) {
+                    offences.push(format!("{} uses crate::{module}", file.display()));
+                }
+            }
+        }
+        offences.sort();
+        offences.dedup();
+        assert!(offences.is_empty(), "{offences:#?}");
+    }
+}

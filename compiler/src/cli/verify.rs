@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::clock;
-use crate::output::{Verdict, VerifyOptions, verify_paths};
 use crate::pipeline::Error;
 use crate::sign;
 use crate::source;
+use crate::verify::{Verdict, VerifyOptions, verify_paths};
 
 pub(super) fn run(
     paths: &[PathBuf],

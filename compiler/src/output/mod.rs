@@ -7,7 +7,6 @@ mod cleanup;
 mod file;
 mod guard;
 mod manifest;
-mod verify;
 mod write;
 
 pub use file::{Existing, write_file};
@@ -16,5 +15,4 @@ pub use manifest::{
     Listed, MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile,
     PendingEntries, PendingEntry, PendingTargets, TargetEntries, manifest,
 };
-pub use verify::{FileReport, Verdict, VerifyOptions, verify_paths};
 pub use write::{OutputError, TreeWriter, write_tree};

@@ -11,7 +11,7 @@ use crate::emit::{ArtifactKind, server_token, sha256_hex};
 use crate::sign::{self, Certificate, ChainStatus, TrustOptions};
 use crate::source::display_path;
 
-use super::{MANIFEST_FILE, Manifest, ManifestArtifact};
+use crate::output::{MANIFEST_FILE, Manifest, ManifestArtifact};
 
 /// The verdict on one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
