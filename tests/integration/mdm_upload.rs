@@ -1038,7 +1038,7 @@ class Graph(Stub):
     def do_POST(self):
         url = urlparse(self.path)
         body = self.body()
-        if url.path == "/TENANT/oauth2/v2.0/token":
+        if url.path == "/contoso.example/oauth2/v2.0/token":
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             expected = {"grant_type": "client_credentials", "client_id": "CLIENT",
                         "scope": f"http://{self.headers['Host']}/.default"}
@@ -1125,7 +1125,7 @@ base = serve(Graph)
 results = []
 for run in json.loads(runs_json):
     env = environment("INTUNE_")
-    env.update({"INTUNE_TENANT_ID": "TENANT", "INTUNE_CLIENT_ID": "CLIENT",
+    env.update({"INTUNE_TENANT_ID": "contoso.example", "INTUNE_CLIENT_ID": "CLIENT",
                 "INTUNE_CLIENT_SECRET": run.get("secret", "SECRET s&=x"),
                 "GRAPH_URL": base, "LOGIN_URL": base})
     if run.get("prune"):
