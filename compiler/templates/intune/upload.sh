@@ -109,8 +109,8 @@ upload() {
       echo "unchanged $4"
     else
       echo "update $4"
-      graph PATCH "$configurations/$id" -H 'Content-Type: application/json' \
-        --data-binary "@$4" > /dev/null || exit 1
+      answer=$(graph PATCH "$configurations/$id" -H 'Content-Type: application/json' \
+        --data-binary "@$4") || { printf '%s\n' "$answer" >&2; exit 1; }
     fi
   else
     echo "create $4"
@@ -123,8 +123,8 @@ upload() {
       target: {"@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: $group}}]}' \
     > "$private/assign"
   echo "assign '$2' to Entra ID group '$3'"
-  graph POST "$configurations/$id/assign" -H 'Content-Type: application/json' \
-    --data-binary "@$private/assign" > /dev/null || exit 1
+  answer=$(graph POST "$configurations/$id/assign" -H 'Content-Type: application/json' \
+    --data-binary "@$private/assign") || { printf '%s\n' "$answer" >&2; exit 1; }
   uploaded="$uploaded$1$tab$2
 "
 }
@@ -142,6 +142,6 @@ if [ "${BSIC_PRUNE:-0}" = 1 ]; then
     [ -n "$id" ] || continue
     printf '%s' "$uploaded" | grep -qxF -- "$type$tab$name" && continue
     echo "delete $type '$name' (no longer built)"
-    graph DELETE "$configurations/$id" > /dev/null || exit 1
+    answer=$(graph DELETE "$configurations/$id") || { printf '%s\n' "$answer" >&2; exit 1; }
   done
 fi

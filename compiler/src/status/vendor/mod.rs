@@ -7,7 +7,7 @@
 //! export is reduced to rows of named cells, each with its line in the file: a JSON query
 //! result (FileWave's `fields` + `values`), a JSON collection of objects (Graph's `value`,
 //! Addigy's device list, a bare array) or a CSV with a header row. The cells are matched to
-//! what bsic judges by their names ([`Column::of`]): case, punctuation and the vendors' own
+//! what bsic judges by their names (`Column::of`): case, punctuation and the vendors' own
 //! names are ignored, and a few other languages' names are known, so a German FileWave
 //! console's "Seriennummer" is a serial number. A missing column, a row without a serial
 //! number, a duplicate device or a cell that is no version is a located warning and the rest
@@ -239,10 +239,13 @@ fn read_bytes(
     } else {
         csv_table(text).map_err(unreadable)?
     };
-    if !table.columns.contains(&Column::Version)
-        && !table.columns.contains(&Column::Serial)
-        && !table.columns.contains(&Column::Udid)
-    {
+    // An empty device list (a Graph page of no devices) is no devices, not an error.
+    let empty_list =
+        table.rows.is_empty() && matches!(table.source, Source::Intune | Source::Addigy);
+    let identified = [Column::Version, Column::Serial, Column::Udid]
+        .iter()
+        .any(|c| table.columns.contains(c));
+    if !identified && !empty_list {
         return Err(unreadable(
             "no serial number and no OS version in it: not an MDM inventory export bsic reads"
                 .into(),
@@ -661,6 +664,45 @@ mod tests {
         assert_eq!(OsCell::parse("abc").version.as_deref(), Some("abc"));
         assert!(
             is_build("25D2128") && is_build("25D771280a") && !is_build("26.3") && !is_build("25D")
+        );
+    }
+
+    /// Odd input is a warning or an error, never a panic, and an empty device list is fine.
+    #[test]
+    fn odd_input_never_panics() {
+        let cases: &[(&[u8], bool)] = &[
+            (b"", false),
+            (b"[]", true),
+            (b"{}", false),
+            (b"[1, 2]", true),
+            (b"{\"value\": [1, \"x\", null, {}]}", false),
+            (b"{\"value\": []}", true),
+            (b"{\"fields\": [], \"values\": []}", false),
+            (
+                b"{\"fields\": [\"Serial\"], \"values\": [[], [1, 2, 3], \"x\"]}",
+                true,
+            ),
+            (b"Serial Number\n", true),
+            (b"Serial Number,OS Version\n\"open,26\n", true),
+            (b"\xff\xfe", false),
+            (b"{\"value\": [", false),
+            (b"\xc3\xa9\xc3\xa9 26.1 (25B\xc3\xa9) (a)", false),
+        ];
+        for (bytes, readable) in cases {
+            let mut fleet = Fleet::default();
+            let mut warnings = Vec::new();
+            let result = read_bytes(bytes, Path::new("x"), &mut fleet, &mut warnings);
+            assert_eq!(
+                result.is_ok(),
+                *readable,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        assert!(!is_build("25\u{e9}1") && !is_build("1A1ab"));
+        assert_eq!(
+            OsCell::parse("26.1 (25B\u{e9})").version.as_deref(),
+            Some("26.1")
         );
     }
 
