@@ -353,27 +353,46 @@ fn cell_text(value: &Value) -> Option<String> {
 /// The rows of a CSV export with a header row, delimited by `,`, `;` or tabs (whichever the
 /// header has most of).
 fn csv_table(text: &str) -> Result<Table, String> {
-    let header = text
+    let mut header = text
         .lines()
         .position(|l| !l.trim().is_empty())
         .ok_or("the file is empty")?;
-    let first = text.lines().nth(header).unwrap_or_default();
-    let delimiter = [b',', b';', b'\t']
-        .into_iter()
-        .max_by_key(|d| first.matches(char::from(*d)).count())
-        .unwrap_or(b',');
+    let mut first = text.lines().nth(header).unwrap_or_default();
+    // Excel's `sep=;` line names the delimiter; the header is the line after it.
+    let named = first
+        .trim()
+        .to_ascii_lowercase()
+        .strip_prefix("sep=")
+        .and_then(|d| d.bytes().next());
+    if named.is_some() {
+        header += 1;
+        first = text.lines().nth(header).unwrap_or_default();
+    }
+    let delimiter = named.unwrap_or_else(|| {
+        [b',', b';', b'\t']
+            .into_iter()
+            .max_by_key(|d| first.matches(char::from(*d)).count())
+            .unwrap_or(b',')
+    });
+    // The header's byte offset: the reader starts there, and lines count from it.
+    let start = text
+        .split_inclusive('\n')
+        .take(header)
+        .map(str::len)
+        .sum::<usize>();
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(text.get(start..).unwrap_or_default().as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| format!("no header row: {e}"))?
         .clone();
     let by_index: Vec<Option<Column>> = headers.iter().map(Column::of).collect();
     let mut columns: Vec<Column> = by_index.iter().flatten().copied().collect();
+    columns.sort();
     columns.dedup();
     let source = if headers.iter().any(|h| fold(h).contains("filewave")) {
         Source::FileWave
@@ -387,9 +406,11 @@ fn csv_table(text: &str) -> Result<Table, String> {
         let Ok(record) = record else {
             continue;
         };
-        let line = record
-            .position()
-            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+        let line = record.position().map_or(0, |p| {
+            usize::try_from(p.line())
+                .unwrap_or(usize::MAX)
+                .saturating_add(header)
+        });
         let mut row = Row {
             line,
             ..Row::default()
@@ -704,6 +725,16 @@ mod tests {
             OsCell::parse("26.1 (25B\u{e9})").version.as_deref(),
             Some("26.1")
         );
+    }
+
+    #[test]
+    fn an_excel_separator_line_names_the_delimiter_and_lines_still_count() {
+        let table = csv_table("\nsep=;\nSerial Number;OS Version\nC02;26.3.1\n").unwrap();
+        assert_eq!(table.header_line, 3);
+        assert_eq!(table.rows[0].line, 4);
+        assert_eq!(table.rows[0].cells[&Column::Version], "26.3.1");
+        let table = csv_table("Serial Number,OS Version\nC02,26.3.1\n").unwrap();
+        assert_eq!((table.header_line, table.rows[0].line), (1, 2));
     }
 
     #[test]
