@@ -25,7 +25,7 @@ GRAPH_URL=${GRAPH_URL:-https://graph.microsoft.com}
 GRAPH_URL=${GRAPH_URL%/}
 LOGIN_URL=${LOGIN_URL:-https://login.microsoftonline.com}
 LOGIN_URL=${LOGIN_URL%/}
-configurations=/deviceManagement/deviceConfigurations
+config_path=/deviceManagement/deviceConfigurations
 uploaded=''
 
 secret_config token data-urlencode "client_secret=$INTUNE_CLIENT_SECRET"
@@ -81,7 +81,7 @@ group_id() {
 
 configurations() {
   # configurations: every device configuration's type, ID, name and description
-  every_page "$configurations" -G --data-urlencode "\$select=id,displayName,description"
+  every_page "$config_path" -G --data-urlencode "\$select=id,displayName,description"
 }
 
 upload() {
@@ -109,12 +109,12 @@ upload() {
       echo "unchanged $4"
     else
       echo "update $4"
-      answer=$(graph PATCH "$configurations/$id" -H 'Content-Type: application/json' \
+      answer=$(graph PATCH "$config_path/$id" -H 'Content-Type: application/json' \
         --data-binary "@$4") || { printf '%s\n' "$answer" >&2; exit 1; }
     fi
   else
     echo "create $4"
-    created=$(graph POST "$configurations" -H 'Content-Type: application/json' \
+    created=$(graph POST "$config_path" -H 'Content-Type: application/json' \
       --data-binary "@$4") || { printf '%s\n' "$created" >&2; exit 1; }
     id=$(printf '%s' "$created" | jq -r '.id // empty')
     [ -n "$id" ] || { echo "Graph created '$2' but answered no id" >&2; exit 1; }
@@ -123,7 +123,7 @@ upload() {
       target: {"@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: $group}}]}' \
     > "$private/assign"
   echo "assign '$2' to Entra ID group '$3'"
-  answer=$(graph POST "$configurations/$id/assign" -H 'Content-Type: application/json' \
+  answer=$(graph POST "$config_path/$id/assign" -H 'Content-Type: application/json' \
     --data-binary "@$private/assign") || { printf '%s\n' "$answer" >&2; exit 1; }
   uploaded="$uploaded$1$tab$2
 "
@@ -142,6 +142,6 @@ if [ "${BSIC_PRUNE:-0}" = 1 ]; then
     [ -n "$id" ] || continue
     printf '%s' "$uploaded" | grep -qxF -- "$type$tab$name" && continue
     echo "delete $type '$name' (no longer built)"
-    answer=$(graph DELETE "$configurations/$id") || { printf '%s\n' "$answer" >&2; exit 1; }
+    answer=$(graph DELETE "$config_path/$id") || { printf '%s\n' "$answer" >&2; exit 1; }
   done
 fi
