@@ -31,6 +31,7 @@ mod reporting;
 mod schema;
 mod signing;
 mod status;
+mod status_exports;
 mod unbreakable;
 mod util;
 mod validate;

@@ -278,8 +278,12 @@ pub enum ExplainFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct StatusArgs {
     /// Status reports: `.json` files, JSON Lines, or directories of them, merged in order.
-    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, value_name = "PATH", num_args = 1.., required_unless_present = "exports")]
     pub reports: Vec<PathBuf>,
+    /// MDM inventory exports: FileWave query results (JSON or CSV), Intune's Graph
+    /// managedDevices JSON, Addigy device facts (CSV or JSON); repeatable.
+    #[arg(long = "export", value_name = "FILE", num_args = 1..)]
+    pub exports: Vec<PathBuf>,
     /// Inventory CSV: `serial,groups[,platform]`, groups separated by `;`.
     #[arg(long, value_name = "CSV")]
     pub devices: Option<PathBuf>,

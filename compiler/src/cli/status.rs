@@ -53,6 +53,7 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
     let options = Options {
         reports: args.reports.clone(),
         devices: args.devices.clone(),
+        exports: args.exports.clone(),
         manifest: dist.map(|dir| dir.join(crate::output::MANIFEST_FILE)),
         server_tokens,
         now,

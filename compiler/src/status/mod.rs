@@ -13,6 +13,7 @@ pub mod judge;
 pub mod render;
 pub mod reports;
 pub mod tokens;
+pub mod vendor;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub struct Options {
     pub reports: Vec<PathBuf>,
     /// The inventory CSV.
     pub devices: Option<PathBuf>,
+    /// MDM inventory exports (FileWave, Intune, Addigy), read after the reports.
+    pub exports: Vec<PathBuf>,
     /// The manifest.json of the build the devices received.
     pub manifest: Option<PathBuf>,
     /// Server token maps (or declaration-items responses), read in order.
@@ -87,6 +90,14 @@ pub enum StatusError {
         )
     )]
     ServerTokens { path: String, message: String },
+    #[error("`{path}` is not an MDM export bsic reads: {message}")]
+    #[diagnostic(
+        code("bsic::status-unreadable-export"),
+        help(
+            "--export takes FileWave query results (JSON or CSV), Graph managedDevices JSON (Intune) or Addigy's device facts (CSV or JSON); see docs/status.md"
+        )
+    )]
+    Export { path: String, message: String },
     #[error("`{value}` is not a local date-time: {reason}")]
     #[diagnostic(
         code("bsic::status-bad-now"),
@@ -197,6 +208,28 @@ pub enum StatusWarning {
     },
     #[error("{file}:{line}: {message}")]
     #[diagnostic(
+        code("bsic::status-export-column"),
+        help(
+            "add the column to the MDM's query or export (docs/status.md lists each MDM's field names)"
+        )
+    )]
+    ExportColumn {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}:{line}: {message}")]
+    #[diagnostic(
+        code("bsic::status-export-row"),
+        help("export the serial number of every device; the other rows are judged")
+    )]
+    ExportRow {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}:{line}: {message}")]
+    #[diagnostic(
         code("bsic::status-bad-inventory-row"),
         help("inventory rows are `serial,groups[,platform]` with groups separated by `;`")
     )]
@@ -218,6 +251,8 @@ impl StatusWarning {
             | Self::DuplicateDevice { file, .. }
             | Self::UnknownGroup { file, .. }
             | Self::BadVersion { file, .. }
+            | Self::ExportColumn { file, .. }
+            | Self::ExportRow { file, .. }
             | Self::BadRow { file, .. } => file,
         }
     }
@@ -232,6 +267,8 @@ impl StatusWarning {
             | Self::DuplicateDevice { line, .. }
             | Self::UnknownGroup { line, .. }
             | Self::BadVersion { line, .. }
+            | Self::ExportColumn { line, .. }
+            | Self::ExportRow { line, .. }
             | Self::BadRow { line, .. } => *line,
         }
     }
@@ -244,7 +281,10 @@ impl StatusWarning {
         let n = |text: &String| render::neutralise(text).into_owned();
         let mut out = self.clone();
         match &mut out {
-            Self::Malformed { file, message, .. } | Self::BadRow { file, message, .. } => {
+            Self::Malformed { file, message, .. }
+            | Self::BadRow { file, message, .. }
+            | Self::ExportColumn { file, message, .. }
+            | Self::ExportRow { file, message, .. } => {
                 *file = n(file);
                 *message = n(message);
             }
@@ -297,6 +337,8 @@ impl StatusWarning {
             Self::UnknownGroup { .. } => "bsic::status-unknown-group",
             Self::BadVersion { .. } => "bsic::status-bad-version",
             Self::BadRow { .. } => "bsic::status-bad-inventory-row",
+            Self::ExportColumn { .. } => "bsic::status-export-column",
+            Self::ExportRow { .. } => "bsic::status-export-row",
         }
     }
 }
@@ -527,6 +569,7 @@ pub fn run(
     }
     let mut fleet = Fleet::default();
     reports::read(&options.reports, &mut fleet, warnings)?;
+    vendor::read(&options.exports, &mut fleet, warnings)?;
     let mut status = judge_fleet(
         checked,
         fleet,

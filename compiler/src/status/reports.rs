@@ -182,6 +182,21 @@ impl Fleet {
     }
 }
 
+impl Fleet {
+    /// Merges what an MDM's inventory export says of one device into what is known of it: a
+    /// device the reports also describe keeps their declarations, and takes the export's OS.
+    pub fn merge_export(&mut self, state: DeviceState, warnings: &mut Vec<StatusWarning>) {
+        self.add(
+            Parsed {
+                state,
+                full: false,
+                removed: Vec::new(),
+            },
+            warnings,
+        );
+    }
+}
+
 /// The files under `paths`, in order: each path as given, directories walked in sorted order
 /// for `.json`, `.jsonl` and `.ndjson` files.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, StatusError> {

@@ -60,6 +60,9 @@ registry! {
     kmfddm::Kmfddm,
     jamf::Jamf,
     workspace_one::WorkspaceOne,
+    intune::Intune,
+    filewave::FileWave,
+    addigy::Addigy,
 }
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,6 +72,7 @@ use serde_json::Value;
 pub use templates::{Template, TemplateError, Templates};
 
 use super::{Artifact, ArtifactKind};
+use crate::emit::ddm::{ACTIVATION_TYPE, STATUS_TYPE};
 use crate::emit::profile::DISPLAY_NAME_PREFIX;
 use crate::model::Platform;
 use crate::resolve::GroupGraph;
@@ -385,6 +389,69 @@ fn without_server_token(artifact: &Artifact) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(&document).unwrap_or_default();
     bytes.push(b'\n');
     bytes
+}
+
+/// Whether a declaration is one an admin configures in an MDM's console or API: a settings or
+/// enforcement configuration, not the activation or status subscription the MDM makes itself
+/// when the configuration is assigned.
+fn is_configuration(artifact: &Artifact) -> bool {
+    declaration_type(artifact).is_some_and(|kind| kind != ACTIVATION_TYPE && kind != STATUS_TYPE)
+}
+
+/// A configuration declaration of `group` under `<target>/declarations/<group>/`, without its
+/// `ServerToken` (every MDM that takes declarations assigns its own), uploaded as `upload`
+/// says.
+fn declaration_file(target: &str, group: &str, artifact: &Artifact, upload: String) -> TargetFile {
+    TargetFile {
+        path: format!("{target}/declarations/{group}/{}", file_name(artifact)),
+        bytes: without_server_token(artifact),
+        upload,
+        artifact: Some(artifact.path.clone()),
+    }
+}
+
+/// An (unsigned) profile of `group` as it is, under `<target>/profiles/<group>/`, uploaded as
+/// `upload` says.
+fn profile_file(target: &str, group: &str, artifact: &Artifact, upload: String) -> TargetFile {
+    TargetFile {
+        path: format!("{target}/profiles/{group}/{}", file_name(artifact)),
+        bytes: artifact.bytes.clone(),
+        upload,
+        artifact: Some(artifact.path.clone()),
+    }
+}
+
+/// The layout of an MDM whose console imports the files and no API is documented for them:
+/// each (unsigned) profile of `group` as it is, and each configuration declaration without
+/// its `ServerToken`, uploaded as `profile_upload` and `declaration_upload` say.
+fn console_layout(
+    target: &str,
+    group: &str,
+    members: &[&Artifact],
+    profile_upload: &str,
+    declaration_upload: &str,
+) -> GroupLayout {
+    let files = members
+        .iter()
+        .filter_map(|artifact| {
+            if is_profile(artifact) {
+                Some(profile_file(target, group, artifact, profile_upload.into()))
+            } else if is_configuration(artifact) {
+                Some(declaration_file(
+                    target,
+                    group,
+                    artifact,
+                    declaration_upload.into(),
+                ))
+            } else {
+                None
+            }
+        })
+        .collect();
+    GroupLayout {
+        files,
+        fragments: Vec::new(),
+    }
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).

@@ -20,10 +20,9 @@ use serde_json::json;
 
 use super::{
     Artifact, Context, GroupLayout, MdmTarget, Template, TemplateError, TargetFile,
-    declaration_type, display_name, file_name, has_mobile, is_profile, mdm_description,
-    without_server_token,
+    declaration_file, display_name, file_name, has_mobile, is_configuration, is_profile,
+    mdm_description,
 };
-use crate::emit::ddm::{ACTIVATION_TYPE, STATUS_TYPE};
 use crate::model::Platform;
 
 /// A UEM device platform that takes profiles through the API.
@@ -86,18 +85,16 @@ impl MdmTarget for WorkspaceOne {
                 profile_files(group, artifact, context, &mut files, &mut uploads);
                 continue;
             }
-            let kind = declaration_type(artifact).unwrap_or_default();
-            if kind == ACTIVATION_TYPE || kind == STATUS_TYPE {
-                continue;
+            if is_configuration(artifact) {
+                files.push(declaration_file(
+                    "workspace-one",
+                    group,
+                    artifact,
+                    format!(
+                        "Workspace ONE UEM console: custom declaration (Declarative Device Management) in a profile assigned to smart group `{group}`"
+                    ),
+                ));
             }
-            files.push(TargetFile {
-                path: format!("workspace-one/declarations/{group}/{}", file_name(artifact)),
-                bytes: without_server_token(artifact),
-                upload: format!(
-                    "Workspace ONE UEM console: custom declaration (Declarative Device Management) in a profile assigned to smart group `{group}`"
-                ),
-                artifact: Some(artifact.path.clone()),
-            });
         }
         let lines = context.render(GROUP.name, context! { group, profiles => uploads })?;
         Ok(GroupLayout::with_fragment(files, UPLOAD.name, lines))
