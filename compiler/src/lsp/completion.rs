@@ -346,7 +346,7 @@ pub(crate) fn releases(
         known.sort_by_key(|r| version.is_some_and(|v| r.version != v));
         let mut seen = std::collections::BTreeSet::new();
         for release in known {
-            if !seen.insert(release.build.as_str()) {
+            if release.build.is_empty() || !seen.insert(release.build.as_str()) {
                 continue;
             }
             let extra = release
