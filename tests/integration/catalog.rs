@@ -146,3 +146,157 @@ fn entries_that_are_not_releases_stop_the_import_where_they_are() {
     );
     assert!(!String::from_utf8_lossy(&import.stdout).contains("wrote"));
 }
+
+/// Runs bsic in `dir` at the Unix time `now`.
+fn bsic_at(dir: &Path, now: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bsic"))
+        .args(args)
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", now)
+        .output()
+        .unwrap()
+}
+
+/// Writes a project pinning `pin` with `policies` as its one policy file.
+fn model_project(dir: &Path, pin: &str, policies: &str) {
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    std::fs::write(
+        dir.join("bsic.kdl"),
+        format!("organization \"T\"\nidentifier-prefix \"com.example.t\"\n{pin}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("policies/p.kdl"), policies).unwrap();
+}
+
+/// With a catalog of Apple's lookup-service shape pinned: Mac board IDs map to the model
+/// identifiers a group's `models` name, a BSI the catalog lists for other models is refused
+/// with the right build, an unknown model gets a did-you-mean, a version some models cannot
+/// run is a warning, an expired BSI an error; the catalog (not the build's letter) decides
+/// what is staged; a group's models reach its activation predicate and status items.
+#[test]
+fn models_and_bsis_follow_the_catalog() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/catalog");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    model_project(dir, "", "");
+    let feed = fixtures.join("pmv-devices.json");
+    let import = bsic(dir, &["catalog", "import", feed.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&import.stdout).to_string();
+    assert!(import.status.success(), "{said}");
+    let pin = said
+        .lines()
+        .find(|l| l.trim_start().starts_with("catalog "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let snapshot = std::fs::read_to_string(dir.join("catalog/apple-releases.json")).unwrap();
+    assert!(
+        snapshot.contains("\"J700AP\"") && snapshot.contains("\"prerequisite\": \"25D2140\""),
+        "{snapshot}"
+    );
+    let group =
+        |models: &str| format!("group \"macs\" {{ platforms \"macOS\"; models {models} }}\n");
+    let policy = |enforce: &str| {
+        format!(
+            "policy \"p\" {{\n    applies-to \"macs\"\n    platforms \"macOS\"\n    {enforce}\n}}\n"
+        )
+    };
+    let check = |now: &str| {
+        let out = bsic_at(dir, now, &["check", "--format", "json"]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let early = "1767225600"; // 2026-01-01
+
+    // The MacBook Neo's BSI on MacBook Airs: refused, naming the Air and its BSI.
+    let neo_bsi = r#"enforce version="26.3.2" build="25D771400a" by="2027-01-15T09:00:00""#;
+    model_project(dir, &pin, &(group("\"Mac14,2\"") + &policy(neo_bsi)));
+    let (code, text) = check(early);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("bsic::bsi-models")
+            && text.contains("`Mac14,2`")
+            && text.contains(r#"version=\"26.3.1\" build=\"25D771280a\""#),
+        "{text}"
+    );
+
+    // A model the catalog does not know.
+    let bsi = r#"enforce version="26.3.1" build="25D771280a" by="2027-01-15T09:00:00""#;
+    model_project(dir, &pin, &(group("\"Mac14,3\"") + &policy(bsi)));
+    let (code, text) = check(early);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("bsic::unknown-model") && text.contains("did you mean `Mac14,2`"),
+        "{text}"
+    );
+
+    // An OS version the Neo cannot run: a warning.
+    let version = r#"enforce version="26.3.1" by="2027-01-15T09:00:00""#;
+    model_project(dir, &pin, &(group("\"Mac17,5\"") + &policy(version)));
+    let (code, text) = check(early);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("bsic::models-cannot-run") && text.contains("`Mac17,5`"),
+        "{text}"
+    );
+
+    // The right BSI for a family prefix: builds, staged, the models in the predicate.
+    model_project(
+        dir,
+        &pin,
+        &(group("\"Mac14,*\" \"Mac15,12\"") + &policy(bsi)),
+    );
+    let (code, text) = check(early);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("the pinned catalog lists it as one"),
+        "{text}"
+    );
+    let out = bsic_at(dir, early, &["build", "--out", "dist"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ddm = dir.join("dist/ddm/macs");
+    let activation =
+        std::fs::read_to_string(ddm.join("com.example.t.macs.activation.json")).unwrap();
+    assert!(
+        activation.contains(
+            r#"(@status(device.model.identifier) == 'Mac15,12' OR @status(device.model.identifier) BEGINSWITH 'Mac14,')"#
+        ),
+        "{activation}"
+    );
+    assert!(ddm.join("com.example.t.macs.enforce.base.json").exists());
+    assert!(ddm.join("com.example.t.macs.enforce.bsi.json").exists());
+    let status = std::fs::read_to_string(ddm.join("com.example.t.macs.status.json")).unwrap();
+    assert!(status.contains("device.model.identifier"), "{status}");
+
+    // A build whose letter says BSI, which the catalog lists as an OS release: not staged.
+    let lettered = r#"enforce version="26.3.1" build="25D212800b" by="2027-01-15T09:00:00""#;
+    model_project(dir, &pin, &(group("\"Mac16,12\"") + &policy(lettered)));
+    let (code, text) = check(early);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("bsic::staged-base"), "{text}");
+    let out = bsic_at(dir, early, &["build", "--out", "dist2"]);
+    assert!(out.status.success());
+    let declarations: Vec<_> = std::fs::read_dir(dir.join("dist2/ddm/macs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(
+        declarations.contains(&"com.example.t.macs.enforce.json".to_string()),
+        "{declarations:?}"
+    );
+
+    // After Apple's expiration date the BSI is refused.
+    model_project(dir, &pin, &(group("\"Mac14,2\"") + &policy(bsi)));
+    let (code, text) = check("1796083200"); // 2026-12-01
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("bsic::expired-bsi") && text.contains("2026-11-20"),
+        "{text}"
+    );
+}

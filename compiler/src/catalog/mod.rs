@@ -6,6 +6,9 @@
 //! targets against it. bsic never fetches anything.
 
 pub mod diags;
+mod truth;
+
+pub use truth::{Verdict, is_staged, verdict};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -17,6 +20,7 @@ use crate::catalog::diags::CatalogKind;
 use crate::diag::{Diagnostic, Diagnostics, suggest};
 use crate::model::path::{EnforceField, Field};
 use crate::model::{BuildVersion, CatalogPin, OsVersion, Platform};
+use crate::resolve::Resolution;
 use crate::source::{FileId, Span};
 use crate::validate::{Location, Model};
 
@@ -47,14 +51,10 @@ pub struct Release {
 }
 
 impl Release {
-    /// A Background Security Improvement (or Rapid Security Response): marked `(a)` by the
-    /// feed, or a long build number with a letter suffix.
+    /// A Background Security Improvement (or Rapid Security Response): the feed lists it as
+    /// one (`(a)`); the catalog decides, not the build's letter.
     pub(crate) fn is_supplemental(&self) -> bool {
         self.extra.is_some()
-            || self
-                .build
-                .parse::<BuildVersion>()
-                .is_ok_and(|b| b.is_supplemental())
     }
 }
 
@@ -724,13 +724,17 @@ pub(crate) fn load(root: &Path, pin: &CatalogPin) -> Result<Catalog, LoadError> 
     })
 }
 
-/// Loads the pinned snapshot named in bsic.kdl and checks every enforcement target against it.
-pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
-    let Some(pin) = &model.project.catalog else {
-        return;
-    };
-    let catalog = match load(root, pin) {
-        Ok(catalog) => catalog,
+/// Loads the snapshot bsic.kdl pins, verified against its sha256; an error located at the
+/// `catalog` line when it cannot be used. The pipeline keeps it on the model
+/// ([`Model::catalog`]) for every later stage.
+pub fn load_pinned(
+    root: &Path,
+    model: &Model,
+    diagnostics: &mut Diagnostics,
+) -> Option<std::sync::Arc<Catalog>> {
+    let pin = model.project.catalog.as_ref()?;
+    match load(root, pin) {
+        Ok(catalog) => Some(std::sync::Arc::new(catalog)),
         Err(error) => {
             let at = model.value_span(&Location::root(model.project_file), Field::Catalog);
             diagnostics.push(Diagnostic::error(
@@ -740,9 +744,25 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                 at,
                 error.label,
             ));
-            return;
+            None
         }
+    }
+}
+
+/// Checks every enforcement target against the pinned catalog (when [`load_pinned`] loaded
+/// one): the release and build exist, a BSI has not expired (`now`, Unix seconds) and is for
+/// the models of the groups it reaches, and the groups' `models` are models the catalog knows.
+pub fn check(model: &Model, resolution: &Resolution, now: i64, diagnostics: &mut Diagnostics) {
+    let Some(catalog) = model.catalog.as_deref() else {
+        return;
     };
+    truth::unknown_models(catalog, model, diagnostics);
+    truth::model_targets(catalog, model, resolution, diagnostics);
+    // `yyyy-mm-dd`, to compare with the catalog's dates as text.
+    let today: String = crate::model::utc_date_time_text(now)
+        .chars()
+        .take(10)
+        .collect();
     for placed in &model.policies {
         let policy = &placed.value;
         for (i, enforce) in policy.enforce.iter().enumerate() {
@@ -754,8 +774,18 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                     .unwrap_or_else(|| vec![Platform::MacOs, Platform::Ios]),
             };
             let span = |field| model.value_span(&placed.at, Field::EnforceField(i, field));
+            if let Some(build) = &enforce.build {
+                expired(
+                    catalog,
+                    &platforms,
+                    build,
+                    &today,
+                    span(EnforceField::Build),
+                    diagnostics,
+                );
+            }
             check_target(
-                &catalog,
+                catalog,
                 model,
                 &platforms,
                 &enforce.version,
@@ -764,6 +794,42 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                 diagnostics,
             );
         }
+    }
+}
+
+/// A BSI build the catalog says Apple no longer offers (its `ExpirationDate` is before today,
+/// `YYYY-MM-DD`).
+fn expired(
+    catalog: &Catalog,
+    platforms: &[Platform],
+    build: &BuildVersion,
+    today: &str,
+    at: Span,
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(release) = catalog.release_of(platforms, build.as_str()) else {
+        return;
+    };
+    let Some(expires) = release
+        .expires
+        .as_deref()
+        .filter(|_| release.extra.is_some())
+    else {
+        return;
+    };
+    if expires.get(..10).is_some_and(|day| day < today) {
+        diagnostics.push(Diagnostic::error(
+            CatalogKind::ExpiredBsi {
+                message: format!(
+                    "BSI build {build} ({} {}) expired on {}: Apple no longer offers it",
+                    release.version,
+                    release.extra.as_deref().unwrap_or_default(),
+                    &expires[..10]
+                ),
+            },
+            at,
+            "expired",
+        ));
     }
 }
 

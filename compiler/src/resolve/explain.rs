@@ -410,7 +410,7 @@ impl PlatformContext<'_> {
             .iter()
             .position(|e| e == target)
             .map_or(Field::Enforce(0), Field::Enforce);
-        let staged = target.build.as_ref().is_some_and(|b| b.is_supplemental());
+        let staged = crate::catalog::is_staged(self.model, &[self.platform], target);
         let steps = if staged {
             vec![
                 format!("{} (base)", target.version),
