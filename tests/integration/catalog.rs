@@ -300,3 +300,119 @@ fn models_and_bsis_follow_the_catalog() {
         "{text}"
     );
 }
+
+/// A group's `models` reach what a device of a model gets: `bsic explain --model`, a policy
+/// test's `model`, and `bsic status`, which places a device by the model its report carries
+/// and says the model in its verdict. No catalog is needed for any of it.
+#[test]
+fn models_reach_explain_tests_and_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    std::fs::create_dir_all(dir.join("reports")).unwrap();
+    std::fs::write(
+        dir.join("bsic.kdl"),
+        "organization \"T\"\nidentifier-prefix \"com.example.t\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("policies/p.kdl"),
+        r#"group "phones" { platforms "iOS"; models "iPhone15,*" }
+group "new-phones" { platforms "iOS"; models "iPhone18,1" }
+policy "a" {
+    applies-to "phones"
+    platforms "iOS"
+    enforce version="26.3.1" by="2027-01-15T09:00:00"
+}
+policy "b" {
+    applies-to "new-phones"
+    platforms "iOS"
+    enforce version="26.4" by="2027-01-15T09:00:00"
+}
+"#,
+    )
+    .unwrap();
+    let explain = |model: &str| {
+        let out = bsic(
+            dir,
+            &[
+                "explain",
+                "--group",
+                "phones",
+                "--group",
+                "new-phones",
+                "--platform",
+                "iOS",
+                "--model",
+                model,
+                "--format",
+                "json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let new = explain("iPhone18,1");
+    assert_eq!(
+        new["receives_from"],
+        serde_json::json!(["new-phones"]),
+        "{new}"
+    );
+    assert_eq!(new["model"], "iPhone18,1");
+    assert_eq!(new["platforms"][0]["enforcement"][0]["version"], "26.4");
+    let old = explain("iPhone15,2");
+    assert_eq!(
+        old["platforms"][0]["enforcement"][0]["version"], "26.3.1",
+        "{old}"
+    );
+    let prefix = bsic(dir, &["explain", "--group", "phones", "--model", "iPhone*"]);
+    assert_eq!(prefix.status.code(), Some(2));
+
+    let test = |version: &str| {
+        std::fs::write(
+            dir.join("tests/m.test.kdl"),
+            format!(
+                "test \"a new phone gets 26.4\" {{\n    groups \"phones\" \"new-phones\"\n    platform \"iOS\"\n    model \"iPhone18,1\"\n    expect {{\n        enforce version=\"{version}\"\n    }}\n}}\n"
+            ),
+        )
+        .unwrap();
+        bsic(dir, &["test"])
+    };
+    let pass = test("26.4");
+    assert!(
+        pass.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pass.stderr)
+    );
+    assert_eq!(test("26.3.1").status.code(), Some(1));
+
+    let report = serde_json::json!({
+        "StatusItems": {
+            "device": {
+                "identifier": { "serial-number": "P1" },
+                "model": { "identifier": "iPhone18,1" },
+                "operating-system": { "family": "iOS", "version": "26.4", "build-version": "23E100" }
+            }
+        },
+        "Errors": [],
+        "FullReport": true
+    });
+    std::fs::write(dir.join("reports/p1.json"), report.to_string()).unwrap();
+    let out = bsic(dir, &["status", "--reports", "reports", "--format", "json"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}{}", String::from_utf8_lossy(&out.stderr)));
+    let device = &doc["devices"][0];
+    assert_eq!(device["model"], "iPhone18,1", "{doc:#}");
+    assert_eq!(
+        device["groups"],
+        serde_json::json!(["new-phones"]),
+        "{doc:#}"
+    );
+    assert_eq!(device["state"], "compliant", "{doc:#}");
+}
