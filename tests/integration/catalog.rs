@@ -254,6 +254,11 @@ fn models_and_bsis_follow_the_catalog() {
         text.contains("the pinned catalog lists it as one"),
         "{text}"
     );
+    // 26.4 is out for these Macs: the BSI for 26.3.1 no longer reaches them all.
+    assert!(
+        text.contains("bsic::bsi-superseded") && text.contains("the newer 26.4"),
+        "{text}"
+    );
     let out = bsic_at(dir, early, &["build", "--out", "dist"]);
     assert!(
         out.status.success(),

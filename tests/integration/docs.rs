@@ -533,6 +533,7 @@ const PRODUCED_BY: &[(&str, &str, &str, &str)] = &[
     ("bsic::bsi-models", "tests/integration/catalog.rs", "models_and_bsis_follow_the_catalog", "bsi-models"),
     ("bsic::models-cannot-run", "tests/integration/catalog.rs", "models_and_bsis_follow_the_catalog", "models-cannot-run"),
     ("bsic::expired-bsi", "tests/integration/catalog.rs", "models_and_bsis_follow_the_catalog", "expired-bsi"),
+    ("bsic::bsi-superseded", "tests/integration/catalog.rs", "models_and_bsis_follow_the_catalog", "bsi-superseded"),
     ("bsic::lsp-protocol", "tests/integration/lsp.rs", "a_stdout_that_cannot_be_written_ends_the_server_with_exit_2", "lsp-protocol"),
     ("bsic::too-many-values", "compiler/src/source/parse.rs", "millions_of_bare_arguments_are_refused_before_parsing", "too-many-values"),
     ("bsic::feed-entry", "tests/integration/catalog.rs", "entries_that_are_not_releases_stop_the_import_where_they_are", "feed-entry"),

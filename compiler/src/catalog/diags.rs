@@ -22,6 +22,8 @@ pub enum CatalogKind {
     ModelsCannotRun { message: String },
     #[error("{message}")]
     ExpiredBsi { message: String },
+    #[error("{message}")]
+    BsiSuperseded { message: String },
 }
 
 impl CatalogCode {
@@ -34,6 +36,7 @@ impl CatalogCode {
             CatalogCode::BsiModels => "bsi-models",
             CatalogCode::ModelsCannotRun => "models-cannot-run",
             CatalogCode::ExpiredBsi => "expired-bsi",
+            CatalogCode::BsiSuperseded => "bsi-superseded",
         }
     }
 }
@@ -73,6 +76,12 @@ impl CatalogKind {
             CatalogKind::ModelsCannotRun { .. } => Some(
                 "Apple's lookup service lists which models each release supports; a device that \
                  cannot run the target version ignores the enforcement"
+                    .into(),
+            ),
+            CatalogKind::BsiSuperseded { .. } => Some(
+                "a BSI installs only on the latest minor version of its base: devices that \
+                 already run a newer release of the same major version never get it, and \
+                 the newer release carries its fixes; enforce that release (or its own BSI)"
                     .into(),
             ),
             CatalogKind::ExpiredBsi { .. } => Some(

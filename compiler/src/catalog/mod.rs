@@ -783,6 +783,13 @@ pub fn check(model: &Model, resolution: &Resolution, now: i64, diagnostics: &mut
                     span(EnforceField::Build),
                     diagnostics,
                 );
+                truth::superseded(
+                    catalog,
+                    &platforms,
+                    build,
+                    span(EnforceField::Build),
+                    diagnostics,
+                );
             }
             check_target(
                 catalog,

@@ -245,6 +245,52 @@ pub(super) fn model_targets(
     }
 }
 
+/// A BSI build whose base is no longer the latest release of its major version for the
+/// models it supports: a warning naming the newer release. A BSI installs only on the latest
+/// minor version of its base, so devices already past it never get it.
+pub(super) fn superseded(
+    catalog: &Catalog,
+    platforms: &[Platform],
+    build: &BuildVersion,
+    at: crate::source::Span,
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(bsi) = catalog
+        .release_of(platforms, build.as_str())
+        .filter(|r| r.extra.is_some())
+    else {
+        return;
+    };
+    let major = |v: &str| v.split('.').next().unwrap_or_default().to_string();
+    let models = catalog.models_of(bsi);
+    let newer = platforms
+        .iter()
+        .flat_map(|p| catalog.on(*p))
+        .filter(|r| r.extra.is_none() && major(&r.version) == major(&bsi.version))
+        .filter(|r| crate::model::compare_versions(&r.version, &bsi.version).is_gt())
+        .filter(|r| {
+            models.is_empty()
+                || r.devices.is_empty()
+                || r.devices
+                    .iter()
+                    .any(|d| models.contains(catalog.model_of(d)))
+        })
+        .max_by(|a, b| crate::model::compare_versions(&a.version, &b.version));
+    if let Some(newer) = newer {
+        diagnostics.push(Diagnostic::warning(
+            CatalogKind::BsiSuperseded {
+                message: format!(
+                    "BSI build {build} is for {} {} only, and the catalog lists the newer {}: \
+                     devices on it never get this BSI",
+                    bsi.platform, bsi.version, newer.version
+                ),
+            },
+            at,
+            "superseded base",
+        ));
+    }
+}
+
 /// The model identifiers the catalog knows on `platforms` that `patterns` admit (a pattern
 /// the catalog knows nothing of is reported by [`unknown_models`]).
 fn concrete_models<'a>(
