@@ -296,6 +296,16 @@ fn models_and_bsis_follow_the_catalog() {
         "{declarations:?}"
     );
 
+    // A beta build: the catalog never lists one, and says why.
+    let beta = r#"enforce version="26.4" build="25E5207k" by="2027-01-15T09:00:00""#;
+    model_project(dir, &pin, &(group("\"Mac14,2\"") + &policy(beta)));
+    let (code, text) = check(early);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("it is a beta build") && text.contains("bsic::beta-build"),
+        "{text}"
+    );
+
     // After Apple's expiration date the BSI is refused.
     model_project(dir, &pin, &(group("\"Mac14,2\"") + &policy(bsi)));
     let (code, text) = check("1796083200"); // 2026-12-01

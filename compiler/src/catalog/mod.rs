@@ -874,9 +874,15 @@ fn check_target(
                     .map(|r| r.build.as_str())
                     .filter(|b| !b.is_empty())
                     .collect();
-                let hint = suggest(build.as_str(), builds.iter().copied())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
+                // Apple's lookup service lists no betas: say so rather than guess a release.
+                let hint = if build.looks_like_beta() {
+                    ": it is a beta build, and Apple's lookup service lists released builds only"
+                        .to_string()
+                } else {
+                    suggest(build.as_str(), builds.iter().copied())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default()
+                };
                 diagnostics.push(Diagnostic::error(
                     CatalogKind::Catalog {
                         message: format!("the catalog has no build {build}{hint}"),
