@@ -24,7 +24,8 @@ size=$(du -m "$WORK/pmv.json" | cut -f1)
 measure() {
   local best="" line
   for _ in $(seq "$RUNS"); do
-    line=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>&1 || true
+    line=$(tail -1 "$WORK/time")
     if [ -z "$best" ] || awk -v a="$line" -v b="$best" 'BEGIN { split(a, x); split(b, y); exit !(x[1] < y[1]) }'; then
       best=$line
     fi
