@@ -166,6 +166,11 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// How many diagnostics were reported, of any severity.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
     /// The diagnostics in source order (file, then offset), stable across runs.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut items: Vec<&Diagnostic> = self.items.iter().collect();

@@ -124,21 +124,19 @@ pub fn check_with(
     let project = source::load_project_mapped(root, overlay, cache, &mut diagnostics, &|parsed| {
         validators.project_policy_file(&parsed)
     })?;
-    let (project, model) = validate::validate(project, validators, &mut diagnostics);
+    let (project, mut model) = validate::validate(project, validators, &mut diagnostics);
+    if let Some(model) = &mut model {
+        model.catalog = crate::catalog::load_pinned(root, model, &mut diagnostics);
+    }
     let resolution = model
         .as_ref()
         .map(|m| resolve::resolve(m, &mut diagnostics))
         .unwrap_or_default();
     if let Some(model) = &model {
-        crate::catalog::check(root, model, &mut diagnostics);
+        let now = clock::now()?;
+        crate::catalog::check(model, &resolution, now, &mut diagnostics);
         let complete = !diagnostics.has_errors();
-        resolve::lint(
-            model,
-            &resolution,
-            clock::now()?,
-            complete,
-            &mut diagnostics,
-        );
+        resolve::lint(model, &resolution, now, complete, &mut diagnostics);
         diagnostics.apply_levels(model.project.lints.as_ref().unwrap_or(&Default::default()));
     }
     Ok(Checked {

@@ -6,8 +6,11 @@
 //! targets against it. bsic never fetches anything.
 
 pub mod diags;
+mod truth;
 
-use std::collections::BTreeSet;
+pub use truth::{Verdict, is_staged, verdict};
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -17,31 +20,41 @@ use crate::catalog::diags::CatalogKind;
 use crate::diag::{Diagnostic, Diagnostics, suggest};
 use crate::model::path::{EnforceField, Field};
 use crate::model::{BuildVersion, CatalogPin, OsVersion, Platform};
+use crate::resolve::Resolution;
 use crate::source::{FileId, Span};
 use crate::validate::{Location, Model};
 
-/// One release: a version, its build, and for BSIs the supplemental marker.
+/// One release: a version, its build, and for BSIs the supplemental marker. Fields a feed
+/// does not give are absent from the snapshot, so a snapshot of a feed without them keeps its
+/// bytes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Release {
     pub platform: String,
     pub version: String,
+    /// Empty when the feed knows the version but not its build (SOFA, for some releases).
     pub build: String,
     /// `(a)` for a Background Security Improvement / Rapid Security Response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<String>,
+    /// Apple's `PostingDate` (SOFA's `ReleaseDate`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Apple's `ExpirationDate`: after it, Apple no longer offers the release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// A BSI's `PrerequisiteBuild`: the base build it installs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prerequisite: Option<String>,
+    /// Apple's `SupportedDevices`: model identifiers (iPhone, iPad, …) or board IDs (Mac).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
 }
 
 impl Release {
-    /// A Background Security Improvement (or Rapid Security Response): marked `(a)` by the
-    /// feed, or a long build number with a letter suffix.
+    /// A Background Security Improvement (or Rapid Security Response): the feed lists it as
+    /// one (`(a)`); the catalog decides, not the build's letter.
     pub(crate) fn is_supplemental(&self) -> bool {
         self.extra.is_some()
-            || self
-                .build
-                .parse::<BuildVersion>()
-                .is_ok_and(|b| b.is_supplemental())
     }
 }
 
@@ -51,6 +64,10 @@ pub struct Catalog {
     /// What the snapshot was made from.
     pub source: String,
     pub releases: Vec<Release>,
+    /// Board ID → model identifier (`J413AP` → `Mac14,2`), from a SOFA feed's `Devices`:
+    /// Apple's lookup service names Macs by board ID, devices report model identifiers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub boards: BTreeMap<String, String>,
 }
 
 /// Problems reading or importing a feed (exit code 2).
@@ -128,6 +145,7 @@ impl Catalog {
             return Ok(Catalog {
                 source: format!("Apple public versions feed ({name})"),
                 releases: apple_feed_releases(&feed, diagnostics),
+                boards: BTreeMap::new(),
             });
         }
         if let Some(versions) = value.get("OSVersions") {
@@ -148,11 +166,52 @@ impl Catalog {
             return Ok(Catalog {
                 source: format!("SOFA feed ({name})"),
                 releases: sofa_releases(&feed, versions, platform, diagnostics),
+                boards: sofa_boards(&feed, diagnostics),
             });
         }
         Err(CatalogError::UnknownFormat {
             path: path.to_path_buf(),
         })
+    }
+
+    /// Adds the releases and board IDs of another feed.
+    pub fn merge(&mut self, other: Catalog) {
+        self.releases.extend(other.releases);
+        self.boards.extend(other.boards);
+    }
+
+    /// Sorts the releases and folds the entries of one build into one: Apple lists a build
+    /// once per asset set and once per group of devices with its own expiration. The merged
+    /// release supports every device any entry lists, was posted on the earliest date and
+    /// expires on the latest.
+    pub fn normalise(&mut self) {
+        let mut merged: BTreeMap<(String, String, String, Option<String>), Release> =
+            BTreeMap::new();
+        for release in std::mem::take(&mut self.releases) {
+            let key = (
+                release.platform.clone(),
+                release.version.clone(),
+                release.build.clone(),
+                release.extra.clone(),
+            );
+            match merged.get_mut(&key) {
+                None => {
+                    merged.insert(key, release);
+                }
+                Some(kept) => {
+                    kept.date = min_present(kept.date.take(), release.date);
+                    kept.expires = match (kept.expires.take(), release.expires) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    kept.prerequisite = kept.prerequisite.take().or(release.prerequisite);
+                    kept.devices.extend(release.devices);
+                    kept.devices.sort();
+                    kept.devices.dedup();
+                }
+            }
+        }
+        self.releases = merged.into_values().collect();
     }
 
     /// The snapshot as committed: pretty JSON, sorted, with a trailing newline.
@@ -170,6 +229,46 @@ impl Catalog {
             .filter(move |r| r.platform == platform.apple_column() || r.platform == platform.name())
     }
 }
+
+/// The earlier of two optional dates (ISO 8601 text sorts by time).
+fn min_present(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The keys one kind of feed entry names its fields with.
+struct Keys {
+    version: &'static str,
+    build: &'static str,
+    date: &'static str,
+    extra: &'static str,
+}
+
+/// Apple's Software Lookup Service (`gdmf.apple.com/v2/pmv`).
+static APPLE_KEYS: Keys = Keys {
+    version: "ProductVersion",
+    build: "Build",
+    date: "PostingDate",
+    extra: "ProductVersionExtra",
+};
+
+/// A SOFA feed's `OSVersions` releases.
+static SOFA_KEYS: Keys = Keys {
+    version: "ProductVersion",
+    build: "Build",
+    date: "ReleaseDate",
+    extra: "ProductVersionExtra",
+};
+
+/// A SOFA feed's `BackgroundSecurityImprovements` entries.
+static SOFA_BSI_KEYS: Keys = Keys {
+    version: "Version",
+    build: "Build",
+    date: "PostingDate",
+    extra: "VersionExtra",
+};
 
 /// The releases of Apple's public versions feed (`gdmf.apple.com/v2/pmv`): OS releases and
 /// (supplemental) BSIs, per platform.
@@ -207,8 +306,7 @@ fn apple_feed_releases(feed: &Feed<'_>, diagnostics: &mut Diagnostics) -> Vec<Re
             };
             for (i, entry) in entries.iter().enumerate() {
                 let pointer = format!("{pointer}/{i}");
-                let keys = ("ProductVersion", "Build", "PostingDate");
-                match feed.release(platform, entry, &pointer, keys, Some(supplemental)) {
+                match feed.release(platform, entry, &pointer, &APPLE_KEYS, Some(supplemental)) {
                     Ok(release) => {
                         releases.insert(release);
                     }
@@ -220,28 +318,29 @@ fn apple_feed_releases(feed: &Feed<'_>, diagnostics: &mut Diagnostics) -> Vec<Re
     releases.into_iter().collect()
 }
 
-/// The releases of a SOFA feed's `OSVersions` (each OS's latest and security releases), all
-/// on `platform`.
+/// The releases of a SOFA feed: `OSVersions` (each OS's latest and security releases) and,
+/// in its second version, `BackgroundSecurityImprovements` (per major version), all on
+/// `platform`.
 fn sofa_releases(
     feed: &Feed<'_>,
     versions: &[Value],
-    platform: &str,
+    platform: &'static str,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Release> {
     let mut releases = BTreeSet::new();
+    let mut entries: Vec<(String, &Value, &Keys)> = Vec::new();
     for (i, os) in versions.iter().enumerate() {
         let pointer = format!("/OSVersions/{i}");
-        let mut entries: Vec<(String, &Value)> = Vec::new();
         match os.get("Latest") {
             None | Some(Value::Null) => {}
-            Some(latest) => entries.push((format!("{pointer}/Latest"), latest)),
+            Some(latest) => entries.push((format!("{pointer}/Latest"), latest, &SOFA_KEYS)),
         }
         match os.get("SecurityReleases") {
             None | Some(Value::Null) => {}
             Some(Value::Array(list)) => entries.extend(
                 list.iter()
                     .enumerate()
-                    .map(|(j, e)| (format!("{pointer}/SecurityReleases/{j}"), e)),
+                    .map(|(j, e)| (format!("{pointer}/SecurityReleases/{j}"), e, &SOFA_KEYS)),
             ),
             Some(other) => diagnostics.push(feed.wrong_type(
                 &format!("{pointer}/SecurityReleases"),
@@ -252,17 +351,107 @@ fn sofa_releases(
         if !os.is_object() {
             diagnostics.push(feed.wrong_type(&pointer, "an object", os));
         }
-        for (pointer, entry) in entries {
-            let keys = ("ProductVersion", "Build", "ReleaseDate");
-            match feed.release(platform, entry, &pointer, keys, None) {
-                Ok(release) => {
-                    releases.insert(release);
+    }
+    match feed.projection.value.get("BackgroundSecurityImprovements") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(majors)) => {
+            for (major, list) in majors {
+                let pointer =
+                    crate::validate::push_pointer("/BackgroundSecurityImprovements", major);
+                match list {
+                    Value::Array(list) => entries.extend(
+                        list.iter()
+                            .enumerate()
+                            .map(|(j, e)| (format!("{pointer}/{j}"), e, &SOFA_BSI_KEYS)),
+                    ),
+                    other => {
+                        diagnostics.push(feed.wrong_type(&pointer, "an array of releases", other))
+                    }
                 }
-                Err(error) => diagnostics.push(*error),
             }
+        }
+        Some(other) => diagnostics.push(feed.wrong_type(
+            "/BackgroundSecurityImprovements",
+            "an object of major versions",
+            other,
+        )),
+    }
+    for (pointer, entry, keys) in entries {
+        let supplemental = std::ptr::eq(keys, &SOFA_BSI_KEYS).then_some(true);
+        match feed.release(platform, entry, &pointer, keys, supplemental) {
+            Ok(release) => {
+                releases.insert(release);
+            }
+            Err(error) => diagnostics.push(*error),
         }
     }
     releases.into_iter().collect()
+}
+
+/// A SOFA feed's `Devices`: board ID → `DeviceID` (the model identifier) for Macs. Entries
+/// without a `DeviceID` (an iOS feed keys its devices by model identifier already) add nothing.
+fn sofa_boards(feed: &Feed<'_>, diagnostics: &mut Diagnostics) -> BTreeMap<String, String> {
+    let mut boards = BTreeMap::new();
+    let devices = match feed.projection.value.get("Devices") {
+        None | Some(Value::Null) => return boards,
+        Some(Value::Object(devices)) => devices,
+        Some(other) => {
+            diagnostics.push(feed.wrong_type("/Devices", "an object of devices", other));
+            return boards;
+        }
+    };
+    for (board, device) in devices {
+        let pointer = crate::validate::push_pointer("/Devices", board);
+        if !is_device_name(board) {
+            diagnostics.push(feed.error(
+                feed.key(&pointer),
+                format!("`{board}` is not a board ID or model identifier"),
+                "not a device",
+            ));
+            continue;
+        }
+        match device.get("DeviceID") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(model)) if is_device_name(model) => {
+                boards.insert(board.clone(), model.clone());
+            }
+            Some(other) => diagnostics.push(feed.error(
+                feed.value(&format!("{pointer}/DeviceID")),
+                format!("`{other}` is not a model identifier"),
+                "not a model identifier",
+            )),
+        }
+    }
+    boards
+}
+
+/// Whether `name` looks like what Apple's feeds list as a device: a model identifier
+/// (`iPhone17,1`, `MacPro7,1-Rack`) or a board ID (`J413AP`, `Mac-827FAC58A8FDFA22`,
+/// `VMM-x86_64`): ASCII letters, digits, `,`, `-` and `_`, starting with a letter.
+pub(crate) fn is_device_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ',' | '-' | '_'))
+}
+
+/// The platform of a release Apple lists under `iOS`: its lookup service puts watchOS, tvOS
+/// and visionOS releases there too, told apart only by the model families they support.
+fn platform_of_devices(column: &'static str, devices: &[String]) -> &'static str {
+    if column != "iOS" || devices.is_empty() {
+        return column;
+    }
+    for (family, platform) in [
+        ("Watch", "watchOS"),
+        ("AppleTV", "tvOS"),
+        ("RealityDevice", "visionOS"),
+    ] {
+        if devices.iter().all(|d| d.starts_with(family)) {
+            return platform;
+        }
+    }
+    column
 }
 
 /// The platforms an Apple feed may list, as bsic names them (`xrOS` is visionOS); watchOS is
@@ -344,13 +533,76 @@ impl Feed<'_> {
         }
     }
 
-    /// One release entry: (version, build, date) under `keys`, checked as bsic's own values.
-    fn release(
+    /// An optional date field: digits and the separators of an ISO 8601 date or date-time.
+    fn date(
         &self,
-        platform: &str,
         entry: &Value,
         pointer: &str,
-        keys: (&str, &str, &str),
+        key: &str,
+    ) -> Result<Option<String>, Box<Diagnostic>> {
+        let date = self.text(entry, pointer, key, false)?;
+        if let Some(date) = &date {
+            let ok = date.len() <= 40
+                && date
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | 'Z' | '+' | '.'));
+            if !ok {
+                return Err(Box::new(self.error(
+                    self.value(&format!("{pointer}/{key}")),
+                    format!("`{date}` is not a date"),
+                    "not a date",
+                )));
+            }
+        }
+        Ok(date)
+    }
+
+    /// `SupportedDevices`: an array of model identifiers or board IDs, sorted.
+    fn devices(&self, entry: &Value, pointer: &str) -> Result<Vec<String>, Box<Diagnostic>> {
+        let at = format!("{pointer}/SupportedDevices");
+        let list = match entry.get("SupportedDevices") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(list)) => list,
+            Some(other) => {
+                return Err(Box::new(self.wrong_type(
+                    &at,
+                    "`SupportedDevices` as an array of strings",
+                    other,
+                )));
+            }
+        };
+        let mut devices = Vec::with_capacity(list.len());
+        for (i, device) in list.iter().enumerate() {
+            match device {
+                Value::String(name) if is_device_name(name) => devices.push(name.clone()),
+                Value::String(name) => {
+                    return Err(Box::new(self.error(
+                        self.value(&format!("{at}/{i}")),
+                        format!("`{name}` is not a model identifier or board ID"),
+                        "not a device",
+                    )));
+                }
+                other => {
+                    return Err(Box::new(self.wrong_type(
+                        &format!("{at}/{i}"),
+                        "a device as a string",
+                        other,
+                    )));
+                }
+            }
+        }
+        devices.sort();
+        devices.dedup();
+        Ok(devices)
+    }
+
+    /// One release entry, its fields under `keys`, checked as bsic's own values.
+    fn release(
+        &self,
+        platform: &'static str,
+        entry: &Value,
+        pointer: &str,
+        keys: &Keys,
         supplemental: Option<bool>,
     ) -> Result<Release, Box<Diagnostic>> {
         if !entry.is_object() {
@@ -360,34 +612,34 @@ impl Feed<'_> {
                 entry,
             )));
         }
-        let (version_key, build_key, date_key) = keys;
         let version = self
-            .text(entry, pointer, version_key, true)?
+            .text(entry, pointer, keys.version, true)?
             .unwrap_or_default();
         if let Err(e) = version.parse::<OsVersion>() {
             return Err(Box::new(self.error(
-                self.value(&format!("{pointer}/{version_key}")),
+                self.value(&format!("{pointer}/{}", keys.version)),
                 format!("`{version}` is not an OS version: {e}"),
                 "not a version",
             )));
         }
-        let build = self
-            .text(entry, pointer, build_key, true)?
-            .unwrap_or_default();
-        let parsed = build.parse::<BuildVersion>().map_err(|e| {
-            Box::new(self.error(
-                self.value(&format!("{pointer}/{build_key}")),
-                format!("`{build}` is not a build: {e}"),
-                "not a build",
-            ))
-        })?;
-        let extra = match self.text(entry, pointer, "ProductVersionExtra", false)? {
+        // SOFA lists security releases whose build it does not know with no or an empty
+        // `Build`: the version is still a release, kept with an empty build.
+        let sofa = std::ptr::eq(keys, &SOFA_KEYS);
+        let build = match entry.get(keys.build) {
+            None | Some(Value::Null) if sofa => String::new(),
+            Some(Value::String(b)) if sofa && b.is_empty() => String::new(),
+            _ => self
+                .build(entry, pointer, keys.build, true)?
+                .unwrap_or_default(),
+        };
+        let parsed = build.parse::<BuildVersion>().ok();
+        let extra = match self.text(entry, pointer, keys.extra, false)? {
             Some(extra) => {
                 let b = extra.as_bytes();
                 let ok = b.len() == 3 && b[0] == b'(' && b[1].is_ascii_lowercase() && b[2] == b')';
                 if !ok {
                     return Err(Box::new(self.error(
-                        self.value(&format!("{pointer}/ProductVersionExtra")),
+                        self.value(&format!("{pointer}/{}", keys.extra)),
                         format!("`{extra}` is not a supplemental marker such as `(a)`"),
                         "not a marker",
                     )));
@@ -395,32 +647,48 @@ impl Feed<'_> {
                 Some(extra)
             }
             // Apple's feed says in which set a BSI is; a SOFA feed only by the build.
-            None => supplemental
-                .unwrap_or_else(|| parsed.is_supplemental())
-                .then(|| parsed.suffix().map(|c| format!("({c})")))
-                .flatten(),
+            None => parsed.and_then(|parsed| {
+                supplemental
+                    .unwrap_or_else(|| parsed.is_supplemental())
+                    .then(|| parsed.suffix().map(|c| format!("({c})")))
+                    .flatten()
+            }),
         };
-        let date = self.text(entry, pointer, date_key, false)?;
-        if let Some(date) = &date {
-            let ok = date.len() <= 40
-                && date
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | 'Z' | '+' | '.'));
-            if !ok {
-                return Err(Box::new(self.error(
-                    self.value(&format!("{pointer}/{date_key}")),
-                    format!("`{date}` is not a date"),
-                    "not a date",
-                )));
-            }
-        }
+        let date = self.date(entry, pointer, keys.date)?;
+        let expires = self.date(entry, pointer, "ExpirationDate")?;
+        let prerequisite = self.build(entry, pointer, "PrerequisiteBuild", false)?;
+        let devices = self.devices(entry, pointer)?;
         Ok(Release {
-            platform: platform.to_string(),
+            platform: platform_of_devices(platform, &devices).to_string(),
             version,
             build,
             extra,
             date,
+            expires,
+            prerequisite,
+            devices,
         })
+    }
+
+    /// A build field, checked as a build when present.
+    fn build(
+        &self,
+        entry: &Value,
+        pointer: &str,
+        key: &str,
+        required: bool,
+    ) -> Result<Option<String>, Box<Diagnostic>> {
+        let build = self.text(entry, pointer, key, required)?;
+        if let Some(build) = &build
+            && let Err(e) = build.parse::<BuildVersion>()
+        {
+            return Err(Box::new(self.error(
+                self.value(&format!("{pointer}/{key}")),
+                format!("`{build}` is not a build: {e}"),
+                "not a build",
+            )));
+        }
+        Ok(build)
     }
 }
 
@@ -456,13 +724,17 @@ pub(crate) fn load(root: &Path, pin: &CatalogPin) -> Result<Catalog, LoadError> 
     })
 }
 
-/// Loads the pinned snapshot named in bsic.kdl and checks every enforcement target against it.
-pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
-    let Some(pin) = &model.project.catalog else {
-        return;
-    };
-    let catalog = match load(root, pin) {
-        Ok(catalog) => catalog,
+/// Loads the snapshot bsic.kdl pins, verified against its sha256; an error located at the
+/// `catalog` line when it cannot be used. The pipeline keeps it on the model
+/// ([`Model::catalog`]) for every later stage.
+pub fn load_pinned(
+    root: &Path,
+    model: &Model,
+    diagnostics: &mut Diagnostics,
+) -> Option<std::sync::Arc<Catalog>> {
+    let pin = model.project.catalog.as_ref()?;
+    match load(root, pin) {
+        Ok(catalog) => Some(std::sync::Arc::new(catalog)),
         Err(error) => {
             let at = model.value_span(&Location::root(model.project_file), Field::Catalog);
             diagnostics.push(Diagnostic::error(
@@ -472,9 +744,25 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                 at,
                 error.label,
             ));
-            return;
+            None
         }
+    }
+}
+
+/// Checks every enforcement target against the pinned catalog (when [`load_pinned`] loaded
+/// one): the release and build exist, a BSI has not expired (`now`, Unix seconds) and is for
+/// the models of the groups it reaches, and the groups' `models` are models the catalog knows.
+pub fn check(model: &Model, resolution: &Resolution, now: i64, diagnostics: &mut Diagnostics) {
+    let Some(catalog) = model.catalog.as_deref() else {
+        return;
     };
+    truth::unknown_models(catalog, model, diagnostics);
+    truth::model_targets(catalog, model, resolution, diagnostics);
+    // `yyyy-mm-dd`, to compare with the catalog's dates as text.
+    let today: String = crate::model::utc_date_time_text(now)
+        .chars()
+        .take(10)
+        .collect();
     for placed in &model.policies {
         let policy = &placed.value;
         for (i, enforce) in policy.enforce.iter().enumerate() {
@@ -486,8 +774,25 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                     .unwrap_or_else(|| vec![Platform::MacOs, Platform::Ios]),
             };
             let span = |field| model.value_span(&placed.at, Field::EnforceField(i, field));
+            if let Some(build) = &enforce.build {
+                expired(
+                    catalog,
+                    &platforms,
+                    build,
+                    &today,
+                    span(EnforceField::Build),
+                    diagnostics,
+                );
+                truth::superseded(
+                    catalog,
+                    &platforms,
+                    build,
+                    span(EnforceField::Build),
+                    diagnostics,
+                );
+            }
             check_target(
-                &catalog,
+                catalog,
                 model,
                 &platforms,
                 &enforce.version,
@@ -496,6 +801,42 @@ pub fn check(root: &Path, model: &Model, diagnostics: &mut Diagnostics) {
                 diagnostics,
             );
         }
+    }
+}
+
+/// A BSI build the catalog says Apple no longer offers (its `ExpirationDate` is before today,
+/// `YYYY-MM-DD`).
+fn expired(
+    catalog: &Catalog,
+    platforms: &[Platform],
+    build: &BuildVersion,
+    today: &str,
+    at: Span,
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(release) = catalog.release_of(platforms, build.as_str()) else {
+        return;
+    };
+    let Some(expires) = release
+        .expires
+        .as_deref()
+        .filter(|_| release.extra.is_some())
+    else {
+        return;
+    };
+    if expires.get(..10).is_some_and(|day| day < today) {
+        diagnostics.push(Diagnostic::error(
+            CatalogKind::ExpiredBsi {
+                message: format!(
+                    "BSI build {build} ({} {}) expired on {}: Apple no longer offers it",
+                    release.version,
+                    release.extra.as_deref().unwrap_or_default(),
+                    &expires[..10]
+                ),
+            },
+            at,
+            "expired",
+        ));
     }
 }
 
@@ -528,10 +869,20 @@ fn check_target(
     if let Some(build) = build {
         match known.iter().find(|r| r.build == build.as_str()) {
             None => {
-                let builds: BTreeSet<&str> = known.iter().map(|r| r.build.as_str()).collect();
-                let hint = suggest(build.as_str(), builds.iter().copied())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
+                let builds: BTreeSet<&str> = known
+                    .iter()
+                    .map(|r| r.build.as_str())
+                    .filter(|b| !b.is_empty())
+                    .collect();
+                // Apple's lookup service lists no betas: say so rather than guess a release.
+                let hint = if build.looks_like_beta() {
+                    ": it is a beta build, and Apple's lookup service lists released builds only"
+                        .to_string()
+                } else {
+                    suggest(build.as_str(), builds.iter().copied())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default()
+                };
                 diagnostics.push(Diagnostic::error(
                     CatalogKind::Catalog {
                         message: format!("the catalog has no build {build}{hint}"),
@@ -627,5 +978,74 @@ mod tests {
         assert_eq!(catalog.releases.len(), 3);
         assert!(catalog.releases.iter().all(|r| r.platform == "macOS"));
         assert!(Catalog::from_feed(Path::new("x.json"), "{}", None).is_err());
+    }
+
+    /// The lookup service's shape: dates, prerequisite and supported devices kept; one build
+    /// listed in two sets (and for two device groups) folded into one release; watchOS
+    /// releases Apple lists under `iOS` told apart by their devices.
+    #[test]
+    fn lookup_service_releases_keep_their_devices() {
+        let feed = r#"{"PublicAssetSets": {"iOS": [
+              {"ProductVersion": "26.3.1", "Build": "23D127", "PostingDate": "2026-03-03", "ExpirationDate": "2026-12-31", "SupportedDevices": ["iPhone15,2", "iPhone15,3"]},
+              {"ProductVersion": "26.6", "Build": "23U67", "SupportedDevices": ["Watch6,1"]}]},
+            "AssetSets": {"iOS": [
+              {"ProductVersion": "26.3.1", "Build": "23D127", "PostingDate": "2026-03-01", "ExpirationDate": "2027-01-31", "SupportedDevices": ["iPhone18,1"]}]},
+            "PublicBackgroundSecurityImprovements": {"iOS": [
+              {"ProductVersion": "26.3.1", "Build": "23D771290a", "ProductVersionExtra": "(a)", "PrerequisiteBuild": "23D127", "SupportedDevices": ["iPhone15,3", "iPhone15,2"]}]}}"#;
+        let mut catalog = Catalog::from_feed(Path::new("pmv.json"), feed, None).unwrap();
+        catalog.normalise();
+        let base = catalog
+            .releases
+            .iter()
+            .find(|r| r.build == "23D127")
+            .unwrap();
+        assert_eq!(base.devices, ["iPhone15,2", "iPhone15,3", "iPhone18,1"]);
+        assert_eq!(base.date.as_deref(), Some("2026-03-01"));
+        assert_eq!(base.expires.as_deref(), Some("2027-01-31"));
+        let bsi = catalog
+            .releases
+            .iter()
+            .find(|r| r.build == "23D771290a")
+            .unwrap();
+        assert_eq!(bsi.prerequisite.as_deref(), Some("23D127"));
+        assert_eq!(bsi.devices, ["iPhone15,2", "iPhone15,3"]);
+        let watch = catalog
+            .releases
+            .iter()
+            .find(|r| r.build == "23U67")
+            .unwrap();
+        assert_eq!(watch.platform, "watchOS");
+        assert_eq!(catalog.releases.len(), 3);
+        let bad = r#"{"PublicAssetSets": {"iOS": [{"ProductVersion": "26.3", "Build": "23D1", "SupportedDevices": ["iPhone 15"]}]}}"#;
+        assert!(Catalog::from_feed(Path::new("pmv.json"), bad, None).is_err());
+    }
+
+    /// SOFA's second feed version: BSIs per major version, Mac board IDs → model identifiers,
+    /// and security releases whose build SOFA does not know kept as versions.
+    #[test]
+    fn sofa_v2_feed_with_bsis_and_board_ids() {
+        let feed = r#"{"OSVersions": [{"OSVersion": "Tahoe 26", "Latest": {"ProductVersion": "26.3.1", "Build": "25D2128", "SupportedDevices": ["J413AP"]},
+              "SecurityReleases": [{"ProductVersion": "26.3", "Build": ""}]}],
+            "BackgroundSecurityImprovements": {"26": [{"Version": "26.3.1", "VersionExtra": "(a)", "Build": "25D771280a", "PrerequisiteBuild": "25D2128", "SupportedDevices": ["J413AP", "VMA2MACOSAP"]}]},
+            "Devices": {"J413AP": {"DeviceID": "Mac14,2", "MarketingName": "MacBook Air (M2, 2022)"}},
+            "XProtectPlistConfigData": {}}"#;
+        let catalog = Catalog::from_feed(Path::new("macos_data_feed.json"), feed, None).unwrap();
+        assert_eq!(
+            catalog.boards.get("J413AP").map(String::as_str),
+            Some("Mac14,2")
+        );
+        let bsi = catalog
+            .releases
+            .iter()
+            .find(|r| r.build == "25D771280a")
+            .unwrap();
+        assert_eq!(bsi.extra.as_deref(), Some("(a)"));
+        assert_eq!(bsi.platform, "macOS");
+        assert!(
+            catalog
+                .releases
+                .iter()
+                .any(|r| r.version == "26.3" && r.build.is_empty())
+        );
     }
 }

@@ -257,6 +257,10 @@ pub struct ExplainArgs {
     /// The device's OS version, e.g. 26.3: shows staging and channel notes.
     #[arg(long, value_name = "VERSION", value_parser = super::explain::parse_os)]
     pub os: Option<crate::model::OsVersion>,
+    /// The device's hardware model identifier, e.g. iPhone17,1: groups limited to other
+    /// `models` send it nothing.
+    #[arg(long, value_name = "MODEL", value_parser = super::explain::parse_model)]
+    pub model: Option<String>,
     /// Instead: list the groups this policy reaches.
     #[arg(long, value_name = "NAME", conflicts_with = "group")]
     pub policy: Option<String>,

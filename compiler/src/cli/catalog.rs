@@ -30,10 +30,10 @@ pub(super) fn import(
             })
         })?;
         let file = files.add(feed.display().to_string(), feed.clone(), text.clone());
-        let catalog = Catalog::import_feed(feed, &text, file, platform, &mut diagnostics)
+        let mut catalog = Catalog::import_feed(feed, &text, file, platform, &mut diagnostics)
             .map_err(Error::Catalog)?;
-        sources.push(catalog.source);
-        merged.releases.extend(catalog.releases);
+        sources.push(std::mem::take(&mut catalog.source));
+        merged.merge(catalog);
     }
     // Every bad entry of every feed in one run, located; then nothing is written.
     if diagnostics.has_errors() {
@@ -45,8 +45,7 @@ pub(super) fn import(
         );
         return Ok(ExitCode::from(super::POLICY_ERRORS));
     }
-    merged.releases.sort();
-    merged.releases.dedup();
+    merged.normalise();
     merged.source = sources.join(" + ");
     let out = match out {
         Some(path) => path.to_path_buf(),
@@ -68,6 +67,18 @@ pub(super) fn import(
         "wrote {} releases to {shown}",
         merged.releases.len()
     );
+    let devices = merged
+        .releases
+        .iter()
+        .filter(|r| !r.devices.is_empty())
+        .count();
+    if devices > 0 || !merged.boards.is_empty() {
+        let _ = writeln!(
+            stdout,
+            "with the supported devices of {devices} and {} Mac board IDs",
+            merged.boards.len()
+        );
+    }
     let _ = writeln!(
         stdout,
         "pin it in bsic.kdl:\n    catalog \"{shown}\" sha256=\"{}\"",

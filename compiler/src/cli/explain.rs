@@ -61,6 +61,7 @@ pub(super) fn run(checked: &Checked, args: &ExplainArgs) -> ExitCode {
         groups: args.group.clone(),
         platforms: args.platform.clone(),
         os: args.os.clone(),
+        model: args.model.clone(),
     };
     let explanation = resolve::explain(model, &checked.resolution, sources, &query);
     if args.json {
@@ -87,7 +88,12 @@ fn human(out: &mut impl Write, e: &Explanation) {
         e.os.as_ref()
             .map(|o| format!(" on OS {o}"))
             .unwrap_or_default();
-    let _ = writeln!(out, "a device in {}{os}", e.groups.join(" + "));
+    let model = e
+        .model
+        .as_ref()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "a device in {}{model}{os}", e.groups.join(" + "));
     let _ = writeln!(out, "  member of:      {}", e.member_of.join(", "));
     let _ = writeln!(out, "  declarations from: {}", e.receives_from.join(", "));
     for platform in &e.platforms {
@@ -163,6 +169,17 @@ pub(super) fn parse_os(value: &str) -> Result<OsVersion, String> {
     value
         .parse::<OsVersion>()
         .map_err(|e| format!("`{value}` is not an OS version: {e}"))
+}
+
+/// A device's hardware model identifier (`iPhone17,1`; no `*`: one device is one model).
+pub(super) fn parse_model(value: &str) -> Result<String, String> {
+    match value.parse::<crate::model::ModelPattern>() {
+        Ok(model) if model.prefix().is_none() => Ok(value.to_string()),
+        Ok(_) => Err(format!(
+            "`{value}` is a family prefix; a device has one model identifier, e.g. iPhone17,1"
+        )),
+        Err(e) => Err(format!("`{value}` is not a model identifier: {e}")),
+    }
 }
 
 /// Prints, per group and key, what a higher priority overrode (for `check --explain-overrides`).

@@ -10,7 +10,7 @@ use crate::resolve::{Effective, GroupPlan, PolicyIndex};
 use crate::validate::Model;
 
 use super::ids::{platform_label, server_token};
-use super::predicate::{family_predicate, os_predicate};
+use super::predicate::{MODEL_STATUS_ITEM, family_predicate, model_predicate, os_predicate};
 use super::{Artifact, ArtifactKind, partition};
 
 pub(super) use crate::apple::types::ACTIVATION as ACTIVATION_TYPE;
@@ -112,7 +112,7 @@ pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
         .map(|p| (*p, BTreeSet::new()))
         .collect();
     let mut declarations = settings_declarations(&base, plan, &mut needs);
-    declarations.extend(enforcement_declarations(&base, plan, &mut needs));
+    declarations.extend(enforcement_declarations(model, &base, plan, &mut needs));
     if declarations.is_empty() {
         return Vec::new();
     }
@@ -151,8 +151,14 @@ fn settings_declarations(base: &str, plan: &GroupPlan, needs: &mut Needs) -> Vec
     declarations
 }
 
-/// Enforcement, staged base → supplemental when the target is a BSI build.
-fn enforcement_declarations(base: &str, plan: &GroupPlan, needs: &mut Needs) -> Vec<Declaration> {
+/// Enforcement, staged base → supplemental when the target is a BSI build (as the pinned
+/// catalog says, or inferred from the build without one).
+fn enforcement_declarations(
+    model: &Model,
+    base: &str,
+    plan: &GroupPlan,
+    needs: &mut Needs,
+) -> Vec<Declaration> {
     let enforcement: BTreeMap<Platform, Option<(Enforce, PolicyIndex)>> = plan
         .platforms
         .iter()
@@ -176,7 +182,8 @@ fn enforcement_declarations(base: &str, plan: &GroupPlan, needs: &mut Needs) -> 
             continue;
         };
         let stem = labelled(base, "enforce", several.then_some(&platforms));
-        for (identifier, payload) in enforcement_payloads(&stem, &enforce) {
+        let staged = crate::catalog::is_staged(model, &platforms, &enforce);
+        for (identifier, payload) in enforcement_payloads(&stem, &enforce, staged) {
             require(needs, &platforms, &identifier);
             declarations.push(Declaration {
                 kind: ENFORCEMENT_TYPE.into(),
@@ -194,10 +201,11 @@ fn enforcement_declarations(base: &str, plan: &GroupPlan, needs: &mut Needs) -> 
 /// platform that has a configuration.
 fn status_subscription(base: &str, plan: &GroupPlan, needs: &mut Needs) -> Declaration {
     let status_id = format!("{base}.status");
-    let status_items: Vec<Value> = STATUS_ITEMS
-        .iter()
-        .map(|name| json!({ "Name": name }))
-        .collect();
+    // A group limited to models also reports the model, so status can tell who it reached.
+    let model_item = plan.models.is_some().then_some(MODEL_STATUS_ITEM);
+    let mut names: Vec<&str> = STATUS_ITEMS.iter().copied().chain(model_item).collect();
+    names.sort_unstable();
+    let status_items: Vec<Value> = names.iter().map(|name| json!({ "Name": name })).collect();
     let covered: Vec<Platform> = needs
         .iter()
         .filter(|(_, n)| !n.is_empty())
@@ -240,12 +248,13 @@ fn activations(base: &str, plan: &GroupPlan, needs: Needs) -> Vec<Declaration> {
     declarations
 }
 
-/// The activation's predicate: the platforms' OS family and the group's OS range, each
-/// parenthesised when there are both.
+/// The activation's predicate: the platforms' OS family, the group's OS range and its
+/// hardware models, each parenthesised when there are several.
 fn activation_predicate(platforms: &[Platform], plan: &GroupPlan) -> Option<String> {
     let conditions: Vec<String> = family_predicate(platforms)
         .into_iter()
         .chain(plan.os.as_ref().and_then(os_predicate))
+        .chain(plan.models.as_deref().and_then(model_predicate))
         .collect();
     match conditions.as_slice() {
         [] => None,
@@ -278,9 +287,9 @@ fn labelled(base: &str, kind: &str, platforms: Option<&Vec<Platform>>) -> String
 }
 
 /// The enforcement declarations for one target. Apple installs a supplemental (BSI) build
-/// only on top of its base version, so a BSI target becomes two declarations: the base
-/// version first, then the supplemental build.
-fn enforcement_payloads(stem: &str, enforce: &Enforce) -> Vec<(String, Value)> {
+/// only on top of its base version, so a BSI target (`staged`) becomes two declarations: the
+/// base version first, then the supplemental build.
+fn enforcement_payloads(stem: &str, enforce: &Enforce, staged: bool) -> Vec<(String, Value)> {
     let payload = |build: Option<&str>| {
         let mut map = Map::new();
         map.insert("TargetOSVersion".into(), enforce.version.as_str().into());
@@ -294,7 +303,7 @@ fn enforcement_payloads(stem: &str, enforce: &Enforce) -> Vec<(String, Value)> {
         Value::Object(map)
     };
     match &enforce.build {
-        Some(build) if build.is_supplemental() => vec![
+        Some(build) if staged => vec![
             (format!("{stem}.base"), payload(None)),
             (format!("{stem}.bsi"), payload(Some(build.as_str()))),
         ],
@@ -313,7 +322,7 @@ mod tests {
             "version": "26.3.1", "build": "25D771280a", "by": "2026-04-01T09:00:00"
         }))
         .unwrap();
-        let staged = enforcement_payloads("p.g.enforce", &enforce);
+        let staged = enforcement_payloads("p.g.enforce", &enforce, true);
         assert_eq!(staged.len(), 2);
         assert_eq!(staged[0].0, "p.g.enforce.base");
         assert!(staged[0].1.get("TargetBuildVersion").is_none());

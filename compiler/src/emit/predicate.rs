@@ -4,7 +4,10 @@
 //! strings there, and string comparison would put "26.10" before "26.9", so version ranges
 //! become a regular expression over whole numbers (`MATCHES`), built digit range by digit range.
 
-use crate::model::{OsRange, Platform};
+use crate::model::{ModelPattern, OsRange, Platform};
+
+/// The status item a device reports its hardware model identifier in (`iPhone17,1`).
+pub(crate) const MODEL_STATUS_ITEM: &str = "device.model.identifier";
 
 /// The largest major or minor version number a range expands to when it has no upper bound.
 const OPEN_END: u32 = 99;
@@ -25,6 +28,31 @@ pub(crate) fn family_predicate(platforms: &[Platform]) -> Option<String> {
             many.join(", ")
         ),
     })
+}
+
+/// An NSPredicate limiting an activation to some hardware models: the exact identifiers as one
+/// `IN` set, each family prefix as a `BEGINSWITH`, joined by `OR`; none when unlimited.
+pub(crate) fn model_predicate(models: &[ModelPattern]) -> Option<String> {
+    let item = format!("@status({MODEL_STATUS_ITEM})");
+    let exact: Vec<String> = models
+        .iter()
+        .filter(|m| m.prefix().is_none())
+        .map(|m| format!("'{m}'"))
+        .collect();
+    let mut terms = Vec::new();
+    match exact.as_slice() {
+        [] => {}
+        [one] => terms.push(format!("{item} == {one}")),
+        many => terms.push(format!("{item} IN {{{}}}", many.join(", "))),
+    }
+    terms.extend(
+        models
+            .iter()
+            .filter_map(ModelPattern::prefix)
+            .map(|prefix| format!("{item} BEGINSWITH '{prefix}'")),
+    );
+    // The activation parenthesises each condition when it has several.
+    (!terms.is_empty()).then(|| terms.join(" OR "))
 }
 
 /// An NSPredicate limiting an activation to an OS version range; none when unbounded.
@@ -278,6 +306,39 @@ mod tests {
             min: min.map(|v| v.parse().unwrap()),
             max: max.map(|v| v.parse().unwrap()),
         }
+    }
+
+    #[test]
+    fn model_filters_become_one_set_and_prefixes() {
+        let models = |list: &[&str]| -> Vec<ModelPattern> {
+            list.iter().map(|m| m.parse().unwrap()).collect()
+        };
+        assert_eq!(
+            model_predicate(&models(&["iPhone18,1"])).unwrap(),
+            "@status(device.model.identifier) == 'iPhone18,1'"
+        );
+        assert_eq!(
+            model_predicate(&models(&["iPhone17,1", "iPhone17,2", "Mac17,*"])).unwrap(),
+            "@status(device.model.identifier) IN {'iPhone17,1', 'iPhone17,2'} OR \
+             @status(device.model.identifier) BEGINSWITH 'Mac17,'"
+        );
+        assert!(model_predicate(&[]).is_none());
+        for bad in [
+            "iPhone",
+            "17,1",
+            "iPhone17",
+            "iPhone17,",
+            "Mac17,1*",
+            "J413AP",
+            "iPhone 17,1",
+            "*",
+        ] {
+            assert!(bad.parse::<ModelPattern>().is_err(), "{bad}");
+        }
+        let family: ModelPattern = "Mac17,*".parse().unwrap();
+        assert!(
+            family.matches("Mac17,2") && !family.matches("Mac171,2") && !family.matches("Mac1,7")
+        );
     }
 
     #[test]

@@ -130,6 +130,20 @@ pub(crate) fn complete(
             })
             .collect();
     }
+    if head == "models" && cx.parents == ["group"] {
+        // The model identifiers the pinned catalog's releases support (Macs' board IDs
+        // mapped to model identifiers), when the last check loaded one.
+        let catalog = checked.and_then(|c| c.model.as_ref()?.catalog.clone());
+        return catalog
+            .map(|c| c.all_models())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let insert = quote(&m);
+                item(m, CompletionItemKind::VALUE, Some(insert))
+            })
+            .collect();
+    }
     if let Some((property, _)) = cx.partial.split_once('=') {
         let pointer = format!("{node}/{property}");
         return enum_values(schema, &pointer)
@@ -346,7 +360,7 @@ pub(crate) fn releases(
         known.sort_by_key(|r| version.is_some_and(|v| r.version != v));
         let mut seen = std::collections::BTreeSet::new();
         for release in known {
-            if !seen.insert(release.build.as_str()) {
+            if release.build.is_empty() || !seen.insert(release.build.as_str()) {
                 continue;
             }
             let extra = release
@@ -423,6 +437,8 @@ mod tests {
     fn node_names_follow_the_schema() {
         let top = labels("|");
         assert!(top.contains(&"policy".into()) && top.contains(&"group".into()));
+        let group = labels("group \"g\" { |");
+        assert!(group.contains(&"models".into()), "{group:?}");
         let policy = labels("policy \"p\" {\n  |");
         for want in ["applies-to", "platforms", "background-security", "enforce"] {
             assert!(policy.contains(&want.into()), "{want} in {policy:?}");

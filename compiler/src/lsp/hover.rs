@@ -267,6 +267,7 @@ pub(crate) fn group(checked: &Checked, name: &str) -> Option<String> {
         groups: vec![name.to_string()],
         platforms: Vec::new(),
         os: None,
+        model: None,
     };
     let e = resolve::explain(model, &checked.resolution, &checked.project.sources, &query);
     let mut md = format!("**group `{name}`**: what a device in it gets\n\n");

@@ -28,6 +28,8 @@ pub enum Field {
     OsMin,
     /// A group's `os max=`.
     OsMax,
+    /// Entry `i` of a group's `models`.
+    Model(usize),
     /// The `defer` node of `os-updates`.
     Defer,
     /// `enforce` node `i`.
@@ -81,6 +83,7 @@ impl Field {
             Field::AppliesTo(i) => format!("/applies-to/{i}"),
             Field::OsMin => "/os/min".into(),
             Field::OsMax => "/os/max".into(),
+            Field::Model(i) => format!("/models/{i}"),
             Field::Defer => "/os-updates/defer".into(),
             Field::Enforce(i) => format!("/enforce/{i}"),
             Field::EnforceField(i, field) => format!("/enforce/{i}/{}", field.kdl()),
@@ -130,6 +133,7 @@ mod tests {
             | Field::AppliesTo(_)
             | Field::OsMin
             | Field::OsMax
+            | Field::Model(_)
             | Field::Defer
             | Field::Enforce(_)
             | Field::EnforceField(..)
@@ -141,7 +145,7 @@ mod tests {
         };
         let group = through::<Group>(json!({
             "name": "g", "includes": ["h"], "platforms": ["macOS"],
-            "os": {"min": "15.0", "max": "26.0"},
+            "os": {"min": "15.0", "max": "26.0"}, "models": ["Mac17,*"],
         }));
         let project = through::<ProjectFile>(json!({
             "organization": "O", "identifier-prefix": "com.example",
@@ -164,7 +168,8 @@ mod tests {
             (Field::Includes(0), group.clone()),
             (Field::AppliesTo(0), policy()),
             (Field::OsMin, group.clone()),
-            (Field::OsMax, group),
+            (Field::OsMax, group.clone()),
+            (Field::Model(0), group),
             (Field::Defer, policy()),
             (Field::Enforce(0), policy()),
             (Field::Catalog, project),

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{BuildVersion, DetailsUrl, LocalDateTime, Name, OsVersion};
+use super::{BuildVersion, DetailsUrl, LocalDateTime, ModelPattern, Name, OsVersion};
 
 /// A policy file: any number of `group` and `policy` nodes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -39,6 +39,12 @@ pub struct Group {
     /// Only devices whose OS version is in this range (checked on the device).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<OsRange>,
+    /// Only devices of these hardware models: model identifiers (`"iPhone17,1"`) or family
+    /// prefixes ending in `*` (`"Mac17,*"`), checked on the device through the activation's
+    /// predicate over `device.model.identifier`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub models: Option<Vec<ModelPattern>>,
 }
 
 /// `os min="26.1" max="26.4"`: an inclusive range of MAJOR.MINOR versions (patch releases

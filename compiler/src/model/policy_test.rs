@@ -32,6 +32,11 @@ pub struct PolicyTest {
     /// The device's OS version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<OsVersion>,
+    /// The device's hardware model identifier, e.g. "iPhone17,1": groups limited to other
+    /// `models` send it nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "model-identifier"))]
+    pub model: Option<String>,
     /// The effective settings the device must get; keys not listed are not checked.
     pub expect: Expectation,
 }

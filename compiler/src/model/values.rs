@@ -95,6 +95,11 @@ string_newtype!(
     "A group or policy name: 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit."
 );
 string_newtype!(
+    ModelPattern,
+    "model-identifier",
+    "A hardware model identifier as the device reports it, e.g. \"iPhone17,1\", or a family prefix ending in '*', e.g. \"Mac17,*\"."
+);
+string_newtype!(
     IdentifierPrefix,
     "reverse-dns",
     "A reverse-DNS prefix for declaration and profile identifiers, e.g. \"com.example.it\"."
@@ -137,6 +142,7 @@ macro_rules! text_order {
 }
 
 text_order!(
+    ModelPattern,
     BuildVersion,
     LocalDateTime,
     DetailsUrl,
@@ -202,6 +208,62 @@ impl OsVersion {
             *slot = part.parse().unwrap_or(0);
         }
         out
+    }
+}
+
+impl FromStr for ModelPattern {
+    type Err = ParseError;
+    /// A model identifier is a family name and a version pair (`iPhone17,1`, `MacBookPro18,3`,
+    /// `Mac17,2`); a pattern may end in `*` after the family name, its major number, or the
+    /// comma (`iPhone*`, `Mac17*`, `Mac17,*`).
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let (body, wildcard) = match s.strip_suffix('*') {
+            Some(body) => (body, true),
+            None => (s, false),
+        };
+        let family = body.bytes().take_while(u8::is_ascii_alphabetic).count();
+        if family == 0 || s.len() > 40 {
+            return Err(ParseError(
+                "it must start with the model family, e.g. \"iPhone\" or \"Mac\"".into(),
+            ));
+        }
+        let rest = &body[family..];
+        let (major, minor) = match rest.split_once(',') {
+            Some((major, minor)) => (major, Some(minor)),
+            None => (rest, None),
+        };
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        let ok = match (wildcard, minor) {
+            (false, Some(minor)) => {
+                !major.is_empty() && digits(major) && !minor.is_empty() && digits(minor)
+            }
+            (false, None) => false,
+            (true, Some(minor)) => !major.is_empty() && digits(major) && minor.is_empty(),
+            (true, None) => digits(major),
+        };
+        if !ok {
+            return Err(ParseError(if wildcard {
+                "a family prefix ends in `*` after the family, its number or the comma, e.g. \"Mac17,*\"".into()
+            } else {
+                "a model identifier is a family and two numbers, e.g. \"iPhone17,1\"; end a prefix with `*`".into()
+            }));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl ModelPattern {
+    /// The prefix a `*` pattern admits, or `None` for an exact model identifier.
+    pub fn prefix(&self) -> Option<&str> {
+        self.0.strip_suffix('*')
+    }
+
+    /// Whether the device model identifier `model` belongs to the pattern.
+    pub fn matches(&self, model: &str) -> bool {
+        match self.prefix() {
+            Some(prefix) => model.starts_with(prefix) && model.len() > prefix.len(),
+            None => self.0 == model,
+        }
     }
 }
 

@@ -90,6 +90,7 @@ fn run_one(
         groups: test.groups.iter().map(ToString::to_string).collect(),
         platforms: vec![test.platform],
         os: test.os.clone(),
+        model: test.model.clone(),
     };
     let explanation =
         resolve::explain(model, &checked.resolution, &checked.project.sources, &query);

@@ -25,6 +25,9 @@ pub struct DeviceQuery {
     /// Platforms to explain; every platform the groups' policies cover when empty.
     pub platforms: Vec<Platform>,
     pub os: Option<OsVersion>,
+    /// The device's hardware model identifier (`iPhone17,1`): groups limited to other
+    /// `models` send it nothing. Unknown (every group admits it) when absent.
+    pub model: Option<String>,
 }
 
 /// Where a value came from.
@@ -101,6 +104,9 @@ pub struct Explanation {
     /// The groups whose declarations the device receives.
     pub receives_from: Vec<String>,
     pub os: Option<String>,
+    /// The device's hardware model, when asked for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     pub platforms: Vec<PlatformExplanation>,
 }
 
@@ -146,12 +152,16 @@ pub fn explain(
         member_of.extend(resolution.graph.containers(group).into_keys());
     }
     member_of.insert(ALL.to_string());
-    // A group whose OS filter excludes the device's version sends it nothing.
+    // A group whose OS or model filter excludes the device sends it nothing.
     let receiving: Vec<&super::GroupPlan> = member_of
         .iter()
         .filter_map(|g| resolution.plan(g))
         .filter(|plan| match (&plan.os, &query.os) {
             (Some(range), Some(os)) => range.contains(os),
+            _ => true,
+        })
+        .filter(|plan| match (&plan.models, &query.model) {
+            (Some(models), Some(model)) => models.iter().any(|m| m.matches(model)),
             _ => true,
         })
         .collect();
@@ -183,6 +193,7 @@ pub fn explain(
         member_of: member_of.into_iter().collect(),
         receives_from: receiving.iter().map(|p| p.group.clone()).collect(),
         os: query.os.as_ref().map(ToString::to_string),
+        model: query.model.clone(),
         platforms,
     }
 }
@@ -410,7 +421,7 @@ impl PlatformContext<'_> {
             .iter()
             .position(|e| e == target)
             .map_or(Field::Enforce(0), Field::Enforce);
-        let staged = target.build.as_ref().is_some_and(|b| b.is_supplemental());
+        let staged = crate::catalog::is_staged(self.model, &[self.platform], target);
         let steps = if staged {
             vec![
                 format!("{} (base)", target.version),

@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::AutomaticMode;
 use crate::model::Lint;
 use crate::model::knobs::{ALLOW_ROLLBACK, AUTOMATIC_INSTALL, OFFER};
 use crate::model::path::{EnforceField, Field};
+use crate::model::{AutomaticMode, Platform};
 use crate::validate::Model;
 
 use super::combine::{CombineRule, combine};
@@ -79,11 +79,28 @@ fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
                     "in the past",
                 ));
             }
-            if let Some(build) = enforce.build.as_ref().filter(|b| b.is_supplemental()) {
+            let platforms: Vec<Platform> = match enforce.platform {
+                Some(platform) => vec![platform],
+                None => policy
+                    .platforms
+                    .clone()
+                    .unwrap_or_else(|| Platform::ALL.to_vec()),
+            };
+            let verdict = enforce
+                .build
+                .as_ref()
+                .map(|b| (b, crate::catalog::verdict(model, &platforms, b)));
+            if let Some((build, verdict)) = verdict.filter(|(_, v)| v.bsi) {
+                let why = if verdict.inferred {
+                    "looks like a BSI build (inferred from its letter suffix: no pinned catalog \
+                     lists it)"
+                } else {
+                    "is a BSI build (the pinned catalog lists it as one)"
+                };
                 diagnostics.push(warning(
                     Lint::StagedBase,
                     format!(
-                        "`{build}` is a BSI build: bsic also enforces its base version {} by {}",
+                        "`{build}` {why}: bsic also enforces its base version {} by {}",
                         enforce.version, enforce.by
                     ),
                     model.value_span(&placed.at, Field::EnforceField(i, EnforceField::Build)),
@@ -126,7 +143,7 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
             let bsi_target = effective
                 .enforce
                 .as_ref()
-                .filter(|e| e.value.build.as_ref().is_some_and(|b| b.is_supplemental()));
+                .filter(|e| crate::catalog::is_staged(model, &[*platform], &e.value));
             if let (Some(offer), Some(target)) = (offer_off, bsi_target)
                 && reported.insert(("bsi-off", plan.group.clone(), offer.policy, target.policy))
             {

@@ -69,6 +69,8 @@ pub struct GroupPlan {
     pub via: BTreeMap<PolicyIndex, Vec<String>>,
     /// The group's own OS version filter, checked on the device by its activations.
     pub os: Option<crate::model::OsRange>,
+    /// The group's own hardware model filter, checked on the device by its activations.
+    pub models: Option<Vec<crate::model::ModelPattern>>,
     /// Platform → effective settings, for each platform some policy covers.
     pub platforms: BTreeMap<Platform, Effective>,
 }
@@ -218,6 +220,7 @@ fn resolve_group(
         .and_then(|g| g.platforms.clone())
         .unwrap_or_else(|| Platform::ALL.to_vec());
     let os = group_def.and_then(|g| g.os.clone());
+    let models = group_def.and_then(|g| g.models.clone());
     let covered: BTreeSet<Platform> = policies
         .iter()
         .flat_map(|&i| coverage(&model.policies[i].value))
@@ -286,6 +289,7 @@ fn resolve_group(
         policies,
         via,
         os,
+        models,
         platforms,
     }
 }

@@ -390,6 +390,9 @@ pub struct DeviceVerdict {
     pub serial: String,
     pub groups: Vec<String>,
     pub platform: Option<Platform>,
+    /// The hardware model the device reports (`device.model.identifier`), when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     pub state: State,
     pub reasons: Vec<String>,
     pub os: Option<ReportedOs>,
@@ -674,8 +677,8 @@ struct Judging<'a> {
     manifest: Option<&'a Manifest>,
     tokens: &'a Tokens,
     now: &'a str,
-    /// Resolutions by (groups, platform, OS): devices alike share one.
-    cache: HashMap<(Vec<String>, Platform, Option<String>), Rc<Resolved>>,
+    /// Resolutions by (groups, platform, OS, model): devices alike share one.
+    cache: HashMap<ResolvedKey, Rc<Resolved>>,
     groups: BTreeMap<String, GroupSummary>,
     declarations: BTreeMap<String, (DeclarationSummary, BTreeSet<String>)>,
     /// Identifiers already warned about as unknown to the manifest.
@@ -696,9 +699,10 @@ impl Judging<'_> {
     ) -> DeviceVerdict {
         let row = self.inventory.get(&serial);
         let place = self.place(row, state.as_ref(), warnings);
+        let model = state.as_ref().and_then(|s| s.model.clone());
         let resolved = place
             .platform
-            .map(|p| self.resolve(&place.groups, p, place.os.as_ref()));
+            .map(|p| self.resolve(&place.groups, p, place.os.as_ref(), model.as_deref()));
         let target = resolved.as_ref().and_then(|r| r.target.clone());
         let (device_state, mut reasons) = match (&resolved, &state) {
             (None, Some(s)) if s.version.is_some() => (
@@ -733,6 +737,7 @@ impl Judging<'_> {
             serial,
             groups: place.groups,
             platform: place.platform,
+            model: model.map(|m| m.to_string()),
             state: device_state,
             reasons,
             os: state.map(|s| ReportedOs {
@@ -773,7 +778,8 @@ impl Judging<'_> {
         let (groups, by_filter) = match row {
             Some(r) => (r.groups.clone(), false),
             None => {
-                let matched = groups_by_filter(self.checked, platform, os.as_ref());
+                let model = state.and_then(|s| s.model.as_deref());
+                let matched = groups_by_filter(self.checked, platform, os.as_ref(), model);
                 let by_filter = !matched.is_empty();
                 (matched, by_filter)
             }
@@ -793,14 +799,24 @@ impl Judging<'_> {
         groups: &[String],
         platform: Platform,
         os: Option<&OsVersion>,
+        model: Option<&str>,
     ) -> Rc<Resolved> {
-        let key = (groups.to_vec(), platform, os.map(ToString::to_string));
+        let key = (
+            groups.to_vec(),
+            platform,
+            os.map(ToString::to_string),
+            model.map(String::from),
+        );
         let checked = self.checked;
-        Rc::clone(
-            self.cache
-                .entry(key)
-                .or_insert_with(|| Rc::new(resolve_device(checked, groups, platform, os.cloned()))),
-        )
+        Rc::clone(self.cache.entry(key).or_insert_with(|| {
+            Rc::new(resolve_device(
+                checked,
+                groups,
+                platform,
+                os.cloned(),
+                model.map(String::from),
+            ))
+        }))
     }
 
     /// Warns once per identifier about declarations under the project's prefix that the
@@ -870,13 +886,14 @@ impl Judging<'_> {
 }
 
 /// The groups a device outside the inventory belongs to by what it reports: every group with a
-/// device filter (platforms, OS range) that admits the device's platform and OS version. A
+/// device filter (platforms, OS range, models) that admits the device's platform and OS version. A
 /// group without a filter is an MDM assignment that only the inventory can tell; a group with
 /// an OS range never admits a device whose version is unknown.
 fn groups_by_filter(
     checked: &Checked,
     platform: Option<Platform>,
     os: Option<&OsVersion>,
+    device_model: Option<&str>,
 ) -> Vec<String> {
     let (Some(model), Some(platform)) = (&checked.model, platform) else {
         return Vec::new();
@@ -885,7 +902,7 @@ fn groups_by_filter(
         .groups
         .iter()
         .map(|placed| &placed.value)
-        .filter(|group| group.platforms.is_some() || group.os.is_some())
+        .filter(|group| group.platforms.is_some() || group.os.is_some() || group.models.is_some())
         .filter(|group| {
             group
                 .platforms
@@ -895,6 +912,11 @@ fn groups_by_filter(
         .filter(|group| match (&group.os, os) {
             (None, _) => true,
             (Some(range), Some(version)) => range.contains(version),
+            (Some(_), None) => false,
+        })
+        .filter(|group| match (&group.models, device_model) {
+            (None, _) => true,
+            (Some(models), Some(reported)) => models.iter().any(|m| m.matches(reported)),
             (Some(_), None) => false,
         })
         .map(|group| group.name.to_string())
@@ -910,11 +932,15 @@ fn quoted_list(names: &[String]) -> String {
         .join(", ")
 }
 
+/// What a resolution for a device depends on: its groups, platform, OS and model.
+type ResolvedKey = (Vec<String>, Platform, Option<String>, Option<String>);
+
 fn resolve_device(
     checked: &Checked,
     groups: &[String],
     platform: Platform,
     os: Option<OsVersion>,
+    device_model: Option<String>,
 ) -> Resolved {
     let Some(model) = &checked.model else {
         return Resolved {
@@ -926,6 +952,7 @@ fn resolve_device(
         groups: groups.to_vec(),
         platforms: vec![platform],
         os,
+        model: device_model,
     };
     let explanation =
         resolve::explain(model, &checked.resolution, &checked.project.sources, &query);

@@ -50,6 +50,8 @@ pub struct DeviceState {
     pub serial: Option<String>,
     pub udid: Option<String>,
     pub family: Option<Rc<str>>,
+    /// `device.model.identifier` (`iPhone17,1`), for groups limited to `models`.
+    pub model: Option<Rc<str>>,
     pub version: Option<Rc<str>>,
     pub build: Option<Rc<str>>,
     pub supplemental_build: Option<Rc<str>>,
@@ -105,6 +107,7 @@ impl DeviceState {
             serial,
             udid,
             family,
+            model,
             version,
             build,
             supplemental_build,
@@ -453,6 +456,7 @@ fn reduce(
         text(name, warnings).map(|s| strings.get(s))
     };
     state.family = shared("device.operating-system.family", warnings);
+    state.model = shared("device.model.identifier", warnings);
     state.version = shared("device.operating-system.version", warnings);
     // Kept as reported (the verdict quotes it), but judged `unknown`: say where it came from.
     if let Some(version) = &state.version

@@ -19,6 +19,7 @@ pub enum Format {
     Name,
     DateTime,
     Uuid,
+    Model,
 }
 
 impl Format {
@@ -32,6 +33,7 @@ impl Format {
             Format::Name => "a name",
             Format::DateTime => "an RFC 3339 date-time",
             Format::Uuid => "a UUID",
+            Format::Model => "a hardware model identifier",
         }
     }
 
@@ -61,6 +63,9 @@ impl Format {
             Format::Uuid => {
                 "Apple wants a UUID of 32 hex digits in the 8-4-4-4-12 form, e.g. \
                  \"6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D\""
+            }
+            Format::Model => {
+                "devices report model identifiers such as \"iPhone17,1\" or \"Mac16,10\"                  (`device.model.identifier`); end a family prefix with `*`, e.g. \"Mac17,*\";                  Mac board IDs such as \"J413AP\" are the lookup service's names, not the device's"
             }
         }
     }

@@ -51,6 +51,9 @@ pub struct Model {
     pub policies: Vec<Placed<Policy>>,
     /// Every `policy` node read, valid or not: `policies` holds only the valid ones.
     pub policies_read: usize,
+    /// The release catalog `bsic.kdl` pins, once loaded and verified (the pipeline loads it
+    /// after this stage): what decides which builds are BSIs and which models get them.
+    pub catalog: Option<std::sync::Arc<crate::catalog::Catalog>>,
     spans: BTreeMap<FileId, SpanMap>,
 }
 
@@ -165,6 +168,7 @@ pub fn validate(
         groups,
         policies,
         policies_read,
+        catalog: None,
         spans,
     };
     semantic::check(&model, &raw, diagnostics);

@@ -4,7 +4,9 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, suggest};
-use crate::model::{BuildVersion, DetailsUrl, IdentifierPrefix, LocalDateTime, Name, OsVersion};
+use crate::model::{
+    BuildVersion, DetailsUrl, IdentifierPrefix, LocalDateTime, ModelPattern, Name, OsVersion,
+};
 use crate::source::{FileId, Span};
 use crate::validate::diags::{Format, ValidateKind};
 
@@ -47,6 +49,7 @@ impl SchemaValidator {
             })
             .with_format(DetailsUrl::FORMAT, |s| s.parse::<DetailsUrl>().is_ok())
             .with_format(Name::FORMAT, |s| s.parse::<Name>().is_ok())
+            .with_format(ModelPattern::FORMAT, |s| s.parse::<ModelPattern>().is_ok())
             .with_format(IdentifierPrefix::FORMAT, |s| {
                 s.parse::<IdentifierPrefix>().is_ok()
             })
@@ -338,6 +341,7 @@ fn to_diagnostic(
                 IdentifierPrefix::FORMAT => {
                     (Format::Identifier, text.parse::<IdentifierPrefix>().err())
                 }
+                ModelPattern::FORMAT => (Format::Model, text.parse::<ModelPattern>().err()),
                 "date-time" => (Format::DateTime, None),
                 _ => (Format::Name, text.parse::<Name>().err()),
             };

@@ -203,10 +203,29 @@ fn policy_checks(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagn
         .as_ref()
         .and_then(|o| o.defer.as_ref())
         .is_some_and(|d| d.minor.is_some() || d.combined.is_some() || d.major.is_some());
-    if defers_updates && policy.background_security.is_none() {
+    // …or forces BSIs on beside deferred minor updates, the ones a BSI stands next to: the
+    // BSIs install while those updates wait. (Deferring only major upgrades says nothing
+    // about BSIs.)
+    let defers_minor = policy
+        .os_updates
+        .as_ref()
+        .and_then(|o| o.defer.as_ref())
+        .is_some_and(|d| d.minor.is_some() || d.combined.is_some());
+    let forces_bsis = defers_minor
+        && policy
+            .background_security
+            .as_ref()
+            .is_some_and(|b| b.automatic_install == Some(crate::model::AutomaticMode::AlwaysOn));
+    if defers_updates && (policy.background_security.is_none() || forces_bsis) {
+        let message = if forces_bsis {
+            "deferrals do not delay Background Security Improvements: this policy installs them \
+             automatically as soon as Apple releases them"
+        } else {
+            "deferrals do not delay Background Security Improvements"
+        };
         diagnostics.push(Diagnostic::lint(
             Lint::BsiIgnoresDeferral,
-            "deferrals do not delay Background Security Improvements",
+            message,
             model.key_span(at, Field::Defer),
             "BSIs still arrive as soon as Apple releases them",
         ));

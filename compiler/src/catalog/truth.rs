@@ -1,0 +1,399 @@
+//! What the pinned catalog says about a build and a group's models: whether a build is a
+//! BSI (the catalog decides; without one bsic infers it from the build's letter and says so),
+//! which hardware models a release supports (Mac board IDs mapped to model identifiers from
+//! data only), and the checks of enforcement targets against a group's `models`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use crate::catalog::diags::CatalogKind;
+use crate::catalog::{Catalog, Release};
+use crate::diag::{Diagnostic, Diagnostics, suggest};
+use crate::model::path::{EnforceField, Field};
+use crate::model::{BuildVersion, Enforce, ModelPattern, Platform};
+use crate::resolve::Resolution;
+use crate::validate::Model;
+
+/// The reviewed board ID → model identifier table (`apple/mac-board-ids.json`, from SOFA's
+/// macOS feed; see `apple/SOURCES.md`).
+const MAC_BOARD_IDS: &str = include_str!("../../../apple/mac-board-ids.json");
+
+fn builtin_boards() -> &'static BTreeMap<String, String> {
+    static TABLE: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    TABLE.get_or_init(|| serde_json::from_str(MAC_BOARD_IDS).unwrap_or_default())
+}
+
+/// Whether a build is a BSI, and whether the catalog said so or bsic inferred it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub bsi: bool,
+    /// No pinned catalog lists the build: the letter rule decided.
+    pub inferred: bool,
+}
+
+impl Catalog {
+    /// The release of `build` on one of `platforms`, if the catalog lists it.
+    pub(crate) fn release_of(&self, platforms: &[Platform], build: &str) -> Option<&Release> {
+        platforms
+            .iter()
+            .find_map(|p| self.on(*p).find(|r| r.build == build))
+    }
+
+    /// The model identifier of a device the feed names: a Mac board ID through the snapshot's
+    /// own table or bsic's reviewed one; anything else as it is.
+    pub(crate) fn model_of<'a>(&'a self, device: &'a str) -> &'a str {
+        self.boards
+            .get(device)
+            .or_else(|| builtin_boards().get(device))
+            .map_or(device, String::as_str)
+    }
+
+    /// The model identifiers `release` supports.
+    pub(crate) fn models_of<'a>(&'a self, release: &'a Release) -> BTreeSet<&'a str> {
+        release.devices.iter().map(|d| self.model_of(d)).collect()
+    }
+
+    /// Every model identifier the catalog knows on `platforms`.
+    fn known_models(&self, platforms: &[Platform]) -> BTreeSet<&str> {
+        platforms
+            .iter()
+            .flat_map(|p| self.on(*p))
+            .flat_map(|r| r.devices.iter().map(|d| self.model_of(d)))
+            .collect()
+    }
+
+    /// Every model identifier any release supports, sorted: what `models` may name.
+    pub(crate) fn all_models(&self) -> Vec<String> {
+        self.known_models(&Platform::ALL)
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    /// Whether the catalog lists any supported devices at all (older snapshots do not).
+    pub(crate) fn has_devices(&self) -> bool {
+        self.releases.iter().any(|r| !r.devices.is_empty())
+    }
+}
+
+/// Whether `build` on `platforms` is a BSI: exactly when the pinned catalog lists it as one
+/// (a supplemental release); when no catalog is pinned or it does not list the build, by its
+/// letter suffix on a long build number, and said to be inferred.
+pub fn verdict(model: &Model, platforms: &[Platform], build: &BuildVersion) -> Verdict {
+    match model
+        .catalog
+        .as_deref()
+        .and_then(|c| c.release_of(platforms, build.as_str()))
+    {
+        Some(release) => Verdict {
+            bsi: release.extra.is_some(),
+            inferred: false,
+        },
+        None => Verdict {
+            bsi: build.is_supplemental(),
+            inferred: true,
+        },
+    }
+}
+
+/// Whether the enforcement `enforce` on `platforms` is staged (base version first, then the
+/// BSI build): when its build is a BSI by [`verdict`].
+pub fn is_staged(model: &Model, platforms: &[Platform], enforce: &Enforce) -> bool {
+    enforce
+        .build
+        .as_ref()
+        .is_some_and(|b| verdict(model, platforms, b).bsi)
+}
+
+/// A group's `models` patterns that match no model the catalog knows: an error with a
+/// did-you-mean over the catalog's models. Only when the catalog lists supported devices.
+pub(super) fn unknown_models(catalog: &Catalog, model: &Model, diagnostics: &mut Diagnostics) {
+    if !catalog.has_devices() {
+        return;
+    }
+    for placed in &model.groups {
+        let Some(patterns) = &placed.value.models else {
+            continue;
+        };
+        let platforms = placed
+            .value
+            .platforms
+            .clone()
+            .unwrap_or_else(|| Platform::ALL.to_vec());
+        let known = catalog.known_models(&platforms);
+        if known.is_empty() {
+            continue;
+        }
+        for (i, pattern) in patterns.iter().enumerate() {
+            if known.iter().any(|m| pattern.matches(m)) {
+                continue;
+            }
+            let hint = suggest(pattern.as_str(), known.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            diagnostics.push(Diagnostic::error(
+                CatalogKind::UnknownModel {
+                    message: format!(
+                        "no release in the catalog supports a model `{pattern}`{hint}"
+                    ),
+                },
+                model.value_span(&placed.at, Field::Model(i)),
+                "unknown model",
+            ));
+        }
+    }
+}
+
+/// Every enforcement target of a group limited to `models`, checked against the catalog: a
+/// BSI the catalog does not list for some of the group's models is an error naming them and
+/// the BSI build the catalog lists for them; an OS version some of them cannot run is a
+/// warning.
+pub(super) fn model_targets(
+    catalog: &Catalog,
+    model: &Model,
+    resolution: &Resolution,
+    diagnostics: &mut Diagnostics,
+) {
+    if !catalog.has_devices() {
+        return;
+    }
+    let mut reported = BTreeSet::new();
+    for plan in &resolution.plans {
+        let Some(patterns) = &plan.models else {
+            continue;
+        };
+        for (platform, effective) in &plan.platforms {
+            let Some(target) = &effective.enforce else {
+                continue;
+            };
+            let placed = &model.policies[target.policy];
+            let index = placed
+                .value
+                .enforce
+                .iter()
+                .position(|e| *e == target.value)
+                .unwrap_or(0);
+            let key = (plan.group.clone(), target.policy, index);
+            if reported.contains(&key) {
+                continue;
+            }
+            let platforms = [*platform];
+            let group_models = concrete_models(catalog, &platforms, patterns);
+            if group_models.is_empty() {
+                continue;
+            }
+            let span = |field| model.value_span(&placed.at, Field::EnforceField(index, field));
+            let before = diagnostics.len();
+            if let Some(build) = &target.value.build
+                && let Some(release) = catalog.release_of(&platforms, build.as_str())
+                && release.extra.is_some()
+                && !release.devices.is_empty()
+            {
+                let supported = catalog.models_of(release);
+                let missing: Vec<&str> = group_models
+                    .iter()
+                    .copied()
+                    .filter(|m| !supported.contains(m))
+                    .collect();
+                if !missing.is_empty() {
+                    diagnostics.push(Diagnostic::error(
+                        CatalogKind::BsiModels {
+                            message: format!(
+                                "BSI build {build} ({} {}) is not for {} of group `{}`{}",
+                                release.version,
+                                release.extra.as_deref().unwrap_or_default(),
+                                list(&missing),
+                                plan.group,
+                                right_build(catalog, &platforms, release, &missing)
+                            ),
+                        },
+                        span(EnforceField::Build),
+                        "not for all of the group's models",
+                    ));
+                }
+            } else {
+                let runs: BTreeSet<&str> = catalog
+                    .on(*platform)
+                    .filter(|r| r.version == target.value.version.as_str() && r.extra.is_none())
+                    .flat_map(|r| r.devices.iter().map(|d| catalog.model_of(d)))
+                    .collect();
+                let cannot: Vec<&str> = group_models
+                    .iter()
+                    .copied()
+                    .filter(|m| !runs.contains(m))
+                    .collect();
+                if !runs.is_empty() && !cannot.is_empty() {
+                    diagnostics.push(Diagnostic::warning(
+                        CatalogKind::ModelsCannotRun {
+                            message: format!(
+                                "{} of group `{}` cannot run {} {}: the catalog lists it for other models",
+                                list(&cannot),
+                                plan.group,
+                                platform.name(),
+                                target.value.version
+                            ),
+                        },
+                        span(EnforceField::Version),
+                        "not for all of the group's models",
+                    ));
+                }
+            }
+            if diagnostics.len() > before {
+                reported.insert(key);
+            }
+        }
+    }
+}
+
+/// A BSI build whose base is no longer the latest release of its major version for the
+/// models it supports: a warning naming the newer release. A BSI installs only on the latest
+/// minor version of its base, so devices already past it never get it.
+pub(super) fn superseded(
+    catalog: &Catalog,
+    platforms: &[Platform],
+    build: &BuildVersion,
+    at: crate::source::Span,
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(bsi) = catalog
+        .release_of(platforms, build.as_str())
+        .filter(|r| r.extra.is_some())
+    else {
+        return;
+    };
+    let major = |v: &str| v.split('.').next().unwrap_or_default().to_string();
+    let models = catalog.models_of(bsi);
+    let newer = platforms
+        .iter()
+        .flat_map(|p| catalog.on(*p))
+        .filter(|r| r.extra.is_none() && major(&r.version) == major(&bsi.version))
+        .filter(|r| crate::model::compare_versions(&r.version, &bsi.version).is_gt())
+        .filter(|r| {
+            models.is_empty()
+                || r.devices.is_empty()
+                || r.devices
+                    .iter()
+                    .any(|d| models.contains(catalog.model_of(d)))
+        })
+        .max_by(|a, b| crate::model::compare_versions(&a.version, &b.version));
+    if let Some(newer) = newer {
+        diagnostics.push(Diagnostic::warning(
+            CatalogKind::BsiSuperseded {
+                message: format!(
+                    "BSI build {build} is for {} {} only, and the catalog lists the newer {}: \
+                     devices on it never get this BSI",
+                    bsi.platform, bsi.version, newer.version
+                ),
+            },
+            at,
+            "superseded base",
+        ));
+    }
+}
+
+/// The model identifiers the catalog knows on `platforms` that `patterns` admit (a pattern
+/// the catalog knows nothing of is reported by [`unknown_models`]).
+fn concrete_models<'a>(
+    catalog: &'a Catalog,
+    platforms: &[Platform],
+    patterns: &[ModelPattern],
+) -> BTreeSet<&'a str> {
+    catalog
+        .known_models(platforms)
+        .into_iter()
+        .filter(|m| patterns.iter().any(|p| p.matches(m)))
+        .collect()
+}
+
+/// `iPhone18,1` / `iPhone18,1 and iPhone18,2` / `a, b and c`, in backticks; past six, the
+/// first five and how many more.
+fn list(models: &[&str]) -> String {
+    let quoted: Vec<String> = models.iter().map(|m| format!("`{m}`")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        many if many.len() > 6 => {
+            format!(
+                "{} and {} more models",
+                many[..5].join(", "),
+                many.len() - 5
+            )
+        }
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The did-you-mean of a BSI that is not for some models: for each of them the BSI build the
+/// catalog lists (the same version's first, then the newest), or that it lists none.
+fn right_build(
+    catalog: &Catalog,
+    platforms: &[Platform],
+    wrong: &Release,
+    missing: &[&str],
+) -> String {
+    let mut builds: BTreeMap<&str, (&Release, Vec<&str>)> = BTreeMap::new();
+    let mut none = Vec::new();
+    for model in missing {
+        let best = platforms
+            .iter()
+            .flat_map(|p| catalog.on(*p))
+            .filter(|r| r.extra.is_some() && r.build != wrong.build)
+            .filter(|r| r.devices.iter().any(|d| catalog.model_of(d) == *model))
+            .min_by(|a, b| {
+                (a.version != wrong.version)
+                    .cmp(&(b.version != wrong.version))
+                    .then_with(|| crate::model::compare_versions(&b.version, &a.version))
+                    .then_with(|| a.build.cmp(&b.build))
+            });
+        match best {
+            Some(release) => builds
+                .entry(release.build.as_str())
+                .or_insert_with(|| (release, Vec::new()))
+                .1
+                .push(model),
+            None => none.push(*model),
+        }
+    }
+    let all = builds.len() == 1 && none.is_empty();
+    let mut parts: Vec<String> = builds
+        .values()
+        .map(|(release, models)| {
+            format!(
+                "for {} the catalog lists BSI build {} ({} {}): did you mean `version=\"{}\" build=\"{}\"`?",
+                if all { "them".to_string() } else { list(models) },
+                release.build,
+                release.version,
+                release.extra.as_deref().unwrap_or_default(),
+                release.version,
+                release.build
+            )
+        })
+        .collect();
+    if !none.is_empty() {
+        parts.push(format!(
+            "the catalog lists no BSI for {}: enforce an OS version they run instead",
+            list(&none)
+        ));
+    }
+    format!("; {}", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn board_ids_map_from_data_only() {
+        let catalog = Catalog::default();
+        assert_eq!(catalog.model_of("J413AP"), "Mac14,2");
+        assert_eq!(catalog.model_of("J999XAP"), "J999XAP", "no guessing");
+        assert_eq!(catalog.model_of("iPhone18,1"), "iPhone18,1");
+        let mut own = Catalog::default();
+        own.boards.insert("J413AP".into(), "Mac99,1".into());
+        assert_eq!(
+            own.model_of("J413AP"),
+            "Mac99,1",
+            "the snapshot's own table first"
+        );
+    }
+}
