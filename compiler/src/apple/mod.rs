@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub mod catalog;
 pub mod plist;
 
 /// The Apple type names bsic writes and reads, each spelled once.

@@ -8,12 +8,11 @@
 pub mod diags;
 mod truth;
 
-pub use truth::{Verdict, is_staged, verdict};
+pub use crate::apple::catalog::{Catalog, Release, Verdict, is_staged, verdict};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::catalog::diags::CatalogKind;
@@ -23,52 +22,6 @@ use crate::model::{BuildVersion, CatalogPin, OsVersion, Platform};
 use crate::resolve::Resolution;
 use crate::source::{FileId, Span};
 use crate::validate::{Location, Model};
-
-/// One release: a version, its build, and for BSIs the supplemental marker. Fields a feed
-/// does not give are absent from the snapshot, so a snapshot of a feed without them keeps its
-/// bytes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Release {
-    pub platform: String,
-    pub version: String,
-    /// Empty when the feed knows the version but not its build (SOFA, for some releases).
-    pub build: String,
-    /// `(a)` for a Background Security Improvement / Rapid Security Response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<String>,
-    /// Apple's `PostingDate` (SOFA's `ReleaseDate`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    /// Apple's `ExpirationDate`: after it, Apple no longer offers the release.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-    /// A BSI's `PrerequisiteBuild`: the base build it installs on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prerequisite: Option<String>,
-    /// Apple's `SupportedDevices`: model identifiers (iPhone, iPad, …) or board IDs (Mac).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub devices: Vec<String>,
-}
-
-impl Release {
-    /// A Background Security Improvement (or Rapid Security Response): the feed lists it as
-    /// one (`(a)`); the catalog decides, not the build's letter.
-    pub(crate) fn is_supplemental(&self) -> bool {
-        self.extra.is_some()
-    }
-}
-
-/// The normalised snapshot written to the user's repository.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Catalog {
-    /// What the snapshot was made from.
-    pub source: String,
-    pub releases: Vec<Release>,
-    /// Board ID → model identifier (`J413AP` → `Mac14,2`), from a SOFA feed's `Devices`:
-    /// Apple's lookup service names Macs by board ID, devices report model identifiers.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub boards: BTreeMap<String, String>,
-}
 
 /// Problems reading or importing a feed (exit code 2).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -219,14 +172,6 @@ impl Catalog {
         let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
         bytes.push(b'\n');
         bytes
-    }
-
-    /// The releases of `platform`.
-    pub(crate) fn on(&self, platform: Platform) -> impl Iterator<Item = &Release> {
-        // Apple lists iPadOS (and tvOS, watchOS) under iOS.
-        self.releases
-            .iter()
-            .filter(move |r| r.platform == platform.apple_column() || r.platform == platform.name())
     }
 }
 

@@ -4,106 +4,14 @@
 //! data only), and the checks of enforcement targets against a group's `models`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 
+use crate::apple::catalog::{Catalog, Release};
 use crate::catalog::diags::CatalogKind;
-use crate::catalog::{Catalog, Release};
 use crate::diag::{Diagnostic, Diagnostics, suggest};
 use crate::model::path::{EnforceField, Field};
-use crate::model::{BuildVersion, Enforce, ModelPattern, Platform};
+use crate::model::{BuildVersion, ModelPattern, Platform};
 use crate::resolve::Resolution;
 use crate::validate::Model;
-
-/// The reviewed board ID → model identifier table (`apple/mac-board-ids.json`, from SOFA's
-/// macOS feed; see `apple/SOURCES.md`).
-const MAC_BOARD_IDS: &str = include_str!("../../../apple/mac-board-ids.json");
-
-fn builtin_boards() -> &'static BTreeMap<String, String> {
-    static TABLE: OnceLock<BTreeMap<String, String>> = OnceLock::new();
-    TABLE.get_or_init(|| serde_json::from_str(MAC_BOARD_IDS).unwrap_or_default())
-}
-
-/// Whether a build is a BSI, and whether the catalog said so or bsic inferred it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    pub bsi: bool,
-    /// No pinned catalog lists the build: the letter rule decided.
-    pub inferred: bool,
-}
-
-impl Catalog {
-    /// The release of `build` on one of `platforms`, if the catalog lists it.
-    pub(crate) fn release_of(&self, platforms: &[Platform], build: &str) -> Option<&Release> {
-        platforms
-            .iter()
-            .find_map(|p| self.on(*p).find(|r| r.build == build))
-    }
-
-    /// The model identifier of a device the feed names: a Mac board ID through the snapshot's
-    /// own table or bsic's reviewed one; anything else as it is.
-    pub(crate) fn model_of<'a>(&'a self, device: &'a str) -> &'a str {
-        self.boards
-            .get(device)
-            .or_else(|| builtin_boards().get(device))
-            .map_or(device, String::as_str)
-    }
-
-    /// The model identifiers `release` supports.
-    pub(crate) fn models_of<'a>(&'a self, release: &'a Release) -> BTreeSet<&'a str> {
-        release.devices.iter().map(|d| self.model_of(d)).collect()
-    }
-
-    /// Every model identifier the catalog knows on `platforms`.
-    fn known_models(&self, platforms: &[Platform]) -> BTreeSet<&str> {
-        platforms
-            .iter()
-            .flat_map(|p| self.on(*p))
-            .flat_map(|r| r.devices.iter().map(|d| self.model_of(d)))
-            .collect()
-    }
-
-    /// Every model identifier any release supports, sorted: what `models` may name.
-    pub(crate) fn all_models(&self) -> Vec<String> {
-        self.known_models(&Platform::ALL)
-            .into_iter()
-            .map(String::from)
-            .collect()
-    }
-
-    /// Whether the catalog lists any supported devices at all (older snapshots do not).
-    pub(crate) fn has_devices(&self) -> bool {
-        self.releases.iter().any(|r| !r.devices.is_empty())
-    }
-}
-
-/// Whether `build` on `platforms` is a BSI: exactly when the pinned catalog lists it as one
-/// (a supplemental release); when no catalog is pinned or it does not list the build, by its
-/// letter suffix on a long build number, and said to be inferred.
-pub fn verdict(model: &Model, platforms: &[Platform], build: &BuildVersion) -> Verdict {
-    match model
-        .catalog
-        .as_deref()
-        .and_then(|c| c.release_of(platforms, build.as_str()))
-    {
-        Some(release) => Verdict {
-            bsi: release.extra.is_some(),
-            inferred: false,
-        },
-        None => Verdict {
-            bsi: build.is_supplemental(),
-            inferred: true,
-        },
-    }
-}
-
-/// Whether the enforcement `enforce` on `platforms` is staged (base version first, then the
-/// BSI build): when its build is a BSI by [`verdict`].
-pub fn is_staged(model: &Model, platforms: &[Platform], enforce: &Enforce) -> bool {
-    enforce
-        .build
-        .as_ref()
-        .is_some_and(|b| verdict(model, platforms, b).bsi)
-}
 
 /// A group's `models` patterns that match no model the catalog knows: an error with a
 /// did-you-mean over the catalog's models. Only when the catalog lists supported devices.

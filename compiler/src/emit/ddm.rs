@@ -182,7 +182,8 @@ fn enforcement_declarations(
             continue;
         };
         let stem = labelled(base, "enforce", several.then_some(&platforms));
-        let staged = crate::catalog::is_staged(model, &platforms, &enforce);
+        let staged =
+            crate::apple::catalog::is_staged(model.catalog.as_deref(), &platforms, &enforce);
         for (identifier, payload) in enforcement_payloads(&stem, &enforce, staged) {
             require(needs, &platforms, &identifier);
             declarations.push(Declaration {

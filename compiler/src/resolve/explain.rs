@@ -421,7 +421,11 @@ impl PlatformContext<'_> {
             .iter()
             .position(|e| e == target)
             .map_or(Field::Enforce(0), Field::Enforce);
-        let staged = crate::catalog::is_staged(self.model, &[self.platform], target);
+        let staged = crate::apple::catalog::is_staged(
+            self.model.catalog.as_deref(),
+            &[self.platform],
+            target,
+        );
         let steps = if staged {
             vec![
                 format!("{} (base)", target.version),

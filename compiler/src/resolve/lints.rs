@@ -86,10 +86,12 @@ fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
                     .clone()
                     .unwrap_or_else(|| Platform::ALL.to_vec()),
             };
-            let verdict = enforce
-                .build
-                .as_ref()
-                .map(|b| (b, crate::catalog::verdict(model, &platforms, b)));
+            let verdict = enforce.build.as_ref().map(|b| {
+                (
+                    b,
+                    crate::apple::catalog::verdict(model.catalog.as_deref(), &platforms, b),
+                )
+            });
             if let Some((build, verdict)) = verdict.filter(|(_, v)| v.bsi) {
                 let why = if verdict.inferred {
                     "looks like a BSI build (inferred from its letter suffix: no pinned catalog \
@@ -140,10 +142,9 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
                 .settings
                 .get(OFFER.apple_key)
                 .filter(|r| r.value == Value::Bool(false));
-            let bsi_target = effective
-                .enforce
-                .as_ref()
-                .filter(|e| crate::catalog::is_staged(model, &[*platform], &e.value));
+            let bsi_target = effective.enforce.as_ref().filter(|e| {
+                crate::apple::catalog::is_staged(model.catalog.as_deref(), &[*platform], &e.value)
+            });
             if let (Some(offer), Some(target)) = (offer_off, bsi_target)
                 && reported.insert(("bsi-off", plan.group.clone(), offer.policy, target.policy))
             {

@@ -53,7 +53,7 @@ pub struct Model {
     pub policies_read: usize,
     /// The release catalog `bsic.kdl` pins, once loaded and verified (the pipeline loads it
     /// after this stage): what decides which builds are BSIs and which models get them.
-    pub catalog: Option<std::sync::Arc<crate::catalog::Catalog>>,
+    pub catalog: Option<std::sync::Arc<crate::apple::catalog::Catalog>>,
     spans: BTreeMap<FileId, SpanMap>,
 }
 
