@@ -1,7 +1,6 @@
-//! What the pinned catalog says about a build and a group's models: whether a build is a
-//! BSI (the catalog decides; without one bsic infers it from the build's letter and says so),
-//! which hardware models a release supports (Mac board IDs mapped to model identifiers from
-//! data only), and the checks of enforcement targets against a group's `models`.
+//! The checks of a group's `models` and its enforcement targets against the pinned catalog:
+//! unknown models, BSIs not built for a group's models, versions some models cannot run. The
+//! facts they read (releases, supported devices, board IDs) are `apple::catalog`'s.
 
 use std::collections::{BTreeMap, BTreeSet};
 
