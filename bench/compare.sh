@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# bsic against the usual alternatives, on generated fleets, in one run.
+# bsic against the process floor and the usual alternatives, in one run.
 #
-#   bench/compare.sh [SIZE...]          default sizes: 100 1000 10000
+#   bench/compare.sh [--contour CMD] [--ratios-only] [SIZE...]   default sizes: 100 1000 10000
 #
-# For each size it generates a fleet (`cargo xtask gen-fleet SIZE`), then measures wall time
-# (hyperfine when installed, else a `date +%s%N` loop) and peak RSS (`/usr/bin/time -v`) of:
+# First the ratios of issue 22 (bench/ratios.py), each against something measured in the same
+# run: one-file `check` and `validate` against spawning /bin/true, contour on one declaration
+# (only with --contour; CMD is a shell command with {} for the file, e.g. 'contour validate {}'),
+# CPU ÷ wall of `check` and `validate` on 1,000 policies, build + sign of 1,000 policies
+# (RSA-2048 and P-256) against unsigned build + signatures ÷ cores (from `openssl speed`) and
+# against one `openssl cms -sign` per profile. With --ratios-only that is all.
+#
+# Then, for each size, it generates a fleet (`cargo xtask gen-fleet SIZE`) and measures wall
+# time (hyperfine when installed, else a `date +%s%N` loop) and peak RSS (`/usr/bin/time -v`) of:
 #   bsic check · bsic build (unsigned) · bsic build, profiles signed (P-256) · the same with
 #   all four MDM layouts (--target fleet, kmfddm, jamf, workspace-one)
 #   python3 bench/python_validate.py (plistlib + jsonschema over the same artifacts)
@@ -12,15 +19,28 @@
 #   openssl cms -sign, once per profile
 # plus `bsic check` on a one-file repository (cold process start).
 #
-# Environment: BENCH_DIR (scratch directory; default a fresh one under $TMPDIR, use a tmpfs
-# such as /dev/shm to take the disk out of the numbers), RUNS (default 5), ALT_MAX (skip the
-# slow per-file alternatives above this size; default 10000).
+# The last run's figures (with nproc, `openssl speed rsa2048` and the load average) go to
+# bench/results.md.
+#
+# Environment: BSIC (the binary to measure; default: build target/release/bsic), BENCH_DIR
+# (scratch directory; default a fresh one under $TMPDIR, use a tmpfs such as /dev/shm to take
+# the disk out of the numbers), RUNS (default 5), ALT_MAX (skip the slow per-file alternatives
+# above this size; default 10000).
 # Needs: cargo, python3 with jsonschema, openssl; optional: hyperfine, check-jsonschema
 # (pip install check-jsonschema), GNU time (Debian package `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SIZES=("$@")
+CONTOUR=""
+RATIOS_ONLY=0
+SIZES=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --contour) CONTOUR=$2; shift 2 ;;
+    --ratios-only) RATIOS_ONLY=1; shift ;;
+    *) SIZES+=("$1"); shift ;;
+  esac
+done
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(100 1000 10000)
 RUNS=${RUNS:-5}
 ALT_MAX=${ALT_MAX:-10000}
@@ -28,8 +48,10 @@ WORK=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/bsic-bench.XXXXXX")}
 mkdir -p "$WORK"
 RESULTS="$WORK/results.md"
 
-cargo build --release --quiet --bin bsic
-BSIC="${CARGO_TARGET_DIR:-$ROOT/target}/release/bsic"
+if [ -z "${BSIC:-}" ]; then
+  cargo build --release --quiet --bin bsic
+  BSIC="${CARGO_TARGET_DIR:-$ROOT/target}/release/bsic"
+fi
 HAVE_HYPERFINE=$(command -v hyperfine >/dev/null && echo 1 || echo 0)
 HAVE_GNU_TIME=$([ -x /usr/bin/time ] && echo 1 || echo 0)
 HAVE_CJS=$(command -v check-jsonschema >/dev/null && echo 1 || echo 0)
@@ -66,6 +88,26 @@ rss() {
 }
 
 row() { printf '| %s | %s | %s | %s |\n' "$@" | tee -a "$RESULTS"; }
+
+# The ratios, side by side with /bin/true, contour and openssl.
+python3 "$ROOT/bench/ratios.py" "$BSIC" "$WORK/ratios" ${CONTOUR:+--contour "$CONTOUR"} \
+  --out "$WORK/ratios.md"
+rsa=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048/ { print $(NF-1) }')
+{
+  cat "$WORK/ratios.md"
+  echo
+  echo "Machine: $(nproc) cores (nproc), openssl speed rsa2048: ${rsa:-?} signatures/s on one core," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg)."
+  args=""
+  [ -z "$CONTOUR" ] || args+=" --contour '$CONTOUR'"
+  [ "$RATIOS_ONLY" = 0 ] || args+=" --ratios-only"
+  echo "Command: \`bench/compare.sh$args\`"
+  echo
+} >"$ROOT/bench/results.md"
+if [ "$RATIOS_ONLY" = 1 ]; then
+  echo "results: $ROOT/bench/results.md"
+  exit 0
+fi
 
 {
   echo "# bsic benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -sr)"
@@ -139,5 +181,6 @@ SH
   row "openssl cms -sign per profile ($profiles)" "$n" "$(wall "bash $ossl" 1)" "$(rss "bash $ossl")"
 done
 
+cat "$RESULTS" >>"$ROOT/bench/results.md"
 echo
-echo "results: $RESULTS"
+echo "results: $ROOT/bench/results.md"

@@ -108,7 +108,7 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
 /// Like [`check`], with unsaved editor buffers (`overlay`, by absolute path) standing in for
 /// the files on disk. The language server re-checks through this on every change.
 pub fn check_with_overlay(root: &Path, overlay: &Overlay) -> Result<Checked, Error> {
-    check_with(root, overlay, &Validators::new()?, None)
+    check_with(root, overlay, Validators::shared()?, None)
 }
 
 /// Like [`check_with_overlay`], with schemas compiled once by the caller and, with a `cache`,

@@ -2,16 +2,15 @@
 //! `cargo xtask gen-apple` from Apple's YAML plus `apple/overlay.yaml`.
 //!
 //! Availability lints, `bsic keys` and hovers read Apple's facts from here and nowhere else,
-//! so a new Apple release is a data change. The table is parsed on first use only, and
-//! the per-key lookups parse only the payload type they ask for: the table covers every
-//! declaration and profile type Apple defines (1.4 MB), a check needs three of them.
+//! so a new Apple release is a data change. The lookups parse only the payload type they ask
+//! for, found through an index the build script makes (`build/availability.rs`): the table
+//! covers every declaration and profile type Apple defines (1.4 MB), a check needs three.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 pub mod catalog;
 pub mod plist;
@@ -33,8 +32,9 @@ pub mod types {
     pub const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
 }
 
-/// The generated table, embedded at build time.
-const AVAILABILITY: &str = include_str!("../../../schemas/apple/availability.json");
+// The generated table embedded as `TEXT`, with its build-time `INDEX`, `COUNT` and
+// `STATUS_ITEMS`.
+include!(concat!(env!("OUT_DIR"), "/apple_availability.rs"));
 
 /// Declaration and profile payload definitions by type.
 #[derive(Debug, Default, Deserialize)]
@@ -118,65 +118,29 @@ impl OsSupport {
     }
 }
 
-/// The table, parsed once.
+/// The whole table, parsed once (the tests hold the index to it). Lookups of one type use
+/// [`declaration`] and [`profile`], which parse only that type.
 pub fn availability() -> &'static Availability {
     static TABLE: OnceLock<Availability> = OnceLock::new();
-    TABLE.get_or_init(|| serde_json::from_str(AVAILABILITY).unwrap_or_default())
-}
-
-/// The table split into its payload types, each still unparsed JSON text borrowed from the
-/// embedded table. Skimming the text this way is several times cheaper than parsing it.
-#[derive(Deserialize)]
-struct Sections<'a> {
-    #[serde(borrow, default)]
-    declarations: BTreeMap<&'a str, &'a RawValue>,
-    #[serde(borrow, default)]
-    profiles: BTreeMap<&'a str, &'a RawValue>,
+    TABLE.get_or_init(|| serde_json::from_str(TEXT).unwrap_or_default())
 }
 
 /// The status items Apple defines (`softwareupdate.install-state`, …), the names a status
-/// subscription may ask for, sorted; read from the table's `status-items` on first use.
-pub fn status_items() -> &'static [String] {
-    #[derive(Deserialize)]
-    struct Items<'a> {
-        #[serde(borrow, default, rename = "status-items")]
-        status_items: BTreeMap<&'a str, &'a RawValue>,
-    }
-    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        serde_json::from_str::<Items<'_>>(AVAILABILITY)
-            .map(|items| items.status_items.keys().map(|k| k.to_string()).collect())
-            .unwrap_or_default()
-    })
+/// subscription may ask for, sorted.
+pub fn status_items() -> &'static [&'static str] {
+    STATUS_ITEMS
 }
 
-/// Parsed payload types by (is a profile payload, type name); `None` for unknown types.
-type ParsedPayloads = BTreeMap<(bool, String), Option<&'static Payload>>;
-
-/// One payload type, parsed on first use and kept for the rest of the process. A type is
-/// parsed at most once, so at most one `Payload` per type Apple defines is ever leaked.
+/// One payload type, parsed on first use and kept for the rest of the process.
 fn payload(profile: bool, payload_type: &str) -> Option<&'static Payload> {
-    static SECTIONS: OnceLock<Option<Sections<'static>>> = OnceLock::new();
-    static PARSED: OnceLock<Mutex<ParsedPayloads>> = OnceLock::new();
-    let parsed = PARSED.get_or_init(Mutex::default);
-    let mut parsed = parsed
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *parsed
-        .entry((profile, payload_type.to_string()))
-        .or_insert_with(|| {
-            let sections = SECTIONS
-                .get_or_init(|| serde_json::from_str(AVAILABILITY).ok())
-                .as_ref()?;
-            let section = if profile {
-                &sections.profiles
-            } else {
-                &sections.declarations
-            };
-            let raw = section.get(payload_type)?;
-            let payload: Payload = serde_json::from_str(raw.get()).ok()?;
-            Some(&*Box::leak(Box::new(payload)))
-        })
+    static PARSED: [OnceLock<Option<Payload>>; COUNT] = [const { OnceLock::new() }; COUNT];
+    let index = INDEX
+        .binary_search_by(|(p, name, _, _)| (*p, *name).cmp(&(profile, payload_type)))
+        .ok()?;
+    let (_, _, start, end) = INDEX[index];
+    PARSED[index]
+        .get_or_init(|| serde_json::from_str(TEXT.get(start..end)?).ok())
+        .as_ref()
 }
 
 /// A declaration type's facts, e.g. `com.apple.configuration.softwareupdate.settings`,
@@ -217,7 +181,7 @@ pub fn introduced(
     key: Option<&str>,
     platform_column: &str,
 ) -> Option<crate::model::OsVersion> {
-    let payload = availability().declarations.get(declaration_type)?;
+    let payload = declaration(declaration_type)?;
     let support = match key {
         Some(key) => payload.keys.get(key)?.platforms.get(platform_column)?,
         None => payload.platforms.get(platform_column)?,
@@ -236,7 +200,7 @@ pub fn support(
     key: Option<&str>,
     platform_column: &str,
 ) -> Option<&'static OsSupport> {
-    let payload = availability().declarations.get(declaration_type)?;
+    let payload = declaration(declaration_type)?;
     match key {
         Some(key) => payload.keys.get(key)?.platforms.get(platform_column),
         None => payload.platforms.get(platform_column),
@@ -283,8 +247,8 @@ mod tests {
     fn the_table_names_apples_status_items() {
         let items = status_items();
         assert!(items.len() > 30, "{items:?}");
-        assert!(items.iter().any(|i| i == "softwareupdate.install-state"));
-        assert!(!items.iter().any(|i| i == "status-reason"));
+        assert!(items.contains(&"softwareupdate.install-state"));
+        assert!(!items.contains(&"status-reason"));
     }
 
     #[test]

@@ -326,7 +326,21 @@ impl Drop for Staging {
 
 /// Removes `path` and everything under it; where permissions stop that (a read-only old
 /// output), makes the directories writable and tries again.
+///
+/// The subtrees two levels down (a group's directory of a layout) go on all cores first: on a
+/// busy ext4 disk an unlink waited 1.4 ms, and removing a 1,000-policy build's 6,000 old
+/// entries one by one took 8.8 s of a 17 s rebuild (`strace -c -w`).
 pub(super) fn remove_tree(path: &Path) -> std::io::Result<()> {
+    let subtrees: Vec<PathBuf> = walkdir::WalkDir::new(path)
+        .min_depth(2)
+        .max_depth(2)
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.file_type().is_dir())
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    // Whatever fails here is left to the whole-tree removal below, which reports it.
+    crate::parallel::map(subtrees, 16, |_, dir| fs::remove_dir_all(dir).ok());
     match fs::remove_dir_all(path) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -620,14 +620,14 @@ fn status_items(doc: &Doc, out: &mut Diagnostics) {
         let Some(name) = item.get("Name").and_then(Value::as_str) else {
             continue;
         };
-        if known.iter().any(|k| k == name) {
+        if known.contains(&name) {
             continue;
         }
         let pointer = format!("/Payload/StatusItems/{index}/Name");
         out.push(Diagnostic::error(
             RawKind::UnknownStatusItem {
                 name: name.to_string(),
-                suggestion: suggest(name, known.iter().map(String::as_str)),
+                suggestion: suggest(name, known.iter().copied()),
             },
             doc.projection
                 .spans

@@ -250,9 +250,7 @@ struct PlatformContext<'a> {
 /// A note when the device's OS is older than the software-update declaration on `platform`:
 /// it then takes the settings from the configuration profile.
 fn predates_declaration(platform: Platform, os: &OsVersion) -> Option<String> {
-    let introduced = crate::apple::availability()
-        .declarations
-        .get(SETTINGS_TYPE)
+    let introduced = crate::apple::declaration(SETTINGS_TYPE)
         .and_then(|p| p.platforms.get(platform.apple_column()))
         .and_then(|s| s.introduced.clone())?;
     let introduced = introduced.parse::<OsVersion>().ok()?;

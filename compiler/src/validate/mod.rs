@@ -13,6 +13,7 @@ mod shape;
 mod spans;
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -96,6 +97,14 @@ pub struct Validators {
 }
 
 impl Validators {
+    /// The validators of this process, compiled on first use and never dropped: freeing the
+    /// compiled schemas at exit cost a one-file `check` a tenth of its instructions, and a
+    /// second check in the same process (`plan`, the tests) compiles nothing.
+    pub fn shared() -> Result<&'static Self, SchemaBuildError> {
+        static SHARED: OnceLock<Result<Validators, SchemaBuildError>> = OnceLock::new();
+        SHARED.get_or_init(Self::new).as_ref().map_err(Clone::clone)
+    }
+
     pub fn new() -> Result<Self, SchemaBuildError> {
         let policy_schema = model::policy_schema();
         let project_schema = model::project_schema();

@@ -32,7 +32,7 @@ pub enum Dialect {
 }
 
 /// Errors building a validator: only possible if our own schema is broken.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
 #[error("internal error: the built-in schema does not compile: {0}")]
 #[diagnostic(code("bsic::internal"), help("please report this"))]
 pub struct SchemaBuildError(String);
