@@ -100,7 +100,9 @@ fn stamp() {
 /// loader applies on every start, writing to ~130 pages: 100 of the ~350 page faults and a
 /// quarter of the CPU time of a one-file `bsic check`. The price is that the executable's own
 /// image is not randomised (libraries, stack and heap still are); `BSIC_PIE=1` at build time
-/// keeps the position-independent default.
+/// keeps the position-independent default, with its relative relocations packed (RELR,
+/// glibc 2.36+): measured 3.4-3.6 ms per one-file check against 3.1 ms position-dependent
+/// (`perf stat -r 150`, /bin/true 0.9 ms).
 fn link_fixed() {
     println!("cargo:rerun-if-env-changed=BSIC_PIE");
     let var = |name: &str| std::env::var(name).unwrap_or_default();
@@ -108,6 +110,8 @@ fn link_fixed() {
     let pie_wanted = !var("BSIC_PIE").trim().is_empty() && var("BSIC_PIE").trim() != "0";
     if linux_gnu && !pie_wanted {
         println!("cargo:rustc-link-arg-bins=-no-pie");
+    } else if linux_gnu {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
 }
 
