@@ -8,10 +8,14 @@
 //! [`StatusError`]. This module never reads the clock (the caller passes `now`) and never
 //! prints.
 
+pub mod charts;
+pub mod history;
+pub mod html;
 pub mod inventory;
 pub mod judge;
 pub mod render;
 pub mod reports;
+pub mod summary;
 pub mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,8 +30,9 @@ use crate::output::Manifest;
 use crate::pipeline::Checked;
 use crate::resolve::{self, DeviceQuery};
 
-pub use judge::{State, Target};
+pub use judge::{Cause, State, Target};
 pub use reports::{DeviceState, Fleet};
+pub use summary::Summary;
 pub use tokens::{MAP_FILE, Tokens};
 
 use tokens::TokenVerdict;
@@ -66,13 +71,19 @@ pub enum StatusError {
     #[error("cannot write `{path}`: {source}")]
     #[diagnostic(
         code("bsic::status-unwritable"),
-        help("check that the directory of --html exists and is writable")
+        help("check that the directory of --html, --csv or --history is writable")
     )]
     Write {
         path: String,
         #[source]
         source: std::io::Error,
     },
+    #[error("internal error: the status report template does not render: {message}")]
+    #[diagnostic(
+        code("bsic::internal"),
+        help("nothing was written; please report this")
+    )]
+    Template { message: String },
     #[error("`{path}` is not a bsic manifest: {message}")]
     #[diagnostic(
         code("bsic::status-bad-manifest"),
@@ -195,6 +206,18 @@ pub enum StatusWarning {
         line: usize,
         version: String,
     },
+    #[error("{file}:{line}: not a status snapshot, left out of the history: {message}")]
+    #[diagnostic(
+        code("bsic::status-bad-snapshot"),
+        help(
+            "--history DIR holds the snapshots earlier runs wrote (status-<time>.json); remove or restore this file"
+        )
+    )]
+    BadSnapshot {
+        file: String,
+        line: usize,
+        message: String,
+    },
     #[error("{file}:{line}: {message}")]
     #[diagnostic(
         code("bsic::status-bad-inventory-row"),
@@ -218,6 +241,7 @@ impl StatusWarning {
             | Self::DuplicateDevice { file, .. }
             | Self::UnknownGroup { file, .. }
             | Self::BadVersion { file, .. }
+            | Self::BadSnapshot { file, .. }
             | Self::BadRow { file, .. } => file,
         }
     }
@@ -232,6 +256,7 @@ impl StatusWarning {
             | Self::DuplicateDevice { line, .. }
             | Self::UnknownGroup { line, .. }
             | Self::BadVersion { line, .. }
+            | Self::BadSnapshot { line, .. }
             | Self::BadRow { line, .. } => *line,
         }
     }
@@ -244,7 +269,9 @@ impl StatusWarning {
         let n = |text: &String| render::neutralise(text).into_owned();
         let mut out = self.clone();
         match &mut out {
-            Self::Malformed { file, message, .. } | Self::BadRow { file, message, .. } => {
+            Self::Malformed { file, message, .. }
+            | Self::BadRow { file, message, .. }
+            | Self::BadSnapshot { file, message, .. } => {
                 *file = n(file);
                 *message = n(message);
             }
@@ -297,6 +324,7 @@ impl StatusWarning {
             Self::UnknownGroup { .. } => "bsic::status-unknown-group",
             Self::BadVersion { .. } => "bsic::status-bad-version",
             Self::BadRow { .. } => "bsic::status-bad-inventory-row",
+            Self::BadSnapshot { .. } => "bsic::status-bad-snapshot",
         }
     }
 }
@@ -354,6 +382,9 @@ pub struct DeviceVerdict {
     pub target: Option<SharedTarget>,
     /// Declarations bsic emitted for the device that are not active and valid on it.
     pub declarations: Vec<String>,
+    /// Why it is in its state, for the report's reason groups.
+    #[serde(skip)]
+    pub cause: Cause,
 }
 
 /// Counts for one group.
@@ -394,7 +425,7 @@ impl GroupSummary {
     }
 }
 
-fn percent(part: usize, total: usize) -> f64 {
+pub(crate) fn percent(part: usize, total: usize) -> f64 {
     if total == 0 {
         return 100.0;
     }
@@ -438,6 +469,11 @@ pub struct WarningOut {
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub now: String,
+    /// The headline: per enforced target and for the whole fleet, and the reasons counted.
+    pub summary: Summary,
+    /// Compliance over time and the change since the previous snapshot (`--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<history::History>,
     pub devices: Vec<DeviceVerdict>,
     pub groups: Vec<GroupSummary>,
     pub declarations: Vec<DeclarationSummary>,
@@ -536,16 +572,20 @@ pub fn run(
         options.now.as_str(),
         warnings,
     );
-    status.warnings = warnings
-        .iter()
-        .map(|w| WarningOut {
+    status.summary = summary::summarise(&status, checked);
+    status.warnings = warnings.iter().map(WarningOut::from).collect();
+    Ok(status)
+}
+
+impl From<&StatusWarning> for WarningOut {
+    fn from(w: &StatusWarning) -> Self {
+        WarningOut {
             code: w.code(),
             file: w.file().to_string(),
             line: w.line(),
             message: w.to_string(),
-        })
-        .collect();
-    Ok(status)
+        }
+    }
 }
 
 /// What the resolver says a device in some groups, on a platform and OS, must run.
@@ -609,6 +649,8 @@ pub fn judge_fleet(
     }
     Status {
         now: now.to_string(),
+        summary: Summary::default(),
+        history: None,
         devices,
         groups: judging.groups.into_values().collect(),
         declarations: judging
@@ -657,13 +699,14 @@ impl Judging<'_> {
             .platform
             .map(|p| self.resolve(&place.groups, p, place.os.as_ref()));
         let target = resolved.as_ref().and_then(|r| r.target.clone());
-        let (device_state, mut reasons) = match (&resolved, &state) {
+        let (device_state, mut reasons, cause) = match (&resolved, &state) {
             (None, Some(s)) if s.version.is_some() => (
                 State::Unknown,
                 vec![
                     "the report lacks `device.operating-system.family` and the inventory gives no platform"
                         .to_string(),
                 ],
+                Cause::NoPlatform,
             ),
             _ => judge::judge(state.as_ref(), target.as_deref(), self.now),
         };
@@ -703,6 +746,7 @@ impl Judging<'_> {
             }),
             target: target.map(SharedTarget),
             declarations: problems,
+            cause,
         }
     }
 
