@@ -174,8 +174,8 @@ fn render(status: &Status, options: &Options) -> Result<String, Error> {
                     reasons: d
                         .reasons
                         .iter()
-                        .chain(&d.declarations)
-                        .map(String::as_str)
+                        .map(|r| &**r)
+                        .chain(d.declarations.iter().map(String::as_str))
                         .collect(),
                 })
                 .collect();

@@ -349,6 +349,10 @@ pub struct ReportedOs {
     pub failure_reason: Option<Rc<str>>,
 }
 
+fn shared_list<S: serde::Serializer, T: AsRef<str>>(value: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(value.iter().map(AsRef::as_ref))
+}
+
 fn shared_text<S: serde::Serializer>(value: &Option<Rc<str>>, s: S) -> Result<S::Ok, S::Error> {
     value.as_deref().serialize(s)
 }
@@ -374,10 +378,14 @@ impl std::ops::Deref for SharedTarget {
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceVerdict {
     pub serial: String,
-    pub groups: Vec<String>,
+    /// Shared by the devices of one inventory group list.
+    #[serde(serialize_with = "shared_list")]
+    pub groups: Rc<[String]>,
     pub platform: Option<Platform>,
     pub state: State,
-    pub reasons: Vec<String>,
+    /// Shared texts: devices alike have the same reasons.
+    #[serde(serialize_with = "shared_list")]
+    pub reasons: Vec<Rc<str>>,
     pub os: Option<ReportedOs>,
     pub target: Option<SharedTarget>,
     /// Declarations bsic emitted for the device that are not active and valid on it.
@@ -623,6 +631,8 @@ pub fn judge_fleet(
         tokens,
         now,
         cache: HashMap::new(),
+        group_lists: HashMap::new(),
+        texts: reports::Interner::default(),
         groups: BTreeMap::new(),
         declarations: BTreeMap::new(),
         unknown_declarations: BTreeSet::new(),
@@ -675,6 +685,9 @@ struct Judging<'a> {
     now: &'a str,
     /// Resolutions by (groups, platform, OS): devices alike share one.
     cache: HashMap<(Vec<String>, Platform, Option<String>), Rc<Resolved>>,
+    /// One copy of each group list and reason text the verdicts hold.
+    group_lists: HashMap<Vec<String>, Rc<[String]>>,
+    texts: reports::Interner,
     groups: BTreeMap<String, GroupSummary>,
     declarations: BTreeMap<String, (DeclarationSummary, BTreeSet<String>)>,
     /// Identifiers already warned about as unknown to the manifest.
@@ -729,12 +742,20 @@ impl Judging<'_> {
             reasons.push(reason);
         }
         self.count(&place.groups, device_state);
+        let groups = match self.group_lists.get(place.groups.as_slice()) {
+            Some(shared) => Rc::clone(shared),
+            None => {
+                let shared: Rc<[String]> = place.groups.clone().into();
+                self.group_lists.insert(place.groups, Rc::clone(&shared));
+                shared
+            }
+        };
         DeviceVerdict {
             serial,
-            groups: place.groups,
+            groups,
             platform: place.platform,
             state: device_state,
-            reasons,
+            reasons: reasons.iter().map(|r| self.texts.get(r)).collect(),
             os: state.map(|s| ReportedOs {
                 version: s.version,
                 build: s.build,
