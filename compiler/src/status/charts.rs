@@ -51,8 +51,8 @@ pub struct Series<'a> {
 pub fn trend(labels: &[String], series: &[Series<'_>]) -> String {
     const W: f64 = 640.0;
     const H: f64 = 220.0;
-    const LEFT: f64 = 44.0;
-    const RIGHT: f64 = 16.0;
+    const LEFT: f64 = 48.0;
+    const RIGHT: f64 = 36.0;
     const TOP: f64 = 12.0;
     const BOTTOM: f64 = 40.0;
     let plot_w = W - LEFT - RIGHT;
@@ -198,8 +198,8 @@ mod tests {
             ],
         );
         // 0 % at the bottom of the plot (y = 180), 100 % at its top (y = 12).
-        assert!(svg.contains("<polyline class=\"line-0\" points=\"44.0,180.0 624.0,12.0\""));
-        assert!(svg.contains("<circle class=\"line-1\" cx=\"624.0\" cy=\"96.0\""));
+        assert!(svg.contains("<polyline class=\"line-0\" points=\"48.0,180.0 604.0,12.0\""));
+        assert!(svg.contains("<circle class=\"line-1\" cx=\"604.0\" cy=\"96.0\""));
         assert!(svg.contains(">2027-01-08</text>"));
     }
 

@@ -223,7 +223,7 @@ fn render(status: &Status, options: &Options) -> Result<String, Error> {
         let names: Vec<(String, String)> = summary
             .targets
             .iter()
-            .map(|t| (t.key(), format!("{} ({})", t.label, t.policy)))
+            .map(|t| (t.key(), format!("{} · {}", t.label, t.policy)))
             .collect();
         for (key, name) in &names {
             series.push(Series {
