@@ -622,8 +622,6 @@ pub fn judge_fleet(
     now: &str,
     warnings: &mut Vec<StatusWarning>,
 ) -> Status {
-    let mut serials: BTreeSet<String> = inventory.keys().cloned().collect();
-    serials.extend(fleet.devices.keys().cloned());
     let mut judging = Judging {
         checked,
         inventory,
@@ -642,13 +640,38 @@ pub fn judge_fleet(
         prefix: manifest.map(|m| format!("{}.", m.identifier_prefix)),
         unverified: 0,
     };
-    let devices = serials
-        .into_iter()
-        .map(|serial| {
-            let state = fleet.devices.remove(&serial);
-            judging.device(serial, state, warnings)
-        })
-        .collect();
+    // Every device of the inventory and the reports, in serial order: the two sorted key
+    // lists merged, the fleet consumed as it goes (its memory is reused for the verdicts),
+    // the verdicts' list allocated once at its final size.
+    let mut devices = Vec::with_capacity(union_len(inventory.keys(), fleet.devices.keys()));
+    let mut listed = inventory.keys().peekable();
+    let mut reported = std::mem::take(&mut fleet.devices).into_iter().peekable();
+    loop {
+        let order = match (listed.peek(), reported.peek()) {
+            (None, None) => break,
+            (Some(a), Some((b, _))) => a.as_str().cmp(b.as_str()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+        };
+        let (serial, state) = match order {
+            std::cmp::Ordering::Less => match listed.next() {
+                Some(serial) => (serial.clone(), None),
+                None => break,
+            },
+            std::cmp::Ordering::Equal => {
+                listed.next();
+                match reported.next() {
+                    Some((serial, state)) => (serial, Some(state)),
+                    None => break,
+                }
+            }
+            std::cmp::Ordering::Greater => match reported.next() {
+                Some((serial, state)) => (serial, Some(state)),
+                None => break,
+            },
+        };
+        devices.push(judging.device(serial, state, warnings));
+    }
     let mut notes = Vec::new();
     if judging.unverified > 0 {
         notes.push(format!(
@@ -673,6 +696,39 @@ pub fn judge_fleet(
             .collect(),
         warnings: Vec::new(),
         notes,
+    }
+}
+
+/// How many distinct keys two sorted key lists hold together.
+fn union_len<'a>(
+    a: impl Iterator<Item = &'a String>,
+    b: impl Iterator<Item = &'a String>,
+) -> usize {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let mut count = 0;
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => return count,
+            (Some(x), Some(y)) => match x.cmp(y) {
+                std::cmp::Ordering::Less => {
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    a.next();
+                    b.next();
+                }
+            },
+            (Some(_), None) => {
+                a.next();
+            }
+            (None, Some(_)) => {
+                b.next();
+            }
+        }
+        count += 1;
     }
 }
 
@@ -1076,6 +1132,14 @@ mod tests {
         assert_eq!(local_date_time(0), "1970-01-01T00:00:00");
         assert_eq!(local_date_time(1_798_761_600), "2027-01-01T00:00:00");
         assert_eq!(local_date_time(951_782_400 + 3661), "2000-02-29T01:01:01");
+    }
+
+    #[test]
+    fn the_union_of_two_sorted_key_lists_is_counted() {
+        let a: Vec<String> = ["a", "c", "d"].map(String::from).to_vec();
+        let b: Vec<String> = ["b", "c", "e", "f"].map(String::from).to_vec();
+        assert_eq!(union_len(a.iter(), b.iter()), 6);
+        assert_eq!(union_len(a.iter(), [].iter()), 3);
     }
 
     #[test]
