@@ -661,12 +661,12 @@ pub fn judge_fleet(
             std::cmp::Ordering::Equal => {
                 listed.next();
                 match reported.next() {
-                    Some((serial, state)) => (serial, Some(state)),
+                    Some((serial, state)) => (serial, Some(*state)),
                     None => break,
                 }
             }
             std::cmp::Ordering::Greater => match reported.next() {
-                Some((serial, state)) => (serial, Some(state)),
+                Some((serial, state)) => (serial, Some(*state)),
                 None => break,
             },
         };
