@@ -183,13 +183,16 @@ pub fn summarise(status: &Status, checked: &Checked) -> Summary {
         }
     }
     fleet.finish();
+    let mut targets: Vec<TargetSummary> = targets
+        .into_values()
+        .map(|(t, counts)| target_summary(t, counts, &status.now, checked))
+        .collect();
+    // The target of the most devices first: the one the headline is mostly about.
+    targets.sort_by(|a, b| b.counts.total.cmp(&a.counts.total));
     Summary {
         fleet,
         targeted,
-        targets: targets
-            .into_values()
-            .map(|(t, counts)| target_summary(t, counts, &status.now, checked))
-            .collect(),
+        targets,
         reasons: merge_reasons(reasons.into_values().map(|(_, g)| g)),
         platforms: platforms
             .into_iter()
