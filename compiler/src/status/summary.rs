@@ -188,7 +188,7 @@ pub fn summarise(status: &Status, checked: &Checked) -> Summary {
         .map(|(t, counts)| target_summary(t, counts, &status.now, checked))
         .collect();
     // The target of the most devices first: the one the headline is mostly about.
-    targets.sort_by(|a, b| b.counts.total.cmp(&a.counts.total));
+    targets.sort_by_key(|t| std::cmp::Reverse(t.counts.total));
     Summary {
         fleet,
         targeted,
