@@ -544,6 +544,7 @@ const PRODUCED_BY: &[(&str, &str, &str, &str)] = &[
     ("bsic::status-export-row", "tests/integration/status_exports.rs", "bad_exports_are_located_warnings_and_the_rest_is_judged", "status-export-row"),
     ("bsic::status-unreadable-export", "tests/integration/status_exports.rs", "an_unreadable_export_exits_2", "status-unreadable-export"),
     ("bsic::status-bad-version", "tests/integration/status.rs", "malformed_reported_versions_are_unknown_with_a_located_warning", "status-bad-version"),
+    ("bsic::status-bad-snapshot", "tests/integration/status.rs", "history_keeps_snapshots_and_shows_the_change", "status-bad-snapshot"),
     ("bsic::catalog::unknown-format", "tests/integration/codes.rs", "catalog_import_refuses_malformed_and_unknown_feeds", "catalog::unknown-format"),
     ("bsic::plan::read-failed", "tests/integration/codes.rs", "plan_read_failed_when_the_old_output_lost_a_file", "plan::read-failed"),
     ("bsic::plan::old-project-errors", "tests/integration/codes.rs", "plan_old_project_errors_when_the_revision_does_not_check", "plan::old-project-errors"),

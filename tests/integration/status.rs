@@ -547,17 +547,60 @@ fn human_csv_and_fail_under() {
     .assert_code(0);
 }
 
+/// The text of `html` outside `<style>`, without tags: what a reader sees.
+fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<style") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("</style>")
+            .map_or("", |end| &rest[start + end + "</style>".len()..]);
+    }
+    text.push_str(rest);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[test]
 fn html_report_is_one_self_contained_page() {
     let project = generate_fleet();
     status(
         &project,
-        &["--now", "2027-01-01T00:00:00", "--html", "report.html"],
+        &[
+            "--now",
+            "2027-01-01T00:00:00",
+            "--html",
+            "report.html",
+            "--csv",
+            "all.csv",
+        ],
     )
     .assert_code(0);
     let html = std::fs::read_to_string(project.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.trim_end().ends_with("</html>"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(project.join("report.html"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_ne!(mode & 0o044, 0, "the page is readable by others: {mode:o}");
+    }
     let doc: Value = serde_json::from_str(
         &status(
             &project,
@@ -566,23 +609,198 @@ fn html_report_is_one_self_contained_page() {
         .stdout,
     )
     .unwrap();
-    let groups = doc["groups"].as_array().unwrap().len();
-    assert_eq!(html.matches("<svg").count(), groups, "one chart per group");
-    assert_eq!(html.matches("</svg>").count(), groups);
-    assert_eq!(html.matches("<rect").count(), groups * 5, "a bar per state");
+    // The headline comes first: each enforced target, named, with its share and deadline.
+    let head = visible_text(html.split("<table").next().unwrap());
+    for expected in [
+        "50.0%",
+        "of 14 devices",
+        "26.3.1 (a)",
+        "25D771280a",
+        "44.4%",
+        "2027-04-01 09:00:00",
+        "90 days 9 hours left",
+        "kiosks-bsi",
+        "26.4.1",
+    ] {
+        assert!(
+            head.contains(expected),
+            "no `{expected}` in the headline:\n{head}"
+        );
+    }
+    // A reason group per reason, each expandable to its devices, counted.
+    let reasons = doc["summary"]["reasons"].as_array().unwrap();
+    assert_eq!(html.matches("<details>").count(), reasons.len());
+    assert!(html.contains("install failed: the download failed <span class=\"n\">×1</span>"));
+    assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
     for banned in ["<script", "http:", "https:", "<link", "@import", "url("] {
         assert!(!html.contains(banned), "the page references `{banned}`");
     }
+    assert!(
+        !visible_text(&html).contains('`'),
+        "Markdown backticks show"
+    );
+    assert!(
+        html.contains("<code>downloading</code>"),
+        "a quoted name is code"
+    );
     for serial in ["K-FAILED", "K-BASE", "L-OLD", "K-NOVERSION"] {
         assert!(
-            html.contains(&format!("<td>{serial}</td>")),
-            "{serial} is in the table"
+            html.contains(&format!("data-label=\"Device\">{serial}</td>")),
+            "{serial} is listed under its reason"
         );
     }
     assert!(
-        !html.contains("<td>K-COMPLIANT</td>"),
+        !html.contains(">K-COMPLIANT</td>"),
         "compliant devices are not listed"
     );
+    for section in [
+        "Groups",
+        "Platforms",
+        "OS versions in the fleet",
+        "Declarations",
+    ] {
+        assert!(
+            html.contains(&format!("{section}</h2>")),
+            "no {section} section"
+        );
+    }
+    assert!(html.contains("<code>com.example.status.kiosks.enforce.bsi</code>"));
+    let csv = std::fs::read_to_string(project.join("all.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + doc["devices"].as_array().unwrap().len()
+    );
+}
+
+/// A big fleet: a handful of devices per reason, the rest counted, pointing to the CSV.
+#[test]
+fn a_big_fleet_lists_the_worst_devices_per_reason_and_counts_the_rest() {
+    let project = generate_fleet();
+    let mut text = String::new();
+    let mut inventory = String::from("serial,groups,platform\n");
+    for n in 0..3000 {
+        let serial = format!("BIG{n:05}");
+        text.push_str(&one_report(&serial, "26.2"));
+        inventory.push_str(&format!("{serial},kiosks,macOS\n"));
+    }
+    project.write("reports/big.jsonl", text);
+    project.write(
+        "devices.csv",
+        format!(
+            "{INVENTORY}{}",
+            &inventory["serial,groups,platform\n".len()..]
+        ),
+    );
+    status(
+        &project,
+        &[
+            "--now",
+            "2027-01-01T00:00:00",
+            "--html",
+            "report.html",
+            "--csv",
+            "all.csv",
+        ],
+    )
+    .assert_code(0);
+    let html = std::fs::read_to_string(project.join("report.html")).unwrap();
+    assert!(
+        html.contains("on 26.2, below 26.3.1 <span class=\"n\">×3,001</span>"),
+        "thousands separators"
+    );
+    assert_eq!(html.matches("data-label=\"Device\">BIG").count(), 25);
+    assert!(html.contains("2,976 more are in <a href=\"all.csv\">all.csv</a>"));
+}
+
+/// `--history DIR`: a snapshot per run, named by `--now`; the second run shows the trend and
+/// the devices that changed; a broken snapshot is a located warning and the rest is used.
+#[test]
+fn history_keeps_snapshots_and_shows_the_change() {
+    let project = generate_fleet();
+    let first = status(
+        &project,
+        &[
+            "--now",
+            "2027-01-01T00:00:00",
+            "--history",
+            "hist",
+            "--format",
+            "json",
+        ],
+    );
+    first.assert_code(0);
+    let doc: Value = serde_json::from_str(&first.stdout).unwrap();
+    assert_eq!(doc["history"]["points"].as_array().unwrap().len(), 1);
+    assert!(doc["history"]["changes"].is_null());
+    let name = "hist/status-2027-01-01T000000.json";
+    let snapshot = std::fs::read(project.join(name)).unwrap();
+    // K-BASE installs the BSI and K-DOWNLOADING fails, in incremental reports.
+    project.write(
+        "reports/zz-week-2.jsonl",
+        "{\"StatusItems\": {\"device\": {\"identifier\": {\"serial-number\": \"K-BASE\"}, \"operating-system\": {\"supplemental\": {\"build-version\": \"25D771280a\", \"extra-version\": \"(a)\"}}}}, \"Errors\": []}\n\
+         {\"StatusItems\": {\"device\": {\"identifier\": {\"serial-number\": \"K-DOWNLOADING\"}}, \"softwareupdate\": {\"install-state\": \"failed\"}}, \"Errors\": []}\n",
+    );
+    project.write(
+        "hist/status-2026-12-01T000000.json",
+        "{\"format\": \"bsic-status-snapshot/1\",\n \"now\": ",
+    );
+    project.write("hist/notes.txt", "not a snapshot");
+    let second = status(
+        &project,
+        &[
+            "--now",
+            "2027-01-08T00:00:00",
+            "--history",
+            "hist",
+            "--format",
+            "json",
+            "--html",
+            "b.html",
+        ],
+    );
+    second.assert_code(0);
+    assert!(
+        second.stderr.contains("status-bad-snapshot")
+            && second.stderr.contains("status-2026-12-01T000000.json:2"),
+        "{}",
+        second.stderr
+    );
+    let doc: Value = serde_json::from_str(&second.stdout).unwrap();
+    let history = &doc["history"];
+    assert_eq!(history["snapshot"], "status-2027-01-08T000000.json");
+    assert_eq!(history["points"].as_array().unwrap().len(), 2);
+    assert_eq!(history["changes"]["since"], "2027-01-01T00:00:00");
+    assert_eq!(history["changes"]["compliant_devices"], json!(["K-BASE"]));
+    assert_eq!(
+        history["changes"]["failed_devices"],
+        json!(["K-DOWNLOADING"])
+    );
+    assert_eq!(
+        std::fs::read(project.join(name)).unwrap(),
+        snapshot,
+        "earlier snapshots stay"
+    );
+    let html = std::fs::read_to_string(project.join("b.html")).unwrap();
+    assert!(html.contains("<polyline"), "a trend line");
+    assert!(html.contains("1 newly failed since 2027-01-01 00:00:00"));
+    insta::assert_json_snapshot!("status_history", history);
+    insta::assert_json_snapshot!("status_summary", doc["summary"]);
+    // The same run again: the same snapshot, byte for byte.
+    let again_name = "hist/status-2027-01-08T000000.json";
+    let bytes = std::fs::read(project.join(again_name)).unwrap();
+    status(
+        &project,
+        &[
+            "--now",
+            "2027-01-08T00:00:00",
+            "--history",
+            "hist",
+            "--format",
+            "json",
+        ],
+    )
+    .assert_code(0);
+    assert_eq!(std::fs::read(project.join(again_name)).unwrap(), bytes);
 }
 
 #[test]
@@ -682,8 +900,14 @@ fn chromium() -> Option<std::path::PathBuf> {
         .find_map(|name| crate::util::which(name))
 }
 
-/// Renders `page` headless into `png`, returning Chromium's stderr (console messages included).
-fn screenshot(browser: &std::path::Path, page: &std::path::Path, png: &std::path::Path) -> String {
+/// Renders `page` headless at `width`×`height` into `png`, returning Chromium's stderr
+/// (console messages included).
+fn screenshot_at(
+    browser: &std::path::Path,
+    page: &std::path::Path,
+    png: &std::path::Path,
+    (width, height): (u32, u32),
+) -> String {
     let output = std::process::Command::new(browser)
         .args([
             "--headless",
@@ -692,8 +916,8 @@ fn screenshot(browser: &std::path::Path, page: &std::path::Path, png: &std::path
             "--hide-scrollbars",
             "--enable-logging=stderr",
             "--v=0",
-            "--window-size=1000,700",
         ])
+        .arg(format!("--window-size={width},{height}"))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", page.display()))
         .output()
@@ -706,8 +930,25 @@ fn screenshot(browser: &std::path::Path, page: &std::path::Path, png: &std::path
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+fn screenshot(browser: &std::path::Path, page: &std::path::Path, png: &std::path::Path) -> String {
+    screenshot_at(browser, page, png, (1000, 700))
+}
+
+/// The DOM Chromium builds from `page` at `width` pixels, after layout.
+fn dump_dom(browser: &std::path::Path, page: &std::path::Path, width: u32) -> String {
+    let output = std::process::Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(format!("--window-size={width},900"))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Opens the HTML report in headless Chromium: no console errors, and the charts are drawn
-/// (the screenshot differs from one of the same page with its charts removed).
+/// (the screenshot differs from one of the same page with its charts removed); screenshots
+/// at a laptop's 1280×900 and a phone's 390×844 (copied to `$BSIC_SCREENSHOTS` when set, to
+/// look at); the headline numbers in the DOM; the page no wider than the phone.
 #[test]
 fn html_report_renders_in_chromium() {
     let Some(browser) = chromium() else {
@@ -717,7 +958,23 @@ fn html_report_renders_in_chromium() {
     let project = generate_fleet();
     status(
         &project,
-        &["--now", "2027-01-01T00:00:00", "--html", "report.html"],
+        &["--now", "2027-01-01T00:00:00", "--history", "hist"],
+    )
+    .assert_code(0);
+    project.write(
+        "reports/zz-week-2.jsonl",
+        "{\"StatusItems\": {\"device\": {\"identifier\": {\"serial-number\": \"K-BASE\"}, \"operating-system\": {\"supplemental\": {\"build-version\": \"25D771280a\", \"extra-version\": \"(a)\"}}}}, \"Errors\": []}\n",
+    );
+    status(
+        &project,
+        &[
+            "--now",
+            "2027-01-08T00:00:00",
+            "--history",
+            "hist",
+            "--html",
+            "report.html",
+        ],
     )
     .assert_code(0);
     let html = std::fs::read_to_string(project.join("report.html")).unwrap();
@@ -752,6 +1009,72 @@ fn html_report_renders_in_chromium() {
     let without = std::fs::read(project.join("without.png")).unwrap();
     assert!(with.len() > 1000, "the screenshot is empty");
     assert_ne!(with, without, "the charts draw nothing");
+    for (name, size) in [("laptop", (1280, 900)), ("phone", (390, 844))] {
+        let png = project.join(format!("report-{name}.png"));
+        screenshot_at(&browser, &project.join("report.html"), &png, size);
+        assert!(
+            std::fs::metadata(&png).unwrap().len() > 5000,
+            "{name}: blank"
+        );
+        if let Some(dir) = std::env::var_os("BSIC_SCREENSHOTS") {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::copy(
+                &png,
+                std::path::Path::new(&dir).join(format!("report-{name}.png")),
+            )
+            .unwrap();
+        }
+    }
+    // The headline as the browser has it.
+    let dom = dump_dom(&browser, &project.join("report.html"), 1280);
+    let head = visible_text(dom.split("<table").next().unwrap());
+    for expected in [
+        "57.1%",
+        "8 of 14 devices",
+        "26.3.1 (a)",
+        "55.6%",
+        "of 9 targeted devices reached it",
+        "83 days 9 hours left",
+        "1 newly compliant since 2027-01-01 00:00:00",
+    ] {
+        assert!(
+            head.contains(expected),
+            "the DOM lacks `{expected}`:\n{head}"
+        );
+    }
+    // On a phone the page is no wider than the screen: wide tables scroll in their own box.
+    // (Headless Chromium lays out no narrower than 500 px, so the page is framed at 390.)
+    project.write(
+        "probe.html",
+        "<!DOCTYPE html><html><body><iframe id=\"f\" src=\"report.html\" width=\"390\" height=\"844\"></iframe>\
+         <script>document.getElementById('f').onload = function () {\
+           var d = this.contentDocument.documentElement;\
+           document.body.dataset.width = d.scrollWidth + 'x' + d.clientWidth; };</script></body></html>",
+    );
+    let output = std::process::Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", project.join("probe.html").display()))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let (scroll, client): (u32, u32) = dom
+        .split("data-width=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|w| w.split_once('x'))
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .unwrap_or_else(|| panic!("no width in the DOM: {dom}"));
+    assert!(client <= 390 && client > 300, "framed at {client} px");
+    assert!(
+        scroll <= client,
+        "the page is {scroll} px wide on a {client} px screen"
+    );
 }
 
 /// A device in two groups below both targets is overdue at the earlier deadline (the lab's),

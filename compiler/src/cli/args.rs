@@ -308,6 +308,13 @@ pub struct StatusArgs {
     /// Also write a self-contained HTML report to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write the CSV of every device to this file (the HTML report points to it).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Keep a dated snapshot of each run in this directory and show compliance over time and
+    /// the change since the previous snapshot.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
     /// Exit 1 when any group's compliance is below this percentage (0 to 100).
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub fail_under: Option<f64>,

@@ -59,7 +59,14 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
         now,
     };
     let mut warnings = Vec::new();
-    let result = status::run(checked, &options, &mut warnings);
+    let mut result = status::run(checked, &options, &mut warnings);
+    if let (Ok(status), Some(dir)) = (&mut result, &args.history) {
+        let before = warnings.len();
+        status.history = Some(status::history::record(dir, status, &mut warnings)?);
+        status
+            .warnings
+            .extend(warnings[before..].iter().map(status::WarningOut::from));
+    }
     for warning in &warnings {
         // Warnings quote device and inventory text: shown, never sent to the terminal raw.
         let warning = warning.neutralised();
@@ -81,16 +88,16 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
     };
     let _ = out.flush();
     drop(out);
+    if let Some(path) = &args.csv {
+        let mut bytes = Vec::new();
+        let _ = render::csv(&status, &mut bytes);
+        write(path, &bytes)?;
+    }
     if let Some(path) = &args.html {
-        crate::output::write_file(
-            path,
-            render::html(&status).as_bytes(),
-            crate::output::Existing::Replace,
-        )
-        .map_err(|source| StatusError::Write {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let html_options = status::html::Options {
+            csv: args.csv.as_deref().map(|csv| link(path, csv)),
+        };
+        write(path, status::html::html(&status, &html_options)?.as_bytes())?;
     }
     if let Some(threshold) = args.fail_under {
         let below = status.below(threshold);
@@ -106,4 +113,26 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes an output file atomically, with the usual permissions for new files.
+fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), StatusError> {
+    crate::output::write_file(path, bytes, crate::output::Existing::Replace).map_err(|source| {
+        StatusError::Write {
+            path: path.display().to_string(),
+            source,
+        }
+    })
+}
+
+/// How the page at `page` links to `csv`: by file name when they share a directory, else
+/// by the path as given.
+fn link(page: &std::path::Path, csv: &std::path::Path) -> String {
+    let dir = |p: &std::path::Path| p.parent().map(std::path::Path::to_path_buf);
+    match (dir(page), csv.file_name()) {
+        (Some(a), Some(name)) if Some(&a) == dir(csv).as_ref() => {
+            name.to_string_lossy().into_owned()
+        }
+        _ => csv.display().to_string(),
+    }
 }

@@ -39,6 +39,7 @@ pub fn parse(
     } else {
         b','
     };
+    let mut splitter = LineSplitter::new(delimiter);
     let mut columns = (0usize, 1usize, Some(2usize));
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     let mut first_row = true;
@@ -60,23 +61,7 @@ pub fn parse(
             first_row = false;
             continue;
         }
-        let record = match csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(raw.as_bytes())
-            .records()
-            .next()
-        {
-            Some(Ok(record)) => record,
-            Some(Err(e)) => {
-                warnings.push(bad_row(format!("{e}; the row is ignored")));
-                first_row = false;
-                continue;
-            }
-            None => continue,
-        };
+        let record = splitter.split(raw);
         if let Some((cell, problem)) = record.iter().enumerate().find_map(|(i, cell)| {
             cell.chars()
                 .find(|c| c.is_control() || *c == '"')
@@ -239,5 +224,72 @@ mod tests {
         let rows = parse("X,a;b\n", "d.csv", &["a", "b"], &mut warnings);
         assert_eq!(rows["X"].groups, vec!["a", "b"]);
         assert!(warnings.is_empty());
+    }
+}
+
+/// Splits one line into its cells with one CSV reader built once: building a reader per line
+/// took half of `bsic status`'s time at 100,000 devices. Cells are trimmed.
+struct LineSplitter {
+    reader: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl LineSplitter {
+    fn new(delimiter: u8) -> Self {
+        Self {
+            reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            out: vec![0; 256],
+            ends: vec![0; 16],
+        }
+    }
+
+    fn split(&mut self, line: &str) -> csv::StringRecord {
+        use csv_core::ReadRecordResult;
+        self.reader.reset();
+        let mut input = line.as_bytes();
+        let (mut written, mut fields) = (0, 0);
+        loop {
+            let (result, read, out, ends) =
+                self.reader
+                    .read_record(input, &mut self.out[written..], &mut self.ends[fields..]);
+            input = &input[read..];
+            written += out;
+            fields += ends;
+            match result {
+                // Then called again with no input: the end of the line.
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => self.out.resize(self.out.len() * 2, 0),
+                ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                ReadRecordResult::Record | ReadRecordResult::End => break,
+            }
+        }
+        let mut record = csv::StringRecord::with_capacity(written, fields);
+        let mut start = 0;
+        for &end in &self.ends[..fields] {
+            let cell = String::from_utf8_lossy(&self.out[start..end]);
+            record.push_field(cell.trim());
+            start = end;
+        }
+        record
+    }
+}
+
+#[cfg(test)]
+mod splitter_tests {
+    use super::*;
+
+    #[test]
+    fn one_reader_splits_every_line() {
+        let mut s = LineSplitter::new(b',');
+        let r = s.split("C02,\"kiosks;lab\" , macOS");
+        assert_eq!(r.iter().collect::<Vec<_>>(), ["C02", "kiosks;lab", "macOS"]);
+        let long = "x".repeat(1000);
+        let r = s.split(&format!("{long},a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q"));
+        assert_eq!(r.len(), 18);
+        assert_eq!(&r[0], long.as_str());
+        assert_eq!(s.split("").len(), 0);
+        let mut s = LineSplitter::new(b';');
+        assert_eq!(s.split("a;b,c").iter().collect::<Vec<_>>(), ["a", "b,c"]);
     }
 }

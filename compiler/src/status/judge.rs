@@ -14,6 +14,7 @@
 //! Pure: never reads the clock, the filesystem or the project.
 
 use std::cmp::Ordering;
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -23,7 +24,9 @@ use crate::resolve::EnforcementExplanation;
 use super::reports::DeviceState;
 
 /// A device's compliance state, worst first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     Failed,
@@ -68,6 +71,59 @@ pub struct Target {
     pub also: Vec<(String, Option<String>, String)>,
 }
 
+/// Why a device is where it is, in terms that group alike devices: the reason groups of the
+/// report ("install failed: the download failed ×312"). The target's side (its version and
+/// build) is read from the device's [`Target`] when the cause is worded, so a cause costs no
+/// allocation per device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cause {
+    /// Compliant (or no target): nothing to explain.
+    #[default]
+    Reached,
+    /// No status report at all.
+    NoReport,
+    /// The report lacks `device.operating-system.version`.
+    NoVersion,
+    /// The reported version is not an OS version.
+    NotAVersion,
+    /// Neither the report nor the inventory gives the platform.
+    NoPlatform,
+    /// The install failed, with the device's reason when it gave one.
+    InstallFailed(Option<Rc<str>>),
+    /// On the target's base version without its supplemental (BSI) build.
+    WithoutBsi,
+    /// On the target's base version with an older supplemental build.
+    OlderBsi,
+    /// On the target's version, an older build.
+    OlderBuild,
+    /// Below the target version: on this version.
+    Below(Rc<str>),
+}
+
+impl Cause {
+    /// The cause in words, e.g. `on base 26.3.1 without the BSI 26.3.1 (a)`.
+    pub fn text(&self, target: Option<&Target>) -> String {
+        let version = target.map_or("?", |t| t.version.as_str());
+        let build = target.and_then(|t| t.build.as_deref()).unwrap_or("?");
+        match self {
+            Cause::Reached => "reached the target".to_string(),
+            Cause::NoReport => "no status report".to_string(),
+            Cause::NoVersion => "the report lacks the OS version".to_string(),
+            Cause::NotAVersion => "the reported OS version is not a version".to_string(),
+            Cause::NoPlatform => "no platform in the report or the inventory".to_string(),
+            Cause::InstallFailed(Some(reason)) => format!("install failed: {reason}"),
+            Cause::InstallFailed(None) => "install failed".to_string(),
+            Cause::WithoutBsi => format!(
+                "on base {version} without the BSI {}",
+                target.map_or_else(|| build.to_string(), Target::label)
+            ),
+            Cause::OlderBsi => format!("on {version} with a BSI older than {build}"),
+            Cause::OlderBuild => format!("on {version}, a build older than {build}"),
+            Cause::Below(running) => format!("on {running}, below {version}"),
+        }
+    }
+}
+
 /// The highest target among those a device receives (a device that reaches it reaches the
 /// others), with the earliest deadline among targets of that version.
 pub fn pick_target(targets: &[EnforcementExplanation]) -> Option<Target> {
@@ -94,6 +150,21 @@ pub fn pick_target(targets: &[EnforcementExplanation]) -> Option<Target> {
             .map(|t| (t.version.clone(), t.build.clone(), t.deadline.clone()))
             .collect(),
     })
+}
+
+impl Target {
+    /// How people name the target: `26.3.1 (a)` for a BSI build (its letter), else the
+    /// version, with a plain build in parentheses.
+    pub fn label(&self) -> String {
+        match &self.build {
+            Some(build) if is_supplemental(build) => match build.chars().last() {
+                Some(letter) => format!("{} ({letter})", self.version),
+                None => self.version.clone(),
+            },
+            Some(build) => format!("{} ({build})", self.version),
+            None => self.version.clone(),
+        }
+    }
 }
 
 /// Whether the device runs `version` (and `build`, when given) or something newer.
@@ -168,11 +239,11 @@ pub fn judge(
     state: Option<&DeviceState>,
     target: Option<&Target>,
     now: &str,
-) -> (State, Vec<String>) {
+) -> (State, Vec<String>, Cause) {
     let mut reasons = Vec::new();
     let Some(state) = state else {
         reasons.push("no status report".to_string());
-        return (State::Unknown, reasons);
+        return (State::Unknown, reasons, Cause::NoReport);
     };
     let Some(version) = &state.version else {
         let why = state
@@ -184,7 +255,7 @@ pub fn judge(
         reasons.push(format!(
             "the report lacks `device.operating-system.version`{why}"
         ));
-        return (State::Unknown, reasons);
+        return (State::Unknown, reasons, Cause::NoVersion);
     };
     // Compared with a target, text that is no version would sort below every version and
     // look `pending` for ever; it says nothing about the device.
@@ -192,19 +263,20 @@ pub fn judge(
         reasons.push(format!(
             "the report's `device.operating-system.version` `{version}` is not an OS version"
         ));
-        return (State::Unknown, reasons);
+        return (State::Unknown, reasons, Cause::NotAVersion);
     }
     let Some(target) = target else {
         reasons.push(format!(
             "on {}; no policy enforces a version on this device",
             describe_os(state)
         ));
-        return (State::Compliant, reasons);
+        return (State::Compliant, reasons, Cause::Reached);
     };
     let target_text = match &target.build {
         Some(b) => format!("{} ({b})", target.version),
         None => target.version.clone(),
     };
+    let mut cause = Cause::Reached;
     let compliant = match compare_versions(version, &target.version) {
         Ordering::Greater => {
             reasons.push(format!(
@@ -219,6 +291,7 @@ pub fn judge(
                 "on {}, below the target {target_text}",
                 describe_os(state)
             ));
+            cause = Cause::Below(Rc::clone(version));
             false
         }
         Ordering::Equal => match &target.build {
@@ -236,6 +309,7 @@ pub fn judge(
                         "on {} with the supplemental build {s}, older than {build}",
                         describe_os(state)
                     ));
+                    cause = Cause::OlderBsi;
                     false
                 }
                 None => {
@@ -243,6 +317,7 @@ pub fn judge(
                         "on {} without the supplemental build {build}",
                         describe_os(state)
                     ));
+                    cause = Cause::WithoutBsi;
                     false
                 }
             },
@@ -255,13 +330,14 @@ pub fn judge(
                     reasons.push(format!("on {}", describe_os(state)));
                 } else {
                     reasons.push(format!("on {}, not yet build {build}", describe_os(state)));
+                    cause = Cause::OlderBuild;
                 }
                 ok
             }
         },
     };
     if compliant {
-        return (State::Compliant, reasons);
+        return (State::Compliant, reasons, Cause::Reached);
     }
     let failure = state.failure_reason.is_some() || state.failure_count.is_some_and(|c| c > 0);
     let install = state.install_state.as_deref().unwrap_or("none");
@@ -288,7 +364,8 @@ pub fn judge(
         if past {
             reasons.push(format!("past the deadline {deadline}"));
         }
-        return (State::Failed, reasons);
+        let why = state.failure_reason.clone();
+        return (State::Failed, reasons, Cause::InstallFailed(why));
     }
     if install != "none" {
         reasons.push(format!("install state `{install}`"));
@@ -303,10 +380,10 @@ pub fn judge(
     }
     if past {
         reasons.push(format!("past the deadline {deadline}"));
-        (State::Overdue, reasons)
+        (State::Overdue, reasons, cause)
     } else {
         reasons.push(format!("due by {deadline}"));
-        (State::Pending, reasons)
+        (State::Pending, reasons, cause)
     }
 }
 
@@ -344,8 +421,13 @@ mod tests {
         let newer = device("26.4", None);
         assert_eq!(judge(Some(&newer), Some(&t), now).0, State::Compliant);
         let base = device("26.3.1", None);
-        let (state, reasons) = judge(Some(&base), Some(&t), now);
+        let (state, reasons, cause) = judge(Some(&base), Some(&t), now);
         assert_eq!(state, State::Pending);
+        assert_eq!(cause, Cause::WithoutBsi);
+        assert_eq!(
+            cause.text(Some(&t)),
+            "on base 26.3.1 without the BSI 26.3.1 (a)"
+        );
         assert_eq!(
             reasons[0],
             "on 26.3.1 (25D2128) without the supplemental build 25D771280a"
@@ -362,6 +444,16 @@ mod tests {
         let mut failed = device("26.3", None);
         failed.install_state = Some("failed".into());
         assert_eq!(judge(Some(&failed), Some(&t), now).0, State::Failed);
+        failed.failure_reason = Some("the download failed".into());
+        let cause = judge(Some(&failed), Some(&t), now).2;
+        assert_eq!(cause.text(Some(&t)), "install failed: the download failed");
+        assert_eq!(
+            judge(Some(&device("26.2", None)), Some(&t), now)
+                .2
+                .text(Some(&t)),
+            "on 26.2, below 26.3.1"
+        );
+        assert_eq!(judge(None, Some(&t), now).2, Cause::NoReport);
         assert_eq!(judge(None, Some(&t), now).0, State::Unknown);
         assert_eq!(
             judge(Some(&DeviceState::default()), Some(&t), now).0,
@@ -393,7 +485,7 @@ mod tests {
             "26",
             "26.3 ",
         ] {
-            let (state, reasons) = judge(Some(&device(bad, None)), Some(&t), now);
+            let (state, reasons, _) = judge(Some(&device(bad, None)), Some(&t), now);
             assert_eq!(state, State::Unknown, "{bad:?}");
             assert!(
                 reasons[0].contains("not an OS version"),
@@ -401,6 +493,16 @@ mod tests {
             );
             assert_eq!(judge(Some(&device(bad, None)), None, now).0, State::Unknown);
         }
+    }
+
+    #[test]
+    fn targets_are_labelled_as_people_name_them() {
+        let mut t = target();
+        assert_eq!(t.label(), "26.3.1 (a)");
+        t.build = Some("25D2128".into());
+        assert_eq!(t.label(), "26.3.1 (25D2128)");
+        t.build = None;
+        assert_eq!(t.label(), "26.3.1");
     }
 
     #[test]

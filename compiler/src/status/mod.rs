@@ -8,10 +8,14 @@
 //! [`StatusError`]. This module never reads the clock (the caller passes `now`) and never
 //! prints.
 
+pub mod charts;
+pub mod history;
+pub mod html;
 pub mod inventory;
 pub mod judge;
 pub mod render;
 pub mod reports;
+pub mod summary;
 pub mod tokens;
 pub mod vendor;
 
@@ -27,8 +31,9 @@ use crate::output::Manifest;
 use crate::pipeline::Checked;
 use crate::resolve::{self, DeviceQuery};
 
-pub use judge::{State, Target};
+pub use judge::{Cause, State, Target};
 pub use reports::{DeviceState, Fleet};
+pub use summary::Summary;
 pub use tokens::{MAP_FILE, Tokens};
 
 use tokens::TokenVerdict;
@@ -69,13 +74,19 @@ pub enum StatusError {
     #[error("cannot write `{path}`: {source}")]
     #[diagnostic(
         code("bsic::status-unwritable"),
-        help("check that the directory of --html exists and is writable")
+        help("check that the directory of --html, --csv or --history is writable")
     )]
     Write {
         path: String,
         #[source]
         source: std::io::Error,
     },
+    #[error("internal error: the status report template does not render: {message}")]
+    #[diagnostic(
+        code("bsic::internal"),
+        help("nothing was written; please report this")
+    )]
+    Template { message: String },
     #[error("`{path}` is not a bsic manifest: {message}")]
     #[diagnostic(
         code("bsic::status-bad-manifest"),
@@ -206,6 +217,18 @@ pub enum StatusWarning {
         line: usize,
         version: String,
     },
+    #[error("{file}:{line}: not a status snapshot, left out of the history: {message}")]
+    #[diagnostic(
+        code("bsic::status-bad-snapshot"),
+        help(
+            "--history DIR holds the snapshots earlier runs wrote (status-<time>.json); remove or restore this file"
+        )
+    )]
+    BadSnapshot {
+        file: String,
+        line: usize,
+        message: String,
+    },
     #[error("{file}:{line}: {message}")]
     #[diagnostic(
         code("bsic::status-export-column"),
@@ -253,6 +276,7 @@ impl StatusWarning {
             | Self::BadVersion { file, .. }
             | Self::ExportColumn { file, .. }
             | Self::ExportRow { file, .. }
+            | Self::BadSnapshot { file, .. }
             | Self::BadRow { file, .. } => file,
         }
     }
@@ -269,6 +293,7 @@ impl StatusWarning {
             | Self::BadVersion { line, .. }
             | Self::ExportColumn { line, .. }
             | Self::ExportRow { line, .. }
+            | Self::BadSnapshot { line, .. }
             | Self::BadRow { line, .. } => *line,
         }
     }
@@ -284,7 +309,8 @@ impl StatusWarning {
             Self::Malformed { file, message, .. }
             | Self::BadRow { file, message, .. }
             | Self::ExportColumn { file, message, .. }
-            | Self::ExportRow { file, message, .. } => {
+            | Self::ExportRow { file, message, .. }
+            | Self::BadSnapshot { file, message, .. } => {
                 *file = n(file);
                 *message = n(message);
             }
@@ -339,6 +365,7 @@ impl StatusWarning {
             Self::BadRow { .. } => "bsic::status-bad-inventory-row",
             Self::ExportColumn { .. } => "bsic::status-export-column",
             Self::ExportRow { .. } => "bsic::status-export-row",
+            Self::BadSnapshot { .. } => "bsic::status-bad-snapshot",
         }
     }
 }
@@ -361,6 +388,10 @@ pub struct ReportedOs {
     pub pending_version: Option<Rc<str>>,
     #[serde(serialize_with = "shared_text")]
     pub failure_reason: Option<Rc<str>>,
+}
+
+fn shared_list<S: serde::Serializer, T: AsRef<str>>(value: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(value.iter().map(AsRef::as_ref))
 }
 
 fn shared_text<S: serde::Serializer>(value: &Option<Rc<str>>, s: S) -> Result<S::Ok, S::Error> {
@@ -388,17 +419,24 @@ impl std::ops::Deref for SharedTarget {
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceVerdict {
     pub serial: String,
-    pub groups: Vec<String>,
+    /// Shared by the devices of one inventory group list.
+    #[serde(serialize_with = "shared_list")]
+    pub groups: Rc<[String]>,
     pub platform: Option<Platform>,
     /// The hardware model the device reports (`device.model.identifier`), when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     pub state: State,
-    pub reasons: Vec<String>,
+    /// Shared texts: devices alike have the same reasons.
+    #[serde(serialize_with = "shared_list")]
+    pub reasons: Vec<Rc<str>>,
     pub os: Option<ReportedOs>,
     pub target: Option<SharedTarget>,
     /// Declarations bsic emitted for the device that are not active and valid on it.
     pub declarations: Vec<String>,
+    /// Why it is in its state, for the report's reason groups.
+    #[serde(skip)]
+    pub cause: Cause,
 }
 
 /// Counts for one group.
@@ -439,7 +477,7 @@ impl GroupSummary {
     }
 }
 
-fn percent(part: usize, total: usize) -> f64 {
+pub(crate) fn percent(part: usize, total: usize) -> f64 {
     if total == 0 {
         return 100.0;
     }
@@ -483,6 +521,11 @@ pub struct WarningOut {
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub now: String,
+    /// The headline: per enforced target and for the whole fleet, and the reasons counted.
+    pub summary: Summary,
+    /// Compliance over time and the change since the previous snapshot (`--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<history::History>,
     pub devices: Vec<DeviceVerdict>,
     pub groups: Vec<GroupSummary>,
     pub declarations: Vec<DeclarationSummary>,
@@ -582,16 +625,20 @@ pub fn run(
         options.now.as_str(),
         warnings,
     );
-    status.warnings = warnings
-        .iter()
-        .map(|w| WarningOut {
+    status.summary = summary::summarise(&status, checked);
+    status.warnings = warnings.iter().map(WarningOut::from).collect();
+    Ok(status)
+}
+
+impl From<&StatusWarning> for WarningOut {
+    fn from(w: &StatusWarning) -> Self {
+        WarningOut {
             code: w.code(),
             file: w.file().to_string(),
             line: w.line(),
             message: w.to_string(),
-        })
-        .collect();
-    Ok(status)
+        }
+    }
 }
 
 /// What the resolver says a device in some groups, on a platform and OS, must run.
@@ -620,8 +667,6 @@ pub fn judge_fleet(
     now: &str,
     warnings: &mut Vec<StatusWarning>,
 ) -> Status {
-    let mut serials: BTreeSet<String> = inventory.keys().cloned().collect();
-    serials.extend(fleet.devices.keys().cloned());
     let mut judging = Judging {
         checked,
         inventory,
@@ -629,6 +674,8 @@ pub fn judge_fleet(
         tokens,
         now,
         cache: HashMap::new(),
+        group_lists: HashMap::new(),
+        texts: reports::Interner::default(),
         groups: BTreeMap::new(),
         declarations: BTreeMap::new(),
         unknown_declarations: BTreeSet::new(),
@@ -638,13 +685,38 @@ pub fn judge_fleet(
         prefix: manifest.map(|m| format!("{}.", m.identifier_prefix)),
         unverified: 0,
     };
-    let devices = serials
-        .into_iter()
-        .map(|serial| {
-            let state = fleet.devices.remove(&serial);
-            judging.device(serial, state, warnings)
-        })
-        .collect();
+    // Every device of the inventory and the reports, in serial order: the two sorted key
+    // lists merged, the fleet consumed as it goes (its memory is reused for the verdicts),
+    // the verdicts' list allocated once at its final size.
+    let mut devices = Vec::with_capacity(union_len(inventory.keys(), fleet.devices.keys()));
+    let mut listed = inventory.keys().peekable();
+    let mut reported = std::mem::take(&mut fleet.devices).into_iter().peekable();
+    loop {
+        let order = match (listed.peek(), reported.peek()) {
+            (None, None) => break,
+            (Some(a), Some((b, _))) => a.as_str().cmp(b.as_str()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+        };
+        let (serial, state) = match order {
+            std::cmp::Ordering::Less => match listed.next() {
+                Some(serial) => (serial.clone(), None),
+                None => break,
+            },
+            std::cmp::Ordering::Equal => {
+                listed.next();
+                match reported.next() {
+                    Some((serial, state)) => (serial, Some(*state)),
+                    None => break,
+                }
+            }
+            std::cmp::Ordering::Greater => match reported.next() {
+                Some((serial, state)) => (serial, Some(*state)),
+                None => break,
+            },
+        };
+        devices.push(judging.device(serial, state, warnings));
+    }
     let mut notes = Vec::new();
     if judging.unverified > 0 {
         notes.push(format!(
@@ -655,6 +727,8 @@ pub fn judge_fleet(
     }
     Status {
         now: now.to_string(),
+        summary: Summary::default(),
+        history: None,
         devices,
         groups: judging.groups.into_values().collect(),
         declarations: judging
@@ -670,6 +744,39 @@ pub fn judge_fleet(
     }
 }
 
+/// How many distinct keys two sorted key lists hold together.
+fn union_len<'a>(
+    a: impl Iterator<Item = &'a String>,
+    b: impl Iterator<Item = &'a String>,
+) -> usize {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let mut count = 0;
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => return count,
+            (Some(x), Some(y)) => match x.cmp(y) {
+                std::cmp::Ordering::Less => {
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    a.next();
+                    b.next();
+                }
+            },
+            (Some(_), None) => {
+                a.next();
+            }
+            (None, Some(_)) => {
+                b.next();
+            }
+        }
+        count += 1;
+    }
+}
+
 /// What judging the fleet needs and gathers, device by device.
 struct Judging<'a> {
     checked: &'a Checked,
@@ -679,6 +786,9 @@ struct Judging<'a> {
     now: &'a str,
     /// Resolutions by (groups, platform, OS, model): devices alike share one.
     cache: HashMap<ResolvedKey, Rc<Resolved>>,
+    /// One copy of each group list and reason text the verdicts hold.
+    group_lists: HashMap<Vec<String>, Rc<[String]>>,
+    texts: reports::Interner,
     groups: BTreeMap<String, GroupSummary>,
     declarations: BTreeMap<String, (DeclarationSummary, BTreeSet<String>)>,
     /// Identifiers already warned about as unknown to the manifest.
@@ -704,13 +814,14 @@ impl Judging<'_> {
             .platform
             .map(|p| self.resolve(&place.groups, p, place.os.as_ref(), model.as_deref()));
         let target = resolved.as_ref().and_then(|r| r.target.clone());
-        let (device_state, mut reasons) = match (&resolved, &state) {
+        let (device_state, mut reasons, cause) = match (&resolved, &state) {
             (None, Some(s)) if s.version.is_some() => (
                 State::Unknown,
                 vec![
                     "the report lacks `device.operating-system.family` and the inventory gives no platform"
                         .to_string(),
                 ],
+                Cause::NoPlatform,
             ),
             _ => judge::judge(state.as_ref(), target.as_deref(), self.now),
         };
@@ -733,13 +844,21 @@ impl Judging<'_> {
             reasons.push(reason);
         }
         self.count(&place.groups, device_state);
+        let groups = match self.group_lists.get(place.groups.as_slice()) {
+            Some(shared) => Rc::clone(shared),
+            None => {
+                let shared: Rc<[String]> = place.groups.clone().into();
+                self.group_lists.insert(place.groups, Rc::clone(&shared));
+                shared
+            }
+        };
         DeviceVerdict {
             serial,
-            groups: place.groups,
+            groups,
             platform: place.platform,
             model: model.map(|m| m.to_string()),
             state: device_state,
-            reasons,
+            reasons: reasons.iter().map(|r| self.texts.get(r)).collect(),
             os: state.map(|s| ReportedOs {
                 version: s.version,
                 build: s.build,
@@ -751,6 +870,7 @@ impl Judging<'_> {
             }),
             target: target.map(SharedTarget),
             declarations: problems,
+            cause,
         }
     }
 
@@ -1081,6 +1201,14 @@ mod tests {
         assert_eq!(local_date_time(0), "1970-01-01T00:00:00");
         assert_eq!(local_date_time(1_798_761_600), "2027-01-01T00:00:00");
         assert_eq!(local_date_time(951_782_400 + 3661), "2000-02-29T01:01:01");
+    }
+
+    #[test]
+    fn the_union_of_two_sorted_key_lists_is_counted() {
+        let a: Vec<String> = ["a", "c", "d"].map(String::from).to_vec();
+        let b: Vec<String> = ["b", "c", "e", "f"].map(String::from).to_vec();
+        assert_eq!(union_len(a.iter(), b.iter()), 6);
+        assert_eq!(union_len(a.iter(), [].iter()), 3);
     }
 
     #[test]

@@ -27,17 +27,6 @@ pub fn csv_cell(text: String) -> String {
     }
 }
 
-/// The colour of each state in charts.
-fn colour(state: State) -> &'static str {
-    match state {
-        State::Compliant => "#2e7d32",
-        State::Pending => "#1565c0",
-        State::Failed => "#c62828",
-        State::Overdue => "#ef6c00",
-        State::Unknown => "#757575",
-    }
-}
-
 /// Devices worst first (failed, overdue, pending, unknown, compliant), then by serial.
 fn worst_first(status: &Status) -> Vec<&super::DeviceVerdict> {
     let mut devices: Vec<_> = status.devices.iter().collect();
@@ -45,16 +34,92 @@ fn worst_first(status: &Status) -> Vec<&super::DeviceVerdict> {
     devices
 }
 
-/// The human summary: per group and per policy, then the worst devices and declarations.
-pub fn human(status: &Status, limit: usize) -> String {
-    let mut out = String::new();
-    let total = status.devices.len();
-    let compliant = status.compliant();
+/// `1,204`: a count with thousands separators, as the report and the headline print counts.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `300 pending, 12 failed`: the non-zero counts of the states other than compliant.
+pub fn not_there(counts: &super::summary::Counts) -> String {
+    let parts: Vec<String> = State::ALL
+        .iter()
+        .filter(|s| **s != State::Compliant)
+        .filter(|s| counts.count(**s) > 0)
+        .map(|s| format!("{} {}", thousands(counts.count(*s)), s.name()))
+        .collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The headline: the fleet's figure, each enforced target's, and the reasons counted.
+fn headline(status: &Status, out: &mut String) {
+    let s = &status.summary;
     let _ = writeln!(
         out,
-        "status at {}: {total} devices, {compliant} compliant",
-        status.now
+        "status at {}: {:.1}% of {} devices compliant ({} compliant; not yet: {})",
+        status.now,
+        s.fleet.percent,
+        thousands(s.fleet.total),
+        thousands(s.fleet.compliant),
+        not_there(&s.fleet)
     );
+    for t in &s.targets {
+        let build = match &t.build {
+            Some(b) if !t.label.contains(b.as_str()) => format!(", build {b}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {}{build} by {} ({}): {:.1}% of {} reached it (not yet: {}); policy `{}`, groups {}",
+            t.label,
+            t.deadline,
+            t.time_left,
+            t.counts.percent,
+            thousands(t.counts.total),
+            not_there(&t.counts),
+            neutralise(&t.policy),
+            neutralise(&t.groups.join(", "))
+        );
+    }
+    if !s.reasons.is_empty() {
+        let _ = writeln!(out, "\nwhy devices are not there:");
+        for r in &s.reasons {
+            let _ = writeln!(
+                out,
+                "  {:<8} {} ×{}",
+                r.state.name(),
+                neutralise(&r.reason),
+                thousands(r.devices)
+            );
+        }
+    }
+    if let Some(changes) = status.history.as_ref().and_then(|h| h.changes.as_ref()) {
+        let _ = writeln!(
+            out,
+            "\nsince {}: {} newly failed, {} newly compliant",
+            changes.since,
+            thousands(changes.newly_failed),
+            thousands(changes.newly_compliant)
+        );
+    }
+}
+
+/// The human summary: the headline, then per group and per policy, then the worst devices
+/// and declarations.
+pub fn human(status: &Status, limit: usize) -> String {
+    let mut out = String::new();
+    headline(status, &mut out);
     let width = status
         .groups
         .iter()
@@ -237,8 +302,9 @@ pub fn csv(status: &Status, out: &mut dyn std::io::Write) -> std::io::Result<()>
     writer.flush()
 }
 
-/// HTML-escaped text, with control characters shown as escapes like in the human form.
-fn escape(text: &str) -> String {
+/// HTML-escaped text, with control characters shown as escapes like in the human form and
+/// backticks as `&#96;` (text meant to show code goes through [`super::html`]'s `code`).
+pub fn escape(text: &str) -> String {
     let text = neutralise(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -248,128 +314,10 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '`' => out.push_str("&#96;"),
             c => out.push(c),
         }
     }
-    out
-}
-
-const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em;color:#222}\
-h1{font-size:1.4em}h2{font-size:1.1em;margin:0 0 .3em}\
-.groups{display:flex;flex-wrap:wrap;gap:1.5em}\
-.group{border:1px solid #ddd;border-radius:6px;padding:1em}\
-table{border-collapse:collapse;margin-top:1em}\
-th,td{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}\
-.state{font-weight:600}\
-.compliant{color:#2e7d32}.pending{color:#1565c0}.failed{color:#c62828}\
-.overdue{color:#ef6c00}.unknown{color:#757575}";
-
-/// A bar chart of one group's devices by state.
-fn chart(group: &super::GroupSummary) -> String {
-    const BAR: usize = 44;
-    const GAP: usize = 14;
-    const HEIGHT: usize = 120;
-    let width = State::ALL.len() * (BAR + GAP) + GAP;
-    let max = State::ALL
-        .iter()
-        .map(|s| group.count(*s))
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        "<svg width=\"{width}\" height=\"{}\" role=\"img\" \
-         aria-label=\"devices in {} by state\">",
-        HEIGHT + 40,
-        escape(&group.group)
-    );
-    for (i, state) in State::ALL.iter().enumerate() {
-        let n = group.count(*state);
-        let h = n * HEIGHT / max;
-        let x = GAP + i * (BAR + GAP);
-        let y = 15 + HEIGHT - h;
-        let _ = write!(
-            svg,
-            "<rect x=\"{x}\" y=\"{y}\" width=\"{BAR}\" height=\"{h}\" fill=\"{}\"><title>{} {}</title></rect>\
-             <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{n}</text>\
-             <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-            colour(*state),
-            n,
-            state.name(),
-            x + BAR / 2,
-            y.saturating_sub(3).max(10),
-            x + BAR / 2,
-            HEIGHT + 32,
-            state.name()
-        );
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-/// One self-contained page: a chart per group and a table of the devices that are not
-/// compliant. No scripts, no external resources.
-pub fn html(status: &Status) -> String {
-    let mut out = String::new();
-    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(
-        out,
-        "<title>bsic status at {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        escape(&status.now)
-    );
-    let compliant = status.compliant();
-    let _ = writeln!(
-        out,
-        "<h1>Fleet status at {}</h1>\n<p>{} devices, {compliant} compliant.</p>",
-        escape(&status.now),
-        status.devices.len()
-    );
-    out.push_str("<div class=\"groups\">\n");
-    for g in &status.groups {
-        let _ = writeln!(
-            out,
-            "<section class=\"group\"><h2>{}</h2><p>{} of {} compliant ({:.1}%)</p>{}</section>",
-            escape(&g.group),
-            g.compliant,
-            g.total,
-            g.percent,
-            chart(g)
-        );
-    }
-    out.push_str("</div>\n<h2 style=\"margin-top:1.5em\">Devices that are not compliant</h2>\n");
-    let bad: Vec<_> = worst_first(status)
-        .into_iter()
-        .filter(|d| d.state != State::Compliant)
-        .collect();
-    if bad.is_empty() {
-        out.push_str("<p>Every device is compliant.</p>\n");
-    } else {
-        out.push_str(
-            "<table>\n<thead><tr><th>Device</th><th>Groups</th><th>State</th><th>Reasons</th></tr></thead>\n<tbody>\n",
-        );
-        for d in bad {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td class=\"state {}\">{}</td><td>{}</td></tr>",
-                escape(&d.serial),
-                escape(&d.groups.join(", ")),
-                d.state.name(),
-                d.state.name(),
-                escape(
-                    &d.reasons
-                        .iter()
-                        .chain(&d.declarations)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            );
-        }
-        out.push_str("</tbody>\n</table>\n");
-    }
-    out.push_str("</body>\n</html>\n");
     out
 }
 
@@ -409,8 +357,16 @@ mod tests {
     #[test]
     fn html_escapes_text() {
         assert_eq!(
-            escape("<a href=\"x\">&"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;"
+            escape("<a href=\"x\">&`"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#96;"
         );
+    }
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1204), "1,204");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }
