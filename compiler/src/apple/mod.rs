@@ -93,8 +93,8 @@ pub const OTHER_KEYS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The generated table, embedded at build time.
-const AVAILABILITY: &str = include_str!("../../../schemas/apple/availability.json");
+/// The generated table, embedded at build time (the crate's copy, `compiler/data/apple/`).
+const AVAILABILITY: &str = include_str!("../../data/apple/availability.json");
 
 /// Declaration and profile payload definitions by type.
 #[derive(Debug, Default, Deserialize)]
