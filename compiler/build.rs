@@ -1,7 +1,8 @@
-//! Embeds every generated Apple schema (`schemas/apple/*.schema.json`) so `bsic validate`
-//! knows every declaration and profile payload type. Writes `$OUT_DIR/apple_schemas.rs`: a
-//! sorted `&[(name, text)]` of `include_str!`s. Never fails the build on a missing directory
-//! (the list is then empty).
+//! Embeds every generated Apple schema (`schemas/apple/*.schema.json`, read from the crate's
+//! copy in `data/apple/` so a packaged crate builds on its own) so `bsic validate` knows every
+//! declaration and profile payload type. Writes `$OUT_DIR/apple_schemas.rs`: a sorted
+//! `&[(name, text)]` of `include_str!`s. Never fails the build on a missing directory (the
+//! list is then empty).
 //!
 //! Links the `bsic` executable at a fixed address on Linux (see [`link_fixed`]).
 //!
@@ -9,7 +10,8 @@
 //! `build/availability.rs`), so a run parses only the types it looks up.
 //!
 //! Also stamps the build for `bsic --version`: `BSIC_COMMIT` and `BSIC_COMMIT_DATE` (from Git
-//! when built from a checkout, see [`stamp`]) and `BSIC_TARGET` (the target triple).
+//! when built from a checkout, see [`stamp`]) and `BSIC_TARGET` (the target triple); and sets
+//! the `bsic_repo` cfg when the crate is built inside its repository (see [`repository`]).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,13 +23,14 @@ mod availability;
 fn main() {
     stamp();
     link_fixed();
+    repository();
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    let dir = manifest.join("data/apple");
     availability::write_index(
-        &manifest.join("../schemas/apple/availability.json"),
+        &dir.join("availability.json"),
         &out_dir.join("apple_availability.rs"),
     );
-    let dir = manifest.join("../schemas/apple");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -54,6 +57,21 @@ fn main() {
         PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("apple_schemas.rs");
     if let Err(error) = std::fs::write(&target, out) {
         println!("cargo:warning=cannot write {}: {error}", target.display());
+    }
+}
+
+/// Sets the `bsic_repo` cfg when the repository is around the crate (its workspace manifest
+/// and `docs/`), not in a packaged crate. Unit tests that check the crate against the
+/// repository's docs, schemas and reference project are compiled only then.
+fn repository() {
+    println!("cargo::rustc-check-cfg=cfg(bsic_repo)");
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let root = manifest.join("..");
+    if !manifest.join(".cargo_vcs_info.json").exists()
+        && root.join("Cargo.toml").is_file()
+        && root.join("docs").is_dir()
+    {
+        println!("cargo::rustc-cfg=bsic_repo");
     }
 }
 

@@ -118,3 +118,21 @@ mod layout {
         assert!(offences.is_empty(), "{offences:#?}");
     }
 }
+
+/// The repository around the crate, for the unit tests that hold the crate to its docs,
+/// schemas and reference project. They are compiled only inside the repository (the
+/// `bsic_repo` cfg, set by `build.rs`): a packaged crate has none of it.
+#[cfg(all(test, bsic_repo))]
+pub(crate) mod repo {
+    use std::path::{Path, PathBuf};
+
+    /// The repository's root: the workspace around `compiler/`.
+    pub(crate) fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// The text of the repository file at `path` (`docs/language.md`).
+    pub(crate) fn read(path: &str) -> String {
+        std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+}

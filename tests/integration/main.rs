@@ -29,6 +29,7 @@ mod reference;
 mod regressions;
 mod reporting;
 mod schema;
+mod ship;
 mod signing;
 mod status;
 mod status_exports;

@@ -3,13 +3,18 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use xtask::{apple, fleet};
+use xtask::{apple, crate_data, fleet};
 
 const USAGE: &str = "usage: cargo xtask gen-apple [--check]
+       cargo xtask sync-crate [--check]
        cargo xtask gen-fleet N [--groups G] [--out DIR] [--seed S]
 
 gen-apple   regenerate schemas/apple/ from apple/device-management/ and apple/overlay.yaml
+            (then sync-crate)
   --check   do not write; exit 1 and list the files that would change
+sync-crate  copy what the bsic crate embeds (schemas/apple/, docs/diagnostics.md, LICENSE)
+            into compiler/, so the packaged crate builds on its own
+  --check   do not write; exit 1 and list the copies that differ
 gen-fleet   write a synthetic bsic repository with N policies across N/2 groups
   --groups  spread them over G groups instead
   --out     where to write it (default: target/fleet-N)
@@ -21,6 +26,8 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["gen-apple"] => gen_apple(false),
         ["gen-apple", "--check"] => gen_apple(true),
+        ["sync-crate"] => sync_crate(false),
+        ["sync-crate", "--check"] => sync_crate(true),
         ["gen-fleet", rest @ ..] => gen_fleet(rest),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
@@ -80,6 +87,38 @@ fn gen_apple(check_only: bool) -> ExitCode {
                 println!("updated {file}");
             }
             println!("{}: {} files changed", apple::OUTPUT_DIR, changed.len());
+            sync_crate(false)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn sync_crate(check_only: bool) -> ExitCode {
+    let root = workspace_root();
+    let result = if check_only {
+        crate_data::stale(&root)
+    } else {
+        crate_data::sync(&root)
+    };
+    match result {
+        Ok(changed) if changed.is_empty() => {
+            println!("compiler/: the crate's copies are up to date");
+            ExitCode::SUCCESS
+        }
+        Ok(changed) if check_only => {
+            eprintln!("the bsic crate's copies are out of date (run `cargo xtask sync-crate`):");
+            for file in changed {
+                eprintln!("  {file}");
+            }
+            ExitCode::from(1)
+        }
+        Ok(changed) => {
+            for file in &changed {
+                println!("updated {file}");
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {

@@ -60,7 +60,7 @@ pub struct Catalog {
 
 /// The reviewed board ID → model identifier table (`apple/mac-board-ids.json`, from SOFA's
 /// macOS feed; see `apple/SOURCES.md`).
-const MAC_BOARD_IDS: &str = include_str!("../../../apple/mac-board-ids.json");
+const MAC_BOARD_IDS: &str = include_str!("../../data/mac-board-ids.json");
 
 fn builtin_boards() -> &'static BTreeMap<String, String> {
     static TABLE: OnceLock<BTreeMap<String, String>> = OnceLock::new();

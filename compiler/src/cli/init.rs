@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use super::Ui;
 
-/// (path relative to the new repository, contents with `{{organization}}`/`{{prefix}}`).
+/// (path relative to the new repository, contents with `{{organization}}`/`{{prefix}}`, and
+/// `{{setup-action}}`: see [`setup_action`]).
 const FILES: &[(&str, &str)] = &[
     ("bsic.kdl", include_str!("../../templates/init/bsic.kdl")),
     (
@@ -27,6 +28,17 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../templates/init/workflow.yml"),
     ),
 ];
+
+/// bsic's setup action pinned to this bsic's release (`bsic-dev/bsic@v0.1.0`): the GitHub
+/// repository of the crate's `repository` URL at the tag of its version, so CI runs the bsic
+/// that made the project until someone raises the pin.
+fn setup_action() -> String {
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    let slug = repository
+        .strip_prefix("https://github.com/")
+        .unwrap_or(repository);
+    format!("{slug}@v{}", env!("CARGO_PKG_VERSION"))
+}
 
 /// A KDL string's contents with `\` and `"` escaped.
 fn kdl_escape(text: &str) -> String {
@@ -50,7 +62,8 @@ pub(super) fn run(dir: Option<&Path>, organization: &str, prefix: &str, ui: Ui) 
     for (path, template) in FILES {
         let text = template
             .replace("{{organization}}", &kdl_escape(organization))
-            .replace("{{prefix}}", &kdl_escape(prefix));
+            .replace("{{prefix}}", &kdl_escape(prefix))
+            .replace("{{setup-action}}", &setup_action());
         let target = dir.join(path);
         let written =
             crate::output::write_file(&target, text.as_bytes(), crate::output::Existing::Refuse);

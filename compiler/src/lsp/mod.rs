@@ -707,8 +707,6 @@ fn to_value<T: serde::Serialize>(value: T) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     fn formatting_request(server: &mut Server, uri: &str) -> Response {
@@ -748,8 +746,9 @@ mod tests {
 
     /// A project pinning a snapshot made from the `bsic catalog import` fixture, with the
     /// policy file `policies/p.kdl` open in a server that has checked it once.
+    #[cfg(bsic_repo)]
     fn catalog_project(pin_sha: Option<&str>) -> (tempfile::TempDir, Server, Uri) {
-        let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/catalog/pmv.json");
+        let feed = crate::repo::root().join("tests/fixtures/catalog/pmv.json");
         let text = std::fs::read_to_string(&feed).unwrap();
         let snapshot = Catalog::from_feed(&feed, &text, None).unwrap().to_bytes();
         let tmp = tempfile::tempdir().unwrap();
@@ -778,6 +777,7 @@ mod tests {
     }
 
     /// The completion items at `|` in `text`, as the buffer of `uri`.
+    #[cfg(bsic_repo)]
     fn complete_at(server: &mut Server, uri: &Uri, text: &str) -> Vec<lsp_types::CompletionItem> {
         let offset = text.find('|').unwrap();
         let text = text.replace('|', "");
@@ -798,16 +798,19 @@ mod tests {
         serde_json::from_value(response.result.unwrap()).unwrap()
     }
 
+    #[cfg(bsic_repo)]
     fn policy(platforms: &str, enforce: &str) -> String {
         format!(
             "group \"kiosks\"\npolicy \"k\" {{\n    applies-to \"kiosks\"\n{platforms}    {enforce}\n}}\n"
         )
     }
 
+    #[cfg(bsic_repo)]
     fn labels(items: &[lsp_types::CompletionItem]) -> Vec<&str> {
         items.iter().map(|i| i.label.as_str()).collect()
     }
 
+    #[cfg(bsic_repo)]
     #[test]
     fn enforce_completes_versions_and_builds_from_the_pinned_catalog() {
         let (_tmp, mut server, uri) = catalog_project(None);
@@ -895,6 +898,7 @@ mod tests {
         assert!(items.is_empty(), "{:?}", labels(&items));
     }
 
+    #[cfg(bsic_repo)]
     #[test]
     fn a_catalog_that_does_not_match_its_pin_gives_no_releases() {
         let (_tmp, mut server, uri) = catalog_project(Some(&"0".repeat(64)));

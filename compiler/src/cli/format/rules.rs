@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// The diagnostics reference, embedded at build time.
-const REFERENCE: &str = include_str!("../../../../docs/diagnostics.md");
+/// The diagnostics reference, embedded at build time (the crate's copy,
+/// `compiler/data/diagnostics.md`).
+const REFERENCE: &str = include_str!("../../../data/diagnostics.md");
 
 /// What the reference says of one code.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -479,10 +479,10 @@ fn has_mobile(platforms: &[Platform]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(bsic_repo)]
     use std::path::Path;
 
     use super::*;
-    use crate::emit::AppleCheck;
 
     #[test]
     fn escapes() {
@@ -492,17 +492,18 @@ mod tests {
     }
 
     /// The repository's own project, checked, and its artifacts, unsigned.
+    #[cfg(bsic_repo)]
     fn reference() -> (crate::pipeline::Checked, Vec<Artifact>) {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let checked = crate::pipeline::check(&root).unwrap();
+        let checked = crate::pipeline::check(&crate::repo::root()).unwrap();
         assert!(!checked.has_errors());
         let model = checked.model.as_ref().unwrap();
-        let check = AppleCheck::new().unwrap();
+        let check = crate::emit::AppleCheck::new().unwrap();
         let artifacts = crate::emit::emit(model, &checked.resolution.plans, &check).unwrap();
         (checked, artifacts)
     }
 
     /// The files under `compiler/templates/<name>/`, named as the templates are.
+    #[cfg(bsic_repo)]
     fn template_files(name: &str) -> BTreeSet<String> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("templates")
@@ -519,16 +520,14 @@ mod tests {
     /// `--target` name, help, a next step naming its directory, every file (and every
     /// fragment of a spanning file) under that directory, its templates exactly the files of
     /// `compiler/templates/<name>/` and each of them rendered, and a section in the docs.
+    #[cfg(bsic_repo)]
     #[test]
     fn every_registered_target_keeps_the_rules() {
         let (checked, artifacts) = reference();
         let project = &checked.model.as_ref().unwrap().project;
         let group = &artifacts[0].group;
         let members: Vec<&Artifact> = artifacts.iter().filter(|a| &a.group == group).collect();
-        let docs = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/targets.md"),
-        )
-        .unwrap();
+        let docs = crate::repo::read("docs/targets.md");
         let mut names = BTreeSet::new();
         for &target in Target::ALL {
             let name = target.name();

@@ -76,7 +76,7 @@ impl Templates {
     }
 
     /// The names of the templates rendered (or included) so far.
-    #[cfg(test)]
+    #[cfg(all(test, bsic_repo))]
     pub(super) fn loaded(&self) -> Vec<String> {
         self.0
             .templates()
