@@ -8,13 +8,17 @@
 //! section that the cleanup waits for, so an interruption never loses both trees.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, Once};
+use std::sync::{Mutex, MutexGuard, Once, RwLock};
 
 /// The temporary directories that exist right now.
 static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Held while directories are renamed into place; the cleanup waits for it.
 static SWAPPING: Mutex<()> = Mutex::new(());
 static INSTALL: Once = Once::new();
+/// Shared by every worker while it adds an entry to a staging tree; the cleanup takes it
+/// exclusively and sets it, so no worker can make a file or directory (or make the removed
+/// staging directory again with `create_dir_all`) after the cleanup has begun.
+static INTERRUPTED: RwLock<bool> = RwLock::new(false);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -44,9 +48,26 @@ pub(super) fn uninterrupted<R>(swap: impl FnOnce() -> R) -> R {
     swap()
 }
 
-/// Removes every registered directory (called on interruption), once no swap is under way.
+/// Runs `add`, which makes an entry in a staging tree, unless the process is being
+/// interrupted (then an error: the build is stopping anyway).
+pub(super) fn adding<R>(add: impl FnOnce() -> std::io::Result<R>) -> std::io::Result<R> {
+    let interrupted = INTERRUPTED
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if *interrupted {
+        return Err(std::io::Error::other("the build was interrupted"));
+    }
+    add()
+}
+
+/// Removes every registered directory (called on interruption), once no swap is under way
+/// and no worker is adding an entry; workers add nothing after it.
 fn remove_registered() {
     let _held = lock(&SWAPPING);
+    let mut interrupted = INTERRUPTED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    *interrupted = true;
     remove_dirs(std::mem::take(&mut *lock(&REGISTERED)));
 }
 

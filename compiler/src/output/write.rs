@@ -214,11 +214,11 @@ impl TreeWriter {
             // see it recorded before it exists.
             let mut made = lock(&self.made);
             if !made.contains(dir) {
-                fs::create_dir_all(dir).map_err(io(dir))?;
+                super::cleanup::adding(|| fs::create_dir_all(dir)).map_err(io(dir))?;
                 made.insert(dir.to_path_buf());
             }
         }
-        let mut file = fs::File::create(&path).map_err(io(&path))?;
+        let mut file = super::cleanup::adding(|| fs::File::create(&path)).map_err(io(&path))?;
         fill(&mut file).map_err(io(&path))
     }
 
