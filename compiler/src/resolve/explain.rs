@@ -83,6 +83,10 @@ pub struct EnforcementExplanation {
     pub steps: Vec<String>,
     pub source: Source,
     pub note: Option<String>,
+    /// Whether the build is a BSI: by the pinned catalog when it lists the build, else by its
+    /// letter (what `steps` stages).
+    #[serde(skip)]
+    pub bsi: bool,
 }
 
 /// What one platform's device gets.
@@ -448,6 +452,7 @@ impl PlatformContext<'_> {
                 serde_json::to_value(target).unwrap_or(Value::Null),
             ),
             note: os.map(|os| enforcement_note(os, &target.version, staged)),
+            bsi: staged,
         })
     }
 }

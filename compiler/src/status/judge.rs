@@ -65,10 +65,13 @@ pub struct Target {
     pub policy: String,
     pub file: String,
     pub line: usize,
-    /// The device's other targets (version, build, deadline): one it has not met yet can make
-    /// it overdue before the highest target's deadline.
+    /// Whether `build` is a BSI: the pinned catalog decides, else its letter.
     #[serde(skip)]
-    pub also: Vec<(String, Option<String>, String)>,
+    pub bsi: bool,
+    /// The device's other targets (version, build, whether it is a BSI, deadline): one it has
+    /// not met yet can make it overdue before the highest target's deadline.
+    #[serde(skip)]
+    pub also: Vec<(String, Option<String>, bool, String)>,
 }
 
 /// Why a device is where it is, in terms that group alike devices: the reason groups of the
@@ -144,10 +147,18 @@ pub fn pick_target(targets: &[EnforcementExplanation]) -> Option<Target> {
         policy: best.source.policy.clone(),
         file: best.source.file.clone(),
         line: best.source.line,
+        bsi: best.bsi,
         also: targets
             .iter()
             .filter(|t| t.version != best.version || t.build != best.build)
-            .map(|t| (t.version.clone(), t.build.clone(), t.deadline.clone()))
+            .map(|t| {
+                (
+                    t.version.clone(),
+                    t.build.clone(),
+                    t.bsi,
+                    t.deadline.clone(),
+                )
+            })
             .collect(),
     })
 }
@@ -157,7 +168,7 @@ impl Target {
     /// version, with a plain build in parentheses.
     pub fn label(&self) -> String {
         match &self.build {
-            Some(build) if is_supplemental(build) => match build.chars().last() {
+            Some(build) if self.bsi => match build.chars().last() {
                 Some(letter) => format!("{} ({letter})", self.version),
                 None => self.version.clone(),
             },
@@ -167,15 +178,16 @@ impl Target {
     }
 }
 
-/// Whether the device runs `version` (and `build`, when given) or something newer.
-fn meets(state: &DeviceState, version: &str, build: Option<&str>) -> bool {
+/// Whether the device runs `version` (and `build`, when given; its supplemental build when
+/// `bsi`) or something newer.
+fn meets(state: &DeviceState, version: &str, build: Option<&str>, bsi: bool) -> bool {
     let Some(running) = state.version.as_deref() else {
         return false;
     };
     match (compare_versions(running, version), build) {
         (Ordering::Greater, _) | (Ordering::Equal, None) => true,
         (Ordering::Less, _) => false,
-        (Ordering::Equal, Some(build)) if is_supplemental(build) => state
+        (Ordering::Equal, Some(build)) if bsi => state
             .supplemental_build
             .as_deref()
             .is_some_and(|s| compare_builds(Some(s), Some(build)) != Ordering::Less),
@@ -209,12 +221,6 @@ fn build_key(build: &str) -> Option<(u32, char, u64, Option<char>)> {
 
 fn compare_builds(a: Option<&str>, b: Option<&str>) -> Ordering {
     a.map(build_key).cmp(&b.map(build_key))
-}
-
-fn is_supplemental(build: &str) -> bool {
-    build
-        .parse::<crate::model::BuildVersion>()
-        .is_ok_and(|b| b.is_supplemental())
 }
 
 /// How the device's OS is described in reasons: `26.3.1 (25D2128)`, plus the supplemental
@@ -299,7 +305,7 @@ pub fn judge(
                 reasons.push(format!("on {}", describe_os(state)));
                 true
             }
-            Some(build) if is_supplemental(build) => match &state.supplemental_build {
+            Some(build) if target.bsi => match &state.supplemental_build {
                 Some(s) if compare_builds(Some(s), Some(build)) != Ordering::Less => {
                     reasons.push(format!("on {}", describe_os(state)));
                     true
@@ -345,8 +351,8 @@ pub fn judge(
     let deadline = target
         .also
         .iter()
-        .filter(|(v, b, _)| !meets(state, v, b.as_deref()))
-        .map(|(_, _, d)| d.as_str())
+        .filter(|(v, b, bsi, _)| !meets(state, v, b.as_deref(), *bsi))
+        .map(|(_, _, _, d)| d.as_str())
         .chain([target.deadline.as_str()])
         .min()
         .unwrap_or(&target.deadline)
@@ -399,7 +405,8 @@ mod tests {
             policy: "p".into(),
             file: "f".into(),
             line: 1,
-            also: vec![("26.3.1".into(), None, "2027-02-01T09:00:00".into())],
+            bsi: true,
+            also: vec![("26.3.1".into(), None, false, "2027-02-01T09:00:00".into())],
         }
     }
 
@@ -410,6 +417,34 @@ mod tests {
             supplemental_build: supplemental.map(Into::into),
             ..DeviceState::default()
         }
+    }
+
+    /// A lettered build the pinned catalog lists as an ordinary release is not a BSI: the
+    /// device must run that build itself, not carry it as a supplemental build.
+    #[test]
+    fn the_catalog_not_the_letter_decides_what_a_device_must_carry() {
+        let t = Target {
+            build: Some("25D2128".into()),
+            bsi: false,
+            ..target()
+        };
+        let now = "2027-01-01T00:00:00";
+        assert_eq!(
+            judge(Some(&device("26.3.1", None)), Some(&t), now).0,
+            State::Compliant
+        );
+        assert_eq!(t.label(), "26.3.1 (25D2128)");
+        let lettered = Target {
+            build: Some("25D2128a".into()),
+            bsi: false,
+            ..target()
+        };
+        let (state, _, cause) = judge(
+            Some(&device("26.3.1", Some("25D2128a"))),
+            Some(&lettered),
+            now,
+        );
+        assert_eq!((state, cause), (State::Pending, Cause::OlderBuild));
     }
 
     #[test]
@@ -500,6 +535,7 @@ mod tests {
         let mut t = target();
         assert_eq!(t.label(), "26.3.1 (a)");
         t.build = Some("25D2128".into());
+        t.bsi = false;
         assert_eq!(t.label(), "26.3.1 (25D2128)");
         t.build = None;
         assert_eq!(t.label(), "26.3.1");
