@@ -106,7 +106,7 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
                 say!(
                     "group `{}` is {:.1}% compliant, below --fail-under {threshold}",
                     g.group,
-                    g.percent
+                    g.counts.percent
                 );
             }
             return Ok(ExitCode::from(super::POLICY_ERRORS));

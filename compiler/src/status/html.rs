@@ -191,18 +191,7 @@ fn render(status: &Status, options: &Options) -> Result<String, Error> {
     let groups: Vec<Value> = status
         .groups
         .iter()
-        .map(|g| {
-            let counts = Counts {
-                total: g.total,
-                compliant: g.compliant,
-                pending: g.pending,
-                failed: g.failed,
-                overdue: g.overdue,
-                unknown: g.unknown,
-                percent: g.percent,
-            };
-            ser(row(&g.group, &counts))
-        })
+        .map(|g| ser(row(&g.group, &g.counts)))
         .collect();
     let platforms: Vec<Value> = summary
         .platforms

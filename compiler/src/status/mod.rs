@@ -443,38 +443,8 @@ pub struct DeviceVerdict {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GroupSummary {
     pub group: String,
-    pub total: usize,
-    pub compliant: usize,
-    pub pending: usize,
-    pub failed: usize,
-    pub overdue: usize,
-    pub unknown: usize,
-    /// Compliant devices in percent of all, to one decimal.
-    pub percent: f64,
-}
-
-impl GroupSummary {
-    pub fn count(&self, state: State) -> usize {
-        match state {
-            State::Compliant => self.compliant,
-            State::Pending => self.pending,
-            State::Failed => self.failed,
-            State::Overdue => self.overdue,
-            State::Unknown => self.unknown,
-        }
-    }
-
-    fn add(&mut self, state: State) {
-        self.total += 1;
-        match state {
-            State::Compliant => self.compliant += 1,
-            State::Pending => self.pending += 1,
-            State::Failed => self.failed += 1,
-            State::Overdue => self.overdue += 1,
-            State::Unknown => self.unknown += 1,
-        }
-        self.percent = percent(self.compliant, self.total);
-    }
+    #[serde(flatten)]
+    pub counts: summary::Counts,
 }
 
 pub(crate) fn percent(part: usize, total: usize) -> f64 {
@@ -537,7 +507,10 @@ pub struct Status {
 impl Status {
     /// Groups whose compliance is below `percent`.
     pub fn below(&self, percent: f64) -> Vec<&GroupSummary> {
-        self.groups.iter().filter(|g| g.percent < percent).collect()
+        self.groups
+            .iter()
+            .filter(|g| g.counts.percent < percent)
+            .collect()
     }
 
     /// How many devices are compliant.
@@ -730,7 +703,14 @@ pub fn judge_fleet(
         summary: Summary::default(),
         history: None,
         devices,
-        groups: judging.groups.into_values().collect(),
+        groups: judging
+            .groups
+            .into_values()
+            .map(|mut g| {
+                g.counts.finish();
+                g
+            })
+            .collect(),
         declarations: judging
             .declarations
             .into_values()
@@ -1000,6 +980,7 @@ impl Judging<'_> {
                     group,
                     ..GroupSummary::default()
                 })
+                .counts
                 .add(state);
         }
     }

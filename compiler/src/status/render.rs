@@ -137,13 +137,13 @@ pub fn human(status: &Status, limit: usize) -> String {
             out,
             "{:<width$}  {:>5}  {:>9}  {:>7}  {:>6}  {:>7}  {:>7}  {:>6.1}%",
             neutralise(&g.group),
-            g.total,
-            g.compliant,
-            g.pending,
-            g.failed,
-            g.overdue,
-            g.unknown,
-            g.percent
+            g.counts.total,
+            g.counts.compliant,
+            g.counts.pending,
+            g.counts.failed,
+            g.counts.overdue,
+            g.counts.unknown,
+            g.counts.percent
         );
     }
     let mut policies: std::collections::BTreeMap<String, [usize; 5]> = Default::default();

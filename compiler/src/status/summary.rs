@@ -45,7 +45,8 @@ impl Counts {
         }
     }
 
-    fn add(&mut self, state: State) {
+    /// Counts one device in `state`; [`Counts::finish`] then sets the share.
+    pub(super) fn add(&mut self, state: State) {
         self.total += 1;
         match state {
             State::Compliant => self.compliant += 1,
@@ -56,7 +57,8 @@ impl Counts {
         }
     }
 
-    fn finish(&mut self) {
+    /// Sets the compliant share once every device is counted.
+    pub(super) fn finish(&mut self) {
         self.percent = super::percent(self.compliant, self.total);
     }
 }
