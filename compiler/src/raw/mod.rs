@@ -774,10 +774,7 @@ fn check_payload(
             element_types(&schema, &sub, "", text, &mut report.diagnostics);
         }
         None => {
-            let at = sub
-                .spans
-                .value("/PayloadType")
-                .unwrap_or(Span::start_of(doc.file));
+            let at = sub_value(&sub, "", doc.file);
             report.diagnostics.push(unknown_type(
                 "payload type",
                 payload_type,
