@@ -3,7 +3,8 @@
 //! Cargo packages only what is inside `compiler/`.
 //!
 //! The repository files stay where users and docs expect them and are the ones to edit: the
-//! generated Apple schemas and availability table (`schemas/apple/*.json`), the reviewed Mac
+//! generated Apple schemas and availability table (`schemas/apple/*.json`), bsic's own two
+//! schemas (`schemas/bsic-*.schema.json`, embedded so a start-up need not generate them), the reviewed Mac
 //! board-ID table (`apple/mac-board-ids.json`), the diagnostics
 //! reference (`docs/diagnostics.md`, the SARIF rule texts) and the licence. `cargo xtask
 //! sync-crate` copies them into `compiler/data/` (and `compiler/LICENSE`); `gen-apple` does
@@ -27,6 +28,9 @@ pub fn copies(root: &Path) -> io::Result<BTreeMap<String, String>> {
                 format!("schemas/apple/{name}"),
             );
         }
+    }
+    for schema in ["bsic-policy.schema.json", "bsic-project.schema.json"] {
+        copies.insert(format!("{DATA_DIR}/{schema}"), format!("schemas/{schema}"));
     }
     copies.insert(
         format!("{DATA_DIR}/diagnostics.md"),

@@ -272,9 +272,9 @@ fn serve_lsp(ui: Ui) -> ExitCode {
 /// `bsic schema [--project]`: the JSON Schema of policy (or project) files on stdout.
 fn print_schema(project: bool) -> ExitCode {
     let schema = if project {
-        model::project_schema()
+        model::generate_project_schema()
     } else {
-        model::policy_schema()
+        model::generate_policy_schema()
     };
     let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     let _ = writeln!(std::io::stdout().lock(), "{text}");

@@ -20,14 +20,32 @@ pub use policy_test::*;
 pub use project::*;
 pub use values::*;
 
-/// The JSON Schema of a policy file (`schemas/bsic-policy.schema.json`).
+/// The JSON Schema of a policy file, as published in `schemas/bsic-policy.schema.json` and
+/// embedded at build time: parsing that text costs a start-up a fraction of what generating it
+/// from the types does. The test `embedded_schemas_are_the_generated_ones` keeps them equal.
 pub fn policy_schema() -> serde_json::Value {
-    generator().into_root_schema_for::<PolicyFile>().to_value()
+    embedded(include_str!("../../data/bsic-policy.schema.json"))
 }
 
-/// The JSON Schema of the project file `bsic.kdl` (`schemas/bsic-project.schema.json`).
+/// The JSON Schema of the project file `bsic.kdl` (`schemas/bsic-project.schema.json`),
+/// embedded like [`policy_schema`].
 pub fn project_schema() -> serde_json::Value {
-    generator().into_root_schema_for::<ProjectFile>().to_value()
+    embedded(include_str!("../../data/bsic-project.schema.json"))
+}
+
+/// The policy schema generated from the types: what `bsic schema` prints and the published
+/// file is regenerated from.
+pub fn generate_policy_schema() -> serde_json::Value {
+    schema_of::<PolicyFile>()
+}
+
+/// The project schema generated from the types (`bsic schema --project`).
+pub fn generate_project_schema() -> serde_json::Value {
+    schema_of::<ProjectFile>()
+}
+
+fn embedded(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("the embedded schema is JSON (a unit test parses it)")
 }
 
 /// The JSON Schema of any model document type.
@@ -73,5 +91,27 @@ impl schemars::transform::Transform for DropNull {
             object.extend(inner);
         }
         schemars::transform::transform_subschemas(self, schema);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded schemas are what validates input; the types are their source. After a
+    /// model change: `cargo run -- schema > schemas/bsic-policy.schema.json`, `cargo run --
+    /// schema --project > schemas/bsic-project.schema.json`, then `cargo xtask sync-crate`.
+    #[test]
+    fn embedded_schemas_are_the_generated_ones() {
+        assert!(
+            policy_schema() == generate_policy_schema(),
+            "the embedded policy schema is stale: regenerate schemas/bsic-policy.schema.json \
+             with `bsic schema` and run `cargo xtask sync-crate`"
+        );
+        assert!(
+            project_schema() == generate_project_schema(),
+            "the embedded project schema is stale: regenerate schemas/bsic-project.schema.json \
+             with `bsic schema --project` and run `cargo xtask sync-crate`"
+        );
     }
 }
