@@ -122,6 +122,11 @@ impl Diagnostics {
         self.items.extend(diagnostics);
     }
 
+    /// Moves every diagnostic of `other` into this sink, in order.
+    pub fn append(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
     /// Applies the lint levels of bsic.kdl: `allow` drops a lint's diagnostic, `deny` makes it
     /// an error. Diagnostics that are not lints keep their severity.
     pub fn apply_levels(&mut self, levels: &Lints) {

@@ -15,6 +15,7 @@ pub mod plist;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -113,11 +114,20 @@ pub(crate) struct Doc {
 }
 
 /// Apple's schemas as a run needs them, each compiled on first use (a one-file run touches
-/// one or two types of hundreds). Availability facts come from `crate::apple`, which parses
-/// each payload type on first use and keeps it for the process.
-#[derive(Default)]
+/// one or two types of hundreds) by whichever worker asks first, then shared by all.
+/// Availability facts come from `crate::apple`, which parses each payload type on first use
+/// and keeps it for the process.
 pub(crate) struct Schemas {
-    compiled: BTreeMap<String, SchemaValidator>,
+    /// One slot per entry of `SCHEMAS`, in its order.
+    compiled: Vec<OnceLock<Result<SchemaValidator, String>>>,
+}
+
+impl Default for Schemas {
+    fn default() -> Self {
+        Self {
+            compiled: SCHEMAS.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
 }
 
 impl Schemas {
@@ -128,21 +138,24 @@ impl Schemas {
             .filter(|n| *n != "TopLevel")
     }
 
-    fn get(&mut self, name: &str, dialect: Dialect) -> Result<Option<&SchemaValidator>, RawError> {
-        if !self.compiled.contains_key(name) {
-            let Some((_, text)) = SCHEMAS.iter().find(|(n, _)| *n == name) else {
-                return Ok(None);
-            };
-            let broken = |message: String| RawError::Schema {
+    fn get(&self, name: &str, dialect: Dialect) -> Result<Option<&SchemaValidator>, RawError> {
+        let Some(index) = SCHEMAS.iter().position(|(n, _)| *n == name) else {
+            return Ok(None);
+        };
+        let compiled = self.compiled[index].get_or_init(|| {
+            let schema: Value =
+                serde_json::from_str(SCHEMAS[index].1).map_err(|e| e.to_string())?;
+            SchemaValidator::new(schema)
+                .map(|validator| validator.with_dialect(dialect))
+                .map_err(|e| e.to_string())
+        });
+        match compiled {
+            Ok(validator) => Ok(Some(validator)),
+            Err(message) => Err(RawError::Schema {
                 name: name.to_string(),
-                message,
-            };
-            let schema: Value = serde_json::from_str(text).map_err(|e| broken(e.to_string()))?;
-            let validator = SchemaValidator::new(schema).map_err(|e| broken(e.to_string()))?;
-            self.compiled
-                .insert(name.to_string(), validator.with_dialect(dialect));
+                message: message.clone(),
+            }),
         }
-        Ok(self.compiled.get(name))
     }
 }
 
@@ -173,15 +186,9 @@ impl Checker {
     ) -> Result<Report, RawError> {
         let mut report = Report::default();
         let size = bytes.len() as u64;
-        let doc = check_bytes(
-            path,
-            size,
-            bytes,
-            true,
-            options,
-            &mut self.schemas,
-            &mut report,
-        )?;
+        let mut check = FileCheck::new(FileId(0), path);
+        let doc = check_bytes(path, size, bytes, true, options, &self.schemas, &mut check)?;
+        report.absorb(check);
         let docs: Vec<Doc> = doc.into_iter().collect();
         checks::cross_file(&docs, &mut report.diagnostics);
         Ok(report)
@@ -212,19 +219,83 @@ pub fn import(
     Ok((report, Some(result)))
 }
 
-/// Loads, parses and schema-checks every file; returns the parsed documents.
+/// Loads, parses and schema-checks every file, on every core; returns the parsed documents.
+/// The report comes out as a serial run's would: files are merged in discovery order, and the
+/// first file that cannot be read stops the run.
 pub(crate) fn load_and_check(
     options: &ValidateOptions,
     report: &mut Report,
 ) -> Result<Vec<Doc>, RawError> {
-    let mut schemas = Schemas::default();
+    let schemas = Schemas::default();
+    let first = report.sources.len();
+    let files = discover(&options.paths)?;
+    let outcomes = crate::parallel::map(files, 16, |index, (path, explicit)| {
+        let id = FileId(u32::try_from(first + index).unwrap_or(u32::MAX));
+        let mut check = FileCheck::new(id, &path);
+        let doc = check_file(&path, explicit, options, &schemas, &mut check)?;
+        Ok((check, doc))
+    });
     let mut docs = Vec::new();
-    for (path, explicit) in discover(&options.paths)? {
-        if let Some(doc) = check_file(&path, explicit, options, &mut schemas, report)? {
-            docs.push(doc);
-        }
+    for outcome in outcomes {
+        let (check, doc) = outcome?;
+        report.absorb(check);
+        docs.extend(doc);
     }
     Ok(docs)
+}
+
+/// One file's share of a run, worked out on any thread: its text and what was found in it.
+/// Every file adds exactly one source, so the id it is given up front is the one
+/// [`Report::absorb`] registers it under when the run merges files in discovery order.
+struct FileCheck {
+    file: FileId,
+    name: String,
+    path: PathBuf,
+    text: String,
+    diagnostics: Diagnostics,
+    checked: usize,
+    skipped: usize,
+}
+
+impl FileCheck {
+    fn new(file: FileId, path: &Path) -> Self {
+        Self {
+            file,
+            name: display(path),
+            path: path.to_path_buf(),
+            text: String::new(),
+            diagnostics: Diagnostics::default(),
+            checked: 0,
+            skipped: 0,
+        }
+    }
+
+    /// Records a file that cannot be checked at all: its text (if any) and one error of
+    /// `kind` at its start. It still counts as checked.
+    fn refuse(&mut self, text: String, kind: impl Into<crate::diag::Kind>) {
+        self.text = text;
+        self.diagnostics.push(Diagnostic::error(
+            kind,
+            Span::start_of(self.file),
+            "this file",
+        ));
+        self.checked += 1;
+    }
+}
+
+impl Report {
+    /// Registers one file's text and findings; files must come in the order their ids were
+    /// given.
+    fn absorb(&mut self, check: FileCheck) {
+        let file = self.sources.add(check.name, check.path, check.text);
+        debug_assert_eq!(
+            file, check.file,
+            "files are merged in the order of their ids"
+        );
+        self.diagnostics.append(check.diagnostics);
+        self.checked += check.checked;
+        self.skipped += check.skipped;
+    }
 }
 
 /// Files to check, sorted, each with whether it was named explicitly.
@@ -316,24 +387,20 @@ fn check_file(
     path: &Path,
     explicit: bool,
     options: &ValidateOptions,
-    schemas: &mut Schemas,
-    report: &mut Report,
+    schemas: &Schemas,
+    check: &mut FileCheck,
 ) -> Result<Option<Doc>, RawError> {
-    let name = display(path);
     let read_error = |source| RawError::Read {
-        path: name.clone(),
+        path: check.name.clone(),
         source,
     };
     let size = std::fs::metadata(path).map_err(read_error)?.len();
     let bytes = if size > MAX_FILE_BYTES {
         Vec::new()
     } else {
-        std::fs::read(path).map_err(|source| RawError::Read {
-            path: name.clone(),
-            source,
-        })?
+        std::fs::read(path).map_err(read_error)?
     };
-    check_bytes(path, size, bytes, explicit, options, schemas, report)
+    check_bytes(path, size, bytes, explicit, options, schemas, check)
 }
 
 /// Checks one file's bytes; `size` is its size on disk (larger than the limit: refused).
@@ -345,16 +412,15 @@ fn check_bytes(
     bytes: Vec<u8>,
     explicit: bool,
     options: &ValidateOptions,
-    schemas: &mut Schemas,
-    report: &mut Report,
+    schemas: &Schemas,
+    check: &mut FileCheck,
 ) -> Result<Option<Doc>, RawError> {
-    let name = display(path);
     if size > MAX_FILE_BYTES {
         let kind = SourceKind::FileTooLarge {
             size,
             limit: MAX_FILE_BYTES,
         };
-        refuse(report, name, path, String::new(), kind);
+        check.refuse(String::new(), kind);
         return Ok(None);
     }
     let is_json = path.extension().is_some_and(|e| e == "json");
@@ -364,35 +430,32 @@ fn check_bytes(
         match signed_content(bytes) {
             Ok(bytes) => bytes,
             Err(message) => {
-                refuse(
-                    report,
-                    name,
-                    path,
-                    String::new(),
-                    RawKind::BadSignature { message },
-                );
+                check.refuse(String::new(), RawKind::BadSignature { message });
                 return Ok(None);
             }
         }
     };
-    let Some((file, projection)) = parse(path, &name, &bytes, is_json, report) else {
+    let Some(projection) = parse(&bytes, is_json, check) else {
         return Ok(None);
     };
+    let file = check.file;
     let Some(kind) = doc_kind(path, is_json, &projection.value) else {
-        report.skipped += 1;
+        check.skipped += 1;
         // Named explicitly (e.g. by a pre-commit hook that passes every changed *.json): say
         // so, but a valid file of another kind is no error.
         if explicit {
-            report.diagnostics.push(Diagnostic::warning(
-                RawKind::NotRecognized { file: name },
+            check.diagnostics.push(Diagnostic::warning(
+                RawKind::NotRecognized {
+                    file: check.name.clone(),
+                },
                 Span::start_of(file),
                 "this file",
             ));
         }
         return Ok(None);
     };
-    report.checked += 1;
-    report.diagnostics.extend(projection.diagnostics.clone());
+    check.checked += 1;
+    check.diagnostics.extend(projection.diagnostics.clone());
     let doc = Doc {
         file,
         kind,
@@ -403,24 +466,15 @@ fn check_bytes(
     } else {
         Dialect::Plist
     };
-    check_doc(&doc, dialect, options, schemas, report)?;
+    check_doc(
+        &doc,
+        &check.text,
+        dialect,
+        options,
+        schemas,
+        &mut check.diagnostics,
+    )?;
     Ok(Some(doc))
-}
-
-/// Records a file that cannot be checked at all: its text (if any) under `name`, and one
-/// error of `kind` at its start. It still counts as checked.
-fn refuse(
-    report: &mut Report,
-    name: String,
-    path: &Path,
-    text: String,
-    kind: impl Into<crate::diag::Kind>,
-) {
-    let file = report.sources.add(name, path.to_path_buf(), text);
-    report
-        .diagnostics
-        .push(Diagnostic::error(kind, Span::start_of(file), "this file"));
-    report.checked += 1;
 }
 
 /// The content of a signed profile (DER CMS SignedData), its signature checked with the
@@ -439,28 +493,22 @@ fn signed_content(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
         .map_err(|error| error.to_string())
 }
 
-/// Adds the file to the report's sources and parses it, keeping spans; `None` (with the
+/// Keeps the file's text in `check` and parses it, keeping spans; `None` (with the
 /// diagnostic recorded) when it is not UTF-8 text (binary plists aside) or does not parse.
-fn parse(
-    path: &Path,
-    name: &str,
-    bytes: &[u8],
-    is_json: bool,
-    report: &mut Report,
-) -> Option<(FileId, Projection)> {
+fn parse(bytes: &[u8], is_json: bool, check: &mut FileCheck) -> Option<Projection> {
     let binary = plist::is_binary(bytes);
     let text = match String::from_utf8(bytes.to_vec()) {
         Ok(text) => text,
         Err(_) if binary => String::new(),
         Err(_) => {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            refuse(report, name.to_string(), path, text, SourceKind::NotUtf8);
+            check.refuse(
+                String::from_utf8_lossy(bytes).into_owned(),
+                SourceKind::NotUtf8,
+            );
             return None;
         }
     };
-    let file = report
-        .sources
-        .add(name.to_string(), path.to_path_buf(), text.clone());
+    let file = check.file;
     let parsed = if binary {
         plist::parse_binary(bytes, file)
     } else if is_json {
@@ -468,11 +516,12 @@ fn parse(
     } else {
         plist::parse_xml(&text, file)
     };
+    check.text = text;
     match parsed {
-        Ok(projection) => Some((file, projection)),
+        Ok(projection) => Some(projection),
         Err(diagnostic) => {
-            report.diagnostics.push(*diagnostic);
-            report.checked += 1;
+            check.diagnostics.push(*diagnostic);
+            check.checked += 1;
             None
         }
     }
@@ -503,18 +552,19 @@ fn doc_kind(path: &Path, is_json: bool, value: &Value) -> Option<DocKind> {
 /// asked for (or on each platform of the project's fleet).
 fn check_doc(
     doc: &Doc,
+    text: &str,
     dialect: Dialect,
     options: &ValidateOptions,
-    schemas: &mut Schemas,
-    report: &mut Report,
+    schemas: &Schemas,
+    diagnostics: &mut Diagnostics,
 ) -> Result<(), RawError> {
     match &doc.kind {
         DocKind::Declaration { declaration_type } => {
-            check_declaration(doc, declaration_type, dialect, schemas, report)?;
+            check_declaration(doc, declaration_type, dialect, schemas, diagnostics)?;
         }
-        DocKind::Profile => check_profile(doc, dialect, schemas, report)?,
+        DocKind::Profile => check_profile(doc, text, dialect, schemas, diagnostics)?,
     }
-    checks::scope(doc, &mut report.diagnostics);
+    checks::scope(doc, diagnostics);
     if options.platform.is_none() && !options.fleet.is_empty() {
         for (platform, min_os) in &options.fleet {
             let one = ValidateOptions {
@@ -522,10 +572,10 @@ fn check_doc(
                 min_os: min_os.clone(),
                 ..ValidateOptions::default()
             };
-            checks::availability(doc, &one, &mut report.diagnostics);
+            checks::availability(doc, &one, diagnostics);
         }
     } else {
-        checks::availability(doc, options, &mut report.diagnostics);
+        checks::availability(doc, options, diagnostics);
     }
     Ok(())
 }
@@ -540,8 +590,8 @@ fn check_declaration(
     doc: &Doc,
     declaration_type: &str,
     dialect: Dialect,
-    schemas: &mut Schemas,
-    report: &mut Report,
+    schemas: &Schemas,
+    diagnostics: &mut Diagnostics,
 ) -> Result<(), RawError> {
     let projection = &doc.projection;
     if declaration_type.is_empty() {
@@ -559,27 +609,20 @@ fn check_declaration(
                 what: "`Type`".into(),
             },
         };
-        report
-            .diagnostics
-            .push(Diagnostic::error(kind, at, "a declaration needs a `Type`"));
+        diagnostics.push(Diagnostic::error(kind, at, "a declaration needs a `Type`"));
         return Ok(());
     }
     let name = format!("declaration.{declaration_type}");
     match schemas.get(&name, dialect)? {
         Some(validator) => {
             let found = validator.check(projection, doc.file);
-            report.diagnostics.extend(found);
+            diagnostics.extend(found);
             for key in ["Identifier", "ServerToken"] {
-                check_not_empty(
-                    projection,
-                    &format!("/{key}"),
-                    doc.file,
-                    &mut report.diagnostics,
-                );
+                check_not_empty(projection, &format!("/{key}"), doc.file, diagnostics);
             }
-            typed_values(doc, declaration_type, &mut report.diagnostics);
+            typed_values(doc, declaration_type, diagnostics);
             if declaration_type == STATUS_SUBSCRIPTIONS {
-                status_items(doc, &mut report.diagnostics);
+                status_items(doc, diagnostics);
             }
         }
         None => {
@@ -587,7 +630,7 @@ fn check_declaration(
                 .spans
                 .value("/Type")
                 .unwrap_or(Span::start_of(doc.file));
-            report.diagnostics.push(unknown_type(
+            diagnostics.push(unknown_type(
                 "declaration type",
                 declaration_type,
                 Schemas::names("declaration."),
@@ -690,36 +733,25 @@ fn unknown_type<'a>(
 /// A profile: its top-level keys, then each payload ([`check_payload`]).
 fn check_profile(
     doc: &Doc,
+    text: &str,
     dialect: Dialect,
-    schemas: &mut Schemas,
-    report: &mut Report,
+    schemas: &Schemas,
+    diagnostics: &mut Diagnostics,
 ) -> Result<(), RawError> {
     let projection = &doc.projection;
-    let text = report
-        .sources
-        .get(doc.file)
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
     if let Some(validator) = schemas.get("profile.TopLevel", dialect)? {
-        report
-            .diagnostics
-            .extend(validator.check(projection, doc.file));
+        diagnostics.extend(validator.check(projection, doc.file));
         let top = SchemaDoc::new(validator.schema());
-        element_types(&top, projection, "", &text, &mut report.diagnostics);
+        element_types(&top, projection, "", text, diagnostics);
     }
-    check_not_empty(
-        projection,
-        "/PayloadIdentifier",
-        doc.file,
-        &mut report.diagnostics,
-    );
-    check_uuid(projection, "", doc.file, &mut report.diagnostics);
-    duplicate_uuids(doc, &mut report.diagnostics);
+    check_not_empty(projection, "/PayloadIdentifier", doc.file, diagnostics);
+    check_uuid(projection, "", doc.file, diagnostics);
+    duplicate_uuids(doc, diagnostics);
     let Some(Value::Array(items)) = projection.value.get("PayloadContent") else {
         return Ok(());
     };
     for (index, item) in items.iter().enumerate() {
-        check_payload(doc, index, item, &text, dialect, schemas, report)?;
+        check_payload(doc, index, item, text, dialect, schemas, diagnostics)?;
     }
     Ok(())
 }
@@ -732,15 +764,15 @@ fn check_payload(
     item: &Value,
     text: &str,
     dialect: Dialect,
-    schemas: &mut Schemas,
-    report: &mut Report,
+    schemas: &Schemas,
+    diagnostics: &mut Diagnostics,
 ) -> Result<(), RawError> {
     let projection = &doc.projection;
     let prefix = format!("/PayloadContent/{index}");
     let Some(payload_type) = item.get("PayloadType").and_then(Value::as_str) else {
         // Without a type no payload schema applies; a non-dictionary item is TopLevel's.
         if item.is_object() && item.get("PayloadType").is_none() {
-            report.diagnostics.push(Diagnostic::error(
+            diagnostics.push(Diagnostic::error(
                 ValidateKind::MissingRequired {
                     what: "`PayloadType`".into(),
                 },
@@ -751,7 +783,7 @@ fn check_payload(
                 "this payload has no `PayloadType`",
             ));
         } else if let Some(found) = item.get("PayloadType") {
-            report.diagnostics.push(Diagnostic::error(
+            diagnostics.push(Diagnostic::error(
                 ValidateKind::WrongType {
                     expected: "a string".into(),
                     found: crate::validate::describe_value(dialect, found),
@@ -769,13 +801,13 @@ fn check_payload(
     };
     match schemas.get(&format!("profile.{payload_type}"), dialect)? {
         Some(validator) => {
-            report.diagnostics.extend(validator.check(&sub, doc.file));
+            diagnostics.extend(validator.check(&sub, doc.file));
             let schema = SchemaDoc::new(validator.schema());
-            element_types(&schema, &sub, "", text, &mut report.diagnostics);
+            element_types(&schema, &sub, "", text, diagnostics);
         }
         None => {
             let at = sub_value(&sub, "", doc.file);
-            report.diagnostics.push(unknown_type(
+            diagnostics.push(unknown_type(
                 "payload type",
                 payload_type,
                 Schemas::names("profile."),
@@ -783,13 +815,8 @@ fn check_payload(
             ));
         }
     }
-    check_not_empty(
-        &sub,
-        "/PayloadIdentifier",
-        doc.file,
-        &mut report.diagnostics,
-    );
-    check_uuid(&sub, "", doc.file, &mut report.diagnostics);
+    check_not_empty(&sub, "/PayloadIdentifier", doc.file, diagnostics);
+    check_uuid(&sub, "", doc.file, diagnostics);
     Ok(())
 }
 

@@ -11,9 +11,10 @@ struct Outcome {
     report: Report,
 }
 
-fn check(schemas: &mut Schemas, name: &str, bytes: Vec<u8>) -> Outcome {
+fn check(schemas: &Schemas, name: &str, bytes: Vec<u8>) -> Outcome {
     let mut report = Report::default();
     let size = bytes.len() as u64;
+    let mut file = FileCheck::new(FileId(0), Path::new(name));
     let _ = check_bytes(
         Path::new(name),
         size,
@@ -21,9 +22,10 @@ fn check(schemas: &mut Schemas, name: &str, bytes: Vec<u8>) -> Outcome {
         true,
         &ValidateOptions::default(),
         schemas,
-        &mut report,
+        &mut file,
     )
     .unwrap();
+    report.absorb(file);
     Outcome { report }
 }
 
@@ -111,7 +113,7 @@ fn declaration(kind: &str, payload: Value) -> Vec<u8> {
 fn every_declaration_mutant_is_rejected_where_it_was_made() {
     let mut failures = Vec::new();
     let mut mutants = 0;
-    let mut schemas = Schemas::default();
+    let schemas = Schemas::default();
     for (name, text) in SCHEMAS {
         let Some(kind) = name.strip_prefix("declaration.") else {
             continue;
@@ -121,7 +123,7 @@ fn every_declaration_mutant_is_rejected_where_it_was_made() {
         // An unknown key next to the real ones.
         mutants += 1;
         let outcome = check(
-            &mut schemas,
+            &schemas,
             "m.json",
             declaration(kind, serde_json::json!({ "BsicUnknownKey": true })),
         );
@@ -134,11 +136,7 @@ fn every_declaration_mutant_is_rejected_where_it_was_made() {
         for required in payload["required"].as_array().into_iter().flatten() {
             mutants += 1;
             let required = required.as_str().unwrap_or_default();
-            let outcome = check(
-                &mut schemas,
-                "m.json",
-                declaration(kind, serde_json::json!({})),
-            );
+            let outcome = check(&schemas, "m.json", declaration(kind, serde_json::json!({})));
             let found = outcome
                 .codes()
                 .iter()
@@ -155,11 +153,7 @@ fn every_declaration_mutant_is_rejected_where_it_was_made() {
             if let Some(map) = document.as_object_mut() {
                 map.remove(key);
             }
-            let outcome = check(
-                &mut schemas,
-                "m.json",
-                serde_json::to_vec(&document).unwrap(),
-            );
+            let outcome = check(&schemas, "m.json", serde_json::to_vec(&document).unwrap());
             if !outcome.report.diagnostics.has_errors() {
                 failures.push(format!("{kind}: without {key} accepted"));
             }
@@ -172,11 +166,7 @@ fn every_declaration_mutant_is_rejected_where_it_was_made() {
             for (value, code) in mutations(&property) {
                 mutants += 1;
                 let rendered = serde_json::to_string(&value).unwrap();
-                let outcome = check(
-                    &mut schemas,
-                    "m.json",
-                    declaration(kind, nest(&path, value)),
-                );
+                let outcome = check(&schemas, "m.json", declaration(kind, nest(&path, value)));
                 let needle = format!("\"{key}\": {rendered}");
                 let at_value = needle.len() - rendered.len();
                 let located = outcome.report.sources.iter().next().is_some_and(|(_, f)| {
@@ -244,7 +234,7 @@ fn to_plist(value: &Value) -> ::plist::Value {
 fn every_profile_mutant_is_rejected_where_it_was_made() {
     let mut failures = Vec::new();
     let mut mutants = 0;
-    let mut schemas = Schemas::default();
+    let schemas = Schemas::default();
     for (name, text) in SCHEMAS {
         let Some(kind) = name.strip_prefix("profile.") else {
             continue;
@@ -267,7 +257,7 @@ fn every_profile_mutant_is_rejected_where_it_was_made() {
         mutants += 1;
         let mut item = base();
         item.insert("BsicUnknownKey".into(), true.into());
-        let outcome = check(&mut schemas, "m.mobileconfig", profile(item));
+        let outcome = check(&schemas, "m.mobileconfig", profile(item));
         if schema.get("additionalProperties") == Some(&Value::Bool(false))
             && !outcome.has("bsic::unknown-property", "BsicUnknownKey")
         {
@@ -281,7 +271,7 @@ fn every_profile_mutant_is_rejected_where_it_was_made() {
                 mutants += 1;
                 let mut item = base();
                 item.insert(key.clone(), to_plist(&value));
-                let outcome = check(&mut schemas, "m.mobileconfig", profile(item));
+                let outcome = check(&schemas, "m.mobileconfig", profile(item));
                 let key_tag = format!("<key>{key}</key>");
                 let located = outcome.report.sources.iter().next().is_some_and(|(_, f)| {
                     let Some(start) = f.text.find(&key_tag) else {
@@ -344,9 +334,9 @@ fn messages(outcome: &Outcome) -> Vec<String> {
 
 #[test]
 fn a_type_mismatch_names_both_types_and_is_not_an_enum_error() {
-    let mut schemas = Schemas::default();
+    let schemas = Schemas::default();
     let outcome = check(
-        &mut schemas,
+        &schemas,
         "p.mobileconfig",
         xml_profile("<key>PayloadVersion</key><string>1</string>", ""),
     );
@@ -359,9 +349,9 @@ fn a_type_mismatch_names_both_types_and_is_not_an_enum_error() {
 
 #[test]
 fn empty_identifiers_are_errors_at_the_value() {
-    let mut schemas = Schemas::default();
+    let schemas = Schemas::default();
     let outcome = check(
-        &mut schemas,
+        &schemas,
         "d.json",
         br#"{"Type": "com.apple.configuration.passcode.settings", "Identifier": "", "ServerToken": " ", "Payload": {}}"#.to_vec(),
     );
@@ -379,7 +369,7 @@ fn empty_identifiers_are_errors_at_the_value() {
                 <key>PayloadIdentifier</key><string></string>\
                 <key>PayloadUUID</key><string/>\
                 <key>PayloadVersion</key><integer>1</integer></dict>";
-    let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", item));
+    let outcome = check(&schemas, "p.mobileconfig", xml_profile("", item));
     assert!(
         outcome.has("bsic::empty-identifier", "<string></string>"),
         "{:?}",
@@ -407,10 +397,10 @@ fn a_payload_uuid_used_twice_in_one_profile_is_an_error_at_the_second() {
              <key>PayloadVersion</key><integer>1</integer></dict>"
         )
     };
-    let mut schemas = Schemas::default();
+    let schemas = Schemas::default();
     let first = "AAAAAAAA-2222-3333-4444-555555555555";
     let items = item(first, "com.example.a") + &item(&first.to_lowercase(), "com.example.b");
-    let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+    let outcome = check(&schemas, "p.mobileconfig", xml_profile("", &items));
     assert_eq!(outcome.codes().len(), 1, "{:?}", outcome.codes());
     assert!(
         outcome.has("bsic::duplicate-payload-id", "<string>aaaaaaaa"),
@@ -419,12 +409,12 @@ fn a_payload_uuid_used_twice_in_one_profile_is_an_error_at_the_second() {
     );
     // The profile's own UUID counts too.
     let items = item("6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D", "com.example.a");
-    let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+    let outcome = check(&schemas, "p.mobileconfig", xml_profile("", &items));
     assert_eq!(outcome.codes().len(), 1, "{:?}", outcome.codes());
     // Distinct UUIDs: nothing.
     let other = "BBBBBBBB-2222-3333-4444-555555555555";
     let items = item(first, "com.example.a") + &item(other, "com.example.b");
-    let outcome = check(&mut schemas, "p.mobileconfig", xml_profile("", &items));
+    let outcome = check(&schemas, "p.mobileconfig", xml_profile("", &items));
     assert!(outcome.codes().is_empty(), "{:?}", outcome.codes());
 }
 
@@ -432,7 +422,7 @@ fn a_payload_uuid_used_twice_in_one_profile_is_an_error_at_the_second() {
 fn a_plist_value_is_written_as_the_element_apple_types_it() {
     let written = |extra: &str| {
         let outcome = check(
-            &mut Schemas::default(),
+            &Schemas::default(),
             "p.mobileconfig",
             xml_profile(extra, ""),
         );
@@ -463,16 +453,18 @@ fn with_a_platform_keys_it_ignores_are_reported_at_any_depth() {
         platform: Some(Platform::Ios),
         ..ValidateOptions::default()
     };
+    let mut file = FileCheck::new(FileId(0), Path::new("s.json"));
     check_bytes(
         Path::new("s.json"),
         text.len() as u64,
         text.to_vec(),
         true,
         &options,
-        &mut Schemas::default(),
-        &mut report,
+        &Schemas::default(),
+        &mut file,
     )
     .unwrap();
+    report.absorb(file);
     let found: Vec<String> = report
         .diagnostics
         .sorted()
@@ -506,7 +498,7 @@ fn keys_no_platform_of_the_profile_honours_are_errors() {
     let item = restrictions("BBBBBBBB-2222-3333-4444-555555555555");
     // No scope of its own: `allowAirPrint` reaches iOS.
     let outcome = check(
-        &mut Schemas::default(),
+        &Schemas::default(),
         "p.mobileconfig",
         xml_profile("", &item),
     );
@@ -520,7 +512,7 @@ fn keys_no_platform_of_the_profile_honours_are_errors() {
         ("", item.clone() + software_update),
     ] {
         let outcome = check(
-            &mut Schemas::default(),
+            &Schemas::default(),
             "p.mobileconfig",
             xml_profile(extra, &items),
         );
@@ -532,7 +524,7 @@ fn keys_no_platform_of_the_profile_honours_are_errors() {
     }
     // A payload type the targeted platform lacks.
     let outcome = check(
-        &mut Schemas::default(),
+        &Schemas::default(),
         "p.mobileconfig",
         xml_profile(
             "<key>TargetDeviceType</key><integer>1</integer>",
@@ -555,7 +547,7 @@ fn a_status_subscription_names_only_apples_status_items() {
     let document = br#"{"Type": "com.apple.configuration.management.status-subscriptions",
  "Identifier": "s", "ServerToken": "1", "Payload": {"StatusItems": [
  {"Name": "device.operating-system.version"}, {"Name": "softwareupdate.install-stat"}]}}"#;
-    let outcome = check(&mut Schemas::default(), "s.json", document.to_vec());
+    let outcome = check(&Schemas::default(), "s.json", document.to_vec());
     assert!(
         outcome.has(
             "bsic::unknown-status-item",

@@ -44,7 +44,9 @@ impl SchemaValidator {
     /// local, and checking an `$id` against the meta-schema's pattern compiles a Unicode regex
     /// that costs a one-file `check` a sixth of its page faults.
     pub fn new(mut schema: Value) -> Result<Self, SchemaBuildError> {
-        let id = schema.as_object_mut().and_then(|object| object.remove("$id"));
+        let id = schema
+            .as_object_mut()
+            .and_then(|object| object.remove("$id"));
         let validator = Self::compile(&schema);
         if let (Some(id), Some(object)) = (id, schema.as_object_mut()) {
             object.insert("$id".into(), id);

@@ -29,13 +29,27 @@ fn leaves(value: &Value, dotted: &str, pointer: &str, out: &mut BTreeMap<String,
     }
 }
 
-/// The rules that need every file at once.
+/// The rules that need every file at once. Each reads the documents on its own, so the
+/// three independent ones run side by side; their findings are appended in one fixed order.
 pub(in crate::raw) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
-    let identifiers = declaration_identifiers(docs, out);
-    profile_ids(docs, out);
-    dangling_activations(docs, &identifiers, out);
-    restrictions_twice(docs, out);
-    contradicting_settings(docs, out);
+    let rule = |check: fn(&[Doc], &mut Diagnostics)| {
+        let mut found = Diagnostics::default();
+        check(docs, &mut found);
+        found
+    };
+    let (identities, (restrictions, settings)) = rayon::join(
+        || {
+            let mut found = Diagnostics::default();
+            let identifiers = declaration_identifiers(docs, &mut found);
+            profile_ids(docs, &mut found);
+            dangling_activations(docs, &identifiers, &mut found);
+            found
+        },
+        || rayon::join(|| rule(restrictions_twice), || rule(contradicting_settings)),
+    );
+    out.append(identities);
+    out.append(restrictions);
+    out.append(settings);
 }
 
 /// Where `pointer`'s value is written in `doc`, else the file's start.
