@@ -73,6 +73,47 @@ def openssl_speed(algorithm):
     return rates[0] if rates else float("nan")
 
 
+def lsp_latency(fleet, bsic, debounce_ms, edits=30):
+    """Neovim's LSP client against `bsic lsp` (bench/nvim_latency.lua): milliseconds to the
+    first diagnostics after start, and to the diagnostics answering each edit."""
+    policy = sorted((fleet / "policies").rglob("*.kdl"))[4]
+    out = fleet.parent / f"lsp-{debounce_ms}.json"
+    env = dict(os.environ, BSIC_BIN=bsic, BSIC_ROOT=str(fleet), BSIC_POLICY=str(policy),
+               BSIC_EDITS=str(edits), BSIC_DEBOUNCE_MS=str(debounce_ms), BSIC_OUT=str(out))
+    subprocess.run(
+        ["nvim", "--headless", "--clean", "-u", "NONE", "-i", "NONE", "-n",
+         "-c", f"lua dofile('{ROOT / 'bench' / 'nvim_latency.lua'}')"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False,
+    )
+    import json
+    result = json.loads(out.read_text())
+    if "error" in result:
+        raise RuntimeError(result["error"])
+    return result["first_ms"], result["edits_ms"]
+
+
+def lsp_rows(fleet, bsic, row, notes):
+    """The language server through a real client, when Neovim is installed: the server's own
+    time (debounce 0) against the targets, then what a user waits with the default debounce."""
+    if shutil.which("nvim") is None:
+        notes.append("\nLanguage server: not measured (no `nvim` on PATH).")
+        return
+    firsts, edits = [], []
+    for _ in range(3):
+        first, edit = lsp_latency(fleet, bsic, 0)
+        firsts.append(first)
+        edits.extend(edit)
+    first, edit = statistics.median(firsts), statistics.median(edits)
+    p90 = sorted(edits)[int(len(edits) * 0.9)]
+    row("bsic lsp, 1,000 policies: first diagnostics after start (Neovim, no debounce)",
+        f"{first:.0f} ms", "< 100 ms", first < 100)
+    row("bsic lsp, 1,000 policies: diagnostics after a keystroke, server time",
+        f"{edit:.0f} ms (p90 {p90:.0f} ms)", "< 50 ms", edit < 50)
+    _, waited = lsp_latency(fleet, bsic, 50)
+    row("… the same with the default 50 ms debounce, as the user waits",
+        f"{statistics.median(waited):.0f} ms", "")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bsic")
@@ -177,6 +218,8 @@ def main():
         per_profile = (time.perf_counter() - start) / len(sample) * len(profiles)
         r = per_profile / signed
         row(f"openssl cms -sign per profile ({algorithm}) ÷ bsic build + sign", f"{per_profile:.2f} s ÷ {signed:.2f} s = {r:.1f}×", "≥ 10× (floor 6×)", r >= 10)
+
+    lsp_rows(fleet, bsic, row, notes)
 
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     header = [
