@@ -190,7 +190,7 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
     parsed: &ParsedFile,
     diagnostics: &mut Diagnostics,
 ) -> Option<(T, SpanMap)> {
-    let schema = model::schema_of::<T>();
+    let schema = model::document_schema::<T>();
     let validator = match SchemaValidator::new(schema.clone()) {
         Ok(v) => v,
         Err(error) => {
