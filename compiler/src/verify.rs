@@ -4,12 +4,11 @@
 //! only reads; it never changes what it checks.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::emit::{ArtifactKind, server_token, sha256_hex};
 use crate::sign::{self, Certificate, ChainStatus, TrustOptions};
-use crate::source::display_path;
+use crate::source::{Input, display_path};
 
 use crate::output::{MANIFEST_FILE, Manifest, ManifestArtifact};
 
@@ -48,7 +47,7 @@ pub fn verify_paths(paths: &[PathBuf], options: &VerifyOptions) -> Vec<FileRepor
             verify_dir(path, options, &mut reports);
         } else {
             let shown = path.display().to_string();
-            reports.push(match fs::read(path) {
+            reports.push(match crate::source::read::read(path, Input::Apple) {
                 Ok(bytes) => verify_profile(shown, &bytes, None, options),
                 Err(e) => fail(shown, format!("cannot read: {e}")),
             });
@@ -95,7 +94,7 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
 /// The directory's `manifest.json`, if it has one; one that does not parse is a failure.
 fn read_manifest(dir: &Path, reports: &mut Vec<FileReport>) -> Option<Manifest> {
     let manifest_path = dir.join(MANIFEST_FILE);
-    let bytes = fs::read(&manifest_path).ok()?;
+    let bytes = crate::source::read::read(&manifest_path, Input::Apple).ok()?;
     match serde_json::from_slice(&bytes) {
         Ok(m) => Some(m),
         Err(e) => {
@@ -150,7 +149,7 @@ impl DirCheck<'_> {
         });
         for (relative, path, _) in profiles {
             let shown = path.display().to_string();
-            let report = match fs::read(path) {
+            let report = match crate::source::read::read(path, Input::Apple) {
                 Ok(bytes) => verify_profile(
                     shown.clone(),
                     &bytes,
@@ -219,7 +218,7 @@ impl DirCheck<'_> {
 /// token is right.
 fn check_server_token(path: &Path, artifact: &ManifestArtifact) -> Option<FileReport> {
     let shown = path.display().to_string();
-    let document: serde_json::Value = match fs::read(path)
+    let document: serde_json::Value = match crate::source::read::read(path, Input::Apple)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
     {
@@ -254,7 +253,7 @@ fn check_server_token(path: &Path, artifact: &ManifestArtifact) -> Option<FileRe
 /// A file the manifest lists with its SHA-256 (hex): ok when its content still has it.
 fn check_listed_hash(path: &Path, sha256: &str) -> FileReport {
     let shown = path.display().to_string();
-    match fs::read(path) {
+    match crate::source::read::read(path, Input::Apple) {
         Ok(bytes) if sha256_hex(&bytes) == sha256 => FileReport {
             path: shown,
             verdict: Verdict::Ok,

@@ -649,10 +649,11 @@ pub(crate) struct LoadError {
 /// releases and goes without them on an error.
 pub(crate) fn load(root: &Path, pin: &CatalogPin) -> Result<Catalog, LoadError> {
     let path = root.join(&pin.path);
-    let bytes = std::fs::read(&path).map_err(|e| LoadError {
-        message: format!("cannot read the catalog `{}`: {e}", pin.path),
-        label: "named here",
-    })?;
+    let bytes =
+        crate::source::read::read(&path, crate::source::Input::Catalog).map_err(|e| LoadError {
+            message: format!("cannot read the catalog `{}`: {e}", pin.path),
+            label: "named here",
+        })?;
     let actual = crate::emit::sha256_hex(&bytes);
     if actual != pin.sha256 {
         return Err(LoadError {

@@ -23,12 +23,13 @@ pub(super) fn import(
     let mut files = crate::source::Sources::default();
     let mut diagnostics = crate::diag::Diagnostics::default();
     for feed in feeds {
-        let text = std::fs::read_to_string(feed).map_err(|source| {
-            Error::Catalog(CatalogError::Read {
-                path: feed.clone(),
-                source,
-            })
-        })?;
+        let text = crate::source::read::read_to_string(feed, crate::source::Input::Catalog)
+            .map_err(|source| {
+                Error::Catalog(CatalogError::Read {
+                    path: feed.clone(),
+                    source,
+                })
+            })?;
         let file = files.add(feed.display().to_string(), feed.clone(), text.clone());
         let mut catalog = Catalog::import_feed(feed, &text, file, platform, &mut diagnostics)
             .map_err(Error::Catalog)?;

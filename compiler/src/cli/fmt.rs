@@ -1,7 +1,6 @@
 //! `bsic fmt`: rewrites policy files and bsic.kdl in canonical form, or with `--check` lists
 //! those that are not (exit 1). Files are replaced atomically, and only when they change.
 
-use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -62,7 +61,7 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let (mut changed, mut failed) = (0usize, 0usize);
     for (path, shown) in &files {
-        let text = match fs::read_to_string(path) {
+        let text = match crate::source::read::read_to_string(path, crate::source::Input::Kdl) {
             Ok(t) => t,
             Err(e) => {
                 say!("error: cannot read `{shown}`: {e}");

@@ -129,11 +129,12 @@ fn password(
             });
     }
     if let Some(file) = file {
-        let text = std::fs::read_to_string(&file).map_err(|e| {
-            Error::Sign(SignError::Password {
-                message: format!("cannot read `{}`: {e}", file.display()),
-            })
-        })?;
+        let text = crate::source::read::read_to_string(&file, crate::source::Input::Credential)
+            .map_err(|e| {
+                Error::Sign(SignError::Password {
+                    message: format!("cannot read `{}`: {e}", file.display()),
+                })
+            })?;
         return Ok((
             Secret::new(text.lines().next().unwrap_or_default()),
             Some(file),

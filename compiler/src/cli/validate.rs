@@ -74,7 +74,7 @@ fn project_fleet() -> Vec<(Platform, Option<OsVersion>)> {
         return Vec::new();
     };
     let path = root.join(source::PROJECT_FILE);
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    let Ok(text) = crate::source::read::read_to_string(&path, source::Input::Kdl) else {
         return Vec::new();
     };
     let parsed = source::parse_kdl(source::FileId(0), &text)

@@ -192,7 +192,10 @@ struct PathOnly {
 /// Every path a bsic manifest lists, or why the file is not a bsic manifest.
 fn listed_files(manifest: &Path) -> Result<HashSet<String>, String> {
     let file = fs::File::open(manifest).map_err(|e| format!("cannot be read: {e}"))?;
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let reader = std::io::BufReader::with_capacity(
+        1 << 20,
+        std::io::Read::take(file, crate::source::Input::Apple.limit()),
+    );
     let listed: ListedPaths =
         serde_json::from_reader(reader).map_err(|e| format!("is not bsic's ({e})"))?;
     if !listed.generator.starts_with("bsic ") {

@@ -11,7 +11,6 @@ pub mod git;
 mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -19,6 +18,7 @@ use serde::Serialize;
 use crate::emit::ArtifactKind;
 use crate::model::Platform;
 use crate::output::{MANIFEST_FILE, Manifest, ManifestArtifact};
+use crate::source::Input;
 
 pub use settings::SettingChange;
 
@@ -92,16 +92,19 @@ impl Snapshot {
     /// A previous output directory: its manifest and every artifact it lists.
     pub fn from_dist(dir: &Path) -> Result<Self, PlanError> {
         let path = dir.join(MANIFEST_FILE);
-        let bytes = fs::read(&path).map_err(|source| PlanError::NoManifest {
-            dir: dir.to_path_buf(),
-            source,
+        let bytes = crate::source::read::read(&path, Input::Apple).map_err(|source| {
+            PlanError::NoManifest {
+                dir: dir.to_path_buf(),
+                source,
+            }
         })?;
         let manifest: Manifest = serde_json::from_slice(&bytes)
             .map_err(|source| PlanError::BadManifest { path, source })?;
         let mut files = BTreeMap::new();
         for artifact in &manifest.artifacts {
             let path = dir.join(&artifact.path);
-            let bytes = fs::read(&path).map_err(|source| PlanError::Read { path, source })?;
+            let bytes = crate::source::read::read(&path, Input::Apple)
+                .map_err(|source| PlanError::Read { path, source })?;
             files.insert(artifact.path.clone(), bytes);
         }
         Ok(Self { manifest, files })

@@ -23,12 +23,9 @@ use crate::diag::{Diagnostic, Diagnostics, suggest};
 use crate::model::{OsVersion, Platform};
 use crate::raw::diags::RawKind;
 use crate::source::diags::SourceKind;
-use crate::source::{FileId, Sources, Span};
+use crate::source::{self, FileId, Input, Sources, Span, TooLarge};
 use crate::validate::diags::{Format, ValidateKind};
 use crate::validate::{Dialect, Projection, SchemaDoc, SchemaValidator};
-
-/// Files larger than this are refused (Apple's own files are a few kilobytes).
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Every generated Apple schema: (`declaration.<Type>` or `profile.<PayloadType>`, text).
 const SCHEMAS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/apple_schemas.rs"));
@@ -390,20 +387,23 @@ fn check_file(
     schemas: &Schemas,
     check: &mut FileCheck,
 ) -> Result<Option<Doc>, RawError> {
-    let read_error = |source| RawError::Read {
-        path: check.name.clone(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(read_error)?.len();
-    let bytes = if size > MAX_FILE_BYTES {
-        Vec::new()
-    } else {
-        std::fs::read(path).map_err(read_error)?
+    let (size, bytes) = match source::read::read(path, Input::Apple) {
+        Ok(bytes) => (bytes.len() as u64, bytes),
+        Err(error) => match TooLarge::of(&error) {
+            Some(too_large) => (too_large.size, Vec::new()),
+            None => {
+                return Err(RawError::Read {
+                    path: check.name.clone(),
+                    source: error,
+                });
+            }
+        },
     };
     check_bytes(path, size, bytes, explicit, options, schemas, check)
 }
 
-/// Checks one file's bytes; `size` is its size on disk (larger than the limit: refused).
+/// Checks one file's bytes; `size` is its size on disk (larger than [`Input::Apple`]'s
+/// limit: refused).
 /// The jobs in order: refuse what is too large, open a signed profile, parse (XML or binary
 /// plist, or JSON), tell a declaration from a profile, then run every check on it.
 fn check_bytes(
@@ -415,11 +415,9 @@ fn check_bytes(
     schemas: &Schemas,
     check: &mut FileCheck,
 ) -> Result<Option<Doc>, RawError> {
-    if size > MAX_FILE_BYTES {
-        let kind = SourceKind::FileTooLarge {
-            size,
-            limit: MAX_FILE_BYTES,
-        };
+    let limit = Input::Apple.limit();
+    if size > limit {
+        let kind = SourceKind::FileTooLarge { size, limit };
         check.refuse(String::new(), kind);
         return Ok(None);
     }

@@ -306,7 +306,7 @@ pub fn load_ca_bundle(path: &Path) -> Result<Vec<Certificate>, SignError> {
 }
 
 fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, SignError> {
-    std::fs::read(path)
+    crate::source::read::read(path, crate::source::Input::Credential)
         .map(Zeroizing::new)
         .map_err(|source| SignError::Io {
             path: path.to_owned(),

@@ -11,8 +11,8 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::source::diags::SourceKind;
 
 use super::{
-    FileId, MAX_FILE_BYTES, ParseCache, ParsedFile, Project, SourceError, Sources, Span,
-    display_path, parse_kdl,
+    FileId, Input, ParseCache, ParsedFile, Project, SourceError, Sources, Span, TooLarge,
+    display_path, parse_kdl, read,
 };
 
 /// The project file at the root of every bsic project.
@@ -283,16 +283,6 @@ fn load_file(
     id: FileId,
 ) -> Result<LoadedFile<Arc<kdl::KdlDocument>>, SourceError> {
     let display = display_path(root, path);
-    let buffer = overlay.get(path);
-    let size = match buffer {
-        Some(text) => text.len() as u64,
-        None => fs::metadata(path)
-            .map_err(|source| SourceError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .len(),
-    };
     let mut loaded = LoadedFile {
         display,
         path: path.to_path_buf(),
@@ -300,24 +290,37 @@ fn load_file(
         item: None,
         diagnostics: Vec::new(),
     };
-    if size > MAX_FILE_BYTES {
-        loaded.diagnostics.push(Diagnostic::error(
-            SourceKind::FileTooLarge {
-                size,
-                limit: MAX_FILE_BYTES,
+    // A buffer is held to the same limit as the file it stands for.
+    let limit = Input::Kdl.limit();
+    let bytes = match overlay.get(path) {
+        Some(text) if text.len() as u64 > limit => Err(TooLarge {
+            size: text.len() as u64,
+            limit,
+        }),
+        Some(text) => Ok(text.clone().into_bytes()),
+        None => match read::read(path, Input::Kdl) {
+            Ok(bytes) => Ok(bytes),
+            Err(source) => match TooLarge::of(&source) {
+                Some(too_large) => Err(too_large),
+                None => {
+                    return Err(SourceError::Read {
+                        path: path.to_path_buf(),
+                        source,
+                    });
+                }
             },
-            Span::start_of(id),
-            "this file",
-        ));
-        return Ok(loaded);
-    }
-    // A buffer is already text; only bytes from disk can fail to be UTF-8.
-    let bytes = match buffer {
-        Some(text) => text.clone().into_bytes(),
-        None => fs::read(path).map_err(|source| SourceError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?,
+        },
+    };
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(TooLarge { size, limit }) => {
+            loaded.diagnostics.push(Diagnostic::error(
+                SourceKind::FileTooLarge { size, limit },
+                Span::start_of(id),
+                "this file",
+            ));
+            return Ok(loaded);
+        }
     };
     match String::from_utf8(bytes) {
         Ok(text) => loaded.text = text,

@@ -7,6 +7,7 @@
 pub mod diags;
 mod discover;
 mod parse;
+pub mod read;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,8 @@ pub use discover::{
     MAX_POLICY_FILES, Overlay, PROJECT_FILE, find_project_root, load_matching, load_project,
     load_project_mapped, load_project_with,
 };
-pub use parse::{MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES, parse_kdl};
+pub use parse::{MAX_DEPTH, MAX_VALUES, parse_kdl};
+pub use read::{Input, TooLarge};
 
 /// Index of a file in [`Sources`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -5,14 +5,12 @@ use crate::source::diags::SourceKind;
 
 use super::{FileId, Span};
 
-/// Policy files larger than this are refused before parsing.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// Blocks nested deeper than this are refused before parsing, so hostile input cannot
 /// exhaust the parser's stack.
 pub const MAX_DEPTH: usize = 32;
 
 /// Values (node names, arguments, properties, strings) in one file beyond which it is refused
-/// before parsing. The KDL parser keeps about 2 KB per value, so the 4 MiB file limit alone
+/// before parsing. The KDL parser keeps about 2 KB per value, so the 4 MiB file limit (`Input::Kdl`) alone
 /// let 2 million one-character arguments take over 3 GB. Real policy files hold a few values
 /// per line: 100,000 is about 1.5 MB of policies, and about 180 MB while parsing.
 pub const MAX_VALUES: usize = 100_000;

@@ -199,7 +199,7 @@ fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
     warnings: &mut Vec<StatusWarning>,
 ) -> Option<T> {
-    let text = match std::fs::read(path) {
+    let text = match crate::source::read::read(path, crate::source::Input::Fleet) {
         Ok(bytes) => bytes,
         Err(e) => {
             warnings.push(bad(path, 1, e.to_string()));

@@ -545,9 +545,11 @@ pub fn platform(name: &str) -> Option<Platform> {
 }
 
 fn read_text(path: &std::path::Path) -> Result<String, StatusError> {
-    let bytes = std::fs::read(path).map_err(|source| StatusError::Read {
-        path: path.display().to_string(),
-        source,
+    let bytes = crate::source::read::read(path, crate::source::Input::Fleet).map_err(|source| {
+        StatusError::Read {
+            path: path.display().to_string(),
+            source,
+        }
     })?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -271,7 +271,8 @@ fn read_file(
         path: name.clone(),
         source,
     })?;
-    read_from(BufReader::new(file), &name, fleet, warnings)
+    let bounded = std::io::Read::take(file, crate::source::Input::Fleet.limit());
+    read_from(BufReader::new(bounded), &name, fleet, warnings)
 }
 
 /// Reads one file of concatenated reports (one pretty JSON document, or JSON Lines), streaming

@@ -97,10 +97,13 @@ impl Tokens {
 
     /// Reads one map file: bsic's server token map or a declaration-items response.
     pub fn read(&mut self, path: &Path) -> Result<(), StatusError> {
-        let bytes = std::fs::read(path).map_err(|source| StatusError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes =
+            crate::source::read::read(path, crate::source::Input::Apple).map_err(|source| {
+                StatusError::Read {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
         let bad = |message: String| StatusError::ServerTokens {
             path: path.display().to_string(),
             message,

@@ -47,7 +47,7 @@ pub struct SpanMap {
 }
 
 /// An [`Origin`] in 24 bytes instead of 56: offsets as `u32` (policy files are far below
-/// 4 GiB; see `MAX_FILE_BYTES`).
+/// 4 GiB; see `source::Input::limit`).
 #[derive(Debug, Clone, Copy)]
 struct PackedOrigin {
     file: FileId,

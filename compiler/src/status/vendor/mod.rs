@@ -210,10 +210,13 @@ pub fn read(
     warnings: &mut Vec<StatusWarning>,
 ) -> Result<(), StatusError> {
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|source| StatusError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes =
+            crate::source::read::read(path, crate::source::Input::Fleet).map_err(|source| {
+                StatusError::Read {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
         read_bytes(&bytes, path, fleet, warnings)?;
     }
     Ok(())
