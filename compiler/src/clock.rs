@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct ClockError(String);
 
 /// The current time in Unix seconds, or `SOURCE_DATE_EPOCH` when set.
-pub fn now() -> Result<i64, ClockError> {
+pub(crate) fn now() -> Result<i64, ClockError> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(value) if !value.trim().is_empty() => {
             value.trim().parse().map_err(|_| ClockError(value))
@@ -26,7 +26,7 @@ pub fn now() -> Result<i64, ClockError> {
 
 /// The system clock, ignoring `SOURCE_DATE_EPOCH` (for certificate expiry warnings).
 #[allow(clippy::disallowed_methods)]
-pub fn system_now() -> i64 {
+pub(crate) fn system_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -20,27 +20,32 @@
 //! Every stage reports problems into one [`diag::Diagnostics`] sink and keeps going, so a
 //! run shows every problem at once.
 
-pub mod apple;
-pub mod catalog;
+// The library's surface is what the `bsic` binary, the benchmarks (`compiler/benches`), the
+// fuzz targets (`fuzz/`) and the end-to-end tests (`tests/`) use; every other module is
+// `pub(crate)`, and `unreachable_pub` (with dead-code analysis) then finds what nobody uses.
+#![warn(unreachable_pub)]
+
+pub(crate) mod apple;
+pub(crate) mod catalog;
 pub mod cli;
-pub mod clock;
+pub(crate) mod clock;
 pub mod diag;
 pub mod emit;
 pub mod formatter;
 pub mod lsp;
 pub mod model;
-pub mod output;
+pub(crate) mod output;
 mod parallel;
 pub mod pipeline;
-pub mod plan;
-pub mod policytest;
+pub(crate) mod plan;
+pub(crate) mod policytest;
 pub mod raw;
 pub mod resolve;
 pub mod sign;
 pub mod source;
 pub mod status;
 pub mod validate;
-pub mod verify;
+pub(crate) mod verify;
 
 #[cfg(test)]
 mod layout {

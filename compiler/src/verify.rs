@@ -14,7 +14,7 @@ use crate::output::{MANIFEST_FILE, Manifest, ManifestArtifact};
 
 /// The verdict on one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Ok,
     /// Acceptable, but worth a look (self-signed, expiring soon, unsigned when allowed).
     Warn,
@@ -23,14 +23,14 @@ pub enum Verdict {
 
 /// What was found for one file.
 #[derive(Debug, Clone)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     pub path: String,
     pub verdict: Verdict,
     pub detail: String,
 }
 
 /// How to judge what is found.
-pub struct VerifyOptions {
+pub(crate) struct VerifyOptions {
     /// Trusted CAs; when empty, chains are reported but not required.
     pub ca: Vec<Certificate>,
     /// Unix seconds for certificate validity.
@@ -40,7 +40,7 @@ pub struct VerifyOptions {
 
 /// Verifies every profile under `paths` and, for output directories, every file
 /// `manifest.json` lists.
-pub fn verify_paths(paths: &[PathBuf], options: &VerifyOptions) -> Vec<FileReport> {
+pub(crate) fn verify_paths(paths: &[PathBuf], options: &VerifyOptions) -> Vec<FileReport> {
     let mut reports = Vec::new();
     for path in paths {
         if path.is_dir() {

@@ -69,7 +69,7 @@ fn builtin_boards() -> &'static BTreeMap<String, String> {
 
 /// Whether a build is a BSI, and whether the catalog said so or bsic inferred it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub bsi: bool,
     /// No pinned catalog lists the build: the letter rule decided.
     pub inferred: bool,
@@ -131,7 +131,11 @@ impl Catalog {
 /// Whether `build` on `platforms` is a BSI: exactly when the pinned catalog lists it as one
 /// (a supplemental release); when no catalog is pinned or it does not list the build, by its
 /// letter suffix on a long build number, and said to be inferred.
-pub fn verdict(catalog: Option<&Catalog>, platforms: &[Platform], build: &BuildVersion) -> Verdict {
+pub(crate) fn verdict(
+    catalog: Option<&Catalog>,
+    platforms: &[Platform],
+    build: &BuildVersion,
+) -> Verdict {
     match catalog.and_then(|c| c.release_of(platforms, build.as_str())) {
         Some(release) => Verdict {
             bsi: release.extra.is_some(),
@@ -146,7 +150,11 @@ pub fn verdict(catalog: Option<&Catalog>, platforms: &[Platform], build: &BuildV
 
 /// Whether the enforcement `enforce` on `platforms` is staged (base version first, then the
 /// BSI build): when its build is a BSI by [`verdict`].
-pub fn is_staged(catalog: Option<&Catalog>, platforms: &[Platform], enforce: &Enforce) -> bool {
+pub(crate) fn is_staged(
+    catalog: Option<&Catalog>,
+    platforms: &[Platform],
+    enforce: &Enforce,
+) -> bool {
     enforce
         .build
         .as_ref()

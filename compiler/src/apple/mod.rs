@@ -12,33 +12,36 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub mod catalog;
-pub mod plist;
+pub(crate) mod catalog;
+pub(crate) mod plist;
 
 /// The Apple type names bsic writes and reads, each spelled once.
-pub mod types {
+pub(crate) mod types {
     /// The DDM software-update settings declaration: the BSI knobs and the rest.
-    pub const SETTINGS: &str = "com.apple.configuration.softwareupdate.settings";
+    pub(crate) const SETTINGS: &str = "com.apple.configuration.softwareupdate.settings";
     /// The DDM declaration enforcing a target OS version or build by a deadline.
-    pub const ENFORCEMENT: &str = "com.apple.configuration.softwareupdate.enforcement.specific";
+    pub(crate) const ENFORCEMENT: &str =
+        "com.apple.configuration.softwareupdate.enforcement.specific";
     /// The DDM activation that applies configurations, with an optional predicate.
-    pub const ACTIVATION: &str = "com.apple.activation.simple";
+    pub(crate) const ACTIVATION: &str = "com.apple.activation.simple";
     /// The DDM declaration subscribing to status items.
-    pub const STATUS_SUBSCRIPTIONS: &str =
+    pub(crate) const STATUS_SUBSCRIPTIONS: &str =
         "com.apple.configuration.management.status-subscriptions";
     /// The Restrictions profile payload (`allowRapidSecurityResponse*` for OS 16-18).
-    pub const RESTRICTIONS: &str = "com.apple.applicationaccess";
+    pub(crate) const RESTRICTIONS: &str = "com.apple.applicationaccess";
     /// The macOS software-update profile payload.
-    pub const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
+    pub(crate) const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
 }
 
 // The generated table embedded as `TEXT`, with its build-time `INDEX`, `COUNT` and
 // `STATUS_ITEMS`.
 include!(concat!(env!("OUT_DIR"), "/apple_availability.rs"));
 
-/// Declaration and profile payload definitions by type.
+/// Declaration and profile payload definitions by type: the whole table, which only the
+/// tests read at once.
+#[cfg(test)]
 #[derive(Debug, Default, Deserialize)]
-pub struct Availability {
+pub(crate) struct Availability {
     #[serde(default)]
     pub declarations: BTreeMap<String, Payload>,
     #[serde(default)]
@@ -47,9 +50,7 @@ pub struct Availability {
 
 /// One declaration type or profile payload.
 #[derive(Debug, Default, Deserialize)]
-pub struct Payload {
-    pub title: Option<String>,
-    pub apply: Option<String>,
+pub(crate) struct Payload {
     #[serde(default)]
     pub platforms: BTreeMap<String, OsSupport>,
     /// What Apple says to use instead once it is deprecated or removed.
@@ -62,7 +63,7 @@ pub struct Payload {
 
 /// One key of a payload.
 #[derive(Debug, Default, Deserialize)]
-pub struct Key {
+pub(crate) struct Key {
     #[serde(rename = "type")]
     pub value_type: Option<String>,
     pub title: Option<String>,
@@ -80,7 +81,7 @@ pub struct Key {
 /// Availability on one OS.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct OsSupport {
+pub(crate) struct OsSupport {
     pub introduced: Option<String>,
     pub deprecated: Option<String>,
     pub removed: Option<String>,
@@ -90,12 +91,12 @@ pub struct OsSupport {
 
 impl OsSupport {
     /// False when Apple marks the key `n/a` on this OS.
-    pub fn available(&self) -> bool {
+    pub(crate) fn available(&self) -> bool {
         self.introduced.as_deref().is_some_and(|v| v != "n/a")
     }
 
     /// A short human summary: `15.0+, supervised`, `n/a`, `16.0+, deprecated 26.0`.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         if !self.available() {
             return "n/a".into();
         }
@@ -120,14 +121,15 @@ impl OsSupport {
 
 /// The whole table, parsed once (the tests hold the index to it). Lookups of one type use
 /// [`declaration`] and [`profile`], which parse only that type.
-pub fn availability() -> &'static Availability {
+#[cfg(test)]
+pub(crate) fn availability() -> &'static Availability {
     static TABLE: OnceLock<Availability> = OnceLock::new();
     TABLE.get_or_init(|| serde_json::from_str(TEXT).unwrap_or_default())
 }
 
 /// The status items Apple defines (`softwareupdate.install-state`, …), the names a status
 /// subscription may ask for, sorted.
-pub fn status_items() -> &'static [&'static str] {
+pub(crate) fn status_items() -> &'static [&'static str] {
     STATUS_ITEMS
 }
 
@@ -146,29 +148,29 @@ fn payload(profile: bool, payload_type: &str) -> Option<&'static Payload> {
 /// A declaration type's facts, e.g. `com.apple.configuration.softwareupdate.settings`,
 /// parsed on first use. `bsic validate` asks for whatever types its files hold, so any of
 /// them may be needed, but only those are ever parsed.
-pub fn declaration(declaration_type: &str) -> Option<&'static Payload> {
+pub(crate) fn declaration(declaration_type: &str) -> Option<&'static Payload> {
     payload(false, declaration_type)
 }
 
 /// A profile payload type's facts, e.g. `com.apple.applicationaccess`, parsed on first use.
-pub fn profile(payload_type: &str) -> Option<&'static Payload> {
+pub(crate) fn profile(payload_type: &str) -> Option<&'static Payload> {
     payload(true, payload_type)
 }
 
 /// A key of a declaration type, e.g. (`com.apple.configuration.softwareupdate.settings`,
 /// `AutomaticActions.InstallSecurityUpdate`).
-pub fn declaration_key(declaration_type: &str, key: &str) -> Option<&'static Key> {
+pub(crate) fn declaration_key(declaration_type: &str, key: &str) -> Option<&'static Key> {
     declaration(declaration_type)?.keys.get(key)
 }
 
 /// A key of a profile payload type.
-pub fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
+pub(crate) fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
     profile(payload_type)?.keys.get(key)
 }
 
 /// What Apple says to use instead of a profile key: the key's own replacement, else its
 /// payload type's (every key of a removed payload type goes with it).
-pub fn profile_replacement(payload_type: &str, key: &str) -> Option<&'static str> {
+pub(crate) fn profile_replacement(payload_type: &str, key: &str) -> Option<&'static str> {
     profile_key(payload_type, key)
         .and_then(|k| k.replaced_by.as_deref())
         .or_else(|| profile(payload_type)?.replaced_by.as_deref())
@@ -176,7 +178,7 @@ pub fn profile_replacement(payload_type: &str, key: &str) -> Option<&'static str
 
 /// Where a payload type (or one of its keys) starts on a platform: `Some(version)`, or `None`
 /// when Apple marks it `n/a` there or does not define it.
-pub fn introduced(
+pub(crate) fn introduced(
     declaration_type: &str,
     key: Option<&str>,
     platform_column: &str,
@@ -195,7 +197,7 @@ pub fn introduced(
 }
 
 /// The availability of a key (or, with `key` `None`, of the payload) on a platform.
-pub fn support(
+pub(crate) fn support(
     declaration_type: &str,
     key: Option<&str>,
     platform_column: &str,
@@ -209,7 +211,7 @@ pub fn support(
 
 impl OsSupport {
     /// Only supervised devices honour it.
-    pub fn supervised_only(&self) -> bool {
+    pub(crate) fn supervised_only(&self) -> bool {
         self.supervised == Some(true)
             || self
                 .allowed_enrollments
@@ -218,7 +220,7 @@ impl OsSupport {
     }
 
     /// User-enrolled devices do not honour it.
-    pub fn forbids_user_enrollment(&self) -> bool {
+    pub(crate) fn forbids_user_enrollment(&self) -> bool {
         self.allowed_enrollments
             .as_ref()
             .is_some_and(|e| !e.iter().any(|x| x == "user"))

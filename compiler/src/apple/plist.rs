@@ -21,7 +21,7 @@
 use serde_json::{Number, Value};
 
 /// `value` as JSON, by the rules in this module's header.
-pub fn to_json(value: &plist::Value) -> Value {
+pub(crate) fn to_json(value: &plist::Value) -> Value {
     match value {
         plist::Value::Dictionary(d) => {
             Value::Object(d.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())

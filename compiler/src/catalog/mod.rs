@@ -5,10 +5,10 @@
 //! user's repository and pinned by sha256 in `bsic.kdl`. `check` then verifies enforcement
 //! targets against it. bsic never fetches anything.
 
-pub mod diags;
+pub(crate) mod diags;
 mod truth;
 
-pub use crate::apple::catalog::{Catalog, Release, Verdict, is_staged, verdict};
+pub(crate) use crate::apple::catalog::{Catalog, Release};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -673,7 +673,7 @@ pub(crate) fn load(root: &Path, pin: &CatalogPin) -> Result<Catalog, LoadError> 
 /// Loads the snapshot bsic.kdl pins, verified against its sha256; an error located at the
 /// `catalog` line when it cannot be used. The pipeline keeps it on the model
 /// ([`Model::catalog`]) for every later stage.
-pub fn load_pinned(
+pub(crate) fn load_pinned(
     root: &Path,
     model: &Model,
     diagnostics: &mut Diagnostics,
@@ -698,7 +698,12 @@ pub fn load_pinned(
 /// Checks every enforcement target against the pinned catalog (when [`load_pinned`] loaded
 /// one): the release and build exist, a BSI has not expired (`now`, Unix seconds) and is for
 /// the models of the groups it reaches, and the groups' `models` are models the catalog knows.
-pub fn check(model: &Model, resolution: &Resolution, now: i64, diagnostics: &mut Diagnostics) {
+pub(crate) fn check(
+    model: &Model,
+    resolution: &Resolution,
+    now: i64,
+    diagnostics: &mut Diagnostics,
+) {
     let Some(catalog) = model.catalog.as_deref() else {
         return;
     };

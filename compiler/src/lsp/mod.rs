@@ -5,7 +5,7 @@
 //! formatting (what `bsic fmt` writes).
 //! Every change re-runs [`pipeline::check_with_overlay`] with the open buffers standing in for
 //! the files on disk, so the editor says exactly what `bsic check` says. Changes are debounced: the check runs
-//! once no message has arrived for [`DEBOUNCE`] (or the client's `debounceMs`), or before
+//! once no message has arrived for `DEBOUNCE` (or the client's `debounceMs`), or before
 //! answering a request. The server
 //! never writes files, and no input (any buffer, any request) may end it except `exit`.
 

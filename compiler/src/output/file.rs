@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// What to do when the file is already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Existing {
+pub(crate) enum Existing {
     /// Replace it, keeping its permissions.
     Replace,
     /// Leave it and fail with [`io::ErrorKind::AlreadyExists`].
@@ -21,7 +21,7 @@ pub enum Existing {
 /// that replaces another keeps its permissions; a new one gets the usual mode for new files
 /// (0666 less the umask), not the temporary file's owner-only 0600, so a page meant to be
 /// published can be.
-pub fn write_file(path: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

@@ -22,11 +22,11 @@ use crate::source::display_path;
 /// One is accepted in an old output only directly beside an `upload.sh` the manifest lists,
 /// so a rebuild still replaces the output; it goes with the old tree, as the next upload
 /// writes it anew for the new build.
-pub const UPLOAD_STATE_FILES: &[&str] = &["server-tokens.json"];
+pub(crate) const UPLOAD_STATE_FILES: &[&str] = &["server-tokens.json"];
 
 /// Where a build will write, once checked.
 #[derive(Debug)]
-pub struct Destination {
+pub(crate) struct Destination {
     /// The directory replaced: `--out` itself, or the directory its symlink points to.
     pub dir: PathBuf,
     /// The files the previous build listed in its manifest; empty when there was none.
@@ -36,7 +36,10 @@ pub struct Destination {
 /// Checks that `out` may be replaced by a build of the project at `project_root` and says
 /// where the build really writes. Refuses, naming the file that proves it, when `out` is
 /// not a previous bsic output.
-pub fn check_destination(out: &Path, project_root: &Path) -> Result<Destination, OutputError> {
+pub(crate) fn check_destination(
+    out: &Path,
+    project_root: &Path,
+) -> Result<Destination, OutputError> {
     let dir = follow_symlink(out)?;
     let root = fs::canonicalize(project_root).unwrap_or_else(|_| project_root.to_path_buf());
     let absolute = absolute(&dir);

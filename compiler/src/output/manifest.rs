@@ -11,7 +11,7 @@ use crate::resolve::PolicyIndex;
 use crate::source::Sources;
 use crate::validate::Model;
 
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
 
 /// The manifest document. Its shape is an interface: tools and `bsic plan` read it.
 ///
@@ -85,7 +85,7 @@ pub struct ManifestSource {
 }
 
 /// Builds the manifest for `artifacts` (already sorted by path).
-pub fn manifest(model: &Model, sources: &Sources, artifacts: &[Artifact]) -> Manifest {
+pub(crate) fn manifest(model: &Model, sources: &Sources, artifacts: &[Artifact]) -> Manifest {
     let located = locate_policies(model, sources);
     Manifest::new(
         model,

@@ -9,10 +9,8 @@ mod guard;
 mod manifest;
 mod write;
 
-pub use file::{Existing, write_file};
-pub use guard::{Destination, UPLOAD_STATE_FILES, check_destination};
-pub use manifest::{
-    Listed, MANIFEST_FILE, Manifest, ManifestArtifact, ManifestSource, ManifestTargetFile,
-    PendingEntries, PendingEntry, PendingTargets, TargetEntries, manifest,
+pub(crate) use file::{Existing, write_file};
+pub(crate) use manifest::{
+    MANIFEST_FILE, Manifest, ManifestArtifact, PendingEntry, TargetEntries, manifest,
 };
-pub use write::{OutputError, TreeWriter, write_tree};
+pub(crate) use write::{OutputError, TreeWriter};

@@ -1,7 +1,6 @@
 //! Atomic replacement of an output directory.
 //!
-//! In: the output path and every file of the new tree, all at once ([`write_tree`]) or one
-//! at a time ([`TreeWriter`]). Out: the directory holding exactly the
+//! In: the output path and the files of the new tree, one at a time ([`TreeWriter`]). Out: the directory holding exactly the
 //! new tree, or, on any failure (including the process being killed), exactly the old one.
 //!
 //! How: the new tree is written into a staging directory beside the output (same file
@@ -110,37 +109,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     }
 }
 
-/// Writes `files` (relative `/`-separated path → bytes) as the new content of `out`.
-///
-/// Everything is written into a fresh directory beside `out` first, then swapped in, so
-/// readers see the old tree or the new one and a failure leaves the old one.
-pub fn write_tree(
-    out: &Path,
-    project_root: &Path,
-    files: &[(String, Vec<u8>)],
-) -> Result<(), OutputError> {
-    let mut folded = FoldedPaths::default();
-    for (index, (relative, _)) in files.iter().enumerate() {
-        if !folded.claim(relative)? {
-            let first = files[..index]
-                .iter()
-                .map(|(path, _)| path)
-                .find(|path| same_ignoring_case(path, relative));
-            return Err(collision(first.cloned(), relative));
-        }
-    }
-    let writer = TreeWriter::begin(out, project_root)?;
-    for (relative, bytes) in files {
-        writer.write(relative, bytes)?;
-    }
-    writer.commit()
-}
-
 /// A new output tree being written file by file, from one thread or several, so a build never
 /// has to hold all of its output in memory. Nothing is visible at `out` until
 /// [`TreeWriter::commit`]; dropping the writer instead (an error, a panic) deletes what was
 /// staged and leaves the previous tree as it was.
-pub struct TreeWriter {
+pub(crate) struct TreeWriter {
     out: PathBuf,
     parent: PathBuf,
     staging: Staging,
@@ -159,7 +132,7 @@ impl TreeWriter {
     /// directory bsic did not write or that holds the project ([`check_destination`]), takes
     /// the lock on its parent, removes debris of killed builds, and makes the staging
     /// directory. A symlinked `out` is followed: the directory it points to is replaced.
-    pub fn begin(out: &Path, project_root: &Path) -> Result<Self, OutputError> {
+    pub(crate) fn begin(out: &Path, project_root: &Path) -> Result<Self, OutputError> {
         let destination = check_destination(out, project_root)?;
         let out = destination.dir;
         let parent = match out.parent() {
@@ -184,23 +157,23 @@ impl TreeWriter {
     }
 
     /// How many files the output this build replaces had (0 for a new or empty directory).
-    pub fn previous_files(&self) -> usize {
+    pub(crate) fn previous_files(&self) -> usize {
         self.previous_files
     }
 
     /// The directory that will be replaced (a symlinked `--out` resolved).
-    pub fn out(&self) -> &Path {
+    pub(crate) fn out(&self) -> &Path {
         &self.out
     }
 
     /// Stages one file at `relative` (`/`-separated, inside the tree, unique ignoring case).
-    pub fn write(&self, relative: &str, bytes: &[u8]) -> Result<(), OutputError> {
+    pub(crate) fn write(&self, relative: &str, bytes: &[u8]) -> Result<(), OutputError> {
         self.write_with(relative, |file| file.write_all(bytes))
     }
 
     /// Stages one file at `relative` whose content `fill` writes, for files too large to
     /// build in memory first.
-    pub fn write_with(
+    pub(crate) fn write_with(
         &self,
         relative: &str,
         fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -231,7 +204,7 @@ impl TreeWriter {
 
     /// Makes the staged tree durable and swaps it in place of the old one, then deletes the
     /// old one. Success means no staging or retired directory is left behind.
-    pub fn commit(self) -> Result<(), OutputError> {
+    pub(crate) fn commit(self) -> Result<(), OutputError> {
         let Self {
             out,
             parent,
@@ -516,6 +489,33 @@ impl ParentLock {
 mod tests {
     use super::super::MANIFEST_FILE;
     use super::*;
+
+    /// Writes `files` (relative `/`-separated path → bytes) as the new content of `out`: the
+    /// whole tree at once, as the tests want it.
+    ///
+    /// Everything is written into a fresh directory beside `out` first, then swapped in, so
+    /// readers see the old tree or the new one and a failure leaves the old one.
+    fn write_tree(
+        out: &Path,
+        project_root: &Path,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<(), OutputError> {
+        let mut folded = FoldedPaths::default();
+        for (index, (relative, _)) in files.iter().enumerate() {
+            if !folded.claim(relative)? {
+                let first = files[..index]
+                    .iter()
+                    .map(|(path, _)| path)
+                    .find(|path| same_ignoring_case(path, relative));
+                return Err(collision(first.cloned(), relative));
+            }
+        }
+        let writer = TreeWriter::begin(out, project_root)?;
+        for (relative, bytes) in files {
+            writer.write(relative, bytes)?;
+        }
+        writer.commit()
+    }
 
     /// A project somewhere else, so that no output here holds it.
     fn root(dir: &Path) -> PathBuf {

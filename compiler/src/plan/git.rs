@@ -9,13 +9,13 @@ use super::PlanError;
 
 /// A temporary copy of the project at a revision; removed when dropped.
 #[derive(Debug)]
-pub struct Exported {
+pub(crate) struct Exported {
     dir: tempfile::TempDir,
 }
 
 impl Exported {
     /// The project root inside the copy.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 }
@@ -40,7 +40,7 @@ fn git(cwd: &Path, args: &[&str], reference: &str) -> Result<Vec<u8>, PlanError>
 }
 
 /// Exports every `.kdl` file of the project at `root` as of `reference`.
-pub fn export(root: &Path, reference: &str) -> Result<Exported, PlanError> {
+pub(crate) fn export(root: &Path, reference: &str) -> Result<Exported, PlanError> {
     let failed = |detail: String| PlanError::Git {
         reference: reference.to_string(),
         detail,

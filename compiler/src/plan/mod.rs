@@ -7,7 +7,7 @@
 //! an update and a new identifier for the same group and kind is a replace. This stage reads
 //! files only in [`Snapshot::from_dist`] and runs Git only in [`git`].
 
-pub mod git;
+pub(crate) mod git;
 mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,11 +20,11 @@ use crate::model::Platform;
 use crate::output::{MANIFEST_FILE, Manifest, ManifestArtifact};
 use crate::source::Input;
 
-pub use settings::SettingChange;
+pub(crate) use settings::SettingChange;
 
 /// Why a plan could not be made (exit code 1).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     #[error("`{}` has no readable manifest.json", dir.display())]
     #[diagnostic(
         code("bsic::plan::no-manifest"),
@@ -65,14 +65,14 @@ pub enum PlanError {
 
 /// A build: its manifest and the bytes of each artifact.
 #[derive(Debug)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub manifest: Manifest,
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
 impl Snapshot {
     /// A build rendered in memory (`pipeline::render`'s output).
-    pub fn from_rendered(files: &[(String, Vec<u8>)]) -> Result<Self, PlanError> {
+    pub(crate) fn from_rendered(files: &[(String, Vec<u8>)]) -> Result<Self, PlanError> {
         let manifest_bytes = files
             .iter()
             .find(|(p, _)| p == MANIFEST_FILE)
@@ -90,7 +90,7 @@ impl Snapshot {
     }
 
     /// A previous output directory: its manifest and every artifact it lists.
-    pub fn from_dist(dir: &Path) -> Result<Self, PlanError> {
+    pub(crate) fn from_dist(dir: &Path) -> Result<Self, PlanError> {
         let path = dir.join(MANIFEST_FILE);
         let bytes = crate::source::read::read(&path, Input::Apple).map_err(|source| {
             PlanError::NoManifest {
@@ -114,7 +114,7 @@ impl Snapshot {
 /// How one artifact changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ChangeClass {
+pub(crate) enum ChangeClass {
     /// The same identifier and content: nothing is sent.
     NoOp,
     /// The same identifier with new content: devices get a new `ServerToken`/`PayloadUUID`.
@@ -130,7 +130,7 @@ pub enum ChangeClass {
 }
 
 impl ChangeClass {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ChangeClass::NoOp => "no-op",
             ChangeClass::Update => "update in place",
@@ -144,7 +144,7 @@ impl ChangeClass {
 
 /// One artifact's change.
 #[derive(Debug, Clone, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     pub class: ChangeClass,
     pub group: String,
     /// `com.apple.configuration.softwareupdate.settings`, or `profile`.
@@ -172,7 +172,7 @@ pub struct Change {
 
 /// Counts per class.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub add: usize,
     pub update: usize,
     pub scope_broadened: usize,
@@ -231,7 +231,7 @@ impl Change {
 
 /// Everything a merge would change.
 #[derive(Debug, Clone, Serialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// What the plan compares with: a directory or a Git revision.
     pub against: String,
     pub summary: Summary,
@@ -241,7 +241,7 @@ pub struct Plan {
 
 impl Plan {
     /// True when applying the new build would change anything on devices.
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.class != ChangeClass::NoOp)
     }
 }
@@ -266,7 +266,7 @@ fn group_of(artifact: &ManifestArtifact) -> String {
 }
 
 /// Compares `old` with `new`.
-pub fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
+pub(crate) fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
     let old_by_id: BTreeMap<&str, &ManifestArtifact> = old
         .manifest
         .artifacts
@@ -438,7 +438,7 @@ fn compare(
 
 /// The plan as Markdown: a heading with the counts, then one section per changed group.
 /// Reads well in a terminal and as a pull-request comment.
-pub fn to_markdown(plan: &Plan) -> String {
+pub(crate) fn to_markdown(plan: &Plan) -> String {
     use std::fmt::Write as _;
     let s = &plan.summary;
     let mut out = String::new();

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// One key that changes; `None` on a side where it is not set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SettingChange {
+pub(crate) struct SettingChange {
     pub key: String,
     pub old: Option<String>,
     pub new: Option<String>,

@@ -5,7 +5,7 @@
 //! `bsic explain` uses. Out: one outcome per test, and a located diagnostic per failed
 //! expectation (the expectation, plus the policy that set the actual value).
 
-pub mod diags;
+pub(crate) mod diags;
 
 use serde_json::Value;
 
@@ -24,7 +24,7 @@ use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 
 /// The result of one test.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub name: String,
     pub file: String,
     pub line: usize,
@@ -32,7 +32,7 @@ pub struct Outcome {
 }
 
 /// Loads and runs every policy test of a checked project (which must have no errors).
-pub fn run(
+pub(crate) fn run(
     checked: &mut Checked,
     diagnostics: &mut Diagnostics,
 ) -> Result<Vec<Outcome>, SourceError> {
