@@ -5,7 +5,8 @@
 //! bytes per diagnostic, whatever the line lengths.
 #![no_main]
 
-use bsic::diag::{Diagnostic, Diagnostics, Kind, Limit};
+use bsic::diag::{Diagnostic, Diagnostics, Limit};
+use bsic::validate::diags::ValidateKind;
 use bsic::source::{Sources, Span};
 use libfuzzer_sys::fuzz_target;
 
@@ -31,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let name: String = text.chars().take(200).collect();
     for (i, &at) in spans.iter().enumerate() {
-        let kind = Kind::UnknownNode {
+        let kind = ValidateKind::UnknownNode {
             name: name.clone(),
             expected: vec!["offer".into()],
             suggestion: None,
