@@ -418,7 +418,9 @@ fn item<'a>(items: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     }
 }
 
-/// Reduces one report to a device state, warning about its shape and item types.
+/// Reduces one report to a device state, warning about its shape and item types. The jobs:
+/// check the envelope, then read the device's identity and OS, its software-update items, its
+/// declarations and the errors it reports.
 fn reduce(
     value: &Value,
     shared_file: &Rc<str>,
@@ -426,29 +428,37 @@ fn reduce(
     strings: &mut Interner,
     warnings: &mut Vec<StatusWarning>,
 ) -> Option<Parsed> {
-    let file: &str = shared_file;
+    let mut at = At {
+        file: shared_file,
+        line,
+        strings,
+        warnings,
+    };
     let malformed = |message: &str| StatusWarning::Malformed {
-        file: file.to_string(),
+        file: shared_file.to_string(),
         line,
         message: message.to_string(),
     };
     let Value::Object(report) = value else {
-        warnings.push(malformed("a status report is a JSON object"));
+        at.warnings
+            .push(malformed("a status report is a JSON object"));
         return None;
     };
     let Some(items) = report.get("StatusItems") else {
-        warnings.push(malformed("the report has no `StatusItems`"));
+        at.warnings
+            .push(malformed("the report has no `StatusItems`"));
         return None;
     };
     let Value::Object(items) = items else {
-        warnings.push(malformed("`StatusItems` is not a dictionary"));
+        at.warnings
+            .push(malformed("`StatusItems` is not a dictionary"));
         return None;
     };
     let full = match report.get("FullReport") {
         None => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            warnings.push(wrong_type(file, line, "FullReport", "a boolean"));
+            at.wrong_type("FullReport", "a boolean");
             false
         }
     };
@@ -457,42 +467,81 @@ fn reduce(
         line,
         ..DeviceState::default()
     };
-    let text = |name: &str, warnings: &mut Vec<StatusWarning>| match item(items, name) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => {
-            warnings.push(wrong_type(file, line, name, "a string"));
-            None
+    device(items, &mut state, &mut at);
+    software_update(items, &mut state, &mut at);
+    let removed = declarations(items, &mut state, &mut at);
+    report_errors(report, &mut state, &mut at);
+    let listed = std::mem::take(&mut state.declarations);
+    upsert(&mut state.declarations, listed);
+    Some(Parsed {
+        state,
+        full,
+        removed,
+    })
+}
+
+/// Where a report is being read, and the run's string table and warnings.
+struct At<'a> {
+    file: &'a str,
+    line: usize,
+    strings: &'a mut Interner,
+    warnings: &'a mut Vec<StatusWarning>,
+}
+
+impl At<'_> {
+    fn wrong_type(&mut self, item: &str, expected: &str) {
+        self.warnings
+            .push(wrong_type(self.file, self.line, item, expected));
+    }
+
+    /// A string item, `None` when absent or null (and warned about when not a string).
+    fn text<'v>(&mut self, items: &'v Map<String, Value>, name: &str) -> Option<&'v str> {
+        match item(items, name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => {
+                self.wrong_type(name, "a string");
+                None
+            }
         }
-    };
-    state.serial = text("device.identifier.serial-number", warnings).map(str::to_string);
-    state.udid = text("device.identifier.udid", warnings).map(str::to_string);
-    let mut shared = |name: &str, warnings: &mut Vec<StatusWarning>| {
-        text(name, warnings).map(|s| strings.get(s))
-    };
-    state.family = shared("device.operating-system.family", warnings);
-    state.model = shared("device.model.identifier", warnings);
-    state.version = shared("device.operating-system.version", warnings);
+    }
+
+    /// A string item shared through the run's string table (most devices report the same
+    /// few families, models and versions).
+    fn shared(&mut self, items: &Map<String, Value>, name: &str) -> Option<Rc<str>> {
+        let text = self.text(items, name)?;
+        Some(self.strings.get(text))
+    }
+}
+
+/// The device's identity, model and OS.
+fn device(items: &Map<String, Value>, state: &mut DeviceState, at: &mut At<'_>) {
+    state.serial = at
+        .text(items, "device.identifier.serial-number")
+        .map(str::to_string);
+    state.udid = at.text(items, "device.identifier.udid").map(str::to_string);
+    state.family = at.shared(items, "device.operating-system.family");
+    state.model = at.shared(items, "device.model.identifier");
+    state.version = at.shared(items, "device.operating-system.version");
     // Kept as reported (the verdict quotes it), but judged `unknown`: say where it came from.
     if let Some(version) = &state.version
         && version.parse::<crate::model::OsVersion>().is_err()
     {
-        warnings.push(StatusWarning::BadVersion {
-            file: file.to_string(),
-            line,
+        at.warnings.push(StatusWarning::BadVersion {
+            file: at.file.to_string(),
+            line: at.line,
             version: version.to_string(),
         });
     }
-    state.build = shared("device.operating-system.build-version", warnings);
-    state.supplemental_build = shared(
-        "device.operating-system.supplemental.build-version",
-        warnings,
-    );
-    state.extra_version = shared(
-        "device.operating-system.supplemental.extra-version",
-        warnings,
-    );
-    state.install_state = shared("softwareupdate.install-state", warnings);
+    state.build = at.shared(items, "device.operating-system.build-version");
+    state.supplemental_build =
+        at.shared(items, "device.operating-system.supplemental.build-version");
+    state.extra_version = at.shared(items, "device.operating-system.supplemental.extra-version");
+}
+
+/// The software-update items: install state and reason, the pending update, the last failure.
+fn software_update(items: &Map<String, Value>, state: &mut DeviceState, at: &mut At<'_>) {
+    state.install_state = at.shared(items, "softwareupdate.install-state");
     state.install_reason = match item(items, "softwareupdate.install-reason") {
         None | Some(Value::Null) => None,
         Some(Value::Object(o)) => {
@@ -504,15 +553,10 @@ fn reduce(
                 Some(Value::String(s)) => vec![s.clone()],
                 _ => Vec::new(),
             };
-            (!reasons.is_empty()).then(|| strings.get(&reasons.join(", ")))
+            (!reasons.is_empty()).then(|| at.strings.get(&reasons.join(", ")))
         }
         Some(_) => {
-            warnings.push(wrong_type(
-                file,
-                line,
-                "softwareupdate.install-reason",
-                "a dictionary",
-            ));
+            at.wrong_type("softwareupdate.install-reason", "a dictionary");
             None
         }
     };
@@ -522,18 +566,13 @@ fn reduce(
             state.pending_version = o
                 .get("os-version")
                 .and_then(Value::as_str)
-                .map(|s| strings.get(s));
+                .map(|s| at.strings.get(s));
             state.pending_build = o
                 .get("build-version")
                 .and_then(Value::as_str)
-                .map(|s| strings.get(s));
+                .map(|s| at.strings.get(s));
         }
-        Some(_) => warnings.push(wrong_type(
-            file,
-            line,
-            "softwareupdate.pending-version",
-            "a dictionary",
-        )),
+        Some(_) => at.wrong_type("softwareupdate.pending-version", "a dictionary"),
     }
     match item(items, "softwareupdate.failure-reason") {
         None | Some(Value::Null) => {}
@@ -543,16 +582,20 @@ fn reduce(
             state.failure_reason = ["reason", "last-failure-reason"]
                 .iter()
                 .find_map(|k| o.get(*k).and_then(Value::as_str))
-                .map(|s| strings.get(s));
+                .map(|s| at.strings.get(s));
         }
-        Some(Value::String(s)) => state.failure_reason = Some(strings.get(s)),
-        Some(_) => warnings.push(wrong_type(
-            file,
-            line,
-            "softwareupdate.failure-reason",
-            "a dictionary",
-        )),
+        Some(Value::String(s)) => state.failure_reason = Some(at.strings.get(s)),
+        Some(_) => at.wrong_type("softwareupdate.failure-reason", "a dictionary"),
     }
+}
+
+/// The declarations the device reports, by class; returns the identifiers it reports as
+/// removed.
+fn declarations(
+    items: &Map<String, Value>,
+    state: &mut DeviceState,
+    at: &mut At<'_>,
+) -> Vec<Rc<str>> {
     let mut removed = Vec::new();
     match item(items, "management.declarations") {
         None | Some(Value::Null) => {}
@@ -564,31 +607,28 @@ fn reduce(
                         for entry in list {
                             declaration(
                                 entry,
-                                file,
-                                line,
-                                &mut state,
+                                at.file,
+                                at.line,
+                                state,
                                 &mut removed,
-                                strings,
-                                warnings,
+                                at.strings,
+                                at.warnings,
                             );
                         }
                     }
-                    Some(_) => warnings.push(wrong_type(
-                        file,
-                        line,
-                        &format!("management.declarations.{class}"),
-                        "an array",
-                    )),
+                    Some(_) => {
+                        at.wrong_type(&format!("management.declarations.{class}"), "an array");
+                    }
                 }
             }
         }
-        Some(_) => warnings.push(wrong_type(
-            file,
-            line,
-            "management.declarations",
-            "a dictionary",
-        )),
+        Some(_) => at.wrong_type("management.declarations", "a dictionary"),
     }
+    removed
+}
+
+/// The status items the device could not report (`Errors`), with their reasons.
+fn report_errors(report: &Map<String, Value>, state: &mut DeviceState, at: &mut At<'_>) {
     match report.get("Errors") {
         None | Some(Value::Null) => {}
         Some(Value::Array(errors)) => {
@@ -604,15 +644,8 @@ fn reduce(
                 state.errors.insert(name.to_string(), reasons.join("; "));
             }
         }
-        Some(_) => warnings.push(wrong_type(file, line, "Errors", "an array")),
+        Some(_) => at.wrong_type("Errors", "an array"),
     }
-    let listed = std::mem::take(&mut state.declarations);
-    upsert(&mut state.declarations, listed);
-    Some(Parsed {
-        state,
-        full,
-        removed,
-    })
 }
 
 fn declaration(
