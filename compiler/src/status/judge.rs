@@ -246,10 +246,27 @@ pub fn judge(
     target: Option<&Target>,
     now: &str,
 ) -> (State, Vec<String>, Cause) {
-    let mut reasons = Vec::new();
+    let (state, version) = match readable(state) {
+        Ok(readable) => readable,
+        Err((reason, cause)) => return (State::Unknown, vec![reason], cause),
+    };
+    let Some(target) = target else {
+        let reason = format!(
+            "on {}; no policy enforces a version on this device",
+            describe_os(state)
+        );
+        return (State::Compliant, vec![reason], Cause::Reached);
+    };
+    match reached(state, version, target) {
+        Ok(reason) => (State::Compliant, vec![reason], Cause::Reached),
+        Err((reason, cause)) => not_reached(state, target, now, reason, cause),
+    }
+}
+
+/// The report and the OS version it says the device runs; else why it cannot be judged.
+fn readable(state: Option<&DeviceState>) -> Result<(&DeviceState, &Rc<str>), (String, Cause)> {
     let Some(state) = state else {
-        reasons.push("no status report".to_string());
-        return (State::Unknown, reasons, Cause::NoReport);
+        return Err(("no status report".to_string(), Cause::NoReport));
     };
     let Some(version) = &state.version else {
         let why = state
@@ -258,74 +275,51 @@ pub fn judge(
             .filter(|e| !e.is_empty())
             .map(|e| format!(": {e}"))
             .unwrap_or_default();
-        reasons.push(format!(
-            "the report lacks `device.operating-system.version`{why}"
-        ));
-        return (State::Unknown, reasons, Cause::NoVersion);
+        let reason = format!("the report lacks `device.operating-system.version`{why}");
+        return Err((reason, Cause::NoVersion));
     };
     // Compared with a target, text that is no version would sort below every version and
     // look `pending` for ever; it says nothing about the device.
     if version.parse::<OsVersion>().is_err() {
-        reasons.push(format!(
+        let reason = format!(
             "the report's `device.operating-system.version` `{version}` is not an OS version"
-        ));
-        return (State::Unknown, reasons, Cause::NotAVersion);
+        );
+        return Err((reason, Cause::NotAVersion));
     }
-    let Some(target) = target else {
-        reasons.push(format!(
-            "on {}; no policy enforces a version on this device",
-            describe_os(state)
-        ));
-        return (State::Compliant, reasons, Cause::Reached);
-    };
-    let target_text = match &target.build {
-        Some(b) => format!("{} ({b})", target.version),
-        None => target.version.clone(),
-    };
-    let mut cause = Cause::Reached;
-    let compliant = match compare_versions(version, &target.version) {
-        Ordering::Greater => {
-            reasons.push(format!(
-                "on {}, newer than the target {}",
-                describe_os(state),
-                target.version
-            ));
-            true
-        }
+    Ok((state, version))
+}
+
+/// Whether the device runs the target (version, build, BSI): what it runs, or what it lacks.
+fn reached(
+    state: &DeviceState,
+    version: &Rc<str>,
+    target: &Target,
+) -> Result<String, (String, Cause)> {
+    let os = describe_os(state);
+    match compare_versions(version, &target.version) {
+        Ordering::Greater => Ok(format!("on {os}, newer than the target {}", target.version)),
         Ordering::Less => {
-            reasons.push(format!(
-                "on {}, below the target {target_text}",
-                describe_os(state)
-            ));
-            cause = Cause::Below(Rc::clone(version));
-            false
+            let target_text = match &target.build {
+                Some(b) => format!("{} ({b})", target.version),
+                None => target.version.clone(),
+            };
+            let cause = Cause::Below(Rc::clone(version));
+            Err((format!("on {os}, below the target {target_text}"), cause))
         }
         Ordering::Equal => match &target.build {
-            None => {
-                reasons.push(format!("on {}", describe_os(state)));
-                true
-            }
+            None => Ok(format!("on {os}")),
             Some(build) if target.bsi => match &state.supplemental_build {
                 Some(s) if compare_builds(Some(s), Some(build)) != Ordering::Less => {
-                    reasons.push(format!("on {}", describe_os(state)));
-                    true
+                    Ok(format!("on {os}"))
                 }
-                Some(s) => {
-                    reasons.push(format!(
-                        "on {} with the supplemental build {s}, older than {build}",
-                        describe_os(state)
-                    ));
-                    cause = Cause::OlderBsi;
-                    false
-                }
-                None => {
-                    reasons.push(format!(
-                        "on {} without the supplemental build {build}",
-                        describe_os(state)
-                    ));
-                    cause = Cause::WithoutBsi;
-                    false
-                }
+                Some(s) => Err((
+                    format!("on {os} with the supplemental build {s}, older than {build}"),
+                    Cause::OlderBsi,
+                )),
+                None => Err((
+                    format!("on {os} without the supplemental build {build}"),
+                    Cause::WithoutBsi,
+                )),
             },
             Some(build) => {
                 let ok = state
@@ -333,18 +327,25 @@ pub fn judge(
                     .as_deref()
                     .is_some_and(|b| compare_builds(Some(b), Some(build)) != Ordering::Less);
                 if ok {
-                    reasons.push(format!("on {}", describe_os(state)));
+                    Ok(format!("on {os}"))
                 } else {
-                    reasons.push(format!("on {}, not yet build {build}", describe_os(state)));
-                    cause = Cause::OlderBuild;
+                    Err((format!("on {os}, not yet build {build}"), Cause::OlderBuild))
                 }
-                ok
             }
         },
-    };
-    if compliant {
-        return (State::Compliant, reasons, Cause::Reached);
     }
+}
+
+/// A device below its target: failed, overdue or pending, with what its report says of the
+/// install and the earliest deadline it has not met.
+fn not_reached(
+    state: &DeviceState,
+    target: &Target,
+    now: &str,
+    below: String,
+    cause: Cause,
+) -> (State, Vec<String>, Cause) {
+    let mut reasons = vec![below];
     let failure = state.failure_reason.is_some() || state.failure_count.is_some_and(|c| c > 0);
     let install = state.install_state.as_deref().unwrap_or("none");
     // The earliest deadline among the targets the device has not met.
