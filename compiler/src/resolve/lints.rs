@@ -11,7 +11,7 @@ use crate::model::{AutomaticMode, Platform};
 use crate::validate::Model;
 
 use super::combine::{CombineRule, combine};
-use super::{Resolution, knob_for};
+use super::{Effective, GroupPlan, Resolution, knob_for};
 
 use crate::apple::types::SETTINGS as SETTINGS_TYPE;
 /// Local deadlines are compared with UTC `now` after this margin (the widest UTC offset), so a
@@ -133,120 +133,157 @@ fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
     }
 }
 
+/// The lints of each group on each platform it has policies for.
 fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnostics) {
-    let mut reported = std::collections::BTreeSet::new();
+    let mut reported = Reported::new();
     for plan in &resolution.plans {
         for (platform, effective) in &plan.platforms {
-            // BSIs not offered, yet a BSI build enforced.
-            let offer_off = effective
-                .settings
-                .get(OFFER.apple_key)
-                .filter(|r| r.value == Value::Bool(false));
-            let bsi_target = effective.enforce.as_ref().filter(|e| {
-                crate::apple::catalog::is_staged(model.catalog.as_deref(), &[*platform], &e.value)
-            });
-            if let (Some(offer), Some(target)) = (offer_off, bsi_target)
-                && reported.insert(("bsi-off", plan.group.clone(), offer.policy, target.policy))
+            let group = GroupAt {
+                plan,
+                platform: *platform,
+                effective,
+            };
+            bsi_off_with_bsi_target(model, &group, &mut reported, diagnostics);
+            container_conflicts(model, resolution, &group, &mut reported, diagnostics);
+        }
+    }
+}
+
+/// Pairs of policies already reported, per lint, so a pair is reported once.
+type Reported = std::collections::BTreeSet<(&'static str, String, usize, usize)>;
+
+/// One group's effective settings on one platform.
+struct GroupAt<'a> {
+    plan: &'a GroupPlan,
+    platform: Platform,
+    effective: &'a Effective,
+}
+
+/// BSIs not offered, yet a BSI build enforced.
+fn bsi_off_with_bsi_target(
+    model: &Model,
+    group: &GroupAt<'_>,
+    reported: &mut Reported,
+    diagnostics: &mut Diagnostics,
+) {
+    let (plan, platform, effective) = (group.plan, &group.platform, group.effective);
+    let offer_off = effective
+        .settings
+        .get(OFFER.apple_key)
+        .filter(|r| r.value == Value::Bool(false));
+    let bsi_target = effective.enforce.as_ref().filter(|e| {
+        crate::apple::catalog::is_staged(model.catalog.as_deref(), &[*platform], &e.value)
+    });
+    if let (Some(offer), Some(target)) = (offer_off, bsi_target)
+        && reported.insert(("bsi-off", plan.group.clone(), offer.policy, target.policy))
+    {
+        let at = model.value_span(&model.policies[offer.policy].at, Field::Knob(OFFER));
+        let target_policy = &model.policies[target.policy];
+        let index = target_policy
+            .value
+            .enforce
+            .iter()
+            .position(|e| *e == target.value)
+            .unwrap_or(0);
+        diagnostics.push(
+            warning(
+                Lint::BsiOffWithBsiTarget,
+                format!(
+                    "group `{}` is not offered BSIs but must install BSI build {} on {}",
+                    plan.group,
+                    target.value.build.as_ref().map_or("", |b| b.as_str()),
+                    platform.name()
+                ),
+                at,
+                "BSIs not offered",
+            )
+            .with_related(
+                model.value_span(
+                    &target_policy.at,
+                    Field::EnforceField(index, EnforceField::Build),
+                ),
+                "BSI build enforced",
+            ),
+        );
+    }
+}
+
+/// Devices of this group also receive the declarations of every group containing it: a
+/// setting that differs there is order-dependent or overridden on the device.
+fn container_conflicts(
+    model: &Model,
+    resolution: &Resolution,
+    group: &GroupAt<'_>,
+    reported: &mut Reported,
+    diagnostics: &mut Diagnostics,
+) {
+    let (plan, platform, effective) = (group.plan, &group.platform, group.effective);
+    for container in resolution.graph.containers(&plan.group).keys() {
+        if *container == plan.group {
+            continue;
+        }
+        let Some(outer) = resolution
+            .plan(container)
+            .and_then(|p| p.platforms.get(platform))
+        else {
+            continue;
+        };
+        for (key, mine) in &effective.settings {
+            let Some(theirs) = outer.settings.get(key) else {
+                continue;
+            };
+            if theirs.value == mine.value {
+                continue;
+            }
+            let (rule, rangelist) = CombineRule::of(SETTINGS_TYPE, key);
+            let combined = combine(
+                rule,
+                &rangelist,
+                &[mine.value.clone(), theirs.value.clone()],
+            );
+            let knob = knob_for(key);
+            let field = knob.map_or(Field::Item, Field::Knob);
+            let kdl = knob.map_or(*key, |k| k.kdl);
+            let id = (
+                key.to_string(),
+                plan.group.clone(),
+                mine.policy,
+                theirs.policy,
+            );
+            if combined.order_dependent {
+                if reported.insert(("order", id.0.clone(), id.2, id.3)) {
+                    diagnostics.push(
+                        warning(
+                            Lint::OrderDependent,
+                            format!(
+                                "devices in `{}` get `{kdl}` from both `{}` and `{container}`, and Apple keeps whichever arrives first",
+                                plan.group, plan.group
+                            ),
+                            model.value_span(&model.policies[mine.policy].at, field),
+                            "one value",
+                        )
+                        .with_related(model.value_span(&model.policies[theirs.policy].at, field), "the other value"),
+                    );
+                }
+            } else if combined.value != mine.value
+                && reported.insert(("ineffective", id.0.clone(), id.2, id.3))
             {
-                let at = model.value_span(&model.policies[offer.policy].at, Field::Knob(OFFER));
-                let target_policy = &model.policies[target.policy];
-                let index = target_policy
-                    .value
-                    .enforce
-                    .iter()
-                    .position(|e| *e == target.value)
-                    .unwrap_or(0);
                 diagnostics.push(
                     warning(
-                        Lint::BsiOffWithBsiTarget,
+                        Lint::IneffectiveOverride,
                         format!(
-                            "group `{}` is not offered BSIs but must install BSI build {} on {}",
+                            "`{kdl}` {} for group `{}` loses on its devices: they also get {} from `{container}` and Apple's `{}` keeps {}",
+                            show(&mine.value),
                             plan.group,
-                            target.value.build.as_ref().map_or("", |b| b.as_str()),
-                            platform.name()
+                            show(&theirs.value),
+                            rule.map_or("none", CombineRule::name),
+                            show(&combined.value)
                         ),
-                        at,
-                        "BSIs not offered",
+                        model.value_span(&model.policies[mine.policy].at, field),
+                        "overridden on the device",
                     )
-                    .with_related(
-                        model.value_span(
-                            &target_policy.at,
-                            Field::EnforceField(index, EnforceField::Build),
-                        ),
-                        "BSI build enforced",
-                    ),
+                    .with_related(model.value_span(&model.policies[theirs.policy].at, field), "wins on the device"),
                 );
-            }
-
-            // Devices of this group also receive the declarations of every group containing it.
-            for container in resolution.graph.containers(&plan.group).keys() {
-                if *container == plan.group {
-                    continue;
-                }
-                let Some(outer) = resolution
-                    .plan(container)
-                    .and_then(|p| p.platforms.get(platform))
-                else {
-                    continue;
-                };
-                for (key, mine) in &effective.settings {
-                    let Some(theirs) = outer.settings.get(key) else {
-                        continue;
-                    };
-                    if theirs.value == mine.value {
-                        continue;
-                    }
-                    let (rule, rangelist) = CombineRule::of(SETTINGS_TYPE, key);
-                    let combined = combine(
-                        rule,
-                        &rangelist,
-                        &[mine.value.clone(), theirs.value.clone()],
-                    );
-                    let knob = knob_for(key);
-                    let field = knob.map_or(Field::Item, Field::Knob);
-                    let kdl = knob.map_or(*key, |k| k.kdl);
-                    let id = (
-                        key.to_string(),
-                        plan.group.clone(),
-                        mine.policy,
-                        theirs.policy,
-                    );
-                    if combined.order_dependent {
-                        if reported.insert(("order", id.0.clone(), id.2, id.3)) {
-                            diagnostics.push(
-                                warning(
-                                    Lint::OrderDependent,
-                                    format!(
-                                        "devices in `{}` get `{kdl}` from both `{}` and `{container}`, and Apple keeps whichever arrives first",
-                                        plan.group, plan.group
-                                    ),
-                                    model.value_span(&model.policies[mine.policy].at, field),
-                                    "one value",
-                                )
-                                .with_related(model.value_span(&model.policies[theirs.policy].at, field), "the other value"),
-                            );
-                        }
-                    } else if combined.value != mine.value
-                        && reported.insert(("ineffective", id.0.clone(), id.2, id.3))
-                    {
-                        diagnostics.push(
-                            warning(
-                                Lint::IneffectiveOverride,
-                                format!(
-                                    "`{kdl}` {} for group `{}` loses on its devices: they also get {} from `{container}` and Apple's `{}` keeps {}",
-                                    show(&mine.value),
-                                    plan.group,
-                                    show(&theirs.value),
-                                    rule.map_or("none", CombineRule::name),
-                                    show(&combined.value)
-                                ),
-                                model.value_span(&model.policies[mine.policy].at, field),
-                                "overridden on the device",
-                            )
-                            .with_related(model.value_span(&model.policies[theirs.policy].at, field), "wins on the device"),
-                        );
-                    }
-                }
             }
         }
     }
