@@ -261,36 +261,21 @@ pub fn build_targets(
     let context = adapters::Context::of(&model.project, &resolution.graph)?;
     drop(resolution.graph);
     let check = AppleCheck::new()?;
-    progress.start(resolution.plans.len());
-    let emit_and_write = |plan: GroupPlan| -> Result<Written, Error> {
-        let mut written = Written::default();
-        let mut artifacts = emit::emit_plan(model, &plan, &check)?;
-        artifacts.sort_by(|a, b| a.path.cmp(&b.path));
-        if !artifacts.is_empty() {
-            let members: Vec<&Artifact> = artifacts.iter().collect();
-            for &target in &targets {
-                let layout = adapters::render_group(target, &plan.group, &members, &context)?;
-                for file in &layout.files {
-                    writer.write(&file.path, &file.bytes)?;
-                    written.targets.push(target, file);
-                }
-                written
-                    .fragments
-                    .push((plan.group.clone(), target, layout.fragments));
-            }
-        }
-        for mut artifact in artifacts {
-            if let Some(signing) = signing {
-                sign_profile(&mut artifact, signing)?;
-            }
-            writer.write(&artifact.path, &artifact.bytes)?;
-            written.entries.push(output::PendingEntry::new(&artifact));
-        }
-        progress.advance();
-        Ok(written)
+    let emitter = GroupEmitter {
+        model,
+        targets: &targets,
+        context: &context,
+        check: &check,
+        signing,
+        writer: &writer,
     };
+    progress.start(resolution.plans.len());
     // At least 8 groups per core: fewer are not worth a thread.
-    let parts = crate::parallel::map(resolution.plans, 8, |_, plan| emit_and_write(plan));
+    let parts = crate::parallel::map(resolution.plans, 8, |_, plan| {
+        let written = emitter.emit_and_write(plan);
+        progress.advance();
+        written
+    });
     progress.finish();
     let mut all = Written::default();
     for part in parts {
@@ -299,19 +284,7 @@ pub fn build_targets(
         all.targets.append(part.targets);
         all.fragments.extend(part.fragments);
     }
-    // The files that span groups, from the groups' fragments in group order.
-    all.fragments.sort_by(|a, b| a.0.cmp(&b.0));
-    for &target in &targets {
-        let fragments = all
-            .fragments
-            .iter()
-            .filter(|(_, t, _)| *t == target)
-            .flat_map(|(_, _, fragments)| fragments);
-        for file in adapters::finish(target, fragments, &context)? {
-            writer.write(&file.path, &file.bytes)?;
-            all.targets.push(target, &file);
-        }
-    }
+    emitter.write_cross_group_files(&mut all)?;
     if all.entries.is_empty() {
         refuse_empty(&writer, allow_empty)?;
     }
@@ -320,6 +293,65 @@ pub fn build_targets(
     writer.write_with(MANIFEST_FILE, |file| manifest.write_to(file))?;
     writer.commit()?;
     Ok(count)
+}
+
+/// What writing one group's files needs, shared by the workers of a build.
+struct GroupEmitter<'a> {
+    model: &'a Model,
+    targets: &'a [Target],
+    context: &'a adapters::Context<'a>,
+    check: &'a AppleCheck,
+    signing: Option<&'a Signing>,
+    writer: &'a output::TreeWriter,
+}
+
+impl GroupEmitter<'_> {
+    /// Emits one group's artifacts, writes them (signed profiles when signing) and each
+    /// target's layout of them, and returns what the manifest and the cross-group files need.
+    fn emit_and_write(&self, plan: GroupPlan) -> Result<Written, Error> {
+        let mut written = Written::default();
+        let mut artifacts = emit::emit_plan(self.model, &plan, self.check)?;
+        artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+        if !artifacts.is_empty() {
+            let members: Vec<&Artifact> = artifacts.iter().collect();
+            for &target in self.targets {
+                let layout = adapters::render_group(target, &plan.group, &members, self.context)?;
+                for file in &layout.files {
+                    self.writer.write(&file.path, &file.bytes)?;
+                    written.targets.push(target, file);
+                }
+                written
+                    .fragments
+                    .push((plan.group.clone(), target, layout.fragments));
+            }
+        }
+        for mut artifact in artifacts {
+            if let Some(signing) = self.signing {
+                sign_profile(&mut artifact, signing)?;
+            }
+            self.writer.write(&artifact.path, &artifact.bytes)?;
+            written.entries.push(output::PendingEntry::new(&artifact));
+        }
+        Ok(written)
+    }
+
+    /// The files that span groups (a target's upload script, its index), from the groups'
+    /// fragments in group order.
+    fn write_cross_group_files(&self, all: &mut Written) -> Result<(), Error> {
+        all.fragments.sort_by(|a, b| a.0.cmp(&b.0));
+        for &target in self.targets {
+            let fragments = all
+                .fragments
+                .iter()
+                .filter(|(_, t, _)| *t == target)
+                .flat_map(|(_, _, fragments)| fragments);
+            for file in adapters::finish(target, fragments, self.context)? {
+                self.writer.write(&file.path, &file.bytes)?;
+                all.targets.push(target, &file);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Refuses to let a build without artifacts replace an output that has some, unless allowed.
