@@ -40,7 +40,7 @@ pub fn parse(
         b','
     };
     let mut splitter = LineSplitter::new(delimiter);
-    let mut columns = (0usize, 1usize, Some(2usize));
+    let mut columns = Columns::default();
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     let mut first_row = true;
     for (index, raw) in text.split('\n').enumerate() {
@@ -54,92 +54,48 @@ pub fn parse(
             line,
             message,
         };
-        if raw.matches('"').count() % 2 == 1 {
-            warnings.push(bad_row(
-                "a quoted cell is not closed on this line; the row is ignored".into(),
-            ));
-            first_row = false;
-            continue;
-        }
-        let record = splitter.split(raw);
-        if let Some((cell, problem)) = record.iter().enumerate().find_map(|(i, cell)| {
-            cell.chars()
-                .find(|c| c.is_control() || *c == '"')
-                .map(|c| (i + 1, c))
-        }) {
-            let what = if problem == '"' {
-                "a stray quote".to_string()
-            } else {
-                format!("the control character U+{:04X}", u32::from(problem))
-            };
-            warnings.push(bad_row(format!(
-                "cell {cell} holds {what}; the row is ignored"
-            )));
-            first_row = false;
-            continue;
-        }
-        if std::mem::take(&mut first_row) {
-            let names: Vec<String> = record.iter().map(str::to_ascii_lowercase).collect();
-            let find = |options: &[&str]| names.iter().position(|n| options.contains(&n.as_str()));
-            if let Some(serial) =
-                find(&["serial", "serial-number", "serial number", "udid", "device"])
-            {
-                columns = (
-                    serial,
-                    find(&["groups", "group"]).unwrap_or(1),
-                    find(&["platform", "family"]),
-                );
+        let record = match unreadable(raw) {
+            Some(why) => Err(why),
+            None => {
+                let record = splitter.split(raw);
+                match bad_cell(&record) {
+                    Some(why) => Err(why),
+                    None => Ok(record),
+                }
+            }
+        };
+        let record = match record {
+            Ok(record) => record,
+            Err(why) => {
+                warnings.push(bad_row(why));
+                first_row = false;
                 continue;
             }
+        };
+        if std::mem::take(&mut first_row)
+            && let Some(header) = Columns::from_header(&record)
+        {
+            columns = header;
+            continue;
         }
         let field = |i: usize| record.get(i).map(str::trim).unwrap_or_default();
-        let serial = field(columns.0);
+        let serial = field(columns.serial);
         if serial.is_empty() {
             if record.iter().any(|f| !f.trim().is_empty()) {
-                warnings.push(StatusWarning::BadRow {
-                    file: file.to_string(),
-                    line,
-                    message: "the row names no device".into(),
-                });
+                warnings.push(bad_row("the row names no device".into()));
             }
             continue;
         }
-        let separators: &[char] = if delimiter == b';' {
-            &[',', '|']
-        } else {
-            &[';', '|']
-        };
-        let mut groups = Vec::new();
-        for group in field(columns.1)
-            .split(separators)
-            .map(str::trim)
-            .filter(|g| !g.is_empty())
-        {
-            if known.contains(&group) {
-                if !groups.iter().any(|g| g == group) {
-                    groups.push(group.to_string());
-                }
-            } else {
-                warnings.push(StatusWarning::UnknownGroup {
-                    file: file.to_string(),
-                    line,
-                    group: group.to_string(),
-                    suggestion: crate::diag::suggest(group, known.iter().copied()),
-                });
-            }
-        }
-        let platform = match columns.2.map(field).filter(|p| !p.is_empty()) {
+        let at = Line { file, line };
+        let groups = groups(field(columns.groups), delimiter, known, at, warnings);
+        let platform = match columns.platform.map(field).filter(|p| !p.is_empty()) {
             None => None,
             Some(name) => {
                 let found = super::platform(name);
                 if found.is_none() {
-                    warnings.push(StatusWarning::BadRow {
-                        file: file.to_string(),
-                        line,
-                        message: format!(
-                            "`{name}` is not one of macOS, iOS, iPadOS, tvOS, visionOS"
-                        ),
-                    });
+                    warnings.push(bad_row(format!(
+                        "`{name}` is not one of macOS, iOS, iPadOS, tvOS, visionOS"
+                    )));
                 }
                 found
             }
@@ -163,6 +119,101 @@ pub fn parse(
         );
     }
     rows
+}
+
+/// Which column holds what: serial, groups, platform (by position without a header row).
+struct Columns {
+    serial: usize,
+    groups: usize,
+    platform: Option<usize>,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Self {
+            serial: 0,
+            groups: 1,
+            platform: Some(2),
+        }
+    }
+}
+
+impl Columns {
+    /// The columns a header row names; `None` when the row is no header (it names no serial).
+    fn from_header(record: &csv::StringRecord) -> Option<Self> {
+        let names: Vec<String> = record.iter().map(|n| n.to_ascii_lowercase()).collect();
+        let find = |options: &[&str]| names.iter().position(|n| options.contains(&n.as_str()));
+        let serial = find(&["serial", "serial-number", "serial number", "udid", "device"])?;
+        Some(Self {
+            serial,
+            groups: find(&["groups", "group"]).unwrap_or(1),
+            platform: find(&["platform", "family"]),
+        })
+    }
+}
+
+/// Why a raw line cannot be split into cells at all: a quoted cell left open.
+fn unreadable(raw: &str) -> Option<String> {
+    (raw.matches('"').count() % 2 == 1)
+        .then(|| "a quoted cell is not closed on this line; the row is ignored".into())
+}
+
+/// Why a split row is refused: a cell holding a control character or a stray quote.
+fn bad_cell(record: &csv::StringRecord) -> Option<String> {
+    let (cell, problem) = record.iter().enumerate().find_map(|(i, cell)| {
+        cell.chars()
+            .find(|c| c.is_control() || *c == '"')
+            .map(|c| (i + 1, c))
+    })?;
+    let what = if problem == '"' {
+        "a stray quote".to_string()
+    } else {
+        format!("the control character U+{:04X}", u32::from(problem))
+    };
+    Some(format!("cell {cell} holds {what}; the row is ignored"))
+}
+
+/// A line of the inventory, for warnings.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    file: &'a str,
+    line: usize,
+}
+
+/// The known groups a row's groups cell names, each once, in order; unknown ones are warned
+/// about (with a did-you-mean). Groups are separated by what is not the cell delimiter.
+fn groups(
+    cell: &str,
+    delimiter: u8,
+    known: &[&str],
+    at: Line<'_>,
+    warnings: &mut Vec<StatusWarning>,
+) -> Vec<String> {
+    let separators: &[char] = if delimiter == b';' {
+        &[',', '|']
+    } else {
+        &[';', '|']
+    };
+    let mut groups: Vec<String> = Vec::new();
+    for group in cell
+        .split(separators)
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
+        if known.contains(&group) {
+            if !groups.iter().any(|g| g == group) {
+                groups.push(group.to_string());
+            }
+        } else {
+            warnings.push(StatusWarning::UnknownGroup {
+                file: at.file.to_string(),
+                line: at.line,
+                group: group.to_string(),
+                suggestion: crate::diag::suggest(group, known.iter().copied()),
+            });
+        }
+    }
+    groups
 }
 
 #[cfg(test)]
