@@ -660,12 +660,25 @@ pub fn judge_fleet(
         prefix: manifest.map(|m| format!("{}.", m.identifier_prefix)),
         unverified: 0,
     };
-    // Every device of the inventory and the reports, in serial order: the two sorted key
-    // lists merged, the fleet consumed as it goes (its memory is reused for the verdicts),
-    // the verdicts' list allocated once at its final size.
     let mut devices = Vec::with_capacity(union_len(inventory.keys(), fleet.devices.keys()));
+    each_device(
+        inventory,
+        std::mem::take(&mut fleet.devices),
+        |serial, state| devices.push(judging.device(serial, state, warnings)),
+    );
+    judging.into_status(devices)
+}
+
+/// Every device of the inventory and the reports once, in serial order: the two sorted key
+/// lists merged, the reported states moved out as they go (their memory is reused for the
+/// verdicts).
+fn each_device(
+    inventory: &BTreeMap<String, inventory::Row>,
+    reported: BTreeMap<String, Box<DeviceState>>,
+    mut each: impl FnMut(String, Option<DeviceState>),
+) {
     let mut listed = inventory.keys().peekable();
-    let mut reported = std::mem::take(&mut fleet.devices).into_iter().peekable();
+    let mut reported = reported.into_iter().peekable();
     loop {
         let order = match (listed.peek(), reported.peek()) {
             (None, None) => break,
@@ -690,39 +703,46 @@ pub fn judge_fleet(
                 None => break,
             },
         };
-        devices.push(judging.device(serial, state, warnings));
+        each(serial, state);
     }
-    let mut notes = Vec::new();
-    if judging.unverified > 0 {
-        notes.push(format!(
-            "{} declaration token(s) could not be checked: the build has a layout for an MDM that assigns its own ServerTokens ({}) and no server token map says which is current; run the layout's upload script (kmfddm/upload.sh writes {MAP_FILE}, BSIC_TOKENS_ONLY=1 only reads the tokens back) or pass --server-tokens with the map or the server's declaration items",
-            judging.unverified,
-            tokens::ASSIGNING_TARGETS.join(", ")
-        ));
-    }
-    Status {
-        now: now.to_string(),
-        summary: Summary::default(),
-        history: None,
-        devices,
-        groups: judging
-            .groups
-            .into_values()
-            .map(|mut g| {
-                g.counts.finish();
-                g
-            })
-            .collect(),
-        declarations: judging
-            .declarations
-            .into_values()
-            .map(|(mut summary, reasons)| {
-                summary.reasons = reasons.into_iter().collect();
-                summary
-            })
-            .collect(),
-        warnings: Vec::new(),
-        notes,
+}
+
+impl Judging<'_> {
+    /// The answer, from the verdicts and what judging them gathered per group and
+    /// declaration.
+    fn into_status(self, devices: Vec<DeviceVerdict>) -> Status {
+        let mut notes = Vec::new();
+        if self.unverified > 0 {
+            notes.push(format!(
+                "{} declaration token(s) could not be checked: the build has a layout for an MDM that assigns its own ServerTokens ({}) and no server token map says which is current; run the layout's upload script (kmfddm/upload.sh writes {MAP_FILE}, BSIC_TOKENS_ONLY=1 only reads the tokens back) or pass --server-tokens with the map or the server's declaration items",
+                self.unverified,
+                tokens::ASSIGNING_TARGETS.join(", ")
+            ));
+        }
+        Status {
+            now: self.now.to_string(),
+            summary: Summary::default(),
+            history: None,
+            devices,
+            groups: self
+                .groups
+                .into_values()
+                .map(|mut g| {
+                    g.counts.finish();
+                    g
+                })
+                .collect(),
+            declarations: self
+                .declarations
+                .into_values()
+                .map(|(mut summary, reasons)| {
+                    summary.reasons = reasons.into_iter().collect();
+                    summary
+                })
+                .collect(),
+            warnings: Vec::new(),
+            notes,
+        }
     }
 }
 
