@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::pipeline::Checked;
-use crate::status::{self, Options, StatusError, render};
+use crate::status::{self, Options, Status, StatusError, StatusWarning, render};
 
 use super::args::{StatusArgs, StatusFormat};
 
@@ -23,6 +23,28 @@ pub(super) fn run(checked: &Checked, args: &StatusArgs, fancy: bool) -> ExitCode
 }
 
 fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode, StatusError> {
+    let options = options(checked, args)?;
+    let mut warnings = Vec::new();
+    let mut result = status::run(checked, &options, &mut warnings);
+    if let (Ok(status), Some(dir)) = (&mut result, &args.history) {
+        let before = warnings.len();
+        status.history = Some(status::history::record(dir, status, &mut warnings)?);
+        status
+            .warnings
+            .extend(warnings[before..].iter().map(status::WarningOut::from));
+    }
+    print_warnings(&warnings, fancy);
+    let status = result?;
+    for note in &status.notes {
+        say!("note: {note}");
+    }
+    write_outputs(&status, args)?;
+    Ok(fail_under(&status, args.fail_under))
+}
+
+/// What to judge against: the devices' local time now, the build's output (`--dist`, else
+/// `dist/` when it holds a manifest) and every server token map there is.
+fn options(checked: &Checked, args: &StatusArgs) -> Result<Options, StatusError> {
     let now = match &args.now {
         Some(value) => status::parse_now(value)?,
         None => {
@@ -50,25 +72,20 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
         .map(status::tokens::maps_in)
         .unwrap_or_default();
     server_tokens.extend(args.server_tokens.iter().cloned());
-    let options = Options {
+    Ok(Options {
         reports: args.reports.clone(),
         devices: args.devices.clone(),
         exports: args.exports.clone(),
         manifest: dist.map(|dir| dir.join(crate::output::MANIFEST_FILE)),
         server_tokens,
         now,
-    };
-    let mut warnings = Vec::new();
-    let mut result = status::run(checked, &options, &mut warnings);
-    if let (Ok(status), Some(dir)) = (&mut result, &args.history) {
-        let before = warnings.len();
-        status.history = Some(status::history::record(dir, status, &mut warnings)?);
-        status
-            .warnings
-            .extend(warnings[before..].iter().map(status::WarningOut::from));
-    }
-    for warning in &warnings {
-        // Warnings quote device and inventory text: shown, never sent to the terminal raw.
+    })
+}
+
+/// The input's problems on stderr. They quote device and inventory text: shown, never sent to
+/// the terminal raw.
+fn print_warnings(warnings: &[StatusWarning], fancy: bool) {
+    for warning in warnings {
         let warning = warning.neutralised();
         if fancy {
             say!("{:?}", miette::Report::new(warning));
@@ -76,43 +93,50 @@ fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode
             say!("warning[{}]: {warning}", warning.code());
         }
     }
-    let status = result?;
-    for note in &status.notes {
-        say!("note: {note}");
-    }
+}
+
+/// The answer on stdout in the asked format, and the `--csv` and `--html` files.
+fn write_outputs(status: &Status, args: &StatusArgs) -> Result<(), StatusError> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let _ = match args.format {
-        StatusFormat::Human => out.write_all(render::human(&status, HUMAN_LIMIT).as_bytes()),
-        StatusFormat::Json => render::json(&status, &mut out),
-        StatusFormat::Csv => render::csv(&status, &mut out),
+        StatusFormat::Human => out.write_all(render::human(status, HUMAN_LIMIT).as_bytes()),
+        StatusFormat::Json => render::json(status, &mut out),
+        StatusFormat::Csv => render::csv(status, &mut out),
     };
     let _ = out.flush();
     drop(out);
     if let Some(path) = &args.csv {
         let mut bytes = Vec::new();
-        let _ = render::csv(&status, &mut bytes);
+        let _ = render::csv(status, &mut bytes);
         write(path, &bytes)?;
     }
     if let Some(path) = &args.html {
         let html_options = status::html::Options {
             csv: args.csv.as_deref().map(|csv| link(path, csv)),
         };
-        write(path, status::html::html(&status, &html_options)?.as_bytes())?;
+        write(path, status::html::html(status, &html_options)?.as_bytes())?;
     }
-    if let Some(threshold) = args.fail_under {
-        let below = status.below(threshold);
-        if !below.is_empty() {
-            for g in below {
-                say!(
-                    "group `{}` is {:.1}% compliant, below --fail-under {threshold}",
-                    g.group,
-                    g.counts.percent
-                );
-            }
-            return Ok(ExitCode::from(super::POLICY_ERRORS));
-        }
+    Ok(())
+}
+
+/// `--fail-under`: the policy-error exit code when a group is less compliant, naming each.
+fn fail_under(status: &Status, threshold: Option<f64>) -> ExitCode {
+    let Some(threshold) = threshold else {
+        return ExitCode::SUCCESS;
+    };
+    let below = status.below(threshold);
+    for g in &below {
+        say!(
+            "group `{}` is {:.1}% compliant, below --fail-under {threshold}",
+            g.group,
+            g.counts.percent
+        );
     }
-    Ok(ExitCode::SUCCESS)
+    if below.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::POLICY_ERRORS)
+    }
 }
 
 /// Writes an output file atomically, with the usual permissions for new files.
