@@ -7,8 +7,8 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Lint;
 use crate::model::knobs::{ALLOW_ROLLBACK, AUTOMATIC_INSTALL, OFFER};
 use crate::model::path::{EnforceField, Field};
-use crate::model::{AutomaticMode, Platform};
-use crate::validate::Model;
+use crate::model::{AutomaticMode, Enforce, Platform, Policy};
+use crate::validate::{Model, Placed};
 
 use super::combine::{CombineRule, combine};
 use super::{Effective, GroupPlan, Resolution, knob_for};
@@ -43,93 +43,129 @@ fn warning(lint: Lint, message: String, at: crate::source::Span, label: &str) ->
 
 fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
     for placed in &model.policies {
-        let policy = &placed.value;
-        let mine = policy
+        no_device(model, placed, diagnostics);
+        for (index, enforce) in placed.value.enforce.iter().enumerate() {
+            past_deadline(model, placed, index, enforce, now, diagnostics);
+            staged_base(model, placed, index, enforce, diagnostics);
+        }
+        rollback_with_forced_install(model, placed, diagnostics);
+    }
+}
+
+/// A policy none of whose groups admits any of its platforms.
+fn no_device(model: &Model, placed: &Placed<Policy>, diagnostics: &mut Diagnostics) {
+    let policy = &placed.value;
+    let mine = policy
+        .platforms
+        .clone()
+        .unwrap_or_else(|| Platform::ALL.to_vec());
+    let admits_some = policy.applies_to.iter().any(|group| {
+        let filter = model
+            .groups
+            .iter()
+            .find(|g| g.value.name == *group)
+            .and_then(|g| g.value.platforms.clone());
+        filter.is_none_or(|allowed| allowed.iter().any(|p| mine.contains(p)))
+    });
+    if !admits_some {
+        diagnostics.push(warning(
+            Lint::NoDevice,
+            format!(
+                "policy `{}` reaches no device: its groups admit none of its platforms",
+                policy.name
+            ),
+            model.value_span(&placed.at, Field::Platforms),
+            "no group admits these platforms",
+        ));
+    }
+}
+
+/// An `enforce` whose deadline has passed.
+fn past_deadline(
+    model: &Model,
+    placed: &Placed<Policy>,
+    index: usize,
+    enforce: &Enforce,
+    now: i64,
+    diagnostics: &mut Diagnostics,
+) {
+    if enforce.by.unix_seconds() + TIME_ZONE_MARGIN < now {
+        diagnostics.push(warning(
+            Lint::PastDeadline,
+            format!(
+                "the deadline {} of policy `{}` has passed",
+                enforce.by, placed.value.name
+            ),
+            model.value_span(&placed.at, Field::EnforceField(index, EnforceField::By)),
+            "in the past",
+        ));
+    }
+}
+
+/// An `enforce` of a BSI build, which bsic stages: its base version first.
+fn staged_base(
+    model: &Model,
+    placed: &Placed<Policy>,
+    index: usize,
+    enforce: &Enforce,
+    diagnostics: &mut Diagnostics,
+) {
+    let platforms: Vec<Platform> = match enforce.platform {
+        Some(platform) => vec![platform],
+        None => placed
+            .value
             .platforms
             .clone()
-            .unwrap_or_else(|| crate::model::Platform::ALL.to_vec());
-        let admits_some = policy.applies_to.iter().any(|group| {
-            let filter = model
-                .groups
-                .iter()
-                .find(|g| g.value.name == *group)
-                .and_then(|g| g.value.platforms.clone());
-            filter.is_none_or(|allowed| allowed.iter().any(|p| mine.contains(p)))
-        });
-        if !admits_some {
-            diagnostics.push(warning(
-                Lint::NoDevice,
+            .unwrap_or_else(|| Platform::ALL.to_vec()),
+    };
+    let Some(build) = &enforce.build else {
+        return;
+    };
+    let verdict = crate::apple::catalog::verdict(model.catalog.as_deref(), &platforms, build);
+    if !verdict.bsi {
+        return;
+    }
+    let why = if verdict.inferred {
+        "looks like a BSI build (inferred from its letter suffix: no pinned catalog lists it)"
+    } else {
+        "is a BSI build (the pinned catalog lists it as one)"
+    };
+    diagnostics.push(warning(
+        Lint::StagedBase,
+        format!(
+            "`{build}` {why}: bsic also enforces its base version {} by {}",
+            enforce.version, enforce.by
+        ),
+        model.value_span(&placed.at, Field::EnforceField(index, EnforceField::Build)),
+        "staged: base first, then this build",
+    ));
+}
+
+/// BSIs forced on while users may remove them.
+fn rollback_with_forced_install(
+    model: &Model,
+    placed: &Placed<Policy>,
+    diagnostics: &mut Diagnostics,
+) {
+    if let Some(bsi) = &placed.value.background_security
+        && bsi.automatic_install == Some(AutomaticMode::AlwaysOn)
+        && bsi.allow_rollback == Some(true)
+    {
+        diagnostics.push(
+            warning(
+                Lint::RollbackWithForcedInstall,
                 format!(
-                    "policy `{}` reaches no device: its groups admit none of its platforms",
-                    policy.name
+                    "policy `{}` forces BSIs on and lets users remove them",
+                    placed.value.name
                 ),
-                model.value_span(&placed.at, Field::Platforms),
-                "no group admits these platforms",
-            ));
-        }
-        for (i, enforce) in policy.enforce.iter().enumerate() {
-            if enforce.by.unix_seconds() + TIME_ZONE_MARGIN < now {
-                diagnostics.push(warning(
-                    Lint::PastDeadline,
-                    format!(
-                        "the deadline {} of policy `{}` has passed",
-                        enforce.by, policy.name
-                    ),
-                    model.value_span(&placed.at, Field::EnforceField(i, EnforceField::By)),
-                    "in the past",
-                ));
-            }
-            let platforms: Vec<Platform> = match enforce.platform {
-                Some(platform) => vec![platform],
-                None => policy
-                    .platforms
-                    .clone()
-                    .unwrap_or_else(|| Platform::ALL.to_vec()),
-            };
-            let verdict = enforce.build.as_ref().map(|b| {
-                (
-                    b,
-                    crate::apple::catalog::verdict(model.catalog.as_deref(), &platforms, b),
-                )
-            });
-            if let Some((build, verdict)) = verdict.filter(|(_, v)| v.bsi) {
-                let why = if verdict.inferred {
-                    "looks like a BSI build (inferred from its letter suffix: no pinned catalog \
-                     lists it)"
-                } else {
-                    "is a BSI build (the pinned catalog lists it as one)"
-                };
-                diagnostics.push(warning(
-                    Lint::StagedBase,
-                    format!(
-                        "`{build}` {why}: bsic also enforces its base version {} by {}",
-                        enforce.version, enforce.by
-                    ),
-                    model.value_span(&placed.at, Field::EnforceField(i, EnforceField::Build)),
-                    "staged: base first, then this build",
-                ));
-            }
-        }
-        if let Some(bsi) = &policy.background_security
-            && bsi.automatic_install == Some(AutomaticMode::AlwaysOn)
-            && bsi.allow_rollback == Some(true)
-        {
-            diagnostics.push(
-                warning(
-                    Lint::RollbackWithForcedInstall,
-                    format!(
-                        "policy `{}` forces BSIs on and lets users remove them",
-                        policy.name
-                    ),
-                    model.value_span(&placed.at, Field::Knob(ALLOW_ROLLBACK)),
-                    "rollback allowed",
-                )
-                .with_related(
-                    model.value_span(&placed.at, Field::Knob(AUTOMATIC_INSTALL)),
-                    "automatic install forced",
-                ),
-            );
-        }
+                model.value_span(&placed.at, Field::Knob(ALLOW_ROLLBACK)),
+                "rollback allowed",
+            )
+            .with_related(
+                model.value_span(&placed.at, Field::Knob(AUTOMATIC_INSTALL)),
+                "automatic install forced",
+            ),
+        );
     }
 }
 
