@@ -8,8 +8,9 @@ use crate::apple::catalog::{Catalog, Release};
 use crate::catalog::diags::CatalogKind;
 use crate::diag::{Diagnostic, Diagnostics, suggest};
 use crate::model::path::{EnforceField, Field};
-use crate::model::{BuildVersion, ModelPattern, Platform};
+use crate::model::{BuildVersion, ModelPattern, OsVersion, Platform};
 use crate::resolve::Resolution;
+use crate::source::Span;
 use crate::validate::Model;
 
 /// A group's `models` patterns that match no model the catalog knows: an error with a
@@ -90,65 +91,103 @@ pub(super) fn model_targets(
                 continue;
             }
             let span = |field| model.value_span(&placed.at, Field::EnforceField(index, field));
-            let before = diagnostics.len();
-            if let Some(build) = &target.value.build
-                && let Some(release) = catalog.release_of(&platforms, build.as_str())
-                && release.extra.is_some()
-                && !release.devices.is_empty()
-            {
-                let supported = catalog.models_of(release);
-                let missing: Vec<&str> = group_models
-                    .iter()
-                    .copied()
-                    .filter(|m| !supported.contains(m))
-                    .collect();
-                if !missing.is_empty() {
-                    diagnostics.push(Diagnostic::error(
-                        CatalogKind::BsiModels {
-                            message: format!(
-                                "BSI build {build} ({} {}) is not for {} of group `{}`{}",
-                                release.version,
-                                release.extra.as_deref().unwrap_or_default(),
-                                list(&missing),
-                                plan.group,
-                                right_build(catalog, &platforms, release, &missing)
-                            ),
-                        },
-                        span(EnforceField::Build),
-                        "not for all of the group's models",
-                    ));
+            let group = GroupModels {
+                catalog,
+                group: &plan.group,
+                platform: *platform,
+                models: &group_models,
+            };
+            let found = match &target.value.build {
+                Some(build) if group.release_for_models(build).is_some() => {
+                    group.bsi_not_for_all(build, span(EnforceField::Build))
                 }
-            } else {
-                let runs: BTreeSet<&str> = catalog
-                    .on(*platform)
-                    .filter(|r| r.version == target.value.version.as_str() && r.extra.is_none())
-                    .flat_map(|r| r.devices.iter().map(|d| catalog.model_of(d)))
-                    .collect();
-                let cannot: Vec<&str> = group_models
-                    .iter()
-                    .copied()
-                    .filter(|m| !runs.contains(m))
-                    .collect();
-                if !runs.is_empty() && !cannot.is_empty() {
-                    diagnostics.push(Diagnostic::warning(
-                        CatalogKind::ModelsCannotRun {
-                            message: format!(
-                                "{} of group `{}` cannot run {} {}: the catalog lists it for other models",
-                                list(&cannot),
-                                plan.group,
-                                platform.name(),
-                                target.value.version
-                            ),
-                        },
-                        span(EnforceField::Version),
-                        "not for all of the group's models",
-                    ));
-                }
-            }
-            if diagnostics.len() > before {
+                _ => group.cannot_run(&target.value.version, span(EnforceField::Version)),
+            };
+            if let Some(diagnostic) = found {
+                diagnostics.push(diagnostic);
                 reported.insert(key);
             }
         }
+    }
+}
+
+/// The concrete models of a group with `models`, on one platform, and the catalog.
+struct GroupModels<'a> {
+    catalog: &'a Catalog,
+    group: &'a str,
+    platform: Platform,
+    models: &'a BTreeSet<&'a str>,
+}
+
+impl GroupModels<'_> {
+    /// The BSI release `build` is, when the catalog lists the devices it is for.
+    fn release_for_models(&self, build: &BuildVersion) -> Option<&Release> {
+        self.catalog
+            .release_of(&[self.platform], build.as_str())
+            .filter(|release| release.extra.is_some() && !release.devices.is_empty())
+    }
+
+    /// An error when BSI build `build` is not for every model of the group, naming the right
+    /// build for the others.
+    fn bsi_not_for_all(&self, build: &BuildVersion, at: Span) -> Option<Diagnostic> {
+        let release = self.release_for_models(build)?;
+        let supported = self.catalog.models_of(release);
+        let missing: Vec<&str> = self
+            .models
+            .iter()
+            .copied()
+            .filter(|m| !supported.contains(m))
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let platforms = [self.platform];
+        Some(Diagnostic::error(
+            CatalogKind::BsiModels {
+                message: format!(
+                    "BSI build {build} ({} {}) is not for {} of group `{}`{}",
+                    release.version,
+                    release.extra.as_deref().unwrap_or_default(),
+                    list(&missing),
+                    self.group,
+                    right_build(self.catalog, &platforms, release, &missing)
+                ),
+            },
+            at,
+            "not for all of the group's models",
+        ))
+    }
+
+    /// A warning when some models of the group cannot run `version`: the catalog lists that
+    /// version for other models only.
+    fn cannot_run(&self, version: &OsVersion, at: Span) -> Option<Diagnostic> {
+        let runs: BTreeSet<&str> = self
+            .catalog
+            .on(self.platform)
+            .filter(|r| r.version == version.as_str() && r.extra.is_none())
+            .flat_map(|r| r.devices.iter().map(|d| self.catalog.model_of(d)))
+            .collect();
+        let cannot: Vec<&str> = self
+            .models
+            .iter()
+            .copied()
+            .filter(|m| !runs.contains(m))
+            .collect();
+        if runs.is_empty() || cannot.is_empty() {
+            return None;
+        }
+        Some(Diagnostic::warning(
+            CatalogKind::ModelsCannotRun {
+                message: format!(
+                    "{} of group `{}` cannot run {} {version}: the catalog lists it for other models",
+                    list(&cannot),
+                    self.group,
+                    self.platform.name(),
+                ),
+            },
+            at,
+            "not for all of the group's models",
+        ))
     }
 }
 
