@@ -145,6 +145,7 @@ impl TreeWriter {
             lock.remove_debris();
         }
         let staging = Staging::new(&parent, "build-")?;
+        spread_subdirectories(staging.path(), true);
         Ok(Self {
             out,
             parent,
@@ -211,6 +212,7 @@ impl TreeWriter {
             staging,
             ..
         } = self;
+        spread_subdirectories(staging.path(), false);
         flush(staging.path())?;
 
         if !out.exists() {
@@ -394,6 +396,35 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Asks the file system to place the staged tree's directories where inodes are free, or
+/// stops asking (`spread` false, before the tree is swapped in, so the output keeps no trace).
+/// That is ext4's `FS_TOPDIR_FL`, what `chattr +T` sets; other file systems ignore or refuse
+/// it, and either is fine.
+///
+/// Why: on an ext4 without a journal, inodes freed in the last minutes are skipped one by one
+/// each time a file is created in their block group. A build written beside what was just
+/// deleted (a rebuild after its old tree was removed, a CI job after its cleanup) paid 0.46 ms
+/// per file for it (`strace -c`): 2.0 s for the 5,000 files of 1,000 policies, against 0.6 s
+/// with the flag set (`perf` shows `find_inode_bit` → `recently_deleted`).
+fn spread_subdirectories(dir: &Path, spread: bool) {
+    #[cfg(target_os = "linux")]
+    if let Ok(handle) = fs::File::open(dir) {
+        use rustix::fs::{IFlags, ioctl_getflags, ioctl_setflags};
+        if let Ok(flags) = ioctl_getflags(&handle) {
+            let wanted = if spread {
+                flags | IFlags::TOPDIR
+            } else {
+                flags - IFlags::TOPDIR
+            };
+            if wanted != flags {
+                let _ = ioctl_setflags(&handle, wanted);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (dir, spread);
 }
 
 /// Makes the staged files durable before they are swapped in: one `syncfs` on Linux (one
