@@ -8,7 +8,8 @@
 # (only with --contour; CMD is a shell command with {} for the file, e.g. 'contour validate {}'),
 # CPU ÷ wall of `check` and `validate` on 1,000 policies, build + sign of 1,000 policies
 # (RSA-2048 and P-256) against unsigned build + signatures ÷ cores (from `openssl speed`) and
-# against one `openssl cms -sign` per profile. With --ratios-only that is all.
+# against one `openssl cms -sign` per profile, and `bsic lsp` on 1,000 policies through Neovim's
+# own client (bench/nvim_latency.lua; when `nvim` is installed). With --ratios-only that is all.
 #
 # Then, for each size, it generates a fleet (`cargo xtask gen-fleet SIZE`) and measures wall
 # time (hyperfine when installed, else a `date +%s%N` loop) and peak RSS (`/usr/bin/time -v`) of:
