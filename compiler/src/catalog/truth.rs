@@ -75,12 +75,7 @@ pub(super) fn model_targets(
                 continue;
             };
             let placed = &model.policies[target.policy];
-            let index = placed
-                .value
-                .enforce
-                .iter()
-                .position(|e| *e == target.value)
-                .unwrap_or(0);
+            let index = target.enforce_index(model);
             let key = (plan.group.clone(), target.policy, index);
             if reported.contains(&key) {
                 continue;

@@ -215,12 +215,7 @@ fn bsi_off_with_bsi_target(
     {
         let at = model.value_span(&model.policies[offer.policy].at, Field::Knob(OFFER));
         let target_policy = &model.policies[target.policy];
-        let index = target_policy
-            .value
-            .enforce
-            .iter()
-            .position(|e| *e == target.value)
-            .unwrap_or(0);
+        let index = target.enforce_index(model);
         diagnostics.push(
             warning(
                 Lint::BsiOffWithBsiTarget,

@@ -50,6 +50,18 @@ pub struct Resolved<T> {
     pub overridden: Vec<Overridden>,
 }
 
+impl Resolved<Enforce> {
+    /// Which of its policy's `enforce` nodes this target came from (for spans into it).
+    pub fn enforce_index(&self, model: &Model) -> usize {
+        model.policies[self.policy]
+            .value
+            .enforce
+            .iter()
+            .position(|e| *e == self.value)
+            .unwrap_or(0)
+    }
+}
+
 /// What a device of one platform in one group gets.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Effective {
