@@ -13,7 +13,7 @@ pub mod import;
 pub mod json;
 pub mod plist;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -115,6 +115,8 @@ pub(crate) struct Doc {
 /// Availability facts come from `crate::apple`, which parses each payload type on first use
 /// and keeps it for the process.
 pub(crate) struct Schemas {
+    /// Name → position in `SCHEMAS` (asked for per file, so not a scan of hundreds of names).
+    index: HashMap<&'static str, usize>,
     /// One slot per entry of `SCHEMAS`, in its order.
     compiled: Vec<OnceLock<Result<SchemaValidator, String>>>,
 }
@@ -122,6 +124,11 @@ pub(crate) struct Schemas {
 impl Default for Schemas {
     fn default() -> Self {
         Self {
+            index: SCHEMAS
+                .iter()
+                .enumerate()
+                .map(|(i, (name, _))| (*name, i))
+                .collect(),
             compiled: SCHEMAS.iter().map(|_| OnceLock::new()).collect(),
         }
     }
@@ -136,7 +143,7 @@ impl Schemas {
     }
 
     fn get(&self, name: &str, dialect: Dialect) -> Result<Option<&SchemaValidator>, RawError> {
-        let Some(index) = SCHEMAS.iter().position(|(n, _)| *n == name) else {
+        let Some(&index) = self.index.get(name) else {
             return Ok(None);
         };
         let compiled = self.compiled[index].get_or_init(|| {
