@@ -200,3 +200,32 @@ fn a_single_star_stays_within_one_directory() {
     );
     project.bsic().arg("check").run().assert_code(1);
 }
+
+/// An input far larger than its kind (here a 2 MB "certificate"; credentials are held to
+/// 1 MiB by `source::read`) is refused before any output is written, naming the file and
+/// the limit, not read into memory whole.
+#[test]
+fn an_oversized_signing_file_is_refused_and_nothing_is_written() {
+    let project = Project::reference();
+    let big = project.join("big.pem");
+    fs::write(&big, vec![b'x'; 2_000_000]).unwrap();
+    let out = project.join("dist");
+    let run = project
+        .bsic()
+        .args(["build", "--out"])
+        .arg(&out)
+        .arg("--sign-cert")
+        .arg(&big)
+        .arg("--sign-key")
+        .arg(&big)
+        .run();
+    run.assert_code(2);
+    assert!(run.stderr.contains("big.pem"), "{}", run.describe());
+    assert!(
+        run.stderr.contains("1048576-byte limit"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(run.crash_text(), None, "{}", run.describe());
+    assert!(!out.exists(), "a refused build wrote {}", out.display());
+}
