@@ -791,6 +791,9 @@ fn expired(
     }
 }
 
+/// An `enforce` against the catalog: its version and build must be releases Apple lists for
+/// its platforms, the build must belong to the version, and the fleet must not already be past
+/// it.
 fn check_target(
     catalog: &Catalog,
     model: &Model,
@@ -818,49 +821,12 @@ fn check_target(
         ));
     }
     if let Some(build) = build {
-        match known.iter().find(|r| r.build == build.as_str()) {
-            None => {
-                let builds: BTreeSet<&str> = known
-                    .iter()
-                    .map(|r| r.build.as_str())
-                    .filter(|b| !b.is_empty())
-                    .collect();
-                // Apple's lookup service lists no betas: say so rather than guess a release.
-                let hint = if build.looks_like_beta() {
-                    ": it is a beta build, and Apple's lookup service lists released builds only"
-                        .to_string()
-                } else {
-                    suggest(build.as_str(), builds.iter().copied())
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default()
-                };
-                diagnostics.push(Diagnostic::error(
-                    CatalogKind::Catalog {
-                        message: format!("the catalog has no build {build}{hint}"),
-                    },
-                    span(EnforceField::Build),
-                    "unknown build",
-                ));
-            }
-            Some(release) if release.version != version.as_str() => {
-                diagnostics.push(Diagnostic::error(
-                    CatalogKind::Catalog {
-                        message: format!(
-                            "build {build} is {}{}, not {version}",
-                            release.version,
-                            release
-                                .extra
-                                .as_ref()
-                                .map(|e| format!(" {e}"))
-                                .unwrap_or_default()
-                        ),
-                    },
-                    span(EnforceField::Build),
-                    "belongs to another version",
-                ))
-            }
-            Some(_) => {}
-        }
+        diagnostics.extend(check_build(
+            &known,
+            version,
+            build,
+            span(EnforceField::Build),
+        ));
     }
     if let Some(fleet) = &model.project.fleet {
         for platform in platforms {
@@ -880,6 +846,52 @@ fn check_target(
             }
         }
     }
+}
+
+/// An enforced build the `known` releases do not list, or list under another version.
+fn check_build(
+    known: &[&Release],
+    version: &OsVersion,
+    build: &BuildVersion,
+    at: Span,
+) -> Option<Diagnostic> {
+    let Some(release) = known.iter().find(|r| r.build == build.as_str()) else {
+        let builds: BTreeSet<&str> = known
+            .iter()
+            .map(|r| r.build.as_str())
+            .filter(|b| !b.is_empty())
+            .collect();
+        // Apple's lookup service lists no betas: say so rather than guess a release.
+        let hint = if build.looks_like_beta() {
+            ": it is a beta build, and Apple's lookup service lists released builds only"
+                .to_string()
+        } else {
+            suggest(build.as_str(), builds.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default()
+        };
+        return Some(Diagnostic::error(
+            CatalogKind::Catalog {
+                message: format!("the catalog has no build {build}{hint}"),
+            },
+            at,
+            "unknown build",
+        ));
+    };
+    (release.version != version.as_str()).then(|| {
+        let extra = release
+            .extra
+            .as_ref()
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        Diagnostic::error(
+            CatalogKind::Catalog {
+                message: format!("build {build} is {}{extra}, not {version}", release.version),
+            },
+            at,
+            "belongs to another version",
+        )
+    })
 }
 
 #[cfg(test)]

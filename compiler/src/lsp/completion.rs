@@ -81,7 +81,8 @@ fn item(label: String, kind: CompletionItemKind, insert: Option<String>) -> Comp
     }
 }
 
-/// Completion items at the cursor.
+/// Completion items at the cursor: node names on an empty line, else what the node's head
+/// takes (groups, models, enum values, property names).
 pub(crate) fn complete(
     cx: &Context,
     schema: &SchemaDoc<'_>,
@@ -91,77 +92,26 @@ pub(crate) fn complete(
         return Vec::new();
     };
     let Some(head) = cx.head() else {
-        if cx.in_string {
-            return Vec::new();
-        }
-        // A node name.
-        return schema
-            .property_names(&block)
-            .into_iter()
-            .map(|name| {
-                let pointer = format!("{block}/{name}");
-                CompletionItem {
-                    documentation: description(schema, &pointer),
-                    ..item(name, CompletionItemKind::PROPERTY, None)
-                }
-            })
-            .collect();
+        return if cx.in_string {
+            Vec::new()
+        } else {
+            node_names(schema, &block)
+        };
     };
     let node = format!("{block}/{head}");
-    let quote = |v: &str| {
-        if cx.in_string || v.starts_with('#') {
-            v.to_string()
-        } else {
-            format!("\"{v}\"")
-        }
-    };
     if matches!(head, "applies-to" | "includes") {
-        let mut groups: Vec<String> = checked
-            .map(|c| c.resolution.graph.groups().map(String::from).collect())
-            .unwrap_or_default();
-        if head == "applies-to" && !groups.iter().any(|g| g == ALL) {
-            groups.push(ALL.to_string());
-        }
-        return groups
-            .into_iter()
-            .map(|g| {
-                let insert = quote(&g);
-                item(g, CompletionItemKind::REFERENCE, Some(insert))
-            })
-            .collect();
+        return group_names(cx, head, checked);
     }
     if head == "models" && cx.parents == ["group"] {
-        // The model identifiers the pinned catalog's releases support (Macs' board IDs
-        // mapped to model identifiers), when the last check loaded one.
-        let catalog = checked.and_then(|c| c.model.as_ref()?.catalog.clone());
-        return catalog
-            .map(|c| c.all_models())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| {
-                let insert = quote(&m);
-                item(m, CompletionItemKind::VALUE, Some(insert))
-            })
-            .collect();
+        return model_identifiers(cx, checked);
     }
     if let Some((property, _)) = cx.partial.split_once('=') {
-        let pointer = format!("{node}/{property}");
-        return enum_values(schema, &pointer)
-            .into_iter()
-            .map(|(v, doc)| {
-                let insert = format!("{property}={}", quote(&v));
-                CompletionItem {
-                    documentation: doc.map(Documentation::String),
-                    filter_text: Some(insert.clone()),
-                    ..item(v, CompletionItemKind::ENUM_MEMBER, Some(insert))
-                }
-            })
-            .collect();
+        return property_values(cx, schema, &node, property);
     }
     let mut items: Vec<CompletionItem> = enum_values(schema, &node)
         .into_iter()
         .map(|(v, doc)| {
-            let insert = quote(&v);
+            let insert = quoted(cx, &v);
             CompletionItem {
                 documentation: doc.map(Documentation::String),
                 ..item(v, CompletionItemKind::ENUM_MEMBER, Some(insert))
@@ -169,35 +119,119 @@ pub(crate) fn complete(
         })
         .collect();
     if !cx.in_string {
-        let node_pointer = match schema.at(&node).map(|s| schema.shape(s)) {
-            Some(Shape::Array { .. }) => format!("{node}/0"),
-            _ => node.clone(),
-        };
-        let argument = match schema.at(&node_pointer).map(|s| schema.shape(s)) {
-            Some(Shape::Object { argument, .. }) => argument,
-            _ => None,
-        };
-        let written: Vec<&str> = cx
-            .tokens
-            .iter()
-            .filter_map(|t| t.text.split_once('=').map(|(k, _)| k))
-            .collect();
-        for name in schema.property_names(&node_pointer) {
-            if written.contains(&name.as_str()) || Some(name.as_str()) == argument {
-                continue;
+        items.extend(property_names(cx, schema, &node));
+    }
+    items
+}
+
+/// A value as it is inserted at the cursor: in quotes unless the cursor is already inside
+/// them or the value is a KDL keyword (`#true`).
+fn quoted(cx: &Context, value: &str) -> String {
+    if cx.in_string || value.starts_with('#') {
+        value.to_string()
+    } else {
+        format!("\"{value}\"")
+    }
+}
+
+/// The nodes the block at `block` may hold.
+fn node_names(schema: &SchemaDoc<'_>, block: &str) -> Vec<CompletionItem> {
+    schema
+        .property_names(block)
+        .into_iter()
+        .map(|name| {
+            let pointer = format!("{block}/{name}");
+            CompletionItem {
+                documentation: description(schema, &pointer),
+                ..item(name, CompletionItemKind::PROPERTY, None)
             }
+        })
+        .collect()
+}
+
+/// The groups of the last check, for `applies-to` (with `all`) and `includes`.
+fn group_names(cx: &Context, head: &str, checked: Option<&Checked>) -> Vec<CompletionItem> {
+    let mut groups: Vec<String> = checked
+        .map(|c| c.resolution.graph.groups().map(String::from).collect())
+        .unwrap_or_default();
+    if head == "applies-to" && !groups.iter().any(|g| g == ALL) {
+        groups.push(ALL.to_string());
+    }
+    groups
+        .into_iter()
+        .map(|g| {
+            let insert = quoted(cx, &g);
+            item(g, CompletionItemKind::REFERENCE, Some(insert))
+        })
+        .collect()
+}
+
+/// The model identifiers the pinned catalog's releases support (Macs' board IDs mapped to
+/// model identifiers), when the last check loaded one.
+fn model_identifiers(cx: &Context, checked: Option<&Checked>) -> Vec<CompletionItem> {
+    let catalog = checked.and_then(|c| c.model.as_ref()?.catalog.clone());
+    catalog
+        .map(|c| c.all_models())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            let insert = quoted(cx, &m);
+            item(m, CompletionItemKind::VALUE, Some(insert))
+        })
+        .collect()
+}
+
+/// The values of `property=` on the node at `node`, inserted as the whole property.
+fn property_values(
+    cx: &Context,
+    schema: &SchemaDoc<'_>,
+    node: &str,
+    property: &str,
+) -> Vec<CompletionItem> {
+    enum_values(schema, &format!("{node}/{property}"))
+        .into_iter()
+        .map(|(v, doc)| {
+            let insert = format!("{property}={}", quoted(cx, &v));
+            CompletionItem {
+                documentation: doc.map(Documentation::String),
+                filter_text: Some(insert.clone()),
+                ..item(v, CompletionItemKind::ENUM_MEMBER, Some(insert))
+            }
+        })
+        .collect()
+}
+
+/// The properties the node at `node` may still take: not its argument, not those written.
+fn property_names(cx: &Context, schema: &SchemaDoc<'_>, node: &str) -> Vec<CompletionItem> {
+    let node_pointer = match schema.at(node).map(|s| schema.shape(s)) {
+        Some(Shape::Array { .. }) => format!("{node}/0"),
+        _ => node.to_string(),
+    };
+    let argument = match schema.at(&node_pointer).map(|s| schema.shape(s)) {
+        Some(Shape::Object { argument, .. }) => argument,
+        _ => None,
+    };
+    let written: Vec<&str> = cx
+        .tokens
+        .iter()
+        .filter_map(|t| t.text.split_once('=').map(|(k, _)| k))
+        .collect();
+    schema
+        .property_names(&node_pointer)
+        .into_iter()
+        .filter(|name| !written.contains(&name.as_str()) && Some(name.as_str()) != argument)
+        .map(|name| {
             let pointer = format!("{node_pointer}/{name}");
-            items.push(CompletionItem {
+            CompletionItem {
                 documentation: description(schema, &pointer),
                 ..item(
                     format!("{name}="),
                     CompletionItemKind::FIELD,
                     Some(format!("{name}=")),
                 )
-            });
-        }
-    }
-    items
+            }
+        })
+        .collect()
 }
 
 /// How a value is written at the cursor.
@@ -329,75 +363,103 @@ pub(crate) fn releases(
         platforms.iter().flat_map(|p| catalog.on(*p)).collect()
     };
     known.sort_by(|a, b| newest_first(a, b));
+    let choices = if slot.build {
+        build_choices(known, enforce.value("version"))
+    } else {
+        version_choices(&known)
+    };
 
     // Replace what is typed of the value, when it stands as typed in the buffer.
     let start = offset.checked_sub(slot.typed.len());
     let replace = start.filter(|s| text.get(*s..offset) == Some(slot.typed.as_str()));
-    let item = |i: usize, value: &str, detail: String, doc: String| {
-        let new_text = slot.write(value);
-        CompletionItem {
-            label: value.to_string(),
-            kind: Some(CompletionItemKind::VALUE),
-            detail: Some(detail),
-            documentation: Some(Documentation::String(doc)),
-            sort_text: Some(format!("{i:05}")),
-            filter_text: Some(slot.filter(value)),
-            text_edit: replace.map(|s| {
-                CompletionTextEdit::Edit(TextEdit::new(
-                    range_of(text, s, offset - s),
-                    new_text.clone(),
-                ))
-            }),
-            insert_text: replace.is_none().then_some(new_text),
-            ..CompletionItem::default()
-        }
-    };
+    let items = choices
+        .into_iter()
+        .enumerate()
+        .map(|(i, choice)| {
+            let new_text = slot.write(&choice.value);
+            CompletionItem {
+                kind: Some(CompletionItemKind::VALUE),
+                detail: Some(choice.detail),
+                documentation: Some(Documentation::String(choice.doc)),
+                sort_text: Some(format!("{i:05}")),
+                filter_text: Some(slot.filter(&choice.value)),
+                text_edit: replace.map(|s| {
+                    CompletionTextEdit::Edit(TextEdit::new(
+                        range_of(text, s, offset - s),
+                        new_text.clone(),
+                    ))
+                }),
+                insert_text: replace.is_none().then_some(new_text),
+                label: choice.value,
+                ..CompletionItem::default()
+            }
+        })
+        .collect();
+    Some(items)
+}
 
-    let mut items = Vec::new();
-    if slot.build {
-        let version = enforce.value("version");
-        // Stable: the written version's builds first, each part newest first.
-        known.sort_by_key(|r| version.is_some_and(|v| r.version != v));
-        let mut seen = std::collections::BTreeSet::new();
-        for release in known {
-            if release.build.is_empty() || !seen.insert(release.build.as_str()) {
-                continue;
-            }
-            let extra = release
-                .extra
-                .as_ref()
-                .map(|e| format!(" {e}"))
-                .unwrap_or_default();
-            let detail = if release.is_supplemental() {
-                format!(
-                    "{}{extra} — Background Security Improvement",
-                    release.version
-                )
-            } else {
-                format!("{} — {}", release.version, release.platform)
-            };
-            let date = release
-                .date
-                .as_ref()
-                .map(|d| format!(", posted {d}"))
-                .unwrap_or_default();
-            let doc = format!(
-                "{} {}{extra}, build {}{date} (from the pinned catalog).",
-                release.platform, release.version, release.build
-            );
-            items.push(item(items.len(), &release.build, detail, doc));
+/// One release value offered for an `enforce`, with its one-line detail and documentation.
+struct ReleaseChoice {
+    value: String,
+    detail: String,
+    doc: String,
+}
+
+/// Each build once, newest first; those of the `version` already written first.
+fn build_choices(mut known: Vec<&Release>, version: Option<&str>) -> Vec<ReleaseChoice> {
+    // Stable: the written version's builds first, each part newest first.
+    known.sort_by_key(|r| version.is_some_and(|v| r.version != v));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut choices = Vec::new();
+    for release in known {
+        if release.build.is_empty() || !seen.insert(release.build.as_str()) {
+            continue;
         }
-    } else {
-        let mut versions: BTreeMap<&str, Vec<&Release>> = BTreeMap::new();
-        let mut order = Vec::new();
-        for release in &known {
-            let builds = versions.entry(release.version.as_str()).or_default();
-            if builds.is_empty() {
-                order.push(release.version.as_str());
-            }
-            builds.push(release);
+        let extra = release
+            .extra
+            .as_ref()
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        let detail = if release.is_supplemental() {
+            format!(
+                "{}{extra} — Background Security Improvement",
+                release.version
+            )
+        } else {
+            format!("{} — {}", release.version, release.platform)
+        };
+        let date = release
+            .date
+            .as_ref()
+            .map(|d| format!(", posted {d}"))
+            .unwrap_or_default();
+        let doc = format!(
+            "{} {}{extra}, build {}{date} (from the pinned catalog).",
+            release.platform, release.version, release.build
+        );
+        choices.push(ReleaseChoice {
+            value: release.build.clone(),
+            detail,
+            doc,
+        });
+    }
+    choices
+}
+
+/// Each version once, newest first, with the platforms and builds the catalog has for it.
+fn version_choices(known: &[&Release]) -> Vec<ReleaseChoice> {
+    let mut versions: BTreeMap<&str, Vec<&Release>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for release in known {
+        let builds = versions.entry(release.version.as_str()).or_default();
+        if builds.is_empty() {
+            order.push(release.version.as_str());
         }
-        for version in order {
+        builds.push(release);
+    }
+    order
+        .into_iter()
+        .map(|version| {
             let builds = &versions[version];
             let mut platforms: Vec<&str> = builds.iter().map(|r| r.platform.as_str()).collect();
             platforms.sort_unstable();
@@ -409,12 +471,13 @@ pub(crate) fn releases(
                     None => r.build.clone(),
                 })
                 .collect();
-            let detail = platforms.join(", ");
-            let doc = format!("Builds in the pinned catalog: {}.", list.join(", "));
-            items.push(item(items.len(), version, detail, doc));
-        }
-    }
-    Some(items)
+            ReleaseChoice {
+                value: version.to_string(),
+                detail: platforms.join(", "),
+                doc: format!("Builds in the pinned catalog: {}.", list.join(", ")),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -38,96 +38,108 @@ pub(crate) fn context_at(text: &str, offset: usize) -> Context {
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
-    let text = &text[..offset];
-    let mut cx = Context::default();
-    let mut chars = text.chars().peekable();
-    let mut current: Option<String> = None;
+    let mut scan = Scan::default();
+    let mut chars = text[..offset].chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                scan.finish_word();
+                let (content, closed) = read_string(&mut chars);
+                if !closed {
+                    scan.cx.partial = content;
+                    scan.cx.in_string = true;
+                    return scan.cx;
+                }
+                scan.cx.tokens.push(Token {
+                    text: content,
+                    quoted: true,
+                });
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                scan.finish_word();
+                // A comment to the end of the line ends the statement with the line.
+                if chars.by_ref().any(|s| s == '\n') {
+                    scan.cx.tokens.clear();
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                scan.finish_word();
+                chars.next();
+                skip_block_comment(&mut chars);
+            }
+            '/' if chars.peek() == Some(&'-') => {
+                scan.finish_word();
+                chars.next();
+            }
+            '{' => {
+                scan.finish_word();
+                let name = scan.cx.head().unwrap_or_default().to_string();
+                scan.cx.parents.push(name);
+                scan.cx.tokens.clear();
+            }
+            '}' => {
+                scan.finish_word();
+                scan.cx.parents.pop();
+                scan.cx.tokens.clear();
+            }
+            ';' | '\n' => {
+                scan.finish_word();
+                scan.cx.tokens.clear();
+            }
+            c if c.is_whitespace() || c == '\u{feff}' => scan.finish_word(),
+            c => scan.word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    scan.cx.partial = scan.word.unwrap_or_default();
+    scan.cx
+}
 
-    fn finish(cx: &mut Context, current: &mut Option<String>) {
-        if let Some(word) = current.take() {
-            cx.tokens.push(Token {
+/// The context so far, and the bare word being read.
+#[derive(Default)]
+struct Scan {
+    cx: Context,
+    word: Option<String>,
+}
+
+impl Scan {
+    /// Ends the bare word being read, if any, as a token of the statement.
+    fn finish_word(&mut self) {
+        if let Some(word) = self.word.take() {
+            self.cx.tokens.push(Token {
                 text: word,
                 quoted: false,
             });
         }
     }
+}
 
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                finish(&mut cx, &mut current);
-                let mut content = String::new();
-                let mut closed = false;
-                while let Some(s) = chars.next() {
-                    match s {
-                        '\\' => {
-                            if let Some(escaped) = chars.next() {
-                                content.push(escaped);
-                            }
-                        }
-                        '"' => {
-                            closed = true;
-                            break;
-                        }
-                        other => content.push(other),
-                    }
-                }
-                if closed {
-                    cx.tokens.push(Token {
-                        text: content,
-                        quoted: true,
-                    });
-                } else {
-                    cx.partial = content;
-                    cx.in_string = true;
-                    return cx;
+/// The rest of a string after its opening quote, unescaped, and whether its closing quote
+/// came before the text ended.
+fn read_string(chars: &mut impl Iterator<Item = char>) -> (String, bool) {
+    let mut content = String::new();
+    while let Some(s) = chars.next() {
+        match s {
+            '\\' => {
+                if let Some(escaped) = chars.next() {
+                    content.push(escaped);
                 }
             }
-            '/' if chars.peek() == Some(&'/') => {
-                finish(&mut cx, &mut current);
-                for s in chars.by_ref() {
-                    if s == '\n' {
-                        cx.tokens.clear();
-                        break;
-                    }
-                }
-            }
-            '/' if chars.peek() == Some(&'*') => {
-                finish(&mut cx, &mut current);
-                chars.next();
-                let mut last = ' ';
-                for s in chars.by_ref() {
-                    if last == '*' && s == '/' {
-                        break;
-                    }
-                    last = s;
-                }
-            }
-            '/' if chars.peek() == Some(&'-') => {
-                finish(&mut cx, &mut current);
-                chars.next();
-            }
-            '{' => {
-                finish(&mut cx, &mut current);
-                let name = cx.head().unwrap_or_default().to_string();
-                cx.parents.push(name);
-                cx.tokens.clear();
-            }
-            '}' => {
-                finish(&mut cx, &mut current);
-                cx.parents.pop();
-                cx.tokens.clear();
-            }
-            ';' | '\n' => {
-                finish(&mut cx, &mut current);
-                cx.tokens.clear();
-            }
-            c if c.is_whitespace() || c == '\u{feff}' => finish(&mut cx, &mut current),
-            c => current.get_or_insert_with(String::new).push(c),
+            '"' => return (content, true),
+            other => content.push(other),
         }
     }
-    cx.partial = current.unwrap_or_default();
-    cx
+    (content, false)
+}
+
+/// Skips a block comment after its opening `/*`, through its `*/` or to the end of the text.
+fn skip_block_comment(chars: &mut impl Iterator<Item = char>) {
+    let mut last = ' ';
+    for s in chars {
+        if last == '*' && s == '/' {
+            break;
+        }
+        last = s;
+    }
 }
 
 /// A statement of the whole buffer, read as leniently as [`context_at`] reads the text before

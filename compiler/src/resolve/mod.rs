@@ -246,18 +246,8 @@ fn resolve_group(
             .filter(|&i| coverage(&model.policies[i].value).contains(&platform))
             .collect();
 
-        let mut by_key: BTreeMap<&'static str, Vec<Candidate<Value>>> = BTreeMap::new();
-        for &index in &applicable {
-            for (knob, value) in settings_of(&model.policies[index].value) {
-                by_key.entry(knob.apple_key).or_default().push(Candidate {
-                    policy: index,
-                    value,
-                    field: Field::Knob(knob),
-                });
-            }
-        }
         let mut settings = BTreeMap::new();
-        for (key, candidates) in by_key {
+        for (key, candidates) in setting_candidates(model, &applicable) {
             let ctx = Context {
                 model,
                 via: &via,
@@ -269,23 +259,6 @@ fn resolve_group(
                 settings.insert(key, resolved);
             }
         }
-
-        let enforce_candidates: Vec<Candidate<Enforce>> = applicable
-            .iter()
-            .flat_map(|&index| {
-                let policy = &model.policies[index].value;
-                let specific = policy
-                    .enforce
-                    .iter()
-                    .position(|e| e.platform == Some(platform));
-                let general = policy.enforce.iter().position(|e| e.platform.is_none());
-                specific.or(general).map(|i| Candidate {
-                    policy: index,
-                    value: policy.enforce[i].clone(),
-                    field: Field::Enforce(i),
-                })
-            })
-            .collect();
         let ctx = Context {
             model,
             via: &via,
@@ -293,7 +266,11 @@ fn resolve_group(
             key: "enforce",
             reported: &mut *reported,
         };
-        let enforce = pick(ctx, enforce_candidates, diagnostics);
+        let enforce = pick(
+            ctx,
+            enforce_candidates(model, &applicable, platform),
+            diagnostics,
+        );
         platforms.insert(platform, Effective { settings, enforce });
     }
     GroupPlan {
@@ -304,6 +281,49 @@ fn resolve_group(
         models,
         platforms,
     }
+}
+
+/// Every value the `applicable` policies give each Apple key, in policy order.
+fn setting_candidates(
+    model: &Model,
+    applicable: &[PolicyIndex],
+) -> BTreeMap<&'static str, Vec<Candidate<Value>>> {
+    let mut by_key: BTreeMap<&'static str, Vec<Candidate<Value>>> = BTreeMap::new();
+    for &index in applicable {
+        for (knob, value) in settings_of(&model.policies[index].value) {
+            by_key.entry(knob.apple_key).or_default().push(Candidate {
+                policy: index,
+                value,
+                field: Field::Knob(knob),
+            });
+        }
+    }
+    by_key
+}
+
+/// Each applicable policy's `enforce` for `platform`: the one naming the platform, else the
+/// one naming none.
+fn enforce_candidates(
+    model: &Model,
+    applicable: &[PolicyIndex],
+    platform: Platform,
+) -> Vec<Candidate<Enforce>> {
+    applicable
+        .iter()
+        .flat_map(|&index| {
+            let policy = &model.policies[index].value;
+            let specific = policy
+                .enforce
+                .iter()
+                .position(|e| e.platform == Some(platform));
+            let general = policy.enforce.iter().position(|e| e.platform.is_none());
+            specific.or(general).map(|i| Candidate {
+                policy: index,
+                value: policy.enforce[i].clone(),
+                field: Field::Enforce(i),
+            })
+        })
+        .collect()
 }
 
 struct Context<'a> {

@@ -15,9 +15,10 @@ use minijinja::{AutoEscape, Environment, Error, Output, State as TemplateState, 
 use serde::Serialize;
 
 use super::charts::{self, Series};
+use super::history::History;
 use super::render::{escape, thousands};
-use super::summary::{Counts, EXAMPLES};
-use super::{State, Status, StatusError};
+use super::summary::{Counts, EXAMPLES, ReasonGroup, TargetSummary};
+use super::{DeviceVerdict, State, Status, StatusError};
 
 /// The page template, bundled.
 const TEMPLATE: &str = include_str!("report.html");
@@ -130,127 +131,31 @@ fn title(word: &str) -> String {
 
 fn render(status: &Status, options: &Options) -> Result<String, Error> {
     let summary = &status.summary;
-    let targets: Vec<Value> = summary
-        .targets
-        .iter()
-        .map(|t| {
-            context! {
-                label => ser(&t.label),
-                version => ser(&t.version),
-                build => ser(&t.build),
-                deadline => t.deadline.replace('T', " "),
-                policy => ser(&t.policy),
-                groups => ser(&t.groups),
-                time_left => ser(&t.time_left),
-                past => t.seconds_left < 0,
-                row => ser(row(&t.label, &t.counts)),
-            }
-        })
-        .collect();
-    let reasons: Vec<Value> = summary
-        .reasons
-        .iter()
-        .map(|r| {
-            let devices: Vec<DeviceRow<'_>> = r
-                .examples
-                .iter()
-                .filter_map(|i| status.devices.get(*i))
-                .map(|d| DeviceRow {
-                    serial: &d.serial,
-                    groups: d.groups.join(", "),
-                    platform: d.platform.map_or("", |p| p.name()),
-                    os: d
-                        .os
-                        .as_ref()
-                        .and_then(|o| {
-                            let version = o.version.as_deref()?;
-                            let build = o.supplemental_build.as_deref().or(o.build.as_deref());
-                            Some(match build {
-                                Some(b) => format!("{version} ({b})"),
-                                None => version.to_string(),
-                            })
-                        })
-                        .unwrap_or_default(),
-                    reasons: d
-                        .reasons
-                        .iter()
-                        .map(|r| &**r)
-                        .chain(d.declarations.iter().map(String::as_str))
-                        .collect(),
-                })
-                .collect();
-            context! {
-                state => r.state.name(),
-                reason => ser(&r.reason),
-                count => r.devices,
-                rest => r.devices - devices.len(),
-                devices => ser(&devices),
-            }
-        })
-        .collect();
+    let row_of = |(name, counts): (&str, &Counts)| ser(row(name, counts));
     let groups: Vec<Value> = status
         .groups
         .iter()
-        .map(|g| ser(row(&g.group, &g.counts)))
+        .map(|g| row_of((&g.group, &g.counts)))
         .collect();
     let platforms: Vec<Value> = summary
         .platforms
         .iter()
-        .map(|p| ser(row(&p.platform, &p.counts)))
+        .map(|p| row_of((&p.platform, &p.counts)))
         .collect();
     let os_items: Vec<(String, usize)> = summary
         .os
         .iter()
         .map(|o| (o.os.clone(), o.devices))
         .collect();
-    let history = status.history.as_ref().map(|h| {
-        let labels: Vec<String> = h.points.iter().map(|p| p.now.clone()).collect();
-        let mut series = vec![Series {
-            name: "whole fleet",
-            values: h.points.iter().map(|p| Some(p.percent)).collect(),
-        }];
-        let names: Vec<(String, String)> = summary
-            .targets
-            .iter()
-            .map(|t| (t.key(), format!("{} · {}", t.label, t.policy)))
-            .collect();
-        for (key, name) in &names {
-            series.push(Series {
-                name,
-                values: h.points.iter().map(|p| p.targets.get(key).copied()).collect(),
-            });
-        }
-        let legend: Vec<Value> = series
-            .iter()
-            .enumerate()
-            .map(|(n, s)| {
-                context! {
-                    class => format!("line-{}", n % 6),
-                    name => s.name,
-                    last => s.values.last().copied().flatten().map(|v| format!("{v:.1}")),
-                }
-            })
-            .collect();
-        context! {
-            snapshots => h.points.len(),
-            first => h.points.first().map(|p| p.now.replace('T', " ")),
-            chart => Value::from_safe_string(charts::trend(&labels, &series)),
-            legend => legend,
-            changes => h.changes.as_ref().map(ser),
-            since => h.changes.as_ref().map(|c| c.since.replace('T', " ")),
-            failed_more => h.changes.as_ref().map_or(0, |c| c.newly_failed - c.failed_devices.len()),
-            compliant_more => h.changes.as_ref().map_or(0, |c| c.newly_compliant - c.compliant_devices.len()),
-        }
-    });
     let env = environment()?;
     let template = env.get_template("report.html")?;
     template.render(context! {
         now => status.now.replace('T', " "),
         fleet => ser(row("whole fleet", &summary.fleet)),
         targeted => summary.targeted,
-        targets => targets,
-        history => history,
-        reasons => reasons,
+        targets => summary.targets.iter().map(target_row).collect::<Vec<_>>(),
+        history => status.history.as_ref().map(|h| history_section(h, &summary.targets)),
+        reasons => summary.reasons.iter().map(|r| reason_section(r, status)).collect::<Vec<_>>(),
         examples => EXAMPLES,
         csv => ser(&options.csv),
         groups => groups,
@@ -262,6 +167,108 @@ fn render(status: &Status, options: &Options) -> Result<String, Error> {
         states => State::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
         titles => State::ALL.iter().map(|s| title(s.name())).collect::<Vec<_>>(),
     })
+}
+
+/// One enforced target: what, by when, and its bar of devices.
+fn target_row(t: &TargetSummary) -> Value {
+    context! {
+        label => ser(&t.label),
+        version => ser(&t.version),
+        build => ser(&t.build),
+        deadline => t.deadline.replace('T', " "),
+        policy => ser(&t.policy),
+        groups => ser(&t.groups),
+        time_left => ser(&t.time_left),
+        past => t.seconds_left < 0,
+        row => ser(row(&t.label, &t.counts)),
+    }
+}
+
+/// One reason devices are not compliant, with its example devices.
+fn reason_section(r: &ReasonGroup, status: &Status) -> Value {
+    let devices: Vec<DeviceRow<'_>> = r
+        .examples
+        .iter()
+        .filter_map(|i| status.devices.get(*i))
+        .map(device_row)
+        .collect();
+    context! {
+        state => r.state.name(),
+        reason => ser(&r.reason),
+        count => r.devices,
+        rest => r.devices - devices.len(),
+        devices => ser(&devices),
+    }
+}
+
+fn device_row(d: &DeviceVerdict) -> DeviceRow<'_> {
+    let os = d.os.as_ref().and_then(|o| {
+        let version = o.version.as_deref()?;
+        let build = o.supplemental_build.as_deref().or(o.build.as_deref());
+        Some(match build {
+            Some(b) => format!("{version} ({b})"),
+            None => version.to_string(),
+        })
+    });
+    DeviceRow {
+        serial: &d.serial,
+        groups: d.groups.join(", "),
+        platform: d.platform.map_or("", |p| p.name()),
+        os: os.unwrap_or_default(),
+        reasons: d
+            .reasons
+            .iter()
+            .map(|r| &**r)
+            .chain(d.declarations.iter().map(String::as_str))
+            .collect(),
+    }
+}
+
+/// The trend since earlier snapshots: one line for the fleet and one per target.
+fn history_section(h: &History, targets: &[TargetSummary]) -> Value {
+    let labels: Vec<String> = h.points.iter().map(|p| p.now.clone()).collect();
+    let names: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.key(), format!("{} · {}", t.label, t.policy)))
+        .collect();
+    let fleet = Series {
+        name: "whole fleet",
+        values: h.points.iter().map(|p| Some(p.percent)).collect(),
+    };
+    let series: Vec<Series<'_>> = std::iter::once(fleet)
+        .chain(names.iter().map(|(key, name)| {
+            Series {
+                name,
+                values: h
+                    .points
+                    .iter()
+                    .map(|p| p.targets.get(key).copied())
+                    .collect(),
+            }
+        }))
+        .collect();
+    let legend: Vec<Value> = series
+        .iter()
+        .enumerate()
+        .map(|(n, s)| {
+            context! {
+                class => format!("line-{}", n % 6),
+                name => s.name,
+                last => s.values.last().copied().flatten().map(|v| format!("{v:.1}")),
+            }
+        })
+        .collect();
+    let changes = h.changes.as_ref();
+    context! {
+        snapshots => h.points.len(),
+        first => h.points.first().map(|p| p.now.replace('T', " ")),
+        chart => Value::from_safe_string(charts::trend(&labels, &series)),
+        legend => legend,
+        changes => changes.map(ser),
+        since => changes.map(|c| c.since.replace('T', " ")),
+        failed_more => changes.map_or(0, |c| c.newly_failed - c.failed_devices.len()),
+        compliant_more => changes.map_or(0, |c| c.newly_compliant - c.compliant_devices.len()),
+    }
 }
 
 #[cfg(test)]

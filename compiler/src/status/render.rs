@@ -120,6 +120,15 @@ fn headline(status: &Status, out: &mut String) {
 pub fn human(status: &Status, limit: usize) -> String {
     let mut out = String::new();
     headline(status, &mut out);
+    group_table(status, &mut out);
+    policy_lines(status, &mut out);
+    worst_devices(status, limit, &mut out);
+    declaration_lines(status, &mut out);
+    out
+}
+
+/// One aligned row of counts per group.
+fn group_table(status: &Status, out: &mut String) {
     let width = status
         .groups
         .iter()
@@ -146,102 +155,117 @@ pub fn human(status: &Status, limit: usize) -> String {
             g.counts.percent
         );
     }
-    let mut policies: std::collections::BTreeMap<String, [usize; 5]> = Default::default();
+}
+
+/// Per policy, how many of its targeted devices are in each state.
+fn policy_lines(status: &Status, out: &mut String) {
+    let mut policies: std::collections::BTreeMap<&str, [usize; 5]> = Default::default();
     for d in &status.devices {
         if let Some(t) = &d.target {
-            let counts = policies.entry(t.policy.clone()).or_default();
+            let counts = policies.entry(&t.policy).or_default();
             counts[State::ALL.iter().position(|s| *s == d.state).unwrap_or(4)] += 1;
         }
     }
-    if !policies.is_empty() {
-        let _ = writeln!(out, "\nby policy:");
-        for (policy, counts) in &policies {
-            let all: usize = counts.iter().sum();
-            let parts: Vec<String> = State::ALL
-                .iter()
-                .zip(counts)
-                .filter(|(_, n)| **n > 0)
-                .map(|(s, n)| format!("{n} {}", s.name()))
-                .collect();
-            let _ = writeln!(
-                out,
-                "  {}: {} of {all} compliant ({})",
-                neutralise(policy),
-                counts[0],
-                parts.join(", ")
-            );
-        }
+    if policies.is_empty() {
+        return;
     }
+    let _ = writeln!(out, "\nby policy:");
+    for (policy, counts) in &policies {
+        let all: usize = counts.iter().sum();
+        let parts: Vec<String> = State::ALL
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| format!("{n} {}", s.name()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {}: {} of {all} compliant ({})",
+            neutralise(policy),
+            counts[0],
+            parts.join(", ")
+        );
+    }
+}
+
+/// The first `limit` devices that are not compliant (or whose declarations have problems),
+/// worst first.
+fn worst_devices(status: &Status, limit: usize, out: &mut String) {
     let bad: Vec<_> = worst_first(status)
         .into_iter()
         .filter(|d| d.state != State::Compliant || !d.declarations.is_empty())
         .collect();
-    if !bad.is_empty() {
-        let _ = writeln!(out, "\nworst devices first:");
-        for d in bad.iter().take(limit) {
-            let groups = if d.groups.is_empty() {
-                super::UNASSIGNED.to_string()
-            } else {
-                d.groups.join(";")
-            };
+    if bad.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nworst devices first:");
+    for d in bad.iter().take(limit) {
+        let groups = if d.groups.is_empty() {
+            super::UNASSIGNED.to_string()
+        } else {
+            d.groups.join(";")
+        };
+        let _ = writeln!(
+            out,
+            "  {:<14} {:<9} {:<16} {}",
+            neutralise(&d.serial),
+            d.state.name(),
+            neutralise(&groups),
+            neutralise(&d.reasons.join("; "))
+        );
+        for problem in &d.declarations {
             let _ = writeln!(
                 out,
                 "  {:<14} {:<9} {:<16} {}",
-                neutralise(&d.serial),
-                d.state.name(),
-                neutralise(&groups),
-                neutralise(&d.reasons.join("; "))
-            );
-            for problem in &d.declarations {
-                let _ = writeln!(
-                    out,
-                    "  {:<14} {:<9} {:<16} {}",
-                    "",
-                    "",
-                    "",
-                    neutralise(problem)
-                );
-            }
-        }
-        if bad.len() > limit {
-            let _ = writeln!(
-                out,
-                "  … and {} more (--format json or csv lists every device)",
-                bad.len() - limit
+                "",
+                "",
+                "",
+                neutralise(problem)
             );
         }
     }
-    if !status.declarations.is_empty() {
-        let _ = writeln!(out, "\ndeclarations:");
-        for d in &status.declarations {
+    if bad.len() > limit {
+        let _ = writeln!(
+            out,
+            "  … and {} more (--format json or csv lists every device)",
+            bad.len() - limit
+        );
+    }
+}
+
+/// Per declaration, how the devices that report it hold it.
+fn declaration_lines(status: &Status, out: &mut String) {
+    if status.declarations.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\ndeclarations:");
+    for d in &status.declarations {
+        let _ = writeln!(
+            out,
+            "  {} ({}): {} {}, {} active, {} inactive, {} valid, {} invalid, {} missing, {} stale",
+            neutralise(&d.identifier),
+            neutralise(&d.group),
+            d.devices,
+            if d.devices == 1 { "device" } else { "devices" },
+            d.active,
+            d.inactive,
+            d.valid,
+            d.invalid,
+            d.missing,
+            d.stale
+        );
+        if d.unverified > 0 {
+            // Shown only when there are some: most MDMs keep bsic's tokens.
             let _ = writeln!(
                 out,
-                "  {} ({}): {} {}, {} active, {} inactive, {} valid, {} invalid, {} missing, {} stale",
-                neutralise(&d.identifier),
-                neutralise(&d.group),
-                d.devices,
-                if d.devices == 1 { "device" } else { "devices" },
-                d.active,
-                d.inactive,
-                d.valid,
-                d.invalid,
-                d.missing,
-                d.stale
+                "      {} with a server token that could not be checked (no server token map)",
+                d.unverified
             );
-            if d.unverified > 0 {
-                // Shown only when there are some: most MDMs keep bsic's tokens.
-                let _ = writeln!(
-                    out,
-                    "      {} with a server token that could not be checked (no server token map)",
-                    d.unverified
-                );
-            }
-            for r in &d.reasons {
-                let _ = writeln!(out, "      {}", neutralise(r));
-            }
+        }
+        for r in &d.reasons {
+            let _ = writeln!(out, "      {}", neutralise(r));
         }
     }
-    out
 }
 
 /// Pretty JSON with a trailing newline, streamed to `out`.

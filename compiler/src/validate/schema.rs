@@ -108,30 +108,16 @@ impl SchemaValidator {
             .flat_map(|error| {
                 let pointer = error.instance_path().as_str().to_string();
                 let instance = error.instance().clone().into_owned();
-                let mut found = vec![to_diagnostic(
-                    self.dialect,
-                    error.kind(),
-                    &pointer,
-                    &instance,
-                    projection,
-                    &doc,
-                    file,
-                )];
+                let failure =
+                    Failure::new(self.dialect, &pointer, &instance, projection, &doc, file);
+                let mut found = vec![failure.diagnostic(error.kind())];
                 if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
-                    let value_at = projection
-                        .spans
-                        .value(&pointer)
-                        .unwrap_or(Span::start_of(file));
-                    for name in unexpected.iter().skip(1) {
-                        found.push(unknown_key(
-                            self.dialect,
-                            name,
-                            &pointer,
-                            projection,
-                            &doc,
-                            value_at,
-                        ));
-                    }
+                    found.extend(
+                        unexpected
+                            .iter()
+                            .skip(1)
+                            .map(|name| failure.unknown_key(name)),
+                    );
                 }
                 found
             })
@@ -191,206 +177,262 @@ fn fractional_integers(
     }
 }
 
-/// An unknown node or property `name` inside the object at `pointer`, with did-you-mean.
-fn unknown_key(
+/// One schema error at one place, with what every kind of message needs to word and locate it.
+struct Failure<'a> {
     dialect: Dialect,
-    name: &str,
-    pointer: &str,
-    projection: &Projection,
-    doc: &SchemaDoc<'_>,
-    fallback: Span,
-) -> Diagnostic {
-    let expected = doc.property_names(pointer);
-    let origin = projection.spans.find(&super::spans::push(pointer, name));
-    let at = origin.map_or(fallback, |o| o.key);
-    let suggestion = suggest(name, expected.iter().map(String::as_str));
-    let name = name.to_string();
-    if origin.is_some_and(|o| o.via == Via::Property) {
-        Diagnostic::error(
-            ValidateKind::UnknownProperty {
-                name,
-                expected,
-                suggestion,
-            },
-            at,
-            if dialect == Dialect::Kdl {
-                "not a property of this node"
-            } else {
-                "not a key of this dictionary"
-            },
-        )
-    } else {
-        Diagnostic::error(
-            ValidateKind::UnknownNode {
-                name,
-                expected,
-                suggestion,
-            },
-            at,
-            "not known here",
-        )
-    }
+    pointer: &'a str,
+    instance: &'a Value,
+    projection: &'a Projection,
+    doc: &'a SchemaDoc<'a>,
+    file: FileId,
+    /// Where the failing value is written (the file's start if the projection lost it).
+    value_at: Span,
+    /// The key the value is written under, for labels such as "`days` wants a number".
+    key_name: String,
 }
 
-fn to_diagnostic(
-    dialect: Dialect,
-    kind: &ValidationErrorKind,
-    pointer: &str,
-    instance: &Value,
-    projection: &Projection,
-    doc: &SchemaDoc<'_>,
-    file: FileId,
-) -> Diagnostic {
-    let spans = &projection.spans;
-    let value_at = spans.value(pointer).unwrap_or(Span::start_of(file));
-    let key_name = last_segment(pointer);
-    match kind {
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
-            // Report the first here; `check` adds one diagnostic per further name.
-            let name = unexpected.first().cloned().unwrap_or_default();
-            unknown_key(dialect, &name, pointer, projection, doc, value_at)
+impl<'a> Failure<'a> {
+    fn new(
+        dialect: Dialect,
+        pointer: &'a str,
+        instance: &'a Value,
+        projection: &'a Projection,
+        doc: &'a SchemaDoc<'a>,
+        file: FileId,
+    ) -> Self {
+        Self {
+            dialect,
+            pointer,
+            instance,
+            projection,
+            doc,
+            file,
+            value_at: projection
+                .spans
+                .value(pointer)
+                .unwrap_or(Span::start_of(file)),
+            key_name: last_segment(pointer),
         }
-        ValidationErrorKind::Enum { options } if !same_type_as_any(instance, options) => {
-            // Without a `type` beside the `enum`, the mismatch is still one of types.
-            let mut expected: Vec<String> = options
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|v| describe_type(dialect, json_type(v)))
-                .collect();
-            expected.dedup();
-            Diagnostic::error(
-                ValidateKind::WrongType {
-                    expected: expected.join(" or "),
-                    found: describe_value(dialect, instance),
+    }
+
+    /// The diagnostic for one kind of schema error: a dispatch, each kind worded by its helper.
+    fn diagnostic(&self, kind: &ValidationErrorKind) -> Diagnostic {
+        match kind {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                // Report the first here; `check` adds one diagnostic per further name.
+                let name = unexpected.first().cloned().unwrap_or_default();
+                self.unknown_key(&name)
+            }
+            ValidationErrorKind::Enum { options } if !same_type_as_any(self.instance, options) => {
+                self.mistyped_enum(options)
+            }
+            ValidationErrorKind::Enum { .. } | ValidationErrorKind::OneOfNotValid { .. }
+                if !enum_values(self.doc, self.pointer).is_empty() =>
+            {
+                self.invalid_enum()
+            }
+            ValidationErrorKind::Type { kind } => self.wrong_type(kind),
+            ValidationErrorKind::Minimum { limit } | ValidationErrorKind::Maximum { limit } => {
+                self.out_of_range(limit)
+            }
+            ValidationErrorKind::Required { property } => {
+                self.missing_required(property.as_str().unwrap_or_default())
+            }
+            ValidationErrorKind::Format { format } => self.invalid_format(format),
+            // An empty string where text is needed: as good as missing.
+            ValidationErrorKind::MinLength { limit: 1 } => Diagnostic::error(
+                ValidateKind::MissingRequired {
+                    what: format!("a non-empty value for `{}`", self.key_name),
                 },
-                value_at,
-                format!("`{key_name}` wants {}", expected.join(" or ")),
-            )
+                self.value_at,
+                "empty",
+            ),
+            ValidationErrorKind::MinItems { .. } => Diagnostic::error(
+                ValidateKind::MissingRequired {
+                    what: format!("a value for `{}`", self.key_name),
+                },
+                self.projection
+                    .spans
+                    .key(self.pointer)
+                    .unwrap_or(self.value_at),
+                "needs at least one value",
+            ),
+            other => Diagnostic::error(
+                ValidateKind::Schema {
+                    message: format!("{}", SchemaMessage(other)),
+                },
+                self.value_at,
+                "here",
+            ),
         }
-        ValidationErrorKind::Enum { .. } | ValidationErrorKind::OneOfNotValid { .. }
-            if !enum_values(doc, pointer).is_empty() =>
-        {
-            let allowed = enum_values(doc, pointer);
-            let value = instance
-                .as_str()
-                .map_or_else(|| instance.to_string(), String::from);
-            let suggestion = suggest(&value, allowed.iter().map(String::as_str));
+    }
+
+    /// An unknown node or property `name` inside the object at the pointer, with did-you-mean.
+    fn unknown_key(&self, name: &str) -> Diagnostic {
+        let expected = self.doc.property_names(self.pointer);
+        let origin = self
+            .projection
+            .spans
+            .find(&super::spans::push(self.pointer, name));
+        let at = origin.map_or(self.value_at, |o| o.key);
+        let suggestion = suggest(name, expected.iter().map(String::as_str));
+        let name = name.to_string();
+        if origin.is_some_and(|o| o.via == Via::Property) {
             Diagnostic::error(
-                ValidateKind::InvalidEnum {
-                    value,
-                    allowed,
+                ValidateKind::UnknownProperty {
+                    name,
+                    expected,
                     suggestion,
                 },
-                value_at,
-                "not allowed here",
+                at,
+                if self.dialect == Dialect::Kdl {
+                    "not a property of this node"
+                } else {
+                    "not a key of this dictionary"
+                },
             )
-        }
-        ValidationErrorKind::Type { kind } => {
-            let expected = match kind {
-                TypeKind::Single(t) => describe_type(dialect, &t.to_string()),
-                TypeKind::Multiple(ts) => {
-                    let names: Vec<String> = ts
-                        .iter()
-                        .map(|t| describe_type(dialect, &t.to_string()))
-                        .collect();
-                    names.join(" or ")
-                }
-            };
-            let label = format!("`{key_name}` wants {expected}");
+        } else {
             Diagnostic::error(
-                ValidateKind::WrongType {
+                ValidateKind::UnknownNode {
+                    name,
                     expected,
-                    found: describe_value(dialect, instance),
+                    suggestion,
                 },
-                value_at,
-                label,
+                at,
+                "not known here",
             )
         }
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::Maximum { limit } => {
-            let range = doc.at(pointer);
-            let bound = |k: &str| {
-                range
-                    .and_then(|s| s.get(k))
-                    .map_or_else(|| limit.to_string(), Value::to_string)
-            };
-            Diagnostic::error(
-                ValidateKind::OutOfRange {
-                    value: instance.to_string(),
-                    min: bound("minimum"),
-                    max: bound("maximum"),
-                },
-                value_at,
-                "out of range",
-            )
-        }
-        ValidationErrorKind::Required { property } => {
-            let name = property.as_str().unwrap_or_default().to_string();
-            let argument = doc
-                .at(pointer)
-                .and_then(|s| s.get("x-kdl-argument"))
-                .and_then(Value::as_str);
-            let what = if argument == Some(name.as_str()) {
-                format!("the {name} (first argument)")
-            } else {
-                format!("`{name}`")
-            };
-            let label = if pointer.is_empty() {
-                "in this file".to_string()
-            } else {
-                format!("`{key_name}` needs {what}")
-            };
-            let at = spans.key(pointer).unwrap_or(Span::start_of(file));
-            Diagnostic::error(ValidateKind::MissingRequired { what }, at, label)
-        }
-        ValidationErrorKind::Format { format } => {
-            let text = instance.as_str().unwrap_or_default().to_string();
-            let (format, reason) = match format.as_str() {
-                OsVersion::FORMAT => (Format::OsVersion, text.parse::<OsVersion>().err()),
-                BuildVersion::FORMAT => (Format::BuildVersion, text.parse::<BuildVersion>().err()),
-                LocalDateTime::FORMAT => {
-                    (Format::LocalDateTime, text.parse::<LocalDateTime>().err())
-                }
-                DetailsUrl::FORMAT => (Format::Url, text.parse::<DetailsUrl>().err()),
-                IdentifierPrefix::FORMAT => {
-                    (Format::Identifier, text.parse::<IdentifierPrefix>().err())
-                }
-                ModelPattern::FORMAT => (Format::Model, text.parse::<ModelPattern>().err()),
-                "date-time" => (Format::DateTime, None),
-                _ => (Format::Name, text.parse::<Name>().err()),
-            };
-            Diagnostic::error(
-                ValidateKind::InvalidFormat {
-                    value: text,
-                    format,
-                    reason: reason.map(|r| r.0),
-                },
-                value_at,
-                "invalid",
-            )
-        }
-        // An empty string where text is needed: as good as missing.
-        ValidationErrorKind::MinLength { limit: 1 } => Diagnostic::error(
-            ValidateKind::MissingRequired {
-                what: format!("a non-empty value for `{key_name}`"),
+    }
+
+    /// An `enum` without a `type` beside it, failed by a value of another type: still a
+    /// mismatch of types, worded as one.
+    fn mistyped_enum(&self, options: &Value) -> Diagnostic {
+        let mut expected: Vec<String> = options
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| describe_type(self.dialect, json_type(v)))
+            .collect();
+        expected.dedup();
+        Diagnostic::error(
+            ValidateKind::WrongType {
+                expected: expected.join(" or "),
+                found: describe_value(self.dialect, self.instance),
             },
-            value_at,
-            "empty",
-        ),
-        ValidationErrorKind::MinItems { .. } => Diagnostic::error(
-            ValidateKind::MissingRequired {
-                what: format!("a value for `{key_name}`"),
+            self.value_at,
+            format!("`{}` wants {}", self.key_name, expected.join(" or ")),
+        )
+    }
+
+    /// A value outside its enumeration, with the allowed values and a did-you-mean.
+    fn invalid_enum(&self) -> Diagnostic {
+        let allowed = enum_values(self.doc, self.pointer);
+        let value = self
+            .instance
+            .as_str()
+            .map_or_else(|| self.instance.to_string(), String::from);
+        let suggestion = suggest(&value, allowed.iter().map(String::as_str));
+        Diagnostic::error(
+            ValidateKind::InvalidEnum {
+                value,
+                allowed,
+                suggestion,
             },
-            spans.key(pointer).unwrap_or(value_at),
-            "needs at least one value",
-        ),
-        other => Diagnostic::error(
-            ValidateKind::Schema {
-                message: format!("{}", SchemaMessage(other)),
+            self.value_at,
+            "not allowed here",
+        )
+    }
+
+    fn wrong_type(&self, kind: &TypeKind) -> Diagnostic {
+        let expected = match kind {
+            TypeKind::Single(t) => describe_type(self.dialect, &t.to_string()),
+            TypeKind::Multiple(ts) => {
+                let names: Vec<String> = ts
+                    .iter()
+                    .map(|t| describe_type(self.dialect, &t.to_string()))
+                    .collect();
+                names.join(" or ")
+            }
+        };
+        let label = format!("`{}` wants {expected}", self.key_name);
+        Diagnostic::error(
+            ValidateKind::WrongType {
+                expected,
+                found: describe_value(self.dialect, self.instance),
             },
-            value_at,
-            "here",
-        ),
+            self.value_at,
+            label,
+        )
+    }
+
+    /// A number past a bound; the message gives the whole range the schema allows.
+    fn out_of_range(&self, limit: &Value) -> Diagnostic {
+        let range = self.doc.at(self.pointer);
+        let bound = |k: &str| {
+            range
+                .and_then(|s| s.get(k))
+                .map_or_else(|| limit.to_string(), Value::to_string)
+        };
+        Diagnostic::error(
+            ValidateKind::OutOfRange {
+                value: self.instance.to_string(),
+                min: bound("minimum"),
+                max: bound("maximum"),
+            },
+            self.value_at,
+            "out of range",
+        )
+    }
+
+    /// A required key that is absent, named as the node's argument when KDL writes it as one.
+    fn missing_required(&self, name: &str) -> Diagnostic {
+        let argument = self
+            .doc
+            .at(self.pointer)
+            .and_then(|s| s.get("x-kdl-argument"))
+            .and_then(Value::as_str);
+        let what = if argument == Some(name) {
+            format!("the {name} (first argument)")
+        } else {
+            format!("`{name}`")
+        };
+        let label = if self.pointer.is_empty() {
+            "in this file".to_string()
+        } else {
+            format!("`{}` needs {what}", self.key_name)
+        };
+        let at = self
+            .projection
+            .spans
+            .key(self.pointer)
+            .unwrap_or(Span::start_of(self.file));
+        Diagnostic::error(ValidateKind::MissingRequired { what }, at, label)
+    }
+
+    /// Text that fails one of bsic's formats; the format's own parser says why.
+    fn invalid_format(&self, format: &str) -> Diagnostic {
+        let text = self.instance.as_str().unwrap_or_default().to_string();
+        let (format, reason) = match format {
+            OsVersion::FORMAT => (Format::OsVersion, text.parse::<OsVersion>().err()),
+            BuildVersion::FORMAT => (Format::BuildVersion, text.parse::<BuildVersion>().err()),
+            LocalDateTime::FORMAT => (Format::LocalDateTime, text.parse::<LocalDateTime>().err()),
+            DetailsUrl::FORMAT => (Format::Url, text.parse::<DetailsUrl>().err()),
+            IdentifierPrefix::FORMAT => {
+                (Format::Identifier, text.parse::<IdentifierPrefix>().err())
+            }
+            ModelPattern::FORMAT => (Format::Model, text.parse::<ModelPattern>().err()),
+            "date-time" => (Format::DateTime, None),
+            _ => (Format::Name, text.parse::<Name>().err()),
+        };
+        Diagnostic::error(
+            ValidateKind::InvalidFormat {
+                value: text,
+                format,
+                reason: reason.map(|r| r.0),
+            },
+            self.value_at,
+            "invalid",
+        )
     }
 }
 
