@@ -4,7 +4,7 @@
 //! so one run reports every problem. Where a problem is (a [`Span`]) is kept apart from what it
 //! is (a [`Kind`]). Each stage declares its own kinds, with their messages, codes and help, in
 //! its `diags.rs` (`source/diags.rs`, `validate/diags.rs`, `raw/diags.rs`, `resolve/diags.rs`,
-//! `catalog/diags.rs`, `policytest/diags.rs`), and the lints theirs in `model/lint.rs`; this
+//! `catalog/diags.rs`, `policytest/diags.rs`, `status/diags.rs`), and the lints theirs in `model/lint.rs`; this
 //! module keeps what they share: the located diagnostic, severities and lint levels, the sink
 //! and its limits, the escaping of untrusted text, did-you-mean, and [`all_codes`]. Messages
 //! use one voice: lower case, names in backticks, no trailing period.
@@ -19,6 +19,7 @@ use crate::raw::diags::{RawCode, RawKind};
 use crate::resolve::diags::{ResolveCode, ResolveKind};
 use crate::source::diags::{SourceCode, SourceKind};
 use crate::source::{FileId, Span};
+use crate::status::diags::{StatusCode, StatusKind};
 use crate::validate::diags::{ValidateCode, ValidateKind};
 
 /// How bad a diagnostic is. Only errors fail a run.
@@ -174,6 +175,11 @@ impl Diagnostics {
     /// How many diagnostics were reported, of any severity.
     pub fn len(&self) -> usize {
         self.items.len()
+    }
+
+    /// The diagnostics in the order they were reported.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
     }
 
     /// The diagnostics in source order (file, then offset), stable across runs.
@@ -339,6 +345,8 @@ pub enum Kind {
     Test(#[from] TestKind),
     #[error(transparent)]
     Resolve(#[from] ResolveKind),
+    #[error(transparent)]
+    Status(#[from] StatusKind),
     #[error("{message}")]
     Lint { lint: Lint, message: String },
 }
@@ -353,6 +361,7 @@ impl Kind {
             Kind::Catalog(kind) => kind.code(),
             Kind::Test(kind) => kind.code(),
             Kind::Resolve(kind) => kind.code(),
+            Kind::Status(kind) => kind.code(),
             Kind::Lint { lint, .. } => lint.name(),
         }
     }
@@ -366,6 +375,7 @@ impl Kind {
             Kind::Catalog(kind) => kind.help(),
             Kind::Test(kind) => kind.help(),
             Kind::Resolve(kind) => kind.help(),
+            Kind::Status(kind) => kind.help(),
             Kind::Lint { lint, .. } => Some(lint.help().into()),
         }
     }
@@ -382,6 +392,7 @@ pub fn all_codes() -> impl Iterator<Item = &'static str> {
         .chain(CatalogCode::iter().map(CatalogCode::as_str))
         .chain(TestCode::iter().map(TestCode::as_str))
         .chain(ResolveCode::iter().map(ResolveCode::as_str))
+        .chain(StatusCode::iter().map(StatusCode::as_str))
         .chain(Lint::ALL.iter().map(|lint| lint.name()))
 }
 

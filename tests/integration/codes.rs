@@ -7,20 +7,15 @@ use std::process::Command;
 
 use crate::util::{self, Project, Run, repo};
 
-/// The diagnostic codes bsic printed on stderr (human reports put the code on a line of its
-/// own; status warnings write `warning[CODE]`).
+/// The diagnostic codes bsic printed on stderr: every report, status warnings included, puts
+/// the code on a line of its own.
 fn codes(run: &Run) -> Vec<String> {
     let mut found: Vec<String> = run
         .stderr
         .lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            if line.starts_with("bsic::") && !line.contains(' ') {
-                return Some(line.to_string());
-            }
-            let inner = line.split_once("[bsic::")?.1.split_once(']')?.0;
-            Some(format!("bsic::{inner}"))
-        })
+        .map(str::trim)
+        .filter(|line| line.starts_with("bsic::") && !line.contains(' '))
+        .map(String::from)
         .collect();
     found.sort();
     found.dedup();

@@ -172,7 +172,7 @@ fn execute(command: &Command, ui: Ui) -> Result<ExitCode, Error> {
             platform,
         }) => catalog::import(feeds, out.as_deref(), *platform, ui),
         Command::Status { dir, args } => with_clean_project(dir.as_deref(), ui, |checked| {
-            Ok(status::run(checked, args, ui.fancy))
+            Ok(status::run(checked, args, ui.fancy, ui.limit))
         }),
         Command::Validate { paths, args } => validate::run(paths, args, ui),
         Command::Import {

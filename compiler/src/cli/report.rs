@@ -76,6 +76,20 @@ impl Rendered {
         help: Option<String>,
     ) -> Self {
         let file = labels.first().and_then(|(at, _, _)| sources.get(at.file));
+        // A streamed file's text was not kept: its place leads the message instead.
+        if let (Some(file), Some((at, _, _))) = (file, labels.first())
+            && file.streamed
+        {
+            return Rendered {
+                message: format!("{}: {message}", clean(&sources.locate(*at))),
+                code,
+                severity,
+                help,
+                source: None,
+                labels: Vec::new(),
+                related: Vec::new(),
+            };
+        }
         let (source, labels) = match file {
             Some(file) => {
                 let spans: Vec<(usize, usize)> = labels

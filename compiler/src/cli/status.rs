@@ -4,16 +4,17 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use crate::diag::Limit;
 use crate::pipeline::Checked;
-use crate::status::{self, Options, Status, StatusError, StatusWarning, render};
+use crate::status::{self, Options, Status, StatusError, StatusWarnings, WarningOut, render};
 
 use super::args::{StatusArgs, StatusFormat};
 
 /// The number of devices the human summary lists.
 const HUMAN_LIMIT: usize = 50;
 
-pub(super) fn run(checked: &Checked, args: &StatusArgs, fancy: bool) -> ExitCode {
-    match execute(checked, args, fancy) {
+pub(super) fn run(checked: &Checked, args: &StatusArgs, fancy: bool, limit: Limit) -> ExitCode {
+    match execute(checked, args, fancy, limit) {
         Ok(code) => code,
         Err(error) => {
             say!("{:?}", miette::Report::new(error));
@@ -22,18 +23,25 @@ pub(super) fn run(checked: &Checked, args: &StatusArgs, fancy: bool) -> ExitCode
     }
 }
 
-fn execute(checked: &Checked, args: &StatusArgs, fancy: bool) -> Result<ExitCode, StatusError> {
+fn execute(
+    checked: &Checked,
+    args: &StatusArgs,
+    fancy: bool,
+    limit: Limit,
+) -> Result<ExitCode, StatusError> {
     let options = options(checked, args)?;
-    let mut warnings = Vec::new();
+    let mut warnings = StatusWarnings::default();
     let mut result = status::run(checked, &options, &mut warnings);
     if let (Ok(status), Some(dir)) = (&mut result, &args.history) {
         let before = warnings.len();
         status.history = Some(status::history::record(dir, status, &mut warnings)?);
         status
             .warnings
-            .extend(warnings[before..].iter().map(status::WarningOut::from));
+            .extend(warnings.iter().skip(before).map(WarningOut::of));
     }
-    print_warnings(&warnings, fancy);
+    // The input's problems, reported like every other diagnostic: they quote device and
+    // inventory text, which the report makes printable.
+    super::report::human(&warnings.diagnostics, &warnings.sources, limit, fancy);
     let status = result?;
     for note in &status.notes {
         say!("note: {note}");
@@ -80,19 +88,6 @@ fn options(checked: &Checked, args: &StatusArgs) -> Result<Options, StatusError>
         server_tokens,
         now,
     })
-}
-
-/// The input's problems on stderr. They quote device and inventory text: shown, never sent to
-/// the terminal raw.
-fn print_warnings(warnings: &[StatusWarning], fancy: bool) {
-    for warning in warnings {
-        let warning = warning.neutralised();
-        if fancy {
-            say!("{:?}", miette::Report::new(warning));
-        } else {
-            say!("warning[{}]: {warning}", warning.code());
-        }
-    }
 }
 
 /// The answer on stdout in the asked format, and the `--csv` and `--html` files.

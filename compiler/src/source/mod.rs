@@ -50,6 +50,16 @@ impl Span {
         }
     }
 
+    /// Line `index` (0-based) of a file registered with [`Sources::add_streamed`], whose text
+    /// was not kept.
+    pub fn line(file: FileId, index: usize) -> Self {
+        Self {
+            file,
+            offset: index,
+            len: 0,
+        }
+    }
+
     pub fn range(&self) -> miette::SourceSpan {
         (self.offset, self.len).into()
     }
@@ -63,6 +73,9 @@ pub struct SourceFile {
     /// The path on disk.
     pub path: PathBuf,
     pub text: String,
+    /// Read as a stream and not kept (see [`Sources::add_streamed`]): `text` is empty and a
+    /// span's offset is a 0-based line index.
+    pub streamed: bool,
     /// Byte offset of each line's start, built on first use, so finding a line is a binary
     /// search instead of a scan of the file for every diagnostic.
     line_starts: std::sync::OnceLock<Vec<usize>>,
@@ -89,6 +102,9 @@ impl SourceFile {
     /// 1-based line and column of byte `offset`, as [`line_col`] counts them, without
     /// scanning the lines before it.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        if self.streamed {
+            return (offset + 1, 1);
+        }
         let offset = offset.min(self.text.len());
         let line = self.line_of(offset);
         let start = self.line_starts().get(line).copied().unwrap_or(0);
@@ -111,8 +127,20 @@ impl Sources {
             display,
             path,
             text,
+            streamed: false,
             line_starts: std::sync::OnceLock::new(),
         });
+        id
+    }
+
+    /// A file read as a stream whose text is not kept (status reports, exports: a fleet's can
+    /// be gigabytes). Its spans are whole lines ([`Span::line`]); reports show its name and
+    /// line without a snippet.
+    pub fn add_streamed(&mut self, display: String, path: PathBuf) -> FileId {
+        let id = self.add(display, path, String::new());
+        if let Some(file) = self.files.last_mut() {
+            file.streamed = true;
+        }
         id
     }
 
@@ -142,9 +170,12 @@ impl Sources {
         }
     }
 
-    /// `file:line:col` of a span's start.
+    /// `file:line:col` of a span's start (`file:line` in a streamed file).
     pub fn locate(&self, span: Span) -> String {
         let (line, col) = self.line_col(span);
+        if self.get(span.file).is_some_and(|f| f.streamed) {
+            return format!("{}:{line}", self.name(span.file));
+        }
         format!("{}:{line}:{col}", self.name(span.file))
     }
 

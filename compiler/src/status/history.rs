@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::diags::{StatusKind, StatusWarnings};
 use super::summary::{EXAMPLES, Summary};
-use super::{State, Status, StatusError, StatusWarning};
+use super::{State, Status, StatusError};
 
 /// The `format` of a snapshot file.
 pub const FORMAT: &str = "bsic-status-snapshot/1";
@@ -98,7 +99,7 @@ fn point(now: &str, summary: &Summary) -> Point {
 pub fn record(
     dir: &Path,
     status: &Status,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Result<History, StatusError> {
     let earlier = read_earlier(dir, &status.now, warnings);
     let previous = earlier.last().map(|(path, head)| {
@@ -147,7 +148,7 @@ fn snapshot(status: &Status) -> Vec<u8> {
 fn read_earlier(
     dir: &Path,
     now: &str,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Vec<(PathBuf, SnapshotHead)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -168,11 +169,8 @@ fn read_earlier(
             continue;
         };
         if head.format != FORMAT {
-            warnings.push(bad(
-                &path,
-                1,
-                format!("`format` is `{}`, not `{FORMAT}`", head.format),
-            ));
+            let message = format!("`format` is `{}`, not `{FORMAT}`", head.format);
+            bad(warnings, &path, 1, message);
             continue;
         }
         if head.now.as_str() < now {
@@ -184,7 +182,7 @@ fn read_earlier(
 }
 
 /// Every device's state in the snapshot at `path`, `None` if it cannot be read.
-fn read_states(path: &Path, warnings: &mut Vec<StatusWarning>) -> Option<HashMap<String, State>> {
+fn read_states(path: &Path, warnings: &mut StatusWarnings) -> Option<HashMap<String, State>> {
     let devices = read_json::<SnapshotDevices>(path, warnings)?;
     Some(
         devices
@@ -197,30 +195,27 @@ fn read_states(path: &Path, warnings: &mut Vec<StatusWarning>) -> Option<HashMap
 
 fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Option<T> {
     let text = match crate::source::read::read(path, crate::source::Input::Fleet) {
         Ok(bytes) => bytes,
         Err(e) => {
-            warnings.push(bad(path, 1, e.to_string()));
+            bad(warnings, path, 1, e.to_string());
             return None;
         }
     };
     match serde_json::from_slice(&text) {
         Ok(value) => Some(value),
         Err(e) => {
-            warnings.push(bad(path, e.line().max(1), e.to_string()));
+            bad(warnings, path, e.line().max(1), e.to_string());
             None
         }
     }
 }
 
-fn bad(path: &Path, line: usize, message: String) -> StatusWarning {
-    StatusWarning::BadSnapshot {
-        file: path.display().to_string(),
-        line,
-        message,
-    }
+fn bad(warnings: &mut StatusWarnings, path: &Path, line: usize, message: String) {
+    let file = path.display().to_string();
+    warnings.warn(&file, line, StatusKind::BadSnapshot { message });
 }
 
 /// Which devices newly failed or became compliant since the snapshot at `since`.

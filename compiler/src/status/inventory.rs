@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::model::Platform;
 
-use super::StatusWarning;
+use super::diags::{StatusKind, StatusWarnings};
 
 /// One device's inventory row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub fn parse(
     text: &str,
     file: &str,
     known: &[&str],
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> BTreeMap<String, Row> {
     let text = text.trim_start_matches('\u{feff}');
     let first = text.lines().next().unwrap_or_default();
@@ -49,25 +49,11 @@ pub fn parse(
         if raw.trim().is_empty() {
             continue;
         }
-        let bad_row = |message: String| StatusWarning::BadRow {
-            file: file.to_string(),
-            line,
-            message,
-        };
-        let record = match unreadable(raw) {
-            Some(why) => Err(why),
-            None => {
-                let record = splitter.split(raw);
-                match bad_cell(&record) {
-                    Some(why) => Err(why),
-                    None => Ok(record),
-                }
-            }
-        };
-        let record = match record {
+        let bad_row = |message: String| StatusKind::BadRow { message };
+        let record = match read_record(raw, &mut splitter) {
             Ok(record) => record,
             Err(why) => {
-                warnings.push(bad_row(why));
+                warnings.warn(file, line, bad_row(why));
                 first_row = false;
                 continue;
             }
@@ -82,31 +68,22 @@ pub fn parse(
         let serial = field(columns.serial);
         if serial.is_empty() {
             if record.iter().any(|f| !f.trim().is_empty()) {
-                warnings.push(bad_row("the row names no device".into()));
+                warnings.warn(file, line, bad_row("the row names no device".into()));
             }
             continue;
         }
         let at = Line { file, line };
         let groups = groups(field(columns.groups), delimiter, known, at, warnings);
-        let platform = match columns.platform.map(field).filter(|p| !p.is_empty()) {
-            None => None,
-            Some(name) => {
-                let found = super::platform(name);
-                if found.is_none() {
-                    warnings.push(bad_row(format!(
-                        "`{name}` is not one of macOS, iOS, iPadOS, tvOS, visionOS"
-                    )));
-                }
-                found
-            }
-        };
+        let platform = columns
+            .platform
+            .map(field)
+            .and_then(|name| row_platform(name, at, warnings));
         if let Some(first) = rows.get(serial) {
-            warnings.push(StatusWarning::DuplicateDevice {
-                file: file.to_string(),
-                line,
+            let kind = StatusKind::DuplicateDevice {
                 device: serial.to_string(),
                 first: first.line,
-            });
+            };
+            warnings.warn(file, line, kind);
             continue;
         }
         rows.insert(
@@ -119,6 +96,32 @@ pub fn parse(
         );
     }
     rows
+}
+
+/// The cells of one line, or why the line cannot be read as a row.
+fn read_record(raw: &str, splitter: &mut LineSplitter) -> Result<csv::StringRecord, String> {
+    if let Some(why) = unreadable(raw) {
+        return Err(why);
+    }
+    let record = splitter.split(raw);
+    match bad_cell(&record) {
+        Some(why) => Err(why),
+        None => Ok(record),
+    }
+}
+
+/// The platform a row names, warned about when it is not one bsic manages; an empty cell
+/// names none.
+fn row_platform(name: &str, at: Line<'_>, warnings: &mut StatusWarnings) -> Option<Platform> {
+    if name.is_empty() {
+        return None;
+    }
+    let found = super::platform(name);
+    if found.is_none() {
+        let message = format!("`{name}` is not one of macOS, iOS, iPadOS, tvOS, visionOS");
+        warnings.warn(at.file, at.line, StatusKind::BadRow { message });
+    }
+    found
 }
 
 /// Which column holds what: serial, groups, platform (by position without a header row).
@@ -187,7 +190,7 @@ fn groups(
     delimiter: u8,
     known: &[&str],
     at: Line<'_>,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Vec<String> {
     let separators: &[char] = if delimiter == b';' {
         &[',', '|']
@@ -205,12 +208,11 @@ fn groups(
                 groups.push(group.to_string());
             }
         } else {
-            warnings.push(StatusWarning::UnknownGroup {
-                file: at.file.to_string(),
-                line: at.line,
+            let kind = StatusKind::UnknownGroup {
                 group: group.to_string(),
                 suggestion: crate::diag::suggest(group, known.iter().copied()),
-            });
+            };
+            warnings.warn(at.file, at.line, kind);
         }
     }
     groups
@@ -223,18 +225,18 @@ mod tests {
     #[test]
     fn bom_semicolons_unknown_groups_and_duplicates() {
         let text = "\u{feff}serial;groups;platform\nA;kiosks,lab;macOS\nB;kiosk\nA;lab\n;\nC;lab;Windows\n";
-        let mut warnings = Vec::new();
+        let mut warnings = StatusWarnings::default();
         let rows = parse(text, "d.csv", &["kiosks", "lab"], &mut warnings);
         assert_eq!(rows["A"].groups, vec!["kiosks", "lab"]);
         assert_eq!(rows["A"].platform, Some(Platform::MacOs));
         assert!(rows["B"].groups.is_empty());
-        let got: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line(), w.code())).collect();
+        let got = warnings.lines_and_codes();
         assert_eq!(
             got,
             vec![
-                (3, "bsic::status-unknown-group"),
-                (4, "bsic::status-duplicate-device"),
-                (6, "bsic::status-bad-inventory-row"),
+                (3, "status-unknown-group"),
+                (4, "status-duplicate-device"),
+                (6, "status-bad-inventory-row"),
             ]
         );
     }
@@ -242,36 +244,29 @@ mod tests {
     #[test]
     fn broken_quoting_and_control_characters_warn_per_row() {
         let text = "serial,groups\nA,lab\nB\0X,lab\n\"C,lab\nD,lab\nE\"F\",lab\nG,\"lab\"\n\u{1b}[2J,lab\n";
-        let mut warnings = Vec::new();
+        let mut warnings = StatusWarnings::default();
         let rows = parse(text, "d.csv", &["lab"], &mut warnings);
         // The open quote on line 4 does not swallow D and G.
         let names: Vec<&str> = rows.keys().map(String::as_str).collect();
         assert_eq!(names, vec!["A", "D", "G"]);
-        let got: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line(), w.code())).collect();
+        let got = warnings.lines_and_codes();
         assert_eq!(
             got,
             vec![
-                (3, "bsic::status-bad-inventory-row"),
-                (4, "bsic::status-bad-inventory-row"),
-                (6, "bsic::status-bad-inventory-row"),
-                (8, "bsic::status-bad-inventory-row"),
+                (3, "status-bad-inventory-row"),
+                (4, "status-bad-inventory-row"),
+                (6, "status-bad-inventory-row"),
+                (8, "status-bad-inventory-row"),
             ]
         );
-        assert!(
-            warnings[0].to_string().contains("U+0000"),
-            "{}",
-            warnings[0]
-        );
-        assert!(
-            warnings[1].to_string().contains("not closed"),
-            "{}",
-            warnings[1]
-        );
+        let messages = warnings.messages();
+        assert!(messages[0].contains("U+0000"), "{}", messages[0]);
+        assert!(messages[1].contains("not closed"), "{}", messages[1]);
     }
 
     #[test]
     fn plain_csv_without_header() {
-        let mut warnings = Vec::new();
+        let mut warnings = StatusWarnings::default();
         let rows = parse("X,a;b\n", "d.csv", &["a", "b"], &mut warnings);
         assert_eq!(rows["X"].groups, vec!["a", "b"]);
         assert!(warnings.is_empty());

@@ -3,12 +3,13 @@
 //!
 //! In: a checked project (the same resolver `explain` uses), status reports, an optional
 //! device inventory and manifest, and the time to judge at. Out: a [`Status`] (a verdict per
-//! device, a summary per group and per declaration) plus located [`StatusWarning`]s. Bad input
+//! device, a summary per group and per declaration) plus [`StatusWarnings`], located by file and line. Bad input
 //! is a warning and the rest is still processed; only input that cannot be read at all is a
 //! [`StatusError`]. This module never reads the clock (the caller passes `now`) and never
 //! prints.
 
 pub mod charts;
+pub mod diags;
 pub mod history;
 pub mod html;
 pub mod inventory;
@@ -31,6 +32,7 @@ use crate::output::Manifest;
 use crate::pipeline::Checked;
 use crate::resolve::{self, DeviceQuery};
 
+pub use diags::{StatusKind, StatusWarnings};
 pub use judge::{Cause, State, Target};
 pub use reports::{DeviceState, Fleet};
 pub use summary::Summary;
@@ -117,257 +119,6 @@ pub enum StatusError {
         )
     )]
     Now { value: String, reason: String },
-}
-
-/// A problem in the input, located by file and line; the rest of the input is still read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-pub enum StatusWarning {
-    #[error("{file}:{line}: malformed status report: {message}")]
-    #[diagnostic(
-        code("bsic::status-malformed-report"),
-        help(
-            "a status report is Apple's StatusReport JSON object with `StatusItems` and `Errors`; one per .json file or one per line"
-        )
-    )]
-    Malformed {
-        file: String,
-        line: usize,
-        message: String,
-    },
-    #[error("{file}:{line}: `{item}` is not {expected}; the item is ignored")]
-    #[diagnostic(
-        code("bsic::status-wrong-type"),
-        help("Apple's status item definitions give each item's type")
-    )]
-    WrongType {
-        file: String,
-        line: usize,
-        item: String,
-        expected: String,
-    },
-    #[error("{file}:{line}: the report names no device")]
-    #[diagnostic(
-        code("bsic::status-unidentified-report"),
-        help(
-            "export reports with `device.identifier.serial-number` or `udid` (most MDMs add them) so they can be matched to a device"
-        )
-    )]
-    Unidentified { file: String, line: usize },
-    #[error(
-        "{file}:{line}: the device reports declaration `{identifier}`, which the manifest does not list"
-    )]
-    #[diagnostic(
-        code("bsic::status-unknown-declaration"),
-        help(
-            "the device still holds a declaration from another build; pass --dist with the build the devices received"
-        )
-    )]
-    UnknownDeclaration {
-        file: String,
-        line: usize,
-        identifier: String,
-    },
-    #[error("{file}:{line}: the device family `{family}` is not a platform bsic manages")]
-    #[diagnostic(
-        code("bsic::status-unknown-platform"),
-        help("bsic judges macOS, iOS, iPadOS, tvOS and visionOS devices")
-    )]
-    UnknownPlatform {
-        file: String,
-        line: usize,
-        family: String,
-    },
-    #[error(
-        "{file}:{line}: device `{device}` is listed again (first on line {first}); this row is ignored"
-    )]
-    #[diagnostic(
-        code("bsic::status-duplicate-device"),
-        help("list each device once, with all its groups separated by `;`")
-    )]
-    DuplicateDevice {
-        file: String,
-        line: usize,
-        device: String,
-        first: usize,
-    },
-    #[error("{file}:{line}: unknown group `{group}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
-    #[diagnostic(
-        code("bsic::status-unknown-group"),
-        help(
-            "inventory groups are the groups the policies define; the device is judged without it"
-        )
-    )]
-    UnknownGroup {
-        file: String,
-        line: usize,
-        group: String,
-        suggestion: Option<String>,
-    },
-    #[error(
-        "{file}:{line}: the device reports OS version `{version}`, which is not a version; it is judged unknown"
-    )]
-    #[diagnostic(
-        code("bsic::status-bad-version"),
-        help(
-            "`device.operating-system.version` is MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 26.3.1; check the MDM's export of this device"
-        )
-    )]
-    BadVersion {
-        file: String,
-        line: usize,
-        version: String,
-    },
-    #[error("{file}:{line}: not a status snapshot, left out of the history: {message}")]
-    #[diagnostic(
-        code("bsic::status-bad-snapshot"),
-        help(
-            "--history DIR holds the snapshots earlier runs wrote (status-<time>.json); remove or restore this file"
-        )
-    )]
-    BadSnapshot {
-        file: String,
-        line: usize,
-        message: String,
-    },
-    #[error("{file}:{line}: {message}")]
-    #[diagnostic(
-        code("bsic::status-export-column"),
-        help(
-            "add the column to the MDM's query or export (docs/status.md lists each MDM's field names)"
-        )
-    )]
-    ExportColumn {
-        file: String,
-        line: usize,
-        message: String,
-    },
-    #[error("{file}:{line}: {message}")]
-    #[diagnostic(
-        code("bsic::status-export-row"),
-        help("export the serial number of every device; the other rows are judged")
-    )]
-    ExportRow {
-        file: String,
-        line: usize,
-        message: String,
-    },
-    #[error("{file}:{line}: {message}")]
-    #[diagnostic(
-        code("bsic::status-bad-inventory-row"),
-        help("inventory rows are `serial,groups[,platform]` with groups separated by `;`")
-    )]
-    BadRow {
-        file: String,
-        line: usize,
-        message: String,
-    },
-}
-
-impl StatusWarning {
-    pub fn file(&self) -> &str {
-        match self {
-            Self::Malformed { file, .. }
-            | Self::WrongType { file, .. }
-            | Self::Unidentified { file, .. }
-            | Self::UnknownDeclaration { file, .. }
-            | Self::UnknownPlatform { file, .. }
-            | Self::DuplicateDevice { file, .. }
-            | Self::UnknownGroup { file, .. }
-            | Self::BadVersion { file, .. }
-            | Self::ExportColumn { file, .. }
-            | Self::ExportRow { file, .. }
-            | Self::BadSnapshot { file, .. }
-            | Self::BadRow { file, .. } => file,
-        }
-    }
-
-    pub fn line(&self) -> usize {
-        match self {
-            Self::Malformed { line, .. }
-            | Self::WrongType { line, .. }
-            | Self::Unidentified { line, .. }
-            | Self::UnknownDeclaration { line, .. }
-            | Self::UnknownPlatform { line, .. }
-            | Self::DuplicateDevice { line, .. }
-            | Self::UnknownGroup { line, .. }
-            | Self::BadVersion { line, .. }
-            | Self::ExportColumn { line, .. }
-            | Self::ExportRow { line, .. }
-            | Self::BadSnapshot { line, .. }
-            | Self::BadRow { line, .. } => *line,
-        }
-    }
-
-    /// The same warning with every text from the input passed through
-    /// [`render::neutralise`], for printing on a terminal: a device's serial or family, an
-    /// inventory cell or a file name cannot send escape sequences.
-    #[must_use]
-    pub fn neutralised(&self) -> Self {
-        let n = |text: &String| render::neutralise(text).into_owned();
-        let mut out = self.clone();
-        match &mut out {
-            Self::Malformed { file, message, .. }
-            | Self::BadRow { file, message, .. }
-            | Self::ExportColumn { file, message, .. }
-            | Self::ExportRow { file, message, .. }
-            | Self::BadSnapshot { file, message, .. } => {
-                *file = n(file);
-                *message = n(message);
-            }
-            Self::WrongType { file, item, .. } => {
-                *file = n(file);
-                *item = n(item);
-            }
-            Self::Unidentified { file, .. } => *file = n(file),
-            Self::UnknownDeclaration {
-                file, identifier, ..
-            } => {
-                *file = n(file);
-                *identifier = n(identifier);
-            }
-            Self::UnknownPlatform { file, family, .. } => {
-                *file = n(file);
-                *family = n(family);
-            }
-            Self::DuplicateDevice { file, device, .. } => {
-                *file = n(file);
-                *device = n(device);
-            }
-            Self::UnknownGroup {
-                file,
-                group,
-                suggestion,
-                ..
-            } => {
-                *file = n(file);
-                *group = n(group);
-                *suggestion = suggestion.as_ref().map(n);
-            }
-            Self::BadVersion { file, version, .. } => {
-                *file = n(file);
-                *version = n(version);
-            }
-        }
-        out
-    }
-
-    /// The stable code, e.g. `bsic::status-wrong-type`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Malformed { .. } => "bsic::status-malformed-report",
-            Self::WrongType { .. } => "bsic::status-wrong-type",
-            Self::Unidentified { .. } => "bsic::status-unidentified-report",
-            Self::UnknownDeclaration { .. } => "bsic::status-unknown-declaration",
-            Self::UnknownPlatform { .. } => "bsic::status-unknown-platform",
-            Self::DuplicateDevice { .. } => "bsic::status-duplicate-device",
-            Self::UnknownGroup { .. } => "bsic::status-unknown-group",
-            Self::BadVersion { .. } => "bsic::status-bad-version",
-            Self::BadRow { .. } => "bsic::status-bad-inventory-row",
-            Self::ExportColumn { .. } => "bsic::status-export-column",
-            Self::ExportRow { .. } => "bsic::status-export-row",
-            Self::BadSnapshot { .. } => "bsic::status-bad-snapshot",
-        }
-    }
 }
 
 /// The OS a device reports. The values repeat across a fleet and are shared.
@@ -481,10 +232,23 @@ pub struct DeclarationSummary {
 /// A warning as machine output.
 #[derive(Debug, Clone, Serialize)]
 pub struct WarningOut {
-    pub code: &'static str,
+    pub code: String,
     pub file: String,
     pub line: usize,
     pub message: String,
+}
+
+impl WarningOut {
+    /// A warning of [`StatusWarnings::iter`] as scripts read it: the message keeps its
+    /// `file:line:` prefix, as it always had.
+    pub fn of((diagnostic, file, line): (&crate::diag::Diagnostic, &str, usize)) -> Self {
+        WarningOut {
+            code: diagnostic.code(),
+            file: file.to_string(),
+            line,
+            message: format!("{file}:{line}: {diagnostic}"),
+        }
+    }
 }
 
 /// The whole answer.
@@ -558,7 +322,7 @@ fn read_text(path: &std::path::Path) -> Result<String, StatusError> {
 pub fn run(
     checked: &Checked,
     options: &Options,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Result<Status, StatusError> {
     let known: Vec<&str> = checked.resolution.graph.groups().collect();
     let inventory = match &options.devices {
@@ -601,19 +365,8 @@ pub fn run(
         warnings,
     );
     status.summary = summary::summarise(&status, checked);
-    status.warnings = warnings.iter().map(WarningOut::from).collect();
+    status.warnings = warnings.iter().map(WarningOut::of).collect();
     Ok(status)
-}
-
-impl From<&StatusWarning> for WarningOut {
-    fn from(w: &StatusWarning) -> Self {
-        WarningOut {
-            code: w.code(),
-            file: w.file().to_string(),
-            line: w.line(),
-            message: w.to_string(),
-        }
-    }
 }
 
 /// What the resolver says a device in some groups, on a platform and OS, must run.
@@ -640,7 +393,7 @@ pub fn judge_fleet(
     manifest: Option<&Manifest>,
     tokens: &Tokens,
     now: &str,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Status {
     let mut judging = Judging {
         checked,
@@ -807,7 +560,7 @@ impl Judging<'_> {
         &mut self,
         serial: String,
         state: Option<DeviceState>,
-        warnings: &mut Vec<StatusWarning>,
+        warnings: &mut StatusWarnings,
     ) -> DeviceVerdict {
         let row = self.inventory.get(&serial);
         let place = self.place(row, state.as_ref(), warnings);
@@ -882,16 +635,13 @@ impl Judging<'_> {
         &self,
         row: Option<&inventory::Row>,
         state: Option<&DeviceState>,
-        warnings: &mut Vec<StatusWarning>,
+        warnings: &mut StatusWarnings,
     ) -> Placement {
         let family = state.and_then(|s| s.family.as_deref());
         let reported = family.and_then(platform);
         if let (Some(family), None, Some(s)) = (family, reported, state) {
-            warnings.push(StatusWarning::UnknownPlatform {
-                file: s.file.to_string(),
-                line: s.line,
-                family: family.to_string(),
-            });
+            let family = family.to_string();
+            warnings.warn(&s.file, s.line, StatusKind::UnknownPlatform { family });
         }
         let platform = reported.or_else(|| row.and_then(|r| r.platform));
         let os = state
@@ -943,11 +693,7 @@ impl Judging<'_> {
 
     /// Warns once per identifier about declarations under the project's prefix that the
     /// manifest does not list.
-    fn warn_unknown_declarations(
-        &mut self,
-        state: &DeviceState,
-        warnings: &mut Vec<StatusWarning>,
-    ) {
+    fn warn_unknown_declarations(&mut self, state: &DeviceState, warnings: &mut StatusWarnings) {
         let Some(prefix) = &self.prefix else {
             return;
         };
@@ -957,11 +703,12 @@ impl Judging<'_> {
                 && !self.listed.contains(id)
                 && self.unknown_declarations.insert(id.to_string())
             {
-                warnings.push(StatusWarning::UnknownDeclaration {
-                    file: state.file.to_string(),
-                    line: state.line,
-                    identifier: id.to_string(),
-                });
+                let identifier = id.to_string();
+                warnings.warn(
+                    &state.file,
+                    state.line,
+                    StatusKind::UnknownDeclaration { identifier },
+                );
             }
         }
     }

@@ -14,7 +14,8 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use super::{StatusError, StatusWarning};
+use super::StatusError;
+use super::diags::{StatusKind, StatusWarnings};
 
 /// What one device last said about one declaration. Identifiers, tokens and validity repeat
 /// across a fleet, so they are shared ([`Interner`]).
@@ -155,7 +156,7 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    fn add(&mut self, mut parsed: Parsed, warnings: &mut Vec<StatusWarning>) {
+    fn add(&mut self, mut parsed: Parsed, warnings: &mut StatusWarnings) {
         self.reports += 1;
         for held in &mut parsed.state.declarations {
             match self.declarations.get(held) {
@@ -172,10 +173,11 @@ impl Fleet {
             .or_else(|| udid.as_ref().and_then(|u| self.aliases.get(u).cloned()))
             .or(udid.clone());
         let Some(key) = key else {
-            warnings.push(StatusWarning::Unidentified {
-                file: parsed.state.file.to_string(),
-                line: parsed.state.line,
-            });
+            warnings.warn(
+                &parsed.state.file,
+                parsed.state.line,
+                StatusKind::Unidentified,
+            );
             return;
         };
         if let (Some(serial), Some(udid)) = (&serial, &udid) {
@@ -202,7 +204,7 @@ impl Fleet {
 impl Fleet {
     /// Merges what an MDM's inventory export says of one device into what is known of it: a
     /// device the reports also describe keeps their declarations, and takes the export's OS.
-    pub fn merge_export(&mut self, state: DeviceState, warnings: &mut Vec<StatusWarning>) {
+    pub fn merge_export(&mut self, state: DeviceState, warnings: &mut StatusWarnings) {
         self.add(
             Parsed {
                 state,
@@ -252,7 +254,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, StatusError> {
 pub fn read(
     paths: &[PathBuf],
     fleet: &mut Fleet,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Result<(), StatusError> {
     for file in collect(paths)? {
         read_file(&file, fleet, warnings)?;
@@ -264,7 +266,7 @@ pub fn read(
 fn read_file(
     path: &Path,
     fleet: &mut Fleet,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Result<(), StatusError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| StatusError::Read {
@@ -286,7 +288,7 @@ pub fn read_from(
     mut reader: impl BufRead,
     name: &str,
     fleet: &mut Fleet,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Result<(), StatusError> {
     let unreadable = |source| StatusError::Read {
         path: name.to_string(),
@@ -321,11 +323,8 @@ pub fn read_from(
     }
     pending.drain(name, fleet, warnings);
     if !pending.text.trim().is_empty() {
-        warnings.push(StatusWarning::Malformed {
-            file: name.to_string(),
-            line: pending.first_line,
-            message: "the report is truncated: the file ends inside it".into(),
-        });
+        let message = "the report is truncated: the file ends inside it".into();
+        warnings.warn(name, pending.first_line, StatusKind::Malformed { message });
     }
     Ok(())
 }
@@ -343,7 +342,7 @@ struct Pending {
 impl Pending {
     /// Parses every complete report at the start of the text and drops it, warning about
     /// text that is not JSON; keeps an incomplete last report for more lines.
-    fn drain(&mut self, name: &str, fleet: &mut Fleet, warnings: &mut Vec<StatusWarning>) {
+    fn drain(&mut self, name: &str, fleet: &mut Fleet, warnings: &mut StatusWarnings) {
         loop {
             self.skip_to(self.text.len() - self.text.trim_start().len());
             if self.text.is_empty() {
@@ -374,11 +373,12 @@ impl Pending {
                 }
                 Some(Err(error)) => {
                     let line = error.line().max(1);
-                    warnings.push(StatusWarning::Malformed {
-                        file: name.to_string(),
-                        line: self.first_line + line - 1,
-                        message: error.to_string(),
-                    });
+                    let message = error.to_string();
+                    warnings.warn(
+                        name,
+                        self.first_line + line - 1,
+                        StatusKind::Malformed { message },
+                    );
                     // Read on from the line after a report that breaks on its first line,
                     // else from the line where it broke: often the next report's start.
                     let lines = if line == 1 { 1 } else { line - 1 };
@@ -426,7 +426,7 @@ fn reduce(
     shared_file: &Rc<str>,
     line: usize,
     strings: &mut Interner,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Option<Parsed> {
     let mut at = At {
         file: shared_file,
@@ -434,24 +434,16 @@ fn reduce(
         strings,
         warnings,
     };
-    let malformed = |message: &str| StatusWarning::Malformed {
-        file: shared_file.to_string(),
-        line,
-        message: message.to_string(),
-    };
     let Value::Object(report) = value else {
-        at.warnings
-            .push(malformed("a status report is a JSON object"));
+        at.malformed("a status report is a JSON object");
         return None;
     };
     let Some(items) = report.get("StatusItems") else {
-        at.warnings
-            .push(malformed("the report has no `StatusItems`"));
+        at.malformed("the report has no `StatusItems`");
         return None;
     };
     let Value::Object(items) = items else {
-        at.warnings
-            .push(malformed("`StatusItems` is not a dictionary"));
+        at.malformed("`StatusItems` is not a dictionary");
         return None;
     };
     let full = match report.get("FullReport") {
@@ -485,13 +477,19 @@ struct At<'a> {
     file: &'a str,
     line: usize,
     strings: &'a mut Interner,
-    warnings: &'a mut Vec<StatusWarning>,
+    warnings: &'a mut StatusWarnings,
 }
 
 impl At<'_> {
     fn wrong_type(&mut self, item: &str, expected: &str) {
         self.warnings
-            .push(wrong_type(self.file, self.line, item, expected));
+            .warn(self.file, self.line, wrong_type(item, expected));
+    }
+
+    fn malformed(&mut self, message: &str) {
+        let message = message.to_string();
+        self.warnings
+            .warn(self.file, self.line, StatusKind::Malformed { message });
     }
 
     /// A string item, `None` when absent or null (and warned about when not a string).
@@ -527,11 +525,9 @@ fn device(items: &Map<String, Value>, state: &mut DeviceState, at: &mut At<'_>) 
     if let Some(version) = &state.version
         && version.parse::<crate::model::OsVersion>().is_err()
     {
-        at.warnings.push(StatusWarning::BadVersion {
-            file: at.file.to_string(),
-            line: at.line,
-            version: version.to_string(),
-        });
+        let version = version.to_string();
+        at.warnings
+            .warn(at.file, at.line, StatusKind::BadVersion { version });
     }
     state.build = at.shared(items, "device.operating-system.build-version");
     state.supplemental_build =
@@ -655,24 +651,22 @@ fn declaration(
     state: &mut DeviceState,
     removed: &mut Vec<Rc<str>>,
     strings: &mut Interner,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) {
     let Some(o) = entry.as_object() else {
-        warnings.push(wrong_type(
+        warnings.warn(
             file,
             line,
-            "management.declarations entry",
-            "a dictionary",
-        ));
+            wrong_type("management.declarations entry", "a dictionary"),
+        );
         return;
     };
     let Some(identifier) = o.get("identifier").and_then(Value::as_str) else {
-        warnings.push(wrong_type(
+        warnings.warn(
             file,
             line,
-            "management.declarations identifier",
-            "a string",
-        ));
+            wrong_type("management.declarations identifier", "a string"),
+        );
         return;
     };
     if o.get("_removed").and_then(Value::as_bool) == Some(true) {
@@ -683,12 +677,11 @@ fn declaration(
         None => None,
         Some(Value::Bool(b)) => Some(*b),
         Some(_) => {
-            warnings.push(wrong_type(
+            warnings.warn(
                 file,
                 line,
-                &format!("`{identifier}` active"),
-                "a boolean",
-            ));
+                wrong_type(&format!("`{identifier}` active"), "a boolean"),
+            );
             None
         }
     };
@@ -697,12 +690,11 @@ fn declaration(
         Some(Value::String(s)) => Some(strings.get(s)),
         Some(Value::Bool(b)) => Some(strings.get(if *b { "valid" } else { "invalid" })),
         Some(_) => {
-            warnings.push(wrong_type(
+            warnings.warn(
                 file,
                 line,
-                &format!("`{identifier}` valid"),
-                "a string",
-            ));
+                wrong_type(&format!("`{identifier}` valid"), "a string"),
+            );
             None
         }
     };
@@ -761,10 +753,8 @@ fn reason_text(reason: &Value) -> String {
     }
 }
 
-fn wrong_type(file: &str, line: usize, item: &str, expected: &str) -> StatusWarning {
-    StatusWarning::WrongType {
-        file: file.to_string(),
-        line,
+fn wrong_type(item: &str, expected: &str) -> StatusKind {
+    StatusKind::WrongType {
         item: item.to_string(),
         expected: expected.to_string(),
     }
@@ -774,12 +764,12 @@ fn wrong_type(file: &str, line: usize, item: &str, expected: &str) -> StatusWarn
 mod tests {
     use super::*;
 
-    fn read_text(text: &str) -> (Fleet, Vec<StatusWarning>) {
+    fn read_text(text: &str) -> (Fleet, StatusWarnings) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.jsonl");
         std::fs::write(&path, text).unwrap();
         let mut fleet = Fleet::default();
-        let mut warnings = Vec::new();
+        let mut warnings = StatusWarnings::default();
         read(&[path], &mut fleet, &mut warnings).unwrap();
         (fleet, warnings)
     }
@@ -805,7 +795,7 @@ mod tests {
         let mut pending = Pending::default();
         let mut parsed_bytes = 0usize;
         let mut fleet = Fleet::default();
-        let mut warnings = Vec::new();
+        let mut warnings = StatusWarnings::default();
         for (n, line) in report.split_inclusive('\n').enumerate() {
             if pending.text.trim().is_empty() {
                 pending = Pending {
@@ -849,7 +839,7 @@ mod tests {
             "{warnings:?}"
         );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert_eq!(warnings[0].line(), 4);
+        assert_eq!(warnings.lines_and_codes()[0].0, 4);
     }
 
     #[test]
@@ -885,15 +875,15 @@ mod tests {
             vec!["A", "B"],
             "{warnings:?}"
         );
-        let lines: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line(), w.code())).collect();
+        let lines = warnings.lines_and_codes();
         assert_eq!(
             lines,
             vec![
-                (2, "bsic::status-malformed-report"),
-                (3, "bsic::status-malformed-report"),
-                (4, "bsic::status-wrong-type"),
-                (4, "bsic::status-unidentified-report"),
-                (6, "bsic::status-malformed-report"),
+                (2, "status-malformed-report"),
+                (3, "status-malformed-report"),
+                (4, "status-wrong-type"),
+                (4, "status-unidentified-report"),
+                (6, "status-malformed-report"),
             ]
         );
     }
@@ -903,13 +893,10 @@ mod tests {
         let text = "{\"StatusItems\":{\"device\":{\"identifier\":{\"serial-number\":\"S1\"},\"operating-system\":{\"version\":\"26.3\"}}}}\n{\"StatusItems\":{\"device\":{\"identifier\":{\"serial-number\":\"S2\"},\"operating-system\":{\"version\":\"abc\"}}}}\n{\"StatusItems\":{\"device\":{\"identifier\":{\"serial-number\":\"S3\"},\"operating-system\":{\"version\":\"\"}}}}\n";
         let (fleet, warnings) = read_text(text);
         assert_eq!(fleet.devices["S2"].version.as_deref(), Some("abc"));
-        let got: Vec<(usize, &str)> = warnings.iter().map(|w| (w.line(), w.code())).collect();
+        let got = warnings.lines_and_codes();
         assert_eq!(
             got,
-            vec![
-                (2, "bsic::status-bad-version"),
-                (3, "bsic::status-bad-version")
-            ]
+            vec![(2, "status-bad-version"), (3, "status-bad-version")]
         );
     }
 

@@ -24,8 +24,9 @@ use std::rc::Rc;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::StatusError;
+use super::diags::{StatusKind, StatusWarnings};
 use super::reports::{DeviceState, Fleet};
-use super::{StatusError, StatusWarning};
 use crate::model::{OsVersion, Platform};
 
 /// What bsic reads from a cell, by the cell's column.
@@ -207,7 +208,7 @@ struct Table {
 pub fn read(
     paths: &[PathBuf],
     fleet: &mut Fleet,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Result<(), StatusError> {
     for path in paths {
         let bytes =
@@ -227,7 +228,7 @@ fn read_bytes(
     bytes: &[u8],
     path: &Path,
     fleet: &mut Fleet,
-    warnings: &mut Vec<StatusWarning>,
+    warnings: &mut StatusWarnings,
 ) -> Result<(), StatusError> {
     let name = path.display().to_string();
     let unreadable = |message: String| StatusError::Export {
@@ -437,27 +438,24 @@ fn csv_table(text: &str) -> Result<Table, String> {
 
 /// Warns about the table's missing columns, then turns each row into a device state in
 /// `fleet`: rows without a device and repeated devices are warnings, not devices.
-fn judge_table(table: &Table, file: &str, fleet: &mut Fleet, warnings: &mut Vec<StatusWarning>) {
+fn judge_table(table: &Table, file: &str, fleet: &mut Fleet, warnings: &mut StatusWarnings) {
     for column in table.source.required() {
         let present = table.columns.contains(column)
             || (*column == Column::Serial && table.columns.contains(&Column::Udid));
         let missing = !present;
         if missing {
-            warnings.push(StatusWarning::ExportColumn {
-                file: file.to_string(),
-                line: table.header_line,
-                message: format!(
-                    "no {} column; {}",
-                    column.describe(),
-                    match column {
-                        Column::Serial => "rows cannot be matched to devices and are skipped",
-                        Column::Version => "every device is judged unknown",
-                        Column::Platform =>
-                            "each device's platform comes from the --devices inventory",
-                        _ => "a device on the target base OS cannot be shown to run its BSI",
-                    }
-                ),
-            });
+            let consequence = match column {
+                Column::Serial => "rows cannot be matched to devices and are skipped",
+                Column::Version => "every device is judged unknown",
+                Column::Platform => "each device's platform comes from the --devices inventory",
+                _ => "a device on the target base OS cannot be shown to run its BSI",
+            };
+            let message = format!("no {} column; {consequence}", column.describe());
+            warnings.warn(
+                file,
+                table.header_line,
+                StatusKind::ExportColumn { message },
+            );
         }
     }
     let shared: Rc<str> = Rc::from(file);
@@ -467,20 +465,16 @@ fn judge_table(table: &Table, file: &str, fleet: &mut Fleet, warnings: &mut Vec<
             continue;
         };
         let Some(key) = state.key().map(str::to_string) else {
-            warnings.push(StatusWarning::ExportRow {
-                file: file.to_string(),
-                line: row.line,
-                message: "the row has no serial number (nor UDID); it is skipped".into(),
-            });
+            let message = "the row has no serial number (nor UDID); it is skipped".into();
+            warnings.warn(file, row.line, StatusKind::ExportRow { message });
             continue;
         };
         if let Some(first) = seen.get(&key) {
-            warnings.push(StatusWarning::DuplicateDevice {
-                file: file.to_string(),
-                line: row.line,
+            let kind = StatusKind::DuplicateDevice {
                 device: key,
                 first: *first,
-            });
+            };
+            warnings.warn(file, row.line, kind);
             continue;
         }
         seen.insert(key, row.line);
@@ -490,11 +484,7 @@ fn judge_table(table: &Table, file: &str, fleet: &mut Fleet, warnings: &mut Vec<
 
 /// A row as a device state, or nothing for a device bsic does not manage (Windows, Android:
 /// Intune lists them beside the Apple devices).
-fn device_state(
-    row: &Row,
-    file: &Rc<str>,
-    warnings: &mut Vec<StatusWarning>,
-) -> Option<DeviceState> {
+fn device_state(row: &Row, file: &Rc<str>, warnings: &mut StatusWarnings) -> Option<DeviceState> {
     let cell = |column| row.cells.get(&column).map(String::as_str);
     // An export with one "OS" column (`macOS 26.3.1`) and no version column.
     let version = cell(Column::Version)
@@ -524,11 +514,8 @@ fn device_state(
     if let Some(version) = &os.version
         && version.parse::<OsVersion>().is_err()
     {
-        warnings.push(StatusWarning::BadVersion {
-            file: file.to_string(),
-            line: row.line,
-            version: version.clone(),
-        });
+        let version = version.clone();
+        warnings.warn(file, row.line, StatusKind::BadVersion { version });
     }
     let text = |value: Option<String>| value.map(|v| Rc::from(v.as_str()));
     Some(DeviceState {
@@ -714,7 +701,7 @@ mod tests {
         ];
         for (bytes, readable) in cases {
             let mut fleet = Fleet::default();
-            let mut warnings = Vec::new();
+            let mut warnings = StatusWarnings::default();
             let result = read_bytes(bytes, Path::new("x"), &mut fleet, &mut warnings);
             assert_eq!(
                 result.is_ok(),
