@@ -31,3 +31,11 @@ pub(crate) fn system_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
+
+#[cfg(test)]
+impl crate::diag::Examples for ClockError {
+    fn examples() -> Vec<Self> {
+        let all = vec![Self("x".into())];
+        all
+    }
+}

@@ -396,6 +396,45 @@ pub fn all_codes() -> impl Iterator<Item = &'static str> {
         .chain(Lint::ALL.iter().map(|lint| lint.name()))
 }
 
+/// A value of every variant of an error that ends a run (or a signing warning): these are
+/// miette enums declared beside their stage, whose codes are their `code(…)` attributes. With
+/// their examples the codes can be listed (see [`fatal_codes`]) instead of found by reading
+/// the source.
+#[cfg(test)]
+pub(crate) trait Examples: miette::Diagnostic + Sized {
+    fn examples() -> Vec<Self>;
+}
+
+/// Every code an error that ends a run (or a signing warning) can carry, with `bsic::`.
+#[cfg(test)]
+pub(crate) fn fatal_codes() -> std::collections::BTreeSet<String> {
+    fn codes<E: Examples>() -> Vec<String> {
+        E::examples()
+            .iter()
+            .filter_map(|e| e.code().map(|c| c.to_string()))
+            .collect()
+    }
+    [
+        codes::<crate::source::SourceError>(),
+        codes::<crate::validate::SchemaBuildError>(),
+        codes::<crate::emit::EmitError>(),
+        codes::<crate::emit::adapters::TemplateError>(),
+        codes::<crate::output::OutputError>(),
+        codes::<crate::sign::SignError>(),
+        codes::<crate::sign::VerifyError>(),
+        codes::<crate::sign::SignWarning>(),
+        codes::<crate::clock::ClockError>(),
+        codes::<crate::raw::RawError>(),
+        codes::<crate::catalog::CatalogError>(),
+        codes::<crate::plan::PlanError>(),
+        codes::<crate::status::StatusError>(),
+        codes::<crate::lsp::LspError>(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 pub(crate) fn quote_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
     quoted.join(", ")
@@ -515,6 +554,36 @@ mod tests {
         }
         assert_eq!(node("x").code(), "unknown-node");
         assert!(seen.contains(Kind::from(node("x")).code()));
+    }
+
+    /// Every code, of the located diagnostics and of the errors that end a run, is listed once
+    /// in docs/diagnostics.md (the crate's copy, kept equal by `cargo xtask sync-crate`), and
+    /// the list names no code that does not exist. Both sides are enumerated, not scraped.
+    #[test]
+    fn every_code_is_documented_once() {
+        let docs = include_str!("../data/diagnostics.md");
+        let block = docs
+            .split("```codes\n")
+            .nth(1)
+            .and_then(|b| b.split("```").next())
+            .unwrap();
+        let listed: Vec<&str> = block.lines().filter(|l| !l.is_empty()).collect();
+        let unique: std::collections::BTreeSet<String> =
+            listed.iter().map(|s| s.to_string()).collect();
+        assert_eq!(unique.len(), listed.len(), "a code is listed twice");
+        let mut known: std::collections::BTreeSet<String> =
+            all_codes().map(|c| format!("bsic::{c}")).collect();
+        known.extend(fatal_codes());
+        let undocumented: Vec<_> = known.difference(&unique).collect();
+        let stale: Vec<_> = unique.difference(&known).collect();
+        assert!(
+            undocumented.is_empty(),
+            "codes missing from docs/diagnostics.md: {undocumented:?}"
+        );
+        assert!(
+            stale.is_empty(),
+            "docs/diagnostics.md lists codes that do not exist: {stale:?}"
+        );
     }
 
     #[test]

@@ -19,62 +19,6 @@ fn documented_examples_check_as_documented() {
     );
 }
 
-/// Every diagnostic code is documented once in docs/diagnostics.md, and the list names no
-/// code that does not exist.
-#[test]
-fn every_diagnostic_code_is_documented_once() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let docs = std::fs::read_to_string(root.join("docs/diagnostics.md")).unwrap();
-    let block = docs
-        .split("```codes\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .unwrap();
-    let listed: Vec<&str> = block.lines().filter(|l| !l.is_empty()).collect();
-    let mut unique = listed.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    assert_eq!(unique.len(), listed.len(), "a code is listed twice");
-
-    // The located diagnostics list their codes (`bsic::diag::all_codes`); the fatal errors
-    // are miette enums whose codes are the `code("bsic::…")` attributes themselves.
-    let mut in_source: std::collections::BTreeSet<String> = bsic::diag::all_codes()
-        .map(|c| format!("bsic::{c}"))
-        .collect();
-    for entry in walk(&root.join("compiler/src")) {
-        let text = std::fs::read_to_string(&entry).unwrap();
-        for piece in text.split("code(\"").skip(1) {
-            if let Some(code) = piece.split('"').next().filter(|c| c.starts_with("bsic::")) {
-                in_source.insert(code.to_string());
-            }
-        }
-    }
-    let listed: std::collections::BTreeSet<String> = listed.iter().map(|s| s.to_string()).collect();
-    let undocumented: Vec<_> = in_source.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&in_source).collect();
-    assert!(
-        undocumented.is_empty(),
-        "codes missing from docs/diagnostics.md: {undocumented:?}"
-    );
-    assert!(
-        stale.is_empty(),
-        "docs/diagnostics.md lists codes that do not exist: {stale:?}"
-    );
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------
 // Shell examples: every `bsic …` command in the docs runs as documented.
 

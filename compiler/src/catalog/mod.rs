@@ -895,6 +895,30 @@ fn check_build(
 }
 
 #[cfg(test)]
+impl crate::diag::Examples for CatalogError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::Read {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::Invalid {
+                path: "x".into(),
+                message: "x".into(),
+            },
+            Self::UnknownFormat { path: "x".into() },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::Read { .. } | Self::Invalid { .. } | Self::UnknownFormat { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

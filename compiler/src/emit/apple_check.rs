@@ -146,6 +146,36 @@ impl AppleCheck {
     }
 }
 
+#[cfg(test)]
+impl crate::diag::Examples for EmitError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::Invalid {
+                path: "x".into(),
+                schema: "x".into(),
+                pointer: "x".into(),
+                message: "x".into(),
+            },
+            Self::Unreadable {
+                path: "x".into(),
+                what: "x",
+                message: "x".into(),
+            },
+            Self::Schema {
+                name: "x".into(),
+                message: "x".into(),
+            },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::Invalid { .. } | Self::Unreadable { .. } | Self::Schema { .. } => {}
+            }
+        }
+        all
+    }
+}
+
 /// Tests of the Apple schemas against the repository's reference policies.
 #[cfg(test)]
 #[cfg(bsic_repo)]

@@ -723,6 +723,20 @@ fn to_value<T: serde::Serialize>(value: T) -> Value {
 }
 
 #[cfg(test)]
+impl crate::diag::Examples for LspError {
+    fn examples() -> Vec<Self> {
+        let all = vec![Self::Protocol("x".into())];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::Protocol { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

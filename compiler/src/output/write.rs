@@ -517,6 +517,53 @@ impl ParentLock {
 }
 
 #[cfg(test)]
+impl crate::diag::Examples for OutputError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::Io {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::NotOutput {
+                path: "x".into(),
+                because: "x".into(),
+                why: "x".into(),
+            },
+            Self::HoldsProject {
+                path: "x".into(),
+                project_file: "x".into(),
+            },
+            Self::EmptyBuild {
+                path: "x".into(),
+                previous: 0,
+            },
+            Self::OldOutputLeft {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::Escape { path: "x".into() },
+            Self::Collision {
+                first: "x".into(),
+                second: "x".into(),
+            },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::Io { .. }
+                | Self::NotOutput { .. }
+                | Self::HoldsProject { .. }
+                | Self::EmptyBuild { .. }
+                | Self::OldOutputLeft { .. }
+                | Self::Escape { .. }
+                | Self::Collision { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::super::MANIFEST_FILE;
     use super::*;

@@ -514,6 +514,45 @@ fn short_kind(kind: &str) -> &str {
 }
 
 #[cfg(test)]
+impl crate::diag::Examples for PlanError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::NoManifest {
+                dir: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::BadManifest {
+                path: "x".into(),
+                source: serde_json::from_str::<()>("x").unwrap_err(),
+            },
+            Self::Read {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::Git {
+                reference: "x".into(),
+                detail: "x".into(),
+            },
+            Self::OldProjectErrors {
+                reference: "x".into(),
+                errors: 0,
+            },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::NoManifest { .. }
+                | Self::BadManifest { .. }
+                | Self::Read { .. }
+                | Self::Git { .. }
+                | Self::OldProjectErrors { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -997,4 +997,44 @@ fn check_uuid(projection: &Projection, prefix: &str, file: FileId, out: &mut Dia
 }
 
 #[cfg(test)]
+impl crate::diag::Examples for RawError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::NoFiles {
+                pattern: "x".into(),
+            },
+            Self::Read {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::BadGlob {
+                pattern: "x".into(),
+                message: "x".into(),
+            },
+            Self::Exists { path: "x".into() },
+            Self::Write {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::Schema {
+                name: "x".into(),
+                message: "x".into(),
+            },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::NoFiles { .. }
+                | Self::Read { .. }
+                | Self::BadGlob { .. }
+                | Self::Exists { .. }
+                | Self::Write { .. }
+                | Self::Schema { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
 mod tests;

@@ -13,11 +13,14 @@ use thiserror::Error;
 #[derive(Debug, Error, Diagnostic)]
 #[non_exhaustive]
 pub enum SignError {
-    /// A file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    /// A file could not be read: missing, unreadable, or far larger than any certificate or
+    /// key (the cause, shown under the message, says which).
+    #[error("cannot read {}", path.display())]
     #[diagnostic(
         code("bsic::sign::io"),
-        help("check that the path exists and is readable by this user")
+        help(
+            "give the PEM or DER certificate, key or chain file, or the PKCS#12 archive, readable by this user (such files are a few kilobytes; more than 1 MiB is refused)"
+        )
     )]
     Io {
         /// The file.
@@ -385,6 +388,141 @@ pub enum SignWarning {
         /// The certificates outside their validity at the signing clock, or empty.
         problems: String,
     },
+}
+
+#[cfg(test)]
+impl crate::diag::Examples for SignError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::Io {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::Malformed {
+                path: "x".into(),
+                what: "x",
+                detail: "x".into(),
+            },
+            Self::NoCertificate { path: "x".into() },
+            Self::NoPrivateKey { path: "x".into() },
+            Self::EncryptedKey { path: "x".into() },
+            Self::WrongPassword { path: "x".into() },
+            Self::Password {
+                message: "x".into(),
+            },
+            Self::Pkcs12 {
+                path: "x".into(),
+                detail: "x".into(),
+            },
+            Self::UnsupportedKey {
+                path: "x".into(),
+                kind: "x".into(),
+            },
+            Self::KeyMismatch {
+                cert: "x".into(),
+                key: "x".into(),
+            },
+            Self::CertificateDates {
+                subject: "x".into(),
+                state: "x",
+                now: 0,
+                now_text: "x".into(),
+                not_before_text: "x".into(),
+                not_after_text: "x".into(),
+            },
+            Self::SigningTime { time: 0 },
+            Self::Cms { detail: "x".into() },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::Io { .. }
+                | Self::Malformed { .. }
+                | Self::NoCertificate { .. }
+                | Self::NoPrivateKey { .. }
+                | Self::EncryptedKey { .. }
+                | Self::WrongPassword { .. }
+                | Self::Password { .. }
+                | Self::Pkcs12 { .. }
+                | Self::UnsupportedKey { .. }
+                | Self::KeyMismatch { .. }
+                | Self::CertificateDates { .. }
+                | Self::SigningTime { .. }
+                | Self::Cms { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
+impl crate::diag::Examples for VerifyError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::Malformed { detail: "x".into() },
+            Self::Content { detail: "x".into() },
+            Self::UnsupportedAlgorithm {
+                what: "x",
+                oid: "x".into(),
+            },
+            Self::SignerCount { count: 0 },
+            Self::SignerCertificateMissing,
+            Self::Attribute { name: "x" },
+            Self::DigestMismatch,
+            Self::BadSignature,
+            Self::CertificateDates {
+                subject: "x".into(),
+                state: "x",
+                not_before_text: "x".into(),
+                not_after_text: "x".into(),
+                now_text: "x".into(),
+            },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::Malformed { .. }
+                | Self::Content { .. }
+                | Self::UnsupportedAlgorithm { .. }
+                | Self::SignerCount { .. }
+                | Self::SignerCertificateMissing { .. }
+                | Self::Attribute { .. }
+                | Self::DigestMismatch { .. }
+                | Self::BadSignature { .. }
+                | Self::CertificateDates { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
+impl crate::diag::Examples for SignWarning {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::ReadableSecret {
+                path: "x".into(),
+                what: "x",
+                mode: 0,
+            },
+            Self::UnchainedCertificate {
+                subject: "x".into(),
+                signer: "x".into(),
+            },
+            Self::InvalidDatesAllowed {
+                problems: "x".into(),
+            },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::ReadableSecret { .. }
+                | Self::UnchainedCertificate { .. }
+                | Self::InvalidDatesAllowed { .. } => {}
+            }
+        }
+        all
+    }
 }
 
 #[cfg(test)]

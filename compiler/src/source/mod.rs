@@ -305,6 +305,30 @@ pub fn display_path(root: &Path, path: &Path) -> String {
 }
 
 #[cfg(test)]
+impl crate::diag::Examples for SourceError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::NoProject { dir: "x".into() },
+            Self::Read {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::Glob {
+                pattern: "x".into(),
+                source: globset::Glob::new("[").unwrap_err(),
+            },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::NoProject { .. } | Self::Read { .. } | Self::Glob { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -943,6 +943,54 @@ impl DeclarationCheck<'_> {
 }
 
 #[cfg(test)]
+impl crate::diag::Examples for StatusError {
+    fn examples() -> Vec<Self> {
+        let all = vec![
+            Self::Read {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::Write {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Self::Template {
+                message: "x".into(),
+            },
+            Self::Manifest {
+                path: "x".into(),
+                message: "x".into(),
+            },
+            Self::ServerTokens {
+                path: "x".into(),
+                message: "x".into(),
+            },
+            Self::Export {
+                path: "x".into(),
+                message: "x".into(),
+            },
+            Self::Now {
+                value: "x".into(),
+                reason: "x".into(),
+            },
+        ];
+        // A new variant does not compile until it has an example above.
+        for example in &all {
+            match example {
+                Self::Read { .. }
+                | Self::Write { .. }
+                | Self::Template { .. }
+                | Self::Manifest { .. }
+                | Self::ServerTokens { .. }
+                | Self::Export { .. }
+                | Self::Now { .. } => {}
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -548,3 +548,11 @@ pub fn describe_value(dialect: Dialect, value: &Value) -> String {
         (_, Value::Object(_)) => "a dictionary".into(),
     }
 }
+
+#[cfg(test)]
+impl crate::diag::Examples for SchemaBuildError {
+    fn examples() -> Vec<Self> {
+        let all = vec![Self("x".into())];
+        all
+    }
+}

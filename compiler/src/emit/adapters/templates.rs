@@ -107,6 +107,17 @@ impl TemplateError {
 }
 
 #[cfg(test)]
+impl crate::diag::Examples for TemplateError {
+    fn examples() -> Vec<Self> {
+        let all = vec![Self {
+            name: "x".into(),
+            message: "x".into(),
+        }];
+        all
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use minijinja::context;
 
