@@ -202,7 +202,12 @@ fn check(
     if explain_overrides && !checked.has_errors() {
         explain::overrides(&checked);
     }
-    Ok(outcome(&checked))
+    let code = outcome(&checked);
+    // The process ends now: the system takes the memory back at once, where dropping the
+    // checked project frees its maps node by node on one core (a tenth of the wall time of
+    // checking 1,000 policies).
+    std::mem::forget(checked);
+    Ok(code)
 }
 
 /// Loads the project and runs `command` on it when it checks clean; otherwise reports the

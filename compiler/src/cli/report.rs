@@ -309,15 +309,20 @@ pub fn write_human(
 ) -> io::Result<()> {
     let handler = handler(fancy);
     let capped = diagnostics.capped(limit);
-    for diagnostic in &capped.shown {
+    // Drawn on every core (a few hundred reports take milliseconds each core can share),
+    // written in order.
+    let texts = crate::parallel::map(capped.shown.clone(), 16, |_, diagnostic| {
         let rendered = Rendered::new(diagnostic, sources);
         let mut text = String::new();
         if handler.render_report(&mut text, &rendered).is_ok() {
-            writeln!(out, "{text}")?;
+            text
         } else {
             let at = printable(&sources.locate(diagnostic.at)).into_owned();
-            writeln!(out, "{at}: {}", rendered.message)?;
+            format!("{at}: {}", rendered.message)
         }
+    });
+    for text in texts {
+        writeln!(out, "{text}")?;
     }
     write_omitted(out, &capped, sources, limit)
 }

@@ -41,14 +41,21 @@ fn warning(lint: Lint, message: String, at: crate::source::Span, label: &str) ->
     Diagnostic::lint(lint, message, at, label)
 }
 
+/// The lints of each policy on its own: on any core, merged back in policy order.
 fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
-    for placed in &model.policies {
-        no_device(model, placed, diagnostics);
+    let policies: Vec<&Placed<Policy>> = model.policies.iter().collect();
+    let found = crate::parallel::map(policies, 32, |_, placed| {
+        let mut found = Diagnostics::default();
+        no_device(model, placed, &mut found);
         for (index, enforce) in placed.value.enforce.iter().enumerate() {
-            past_deadline(model, placed, index, enforce, now, diagnostics);
-            staged_base(model, placed, index, enforce, diagnostics);
+            past_deadline(model, placed, index, enforce, now, &mut found);
+            staged_base(model, placed, index, enforce, &mut found);
         }
-        rollback_with_forced_install(model, placed, diagnostics);
+        rollback_with_forced_install(model, placed, &mut found);
+        found
+    });
+    for found in found {
+        diagnostics.append(found);
     }
 }
 
@@ -170,23 +177,53 @@ fn rollback_with_forced_install(
 }
 
 /// The lints of each group on each platform it has policies for.
+///
+/// Each group runs on any core; what it finds is merged back in group order, keeping the
+/// first report of each pair (a pair of policies can meet in several groups), as one core
+/// going through the groups in order would.
 fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnostics) {
-    let mut reported = Reported::new();
-    for plan in &resolution.plans {
+    let plans: Vec<&GroupPlan> = resolution.plans.iter().collect();
+    let found = crate::parallel::map(plans, 8, |_, plan| {
+        let mut found = Found::default();
         for (platform, effective) in &plan.platforms {
             let group = GroupAt {
                 plan,
                 platform: *platform,
                 effective,
             };
-            bsi_off_with_bsi_target(model, &group, &mut reported, diagnostics);
-            container_conflicts(model, resolution, &group, &mut reported, diagnostics);
+            bsi_off_with_bsi_target(model, &group, &mut found);
+            container_conflicts(model, resolution, &group, &mut found);
+        }
+        found.reports
+    });
+    let mut reported = std::collections::BTreeSet::new();
+    for (id, diagnostic) in found.into_iter().flatten() {
+        if reported.insert(id) {
+            diagnostics.push(diagnostic);
         }
     }
 }
 
-/// Pairs of policies already reported, per lint, so a pair is reported once.
-type Reported = std::collections::BTreeSet<(&'static str, String, usize, usize)>;
+/// Which lint, and the pair of policies it is about (with the group or key it concerns): a
+/// pair is reported once.
+type ReportId = (&'static str, String, usize, usize);
+
+/// One group's lint reports, each with its [`ReportId`], in the order found; an id already
+/// found in this group is not worded again.
+#[derive(Default)]
+struct Found {
+    seen: std::collections::BTreeSet<ReportId>,
+    reports: Vec<(ReportId, Diagnostic)>,
+}
+
+impl Found {
+    /// Whether `id` is new in this group; if it is, `report` is called for its diagnostic.
+    fn offer(&mut self, id: ReportId, report: impl FnOnce() -> Diagnostic) {
+        if self.seen.insert(id.clone()) {
+            self.reports.push((id, report()));
+        }
+    }
+}
 
 /// One group's effective settings on one platform.
 struct GroupAt<'a> {
@@ -196,12 +233,7 @@ struct GroupAt<'a> {
 }
 
 /// BSIs not offered, yet a BSI build enforced.
-fn bsi_off_with_bsi_target(
-    model: &Model,
-    group: &GroupAt<'_>,
-    reported: &mut Reported,
-    diagnostics: &mut Diagnostics,
-) {
+fn bsi_off_with_bsi_target(model: &Model, group: &GroupAt<'_>, found: &mut Found) {
     let (plan, platform, effective) = (group.plan, &group.platform, group.effective);
     let offer_off = effective
         .settings
@@ -210,33 +242,33 @@ fn bsi_off_with_bsi_target(
     let bsi_target = effective.enforce.as_ref().filter(|e| {
         crate::apple::catalog::is_staged(model.catalog.as_deref(), &[*platform], &e.value)
     });
-    if let (Some(offer), Some(target)) = (offer_off, bsi_target)
-        && reported.insert(("bsi-off", plan.group.clone(), offer.policy, target.policy))
-    {
+    let (Some(offer), Some(target)) = (offer_off, bsi_target) else {
+        return;
+    };
+    let id = ("bsi-off", plan.group.clone(), offer.policy, target.policy);
+    found.offer(id, || {
         let at = model.value_span(&model.policies[offer.policy].at, Field::Knob(OFFER));
         let target_policy = &model.policies[target.policy];
         let index = target.enforce_index(model);
-        diagnostics.push(
-            warning(
-                Lint::BsiOffWithBsiTarget,
-                format!(
-                    "group `{}` is not offered BSIs but must install BSI build {} on {}",
-                    plan.group,
-                    target.value.build.as_ref().map_or("", |b| b.as_str()),
-                    platform.name()
-                ),
-                at,
-                "BSIs not offered",
-            )
-            .with_related(
-                model.value_span(
-                    &target_policy.at,
-                    Field::EnforceField(index, EnforceField::Build),
-                ),
-                "BSI build enforced",
+        warning(
+            Lint::BsiOffWithBsiTarget,
+            format!(
+                "group `{}` is not offered BSIs but must install BSI build {} on {}",
+                plan.group,
+                target.value.build.as_ref().map_or("", |b| b.as_str()),
+                platform.name()
             ),
-        );
-    }
+            at,
+            "BSIs not offered",
+        )
+        .with_related(
+            model.value_span(
+                &target_policy.at,
+                Field::EnforceField(index, EnforceField::Build),
+            ),
+            "BSI build enforced",
+        )
+    });
 }
 
 /// Devices of this group also receive the declarations of every group containing it: a
@@ -245,8 +277,7 @@ fn container_conflicts(
     model: &Model,
     resolution: &Resolution,
     group: &GroupAt<'_>,
-    reported: &mut Reported,
-    diagnostics: &mut Diagnostics,
+    found: &mut Found,
 ) {
     let (plan, platform, effective) = (group.plan, &group.platform, group.effective);
     for container in resolution.graph.containers(&plan.group).keys() {
@@ -282,8 +313,7 @@ fn container_conflicts(
                 theirs.policy,
             );
             if combined.order_dependent {
-                if reported.insert(("order", id.0.clone(), id.2, id.3)) {
-                    diagnostics.push(
+                found.offer(("order", id.0.clone(), id.2, id.3), || {
                         warning(
                             Lint::OrderDependent,
                             format!(
@@ -293,13 +323,10 @@ fn container_conflicts(
                             model.value_span(&model.policies[mine.policy].at, field),
                             "one value",
                         )
-                        .with_related(model.value_span(&model.policies[theirs.policy].at, field), "the other value"),
-                    );
-                }
-            } else if combined.value != mine.value
-                && reported.insert(("ineffective", id.0.clone(), id.2, id.3))
-            {
-                diagnostics.push(
+                        .with_related(model.value_span(&model.policies[theirs.policy].at, field), "the other value")
+                });
+            } else if combined.value != mine.value {
+                found.offer(("ineffective", id.0.clone(), id.2, id.3), || {
                     warning(
                         Lint::IneffectiveOverride,
                         format!(
@@ -313,8 +340,8 @@ fn container_conflicts(
                         model.value_span(&model.policies[mine.policy].at, field),
                         "overridden on the device",
                     )
-                    .with_related(model.value_span(&model.policies[theirs.policy].at, field), "wins on the device"),
-                );
+                    .with_related(model.value_span(&model.policies[theirs.policy].at, field), "wins on the device")
+                });
             }
         }
     }

@@ -144,29 +144,36 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
         .iter()
         .map(|g| (g.value.name.as_str(), &g.value))
         .collect();
-    let mut reported = BTreeSet::new();
-    // In group-name order (the keys of `direct`), which `Resolution::plan` relies on.
-    let plans = direct
-        .keys()
-        .map(|group| {
-            let containers = graph.containers(group);
-            let mut via: BTreeMap<PolicyIndex, Vec<String>> = BTreeMap::new();
-            for (container, chain) in &containers {
-                for &index in direct.get(container).map(Vec::as_slice).unwrap_or_default() {
-                    via.entry(index).or_insert_with(|| chain.clone());
-                }
+    // Each group on any core, with its own diagnostics merged back in group-name order (the
+    // keys of `direct`, which `Resolution::plan` relies on): the output is a serial run's.
+    // A conflict is reported once per group, so no group needs another's record of them.
+    let groups: Vec<&String> = direct.keys().collect();
+    let resolved = crate::parallel::map(groups, 8, |_, group| {
+        let containers = graph.containers(group);
+        let mut via: BTreeMap<PolicyIndex, Vec<String>> = BTreeMap::new();
+        for (container, chain) in &containers {
+            for &index in direct.get(container).map(Vec::as_slice).unwrap_or_default() {
+                via.entry(index).or_insert_with(|| chain.clone());
             }
-            let definition = definitions.get(group.as_str()).copied();
-            resolve_group(
-                model,
-                definition,
-                group.clone(),
-                via,
-                &mut reported,
-                diagnostics,
-            )
-        })
-        .collect();
+        }
+        let definition = definitions.get(group.as_str()).copied();
+        let mut found = Diagnostics::default();
+        let mut reported = BTreeSet::new();
+        let plan = resolve_group(
+            model,
+            definition,
+            group.clone(),
+            via,
+            &mut reported,
+            &mut found,
+        );
+        (plan, found)
+    });
+    let mut plans = Vec::with_capacity(resolved.len());
+    for (plan, found) in resolved {
+        diagnostics.append(found);
+        plans.push(plan);
+    }
     Resolution { graph, plans }
 }
 

@@ -122,7 +122,17 @@ impl Validators {
     /// but the file, so the loader runs it on every core as files are parsed, and the KDL
     /// document can be dropped right after.
     pub fn project_policy_file(&self, parsed: &ParsedFile) -> ProjectedFile {
-        check_file(parsed, &self.policy, &self.policy_schema)
+        let mut checked = check_file(parsed, &self.policy, &self.policy_schema);
+        let mut found = Diagnostics::default();
+        checked.groups = collect_items(&checked, "group", &mut found);
+        checked.policies = collect_items(&checked, "policy", &mut found);
+        checked.diagnostics.extend(found.iter().cloned());
+        checked.policies_read = checked
+            .value
+            .get("policy")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        checked
     }
 }
 
@@ -156,13 +166,9 @@ pub fn validate(
     let project = project.map_files(|mut checked| {
         let file = checked.file;
         diagnostics.extend(std::mem::take(&mut checked.diagnostics));
-        collect_items::<Group>(&checked, file, "group", diagnostics, &mut groups);
-        collect_items::<Policy>(&checked, file, "policy", diagnostics, &mut policies);
-        policies_read += checked
-            .value
-            .get("policy")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
+        groups.append(&mut checked.groups);
+        policies.append(&mut checked.policies);
+        policies_read += checked.policies_read;
         spans.insert(file, checked.spans);
         raw.push((file, checked.value));
         file
@@ -223,8 +229,15 @@ pub struct ProjectedFile {
     /// Pointers of values with a schema error; items under them are skipped.
     error_pointers: Vec<String>,
     clean: bool,
-    /// The projection's and the schema's complaints, in source order.
+    /// The projection's and the schema's complaints, in source order, then those of
+    /// deserializing the items.
     diagnostics: Vec<Diagnostic>,
+    /// The file's valid groups and policies, deserialized where the file was projected (on
+    /// any core) for [`validate`] to gather.
+    groups: Vec<Placed<Group>>,
+    policies: Vec<Placed<Policy>>,
+    /// How many policies the file writes, valid or not.
+    policies_read: usize,
 }
 
 fn check_file(parsed: &ParsedFile, validator: &SchemaValidator, schema: &Value) -> ProjectedFile {
@@ -246,6 +259,9 @@ fn check_file(parsed: &ParsedFile, validator: &SchemaValidator, schema: &Value) 
         spans: projection.spans,
         error_pointers,
         diagnostics: errors,
+        groups: Vec::new(),
+        policies: Vec::new(),
+        policies_read: 0,
     }
 }
 
@@ -272,13 +288,13 @@ fn pointer_of(diagnostic: &Diagnostic, projection: &Projection) -> String {
 
 fn collect_items<T: DeserializeOwned>(
     checked: &ProjectedFile,
-    file: FileId,
     key: &str,
     diagnostics: &mut Diagnostics,
-    out: &mut Vec<Placed<T>>,
-) {
+) -> Vec<Placed<T>> {
+    let file = checked.file;
+    let mut out = Vec::new();
     let Some(Value::Array(items)) = checked.value.get(key) else {
-        return;
+        return out;
     };
     for (index, item) in items.iter().enumerate() {
         let pointer = format!("/{key}/{index}");
@@ -296,6 +312,7 @@ fn collect_items<T: DeserializeOwned>(
             });
         }
     }
+    out
 }
 
 /// Deserializes a schema-valid JSON value. A failure here means schema and model disagree.
@@ -304,7 +321,8 @@ fn from_json<T: DeserializeOwned>(
     file: FileId,
     diagnostics: &mut Diagnostics,
 ) -> Option<T> {
-    match serde_json::from_value(value.clone()) {
+    // Deserialized from the borrowed value: no copy of the tree.
+    match T::deserialize(value) {
         Ok(v) => Some(v),
         Err(error) => {
             diagnostics.push(Diagnostic::error(
