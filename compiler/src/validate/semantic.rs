@@ -10,7 +10,7 @@ use crate::validate::diags::ValidateKind;
 
 use serde_json::Value;
 
-use crate::source::{FileId, Span};
+use crate::source::FileId;
 
 use super::{Location, Model, Placed};
 
@@ -117,9 +117,10 @@ impl RawItems {
 
 /// Group and policy names are unique (case-insensitively: they become paths); `all` is reserved.
 fn unique_names(model: &Model, items: &RawItems, diagnostics: &mut Diagnostics) {
-    let mut seen: BTreeMap<(&str, String), Span> = BTreeMap::new();
+    // Where each name was first defined; spans are looked up only for a problem.
+    let mut seen: BTreeMap<(&str, String), &Location> = BTreeMap::new();
     for (kind, name, at) in &items.names {
-        let span = model.value_span(at, Field::Name);
+        let span = || model.value_span(at, Field::Name);
         let duplicate = |name: &str| {
             if *kind == "group" {
                 ValidateKind::DuplicateGroup { name: name.into() }
@@ -130,15 +131,15 @@ fn unique_names(model: &Model, items: &RawItems, diagnostics: &mut Diagnostics) 
         if *kind == "group" && name == ALL_GROUP {
             diagnostics.push(Diagnostic::error(
                 duplicate(name),
-                span,
+                span(),
                 "`all` is built in: every device belongs to it",
             ));
             continue;
         }
-        if let Some(first) = seen.insert((kind, name.to_ascii_lowercase()), span) {
+        if let Some(first) = seen.insert((kind, name.to_ascii_lowercase()), at) {
             diagnostics.push(
-                Diagnostic::error(duplicate(name), span, "defined again here")
-                    .with_related(first, "first defined here"),
+                Diagnostic::error(duplicate(name), span(), "defined again here")
+                    .with_related(model.value_span(first, Field::Name), "first defined here"),
             );
         }
     }
