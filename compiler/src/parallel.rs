@@ -38,6 +38,13 @@ where
         .collect()
 }
 
+/// Frees `value` on the pool while the caller goes on: a large tree of maps (every file's
+/// JSON, say) is freed node by node, and on the calling thread that is time nothing else
+/// can use.
+pub(crate) fn drop_later<T: Send + 'static>(value: T) {
+    rayon::spawn(move || drop(value));
+}
+
 /// Runs `a` on a thread of its own while `b` runs on this one, and returns both results. A
 /// panic in `a` is resumed here.
 pub(crate) fn overlap<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
