@@ -38,11 +38,14 @@ where
         .collect()
 }
 
-/// Frees `value` on the pool while the caller goes on: a large tree of maps (every file's
-/// JSON, say) is freed node by node, and on the calling thread that is time nothing else
-/// can use.
-pub(crate) fn drop_later<T: Send + 'static>(value: T) {
-    rayon::spawn(move || drop(value));
+/// Frees `items` on the pool while the caller goes on when there are more than
+/// `min_per_core` of them: a large tree of maps (every file's JSON, say) is freed node by
+/// node, time the calling thread cannot use. Fewer are freed here, so a one-file run never
+/// starts the pool.
+pub(crate) fn drop_later<T: Send + 'static>(items: Vec<T>, min_per_core: usize) {
+    if items.len() > min_per_core {
+        rayon::spawn(move || drop(items));
+    }
 }
 
 /// Runs `a` on a thread of its own while `b` runs on this one, and returns both results. A

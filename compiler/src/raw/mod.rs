@@ -168,7 +168,7 @@ pub fn validate(options: &ValidateOptions) -> Result<Report, RawError> {
     let mut report = Report::default();
     let docs = load_and_check(options, &mut report)?;
     checks::cross_file(&docs, &mut report.diagnostics);
-    crate::parallel::drop_later(docs);
+    crate::parallel::drop_later(docs, 16);
     Ok(report)
 }
 

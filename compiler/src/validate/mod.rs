@@ -188,7 +188,7 @@ pub fn validate(
     };
     semantic::check(&model, &raw, diagnostics);
     // Freeing every file's JSON tree took the main thread a tenth of a 1,000-policy check.
-    crate::parallel::drop_later(raw);
+    crate::parallel::drop_later(raw, 16);
     (project, Some(model))
 }
 
