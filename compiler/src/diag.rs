@@ -114,6 +114,16 @@ pub struct Diagnostics {
     items: Vec<Diagnostic>,
 }
 
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+
+    /// The diagnostics in the order they were reported, moved out.
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
 impl Diagnostics {
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.items.push(diagnostic);
@@ -175,6 +185,26 @@ impl Diagnostics {
     /// How many diagnostics were reported, of any severity.
     pub fn len(&self) -> usize {
         self.items.len()
+    }
+
+    /// `check(item, sink)` for every item, on every core once there are more than
+    /// `min_per_core` of them; the findings are appended in item order, as one core going
+    /// through the items would push them.
+    pub(crate) fn check_each<T: Sync>(
+        &mut self,
+        items: &[T],
+        min_per_core: usize,
+        check: impl Fn(&T, &mut Diagnostics) + Sync + Send,
+    ) {
+        let items: Vec<&T> = items.iter().collect();
+        let found = crate::parallel::map(items, min_per_core, |_, item| {
+            let mut found = Diagnostics::default();
+            check(item, &mut found);
+            found
+        });
+        for found in found {
+            self.append(found);
+        }
     }
 
     /// The diagnostics in the order they were reported.

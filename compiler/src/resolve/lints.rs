@@ -43,20 +43,14 @@ fn warning(lint: Lint, message: String, at: crate::source::Span, label: &str) ->
 
 /// The lints of each policy on its own: on any core, merged back in policy order.
 fn policy_lints(model: &Model, now: i64, diagnostics: &mut Diagnostics) {
-    let policies: Vec<&Placed<Policy>> = model.policies.iter().collect();
-    let found = crate::parallel::map(policies, 32, |_, placed| {
-        let mut found = Diagnostics::default();
-        no_device(model, placed, &mut found);
+    diagnostics.check_each(&model.policies, 32, |placed, found| {
+        no_device(model, placed, found);
         for (index, enforce) in placed.value.enforce.iter().enumerate() {
-            past_deadline(model, placed, index, enforce, now, &mut found);
-            staged_base(model, placed, index, enforce, &mut found);
+            past_deadline(model, placed, index, enforce, now, found);
+            staged_base(model, placed, index, enforce, found);
         }
-        rollback_with_forced_install(model, placed, &mut found);
-        found
+        rollback_with_forced_install(model, placed, found);
     });
-    for found in found {
-        diagnostics.append(found);
-    }
 }
 
 /// A policy none of whose groups admits any of its platforms.

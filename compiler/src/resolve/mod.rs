@@ -146,7 +146,6 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
         .collect();
     // Each group on any core, with its own diagnostics merged back in group-name order (the
     // keys of `direct`, which `Resolution::plan` relies on): the output is a serial run's.
-    // A conflict is reported once per group, so no group needs another's record of them.
     let groups: Vec<&String> = direct.keys().collect();
     let resolved = crate::parallel::map(groups, 8, |_, group| {
         let containers = graph.containers(group);
@@ -158,15 +157,7 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
         }
         let definition = definitions.get(group.as_str()).copied();
         let mut found = Diagnostics::default();
-        let mut reported = BTreeSet::new();
-        let plan = resolve_group(
-            model,
-            definition,
-            group.clone(),
-            via,
-            &mut reported,
-            &mut found,
-        );
+        let plan = resolve_group(model, definition, group.clone(), via, &mut found);
         (plan, found)
     });
     let mut plans = Vec::with_capacity(resolved.len());
@@ -231,7 +222,6 @@ fn resolve_group(
     group_def: Option<&Group>,
     group: String,
     via: BTreeMap<PolicyIndex, Vec<String>>,
-    reported: &mut BTreeSet<(String, String, PolicyIndex, PolicyIndex)>,
     diagnostics: &mut Diagnostics,
 ) -> GroupPlan {
     let policies: Vec<PolicyIndex> = via.keys().copied().collect();
@@ -246,6 +236,7 @@ fn resolve_group(
         .filter(|p| allowed.contains(p))
         .collect();
     let mut platforms = BTreeMap::new();
+    let mut reported = BTreeSet::new();
     for platform in covered {
         let applicable: Vec<PolicyIndex> = policies
             .iter()
@@ -260,7 +251,7 @@ fn resolve_group(
                 via: &via,
                 group: &group,
                 key,
-                reported: &mut *reported,
+                reported: &mut reported,
             };
             if let Some(resolved) = pick(ctx, candidates, diagnostics) {
                 settings.insert(key, resolved);
@@ -271,7 +262,7 @@ fn resolve_group(
             via: &via,
             group: &group,
             key: "enforce",
-            reported: &mut *reported,
+            reported: &mut reported,
         };
         let enforce = pick(
             ctx,
@@ -338,7 +329,9 @@ struct Context<'a> {
     via: &'a BTreeMap<PolicyIndex, Vec<String>>,
     group: &'a str,
     key: &'static str,
-    reported: &'a mut BTreeSet<(String, String, PolicyIndex, PolicyIndex)>,
+    /// The conflicts this group has reported, by key and pair of policies: a conflict is
+    /// reported once however many platforms it shows on.
+    reported: &'a mut BTreeSet<(&'static str, PolicyIndex, PolicyIndex)>,
 }
 
 /// Picks the winning candidate: the highest priority; equal priorities must agree.
@@ -381,13 +374,7 @@ fn report_conflict<T>(
     second: &Candidate<T>,
     diagnostics: &mut Diagnostics,
 ) {
-    let id = (
-        ctx.group.to_string(),
-        ctx.key.to_string(),
-        first.policy,
-        second.policy,
-    );
-    if !ctx.reported.insert(id) {
+    if !ctx.reported.insert((ctx.key, first.policy, second.policy)) {
         return;
     }
     let a: &Placed<Policy> = &ctx.model.policies[first.policy];

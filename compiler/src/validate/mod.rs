@@ -126,7 +126,7 @@ impl Validators {
         let mut found = Diagnostics::default();
         checked.groups = collect_items(&checked, "group", &mut found);
         checked.policies = collect_items(&checked, "policy", &mut found);
-        checked.diagnostics.extend(found.iter().cloned());
+        checked.diagnostics.extend(found);
         checked.policies_read = checked
             .value
             .get("policy")

@@ -24,15 +24,9 @@ pub(super) fn check(model: &Model, raw: &[(FileId, Value)], diagnostics: &mut Di
     for group in &model.groups {
         group_checks(model, group, diagnostics);
     }
-    // Each policy on any core, its findings merged back in policy order.
-    let policies: Vec<&Placed<Policy>> = model.policies.iter().collect();
-    for found in crate::parallel::map(policies, 32, |_, policy| {
-        let mut found = Diagnostics::default();
-        policy_checks(model, policy, &mut found);
-        found
-    }) {
-        diagnostics.append(found);
-    }
+    diagnostics.check_each(&model.policies, 32, |policy, found| {
+        policy_checks(model, policy, found);
+    });
 }
 
 /// A group's `os` filter must admit some version: `min` above `max` (compared number by
