@@ -859,6 +859,35 @@ fn bad_input_is_located_and_the_rest_is_judged() {
     assert_eq!(state_of(&run, "X-1"), "unknown");
 }
 
+/// A flood of bad rows is reported like any other flood of diagnostics: at most 20 per file
+/// on stderr, then one line counting the rest; the JSON answer still lists every warning.
+#[test]
+fn a_flood_of_status_warnings_is_capped_on_stderr() {
+    let project = generate_fleet();
+    let bad_rows: String = (0..50).map(|i| format!("Z-{i},no-such-group\n")).collect();
+    project.write("devices.csv", format!("{INVENTORY}{bad_rows}"));
+    let run = status(
+        &project,
+        &["--now", "2027-01-01T00:00:00", "--format", "json"],
+    );
+    run.assert_code(0);
+    let shown = run.stderr.matches("bsic::status-unknown-group").count();
+    assert_eq!(shown, 20, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("… and 30 more warnings in devices.csv"),
+        "{}",
+        run.stderr
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let listed = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "bsic::status-unknown-group")
+        .count();
+    assert_eq!(listed, 50);
+}
+
 #[test]
 fn unreadable_input_exits_2() {
     let project = generate_fleet();
