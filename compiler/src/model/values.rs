@@ -30,6 +30,11 @@ macro_rules! string_newtype {
             /// The JSON Schema `format` name this type registers.
             pub const FORMAT: &'static str = $format;
 
+            /// Whether `text` is a value of this type: the check behind [`Self::FORMAT`].
+            pub fn conforms(text: &str) -> bool {
+                text.parse::<Self>().is_ok()
+            }
+
             pub fn as_str(&self) -> &str {
                 &self.0
             }

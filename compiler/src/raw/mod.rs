@@ -610,6 +610,7 @@ fn check_declaration(
             Some(found) => ValidateKind::WrongType {
                 expected: "a string".into(),
                 found: crate::validate::describe_value(dialect, found),
+                example: None,
             },
             None => ValidateKind::MissingRequired {
                 what: "`Type`".into(),
@@ -793,6 +794,7 @@ fn check_payload(
                 ValidateKind::WrongType {
                     expected: "a string".into(),
                     found: crate::validate::describe_value(dialect, found),
+                    example: None,
                 },
                 sub_value(projection, &prefix, doc.file),
                 "`PayloadType` wants a string",
@@ -884,6 +886,7 @@ fn element_types(
                     ValidateKind::WrongType {
                         expected: describe(want),
                         found: describe(&written),
+                        example: None,
                     },
                     at,
                     format!("`{key}` wants <{want}>"),

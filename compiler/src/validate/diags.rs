@@ -7,6 +7,9 @@
 //! the sink, rendering limits) and lists every stage's codes in `diag::all_codes`.
 
 use crate::diag::{did_you_mean, quote_list};
+use crate::model::{
+    BuildVersion, DetailsUrl, IdentifierPrefix, LocalDateTime, ModelPattern, OsVersion,
+};
 
 /// What kind of value a format check expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,37 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format a schema names (`"os-version"`, …); a name bsic does not know is checked
+    /// as a [`Format::Name`].
+    pub(crate) fn named(name: &str) -> Self {
+        match name {
+            OsVersion::FORMAT => Format::OsVersion,
+            BuildVersion::FORMAT => Format::BuildVersion,
+            LocalDateTime::FORMAT => Format::LocalDateTime,
+            DetailsUrl::FORMAT => Format::Url,
+            IdentifierPrefix::FORMAT => Format::Identifier,
+            ModelPattern::FORMAT => Format::Model,
+            "date-time" => Format::DateTime,
+            "uuid" => Format::Uuid,
+            _ => Format::Name,
+        }
+    }
+
+    /// A valid value, for help texts.
+    pub(crate) fn example(self) -> &'static str {
+        match self {
+            Format::OsVersion => "26.3.1",
+            Format::BuildVersion => "25D125",
+            Format::LocalDateTime => "2026-04-01T09:00:00",
+            Format::Url => "https://it.example.com/updates",
+            Format::Identifier => "com.example.it",
+            Format::Name => "pilot",
+            Format::DateTime => "2027-01-01T00:00:00Z",
+            Format::Uuid => "6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D",
+            Format::Model => "Mac17,*",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Format::OsVersion => "an OS version",
@@ -65,7 +99,9 @@ impl Format {
                  \"6F1D2C4A-0B5E-4C1D-9A8B-2E3F4A5B6C7D\""
             }
             Format::Model => {
-                "devices report model identifiers such as \"iPhone17,1\" or \"Mac16,10\"                  (`device.model.identifier`); end a family prefix with `*`, e.g. \"Mac17,*\";                  Mac board IDs such as \"J413AP\" are the lookup service's names, not the device's"
+                "devices report model identifiers such as \"iPhone17,1\" or \"Mac16,10\" \
+                 (`device.model.identifier`); end a family prefix with `*`, e.g. \"Mac17,*\"; \
+                 Mac board IDs such as \"J413AP\" are the lookup service's names, not the device's"
             }
         }
     }
@@ -93,7 +129,12 @@ pub enum ValidateKind {
     #[error("`{node}` takes {expected}")]
     WrongShape { node: String, expected: String },
     #[error("{found}, expected {expected}")]
-    WrongType { expected: String, found: String },
+    WrongType {
+        expected: String,
+        found: String,
+        /// A valid value to show in the help, when the schema gives one.
+        example: Option<String>,
+    },
     #[error("`{value}` is not one of {}", quote_list(allowed))]
     InvalidEnum {
         value: String,
@@ -204,8 +245,11 @@ impl ValidateKind {
             ValidateKind::WrongType { expected, .. } if expected.contains("`<") => Some(format!(
                 "a device reads a plist value by its element, and Apple's type here is {expected}"
             )),
-            ValidateKind::WrongType { expected, .. } => Some(if expected.contains("string") {
-                "quote the value, e.g. \"26.3.1\"".into()
+            ValidateKind::WrongType { expected, example, .. } => Some(if expected.contains("string") {
+                match example {
+                    Some(example) => format!("quote the value, e.g. \"{example}\""),
+                    None => "quote the value".into(),
+                }
             } else if expected.contains("#true") {
                 "KDL v2 booleans are `#true` and `#false`".into()
             } else {

@@ -92,8 +92,6 @@ impl Model {
 pub struct Validators {
     policy: SchemaValidator,
     project: SchemaValidator,
-    policy_schema: Value,
-    project_schema: Value,
 }
 
 impl Validators {
@@ -106,13 +104,9 @@ impl Validators {
     }
 
     pub fn new() -> Result<Self, SchemaBuildError> {
-        let policy_schema = model::policy_schema();
-        let project_schema = model::project_schema();
         Ok(Self {
-            policy: SchemaValidator::new(policy_schema.clone())?,
-            project: SchemaValidator::new(project_schema.clone())?,
-            policy_schema,
-            project_schema,
+            policy: SchemaValidator::policy(),
+            project: SchemaValidator::project(),
         })
     }
 }
@@ -122,7 +116,7 @@ impl Validators {
     /// but the file, so the loader runs it on every core as files are parsed, and the KDL
     /// document can be dropped right after.
     pub fn project_policy_file(&self, parsed: &ParsedFile) -> ProjectedFile {
-        let mut checked = check_file(parsed, &self.policy, &self.policy_schema);
+        let mut checked = check_file(parsed, &self.policy);
         let mut found = Diagnostics::default();
         checked.groups = collect_items(&checked, "group", &mut found);
         checked.policies = collect_items(&checked, "policy", &mut found);
@@ -155,7 +149,7 @@ pub fn validate(
     let Some(file) = project.project_file.as_ref() else {
         return (project.map_files(|checked| checked.file), None);
     };
-    let mut checked = check_file(file, &validators.project, &validators.project_schema);
+    let mut checked = check_file(file, &validators.project);
     diagnostics.extend(std::mem::take(&mut checked.diagnostics));
     let project_config: Option<ProjectFile> = checked
         .clean
@@ -199,7 +193,7 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
     diagnostics: &mut Diagnostics,
 ) -> Option<(T, SpanMap)> {
     let schema = model::document_schema::<T>();
-    let validator = match SchemaValidator::new(schema.clone()) {
+    let validator = match SchemaValidator::new(schema) {
         Ok(v) => v,
         Err(error) => {
             diagnostics.push(Diagnostic::error(
@@ -212,7 +206,7 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
             return None;
         }
     };
-    let mut checked = check_file(parsed, &validator, &schema);
+    let mut checked = check_file(parsed, &validator);
     diagnostics.extend(std::mem::take(&mut checked.diagnostics));
     if !checked.clean {
         return None;
@@ -242,8 +236,12 @@ pub struct ProjectedFile {
     policies_read: usize,
 }
 
-fn check_file(parsed: &ParsedFile, validator: &SchemaValidator, schema: &Value) -> ProjectedFile {
-    let projection = project(&parsed.document, parsed.file, &SchemaDoc::new(schema));
+fn check_file(parsed: &ParsedFile, validator: &SchemaValidator) -> ProjectedFile {
+    let projection = project(
+        &parsed.document,
+        parsed.file,
+        &SchemaDoc::new(validator.schema()),
+    );
     let mut errors: Vec<Diagnostic> = projection.diagnostics.clone();
     let schema_errors = validator.check(&projection, parsed.file);
     let mut error_pointers = Vec::new();

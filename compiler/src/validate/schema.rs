@@ -16,10 +16,65 @@ use super::spans::Via;
 
 /// A compiled schema plus the document it came from (for names and ranges in messages).
 pub struct SchemaValidator {
-    validator: jsonschema::Validator,
+    validator: Engine,
     schema: Value,
     dialect: Dialect,
 }
+
+/// Where a schema was compiled.
+enum Engine {
+    /// Into Rust, when bsic was built: bsic's own two schemas, which every run needs and
+    /// which never change at run time. Compiling them on every start was a quarter of a
+    /// one-file `check`.
+    Generated(for<'a> fn(&'a Value) -> jsonschema::ErrorIterator<'a>),
+    /// At run time: Apple's schemas and the generated schema of a policy test file.
+    Runtime(jsonschema::Validator),
+}
+
+impl Engine {
+    fn iter_errors<'a>(&'a self, value: &'a Value) -> jsonschema::ErrorIterator<'a> {
+        match self {
+            Engine::Generated(iter_errors) => iter_errors(value),
+            Engine::Runtime(validator) => validator.iter_errors(value),
+        }
+    }
+}
+
+/// `schemas/bsic-policy.schema.json` (the crate's copy), compiled when bsic is built, with
+/// the same formats [`SchemaValidator::new`] registers.
+#[jsonschema::validator(
+    path = "data/bsic-policy.schema.json",
+    validate_formats = true,
+    formats = {
+        "os-version" => crate::model::OsVersion::conforms,
+        "build-version" => crate::model::BuildVersion::conforms,
+        "local-date-time" => crate::model::LocalDateTime::conforms,
+        "https-url" => crate::model::DetailsUrl::conforms,
+        "name" => crate::model::Name::conforms,
+        "model-identifier" => crate::model::ModelPattern::conforms,
+        "reverse-dns" => crate::model::IdentifierPrefix::conforms,
+    },
+    methods = { is_valid = false, validate = false, iter_errors = true }
+)]
+struct GeneratedPolicySchema;
+
+/// `schemas/bsic-project.schema.json` (the crate's copy), compiled like
+/// [`GeneratedPolicySchema`].
+#[jsonschema::validator(
+    path = "data/bsic-project.schema.json",
+    validate_formats = true,
+    formats = {
+        "os-version" => crate::model::OsVersion::conforms,
+        "build-version" => crate::model::BuildVersion::conforms,
+        "local-date-time" => crate::model::LocalDateTime::conforms,
+        "https-url" => crate::model::DetailsUrl::conforms,
+        "name" => crate::model::Name::conforms,
+        "model-identifier" => crate::model::ModelPattern::conforms,
+        "reverse-dns" => crate::model::IdentifierPrefix::conforms,
+    },
+    methods = { is_valid = false, validate = false, iter_errors = true }
+)]
+struct GeneratedProjectSchema;
 
 /// The text the validated value was written in, so messages name values the way the user
 /// wrote them (`#true` in KDL, `true` in JSON, `<true/>` in a plist).
@@ -52,26 +107,49 @@ impl SchemaValidator {
             object.insert("$id".into(), id);
         }
         Ok(Self {
-            validator: validator?,
+            validator: Engine::Runtime(validator?),
             schema,
             dialect: Dialect::Kdl,
         })
     }
 
+    /// The policy schema ([`crate::model::policy_schema`]), compiled when bsic was built.
+    pub fn policy() -> Self {
+        Self::generated(
+            crate::model::policy_schema(),
+            GeneratedPolicySchema::iter_errors,
+        )
+    }
+
+    /// The project schema ([`crate::model::project_schema`]), compiled when bsic was built.
+    pub fn project() -> Self {
+        Self::generated(
+            crate::model::project_schema(),
+            GeneratedProjectSchema::iter_errors,
+        )
+    }
+
+    fn generated(
+        schema: Value,
+        iter_errors: for<'a> fn(&'a Value) -> jsonschema::ErrorIterator<'a>,
+    ) -> Self {
+        Self {
+            validator: Engine::Generated(iter_errors),
+            schema,
+            dialect: Dialect::Kdl,
+        }
+    }
+
     fn compile(schema: &Value) -> Result<jsonschema::Validator, SchemaBuildError> {
         jsonschema::options()
             .should_validate_formats(true)
-            .with_format(OsVersion::FORMAT, |s| s.parse::<OsVersion>().is_ok())
-            .with_format(BuildVersion::FORMAT, |s| s.parse::<BuildVersion>().is_ok())
-            .with_format(LocalDateTime::FORMAT, |s| {
-                s.parse::<LocalDateTime>().is_ok()
-            })
-            .with_format(DetailsUrl::FORMAT, |s| s.parse::<DetailsUrl>().is_ok())
-            .with_format(Name::FORMAT, |s| s.parse::<Name>().is_ok())
-            .with_format(ModelPattern::FORMAT, |s| s.parse::<ModelPattern>().is_ok())
-            .with_format(IdentifierPrefix::FORMAT, |s| {
-                s.parse::<IdentifierPrefix>().is_ok()
-            })
+            .with_format(OsVersion::FORMAT, OsVersion::conforms)
+            .with_format(BuildVersion::FORMAT, BuildVersion::conforms)
+            .with_format(LocalDateTime::FORMAT, LocalDateTime::conforms)
+            .with_format(DetailsUrl::FORMAT, DetailsUrl::conforms)
+            .with_format(Name::FORMAT, Name::conforms)
+            .with_format(ModelPattern::FORMAT, ModelPattern::conforms)
+            .with_format(IdentifierPrefix::FORMAT, IdentifierPrefix::conforms)
             .build(schema)
             .map_err(|e| SchemaBuildError(e.to_string()))
     }
@@ -153,6 +231,7 @@ fn fractional_integers(
                     ValidateKind::WrongType {
                         expected: describe_type(dialect, "integer"),
                         found: describe_value(dialect, value),
+                        example: None,
                     },
                     at,
                     format!("`{}` wants a whole number", last_segment(pointer)),
@@ -318,10 +397,26 @@ impl<'a> Failure<'a> {
             ValidateKind::WrongType {
                 expected: expected.join(" or "),
                 found: describe_value(self.dialect, self.instance),
+                example: self.example(),
             },
             self.value_at,
             format!("`{}` wants {}", self.key_name, expected.join(" or ")),
         )
+    }
+
+    /// A valid value for the pointer, when the schema gives one: its first allowed value,
+    /// or an example of its format.
+    fn example(&self) -> Option<String> {
+        let allowed = enum_values(self.doc, self.pointer);
+        match allowed.into_iter().next() {
+            Some(first) => Some(first),
+            None => self
+                .doc
+                .at(self.pointer)
+                .and_then(|schema| schema.get("format"))
+                .and_then(Value::as_str)
+                .map(|name| Format::named(name).example().to_string()),
+        }
     }
 
     /// A value outside its enumeration, with the allowed values and a did-you-mean.
@@ -359,6 +454,7 @@ impl<'a> Failure<'a> {
             ValidateKind::WrongType {
                 expected,
                 found: describe_value(self.dialect, self.instance),
+                example: self.example(),
             },
             self.value_at,
             label,
@@ -412,17 +508,16 @@ impl<'a> Failure<'a> {
     /// Text that fails one of bsic's formats; the format's own parser says why.
     fn invalid_format(&self, format: &str) -> Diagnostic {
         let text = self.instance.as_str().unwrap_or_default().to_string();
-        let (format, reason) = match format {
-            OsVersion::FORMAT => (Format::OsVersion, text.parse::<OsVersion>().err()),
-            BuildVersion::FORMAT => (Format::BuildVersion, text.parse::<BuildVersion>().err()),
-            LocalDateTime::FORMAT => (Format::LocalDateTime, text.parse::<LocalDateTime>().err()),
-            DetailsUrl::FORMAT => (Format::Url, text.parse::<DetailsUrl>().err()),
-            IdentifierPrefix::FORMAT => {
-                (Format::Identifier, text.parse::<IdentifierPrefix>().err())
-            }
-            ModelPattern::FORMAT => (Format::Model, text.parse::<ModelPattern>().err()),
-            "date-time" => (Format::DateTime, None),
-            _ => (Format::Name, text.parse::<Name>().err()),
+        let format = Format::named(format);
+        let reason = match format {
+            Format::OsVersion => text.parse::<OsVersion>().err(),
+            Format::BuildVersion => text.parse::<BuildVersion>().err(),
+            Format::LocalDateTime => text.parse::<LocalDateTime>().err(),
+            Format::Url => text.parse::<DetailsUrl>().err(),
+            Format::Identifier => text.parse::<IdentifierPrefix>().err(),
+            Format::Model => text.parse::<ModelPattern>().err(),
+            Format::DateTime | Format::Uuid => None,
+            Format::Name => text.parse::<Name>().err(),
         };
         Diagnostic::error(
             ValidateKind::InvalidFormat {
@@ -554,5 +649,172 @@ impl crate::diag::Examples for SchemaBuildError {
     fn examples() -> Vec<Self> {
         let all = vec![Self("x".into())];
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonschema::error::ValidationErrorKind;
+    use serde_json::{Map, Value, json};
+
+    use super::{Engine, SchemaValidator};
+
+    /// A value of every shape the schema describes: all properties set, the first choice of
+    /// every `oneOf`, a valid string for every format.
+    fn instance(schema: &Value, root: &Value) -> Value {
+        if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+            let pointer = target.trim_start_matches('#');
+            return instance(root.pointer(pointer).unwrap_or(&Value::Null), root);
+        }
+        if let Some(first) = schema.get("const") {
+            return first.clone();
+        }
+        if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
+            return first.clone();
+        }
+        for choice in ["oneOf", "anyOf", "allOf"] {
+            if let Some(first) = schema.get(choice).and_then(|c| c.get(0)) {
+                return instance(first, root);
+            }
+        }
+        let kind = match schema.get("type") {
+            Some(Value::Array(kinds)) => kinds.first().and_then(Value::as_str),
+            Some(kind) => kind.as_str(),
+            None => None,
+        };
+        match kind {
+            Some("object") => {
+                let properties = schema.get("properties").and_then(Value::as_object);
+                Value::Object(
+                    properties
+                        .into_iter()
+                        .flatten()
+                        .map(|(key, sub)| (key.clone(), instance(sub, root)))
+                        .collect(),
+                )
+            }
+            Some("array") => {
+                let items = schema.get("items").unwrap_or(&Value::Null);
+                json!([instance(items, root)])
+            }
+            Some("string") => json!(match schema.get("format").and_then(Value::as_str) {
+                Some("os-version") => "26.3.1",
+                Some("build-version") => "25D771280a",
+                Some("local-date-time") => "2027-01-04T09:00:00",
+                Some("https-url") => "https://it.example.com/bsi",
+                Some("model-identifier") => "Mac17,*",
+                Some("reverse-dns") => "com.example.it",
+                _ => "pilot",
+            }),
+            Some("integer") | Some("number") => json!(1),
+            Some("boolean") => json!(true),
+            _ => Value::Null,
+        }
+    }
+
+    /// `value` and, for every value inside it, copies with that value replaced by one of
+    /// each JSON type (and, for objects, an unknown key added and each key removed).
+    fn mutations(value: &Value) -> Vec<Value> {
+        let mut all = vec![value.clone()];
+        let replacements = [
+            json!(null),
+            json!(false),
+            json!(7),
+            json!(-3),
+            json!(2.5),
+            json!("25X"),
+            json!(""),
+            json!([]),
+            json!({}),
+        ];
+        for replacement in &replacements {
+            all.push(replacement.clone());
+        }
+        match value {
+            Value::Object(object) => {
+                let mut extra = object.clone();
+                extra.insert("no-such-key".into(), json!(1));
+                all.push(Value::Object(extra));
+                for (key, inner) in object {
+                    let mut without = object.clone();
+                    without.remove(key);
+                    all.push(Value::Object(without));
+                    for changed in mutations(inner).into_iter().skip(1) {
+                        let mut copy: Map<String, Value> = object.clone();
+                        copy.insert(key.clone(), changed);
+                        all.push(Value::Object(copy));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                all.push(Value::Array(Vec::new()));
+                for (index, inner) in items.iter().enumerate() {
+                    for changed in mutations(inner).into_iter().skip(1) {
+                        let mut copy = items.clone();
+                        copy[index] = changed.clone();
+                        all.push(Value::Array(copy.clone()));
+                        copy.push(changed);
+                        all.push(Value::Array(copy));
+                    }
+                }
+            }
+            _ => {}
+        }
+        all
+    }
+
+    /// The errors of `engine` on `value`, written out, less the two known differences
+    /// between jsonschema's generated and run-time validators, neither of which changes a
+    /// diagnostic: generated code leaves out a `type` error that an `enum` beside it implies
+    /// (bsic words that enum error as the wrong type, [`Failure::mistyped_enum`]), and the
+    /// `type` errors inside a failed `oneOf` (bsic reads the choices from the schema).
+    fn errors(engine: &Engine, value: &Value) -> Vec<String> {
+        let all: Vec<_> = engine.iter_errors(value).collect();
+        let implied = |error: &jsonschema::ValidationError<'_>| {
+            let path = error.schema_path().as_str();
+            matches!(error.kind(), ValidationErrorKind::Type { .. })
+                && all.iter().any(|other| {
+                    matches!(other.kind(), ValidationErrorKind::Enum { .. })
+                        && other.instance_path() == error.instance_path()
+                        && path.strip_suffix("/type")
+                            == other.schema_path().as_str().strip_suffix("/enum")
+                })
+        };
+        all.iter()
+            .filter(|error| !implied(error))
+            .map(|error| {
+                let kind = match error.kind() {
+                    ValidationErrorKind::OneOfNotValid { .. } => "OneOfNotValid".to_string(),
+                    kind => format!("{kind:?}"),
+                };
+                format!("{} {} {kind}", error.instance_path(), error.schema_path())
+            })
+            .collect()
+    }
+
+    /// The schemas compiled into bsic report exactly what the run-time compiler reports,
+    /// error for error, on a complete document and every mutation of it.
+    #[test]
+    fn generated_schemas_report_what_the_runtime_compiler_reports() {
+        for generated in [SchemaValidator::policy(), SchemaValidator::project()] {
+            let schema = generated.schema().clone();
+            let Ok(runtime) = SchemaValidator::new(schema.clone()) else {
+                panic!("the embedded schema compiles at run time");
+            };
+            let document = instance(&schema, &schema);
+            assert!(
+                errors(&runtime.validator, &document).is_empty(),
+                "the generated document is valid: {document:#}"
+            );
+            let cases = mutations(&document);
+            assert!(cases.len() > 100, "only {} cases", cases.len());
+            let mut failing = 0;
+            for case in &cases {
+                let expected = errors(&runtime.validator, case);
+                failing += usize::from(!expected.is_empty());
+                assert_eq!(errors(&generated.validator, case), expected, "for {case}");
+            }
+            assert!(failing * 2 > cases.len(), "most mutations are invalid");
+        }
     }
 }
