@@ -435,39 +435,64 @@ fn expand_glob(
     }))
 }
 
+/// A `policies` glob, compiled: its leading directories without glob syntax, and a matcher
+/// for the rest of the pattern, relative to them.
+///
+/// Matching the rest alone gives the same answers, and lets globset test the usual pattern
+/// without a regular expression: `policies/**/*.kdl` becomes a test of the extension under
+/// `policies/`, where the whole pattern needed a regex that was a twelfth of a one-file
+/// `check` to compile.
+struct ProjectGlob {
+    prefix: PathBuf,
+    rest: GlobSet,
+}
+
+impl ProjectGlob {
+    /// Whether `relative` (a path relative to the project root) matches.
+    fn is_match(&self, relative: &Path) -> bool {
+        // The directories themselves are not under them: `a/b/**` does not match `a/b`.
+        relative
+            .strip_prefix(&self.prefix)
+            .is_ok_and(|rest| !rest.as_os_str().is_empty() && self.rest.is_match(rest))
+    }
+}
+
 /// `pattern` as a matcher in which `*` stays within one path component, as the docs say,
 /// and `**` crosses directories; `None` (with the error recorded at `at`) when it is no glob.
 fn compile_glob(
     pattern: &str,
     at: Span,
     diagnostics: &mut Diagnostics,
-) -> Result<Option<GlobSet>, SourceError> {
-    let glob = match GlobBuilder::new(pattern).literal_separator(true).build() {
-        Ok(glob) => glob,
-        Err(error) => {
-            diagnostics.push(Diagnostic::error(
-                SourceKind::BadGlob {
-                    pattern: pattern.to_string(),
-                    message: error.kind().to_string(),
-                },
-                at,
-                "not a valid glob",
-            ));
-            return Ok(None);
-        }
+) -> Result<Option<ProjectGlob>, SourceError> {
+    let glob = |pattern: &str| GlobBuilder::new(pattern).literal_separator(true).build();
+    // The whole pattern is parsed so its errors name it, and report what is wrong with it.
+    if let Err(error) = glob(pattern) {
+        diagnostics.push(Diagnostic::error(
+            SourceKind::BadGlob {
+                pattern: pattern.to_string(),
+                message: error.kind().to_string(),
+            },
+            at,
+            "not a valid glob",
+        ));
+        return Ok(None);
+    }
+    let prefix = literal_prefix(pattern);
+    let rest: Vec<&str> = pattern
+        .split('/')
+        .skip(literal_directories(pattern))
+        .collect();
+    let error = |source| SourceError::Glob {
+        pattern: pattern.to_string(),
+        source,
     };
-    GlobSetBuilder::new()
-        .add(glob)
-        .build()
-        .map(Some)
-        .map_err(|source| SourceError::Glob {
-            pattern: pattern.to_string(),
-            source,
-        })
+    let rest = glob(&rest.join("/")).map_err(error)?;
+    let rest = GlobSetBuilder::new().add(rest).build().map_err(error)?;
+    Ok(Some(ProjectGlob { prefix, rest }))
 }
 
 /// The editor buffers the glob matches (they may not exist on disk yet).
-fn overlay_matches(root: &Path, set: &GlobSet, overlay: &Overlay) -> BTreeSet<PathBuf> {
+fn overlay_matches(root: &Path, set: &ProjectGlob, overlay: &Overlay) -> BTreeSet<PathBuf> {
     overlay
         .keys()
         .filter(|path| {
@@ -486,7 +511,7 @@ fn overlay_matches(root: &Path, set: &GlobSet, overlay: &Overlay) -> BTreeSet<Pa
 struct GlobWalk<'a> {
     root: &'a Path,
     real_root: &'a Path,
-    set: &'a GlobSet,
+    set: &'a ProjectGlob,
     at: Span,
 }
 
@@ -590,20 +615,82 @@ fn distinct_files(paths: BTreeSet<PathBuf>) -> Vec<PathBuf> {
 /// The leading directories of a glob that contain no glob syntax, e.g. `policies` for
 /// `policies/**/*.kdl`.
 fn literal_prefix(pattern: &str) -> PathBuf {
-    let mut prefix = PathBuf::new();
+    pattern
+        .split('/')
+        .take(literal_directories(pattern))
+        .collect()
+}
+
+/// How many of `pattern`'s leading `/`-separated components are directories without glob
+/// syntax.
+fn literal_directories(pattern: &str) -> usize {
     let components: Vec<&str> = pattern.split('/').collect();
-    for component in components.iter().take(components.len().saturating_sub(1)) {
-        if component.contains(['*', '?', '[', '{']) {
-            break;
-        }
-        prefix.push(component);
-    }
-    prefix
+    components
+        .iter()
+        .take(components.len().saturating_sub(1))
+        // A backslash escapes the next character: not the same text on disk.
+        .take_while(|c| !c.is_empty() && !c.contains(['*', '?', '[', '{', '\\']))
+        .count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Matching the rest of a glob under its literal directories answers as the whole
+    /// glob does.
+    #[test]
+    fn a_glob_split_at_its_literal_directories_matches_as_the_whole_glob() {
+        let patterns = [
+            "policies/**/*.kdl",
+            "policies/*.kdl",
+            "policies/a/*.kdl",
+            "*.kdl",
+            "**/*.kdl",
+            "policies/{a,b}/*.kdl",
+            "policies/[ab]*/x.kdl",
+            "policies/p?.kdl",
+            "policies/x.kdl",
+            "a/b/**",
+            "policies/**/sub/*.kdl",
+        ];
+        let paths = [
+            "policies/a.kdl",
+            "policies/a/b.kdl",
+            "policies/a/b/c.kdl",
+            "policies/b/x.kdl",
+            "policies/ab/x.kdl",
+            "policies/p1.kdl",
+            "policies/x.kdl",
+            "policies/sub/y.kdl",
+            "policies/q/sub/y.kdl",
+            "policies.kdl",
+            "other/a.kdl",
+            "a.kdl",
+            "a/b/c",
+            "a/b",
+            "policies/a.kdl.bak",
+            "policiesx/a.kdl",
+        ];
+        for pattern in patterns {
+            let whole = GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .unwrap()
+                .compile_matcher();
+            let mut diagnostics = Diagnostics::default();
+            let split = compile_glob(pattern, Span::start_of(FileId(0)), &mut diagnostics)
+                .unwrap()
+                .unwrap();
+            for path in paths {
+                assert_eq!(
+                    split.is_match(Path::new(path)),
+                    whole.is_match(path),
+                    "{pattern} on {path}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn literal_prefix_stops_at_glob_syntax() {
@@ -613,6 +700,7 @@ mod tests {
         );
         assert_eq!(literal_prefix("a/b/*.kdl"), PathBuf::from("a/b"));
         assert_eq!(literal_prefix("*.kdl"), PathBuf::new());
+        assert_eq!(literal_prefix("a/\\*b/*.kdl"), PathBuf::from("a"));
     }
 
     /// The parallel loader reads unsaved buffers instead of the disk, picks up a buffer the
