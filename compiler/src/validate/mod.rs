@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::path::Field;
-use crate::model::{self, Group, Policy, ProjectFile};
+use crate::model::{Group, Policy, ProjectFile};
 use crate::source::{FileId, ParsedFile, Project, Span};
 use crate::validate::diags::ValidateKind;
 
@@ -192,8 +192,7 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
     parsed: &ParsedFile,
     diagnostics: &mut Diagnostics,
 ) -> Option<(T, SpanMap)> {
-    let schema = model::document_schema::<T>();
-    let validator = match SchemaValidator::new(schema) {
+    let validator = match SchemaValidator::of_document::<T>() {
         Ok(v) => v,
         Err(error) => {
             diagnostics.push(Diagnostic::error(

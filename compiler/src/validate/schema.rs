@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::diag::{Diagnostic, suggest};
 use crate::model::{
     BuildVersion, DetailsUrl, IdentifierPrefix, LocalDateTime, ModelPattern, Name, OsVersion,
+    PolicyFile, ProjectFile,
 };
 use crate::source::{FileId, Span};
 use crate::validate::diags::{Format, ValidateKind};
@@ -127,6 +128,19 @@ impl SchemaValidator {
             crate::model::project_schema(),
             GeneratedProjectSchema::iter_errors,
         )
+    }
+
+    /// The validator of a document type: compiled in for the two published schemas, compiled
+    /// now from the types for any other (a policy test file).
+    pub fn of_document<T: schemars::JsonSchema>() -> Result<Self, SchemaBuildError> {
+        let name = T::schema_name();
+        if name == <PolicyFile as schemars::JsonSchema>::schema_name() {
+            Ok(Self::policy())
+        } else if name == <ProjectFile as schemars::JsonSchema>::schema_name() {
+            Ok(Self::project())
+        } else {
+            Self::new(crate::model::schema_of::<T>())
+        }
     }
 
     fn generated(
@@ -790,6 +804,21 @@ mod tests {
                 format!("{} {} {kind}", error.instance_path(), error.schema_path())
             })
             .collect()
+    }
+
+    /// The two published document types validate with the compiled-in schemas, which are
+    /// the embedded files.
+    #[test]
+    fn published_documents_use_the_compiled_in_schemas() {
+        use crate::model::{PolicyFile, PolicyTestFile, ProjectFile};
+        let policy = SchemaValidator::of_document::<PolicyFile>().unwrap();
+        let project = SchemaValidator::of_document::<ProjectFile>().unwrap();
+        let test = SchemaValidator::of_document::<PolicyTestFile>().unwrap();
+        assert!(matches!(policy.validator, Engine::Generated(_)));
+        assert!(matches!(project.validator, Engine::Generated(_)));
+        assert!(matches!(test.validator, Engine::Runtime(_)));
+        assert!(policy.schema() == &crate::model::policy_schema());
+        assert!(project.schema() == &crate::model::project_schema());
     }
 
     /// The schemas compiled into bsic report exactly what the run-time compiler reports,

@@ -158,10 +158,18 @@ pub(super) fn not_found(at: &Location, field: Field) -> Origin {
 
 /// Appends one segment to a JSON pointer, escaping `~` and `/`.
 pub fn push(pointer: &str, segment: &str) -> String {
-    format!(
-        "{pointer}/{}",
-        segment.replace('~', "~0").replace('/', "~1")
-    )
+    // One allocation: the projection calls this for every value of every file.
+    let mut out = String::with_capacity(pointer.len() + 1 + segment.len());
+    out.push_str(pointer);
+    out.push('/');
+    for c in segment.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
