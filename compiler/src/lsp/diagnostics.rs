@@ -5,15 +5,16 @@
 //! The text is the same `bsic check` prints: message, then help on its own line.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use lsp_types::{
     Diagnostic as LspDiagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
     NumberOrString, Range, Uri,
 };
 
-use crate::diag::{Diagnostic, Limit, Severity};
+use crate::diag::{Diagnostic, Limit, Omitted, Severity};
 use crate::pipeline::Checked;
-use crate::source::{Sources, Span};
+use crate::source::{FileId, Sources, Span};
 
 use super::documents::uri_of;
 use super::position::range_of;
@@ -25,47 +26,106 @@ pub(crate) const SOURCE: &str = "bsic";
 /// thousands of errors would otherwise flood the editor with every keystroke.
 pub(crate) const MAX_PER_FILE: usize = 200;
 
-/// Diagnostics per file URI; every file of the project has an entry, clean ones an empty list.
-/// A file with more than [`MAX_PER_FILE`] gets that many and one more saying how many were
-/// left out.
-pub(crate) fn by_file(checked: &Checked) -> BTreeMap<String, (Uri, Vec<LspDiagnostic>)> {
-    let sources = &checked.project.sources;
-    let mut files: BTreeMap<String, (Uri, Vec<LspDiagnostic>)> = BTreeMap::new();
-    let mut ids = BTreeMap::new();
-    for (id, file) in sources.iter() {
-        if let Some(uri) = uri_of(&file.path) {
-            ids.insert(id, uri.as_str().to_string());
-            files
-                .entry(uri.as_str().to_string())
-                .or_insert_with(|| (uri, Vec::new()));
+/// The diagnostics of one file, converted to the protocol's form only when they are sent:
+/// the file being typed in goes first, and converting the rest of the project's before it
+/// held up its answer.
+pub(crate) enum Batch<'a> {
+    /// What a check found in the file, at most [`MAX_PER_FILE`] of it.
+    Found {
+        shown: Vec<&'a Diagnostic>,
+        omitted: Option<Omitted>,
+        sources: &'a Sources,
+    },
+    /// Already in the protocol's form.
+    Ready(Vec<LspDiagnostic>),
+}
+
+impl Batch<'_> {
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Batch::Found { shown, omitted, .. } => shown.is_empty() && omitted.is_none(),
+            Batch::Ready(list) => list.is_empty(),
         }
     }
+
+    /// The diagnostics to publish; a file with more than [`MAX_PER_FILE`] gets that many
+    /// and one more saying how many were left out.
+    pub(crate) fn into_lsp(self) -> Vec<LspDiagnostic> {
+        let (shown, omitted, sources) = match self {
+            Batch::Ready(list) => return list,
+            Batch::Found {
+                shown,
+                omitted,
+                sources,
+            } => (shown, omitted, sources),
+        };
+        let mut list: Vec<LspDiagnostic> = shown.iter().map(|d| convert(d, sources)).collect();
+        if let Some(omitted) = omitted {
+            list.push(LspDiagnostic {
+                range: Range::default(),
+                severity: Some(DiagnosticSeverity::INFORMATION),
+                source: Some(SOURCE.to_string()),
+                message: format!(
+                    "{} more errors and {} more warnings in this file are not shown; run `bsic check` for all",
+                    omitted.errors, omitted.warnings
+                ),
+                ..LspDiagnostic::default()
+            });
+        }
+        list
+    }
+}
+
+/// Diagnostics per file URI; every file of the project has an entry, clean ones an empty
+/// batch.
+pub(crate) fn by_file(checked: &Checked) -> BTreeMap<String, (Uri, Batch<'_>)> {
+    let sources = &checked.project.sources;
     let capped = checked.diagnostics.capped(Limit {
         per_file: MAX_PER_FILE,
         per_run: usize::MAX,
     });
+    let mut found: BTreeMap<FileId, (Vec<&Diagnostic>, Option<Omitted>)> = BTreeMap::new();
     for diagnostic in capped.shown {
-        let Some(key) = ids.get(&diagnostic.at.file) else {
-            continue;
-        };
-        if let Some((_, list)) = files.get_mut(key) {
-            list.push(convert(diagnostic, sources));
-        }
+        found
+            .entry(diagnostic.at.file)
+            .or_default()
+            .0
+            .push(diagnostic);
     }
     for omitted in capped.omitted {
-        let Some((_, list)) = ids.get(&omitted.file).and_then(|key| files.get_mut(key)) else {
+        found.entry(omitted.file).or_default().1 = Some(omitted);
+    }
+    let mut files = BTreeMap::new();
+    for (id, file) in sources.iter() {
+        let Some(uri) = uri_of(&file.path) else {
             continue;
         };
-        list.push(LspDiagnostic {
-            range: Range::default(),
-            severity: Some(DiagnosticSeverity::INFORMATION),
-            source: Some(SOURCE.to_string()),
-            message: format!(
-                "{} more errors and {} more warnings in this file are not shown; run `bsic check` for all",
-                omitted.errors, omitted.warnings
-            ),
-            ..LspDiagnostic::default()
-        });
+        let (shown, omitted) = found.remove(&id).unwrap_or_default();
+        match files.entry(uri.as_str().to_string()) {
+            Entry::Vacant(entry) => {
+                let batch = Batch::Found {
+                    shown,
+                    omitted,
+                    sources,
+                };
+                entry.insert((uri, batch));
+            }
+            // Two sources read from one file: one batch with both's diagnostics.
+            Entry::Occupied(mut entry) => {
+                if let (
+                    _,
+                    Batch::Found {
+                        shown: first,
+                        omitted: left_out,
+                        ..
+                    },
+                ) = entry.get_mut()
+                {
+                    first.extend(shown);
+                    *left_out = left_out.or(omitted);
+                }
+            }
+        }
     }
     files
 }
@@ -140,11 +200,12 @@ mod cap_tests {
         std::fs::write(root.join("policies/flood.kdl"), policies).unwrap();
         let checked = crate::pipeline::check(&root).unwrap();
         let files = by_file(&checked);
-        let (_, list) = files
-            .iter()
+        let (_, batch) = files
+            .into_iter()
             .find(|(uri, _)| uri.ends_with("flood.kdl"))
             .map(|(_, v)| v)
             .unwrap();
+        let list = batch.into_lsp();
         assert_eq!(list.len(), MAX_PER_FILE + 1);
         let note = list.last().unwrap();
         assert_eq!(note.severity, Some(DiagnosticSeverity::INFORMATION));

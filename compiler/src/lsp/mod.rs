@@ -12,6 +12,7 @@
 mod completion;
 mod context;
 mod diagnostics;
+use diagnostics::Batch;
 mod documents;
 mod formatting;
 mod hover;
@@ -399,18 +400,16 @@ impl Server {
             }
             None => pipeline::check_with_overlay(&root, &overlay),
         }));
-        let mut files: BTreeMap<String, (Uri, Vec<LspDiagnostic>)> = BTreeMap::new();
-        match checked {
-            Ok(Ok(checked)) => {
-                files = diagnostics::by_file(&checked);
-                // The previous check is a tree of every file's model and spans: freeing it
-                // here held up the diagnostics the user waits for by a tenth.
-                let previous = self.checked.replace(checked);
-                crate::parallel::drop_later(vec![previous], 0);
-            }
-            Ok(Err(error)) => {
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(_) => return,
+        };
+        let mut files: BTreeMap<String, (Uri, Batch<'_>)> = BTreeMap::new();
+        match &checked {
+            Ok(checked) => files = diagnostics::by_file(checked),
+            Err(error) => {
                 // The check could not run (e.g. an unreadable file): say so on every open file.
-                let message = format!("{}", miette::Report::new(error));
+                let message = error.to_string();
                 for document in self.documents.iter() {
                     let diagnostic = LspDiagnostic {
                         range: Range::default(),
@@ -421,44 +420,43 @@ impl Server {
                     };
                     files.insert(
                         document.uri.as_str().to_string(),
-                        (document.uri.clone(), vec![diagnostic]),
+                        (document.uri.clone(), Batch::Ready(vec![diagnostic])),
                     );
                 }
             }
-            Err(_) => return,
         }
         // Open documents always get a batch, and so do files that had diagnostics before.
         for document in self.documents.iter() {
             files
                 .entry(document.uri.as_str().to_string())
-                .or_insert_with(|| (document.uri.clone(), Vec::new()));
+                .or_insert_with(|| (document.uri.clone(), Batch::Ready(Vec::new())));
         }
         for stale in &self.published {
             if !files.contains_key(stale)
                 && let Ok(uri) = stale.parse::<Uri>()
             {
-                files.insert(stale.clone(), (uri, Vec::new()));
+                files.insert(stale.clone(), (uri, Batch::Ready(Vec::new())));
             }
         }
         let mut published = BTreeSet::new();
         // The open documents first, the file being typed in among them: their diagnostics
         // are the answer the user waits for, and the project's other files (a hundred on a
-        // 1,000-policy project) would otherwise be serialized and sent before them.
+        // 1,000-policy project) would otherwise be converted and sent before them.
         let (open, closed): (Vec<_>, Vec<_>) = files
             .into_iter()
-            .map(|(key, (uri, list))| {
+            .map(|(key, (uri, batch))| {
                 let open = self.documents.get(&uri).is_some();
-                (key, uri, list, open)
+                (key, uri, batch, open)
             })
             .partition(|(.., open)| *open);
-        for (key, uri, list, open) in open.into_iter().chain(closed) {
-            if list.is_empty() && !open && !self.published.contains(&key) {
+        for (key, uri, batch, open) in open.into_iter().chain(closed) {
+            if batch.is_empty() && !open && !self.published.contains(&key) {
                 continue;
             }
-            if !list.is_empty() {
+            if !batch.is_empty() {
                 published.insert(key);
             }
-            let params = PublishDiagnosticsParams::new(uri, list, None);
+            let params = PublishDiagnosticsParams::new(uri, batch.into_lsp(), None);
             if let Ok(params) = serde_json::to_value(params) {
                 send(
                     connection,
@@ -470,6 +468,12 @@ impl Server {
             }
         }
         self.published = published;
+        if let Ok(checked) = checked {
+            // The previous check is a tree of every file's model and spans: freeing it here
+            // held up the next answer.
+            let previous = self.checked.replace(checked);
+            crate::parallel::drop_later(vec![previous], 0);
+        }
     }
 
     fn request(&mut self, request: Request) -> Response {
