@@ -147,9 +147,7 @@ impl Schemas {
             return Ok(None);
         };
         let compiled = self.compiled[index].get_or_init(|| {
-            let schema: Value =
-                serde_json::from_str(SCHEMAS[index].1).map_err(|e| e.to_string())?;
-            SchemaValidator::new(schema)
+            SchemaValidator::apple(SCHEMAS[index].0, SCHEMAS[index].1)
                 .map(|validator| validator.with_dialect(dialect))
                 .map_err(|e| e.to_string())
         });

@@ -5,6 +5,7 @@
 //! span map to point back at the source; every problem goes to the diagnostics sink. This stage
 //! never reads files and never decides who gets what (that is `resolve`).
 
+mod compiled;
 pub mod diags;
 mod projection;
 mod schema;
