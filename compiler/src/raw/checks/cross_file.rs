@@ -165,15 +165,16 @@ fn restrictions_twice(docs: &[Doc], out: &mut Diagnostics) {
 /// Software-update settings that contradict each other, on a device that can get both.
 fn contradicting_settings(docs: &[Doc], out: &mut Diagnostics) {
     let reach = families_reached(docs);
-    let mut settings: BTreeMap<String, Vec<SeenValue<'_>>> = BTreeMap::new();
-    for doc in docs {
-        if !matches!(&doc.kind, DocKind::Declaration { declaration_type } if declaration_type == SETTINGS_TYPE)
-        {
-            continue;
-        }
-        let Some(payload) = doc.projection.value.get("Payload") else {
-            continue;
-        };
+    let settings_docs: Vec<&Doc> = docs
+        .iter()
+        .filter(|doc| {
+            matches!(&doc.kind, DocKind::Declaration { declaration_type } if declaration_type == SETTINGS_TYPE)
+        })
+        .collect();
+    // Each file's settings, with where each is written, on every core: walking the payloads
+    // and locating every value on one thread was the longest part of this rule.
+    let per_doc = crate::parallel::map(settings_docs, 16, |_, doc| {
+        let payload = doc.projection.value.get("Payload")?;
         let families = doc
             .projection
             .value
@@ -183,8 +184,15 @@ fn contradicting_settings(docs: &[Doc], out: &mut Diagnostics) {
             .and_then(Option::as_ref);
         let mut found = BTreeMap::new();
         leaves(payload, "", "/Payload", &mut found);
-        for (key, (value, pointer)) in found {
-            let at = value_span(doc, &pointer);
+        let located: Vec<(String, Value, Span)> = found
+            .into_iter()
+            .map(|(key, (value, pointer))| (key, value, value_span(doc, &pointer)))
+            .collect();
+        Some((families, located))
+    });
+    let mut settings: BTreeMap<String, Vec<SeenValue<'_>>> = BTreeMap::new();
+    for (families, located) in per_doc.into_iter().flatten() {
+        for (key, value, at) in located {
             let seen = settings.entry(key.clone()).or_default();
             let clash = seen
                 .iter()
