@@ -396,7 +396,7 @@ fn expand_glob(
     let Some(set) = compile_glob(pattern, at, diagnostics)? else {
         return Ok(None);
     };
-    let base = root.join(literal_prefix(pattern));
+    let base = root.join(&set.prefix);
     let mut matched = overlay_matches(root, &set, overlay);
     if !base.exists() {
         return Ok(Some(Matched {
@@ -477,11 +477,9 @@ fn compile_glob(
         ));
         return Ok(None);
     }
-    let prefix = literal_prefix(pattern);
-    let rest: Vec<&str> = pattern
-        .split('/')
-        .skip(literal_directories(pattern))
-        .collect();
+    let components: Vec<&str> = pattern.split('/').collect();
+    let (prefix, rest) = components.split_at(literal_directories(&components));
+    let prefix: PathBuf = prefix.iter().collect();
     let error = |source| SourceError::Glob {
         pattern: pattern.to_string(),
         source,
@@ -612,22 +610,11 @@ fn distinct_files(paths: BTreeSet<PathBuf>) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The leading directories of a glob that contain no glob syntax, e.g. `policies` for
-/// `policies/**/*.kdl`.
-fn literal_prefix(pattern: &str) -> PathBuf {
-    pattern
-        .split('/')
-        .take(literal_directories(pattern))
-        .collect()
-}
-
-/// How many of `pattern`'s leading `/`-separated components are directories without glob
-/// syntax.
-fn literal_directories(pattern: &str) -> usize {
-    let components: Vec<&str> = pattern.split('/').collect();
-    components
+/// How many of a glob's leading components (split at `/`) are directories without glob
+/// syntax: one, `policies`, for `policies/**/*.kdl`.
+fn literal_directories(components: &[&str]) -> usize {
+    components[..components.len().saturating_sub(1)]
         .iter()
-        .take(components.len().saturating_sub(1))
         // A backslash escapes the next character: not the same text on disk.
         .take_while(|c| !c.is_empty() && !c.contains(['*', '?', '[', '{', '\\']))
         .count()
@@ -694,6 +681,13 @@ mod tests {
 
     #[test]
     fn literal_prefix_stops_at_glob_syntax() {
+        let literal_prefix = |pattern: &str| {
+            let mut diagnostics = Diagnostics::default();
+            compile_glob(pattern, Span::start_of(FileId(0)), &mut diagnostics)
+                .unwrap()
+                .unwrap()
+                .prefix
+        };
         assert_eq!(
             literal_prefix("policies/**/*.kdl"),
             PathBuf::from("policies")

@@ -56,30 +56,32 @@ pub(crate) fn project() -> IterErrors {
     Project::iter_errors
 }
 
-/// The names of Apple's schemas compiled in, as `data/apple/` names them without
-/// `.schema.json` (the test that compares each with the run-time compiler walks them).
-#[cfg(test)]
-pub(crate) const APPLE: [&str; 5] = [
-    "declaration.com.apple.configuration.softwareupdate.settings",
-    "declaration.com.apple.configuration.softwareupdate.enforcement.specific",
-    "profile.TopLevel",
-    "profile.com.apple.SoftwareUpdate",
-    "profile.com.apple.applicationaccess",
+/// Apple's schemas compiled in, by the name `data/apple/` gives each file (without
+/// `.schema.json`).
+pub(crate) const APPLE: [(&str, IterErrors); 5] = [
+    (
+        "declaration.com.apple.configuration.softwareupdate.settings",
+        SoftwareUpdateSettings::iter_errors,
+    ),
+    (
+        "declaration.com.apple.configuration.softwareupdate.enforcement.specific",
+        SoftwareUpdateEnforcement::iter_errors,
+    ),
+    ("profile.TopLevel", ProfileTopLevel::iter_errors),
+    (
+        "profile.com.apple.SoftwareUpdate",
+        SoftwareUpdateProfile::iter_errors,
+    ),
+    (
+        "profile.com.apple.applicationaccess",
+        Restrictions::iter_errors,
+    ),
 ];
 
 /// Apple's schema `name`, when it is compiled in.
 pub(crate) fn apple(name: &str) -> Option<IterErrors> {
-    let compiled: IterErrors = match name {
-        "declaration.com.apple.configuration.softwareupdate.settings" => {
-            SoftwareUpdateSettings::iter_errors
-        }
-        "declaration.com.apple.configuration.softwareupdate.enforcement.specific" => {
-            SoftwareUpdateEnforcement::iter_errors
-        }
-        "profile.TopLevel" => ProfileTopLevel::iter_errors,
-        "profile.com.apple.SoftwareUpdate" => SoftwareUpdateProfile::iter_errors,
-        "profile.com.apple.applicationaccess" => Restrictions::iter_errors,
-        _ => return None,
-    };
-    Some(compiled)
+    APPLE
+        .iter()
+        .find(|(compiled, _)| *compiled == name)
+        .map(|(_, iter_errors)| *iter_errors)
 }
