@@ -77,7 +77,7 @@ fn resolve_10000_groups_5000_policies(bencher: Bencher) {
 #[divan::bench(args = [100, 1_000], sample_count = 10, sample_size = 1)]
 fn lsp_recheck_after_keystroke(bencher: Bencher, policies: usize) {
     let root = fleet(policies);
-    let validators = Validators::new().unwrap();
+    let validators = Validators::new();
     let cache = ParseCache::default();
     let edited = std::fs::read_dir(root.join("policies/engineering"))
         .unwrap()

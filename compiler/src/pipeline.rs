@@ -10,7 +10,7 @@ use crate::output::{self, MANIFEST_FILE, OutputError};
 use crate::resolve::{self, GroupPlan, Resolution};
 use crate::sign::{SignError, Signer};
 use crate::source::{self, FileId, Overlay, ParseCache, Project, SourceError};
-use crate::validate::{self, Model, SchemaBuildError, Validators};
+use crate::validate::{self, Model, Validators};
 
 /// Failures that stop a run outright (exit code 2, or 3 for internal errors).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -18,9 +18,6 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Source(#[from] SourceError),
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Schema(#[from] SchemaBuildError),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Emit(#[from] EmitError),
@@ -76,10 +73,7 @@ impl Error {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Error::Schema(_)
-                | Error::Emit(_)
-                | Error::Template(_)
-                | Error::Raw(crate::raw::RawError::Schema { .. })
+            Error::Emit(_) | Error::Template(_) | Error::Raw(crate::raw::RawError::Schema { .. })
         )
     }
 }
@@ -108,7 +102,7 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
 /// Like [`check`], with unsaved editor buffers (`overlay`, by absolute path) standing in for
 /// the files on disk. The language server re-checks through this on every change.
 pub fn check_with_overlay(root: &Path, overlay: &Overlay) -> Result<Checked, Error> {
-    check_with(root, overlay, Validators::shared()?, None)
+    check_with(root, overlay, Validators::shared(), None)
 }
 
 /// Like [`check_with_overlay`], with schemas compiled once by the caller and, with a `cache`,

@@ -12,7 +12,6 @@
 mod completion;
 mod context;
 mod diagnostics;
-use diagnostics::Batch;
 mod documents;
 mod formatting;
 mod hover;
@@ -48,13 +47,13 @@ use lsp_types::{
 use serde_json::Value;
 
 use crate::catalog::{self, Catalog};
-use crate::model;
 use crate::model::path::Field;
 use crate::pipeline::{self, Checked};
 use crate::source::{self, PROJECT_FILE, ParseCache};
 use crate::validate::{SchemaDoc, Validators};
 
 use context::{context_at, word_at};
+use diagnostics::Batch;
 use documents::{Documents, path_of, uri_of};
 use position::{offset_at, range_of};
 
@@ -275,10 +274,9 @@ struct Server {
     /// URIs that were last published with diagnostics.
     published: BTreeSet<String>,
     dirty: bool,
-    policy_schema: Value,
-    project_schema: Value,
-    /// The compiled schemas, built on the first check and reused.
-    validators: Option<Validators>,
+    /// The schemas (compiled into bsic): checked against on every re-check, read for hover
+    /// and completion.
+    validators: Validators,
     /// Parsed files by path and text: a keystroke re-parses only the buffer that changed.
     parses: ParseCache,
     /// The pinned build catalog as last loaded for completion (`None` when it did not load),
@@ -304,9 +302,7 @@ impl Server {
             checked: None,
             published: BTreeSet::new(),
             dirty: false,
-            policy_schema: model::policy_schema(),
-            project_schema: model::project_schema(),
-            validators: None,
+            validators: Validators::new(),
             parses: ParseCache::default(),
             catalog: None,
         }
@@ -391,14 +387,8 @@ impl Server {
             return;
         };
         let overlay = self.documents.overlay();
-        if self.validators.is_none() {
-            self.validators = Validators::new().ok();
-        }
-        let checked = catch_unwind(AssertUnwindSafe(|| match &self.validators {
-            Some(validators) => {
-                pipeline::check_with(&root, &overlay, validators, Some(&self.parses))
-            }
-            None => pipeline::check_with_overlay(&root, &overlay),
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            pipeline::check_with(&root, &overlay, &self.validators, Some(&self.parses))
         }));
         let checked = match checked {
             Ok(checked) => checked,
@@ -471,8 +461,9 @@ impl Server {
         if let Ok(checked) = checked {
             // The previous check is a tree of every file's model and spans: freeing it here
             // held up the next answer.
-            let previous = self.checked.replace(checked);
-            crate::parallel::drop_later(vec![previous], 0);
+            if let Some(previous) = self.checked.replace(checked) {
+                crate::parallel::drop_later(vec![previous], 0);
+            }
         }
     }
 
@@ -522,9 +513,9 @@ impl Server {
             .and_then(|p| p.file_name().map(|n| n == PROJECT_FILE))
             .unwrap_or(false);
         if is_project {
-            &self.project_schema
+            self.validators.project_schema()
         } else {
-            &self.policy_schema
+            self.validators.policy_schema()
         }
     }
 

@@ -99,16 +99,33 @@ impl Validators {
     /// The validators of this process, compiled on first use and never dropped: freeing the
     /// compiled schemas at exit cost a one-file `check` a tenth of its instructions, and a
     /// second check in the same process (`plan`, the tests) compiles nothing.
-    pub fn shared() -> Result<&'static Self, SchemaBuildError> {
-        static SHARED: OnceLock<Result<Validators, SchemaBuildError>> = OnceLock::new();
-        SHARED.get_or_init(Self::new).as_ref().map_err(Clone::clone)
+    pub fn shared() -> &'static Self {
+        static SHARED: OnceLock<Validators> = OnceLock::new();
+        SHARED.get_or_init(Self::new)
     }
 
-    pub fn new() -> Result<Self, SchemaBuildError> {
-        Ok(Self {
+    /// Both schemas, compiled into the binary: nothing is compiled here, and nothing can fail.
+    pub fn new() -> Self {
+        Self {
             policy: SchemaValidator::policy(),
             project: SchemaValidator::project(),
-        })
+        }
+    }
+
+    /// The policy schema the validators check against.
+    pub fn policy_schema(&self) -> &Value {
+        self.policy.schema()
+    }
+
+    /// The project schema the validators check against.
+    pub fn project_schema(&self) -> &Value {
+        self.project.schema()
+    }
+}
+
+impl Default for Validators {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
