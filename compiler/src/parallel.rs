@@ -38,6 +38,22 @@ where
         .collect()
 }
 
+/// `(a(), b())`, the two side by side on the pool when `parallel`, else one after the other
+/// on this thread: like [`map`], a small input never starts the pool.
+pub(crate) fn join<A, B, RA, RB>(parallel: bool, a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    if parallel {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}
+
 /// Frees `items` on the pool while the caller goes on when there are more than
 /// `min_per_core` of them: a large tree of maps (every file's JSON, say) is freed node by
 /// node, time the calling thread cannot use. Fewer are freed here, so a one-file run never
@@ -81,6 +97,12 @@ mod tests {
                     .all(|(n, &(i, v))| n == i && v == n * 2)
             );
         }
+    }
+
+    #[test]
+    fn join_returns_both_results_either_way() {
+        assert_eq!(join(true, || 1, || "two"), (1, "two"));
+        assert_eq!(join(false, || 1, || "two"), (1, "two"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::apple::types::{RESTRICTIONS as RESTRICTIONS_TYPE, SETTINGS as SETTINGS_TYPE};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::parallel;
 use crate::raw::diags::RawKind;
 use crate::source::{FileId, Span};
 use crate::validate::push_pointer;
@@ -30,14 +31,17 @@ fn leaves(value: &Value, dotted: &str, pointer: &str, out: &mut BTreeMap<String,
 }
 
 /// The rules that need every file at once. Each reads the documents on its own, so the
-/// three independent ones run side by side; their findings are appended in one fixed order.
+/// three independent ones run side by side when there are files enough to be worth the
+/// pool's threads; their findings are appended in one fixed order.
 pub(in crate::raw) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
+    let parallel = docs.len() > 16;
     let rule = |check: fn(&[Doc], &mut Diagnostics)| {
         let mut found = Diagnostics::default();
         check(docs, &mut found);
         found
     };
-    let (identities, (restrictions, settings)) = rayon::join(
+    let (identities, (restrictions, settings)) = parallel::join(
+        parallel,
         || {
             let mut found = Diagnostics::default();
             let identifiers = declaration_identifiers(docs, &mut found);
@@ -45,7 +49,13 @@ pub(in crate::raw) fn cross_file(docs: &[Doc], out: &mut Diagnostics) {
             dangling_activations(docs, &identifiers, &mut found);
             found
         },
-        || rayon::join(|| rule(restrictions_twice), || rule(contradicting_settings)),
+        || {
+            parallel::join(
+                parallel,
+                || rule(restrictions_twice),
+                || rule(contradicting_settings),
+            )
+        },
     );
     out.append(identities);
     out.append(restrictions);
