@@ -3,10 +3,14 @@
 //! it cost a one-file `bsic check` two thirds of its instructions.
 //!
 //! Writes `$OUT_DIR/apple_availability.rs`: the table's text (`include_str!` of the same file),
-//! each payload type's byte range in it, and the names of Apple's status items. A missing or
+//! for each payload type the byte range of its `platforms`, its `replaced-by` and its keys,
+//! each key's byte range (a run parses only the keys it looks up: a document sets a few of
+//! the 24 software-update settings or the 193 Restrictions keys), and the names of Apple's
+//! status items. A missing or
 //! unreadable table gives an empty index (every lookup then answers "unknown", as parsing it at
 //! run time did) and a build warning; the unit tests in `apple` catch it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -23,6 +27,17 @@ struct Sections<'a> {
     profiles: BTreeMap<&'a str, &'a RawValue>,
     #[serde(borrow, default, rename = "status-items")]
     status_items: BTreeMap<&'a str, &'a RawValue>,
+}
+
+/// One payload type, its keys still unparsed text borrowed from the file.
+#[derive(Deserialize)]
+struct PayloadText<'a> {
+    #[serde(borrow, default)]
+    platforms: Option<&'a RawValue>,
+    #[serde(default, rename = "replaced-by")]
+    replaced_by: Option<String>,
+    #[serde(borrow, default)]
+    keys: BTreeMap<Cow<'a, str>, &'a RawValue>,
 }
 
 /// Writes the index of `table` to `out`.
@@ -52,24 +67,50 @@ pub(crate) fn write_index(table: &Path, out: &Path) {
     }
     let _ = writeln!(
         code,
-        "/// (is a profile payload, type name, byte range of its definition in `TEXT`), sorted."
+        "/// Every payload type, sorted by (is a profile payload, type name)."
     );
-    let _ = writeln!(code, "const INDEX: &[(bool, &str, usize, usize)] = &[");
+    let _ = writeln!(code, "const INDEX: &[Indexed] = &[");
+    let mut keys = String::new();
     let mut count = 0usize;
+    let mut key_count = 0usize;
     let mut names = Vec::new();
     if let Some(sections) = &sections {
         let base = text.as_ptr() as usize;
+        let range = |raw: &RawValue| {
+            let start = raw.get().as_ptr() as usize - base;
+            (start, start + raw.get().len())
+        };
         for (profile, section) in [(false, &sections.declarations), (true, &sections.profiles)] {
             for (name, raw) in section {
-                let start = raw.get().as_ptr() as usize - base;
-                let end = start + raw.get().len();
-                let _ = writeln!(code, "    ({profile}, {name:?}, {start}, {end}),");
+                let Ok(payload) = serde_json::from_str::<PayloadText<'_>>(raw.get()) else {
+                    println!("cargo:warning=cannot index Apple's {name}: its lookups find nothing");
+                    continue;
+                };
+                let platforms = payload.platforms.map_or((0, 0), range);
+                let first_key = key_count;
+                for (key, raw) in &payload.keys {
+                    let (start, end) = range(raw);
+                    let _ = writeln!(keys, "    ({:?}, {start}, {end}),", key.as_ref());
+                    key_count += 1;
+                }
+                let _ = writeln!(
+                    code,
+                    "    Indexed {{ profile: {profile}, name: {name:?}, platforms: {platforms:?}, \
+                     replaced_by: {:?}, keys: ({first_key}, {key_count}) }},",
+                    payload.replaced_by
+                );
                 count += 1;
             }
         }
         names.extend(sections.status_items.keys().copied());
     }
     let _ = writeln!(code, "];");
+    let _ = writeln!(
+        code,
+        "/// Every payload's keys: (dotted key path, byte range of its definition in `TEXT`), \
+         sorted by name within each payload."
+    );
+    let _ = writeln!(code, "const KEYS: &[(&str, usize, usize)] = &[\n{keys}];");
     let _ = writeln!(code, "/// How many payload types `INDEX` holds.");
     let _ = writeln!(code, "const COUNT: usize = {count};");
     let _ = writeln!(code, "/// Apple's status item names, sorted.");

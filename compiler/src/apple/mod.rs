@@ -33,9 +33,20 @@ pub(crate) mod types {
     pub(crate) const SOFTWARE_UPDATE: &str = "com.apple.SoftwareUpdate";
 }
 
-// The generated table embedded as `TEXT`, with its build-time `INDEX`, `COUNT` and
+// The generated table embedded as `TEXT`, with its build-time `INDEX`, `KEYS`, `COUNT` and
 // `STATUS_ITEMS`.
 include!(concat!(env!("OUT_DIR"), "/apple_availability.rs"));
+
+/// Where one payload type's facts are in `TEXT`, found when bsic was built.
+struct Indexed {
+    profile: bool,
+    name: &'static str,
+    /// The byte range of its `platforms` object (empty when it has none).
+    platforms: (usize, usize),
+    replaced_by: Option<&'static str>,
+    /// Its keys' range of `KEYS`.
+    keys: (usize, usize),
+}
 
 /// Declaration and profile payload definitions by type: the whole table, which only the
 /// tests read at once.
@@ -43,22 +54,71 @@ include!(concat!(env!("OUT_DIR"), "/apple_availability.rs"));
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Availability {
     #[serde(default)]
-    pub declarations: BTreeMap<String, Payload>,
+    pub declarations: BTreeMap<String, TablePayload>,
     #[serde(default)]
-    pub profiles: BTreeMap<String, Payload>,
+    pub profiles: BTreeMap<String, TablePayload>,
+}
+
+/// One payload type as the table writes it, every key parsed: what the tests compare the
+/// indexed lookups with.
+#[cfg(test)]
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TablePayload {
+    #[serde(default)]
+    pub platforms: BTreeMap<String, OsSupport>,
+    #[serde(rename = "replaced-by")]
+    pub replaced_by: Option<String>,
+    #[serde(default)]
+    pub keys: BTreeMap<String, Key>,
 }
 
 /// One declaration type or profile payload.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct Payload {
-    #[serde(default)]
     pub platforms: BTreeMap<String, OsSupport>,
     /// What Apple says to use instead once it is deprecated or removed.
-    #[serde(rename = "replaced-by")]
-    pub replaced_by: Option<String>,
-    /// Dotted key path → definition.
-    #[serde(default)]
-    pub keys: BTreeMap<String, Key>,
+    pub replaced_by: Option<&'static str>,
+    /// (dotted key path, byte range in `TEXT`), sorted by path.
+    keys: &'static [(&'static str, usize, usize)],
+    /// Each key's definition, parsed when first looked up: parsing every key of the settings
+    /// declaration up front was a sixth of a one-file `bsic validate`, and a document sets a
+    /// few of them (the Restrictions payload defines 193).
+    parsed: Box<[OnceLock<Option<Key>>]>,
+}
+
+impl Payload {
+    fn load(indexed: &Indexed) -> Option<Self> {
+        let (start, end) = indexed.platforms;
+        let platforms = match start == end {
+            true => BTreeMap::new(),
+            false => serde_json::from_str(TEXT.get(start..end)?).ok()?,
+        };
+        let keys = KEYS.get(indexed.keys.0..indexed.keys.1)?;
+        Some(Self {
+            platforms,
+            replaced_by: indexed.replaced_by,
+            keys,
+            parsed: keys.iter().map(|_| OnceLock::new()).collect(),
+        })
+    }
+
+    /// The definition of a dotted key path, e.g. `AutomaticActions.InstallSecurityUpdate`.
+    pub(crate) fn key(&self, name: &str) -> Option<&Key> {
+        let index = self
+            .keys
+            .binary_search_by(|(key, _, _)| (*key).cmp(name))
+            .ok()?;
+        let (_, start, end) = self.keys[index];
+        self.parsed[index]
+            .get_or_init(|| serde_json::from_str(TEXT.get(start..end)?).ok())
+            .as_ref()
+    }
+
+    /// Every key path Apple defines for the payload, sorted.
+    #[cfg(test)]
+    pub(crate) fn key_names(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|(key, _, _)| *key)
+    }
 }
 
 /// One key of a payload.
@@ -137,11 +197,10 @@ pub(crate) fn status_items() -> &'static [&'static str] {
 fn payload(profile: bool, payload_type: &str) -> Option<&'static Payload> {
     static PARSED: [OnceLock<Option<Payload>>; COUNT] = [const { OnceLock::new() }; COUNT];
     let index = INDEX
-        .binary_search_by(|(p, name, _, _)| (*p, *name).cmp(&(profile, payload_type)))
+        .binary_search_by(|i| (i.profile, i.name).cmp(&(profile, payload_type)))
         .ok()?;
-    let (_, _, start, end) = INDEX[index];
     PARSED[index]
-        .get_or_init(|| serde_json::from_str(TEXT.get(start..end)?).ok())
+        .get_or_init(|| Payload::load(&INDEX[index]))
         .as_ref()
 }
 
@@ -160,12 +219,12 @@ pub(crate) fn profile(payload_type: &str) -> Option<&'static Payload> {
 /// A key of a declaration type, e.g. (`com.apple.configuration.softwareupdate.settings`,
 /// `AutomaticActions.InstallSecurityUpdate`).
 pub(crate) fn declaration_key(declaration_type: &str, key: &str) -> Option<&'static Key> {
-    declaration(declaration_type)?.keys.get(key)
+    declaration(declaration_type)?.key(key)
 }
 
 /// A key of a profile payload type.
 pub(crate) fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key> {
-    profile(payload_type)?.keys.get(key)
+    profile(payload_type)?.key(key)
 }
 
 /// What Apple says to use instead of a profile key: the key's own replacement, else its
@@ -173,7 +232,7 @@ pub(crate) fn profile_key(payload_type: &str, key: &str) -> Option<&'static Key>
 pub(crate) fn profile_replacement(payload_type: &str, key: &str) -> Option<&'static str> {
     profile_key(payload_type, key)
         .and_then(|k| k.replaced_by.as_deref())
-        .or_else(|| profile(payload_type)?.replaced_by.as_deref())
+        .or_else(|| profile(payload_type)?.replaced_by)
 }
 
 /// Where a payload type (or one of its keys) starts on a platform: `Some(version)`, or `None`
@@ -185,7 +244,7 @@ pub(crate) fn introduced(
 ) -> Option<crate::model::OsVersion> {
     let payload = declaration(declaration_type)?;
     let support = match key {
-        Some(key) => payload.keys.get(key)?.platforms.get(platform_column)?,
+        Some(key) => payload.key(key)?.platforms.get(platform_column)?,
         None => payload.platforms.get(platform_column)?,
     };
     support
@@ -204,7 +263,7 @@ pub(crate) fn support(
 ) -> Option<&'static OsSupport> {
     let payload = declaration(declaration_type)?;
     match key {
-        Some(key) => payload.keys.get(key)?.platforms.get(platform_column),
+        Some(key) => payload.key(key)?.platforms.get(platform_column),
         None => payload.platforms.get(platform_column),
     }
 }
@@ -257,23 +316,37 @@ mod tests {
     fn lookups_agree_with_the_full_table() {
         let table = availability();
         assert!(!table.declarations.is_empty() && !table.profiles.is_empty());
-        for (name, payload) in &table.declarations {
-            for (key, definition) in &payload.keys {
-                let found = declaration_key(name, key).unwrap();
-                assert_eq!(found.title, definition.title, "{name} {key}");
-            }
-        }
-        for (name, payload) in &table.profiles {
-            for key in payload.keys.keys() {
-                assert!(profile_key(name, key).is_some(), "{name} {key}");
+        let sections = [
+            (false, &table.declarations, declaration as fn(&str) -> _),
+            (true, &table.profiles, profile),
+        ];
+        for (is_profile, section, lookup) in sections {
+            for (name, whole) in section {
+                let indexed = lookup(name).unwrap();
+                assert_eq!(
+                    format!("{:?}", indexed.platforms),
+                    format!("{:?}", whole.platforms),
+                    "{name}"
+                );
+                assert_eq!(indexed.replaced_by, whole.replaced_by.as_deref(), "{name}");
+                let names: Vec<&str> = indexed.key_names().collect();
+                let expected: Vec<&str> = whole.keys.keys().map(String::as_str).collect();
+                assert_eq!(names, expected, "{name}");
+                for (key, definition) in &whole.keys {
+                    let found = match is_profile {
+                        false => declaration_key(name, key),
+                        true => profile_key(name, key),
+                    };
+                    assert_eq!(
+                        format!("{:?}", found.unwrap()),
+                        format!("{definition:?}"),
+                        "{name} {key}"
+                    );
+                }
+                assert!(indexed.key("no.such.key").is_none());
             }
         }
         assert!(declaration_key("com.example.none", "x").is_none());
-        let one = profile(types::RESTRICTIONS).unwrap();
-        assert_eq!(
-            one.keys.len(),
-            table.profiles[types::RESTRICTIONS].keys.len()
-        );
         assert!(declaration("com.example.none").is_none());
         assert!(profile(types::SETTINGS).is_none());
     }

@@ -1,5 +1,7 @@
 //! Running the JSON Schema over a projection and turning its errors into bsic diagnostics.
 
+use std::sync::OnceLock;
+
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
@@ -19,8 +21,39 @@ use super::spans::Via;
 /// A compiled schema plus the document it came from (for names and ranges in messages).
 pub struct SchemaValidator {
     validator: Engine,
-    schema: Value,
+    schema: SchemaDocument,
     dialect: Dialect,
+}
+
+/// The schema as a JSON document. A compiled-in Apple schema is kept as its embedded text and
+/// parsed only when something reads it: a declaration that passes never does, and parsing
+/// the settings schema was a twentieth of a one-file `bsic validate`.
+struct SchemaDocument {
+    parsed: OnceLock<Value>,
+    /// The text to parse when `parsed` is empty.
+    text: &'static str,
+}
+
+impl SchemaDocument {
+    fn parsed(value: Value) -> Self {
+        Self {
+            parsed: OnceLock::from(value),
+            text: "",
+        }
+    }
+
+    fn embedded(text: &'static str) -> Self {
+        Self {
+            parsed: OnceLock::new(),
+            text,
+        }
+    }
+
+    /// The document; the embedded texts are Apple's published schemas, which the tests parse.
+    fn get(&self) -> &Value {
+        self.parsed
+            .get_or_init(|| serde_json::from_str(self.text).unwrap_or_default())
+    }
 }
 
 /// Where a schema was compiled.
@@ -72,19 +105,25 @@ impl SchemaValidator {
         }
         Ok(Self {
             validator: Engine::Runtime(validator?),
-            schema,
+            schema: SchemaDocument::parsed(schema),
             dialect: Dialect::Kdl,
         })
     }
 
     /// The policy schema ([`crate::model::policy_schema`]), compiled when bsic was built.
     pub fn policy() -> Self {
-        Self::generated(crate::model::policy_schema(), compiled::policy())
+        Self::generated(
+            SchemaDocument::parsed(crate::model::policy_schema()),
+            compiled::policy(),
+        )
     }
 
     /// The project schema ([`crate::model::project_schema`]), compiled when bsic was built.
     pub fn project() -> Self {
-        Self::generated(crate::model::project_schema(), compiled::project())
+        Self::generated(
+            SchemaDocument::parsed(crate::model::project_schema()),
+            compiled::project(),
+        )
     }
 
     /// The validator of a document type: compiled in for the two published schemas, compiled
@@ -100,18 +139,19 @@ impl SchemaValidator {
         }
     }
 
-    /// Apple's schema `name` (a file of `data/apple/` without `.schema.json`), parsed from
-    /// `text`: compiled in for the payload types bsic writes, compiled now for the others.
-    pub fn apple(name: &str, text: &str) -> Result<Self, SchemaBuildError> {
-        let schema: Value =
-            serde_json::from_str(text).map_err(|e| SchemaBuildError(e.to_string()))?;
+    /// Apple's schema `name` (a file of `data/apple/` without `.schema.json`) with its
+    /// embedded `text`: compiled in for the payload types bsic writes (the text is then parsed
+    /// only if a message needs it), compiled now for the others.
+    pub fn apple(name: &str, text: &'static str) -> Result<Self, SchemaBuildError> {
         match compiled::apple(name) {
-            Some(iter_errors) => Ok(Self::generated(schema, iter_errors)),
-            None => Self::new(schema),
+            Some(iter_errors) => Ok(Self::generated(SchemaDocument::embedded(text), iter_errors)),
+            None => {
+                Self::new(serde_json::from_str(text).map_err(|e| SchemaBuildError(e.to_string()))?)
+            }
         }
     }
 
-    fn generated(schema: Value, iter_errors: IterErrors) -> Self {
+    fn generated(schema: SchemaDocument, iter_errors: IterErrors) -> Self {
         Self {
             validator: Engine::Generated(iter_errors),
             schema,
@@ -135,7 +175,7 @@ impl SchemaValidator {
 
     /// The schema this validator was compiled from.
     pub fn schema(&self) -> &Value {
-        &self.schema
+        self.schema.get()
     }
 
     /// The same validator, describing values as written in `dialect`.
@@ -147,17 +187,20 @@ impl SchemaValidator {
 
     /// Validates a projection; every error becomes a located diagnostic.
     pub fn check(&self, projection: &Projection, file: FileId) -> Vec<Diagnostic> {
-        let doc = SchemaDoc::new(&self.schema);
+        let errors: Vec<_> = self.validator.iter_errors(&projection.value).collect();
+        if errors.is_empty() && !has_fraction(&projection.value) {
+            return Vec::new();
+        }
+        let doc = SchemaDoc::new(self.schema());
         // A value of the wrong type also fails the `enum` beside the `type`; the type error says
         // what is wrong, the enum error would read "`1` is not one of `1`".
-        let mistyped: Vec<String> = self
-            .validator
-            .iter_errors(&projection.value)
+        let mistyped: Vec<String> = errors
+            .iter()
             .filter(|e| matches!(e.kind(), ValidationErrorKind::Type { .. }))
             .map(|e| e.instance_path().as_str().to_string())
             .collect();
-        self.validator
-            .iter_errors(&projection.value)
+        errors
+            .into_iter()
             .filter(|error| {
                 !matches!(
                     error.kind(),
@@ -191,6 +234,17 @@ impl SchemaValidator {
             // reported again by the schema.
             .filter(|d| !projection.diagnostics.iter().any(|p| p.at == d.at))
             .collect()
+    }
+}
+
+/// Whether `value` holds a fractional-looking number anywhere (what [`fractional_integers`]
+/// may report), so a document without one and without schema errors needs no schema lookups.
+fn has_fraction(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_f64(),
+        Value::Object(map) => map.values().any(has_fraction),
+        Value::Array(items) => items.iter().any(has_fraction),
+        _ => false,
     }
 }
 
@@ -804,8 +858,8 @@ mod tests {
                 "{}/data/apple/{name}.schema.json",
                 env!("CARGO_MANIFEST_DIR")
             );
-            let text = std::fs::read_to_string(&path).unwrap();
-            SchemaValidator::apple(name, &text).unwrap()
+            let text = std::fs::read_to_string(&path).unwrap().leak();
+            SchemaValidator::apple(name, text).unwrap()
         });
         let all = [SchemaValidator::policy(), SchemaValidator::project()]
             .into_iter()

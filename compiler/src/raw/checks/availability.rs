@@ -47,7 +47,7 @@ pub(in crate::raw) fn availability(doc: &Doc, options: &ValidateOptions, out: &m
             if keys.inside(&dotted, Finding::Unavailable) {
                 continue;
             }
-            let Some(key) = payload.keys.get(&dotted) else {
+            let Some(key) = payload.key(&dotted) else {
                 continue;
             };
             // Dead on every platform the document targets: an error of its own (`scope`).
@@ -281,7 +281,7 @@ fn lifecycle(
     let at = key_span(&doc.projection, root, Span::start_of(doc.file));
     let column = options.platform.map(|p| p.apple_column());
     let min_os = options.min_os.as_ref().map(ToString::to_string);
-    let instead = instead(payload.replaced_by.as_deref());
+    let instead = instead(payload.replaced_by);
     if let (Some(column), Some(min)) = (column, &min_os)
         && let Some(removed) = payload
             .platforms

@@ -100,7 +100,7 @@ pub(in crate::raw) fn scope(doc: &Doc, out: &mut Diagnostics) {
             {
                 continue;
             }
-            let Some(key) = payload.keys.get(&dotted) else {
+            let Some(key) = payload.key(&dotted) else {
                 continue;
             };
             if unavailable_on_all(&key.platforms, &scope) {
