@@ -358,29 +358,46 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, RawError> {
     Ok(found)
 }
 
-/// Declaration and profile candidates under `dir`, skipping hidden directories.
+/// Declaration and profile candidates under `dir`, skipping hidden entries and `target`, in
+/// path order: each directory's entries sorted by name as they are read,
+/// so the files come out in path order without sorting thousands of paths afterwards.
+/// Subdirectories are walked on all cores once there are enough of them: reading 500 group
+/// directories one after another (open, stat, two `getdents`, close each) kept one core
+/// alone for a fifth of a 1,000-policy `validate`. Unreadable entries are skipped.
 fn walk(dir: &Path) -> Vec<PathBuf> {
-    // Sorted by name in each directory as it is walked: the files come out in path order,
-    // and sorting thousands of paths afterwards, component by component, was the longest
-    // single-threaded part of a large `validate`.
-    walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !e.file_name().to_string_lossy().starts_with('.') && e.file_name() != "target"
-        })
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<(std::ffi::OsString, std::fs::FileType)> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("json" | "mobileconfig" | "plist")
-            )
+        .filter_map(|e| Some((e.file_name(), e.file_type().ok()?)))
+        .filter(|(name, _)| {
+            let name = name.to_string_lossy();
+            !name.starts_with('.') && name != "target"
         })
-        .collect()
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let subdirectories = entries.iter().filter(|(_, kind)| kind.is_dir()).count();
+    let min_per_core = if subdirectories > 16 { 1 } else { usize::MAX };
+    let found = crate::parallel::map(entries, min_per_core, |_, (name, kind)| {
+        let path = dir.join(name);
+        if kind.is_dir() {
+            walk(&path)
+        } else if kind.is_file() && is_candidate(&path) {
+            vec![path]
+        } else {
+            Vec::new()
+        }
+    });
+    found.into_iter().flatten().collect()
+}
+
+/// A file `bsic validate` reads when it finds it in a directory.
+fn is_candidate(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("json" | "mobileconfig" | "plist")
+    )
 }
 
 fn display(path: &Path) -> String {

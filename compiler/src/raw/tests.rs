@@ -563,3 +563,44 @@ fn a_status_subscription_names_only_apples_status_items() {
         Some("did you mean `softwareupdate.install-state`?")
     );
 }
+
+/// The parallel walk finds what a sorted `walkdir` walk finds, in the same order: hidden
+/// entries and `target` skipped, only declaration and profile candidates, through enough
+/// subdirectories to be walked on all cores.
+#[test]
+fn walk_finds_the_candidates_in_path_order() {
+    let root = tempfile::tempdir().unwrap();
+    let write = |relative: &str| {
+        let path = root.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "{}").unwrap();
+    };
+    for group in 0..40 {
+        write(&format!("ddm/g{group:02}/a.json"));
+        write(&format!("ddm/g{group:02}/b.mobileconfig"));
+        write(&format!("ddm/g{group:02}/notes.txt"));
+        write(&format!("ddm/g{group:02}.d/inner/c.plist"));
+    }
+    write("a.b/x.json");
+    write("a/x.json");
+    write(".hidden/x.json");
+    write("ddm/.x.json");
+    write("target/x.json");
+    let expected: Vec<PathBuf> = walkdir::WalkDir::new(root.path())
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !name.starts_with('.') && name != "target"
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && is_candidate(e.path()))
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    let found = walk(root.path());
+    assert_eq!(found.len(), 40 * 3 + 2);
+    assert_eq!(found, expected);
+    let mut sorted = found.clone();
+    sorted.sort();
+    assert_eq!(found, sorted);
+}
