@@ -36,7 +36,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Each subcommand's arguments are built only when it is the one run (`defer`): building all
+/// of them was a tenth of a one-file `bsic check`. Help, man pages and completions build the
+/// whole tree as before. The argument structs flattened into a subcommand carry plain `//`
+/// comments, not doc comments: a deferred flatten runs after the subcommand's own text is
+/// set, and clap would take the struct's doc comment as the subcommand's description.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Check the policies: parse, validate against the schema and Apple's rules, resolve
     /// conflicts. Writes nothing.
@@ -214,7 +220,7 @@ pub enum Command {
     },
 }
 
-/// Options of `validate`.
+// Options of `validate`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ValidateArgs {
     /// Report keys this platform ignores, supervised-only keys and deprecations on it.
@@ -229,6 +235,7 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum CatalogCommand {
     /// Normalise downloaded feeds (Apple's public versions JSON, with BSI builds listed
     /// separately, or SOFA feeds) into a snapshot to commit and pin in bsic.kdl.
@@ -245,7 +252,7 @@ pub enum CatalogCommand {
     },
 }
 
-/// What to explain.
+// What to explain.
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct ExplainArgs {
     /// A group the device is in (repeat for several).
@@ -278,7 +285,7 @@ pub enum ExplainFormat {
     Json,
 }
 
-/// Options of `status`.
+// Options of `status`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StatusArgs {
     /// Status reports: `.json` files, JSON Lines, or directories of them, merged in order.
@@ -331,7 +338,7 @@ pub enum StatusFormat {
     Csv,
 }
 
-/// Signing options of `build`; each overrides the `signing` block of bsic.kdl.
+// Signing options of `build`; each overrides the `signing` block of bsic.kdl.
 #[derive(Debug, Default, clap::Args)]
 pub struct SignArgs {
     /// Sign profiles with this PEM certificate (needs --sign-key).
@@ -435,6 +442,34 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A flattened argument struct must not describe itself: with deferred subcommands its
+    /// description would replace the subcommand's (`bsic build --help` read "Signing
+    /// options of `build`").
+    #[test]
+    fn flattened_arguments_leave_the_subcommand_description_alone() {
+        use clap::{Args, CommandFactory};
+        let bare = || clap::Command::new("x");
+        for command in [
+            ValidateArgs::augment_args(bare()),
+            ExplainArgs::augment_args(bare()),
+            StatusArgs::augment_args(bare()),
+            SignArgs::augment_args(bare()),
+        ] {
+            assert!(command.get_about().is_none() && command.get_long_about().is_none());
+        }
+        let mut cli = Cli::command();
+        cli.build();
+        let build = cli.find_subcommand("build").unwrap();
+        assert!(
+            build
+                .get_about()
+                .unwrap()
+                .to_string()
+                .starts_with("Check, then write")
+        );
+        assert!(build.get_arguments().any(|a| a.get_id() == "sign_cert"));
+    }
 
     #[test]
     fn fail_under_is_a_finite_percentage() {
