@@ -184,39 +184,48 @@ impl TreeWriter {
         }
         let path = self.staging.path().join(relative);
         if let Some(dir) = path.parent() {
-            // Made under the lock: another core writing into the same directory must not
-            // see it recorded before it exists.
-            let mut made = lock(&self.made);
-            if !made.contains(dir) {
-                self.make_dir(dir, &mut made)?;
-            }
+            self.make_dir(dir)?;
         }
         let mut file = super::cleanup::adding(|| fs::File::create(&path)).map_err(io(&path))?;
         fill(&mut file).map_err(io(&path))
     }
 
-    /// Makes `dir` and any missing parent in the staging tree. The tree's top directories
-    /// (`ddm/`, `profiles/`, one per MDM layout) are flagged like the staging directory
-    /// ([`spread_subdirectories`]): the hundreds of group directories inside them are spread
-    /// over the file system's block groups by their names instead of all landing in one, the
-    /// one where the previous build was just deleted.
-    fn make_dir(&self, dir: &Path, made: &mut HashSet<PathBuf>) -> Result<(), OutputError> {
+    /// Makes `dir` and any missing parent in the staging tree, recording each once it
+    /// exists. The tree's top directories (`ddm/`, `profiles/`, one per MDM layout) are made
+    /// and flagged under the lock, before anything goes into them: like the staging
+    /// directory ([`spread_subdirectories`]), so the hundreds of group directories inside
+    /// are spread over the file system's block groups by their names instead of all landing
+    /// in one, the one where the previous build was just deleted. The directories below
+    /// them are made without holding the lock (two cores making the same one both succeed):
+    /// with every `mkdir` under it, one core waited for the other through a fifth of a
+    /// 1,000-policy build.
+    fn make_dir(&self, dir: &Path) -> Result<(), OutputError> {
         let root = self.staging.path();
-        if dir == root || made.contains(dir) {
+        if dir == root || lock(&self.made).contains(dir) {
             return Ok(());
         }
-        if let Some(parent) = dir.parent() {
-            self.make_dir(parent, made)?;
+        let create = || {
+            super::cleanup::adding(|| match fs::create_dir(dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+                other => other,
+            })
+            .map_err(io(dir))
+        };
+        let Some(parent) = dir.parent() else {
+            return create();
+        };
+        if parent == root {
+            let mut made = lock(&self.made);
+            if !made.contains(dir) {
+                create()?;
+                spread_subdirectories(dir, true);
+                made.insert(dir.to_path_buf());
+            }
+            return Ok(());
         }
-        super::cleanup::adding(|| match fs::create_dir(dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
-            other => other,
-        })
-        .map_err(io(dir))?;
-        if dir.parent() == Some(root) {
-            spread_subdirectories(dir, true);
-        }
-        made.insert(dir.to_path_buf());
+        self.make_dir(parent)?;
+        create()?;
+        lock(&self.made).insert(dir.to_path_buf());
         Ok(())
     }
 
