@@ -23,7 +23,9 @@
 # The last run's figures (with nproc, `openssl speed rsa2048` and the load average) go to
 # bench/results.md.
 #
-# Environment: BSIC (the binary to measure; default: build target/release/bsic), BENCH_DIR
+# Environment: BSIC (the binary to measure; default: build target/release/bsic), BSIC_SHIPPED
+# (optional: a static musl build, as bsic ships for Linux, whose one-file commands are timed
+# too: `cargo build --release --target x86_64-unknown-linux-musl`), BENCH_DIR
 # (scratch directory; default a fresh one under $TMPDIR, use a tmpfs such as /dev/shm to take
 # the disk out of the numbers), RUNS (default 5), ALT_MAX (skip the slow per-file alternatives
 # above this size; default 10000).
@@ -92,6 +94,7 @@ row() { printf '| %s | %s | %s | %s |\n' "$@" | tee -a "$RESULTS"; }
 
 # The ratios, side by side with /bin/true, contour and openssl.
 python3 "$ROOT/bench/ratios.py" "$BSIC" "$WORK/ratios" ${CONTOUR:+--contour "$CONTOUR"} \
+  ${BSIC_SHIPPED:+--shipped "$BSIC_SHIPPED"} \
   --out "$WORK/ratios.md"
 rsa=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048/ { print $(NF-1) }')
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The performance ratios of issue 22, measured in one run on this machine.
 
-Usage: bench/ratios.py BSIC WORK [--contour CMD] [--runs N] [--out FILE]
+Usage: bench/ratios.py BSIC WORK [--contour CMD] [--shipped BIN] [--runs N] [--out FILE]
 
 Every figure is a ratio against something measured in the same run, so a slower or busier
 machine moves both sides: the process floor (`/bin/true`), the peers (contour when a command
@@ -12,6 +12,10 @@ present). Writes a Markdown report to --out (default: stdout only).
 
 CMD for contour is a shell command with `{}` standing for a declaration file, e.g.
 `--contour 'contour validate {}'`.
+
+--shipped BIN also times the one-file commands of BIN, the way bsic is shipped for Linux (a
+static musl executable, `cargo build --release --target x86_64-unknown-linux-musl`), in the
+same interleaved runs.
 """
 import argparse, os, pathlib, re, shlex, shutil, statistics, subprocess, sys, time
 
@@ -127,6 +131,7 @@ def main():
     ap.add_argument("bsic")
     ap.add_argument("work")
     ap.add_argument("--contour")
+    ap.add_argument("--shipped")
     ap.add_argument("--runs", type=int, default=31)
     ap.add_argument("--out")
     args = ap.parse_args()
@@ -160,6 +165,10 @@ def main():
         "check": [bsic, "check", "--quiet"],
         "validate": [bsic, "validate", "--quiet", str(declaration)],
     }
+    if args.shipped:
+        shipped = str(pathlib.Path(args.shipped).resolve())
+        commands["shipped check"] = [shipped, "check", "--quiet"]
+        commands["shipped validate"] = [shipped, "validate", "--quiet", str(declaration)]
     if args.contour:
         commands["contour"] = ["sh", "-c", args.contour.replace("{}", shlex.quote(str(declaration)))]
     m = medians(commands, args.runs, cwd=one)
@@ -168,6 +177,12 @@ def main():
     for name in ("check", "validate"):
         r = m[name] / floor
         row(f"bsic {name}, one file, × the floor", f"{m[name] * 1000:.2f} ms = {r:.1f}×", "≤ 3× (floor 4×)", r <= 3)
+    for name in ("check", "validate"):
+        if f"shipped {name}" in m:
+            r = m[f"shipped {name}"] / floor
+            row(f"bsic {name}, one file, shipped static (musl) binary, × the floor",
+                f"{m[f'shipped {name}'] * 1000:.2f} ms = {r:.1f}×",
+                "≤ 3× (floor 4×)", r <= 3)
     if "contour" in m:
         for name in ("check", "validate"):
             r = m["contour"] / m[name]
