@@ -164,9 +164,9 @@ impl Schemas {
 /// Checks every declaration and profile under `options.paths`.
 pub fn validate(options: &ValidateOptions) -> Result<Report, RawError> {
     let mut report = Report::default();
-    let docs = load_and_check(options, &mut report)?;
-    checks::cross_file(&docs, &mut report.diagnostics);
-    crate::parallel::drop_later(docs, 16);
+    let facts = load_and_check(options, &mut report, |doc| checks::Facts::of(&doc))?;
+    checks::cross_file(&facts, &mut report.diagnostics);
+    crate::parallel::drop_later(facts, 16);
     Ok(report)
 }
 
@@ -192,8 +192,8 @@ impl Checker {
         let mut check = FileCheck::new(FileId(0), path);
         let doc = check_bytes(path, size, bytes, true, options, &self.schemas, &mut check)?;
         report.absorb(check);
-        let docs: Vec<Doc> = doc.into_iter().collect();
-        checks::cross_file(&docs, &mut report.diagnostics);
+        let facts: Vec<checks::Facts> = doc.iter().map(checks::Facts::of).collect();
+        checks::cross_file(&facts, &mut report.diagnostics);
         Ok(report)
     }
 }
@@ -210,7 +210,7 @@ pub fn import(
         paths: files.to_vec(),
         ..ValidateOptions::default()
     };
-    let docs = load_and_check(&options, &mut report)?;
+    let docs = load_and_check(&options, &mut report, |doc| doc)?;
     if report.diagnostics.has_errors() {
         return Ok((report, None));
     }
@@ -222,13 +222,15 @@ pub fn import(
     Ok((report, Some(result)))
 }
 
-/// Loads, parses and schema-checks every file, on every core; returns the parsed documents.
-/// The report comes out as a serial run's would: files are merged in discovery order, and the
-/// first file that cannot be read stops the run.
-pub(crate) fn load_and_check(
+/// Loads, parses and schema-checks every file, on every core; returns what `keep` takes of
+/// each parsed document, taken on the core that checked it (the document is then freed
+/// there). The report comes out as a serial run's would: files are merged in discovery
+/// order, and the first file that cannot be read stops the run.
+pub(crate) fn load_and_check<T: Send>(
     options: &ValidateOptions,
     report: &mut Report,
-) -> Result<Vec<Doc>, RawError> {
+    keep: impl Fn(Doc) -> T + Sync,
+) -> Result<Vec<T>, RawError> {
     let schemas = Schemas::default();
     let first = report.sources.len();
     let files = discover(&options.paths)?;
@@ -236,7 +238,7 @@ pub(crate) fn load_and_check(
         let id = FileId(u32::try_from(first + index).unwrap_or(u32::MAX));
         let mut check = FileCheck::new(id, &path);
         let doc = check_file(&path, explicit, options, &schemas, &mut check)?;
-        Ok((check, doc))
+        Ok((check, doc.map(&keep)))
     });
     let mut docs = Vec::new();
     for outcome in outcomes {

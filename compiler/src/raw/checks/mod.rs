@@ -18,7 +18,7 @@ use crate::validate::{Projection, push_pointer};
 use super::{Doc, DocKind, ValidateOptions};
 
 pub(super) use availability::availability;
-pub(super) use cross_file::cross_file;
+pub(super) use cross_file::{Facts, cross_file};
 pub(super) use scope::scope;
 
 /// `key` under the dotted Apple key `dotted` (`AutomaticActions` + `Download`).
