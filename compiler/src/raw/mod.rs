@@ -430,7 +430,7 @@ fn check_file(
 }
 
 /// Checks one file's bytes; `size` is its size on disk (larger than [`Input::Apple`]'s
-/// limit: refused).
+/// limit: refused when named explicitly, else skipped).
 /// The jobs in order: refuse what is too large, open a signed profile, parse (XML or binary
 /// plist, or JSON), tell a declaration from a profile, then run every check on it.
 fn check_bytes(
@@ -444,6 +444,13 @@ fn check_bytes(
 ) -> Result<Option<Doc>, RawError> {
     let limit = Input::Apple.limit();
     if size > limit {
+        // Found in a directory, a file this large is no declaration or profile (bsic's own
+        // `manifest.json` of a 10,000-policy build is 48 MB): skipped like any other file of
+        // another kind. Named explicitly, it is refused.
+        if !explicit {
+            check.skipped += 1;
+            return Ok(None);
+        }
         let kind = SourceKind::FileTooLarge { size, limit };
         check.refuse(String::new(), kind);
         return Ok(None);

@@ -604,3 +604,30 @@ fn walk_finds_the_candidates_in_path_order() {
     sorted.sort();
     assert_eq!(found, sorted);
 }
+
+/// A file over the size limit is refused when named, and skipped (counted, no error) when
+/// a directory walk finds it: a large build's own `manifest.json` is one.
+#[test]
+fn an_oversized_file_is_refused_when_named_and_skipped_when_found() {
+    let schemas = Schemas::default();
+    let size = Input::Apple.limit() + 1;
+    for explicit in [true, false] {
+        let mut file = FileCheck::new(FileId(0), Path::new("dist/manifest.json"));
+        let doc = check_bytes(
+            Path::new("dist/manifest.json"),
+            size,
+            Vec::new(),
+            explicit,
+            &ValidateOptions::default(),
+            &schemas,
+            &mut file,
+        )
+        .unwrap();
+        assert!(doc.is_none());
+        assert_eq!(file.diagnostics.has_errors(), explicit);
+        assert_eq!(
+            (file.checked, file.skipped),
+            if explicit { (1, 0) } else { (0, 1) }
+        );
+    }
+}
