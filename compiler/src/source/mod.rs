@@ -133,6 +133,11 @@ impl Sources {
         id
     }
 
+    /// Room for `additional` more files without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        self.files.reserve_exact(additional);
+    }
+
     /// A file read as a stream whose text is not kept (status reports, exports: a fleet's can
     /// be gigabytes). Its spans are whole lines ([`Span::line`]); reports show its name and
     /// line without a snippet.
