@@ -89,9 +89,10 @@ pub(crate) struct Payload {
 impl Payload {
     fn load(indexed: &Indexed) -> Option<Self> {
         let (start, end) = indexed.platforms;
-        let platforms = match start == end {
-            true => BTreeMap::new(),
-            false => serde_json::from_str(TEXT.get(start..end)?).ok()?,
+        let platforms = if start == end {
+            BTreeMap::new()
+        } else {
+            serde_json::from_str(TEXT.get(start..end)?).ok()?
         };
         let keys = KEYS.get(indexed.keys.0..indexed.keys.1)?;
         Some(Self {

@@ -37,8 +37,8 @@ fn leaves(value: &Value, dotted: &str, pointer: &str, out: &mut BTreeMap<String,
 #[derive(Debug)]
 pub(crate) struct Facts {
     file: FileId,
-    /// `Some` for a declaration: its type.
-    declaration_type: Option<String>,
+    /// Which rules read this file.
+    role: Role,
     /// A declaration's `Identifier`.
     identifier: Option<(String, Span)>,
     /// An activation's `StandardConfigurations` (the strings), each where it is written.
@@ -62,7 +62,7 @@ impl Facts {
         let value_span = |pointer: &str| value_span(doc, pointer);
         let mut facts = Self {
             file: doc.file,
-            declaration_type: None,
+            role: Role::Profile,
             identifier: None,
             activates: Vec::new(),
             families: None,
@@ -77,7 +77,9 @@ impl Facts {
                     .get("Identifier")
                     .and_then(Value::as_str)
                     .map(|id| (id.to_string(), value_span("/Identifier")));
+                facts.role = Role::Declaration;
                 if declaration_type.starts_with("com.apple.activation.") {
+                    facts.role = Role::Activation;
                     let payload = value.get("Payload");
                     facts.families = payload
                         .and_then(|p| p.get("Predicate"))
@@ -107,7 +109,6 @@ impl Facts {
                             .collect()
                     });
                 }
-                facts.declaration_type = Some(declaration_type.clone());
             }
             DocKind::Profile => {
                 facts.profile_identifier = value
@@ -125,10 +126,18 @@ impl Facts {
     }
 
     fn is_activation(&self) -> bool {
-        self.declaration_type
-            .as_deref()
-            .is_some_and(|t| t.starts_with("com.apple.activation."))
+        self.role == Role::Activation
     }
+}
+
+/// The kind of file the facts come from, as far as the rules tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Profile,
+    /// An activation (`com.apple.activation.*`).
+    Activation,
+    /// Any other declaration.
+    Declaration,
 }
 
 /// The keys of every Restrictions payload of `doc`, each where it is written.
@@ -311,7 +320,7 @@ fn contradicting_settings(files: &[Facts], out: &mut Diagnostics) {
 fn profile_ids(files: &[Facts], out: &mut Diagnostics) {
     let mut identifiers: BTreeMap<&str, (FileId, Span)> = BTreeMap::new();
     let mut uuids: BTreeMap<String, (FileId, Span)> = BTreeMap::new();
-    for facts in files.iter().filter(|f| f.declaration_type.is_none()) {
+    for facts in files.iter().filter(|f| f.role == Role::Profile) {
         let mut found = Vec::new();
         if let Some((id, at)) = &facts.profile_identifier {
             match identifiers.get(id.as_str()) {
