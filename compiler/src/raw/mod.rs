@@ -240,15 +240,10 @@ pub(crate) fn load_and_check<T: Send>(
         let doc = check_file(&path, explicit, options, &schemas, &mut check)?;
         Ok((check, doc.map(&keep)))
     });
-    // Sized once: grown by doubling, these held twice the memory at the end of a large run.
-    let found = outcomes.iter().flatten();
-    report.diagnostics.reserve(
-        found
-            .clone()
-            .map(|(check, _)| check.diagnostics.len())
-            .sum(),
-    );
+    // Sized once: grown by doubling, the sources held twice the memory at the end of a
+    // large run.
     report.sources.reserve(outcomes.len());
+    let found = outcomes.iter().flatten();
     let mut docs = Vec::with_capacity(found.filter(|(_, doc)| doc.is_some()).count());
     for outcome in outcomes {
         let (check, doc) = outcome?;

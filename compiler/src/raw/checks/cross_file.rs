@@ -189,7 +189,6 @@ pub(in crate::raw) fn cross_file(files: &[Facts], out: &mut Diagnostics) {
             )
         },
     );
-    out.reserve(identities.len() + restrictions.len() + settings.len());
     out.append(identities);
     out.append(restrictions);
     out.append(settings);
