@@ -355,18 +355,13 @@ fn print_for_code_review(
 ) {
     let prefix = format::repo_prefix(root);
     let capped = diagnostics.capped(limit);
-    match format {
-        Format::Sarif => {
-            let log = format::sarif_log(&capped.shown, sources, &prefix);
-            let text = serde_json::to_string_pretty(&log).unwrap_or_default();
-            let _ = writeln!(std::io::stdout().lock(), "{text}");
-        }
-        Format::Github => {
-            let text = format::github_commands(&capped.shown, sources, &prefix);
-            let _ = write!(std::io::stdout().lock(), "{text}");
-        }
+    let stdout = &mut std::io::stdout().lock();
+    // A closed stdout (`| head`) ends the report quietly.
+    let _ = match format {
+        Format::Sarif => format::write_sarif(stdout, &capped.shown, sources, &prefix),
+        Format::Github => format::write_github_commands(stdout, &capped.shown, sources, &prefix),
         Format::Human | Format::Json => return,
-    }
+    };
     let _ = report::write_omitted(&mut std::io::stderr().lock(), &capped, sources, limit);
 }
 

@@ -22,6 +22,9 @@ use super::excerpt::Excerpt;
 const MAX_TEXT: usize = 1_000;
 /// Labels shown per diagnostic in one file; further related places are left out.
 const MAX_LABELS: usize = 16;
+/// Reports drawn before they are written: enough to keep every core busy, few enough that
+/// their text stays small.
+const RENDER_BATCH: usize = 512;
 
 /// One diagnostic with the text it points into, in the form miette renders.
 struct Rendered {
@@ -309,22 +312,27 @@ pub fn write_human(
 ) -> io::Result<()> {
     let handler = handler(fancy);
     let capped = diagnostics.capped(limit);
+    let mut out = io::BufWriter::new(out);
     // Drawn on every core (a few hundred reports take milliseconds each core can share),
-    // written in order.
-    let texts = crate::parallel::map(capped.shown.clone(), 16, |_, diagnostic| {
-        let rendered = Rendered::new(diagnostic, sources);
-        let mut text = String::new();
-        if handler.render_report(&mut text, &rendered).is_ok() {
-            text
-        } else {
-            let at = printable(&sources.locate(diagnostic.at)).into_owned();
-            format!("{at}: {}", rendered.message)
+    // written in order, a batch at a time: all 100,000 of a large run drawn at once held
+    // 130 MB of text.
+    for batch in capped.shown.chunks(RENDER_BATCH) {
+        let texts = crate::parallel::map(batch.to_vec(), 16, |_, diagnostic| {
+            let rendered = Rendered::new(diagnostic, sources);
+            let mut text = String::new();
+            if handler.render_report(&mut text, &rendered).is_ok() {
+                text
+            } else {
+                let at = printable(&sources.locate(diagnostic.at)).into_owned();
+                format!("{at}: {}", rendered.message)
+            }
+        });
+        for text in texts {
+            writeln!(out, "{text}")?;
         }
-    });
-    for text in texts {
-        writeln!(out, "{text}")?;
     }
-    write_omitted(out, &capped, sources, limit)
+    write_omitted(&mut out, &capped, sources, limit)?;
+    out.flush()
 }
 
 /// `… and 4,980 more errors in policies/rep.kdl`, one line per file with diagnostics left
@@ -399,11 +407,14 @@ fn thousands(n: usize) -> String {
 /// left out goes to stderr, so stdout stays one diagnostic per line.
 pub(super) fn json_lines(diagnostics: &Diagnostics, sources: &Sources, limit: Limit) {
     let capped = diagnostics.capped(limit);
-    let mut stdout = io::stdout().lock();
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
     for diagnostic in &capped.shown {
         if writeln!(stdout, "{}", to_json(diagnostic, sources)).is_err() {
             return;
         }
+    }
+    if stdout.flush().is_err() {
+        return;
     }
     let _ = write_omitted(&mut io::stderr().lock(), &capped, sources, limit);
 }

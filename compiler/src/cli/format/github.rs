@@ -2,6 +2,7 @@
 //! GitHub shows as an annotation on the pull request's diff.
 
 use std::fmt::Write as _;
+use std::io::{self, Write as _};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::source::Sources;
@@ -20,13 +21,14 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// One workflow command per diagnostic, each ending in a newline.
-pub(crate) fn github_commands(
+/// Writes one workflow command per diagnostic to `out`, each ending in a newline.
+pub(crate) fn write_github_commands(
+    out: &mut dyn io::Write,
     diagnostics: &[&Diagnostic],
     sources: &Sources,
     repo_prefix: &str,
-) -> String {
-    let mut out = String::new();
+) -> io::Result<()> {
+    let mut out = io::BufWriter::new(out);
     for diagnostic in diagnostics {
         let command = match diagnostic.severity {
             Severity::Error => "error",
@@ -45,7 +47,7 @@ pub(crate) fn github_commands(
                 related.label
             );
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
             escape_property(&repo_path(sources, diagnostic.at, repo_prefix)),
@@ -55,9 +57,9 @@ pub(crate) fn github_commands(
             region.end_column,
             escape_property(&diagnostic.code()),
             escape_data(&message),
-        );
+        )?;
     }
-    out
+    out.flush()
 }
 
 #[cfg(test)]
@@ -87,9 +89,10 @@ mod tests {
             },
             "not known, here",
         );
-        let out = github_commands(&[&diagnostic], &sources, "");
+        let mut out = Vec::new();
+        write_github_commands(&mut out, &[&diagnostic], &sources, "").unwrap();
         assert_eq!(
-            out,
+            String::from_utf8(out).unwrap(),
             "::error file=policies/a.kdl,line=2,col=5,endLine=2,endColumn=9,\
              title=bsic%3A%3Aunknown-node::unknown node `frob` (not known, here)%0A\
              help: did you mean `from`?\n"

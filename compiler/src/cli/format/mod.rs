@@ -9,8 +9,8 @@ mod github;
 mod rules;
 mod sarif;
 
-pub(super) use github::github_commands;
-pub(super) use sarif::sarif_log;
+pub(super) use github::write_github_commands;
+pub(super) use sarif::write_sarif;
 
 use std::path::Path;
 
