@@ -16,12 +16,7 @@ fn files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, String> {
     if paths.is_empty() {
         let root = source::find_project_root(Path::new(".")).map_err(|e| e.to_string())?;
         let mut diagnostics = Diagnostics::default();
-        let project = source::load_project(&root, &mut diagnostics).map_err(|e| e.to_string())?;
-        return Ok(project
-            .sources
-            .iter()
-            .map(|(_, f)| (f.path.clone(), f.display.clone()))
-            .collect());
+        return source::project_files(&root, &mut diagnostics).map_err(|e| e.to_string());
     }
     let mut found = Vec::new();
     for path in paths {
@@ -50,6 +45,37 @@ fn files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, String> {
     Ok(found)
 }
 
+/// What formatting one file came to.
+enum Outcome {
+    Unchanged,
+    /// Rewritten, or with `--check` found to need it.
+    Changed,
+    Failed(String),
+}
+
+/// Formats one file, and unless `check` replaces it atomically when it changes. Runs on any
+/// core: it touches nothing but its own file.
+fn format_file(path: &Path, shown: &str, check: bool) -> Outcome {
+    let text = match crate::source::read::read_to_string(path, crate::source::Input::Kdl) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Failed(format!("cannot read `{shown}`: {e}")),
+    };
+    let formatted = match formatter::format(&text) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Failed(format!("`{shown}`: {e} (run `bsic check` for details)")),
+    };
+    if formatted == text {
+        return Outcome::Unchanged;
+    }
+    if !check
+        && let Err(e) =
+            crate::output::write_file(path, formatted.as_bytes(), crate::output::Existing::Replace)
+    {
+        return Outcome::Failed(format!("cannot write `{shown}`: {e}"));
+    }
+    Outcome::Changed
+}
+
 pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
     let files = match files(paths) {
         Ok(f) => f,
@@ -58,41 +84,30 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let count = files.len();
+    // Every file on its own core; what each came to is reported in file order.
+    let outcomes = crate::parallel::map(files, 4, |_, (path, shown)| {
+        let outcome = format_file(&path, &shown, check);
+        (shown, outcome)
+    });
     let mut stdout = std::io::stdout().lock();
     let (mut changed, mut failed) = (0usize, 0usize);
-    for (path, shown) in &files {
-        let text = match crate::source::read::read_to_string(path, crate::source::Input::Kdl) {
-            Ok(t) => t,
-            Err(e) => {
-                say!("error: cannot read `{shown}`: {e}");
+    for (shown, outcome) in outcomes {
+        match outcome {
+            Outcome::Unchanged if ui.verbose => say!("unchanged {shown}"),
+            Outcome::Unchanged => {}
+            Outcome::Failed(message) => {
+                say!("error: {message}");
                 failed += 1;
-                continue;
             }
-        };
-        let formatted = match formatter::format(&text) {
-            Ok(f) => f,
-            Err(e) => {
-                say!("error: `{shown}`: {e} (run `bsic check` for details)");
-                failed += 1;
-                continue;
+            Outcome::Changed => {
+                changed += 1;
+                if check {
+                    let _ = writeln!(stdout, "{shown}");
+                } else if ui.verbose {
+                    say!("formatted {shown}");
+                }
             }
-        };
-        if formatted == text {
-            if ui.verbose {
-                say!("unchanged {shown}");
-            }
-            continue;
-        }
-        changed += 1;
-        if check {
-            let _ = writeln!(stdout, "{shown}");
-        } else if let Err(e) =
-            crate::output::write_file(path, formatted.as_bytes(), crate::output::Existing::Replace)
-        {
-            say!("error: cannot write `{shown}`: {e}");
-            failed += 1;
-        } else if ui.verbose {
-            say!("formatted {shown}");
         }
     }
     if !ui.quiet {
@@ -101,7 +116,7 @@ pub(super) fn run(paths: &[PathBuf], check: bool, ui: Ui) -> ExitCode {
         } else {
             "formatted"
         };
-        say!("{} files checked, {changed} {verb}", files.len());
+        say!("{count} files checked, {changed} {verb}");
     }
     if failed > 0 || (check && changed > 0) {
         ExitCode::from(1)

@@ -72,6 +72,46 @@ pub fn load_project_mapped<F: Send>(
     diagnostics: &mut Diagnostics,
     map: &(dyn Fn(ParsedFile) -> F + Sync),
 ) -> Result<Project<F>, SourceError> {
+    let Layout {
+        mut sources,
+        project_file_id,
+        project_file,
+        paths,
+    } = layout(root, overlay, diagnostics)?;
+    let first_id = sources.len();
+    let loaded = load_parallel(root, &paths, overlay, cache, first_id, map)?;
+    let mut policy_files = Vec::with_capacity(paths.len());
+    for file in loaded {
+        sources.add(file.display, file.path, file.text);
+        diagnostics.extend(file.diagnostics);
+        policy_files.extend(file.item);
+    }
+    if let Some(cache) = cache {
+        cache.retain(&paths);
+    }
+    Ok(Project {
+        root: root.to_path_buf(),
+        sources,
+        project_file,
+        project_file_id,
+        policy_files,
+    })
+}
+
+/// The project file of `root` read and parsed, and the policy files its globs match.
+struct Layout {
+    /// Holds `bsic.kdl` only.
+    sources: Sources,
+    project_file_id: FileId,
+    project_file: Option<ParsedFile>,
+    paths: Vec<PathBuf>,
+}
+
+fn layout(
+    root: &Path,
+    overlay: &Overlay,
+    diagnostics: &mut Diagnostics,
+) -> Result<Layout, SourceError> {
     let mut sources = Sources::default();
     let project_path = root.join(PROJECT_FILE);
     let (project_file_id, project_file) =
@@ -98,24 +138,31 @@ pub fn load_project_mapped<F: Send>(
         overlay,
         diagnostics,
     )?;
-    let first_id = sources.len();
-    let loaded = load_parallel(root, &paths, overlay, cache, first_id, map)?;
-    let mut policy_files = Vec::with_capacity(paths.len());
-    for file in loaded {
-        sources.add(file.display, file.path, file.text);
-        diagnostics.extend(file.diagnostics);
-        policy_files.extend(file.item);
-    }
-    if let Some(cache) = cache {
-        cache.retain(&paths);
-    }
-    Ok(Project {
-        root: root.to_path_buf(),
+    Ok(Layout {
         sources,
-        project_file,
         project_file_id,
-        policy_files,
+        project_file,
+        paths,
     })
+}
+
+/// The files of the project at `root` with their display names: `bsic.kdl`, then the policy
+/// files its globs match, sorted. Only `bsic.kdl` is parsed, so a command that handles each
+/// file on its own (`bsic fmt`) never holds every parsed policy at once.
+pub fn project_files(
+    root: &Path,
+    diagnostics: &mut Diagnostics,
+) -> Result<Vec<(PathBuf, String)>, SourceError> {
+    let layout = layout(root, &Overlay::new(), diagnostics)?;
+    let project = layout
+        .sources
+        .iter()
+        .map(|(_, file)| (file.path.clone(), file.display.clone()));
+    let policies = layout
+        .paths
+        .iter()
+        .map(|path| (path.clone(), display_path(root, path)));
+    Ok(project.chain(policies).collect())
 }
 
 /// The policy files the project's globs match: sorted, the project file left out, each file

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 pub use discover::{
     MAX_POLICY_FILES, Overlay, PROJECT_FILE, find_project_root, load_matching, load_project,
-    load_project_mapped, load_project_with,
+    load_project_mapped, load_project_with, project_files,
 };
 pub use parse::{MAX_DEPTH, MAX_VALUES, parse_kdl};
 pub use read::{Input, TooLarge};
