@@ -157,8 +157,35 @@ pub fn render_targets(
     signing: Option<&Signing>,
     targets: &[Target],
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let Some(model) = &checked.model else {
+    let Some(Rendered {
+        manifest,
+        mut files,
+    }) = render_build(checked, signing, targets)?
+    else {
         return Ok(Vec::new());
+    };
+    let at = files.partition_point(|(path, _)| path.as_str() < MANIFEST_FILE);
+    files.insert(at, (MANIFEST_FILE.to_string(), manifest.to_bytes()));
+    Ok(files)
+}
+
+/// A build in memory: its manifest, and every other file it writes, sorted by path.
+#[derive(Debug)]
+pub struct Rendered {
+    pub manifest: output::Manifest,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// [`render_targets`] with the manifest as it was built, not as text: `bsic plan` compares
+/// manifests, and a 10,000-policy build's is 48 MB of JSON. `None` when the project has no
+/// model (it did not validate).
+pub fn render_build(
+    checked: &Checked,
+    signing: Option<&Signing>,
+    targets: &[Target],
+) -> Result<Option<Rendered>, Error> {
+    let Some(model) = &checked.model else {
+        return Ok(None);
     };
     let mut artifacts: Vec<Artifact> =
         emit::emit(model, &checked.resolution.plans, &AppleCheck::new()?)?;
@@ -180,9 +207,8 @@ pub fn render_targets(
     let mut files: Vec<(String, Vec<u8>)> =
         artifacts.into_iter().map(|a| (a.path, a.bytes)).collect();
     files.extend(target_files.into_iter().map(|(_, f)| (f.path, f.bytes)));
-    files.push((MANIFEST_FILE.to_string(), manifest.to_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(files)
+    Ok(Some(Rendered { manifest, files }))
 }
 
 /// Signs every profile in place, on all cores. Each profile's signature depends only on its

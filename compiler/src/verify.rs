@@ -91,10 +91,21 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
     check.unlisted(&files, reports);
 }
 
-/// The directory's `manifest.json`, if it has one; one that does not parse is a failure.
+/// The directory's `manifest.json`, if it has one; one that cannot be read or does not
+/// parse is a failure.
 fn read_manifest(dir: &Path, reports: &mut Vec<FileReport>) -> Option<Manifest> {
     let manifest_path = dir.join(MANIFEST_FILE);
-    let bytes = crate::source::read::read(&manifest_path, Input::Apple).ok()?;
+    let bytes = match crate::source::read::read(&manifest_path, Input::Manifest) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            reports.push(fail(
+                manifest_path.display().to_string(),
+                format!("cannot be read: {e}"),
+            ));
+            return None;
+        }
+    };
     match serde_json::from_slice(&bytes) {
         Ok(m) => Some(m),
         Err(e) => {

@@ -33,30 +33,27 @@ pub(super) fn run(
         say!("no plan: fix the errors above first");
         return ExitCode::from(ERROR);
     }
-    let rendered = match pipeline::render(&checked, None) {
-        Ok(r) => r,
+    let new = match render(checked) {
+        Ok(Some(rendered)) => rendered,
+        // Only a project with errors has no model, and those stopped above.
+        Ok(None) => return ExitCode::from(ERROR),
         Err(e) => return fail(e, ui.fancy),
     };
-    let new = match Snapshot::from_rendered(&rendered) {
-        Ok(s) => s,
-        Err(e) => return fail(e, ui.fancy),
-    };
-    let root = &checked.project.root;
     let against_text = against.map_or_else(|| "dist".to_string(), str::to_string);
-    let old = match old_snapshot(root, against) {
+    let old = match old_snapshot(&new.root, against) {
         Ok(s) => s,
         Err(e) => return fail(e, ui.fancy),
     };
-    let plan = plan::diff(&old, &new, &against_text);
-    let text = match format {
-        PlanFormat::Human => plan::to_markdown(&plan),
-        PlanFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&plan).unwrap_or_default();
-            t.push('\n');
-            t
-        }
+    let plan = plan::diff(&old, &new.snapshot, &against_text);
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    // A closed stdout (`| head`) ends the output quietly; the exit code still tells.
+    let _ = match format {
+        PlanFormat::Human => stdout.write_all(plan::to_markdown(&plan).as_bytes()),
+        PlanFormat::Json => serde_json::to_writer_pretty(&mut stdout, &plan)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout)),
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let _ = stdout.flush();
     if plan.has_changes() {
         ExitCode::from(CHANGES)
     } else {
@@ -82,8 +79,30 @@ fn old_snapshot(root: &Path, against: Option<&str>) -> Result<Snapshot, OldError
         }
         .into());
     }
-    let rendered = pipeline::render(&checked, None)?;
-    Ok(Snapshot::from_rendered(&rendered)?)
+    let errors = checked.diagnostics.error_count();
+    let rendered = render(checked)?.ok_or_else(|| PlanError::OldProjectErrors {
+        reference: reference.to_string(),
+        errors,
+    })?;
+    Ok(rendered.snapshot)
+}
+
+/// A checked project's build as a snapshot, with the project's root.
+struct Rendered {
+    root: PathBuf,
+    snapshot: Snapshot,
+}
+
+/// Renders `checked` (which has no errors) in memory, `None` when it has no model; the
+/// checked project is freed once rendered, before the build it is compared with is read.
+fn render(checked: pipeline::Checked) -> Result<Option<Rendered>, pipeline::Error> {
+    let root = checked.project.root.clone();
+    let rendered = pipeline::render_build(&checked, None, &[])?;
+    drop(checked);
+    Ok(rendered.map(|rendered| Rendered {
+        root,
+        snapshot: Snapshot::from_rendered(rendered),
+    }))
 }
 
 /// A failure to obtain the earlier build.

@@ -197,7 +197,7 @@ fn listed_files(manifest: &Path) -> Result<HashSet<String>, String> {
     let file = fs::File::open(manifest).map_err(|e| format!("cannot be read: {e}"))?;
     let reader = std::io::BufReader::with_capacity(
         1 << 20,
-        std::io::Read::take(file, crate::source::Input::Apple.limit()),
+        std::io::Read::take(file, crate::source::Input::Manifest.limit()),
     );
     let listed: ListedPaths =
         serde_json::from_reader(reader).map_err(|e| format!("is not bsic's ({e})"))?;
@@ -246,6 +246,26 @@ mod tests {
         assert!(check_destination(&dir.path().join("new"), &root).is_ok());
         fs::create_dir(dir.path().join("empty")).unwrap();
         assert!(check_destination(&dir.path().join("empty"), &root).is_ok());
+    }
+
+    #[test]
+    fn a_previous_output_with_a_manifest_larger_than_any_apple_file_may_be_replaced() {
+        // A 10,000-policy build writes a 48 MB manifest; held to the 16 MB limit of one
+        // declaration or profile, it was cut short and its own output refused.
+        let dir = tempfile::tempdir().unwrap();
+        let root = project(dir.path());
+        let out = dir.path().join("dist");
+        fs::create_dir_all(out.join("ddm/g")).unwrap();
+        fs::write(out.join("ddm/g/a.json"), "{}").unwrap();
+        let padding = "x".repeat(usize::try_from(crate::source::Input::Apple.limit()).unwrap());
+        let manifest = serde_json::json!({
+            "generator": "bsic 0.1.0",
+            "organization": padding,
+            "artifacts": [{ "path": "ddm/g/a.json" }],
+        });
+        fs::write(out.join(MANIFEST_FILE), manifest.to_string()).unwrap();
+        let destination = check_destination(&out, &root).unwrap();
+        assert_eq!(destination.previous_files, 1);
     }
 
     #[test]

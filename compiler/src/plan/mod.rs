@@ -10,6 +10,7 @@
 pub(crate) mod git;
 mod settings;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -63,51 +64,72 @@ pub(crate) enum PlanError {
     OldProjectErrors { reference: String, errors: usize },
 }
 
-/// A build: its manifest and the bytes of each artifact.
+/// A build: its manifest and its artifacts.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     pub manifest: Manifest,
-    pub files: BTreeMap<String, Vec<u8>>,
+    files: Files,
+}
+
+/// Where a snapshot's artifacts are: rendered in memory, or in an output directory, read
+/// only when a change needs their settings. Reading all 50,000 artifacts of a 10,000-policy
+/// build up front held them all for a plan that compares manifests' hashes.
+#[derive(Debug)]
+enum Files {
+    Rendered(BTreeMap<String, Vec<u8>>),
+    Dir(PathBuf),
 }
 
 impl Snapshot {
-    /// A build rendered in memory (`pipeline::render`'s output).
-    pub(crate) fn from_rendered(files: &[(String, Vec<u8>)]) -> Result<Self, PlanError> {
-        let manifest_bytes = files
-            .iter()
-            .find(|(p, _)| p == MANIFEST_FILE)
-            .map(|(_, b)| b.as_slice())
-            .unwrap_or(b"");
-        let manifest =
-            serde_json::from_slice(manifest_bytes).map_err(|source| PlanError::BadManifest {
-                path: PathBuf::from(MANIFEST_FILE),
-                source,
-            })?;
+    /// A build rendered in memory.
+    pub(crate) fn from_rendered(rendered: crate::pipeline::Rendered) -> Self {
+        Self {
+            manifest: rendered.manifest,
+            files: Files::Rendered(rendered.files.into_iter().collect()),
+        }
+    }
+
+    /// A previous output directory: its manifest, and every artifact it lists, which must
+    /// be there (a file is read when a change needs it).
+    pub(crate) fn from_dist(dir: &Path) -> Result<Self, PlanError> {
+        let path = dir.join(MANIFEST_FILE);
+        let no_manifest = |source| PlanError::NoManifest {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        // Parsed as it is read: the text of a large build's manifest is never all in memory.
+        let file = std::fs::File::open(&path).map_err(no_manifest)?;
+        let reader = std::io::BufReader::with_capacity(
+            1 << 20,
+            std::io::Read::take(file, Input::Manifest.limit()),
+        );
+        let manifest: Manifest = serde_json::from_reader(reader)
+            .map_err(|source| PlanError::BadManifest { path, source })?;
+        for artifact in &manifest.artifacts {
+            let path = dir.join(&artifact.path);
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {}
+                Ok(_) => {
+                    let source = std::io::Error::other("not a file");
+                    return Err(PlanError::Read { path, source });
+                }
+                Err(source) => return Err(PlanError::Read { path, source }),
+            }
+        }
         Ok(Self {
             manifest,
-            files: files.iter().cloned().collect(),
+            files: Files::Dir(dir.to_path_buf()),
         })
     }
 
-    /// A previous output directory: its manifest and every artifact it lists.
-    pub(crate) fn from_dist(dir: &Path) -> Result<Self, PlanError> {
-        let path = dir.join(MANIFEST_FILE);
-        let bytes = crate::source::read::read(&path, Input::Apple).map_err(|source| {
-            PlanError::NoManifest {
-                dir: dir.to_path_buf(),
-                source,
-            }
-        })?;
-        let manifest: Manifest = serde_json::from_slice(&bytes)
-            .map_err(|source| PlanError::BadManifest { path, source })?;
-        let mut files = BTreeMap::new();
-        for artifact in &manifest.artifacts {
-            let path = dir.join(&artifact.path);
-            let bytes = crate::source::read::read(&path, Input::Apple)
-                .map_err(|source| PlanError::Read { path, source })?;
-            files.insert(artifact.path.clone(), bytes);
+    /// The bytes of the artifact at `path` (relative to the output), if it can be had.
+    fn bytes(&self, path: &str) -> Option<Cow<'_, [u8]>> {
+        match &self.files {
+            Files::Rendered(files) => files.get(path).map(|bytes| Cow::Borrowed(&bytes[..])),
+            Files::Dir(dir) => crate::source::read::read(&dir.join(path), Input::Apple)
+                .ok()
+                .map(Cow::Owned),
         }
-        Ok(Self { manifest, files })
     }
 }
 
@@ -300,11 +322,11 @@ pub(crate) fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
         changes.push(change);
     }
     for artifact in added {
-        let settings = settings::diff(None, new.files.get(&artifact.path).map(Vec::as_slice));
+        let settings = settings::diff(None, new.bytes(&artifact.path).as_deref());
         changes.push(Change::one_sided(ChangeClass::Add, artifact, settings));
     }
     for artifact in unmatched_old {
-        let settings = settings::diff(old.files.get(&artifact.path).map(Vec::as_slice), None);
+        let settings = settings::diff(old.bytes(&artifact.path).as_deref(), None);
         changes.push(Change::one_sided(ChangeClass::Remove, artifact, settings));
     }
     changes.sort_by(|a, b| {
@@ -415,8 +437,8 @@ fn compare(
         Vec::new()
     } else {
         settings::diff(
-            old.files.get(&before.path).map(Vec::as_slice),
-            new.files.get(&after.path).map(Vec::as_slice),
+            old.bytes(&before.path).as_deref(),
+            new.bytes(&after.path).as_deref(),
         )
     };
     Change {

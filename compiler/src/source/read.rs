@@ -22,9 +22,12 @@ const MIB: u64 = 1024 * 1024;
 pub enum Input {
     /// A KDL file: policies, `bsic.kdl`, a policy test.
     Kdl,
-    /// One of Apple's files or one bsic wrote: a declaration, a profile (signed or not), a
-    /// manifest, an upload-state file.
+    /// One of Apple's files or one bsic wrote: a declaration, a profile (signed or not), an
+    /// upload-state file.
     Apple,
+    /// The `manifest.json` of a build: about 1 KB per file written, so 48 MB for a
+    /// 10,000-policy build's 51,000 files.
+    Manifest,
     /// A release feed or a pinned catalog snapshot (Apple's whole lookup service is ~8 MB).
     Catalog,
     /// What the fleet reports back: device reports, an inventory, a vendor's export (a
@@ -42,6 +45,7 @@ impl Input {
             // already far more than any fleet writes in one file.
             Input::Kdl => 4 * MIB,
             Input::Apple => 16 * MIB,
+            Input::Manifest => 1024 * MIB,
             Input::Catalog => 256 * MIB,
             Input::Fleet => 4096 * MIB,
             Input::Credential => MIB,
