@@ -157,35 +157,8 @@ pub fn render_targets(
     signing: Option<&Signing>,
     targets: &[Target],
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let Some(Rendered {
-        manifest,
-        mut files,
-    }) = render_build(checked, signing, targets)?
-    else {
-        return Ok(Vec::new());
-    };
-    let at = files.partition_point(|(path, _)| path.as_str() < MANIFEST_FILE);
-    files.insert(at, (MANIFEST_FILE.to_string(), manifest.to_bytes()));
-    Ok(files)
-}
-
-/// A build in memory: its manifest, and every other file it writes, sorted by path.
-#[derive(Debug)]
-pub struct Rendered {
-    pub manifest: output::Manifest,
-    pub files: Vec<(String, Vec<u8>)>,
-}
-
-/// [`render_targets`] with the manifest as it was built, not as text: `bsic plan` compares
-/// manifests, and a 10,000-policy build's is 48 MB of JSON. `None` when the project has no
-/// model (it did not validate).
-pub fn render_build(
-    checked: &Checked,
-    signing: Option<&Signing>,
-    targets: &[Target],
-) -> Result<Option<Rendered>, Error> {
     let Some(model) = &checked.model else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let mut artifacts: Vec<Artifact> =
         emit::emit(model, &checked.resolution.plans, &AppleCheck::new()?)?;
@@ -207,8 +180,68 @@ pub fn render_build(
     let mut files: Vec<(String, Vec<u8>)> =
         artifacts.into_iter().map(|a| (a.path, a.bytes)).collect();
     files.extend(target_files.into_iter().map(|(_, f)| (f.path, f.bytes)));
+    files.push((MANIFEST_FILE.to_string(), manifest.to_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Some(Rendered { manifest, files }))
+    Ok(files)
+}
+
+/// What `bsic plan` compares of a build: every artifact's manifest entry (without its source
+/// policies) and the bytes of those `keep` asks for.
+#[derive(Debug)]
+pub(crate) struct Compared {
+    /// Sorted by path.
+    pub artifacts: Vec<output::ManifestArtifact>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// The build of `checked` (which has no errors), unsigned and without targets, emitted like
+/// [`build_targets`] group by group on every core, each group's plan dropped once emitted;
+/// an artifact's bytes are kept only when `keep` wants them (a change to show). `None` when
+/// the project has no model. Rendering the whole build in memory held a 10,000-policy
+/// project's plans, artifacts and manifest at once (300 MB).
+pub(crate) fn render_compared(
+    checked: Checked,
+    keep: &(dyn Fn(&output::ManifestArtifact) -> bool + Sync),
+) -> Result<Option<Compared>, Error> {
+    // Only the model and the plans are needed; the sources, diagnostics and group graph go.
+    let Checked {
+        project,
+        diagnostics,
+        model,
+        resolution: Resolution { graph, plans },
+    } = checked;
+    drop((project, diagnostics, graph));
+    let Some(model) = &model else {
+        return Ok(None);
+    };
+    let check = AppleCheck::new()?;
+    let parts = crate::parallel::map(plans, 8, |_, plan| {
+        let artifacts = emit::emit_plan(model, &plan, &check)?;
+        drop(plan);
+        let kept: Vec<_> = artifacts
+            .into_iter()
+            .map(|artifact| {
+                let entry = output::PendingEntry::new(&artifact).finish_unlocated();
+                let bytes = keep(&entry).then_some(artifact.bytes);
+                (entry, bytes)
+            })
+            .collect();
+        Ok::<_, Error>(kept)
+    });
+    let mut compared = Compared {
+        artifacts: Vec::new(),
+        files: Vec::new(),
+    };
+    for part in parts {
+        for (entry, bytes) in part? {
+            if let Some(bytes) = bytes {
+                compared.files.push((entry.path.clone(), bytes));
+            }
+            compared.artifacts.push(entry);
+        }
+    }
+    compared.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Some(compared))
 }
 
 /// Signs every profile in place, on all cores. Each profile's signature depends only on its

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use crate::pipeline;
 use crate::plan::{self, PlanError, Snapshot};
 
-use super::{PlanFormat, Ui, load};
+use super::{PlanFormat, Ui};
 
 const CHANGES: u8 = 2;
 const ERROR: u8 = 1;
@@ -24,7 +24,27 @@ pub(super) fn run(
     format: PlanFormat,
     ui: Ui,
 ) -> ExitCode {
-    let checked = match load(dir) {
+    let start = dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let root = match crate::source::find_project_root(&start) {
+        Ok(root) => root,
+        Err(e) => return fail(e, ui.fancy),
+    };
+    let against_text = against.map_or_else(|| "dist".to_string(), str::to_string);
+    // An earlier output is read before the project is checked, so its manifest is never
+    // parsed beside the checked project (a 10,000-policy plan peaked 224 MB that way); a
+    // Git revision is checked after, and only when the project has no errors.
+    let earlier_output = match against {
+        None => Some(root.join("dist")),
+        Some(reference) => Some(PathBuf::from(reference)).filter(|path| path.is_dir()),
+    };
+    let earlier = match &earlier_output {
+        Some(dir) => match Snapshot::from_dist(dir) {
+            Ok(snapshot) => Some(snapshot),
+            Err(e) => return fail(e, ui.fancy),
+        },
+        None => None,
+    };
+    let checked = match pipeline::check(&root) {
         Ok(c) => c,
         Err(e) => return fail(e, ui.fancy),
     };
@@ -33,18 +53,20 @@ pub(super) fn run(
         say!("no plan: fix the errors above first");
         return ExitCode::from(ERROR);
     }
-    let new = match render(checked) {
-        Ok(Some(rendered)) => rendered,
+    let old = match earlier {
+        Some(snapshot) => snapshot,
+        None => match revision_snapshot(&root, &against_text) {
+            Ok(s) => s,
+            Err(e) => return fail(e, ui.fancy),
+        },
+    };
+    let new = match pipeline::render_compared(checked, &old.needs_bytes_of()) {
+        Ok(Some(compared)) => Snapshot::from_compared(compared),
         // Only a project with errors has no model, and those stopped above.
         Ok(None) => return ExitCode::from(ERROR),
         Err(e) => return fail(e, ui.fancy),
     };
-    let against_text = against.map_or_else(|| "dist".to_string(), str::to_string);
-    let old = match old_snapshot(&new.root, against) {
-        Ok(s) => s,
-        Err(e) => return fail(e, ui.fancy),
-    };
-    let plan = plan::diff(&old, &new.snapshot, &against_text);
+    let plan = plan::diff(&old, &new, &against_text);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     // A closed stdout (`| head`) ends the output quietly; the exit code still tells.
     let _ = match format {
@@ -61,15 +83,8 @@ pub(super) fn run(
     }
 }
 
-/// A directory when `against` names one (or by default `dist/`), else a Git revision.
-fn old_snapshot(root: &Path, against: Option<&str>) -> Result<Snapshot, OldError> {
-    let Some(reference) = against else {
-        return Ok(Snapshot::from_dist(&root.join("dist"))?);
-    };
-    let as_path = PathBuf::from(reference);
-    if as_path.is_dir() {
-        return Ok(Snapshot::from_dist(&as_path)?);
-    }
+/// The build of the Git revision `reference` of the project at `root`, rendered in memory.
+fn revision_snapshot(root: &Path, reference: &str) -> Result<Snapshot, OldError> {
     let exported = plan::git::export(root, reference)?;
     let checked = pipeline::check(exported.root())?;
     if checked.has_errors() {
@@ -80,29 +95,13 @@ fn old_snapshot(root: &Path, against: Option<&str>) -> Result<Snapshot, OldError
         .into());
     }
     let errors = checked.diagnostics.error_count();
-    let rendered = render(checked)?.ok_or_else(|| PlanError::OldProjectErrors {
+    // Every artifact's bytes: what the new build changes is not known yet.
+    let compared = pipeline::render_compared(checked, &|_| true)?;
+    let compared = compared.ok_or_else(|| PlanError::OldProjectErrors {
         reference: reference.to_string(),
         errors,
     })?;
-    Ok(rendered.snapshot)
-}
-
-/// A checked project's build as a snapshot, with the project's root.
-struct Rendered {
-    root: PathBuf,
-    snapshot: Snapshot,
-}
-
-/// Renders `checked` (which has no errors) in memory, `None` when it has no model; the
-/// checked project is freed once rendered, before the build it is compared with is read.
-fn render(checked: pipeline::Checked) -> Result<Option<Rendered>, pipeline::Error> {
-    let root = checked.project.root.clone();
-    let rendered = pipeline::render_build(&checked, None, &[])?;
-    drop(checked);
-    Ok(rendered.map(|rendered| Rendered {
-        root,
-        snapshot: Snapshot::from_rendered(rendered),
-    }))
+    Ok(Snapshot::from_compared(compared))
 }
 
 /// A failure to obtain the earlier build.

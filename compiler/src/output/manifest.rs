@@ -150,6 +150,12 @@ impl PendingEntry {
         &self.path
     }
 
+    /// The finished entry without its source policies: what `bsic plan` compares, which never
+    /// shows where policies are written (half of a large manifest's memory).
+    pub fn finish_unlocated(self) -> ManifestArtifact {
+        self.finish(&[])
+    }
+
     /// The entry with the file, line and column of each source policy (`located`, from
     /// [`locate_policies`]).
     fn finish(self, located: &[ManifestSource]) -> ManifestArtifact {

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::emit::ArtifactKind;
 use crate::model::Platform;
-use crate::output::{MANIFEST_FILE, Manifest, ManifestArtifact};
+use crate::output::{MANIFEST_FILE, ManifestArtifact};
 use crate::source::Input;
 
 pub(crate) use settings::SettingChange;
@@ -64,28 +64,69 @@ pub(crate) enum PlanError {
     OldProjectErrors { reference: String, errors: usize },
 }
 
-/// A build: its manifest and its artifacts.
+/// A build: its artifacts' manifest entries (without their source policies, which a plan
+/// never shows) and where their bytes are.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
-    pub manifest: Manifest,
+    artifacts: Vec<ManifestArtifact>,
     files: Files,
 }
 
-/// Where a snapshot's artifacts are: rendered in memory, or in an output directory, read
-/// only when a change needs their settings. Reading all 50,000 artifacts of a 10,000-policy
-/// build up front held them all for a plan that compares manifests' hashes.
+/// Where a snapshot's artifacts are: rendered in memory (only those a change needs), or in an
+/// output directory, read only when a change needs their settings. Reading all 50,000
+/// artifacts of a 10,000-policy build up front held them all for a plan that compares
+/// manifests' hashes.
 #[derive(Debug)]
 enum Files {
     Rendered(BTreeMap<String, Vec<u8>>),
     Dir(PathBuf),
 }
 
+/// A manifest entry as a plan reads it from an earlier output: the source policies, half of
+/// a large manifest, are skipped.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Unlocated {
+    path: String,
+    sha256: String,
+    #[serde(default)]
+    content_sha256: Option<String>,
+    #[serde(flatten)]
+    kind: ArtifactKind,
+    identifier: String,
+    token: String,
+    groups: Vec<String>,
+    platforms: Vec<Platform>,
+}
+
+impl From<Unlocated> for ManifestArtifact {
+    fn from(entry: Unlocated) -> Self {
+        ManifestArtifact {
+            path: entry.path,
+            sha256: entry.sha256,
+            content_sha256: entry.content_sha256,
+            kind: entry.kind,
+            identifier: entry.identifier,
+            token: entry.token,
+            groups: entry.groups,
+            platforms: entry.platforms,
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// The part of an earlier output's manifest a plan reads.
+#[derive(serde::Deserialize)]
+struct Listed {
+    artifacts: Vec<Unlocated>,
+}
+
 impl Snapshot {
-    /// A build rendered in memory.
-    pub(crate) fn from_rendered(rendered: crate::pipeline::Rendered) -> Self {
+    /// A build rendered in memory by [`crate::pipeline::render_compared`].
+    pub(crate) fn from_compared(compared: crate::pipeline::Compared) -> Self {
         Self {
-            manifest: rendered.manifest,
-            files: Files::Rendered(rendered.files.into_iter().collect()),
+            artifacts: compared.artifacts,
+            files: Files::Rendered(compared.files.into_iter().collect()),
         }
     }
 
@@ -103,9 +144,11 @@ impl Snapshot {
             1 << 20,
             std::io::Read::take(file, Input::Manifest.limit()),
         );
-        let manifest: Manifest = serde_json::from_reader(reader)
+        let listed: Listed = serde_json::from_reader(reader)
             .map_err(|source| PlanError::BadManifest { path, source })?;
-        for artifact in &manifest.artifacts {
+        let artifacts: Vec<ManifestArtifact> =
+            listed.artifacts.into_iter().map(Into::into).collect();
+        for artifact in &artifacts {
             let path = dir.join(&artifact.path);
             match std::fs::metadata(&path) {
                 Ok(meta) if meta.is_file() => {}
@@ -117,9 +160,26 @@ impl Snapshot {
             }
         }
         Ok(Self {
-            manifest,
+            artifacts,
             files: Files::Dir(dir.to_path_buf()),
         })
+    }
+
+    /// Whether a plan against this build needs the bytes of `artifact`: unless this build
+    /// has it unchanged (same identifier, content and token), its settings may be shown.
+    pub(crate) fn needs_bytes_of(&self) -> impl Fn(&ManifestArtifact) -> bool + Sync + '_ {
+        let by_identifier: BTreeMap<&str, &ManifestArtifact> = self
+            .artifacts
+            .iter()
+            .map(|a| (a.identifier.as_str(), a))
+            .collect();
+        move |artifact| {
+            !by_identifier
+                .get(artifact.identifier.as_str())
+                .is_some_and(|before| {
+                    content(before) == content(artifact) && before.token == artifact.token
+                })
+        }
     }
 
     /// The bytes of the artifact at `path` (relative to the output), if it can be had.
@@ -290,27 +350,24 @@ fn group_of(artifact: &ManifestArtifact) -> String {
 /// Compares `old` with `new`.
 pub(crate) fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
     let old_by_id: BTreeMap<&str, &ManifestArtifact> = old
-        .manifest
         .artifacts
         .iter()
         .map(|a| (a.identifier.as_str(), a))
         .collect();
     let new_ids: BTreeSet<&str> = new
-        .manifest
         .artifacts
         .iter()
         .map(|a| a.identifier.as_str())
         .collect();
     let mut changes = Vec::new();
     let mut unmatched_new = Vec::new();
-    for artifact in &new.manifest.artifacts {
+    for artifact in &new.artifacts {
         match old_by_id.get(artifact.identifier.as_str()) {
             Some(before) => changes.push(compare(old, new, before, artifact)),
             None => unmatched_new.push(artifact),
         }
     }
     let mut unmatched_old: Vec<&ManifestArtifact> = old
-        .manifest
         .artifacts
         .iter()
         .filter(|a| !new_ids.contains(a.identifier.as_str()))
