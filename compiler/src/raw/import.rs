@@ -6,7 +6,7 @@
 //! layout `bsic fmt` uses, plus a warning for every key bsic has no syntax for, so nothing is
 //! dropped silently. This module renders text only; the CLI writes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
@@ -46,75 +46,97 @@ pub struct ImportResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Turns parsed documents into a policy file for `group`; `define_group` adds its `group` node.
+/// What one document turns into, worked out on the core that checked it (which then frees
+/// the document): its policy, when it carries anything bsic can express, and a warning for
+/// each key left out.
+#[derive(Debug)]
+pub(crate) struct Converted {
+    policy: Option<Imported>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Converts one parsed document; its policy is named later, in file order.
+pub(crate) fn convert(doc: &Doc) -> Converted {
+    let mut converted = Converted {
+        policy: None,
+        diagnostics: Vec::new(),
+    };
+    let mut policy = Imported::default();
+    let value = &doc.projection.value;
+    let mut skipped: Vec<String> = Vec::new();
+    match &doc.kind {
+        DocKind::Declaration { declaration_type } if declaration_type == SETTINGS_TYPE => {
+            if let Some(payload) = value.get("Payload") {
+                settings_from_payload(payload, "", "/Payload", &mut policy, &mut skipped);
+            }
+        }
+        DocKind::Declaration { declaration_type } if declaration_type == ENFORCEMENT_TYPE => {
+            enforce_from_payload(value.get("Payload"), &mut policy, &mut skipped);
+        }
+        DocKind::Declaration { declaration_type } => {
+            converted.diagnostics.push(Diagnostic::warning(
+                RawKind::NotImported {
+                    key: declaration_type.clone(),
+                },
+                doc.projection
+                    .spans
+                    .value("/Type")
+                    .unwrap_or(Span::start_of(doc.file)),
+                "bsic has no policy syntax for this declaration type",
+            ));
+            return converted;
+        }
+        DocKind::Profile => profile_into(value, &mut policy, &mut skipped),
+    }
+    for pointer in skipped {
+        let key = pointer
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .replace("~1", "/")
+            .replace("~0", "~");
+        converted.diagnostics.push(Diagnostic::warning(
+            RawKind::NotImported { key },
+            doc.projection
+                .spans
+                .key(&pointer)
+                .unwrap_or(Span::start_of(doc.file)),
+            "left out of the policy",
+        ));
+    }
+    if !(policy.settings.is_empty() && policy.enforce.is_empty()) {
+        converted.policy = Some(policy);
+    }
+    converted
+}
+
+/// Turns converted documents, each with its file's display name, into a policy file for
+/// `group`; `define_group` adds its `group` node. Policies are named after their files, in
+/// file order.
 pub(crate) fn import(
-    docs: &[Doc],
-    names: &[String],
+    converted: Vec<(Converted, String)>,
     group: &str,
     define_group: bool,
 ) -> ImportResult {
     let mut result = ImportResult::default();
     let mut policies = Vec::new();
-    let mut used: Vec<String> = Vec::new();
-    for (doc, display) in docs.iter().zip(names) {
-        let mut policy = Imported {
-            name: unique_name(display, &mut used),
-            source: display.clone(),
-            ..Imported::default()
-        };
-        let value = &doc.projection.value;
-        let mut skipped: Vec<String> = Vec::new();
-        match &doc.kind {
-            DocKind::Declaration { declaration_type } if declaration_type == SETTINGS_TYPE => {
-                if let Some(payload) = value.get("Payload") {
-                    settings_from_payload(payload, "", "/Payload", &mut policy, &mut skipped);
-                }
-            }
-            DocKind::Declaration { declaration_type } if declaration_type == ENFORCEMENT_TYPE => {
-                enforce_from_payload(value.get("Payload"), &mut policy, &mut skipped);
-            }
-            DocKind::Declaration { declaration_type } => {
-                result.diagnostics.push(Diagnostic::warning(
-                    RawKind::NotImported {
-                        key: declaration_type.clone(),
-                    },
-                    doc.projection
-                        .spans
-                        .value("/Type")
-                        .unwrap_or(Span::start_of(doc.file)),
-                    "bsic has no policy syntax for this declaration type",
-                ));
-                continue;
-            }
-            DocKind::Profile => profile_into(value, &mut policy, &mut skipped),
+    let mut used = HashSet::new();
+    for (converted, display) in converted {
+        result.diagnostics.extend(converted.diagnostics);
+        if let Some(mut policy) = converted.policy {
+            policy.name = unique_name(&display, &mut used);
+            policy.source = display;
+            policies.push(policy);
         }
-        for pointer in skipped {
-            let key = pointer
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .replace("~1", "/")
-                .replace("~0", "~");
-            result.diagnostics.push(Diagnostic::warning(
-                RawKind::NotImported { key },
-                doc.projection
-                    .spans
-                    .key(&pointer)
-                    .unwrap_or(Span::start_of(doc.file)),
-                "left out of the policy",
-            ));
-        }
-        if policy.settings.is_empty() && policy.enforce.is_empty() {
-            continue;
-        }
-        policies.push(policy);
     }
     result.policies = policies.len();
     result.text = render(&policies, group, define_group);
     result
 }
 
-fn unique_name(display: &str, used: &mut Vec<String>) -> String {
+/// A policy name from a file name, unlike every name in `used` (which keeps them lower-case:
+/// names differing only in case would be one to a reader).
+fn unique_name(display: &str, used: &mut HashSet<String>) -> String {
     let stem = std::path::Path::new(display)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -136,11 +158,10 @@ fn unique_name(display: &str, used: &mut Vec<String>) -> String {
     base.truncate(56);
     let mut name = base.clone();
     let mut n = 2;
-    while used.iter().any(|u| u.eq_ignore_ascii_case(&name)) {
+    while !used.insert(name.to_ascii_lowercase()) {
         name = format!("{base}-{n}");
         n += 1;
     }
-    used.push(name.clone());
     name
 }
 
@@ -459,6 +480,21 @@ mod tests {
             .filter(|(key, _)| knob_for(key).is_some_and(|k| k.legacy.is_some()))
             .collect();
         assert_eq!(settings_after_import(imported), with_legacy);
+    }
+
+    #[test]
+    fn names_differing_only_in_case_get_a_number() {
+        let mut used = HashSet::new();
+        let names: Vec<String> = [
+            "ddm/A.json",
+            "profiles/a.mobileconfig",
+            "x/a.json",
+            "!.json",
+        ]
+        .iter()
+        .map(|display| unique_name(display, &mut used))
+        .collect();
+        assert_eq!(names, ["A", "a-2", "a-3", "imported"]);
     }
 
     #[test]

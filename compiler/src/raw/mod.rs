@@ -210,15 +210,17 @@ pub fn import(
         paths: files.to_vec(),
         ..ValidateOptions::default()
     };
-    let docs = load_and_check(&options, &mut report, |doc| doc)?;
+    let converted = load_and_check(&options, &mut report, |doc| {
+        (doc.file, import::convert(&doc))
+    })?;
     if report.diagnostics.has_errors() {
         return Ok((report, None));
     }
-    let names: Vec<String> = docs
-        .iter()
-        .map(|d| report.sources.name(d.file).to_string())
+    let named = converted
+        .into_iter()
+        .map(|(file, converted)| (converted, report.sources.name(file).to_string()))
         .collect();
-    let result = import::import(&docs, &names, group, define_group);
+    let result = import::import(named, group, define_group);
     Ok((report, Some(result)))
 }
 
