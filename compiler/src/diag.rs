@@ -113,7 +113,7 @@ impl Diagnostic {
 
 /// The diagnostics sink passed down the pipeline.
 ///
-/// Diagnostics are kept in batches of at most [`Self::BATCH`], and a large batch found by
+/// Diagnostics are kept in batches of at most 1,024, and a large batch found by
 /// another sink (a worker, a cross-file rule) is moved in whole by [`Diagnostics::append`]:
 /// one growing vector copied 100,000 warnings at each doubling and held the rules' findings
 /// twice while merging them (a quarter of a 10,000-policy `validate`'s peak).
