@@ -10,7 +10,7 @@ use crate::output::{self, MANIFEST_FILE, OutputError};
 use crate::resolve::{self, GroupPlan, Resolution};
 use crate::sign::{SignError, Signer};
 use crate::source::{self, FileId, Overlay, ParseCache, Project, SourceError};
-use crate::validate::{self, Model, Validators};
+use crate::validate::{self, Model, ProjectedFile, Validators};
 
 /// Failures that stop a run outright (exit code 2, or 3 for internal errors).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -112,7 +112,7 @@ pub fn check_with(
     root: &Path,
     overlay: &Overlay,
     validators: &Validators,
-    cache: Option<&ParseCache>,
+    cache: Option<&ParseCache<ProjectedFile>>,
 ) -> Result<Checked, Error> {
     let mut diagnostics = Diagnostics::default();
     let project = source::load_project_mapped(root, overlay, cache, &mut diagnostics, &|parsed| {

@@ -65,10 +65,10 @@ pub fn load_project_with(
 /// each document to its validated projection, so the parsed documents (the bulk of a large
 /// project's memory) never all exist at once. With a `cache`, a file whose text is unchanged
 /// since an earlier run is not parsed again.
-pub fn load_project_mapped<F: Send>(
+pub fn load_project_mapped<F: Send + Clone>(
     root: &Path,
     overlay: &Overlay,
-    cache: Option<&ParseCache>,
+    cache: Option<&ParseCache<F>>,
     diagnostics: &mut Diagnostics,
     map: &(dyn Fn(ParsedFile) -> F + Sync),
 ) -> Result<Project<F>, SourceError> {
@@ -270,18 +270,39 @@ struct LoadedFile<F> {
 /// Reads, parses and maps `paths` on all cores (at least 16 files per core), each from
 /// `overlay` when it holds the path. The file ids are fixed in advance (`first_id`, then one more per path, in path order), so
 /// the result is the same as reading them one by one: same ids, same diagnostics, same order.
-fn load_parallel<F: Send>(
+fn load_parallel<F: Send + Clone>(
     root: &Path,
     paths: &[PathBuf],
     overlay: &Overlay,
-    cache: Option<&ParseCache>,
+    cache: Option<&ParseCache<F>>,
     first_id: usize,
     map: &(dyn Fn(ParsedFile) -> F + Sync),
 ) -> Result<Vec<LoadedFile<F>>, SourceError> {
     let results = crate::parallel::map(paths.iter().collect(), 16, |i, path| {
         let id = file_id(first_id + i);
-        let loaded = load_file(root, path, overlay, cache, id)?;
-        Ok(loaded.map(|document| map(ParsedFile { file: id, document })))
+        let mut loaded = read_file(root, path, overlay, id)?;
+        // A file refused for its size or encoding is never parsed.
+        if !loaded.diagnostics.is_empty() {
+            return Ok(loaded);
+        }
+        if let Some(item) = cache.and_then(|c| c.get(path, &loaded.text, id)) {
+            loaded.item = Some(item);
+            return Ok(loaded);
+        }
+        match parse_kdl(id, &loaded.text) {
+            Ok(document) => {
+                let item = map(ParsedFile {
+                    file: id,
+                    document: Arc::new(document),
+                });
+                if let Some(cache) = cache {
+                    cache.insert(path, &loaded.text, id, &item);
+                }
+                loaded.item = Some(item);
+            }
+            Err(errors) => loaded.diagnostics.extend(errors),
+        }
+        Ok(loaded)
     });
     results.into_iter().collect()
 }
@@ -299,7 +320,7 @@ fn read_and_parse(
     sources: &mut Sources,
     diagnostics: &mut Diagnostics,
 ) -> Result<(FileId, Option<ParsedFile>), SourceError> {
-    let file = load_file(root, path, overlay, None, file_id(sources.len()))?;
+    let file = load_file(root, path, overlay, file_id(sources.len()))?;
     let id = sources.add(file.display, file.path, file.text);
     diagnostics.extend(file.diagnostics);
     Ok((
@@ -308,27 +329,33 @@ fn read_and_parse(
     ))
 }
 
-impl<T> LoadedFile<T> {
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> LoadedFile<U> {
-        LoadedFile {
-            display: self.display,
-            path: self.path,
-            text: self.text,
-            item: self.item.map(f),
-            diagnostics: self.diagnostics,
-        }
-    }
-}
-
 /// Reads and parses one file that will get the id `id`, from `overlay` (an unsaved editor
 /// buffer) when it holds the path, else from disk; touches no shared state.
 fn load_file(
     root: &Path,
     path: &Path,
     overlay: &Overlay,
-    cache: Option<&ParseCache>,
     id: FileId,
 ) -> Result<LoadedFile<Arc<kdl::KdlDocument>>, SourceError> {
+    let mut loaded = read_file(root, path, overlay, id)?;
+    if loaded.diagnostics.is_empty() {
+        match parse_kdl(id, &loaded.text) {
+            Ok(document) => loaded.item = Some(Arc::new(document)),
+            Err(errors) => loaded.diagnostics.extend(errors),
+        }
+    }
+    Ok(loaded)
+}
+
+/// Reads one file that will get the id `id`, from `overlay` (an unsaved editor buffer) when
+/// it holds the path, else from disk; one over the size limit or not UTF-8 comes back with
+/// its error and without text to parse. Touches no shared state.
+fn read_file<T>(
+    root: &Path,
+    path: &Path,
+    overlay: &Overlay,
+    id: FileId,
+) -> Result<LoadedFile<T>, SourceError> {
     let display = display_path(root, path);
     let mut loaded = LoadedFile {
         display,
@@ -385,20 +412,6 @@ fn load_file(
             ));
             return Ok(loaded);
         }
-    }
-    if let Some(document) = cache.and_then(|c| c.get(path, &loaded.text)) {
-        loaded.item = Some(document);
-        return Ok(loaded);
-    }
-    match parse_kdl(id, &loaded.text) {
-        Ok(document) => {
-            let document = Arc::new(document);
-            if let Some(cache) = cache {
-                cache.insert(path, &loaded.text, &document);
-            }
-            loaded.item = Some(document);
-        }
-        Err(errors) => loaded.diagnostics.extend(errors),
     }
     Ok(loaded)
 }
@@ -747,7 +760,7 @@ mod tests {
     /// The parallel loader reads unsaved buffers instead of the disk, picks up a buffer the
     /// globs match before it is saved, and still skips buffers under `target/` and the like.
     #[test]
-    fn a_parse_cache_reparses_only_changed_text_and_forgets_removed_files() {
+    fn a_parse_cache_reuses_only_unchanged_text_at_the_same_id_and_forgets_removed_files() {
         let dir = tempfile::tempdir().unwrap();
         let root = fs::canonicalize(dir.path()).unwrap();
         fs::write(root.join(PROJECT_FILE), "organization \"Disk\"\n").unwrap();
@@ -772,6 +785,13 @@ mod tests {
             let reused = Arc::ptr_eq(&a.document, &b.document);
             assert_eq!(reused, n != 3, "p{n:02}: reused {reused}");
         }
+        // A file added in front of others moves their ids: what was made under the old id
+        // (its spans say which file they are in) is made again.
+        fs::write(root.join("policies/p00b.kdl"), "group \"new\"\n").unwrap();
+        let moved = load(&overlay);
+        assert!(Arc::ptr_eq(&second[0].document, &moved[0].document));
+        assert!(!Arc::ptr_eq(&second[1].document, &moved[2].document));
+        fs::remove_file(root.join("policies/p00b.kdl")).unwrap();
         fs::remove_file(root.join("policies/p05.kdl")).unwrap();
         let third = load(&overlay);
         assert_eq!(third.len(), 19);

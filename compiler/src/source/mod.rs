@@ -234,26 +234,49 @@ impl<F> Project<F> {
     }
 }
 
-/// Parsed documents kept between the runs of a long-lived process (the language server), by
-/// path, with the text they were parsed from: a re-check parses only the files that changed.
-#[derive(Debug, Default)]
-pub struct ParseCache {
-    entries: Mutex<HashMap<PathBuf, (String, Arc<kdl::KdlDocument>)>>,
+/// What a long-lived process (the language server) keeps of each policy file between runs,
+/// by path: what the loader's `map` made of it (for the checker, its validated projection),
+/// with the text and file id it came from. A re-check parses and validates only the files
+/// whose text (or place in the project) changed. Keeping the parsed KDL documents instead
+/// held 640 MB for a 10,000-policy project: the `kdl` crate keeps every node's formatting.
+#[derive(Debug)]
+pub struct ParseCache<T> {
+    entries: Mutex<HashMap<PathBuf, Cached<T>>>,
 }
 
-impl ParseCache {
-    /// The document parsed earlier from exactly `text` at `path`.
-    fn get(&self, path: &Path, text: &str) -> Option<Arc<kdl::KdlDocument>> {
+#[derive(Debug)]
+struct Cached<T> {
+    text: String,
+    file: FileId,
+    item: T,
+}
+
+impl<T> Default for ParseCache<T> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::default(),
+        }
+    }
+}
+
+impl<T: Clone> ParseCache<T> {
+    /// What was made earlier of exactly `text` at `path`, when it had the id `file`.
+    fn get(&self, path: &Path, text: &str, file: FileId) -> Option<T> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(path)
-            .filter(|(cached, _)| cached == text)
-            .map(|(_, document)| Arc::clone(document))
+            .filter(|cached| cached.file == file && cached.text == text)
+            .map(|cached| cached.item.clone())
     }
 
-    fn insert(&self, path: &Path, text: &str, document: &Arc<kdl::KdlDocument>) {
+    fn insert(&self, path: &Path, text: &str, file: FileId, item: &T) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.insert(path.to_path_buf(), (text.to_string(), Arc::clone(document)));
+        let cached = Cached {
+            text: text.to_string(),
+            file,
+            item: item.clone(),
+        };
+        entries.insert(path.to_path_buf(), cached);
     }
 
     /// Forgets every file but `paths` (deleted files, files no glob matches any more).

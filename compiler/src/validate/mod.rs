@@ -234,7 +234,7 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
 
 /// One file after projection and schema validation: what the checker keeps of a policy file
 /// once its KDL document is dropped.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ProjectedFile {
     file: FileId,
     value: Value,
