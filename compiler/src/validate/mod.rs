@@ -144,6 +144,10 @@ impl Validators {
             .get("policy")
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
+        // What the project-wide checks read of the JSON tree is taken now, and the tree
+        // dropped here, on the core that built it (it was the bulk of every file kept).
+        checked.raw_items = semantic::RawItems::of(checked.file, &checked.value);
+        checked.value = Value::Null;
         checked
     }
 }
@@ -160,7 +164,7 @@ pub fn validate(
     let mut spans = BTreeMap::new();
     let mut groups = Vec::new();
     let mut policies = Vec::new();
-    let mut raw = Vec::new();
+    let mut raw_items = semantic::RawItems::default();
     let mut policies_read = 0;
 
     // Without a parsed `bsic.kdl` its syntax errors are the whole story.
@@ -182,7 +186,7 @@ pub fn validate(
         policies.append(&mut checked.policies);
         policies_read += checked.policies_read;
         spans.insert(file, checked.spans);
-        raw.push((file, checked.value));
+        raw_items.append(&mut checked.raw_items);
         file
     });
 
@@ -198,9 +202,7 @@ pub fn validate(
         catalog: None,
         spans,
     };
-    semantic::check(&model, &raw, diagnostics);
-    // Freeing every file's JSON tree took the main thread a tenth of a 1,000-policy check.
-    crate::parallel::drop_later(raw, 16);
+    semantic::check(&model, &raw_items, diagnostics);
     (project, Some(model))
 }
 
@@ -237,7 +239,11 @@ pub fn validate_document<T: DeserializeOwned + schemars::JsonSchema>(
 #[derive(Debug, Clone)]
 pub struct ProjectedFile {
     file: FileId,
+    /// The projection; `Null` once a policy file's items and [`semantic::RawItems`] are read
+    /// from it.
     value: Value,
+    /// The names and group references the project-wide checks need.
+    raw_items: semantic::RawItems,
     spans: SpanMap,
     /// Pointers of values with a schema error; items under them are skipped.
     error_pointers: Vec<String>,
@@ -273,6 +279,7 @@ fn check_file(parsed: &ParsedFile, validator: &SchemaValidator) -> ProjectedFile
         file: parsed.file,
         clean: errors.is_empty(),
         value: projection.value,
+        raw_items: semantic::RawItems::default(),
         spans: projection.spans,
         error_pointers,
         diagnostics: errors,

@@ -17,10 +17,9 @@ use super::{Location, Model, Placed};
 /// The built-in group every device belongs to.
 pub(super) const ALL_GROUP: &str = "all";
 
-pub(super) fn check(model: &Model, raw: &[(FileId, Value)], diagnostics: &mut Diagnostics) {
-    let items = RawItems::collect(raw);
-    unique_names(model, &items, diagnostics);
-    group_references(model, &items, diagnostics);
+pub(super) fn check(model: &Model, items: &RawItems, diagnostics: &mut Diagnostics) {
+    unique_names(model, items, diagnostics);
+    group_references(model, items, diagnostics);
     for group in &model.groups {
         group_checks(model, group, diagnostics);
     }
@@ -58,8 +57,10 @@ fn group_checks(model: &Model, placed: &Placed<Group>, diagnostics: &mut Diagnos
 }
 
 /// Names and references read from the raw projection, so that a policy with an unrelated
-/// error still has its name and groups checked.
-struct RawItems {
+/// error still has its name and groups checked. Read from each file where it is projected,
+/// so its JSON tree can be dropped there.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawItems {
     /// (kind, name, location of the item)
     names: Vec<(&'static str, String, Location)>,
     /// (group name referenced, the item that references it, where in the item)
@@ -70,42 +71,47 @@ struct RawItems {
 type ListEntry = fn(usize) -> Field;
 
 impl RawItems {
-    fn collect(raw: &[(FileId, Value)]) -> Self {
+    /// The names and group references written in one file's projection.
+    pub(super) fn of(file: FileId, value: &Value) -> Self {
         let mut names = Vec::new();
         let mut references = Vec::new();
-        for (file, value) in raw {
-            let lists: [(&str, &str, ListEntry); 2] = [
-                ("group", "includes", Field::Includes),
-                ("policy", "applies-to", Field::AppliesTo),
-            ];
-            for (kind, list, field) in lists {
-                let items = value
-                    .get(kind)
+        let lists: [(&str, &str, ListEntry); 2] = [
+            ("group", "includes", Field::Includes),
+            ("policy", "applies-to", Field::AppliesTo),
+        ];
+        for (kind, list, field) in lists {
+            let items = value
+                .get(kind)
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for (index, item) in items.iter().enumerate() {
+                let at = Location {
+                    file,
+                    pointer: format!("/{kind}/{index}"),
+                };
+                if let Some(name) = item.get("name").and_then(Value::as_str) {
+                    names.push((kind, name.to_string(), at.clone()));
+                }
+                let refs = item
+                    .get(list)
                     .and_then(Value::as_array)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                for (index, item) in items.iter().enumerate() {
-                    let at = Location {
-                        file: *file,
-                        pointer: format!("/{kind}/{index}"),
-                    };
-                    if let Some(name) = item.get("name").and_then(Value::as_str) {
-                        names.push((kind, name.to_string(), at.clone()));
-                    }
-                    let refs = item
-                        .get(list)
-                        .and_then(Value::as_array)
-                        .map(Vec::as_slice)
-                        .unwrap_or_default();
-                    for (i, group) in refs.iter().enumerate() {
-                        if let Some(group) = group.as_str() {
-                            references.push((group.to_string(), at.clone(), field(i)));
-                        }
+                for (i, group) in refs.iter().enumerate() {
+                    if let Some(group) = group.as_str() {
+                        references.push((group.to_string(), at.clone(), field(i)));
                     }
                 }
             }
         }
         Self { names, references }
+    }
+
+    /// Adds another file's, after this one's.
+    pub(super) fn append(&mut self, other: &mut RawItems) {
+        self.names.append(&mut other.names);
+        self.references.append(&mut other.references);
     }
 }
 
