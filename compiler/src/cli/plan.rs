@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use crate::pipeline;
 use crate::plan::{self, PlanError, Snapshot};
 
-use super::{PlanFormat, Ui};
+use super::{PlanFormat, Ui, load};
 
 const CHANGES: u8 = 2;
 const ERROR: u8 = 1;
@@ -24,27 +24,7 @@ pub(super) fn run(
     format: PlanFormat,
     ui: Ui,
 ) -> ExitCode {
-    let start = dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let root = match crate::source::find_project_root(&start) {
-        Ok(root) => root,
-        Err(e) => return fail(e, ui.fancy),
-    };
-    let against_text = against.map_or_else(|| "dist".to_string(), str::to_string);
-    // An earlier output is read before the project is checked, so its manifest is never
-    // parsed beside the checked project (a 10,000-policy plan peaked 224 MB that way); a
-    // Git revision is checked after, and only when the project has no errors.
-    let earlier_output = match against {
-        None => Some(root.join("dist")),
-        Some(reference) => Some(PathBuf::from(reference)).filter(|path| path.is_dir()),
-    };
-    let earlier = match &earlier_output {
-        Some(dir) => match Snapshot::from_dist(dir) {
-            Ok(snapshot) => Some(snapshot),
-            Err(e) => return fail(e, ui.fancy),
-        },
-        None => None,
-    };
-    let checked = match pipeline::check(&root) {
+    let checked = match load(dir) {
         Ok(c) => c,
         Err(e) => return fail(e, ui.fancy),
     };
@@ -53,12 +33,12 @@ pub(super) fn run(
         say!("no plan: fix the errors above first");
         return ExitCode::from(ERROR);
     }
-    let old = match earlier {
-        Some(snapshot) => snapshot,
-        None => match revision_snapshot(&root, &against_text) {
-            Ok(s) => s,
-            Err(e) => return fail(e, ui.fancy),
-        },
+    // The earlier build is read before the new one is rendered: rendering keeps only the
+    // bytes of what changed.
+    let against_text = against.map_or_else(|| "dist".to_string(), str::to_string);
+    let old = match old_snapshot(&checked.project.root, against) {
+        Ok(s) => s,
+        Err(e) => return fail(e, ui.fancy),
     };
     let new = match pipeline::render_compared(checked, &old.needs_bytes_of()) {
         Ok(Some(compared)) => Snapshot::from_compared(compared),
@@ -83,8 +63,15 @@ pub(super) fn run(
     }
 }
 
-/// The build of the Git revision `reference` of the project at `root`, rendered in memory.
-fn revision_snapshot(root: &Path, reference: &str) -> Result<Snapshot, OldError> {
+/// A directory when `against` names one (or by default `dist/`), else a Git revision.
+fn old_snapshot(root: &Path, against: Option<&str>) -> Result<Snapshot, OldError> {
+    let Some(reference) = against else {
+        return Ok(Snapshot::from_dist(&root.join("dist"))?);
+    };
+    let as_path = PathBuf::from(reference);
+    if as_path.is_dir() {
+        return Ok(Snapshot::from_dist(&as_path)?);
+    }
     let exported = plan::git::export(root, reference)?;
     let checked = pipeline::check(exported.root())?;
     if checked.has_errors() {
