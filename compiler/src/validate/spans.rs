@@ -1,6 +1,7 @@
 //! The map from JSON pointers in the projection back to KDL source spans.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::model::path::Field;
 use crate::source::{FileId, Span};
@@ -40,10 +41,11 @@ pub enum Via {
 /// JSON pointer (`/policy/0/enforce/0/by`) → origin. Pointers use RFC 6901 escaping.
 ///
 /// The model keeps one entry per value of every policy for the whole run (hundreds of
-/// thousands in a 10,000-policy project), so entries are stored packed.
+/// thousands in a 10,000-policy project), so entries are stored packed, and shared: the
+/// language server's cache and the model built from it hold one map per file, not two.
 #[derive(Debug, Clone, Default)]
 pub struct SpanMap {
-    origins: BTreeMap<Box<str>, PackedOrigin>,
+    origins: Arc<BTreeMap<Box<str>, PackedOrigin>>,
 }
 
 /// An [`Origin`] in 24 bytes instead of 56: offsets as `u32` (policy files are far below
@@ -86,7 +88,8 @@ impl SpanMap {
     /// the same file.
     pub fn insert(&mut self, pointer: String, origin: Origin) {
         debug_assert_eq!(origin.key.file, origin.value.file);
-        self.origins
+        // Copied only if shared, which a map being built never is.
+        Arc::make_mut(&mut self.origins)
             .insert(pointer.into_boxed_str(), PackedOrigin::pack(origin));
     }
 
@@ -141,7 +144,9 @@ impl SpanMap {
                 (rest.is_empty() || rest.starts_with('/')).then(|| (Box::from(rest), *origin))
             })
             .collect();
-        SpanMap { origins }
+        SpanMap {
+            origins: Arc::new(origins),
+        }
     }
 }
 
