@@ -187,7 +187,7 @@ pub fn render_targets(
 
 /// What `bsic plan` compares of a build: every artifact's manifest entry (without its source
 /// policies) and the bytes of those `keep` asks for.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Compared {
     /// Sorted by path.
     pub artifacts: Vec<output::ManifestArtifact>,

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::output::ManifestArtifact;
 use crate::pipeline;
 use crate::plan::{self, PlanError, Snapshot};
 
@@ -33,17 +34,14 @@ pub(super) fn run(
         say!("no plan: fix the errors above first");
         return ExitCode::from(ERROR);
     }
-    // The earlier build is read before the new one is rendered: rendering keeps only the
-    // bytes of what changed.
     let against_text = against.map_or_else(|| "dist".to_string(), str::to_string);
-    let old = match old_snapshot(&checked.project.root, against) {
-        Ok(s) => s,
-        Err(e) => return fail(e, ui.fancy),
+    let root = checked.project.root.clone();
+    let snapshots = match earlier_output(&root, against) {
+        Some(dir) => against_output(checked, &dir),
+        None => against_revision(checked, &root, &against_text),
     };
-    let new = match pipeline::render_compared(checked, &old.needs_bytes_of()) {
-        Ok(Some(compared)) => Snapshot::from_compared(compared),
-        // Only a project with errors has no model, and those stopped above.
-        Ok(None) => return ExitCode::from(ERROR),
+    let (old, new) = match snapshots {
+        Ok(snapshots) => snapshots,
         Err(e) => return fail(e, ui.fancy),
     };
     let plan = plan::diff(&old, &new, &against_text);
@@ -63,32 +61,76 @@ pub(super) fn run(
     }
 }
 
-/// A directory when `against` names one (or by default `dist/`), else a Git revision.
-fn old_snapshot(root: &Path, against: Option<&str>) -> Result<Snapshot, OldError> {
-    let Some(reference) = against else {
-        return Ok(Snapshot::from_dist(&root.join("dist"))?);
-    };
-    let as_path = PathBuf::from(reference);
-    if as_path.is_dir() {
-        return Ok(Snapshot::from_dist(&as_path)?);
+/// The output directory `against` names (by default `dist/`), if it names one; else it
+/// names a Git revision.
+fn earlier_output(root: &Path, against: Option<&str>) -> Option<PathBuf> {
+    match against {
+        None => Some(root.join("dist")),
+        Some(reference) => Some(PathBuf::from(reference)).filter(|path| path.is_dir()),
     }
+}
+
+/// The earlier output in `dir` and the new build, rendered keeping only the bytes of what
+/// changed.
+fn against_output(
+    checked: pipeline::Checked,
+    dir: &Path,
+) -> Result<(Snapshot, Snapshot), OldError> {
+    let old = Snapshot::from_dist(dir)?;
+    let new = render(checked, &old.needs_bytes_of())?;
+    Ok((old, new))
+}
+
+/// The build of the Git revision `reference` and the new build. A checked project is the
+/// largest thing a plan holds, so the two are never checked at once (that peaked at 316 MB
+/// for 10,000 policies): the new build is rendered without bytes, the old one with the bytes
+/// of what differs from it, then, only when something did, the new one again with its own.
+fn against_revision(
+    checked: pipeline::Checked,
+    root: &Path,
+    reference: &str,
+) -> Result<(Snapshot, Snapshot), OldError> {
+    let first = render(checked, &|_| false)?;
+    let old = revision_snapshot(root, reference, &first.needs_bytes_of())?;
+    if !first.artifacts().any(old.needs_bytes_of()) {
+        return Ok((old, first));
+    }
+    let checked = pipeline::check(root)?;
+    // Edited into errors since the first check: the plan stands, without settings.
+    if checked.has_errors() {
+        return Ok((old, first));
+    }
+    let new = render(checked, &old.needs_bytes_of())?;
+    Ok((old, new))
+}
+
+/// `checked` (without errors) rendered in memory, keeping the bytes `keep` asks for; a
+/// project without a model renders as an empty build.
+fn render(
+    checked: pipeline::Checked,
+    keep: &(dyn Fn(&ManifestArtifact) -> bool + Sync),
+) -> Result<Snapshot, OldError> {
+    let compared = pipeline::render_compared(checked, keep)?;
+    Ok(Snapshot::from_compared(compared.unwrap_or_default()))
+}
+
+/// The build of the Git revision `reference` of the project at `root`, rendered in memory
+/// keeping the bytes `keep` asks for.
+fn revision_snapshot(
+    root: &Path,
+    reference: &str,
+    keep: &(dyn Fn(&ManifestArtifact) -> bool + Sync),
+) -> Result<Snapshot, OldError> {
     let exported = plan::git::export(root, reference)?;
     let checked = pipeline::check(exported.root())?;
-    if checked.has_errors() {
+    if checked.has_errors() || checked.model.is_none() {
         return Err(PlanError::OldProjectErrors {
             reference: reference.to_string(),
             errors: checked.diagnostics.error_count(),
         }
         .into());
     }
-    let errors = checked.diagnostics.error_count();
-    // Every artifact's bytes: what the new build changes is not known yet.
-    let compared = pipeline::render_compared(checked, &|_| true)?;
-    let compared = compared.ok_or_else(|| PlanError::OldProjectErrors {
-        reference: reference.to_string(),
-        errors,
-    })?;
-    Ok(Snapshot::from_compared(compared))
+    render(checked, keep)
 }
 
 /// A failure to obtain the earlier build.

@@ -165,6 +165,11 @@ impl Snapshot {
         })
     }
 
+    /// The artifacts' manifest entries, sorted by path.
+    pub(crate) fn artifacts(&self) -> impl Iterator<Item = &ManifestArtifact> {
+        self.artifacts.iter()
+    }
+
     /// Whether a plan against this build needs the bytes of `artifact`: unless this build
     /// has it unchanged (same identifier, content and token), its settings may be shown.
     pub(crate) fn needs_bytes_of(&self) -> impl Fn(&ManifestArtifact) -> bool + Sync + '_ {
