@@ -84,7 +84,8 @@ fn against_output(
 /// The build of the Git revision `reference` and the new build. A checked project is the
 /// largest thing a plan holds, so the two are never checked at once (that peaked at 316 MB
 /// for 10,000 policies): the new build is rendered without bytes, the old one with the bytes
-/// of what differs from it, then, only when something did, the new one again with its own.
+/// of what differs from it, then, only when something did, the new one again with its own
+/// (checked again: a project edited into errors meanwhile is reported as such).
 fn against_revision(
     checked: pipeline::Checked,
     root: &Path,
@@ -95,10 +96,15 @@ fn against_revision(
     if !first.artifacts().any(old.needs_bytes_of()) {
         return Ok((old, first));
     }
+    drop(first);
     let checked = pipeline::check(root)?;
-    // Edited into errors since the first check: the plan stands, without settings.
     if checked.has_errors() {
-        return Ok((old, first));
+        // Edited into errors since the first check, a moment ago.
+        return Err(PlanError::OldProjectErrors {
+            reference: "the working tree, edited during the plan".into(),
+            errors: checked.diagnostics.error_count(),
+        }
+        .into());
     }
     let new = render(checked, &old.needs_bytes_of())?;
     Ok((old, new))
