@@ -95,8 +95,8 @@ fn verify_dir(dir: &Path, options: &VerifyOptions, reports: &mut Vec<FileReport>
 /// parse is a failure.
 fn read_manifest(dir: &Path, reports: &mut Vec<FileReport>) -> Option<Manifest> {
     let manifest_path = dir.join(MANIFEST_FILE);
-    let bytes = match crate::source::read::read(&manifest_path, Input::Manifest) {
-        Ok(bytes) => bytes,
+    let reader = match crate::source::read::open(&manifest_path, Input::Manifest) {
+        Ok(reader) => reader,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
             reports.push(fail(
@@ -106,7 +106,7 @@ fn read_manifest(dir: &Path, reports: &mut Vec<FileReport>) -> Option<Manifest> 
             return None;
         }
     };
-    match serde_json::from_slice(&bytes) {
+    match serde_json::from_reader(reader) {
         Ok(m) => Some(m),
         Err(e) => {
             reports.push(fail(

@@ -39,6 +39,25 @@ fn verify_fails_files_the_manifest_does_not_list() {
     }
 }
 
+/// A manifest that is there but cannot be read (here a directory in its place) fails the
+/// run: verify used to treat it as absent and pass the profiles alone.
+#[test]
+fn verify_fails_a_manifest_it_cannot_read() {
+    let project = Project::reference();
+    project.build_ok(&project.join("dist"));
+    let manifest = project.join("dist/manifest.json");
+    fs::remove_file(&manifest).unwrap();
+    fs::create_dir(&manifest).unwrap();
+    let run = verify(&project);
+    run.assert_code(1);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("manifest.json"))
+        .unwrap_or_else(|| panic!("manifest not reported\n{}", run.describe()));
+    assert!(line.starts_with("FAIL"), "{line}");
+}
+
 /// A declaration edited by hand, with its manifest hash updated to match: the bytes check
 /// passes, but its `ServerToken` is no longer the one its content gives (so devices would
 /// never see the change), and verify says so.

@@ -194,11 +194,8 @@ struct PathOnly {
 
 /// Every path a bsic manifest lists, or why the file is not a bsic manifest.
 fn listed_files(manifest: &Path) -> Result<HashSet<String>, String> {
-    let file = fs::File::open(manifest).map_err(|e| format!("cannot be read: {e}"))?;
-    let reader = std::io::BufReader::with_capacity(
-        1 << 20,
-        std::io::Read::take(file, crate::source::Input::Manifest.limit()),
-    );
+    let reader = crate::source::read::open(manifest, crate::source::Input::Manifest)
+        .map_err(|e| format!("cannot be read: {e}"))?;
     let listed: ListedPaths =
         serde_json::from_reader(reader).map_err(|e| format!("is not bsic's ({e})"))?;
     if !listed.generator.starts_with("bsic ") {

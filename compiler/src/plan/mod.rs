@@ -139,11 +139,7 @@ impl Snapshot {
             source,
         };
         // Parsed as it is read: the text of a large build's manifest is never all in memory.
-        let file = std::fs::File::open(&path).map_err(no_manifest)?;
-        let reader = std::io::BufReader::with_capacity(
-            1 << 20,
-            std::io::Read::take(file, Input::Manifest.limit()),
-        );
+        let reader = crate::source::read::open(&path, Input::Manifest).map_err(no_manifest)?;
         let listed: Listed = serde_json::from_reader(reader)
             .map_err(|source| PlanError::BadManifest { path, source })?;
         let artifacts: Vec<ManifestArtifact> =

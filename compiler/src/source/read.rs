@@ -1,7 +1,7 @@
 //! Reading input files: the one place that says how much of a file bsic will read.
 //!
-//! Every file bsic reads whole comes through [`read`]; the two read as a stream (device
-//! status reports, one report at a time, and a previous output's manifest) are held to
+//! Every file bsic reads whole comes through [`read`]; a build's manifest, parsed as it is
+//! read, through [`open`]; device status reports, read one report at a time, are held to
 //! their kind's limit with `Read::take`.
 //!
 //! In: a path and the kind of input it is. Out: the bytes, or an `io::Error`. Every limit is
@@ -83,6 +83,18 @@ pub fn read(path: &Path, input: Input) -> io::Result<Vec<u8>> {
         return Err(too_large(read, limit));
     }
     Ok(bytes)
+}
+
+/// Opens a file of kind `input` to read as a stream: refused by its size like [`read`], and
+/// cut at the limit if it grows meanwhile (then whatever parses it finds it incomplete).
+pub fn open(path: &Path, input: Input) -> io::Result<io::BufReader<io::Take<File>>> {
+    let limit = input.limit();
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > limit {
+        return Err(too_large(size, limit));
+    }
+    Ok(io::BufReader::with_capacity(1 << 20, file.take(limit)))
 }
 
 /// [`read`], as UTF-8 text (`InvalidData` otherwise).
