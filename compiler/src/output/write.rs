@@ -190,8 +190,7 @@ impl TreeWriter {
         {
             return Ok(());
         }
-        let mut file = super::cleanup::adding(|| fs::File::create(&path)).map_err(io(&path))?;
-        file.write_all(bytes).map_err(io(&path))
+        create(&path, |file| file.write_all(bytes))
     }
 
     /// Stages one file at `relative` whose content `fill` writes, for files too large to
@@ -201,9 +200,7 @@ impl TreeWriter {
         relative: &str,
         fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<(), OutputError> {
-        let path = self.claim(relative)?;
-        let mut file = super::cleanup::adding(|| fs::File::create(&path)).map_err(io(&path))?;
-        fill(&mut file).map_err(io(&path))
+        create(&self.claim(relative)?, fill)
     }
 
     /// Claims `relative` for one file (refusing a path already staged, ignoring case) and
@@ -311,6 +308,15 @@ impl TreeWriter {
             retired.remove()
         }
     }
+}
+
+/// Creates the staged file `path` and lets `fill` write it.
+fn create(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
+    let mut file = super::cleanup::adding(|| fs::File::create(path)).map_err(io(path))?;
+    fill(&mut file).map_err(io(path))
 }
 
 /// Whether `path` is a regular, writable file (not a link) holding exactly `bytes`: only such

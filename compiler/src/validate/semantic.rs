@@ -80,12 +80,7 @@ impl RawItems {
             ("policy", "applies-to", Field::AppliesTo),
         ];
         for (kind, list, field) in lists {
-            let items = value
-                .get(kind)
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for (index, item) in items.iter().enumerate() {
+            for (index, item) in array(value, kind).iter().enumerate() {
                 let at = Location {
                     file,
                     pointer: format!("/{kind}/{index}"),
@@ -93,12 +88,7 @@ impl RawItems {
                 if let Some(name) = item.get("name").and_then(Value::as_str) {
                     names.push((kind, name.to_string(), at.clone()));
                 }
-                let refs = item
-                    .get(list)
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                for (i, group) in refs.iter().enumerate() {
+                for (i, group) in array(item, list).iter().enumerate() {
                     if let Some(group) = group.as_str() {
                         references.push((group.to_string(), at.clone(), field(i)));
                     }
@@ -113,6 +103,14 @@ impl RawItems {
         self.names.append(&mut other.names);
         self.references.append(&mut other.references);
     }
+}
+
+/// The array at `key` of `value`, or none.
+fn array<'a>(value: &'a Value, key: &str) -> &'a [Value] {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// Group and policy names are unique (case-insensitively: they become paths); `all` is reserved.
