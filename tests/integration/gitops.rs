@@ -377,6 +377,54 @@ fn plan_against_a_git_revision() {
     assert!(run.stderr.contains("bsic::plan::git"), "{}", run.describe());
 }
 
+/// A project in a subdirectory of its repository, with a space in a file name: the revision
+/// is read through one `git cat-file --batch`, and only the project's own `.kdl` files count.
+#[test]
+fn plan_against_a_git_revision_of_a_project_in_a_subdirectory() {
+    let repository = Project::empty();
+    let project = repository.join("it/fleet");
+    fs::create_dir_all(&project).unwrap();
+    fs::copy(repo("bsic.kdl"), project.join("bsic.kdl")).unwrap();
+    copy_dir(&repo("policies"), &project.join("policies"));
+    fs::rename(
+        project.join("policies/rings.kdl"),
+        project.join("policies/staff rings.kdl"),
+    )
+    .unwrap();
+    // Outside the project: never part of its old build.
+    repository.write("elsewhere/broken.kdl", "policy {");
+    git(&repository, &["init", "-q"]);
+    git(&repository, &["add", "."]);
+    git(&repository, &["commit", "-qm", "policies"]);
+    let plan = |dir: &std::path::Path| {
+        crate::util::Bsic::new(dir)
+            .args(["plan", "--against", "HEAD", "--format", "json"])
+            .run()
+    };
+    plan(&project).assert_code(0);
+    let rings = fs::read_to_string(project.join("policies/staff rings.kdl")).unwrap();
+    fs::write(
+        project.join("policies/staff rings.kdl"),
+        rings.replace("defer major=60", "defer major=45"),
+    )
+    .unwrap();
+    let run = plan(&project.join("policies"));
+    run.assert_code(2);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let updates = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["class"] == "update")
+        .count();
+    assert!(updates > 0, "{}", run.describe());
+    assert!(
+        run.stdout.contains("Deferrals.MajorPeriodInDays"),
+        "{}",
+        run.describe()
+    );
+}
+
 /// The files of one target's layout as one text: path, then content (hex for binary).
 fn layout_text(dir: &std::path::Path, target: &str) -> String {
     let mut text = String::new();

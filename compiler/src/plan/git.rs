@@ -1,9 +1,11 @@
 //! The project as it was at a Git revision: its `.kdl` files exported into a temporary
-//! directory with `git ls-tree` and `git show`, locally, without a work tree checkout.
+//! directory with `git ls-tree` and one `git cat-file --batch`, locally, without a work tree
+//! checkout.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use super::PlanError;
 
@@ -79,42 +81,114 @@ pub(crate) fn export(root: &Path, reference: &str) -> Result<Exported, PlanError
     };
     let listing = git(
         &top,
-        &[
-            "ls-tree",
-            "-r",
-            "-z",
-            "--name-only",
-            reference,
-            "--",
-            &scope,
-        ],
+        &["ls-tree", "-r", "-z", reference, "--", &scope],
         reference,
     )?;
-    let dir = tempfile::Builder::new()
-        .prefix("bsic-plan-")
-        .tempdir()
-        .map_err(|e| failed(format!("cannot create a temporary directory: {e}")))?;
-    for path in listing.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-        let path = String::from_utf8_lossy(path);
-        if !path.ends_with(".kdl") {
+    let mut wanted = Vec::new();
+    for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+        let entry = String::from_utf8_lossy(entry);
+        // `<mode> <type> <object>\t<path>`: only regular files (a symlink's blob is its
+        // target's name, not a policy).
+        let Some((meta, path)) = entry.split_once('\t') else {
+            continue;
+        };
+        let mut meta = meta.split(' ');
+        let (Some(mode), Some("blob"), Some(object)) = (meta.next(), meta.next(), meta.next())
+        else {
+            continue;
+        };
+        if !matches!(mode, "100644" | "100755") || !path.ends_with(".kdl") {
             continue;
         }
         let relative = if prefix.is_empty() {
-            path.as_ref()
+            path
         } else {
             match path.strip_prefix(&format!("{prefix}/")) {
                 Some(r) => r,
                 None => continue,
             }
         };
-        let bytes = git(&top, &["show", &format!("{reference}:{path}")], reference)?;
-        let target = dir.path().join(relative);
+        wanted.push((object.to_string(), relative.to_string()));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("bsic-plan-")
+        .tempdir()
+        .map_err(|e| failed(format!("cannot create a temporary directory: {e}")))?;
+    let objects: Vec<&str> = wanted.iter().map(|(object, _)| object.as_str()).collect();
+    let write = |index: usize, bytes: &[u8]| {
+        let target = dir.path().join(&wanted[index].1);
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent)
-                .map_err(|e| failed(format!("cannot write {}: {e}", parent.display())))?;
+                .map_err(|e| format!("cannot write {}: {e}", parent.display()))?;
         }
-        fs::write(&target, bytes)
-            .map_err(|e| failed(format!("cannot write {}: {e}", target.display())))?;
-    }
+        fs::write(&target, bytes).map_err(|e| format!("cannot write {}: {e}", target.display()))
+    };
+    cat_objects(&top, &objects, write).map_err(failed)?;
     Ok(Exported { dir })
+}
+
+/// Hands each of `objects` (blob ids) to `each`, in order, read through one
+/// `git cat-file --batch`: one `git show` per file took 1.5 s for a 1,000-file project.
+fn cat_objects(
+    top: &Path,
+    objects: &[&str],
+    mut each: impl FnMut(usize, &[u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err("cannot talk to git cat-file".into());
+    };
+    let read = std::thread::scope(|scope| {
+        // Asked for on another thread: git answers while it reads, and a full pipe each
+        // way would otherwise stop both.
+        scope.spawn(move || {
+            for object in objects {
+                if writeln!(stdin, "{object}").is_err() {
+                    break;
+                }
+            }
+        });
+        let mut answers = BufReader::new(stdout);
+        let mut header = Vec::new();
+        let mut bytes = Vec::new();
+        for (index, object) in objects.iter().enumerate() {
+            header.clear();
+            answers
+                .read_until(b'\n', &mut header)
+                .map_err(|e| format!("cannot read from git cat-file: {e}"))?;
+            let text = String::from_utf8_lossy(&header);
+            let size = match text.trim_end().split(' ').collect::<Vec<_>>().as_slice() {
+                [_, "blob", size] => size.parse::<u64>().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| format!("git cat-file cannot read {object}: {}", text.trim()))?;
+            bytes.clear();
+            // The blob, then the newline git ends it with.
+            (&mut answers)
+                .take(size + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read from git cat-file: {e}"))?;
+            if bytes.pop() != Some(b'\n') {
+                return Err(format!("git cat-file cut {object} short"));
+            }
+            each(index, &bytes)?;
+        }
+        Ok(())
+    });
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    read?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    Ok(())
 }
