@@ -193,9 +193,9 @@ pub(super) fn overrides(checked: &Checked) {
     for plan in &checked.resolution.plans {
         for (platform, effective) in &plan.platforms {
             for (key, resolved) in &effective.settings {
-                for lost in &resolved.overridden {
+                for &lost in &resolved.overridden {
                     let winner = &model.policies[resolved.policy];
-                    let loser = &model.policies[lost.policy];
+                    let loser = &model.policies[lost];
                     let field = resolve::knob_for(key).map_or(Field::Item, Field::Knob);
                     let at = sources.locate(model.key_span(&loser.at, field));
                     let text = format!(
@@ -204,7 +204,7 @@ pub(super) fn overrides(checked: &Checked) {
                         show(&resolved.value),
                         winner.value.name,
                         winner.value.priority.unwrap_or(0),
-                        show(&lost.value),
+                        show(&resolve::lost_value(model, lost, key)),
                         loser.value.name,
                         loser.value.priority.unwrap_or(0),
                     );

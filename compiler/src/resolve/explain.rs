@@ -329,10 +329,11 @@ impl PlatformContext<'_> {
                 continue;
             }
             inputs.push(self.source(&plan.group, resolved.policy, field, resolved.value.clone()));
-            for lost in &resolved.overridden {
+            for &lost in &resolved.overridden {
+                let value = super::lost_value(self.model, lost, key);
                 overridden.push(Overridden {
                     by: format!("priority in group `{}`", plan.group),
-                    source: self.source(&plan.group, lost.policy, field, lost.value.clone()),
+                    source: self.source(&plan.group, lost, field, value),
                 });
             }
         }

@@ -34,20 +34,23 @@ pub use lints::lint;
 /// Index of a policy in [`Model::policies`].
 pub type PolicyIndex = usize;
 
-/// A value that lost to a higher-priority one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Overridden {
-    pub value: Value,
-    pub policy: PolicyIndex,
-}
-
 /// The value one key ends up with, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolved<T> {
     pub value: T,
     pub policy: PolicyIndex,
     pub channels: Channels,
-    pub overridden: Vec<Overridden>,
+    /// The policies whose values lost to a higher priority, in model order. Their values
+    /// are read back from the model ([`lost_value`]) when shown: copied here, they were a
+    /// seventh of a large project's check.
+    pub overridden: Vec<PolicyIndex>,
+}
+
+/// The value `policy` gives the Apple settings key `key`, for showing what lost.
+pub fn lost_value(model: &Model, policy: PolicyIndex, key: &str) -> Value {
+    knob_for(key)
+        .and_then(|knob| knob.value(&model.policies[policy].value))
+        .unwrap_or(Value::Null)
 }
 
 impl Resolved<Enforce> {
@@ -335,7 +338,7 @@ struct Context<'a> {
 }
 
 /// Picks the winning candidate: the highest priority; equal priorities must agree.
-fn pick<T: PartialEq + Clone + serde::Serialize>(
+fn pick<T: PartialEq + Clone>(
     mut ctx: Context<'_>,
     candidates: Vec<Candidate<T>>,
     diagnostics: &mut Diagnostics,
@@ -358,13 +361,7 @@ fn pick<T: PartialEq + Clone + serde::Serialize>(
         value: first.value.clone(),
         policy: first.policy,
         channels: channels(&policies[first.policy].value),
-        overridden: losers
-            .iter()
-            .map(|c| Overridden {
-                value: serde_json::to_value(&c.value).unwrap_or(Value::Null),
-                policy: c.policy,
-            })
-            .collect(),
+        overridden: losers.iter().map(|c| c.policy).collect(),
     })
 }
 
