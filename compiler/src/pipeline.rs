@@ -190,7 +190,7 @@ pub fn render_targets(
 #[derive(Debug, Default)]
 pub(crate) struct Compared {
     /// Sorted by path.
-    pub artifacts: Vec<output::ManifestArtifact>,
+    pub artifacts: Vec<crate::plan::Entry>,
     pub files: Vec<(String, Vec<u8>)>,
 }
 
@@ -201,7 +201,7 @@ pub(crate) struct Compared {
 /// project's plans, artifacts and manifest at once (300 MB).
 pub(crate) fn render_compared(
     checked: Checked,
-    keep: &(dyn Fn(&output::ManifestArtifact) -> bool + Sync),
+    keep: &(dyn Fn(&crate::plan::Entry) -> bool + Sync),
 ) -> Result<Option<Compared>, Error> {
     // Only the model and the plans are needed; the sources, diagnostics and group graph go.
     let Checked {
@@ -221,7 +221,9 @@ pub(crate) fn render_compared(
         let kept: Vec<_> = artifacts
             .into_iter()
             .map(|artifact| {
-                let entry = output::PendingEntry::new(&artifact).finish_unlocated();
+                let entry = crate::plan::Entry::from(
+                    output::PendingEntry::new(&artifact).finish_unlocated(),
+                );
                 let bytes = keep(&entry).then_some(artifact.bytes);
                 (entry, bytes)
             })
@@ -235,12 +237,12 @@ pub(crate) fn render_compared(
     for part in parts {
         for (entry, bytes) in part? {
             if let Some(bytes) = bytes {
-                compared.files.push((entry.path.clone(), bytes));
+                compared.files.push((entry.path().to_string(), bytes));
             }
             compared.artifacts.push(entry);
         }
     }
-    compared.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    compared.artifacts.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(Some(compared))
 }
 

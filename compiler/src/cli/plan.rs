@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::output::ManifestArtifact;
 use crate::pipeline;
 use crate::plan::{self, PlanError, Snapshot};
 
@@ -114,7 +113,7 @@ fn against_revision(
 /// project without a model renders as an empty build.
 fn render(
     checked: pipeline::Checked,
-    keep: &(dyn Fn(&ManifestArtifact) -> bool + Sync),
+    keep: &(dyn Fn(&plan::Entry) -> bool + Sync),
 ) -> Result<Snapshot, OldError> {
     let compared = pipeline::render_compared(checked, keep)?;
     Ok(Snapshot::from_compared(compared.unwrap_or_default()))
@@ -125,7 +124,7 @@ fn render(
 fn revision_snapshot(
     root: &Path,
     reference: &str,
-    keep: &(dyn Fn(&ManifestArtifact) -> bool + Sync),
+    keep: &(dyn Fn(&plan::Entry) -> bool + Sync),
 ) -> Result<Snapshot, OldError> {
     let exported = plan::git::export(root, reference)?;
     let checked = pipeline::check(exported.root())?;

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::emit::ArtifactKind;
 use crate::model::Platform;
 use crate::output::{MANIFEST_FILE, ManifestArtifact};
+
 use crate::source::Input;
 
 pub(crate) use settings::SettingChange;
@@ -64,12 +65,49 @@ pub(crate) enum PlanError {
     OldProjectErrors { reference: String, errors: usize },
 }
 
-/// A build: its artifacts' manifest entries (without their source policies, which a plan
-/// never shows) and where their bytes are.
+/// A build: its artifacts' entries and where their bytes are.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
-    artifacts: Vec<ManifestArtifact>,
+    artifacts: Vec<Entry>,
     files: Files,
+}
+
+/// One artifact of a build as a plan compares it: its manifest entry without the source
+/// policies (which a plan never shows) and with one digest, packed. A plan of a 10,000-policy
+/// build holds some 50,000 of them through a check of the other build; as manifest entries
+/// they took 30 MB.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    path: Box<str>,
+    /// The content identity, blind to signatures: `content-sha256` for a profile, else
+    /// `sha256`.
+    content: Box<str>,
+    kind: ArtifactKind,
+    identifier: Box<str>,
+    token: Box<str>,
+    groups: Box<[Box<str>]>,
+    platforms: Box<[Platform]>,
+}
+
+impl From<ManifestArtifact> for Entry {
+    fn from(artifact: ManifestArtifact) -> Self {
+        Self {
+            path: artifact.path.into(),
+            content: artifact.content_sha256.unwrap_or(artifact.sha256).into(),
+            kind: artifact.kind,
+            identifier: artifact.identifier.into(),
+            token: artifact.token.into(),
+            groups: artifact.groups.into_iter().map(Box::from).collect(),
+            platforms: artifact.platforms.into(),
+        }
+    }
+}
+
+impl Entry {
+    /// Where the artifact is, relative to the output.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
 }
 
 /// Where a snapshot's artifacts are: rendered in memory (only those a change needs), or in an
@@ -99,18 +137,16 @@ struct Unlocated {
     platforms: Vec<Platform>,
 }
 
-impl From<Unlocated> for ManifestArtifact {
+impl From<Unlocated> for Entry {
     fn from(entry: Unlocated) -> Self {
-        ManifestArtifact {
-            path: entry.path,
-            sha256: entry.sha256,
-            content_sha256: entry.content_sha256,
+        Self {
+            path: entry.path.into(),
+            content: entry.content_sha256.unwrap_or(entry.sha256).into(),
             kind: entry.kind,
-            identifier: entry.identifier,
-            token: entry.token,
-            groups: entry.groups,
-            platforms: entry.platforms,
-            sources: Vec::new(),
+            identifier: entry.identifier.into(),
+            token: entry.token.into(),
+            groups: entry.groups.into_iter().map(Box::from).collect(),
+            platforms: entry.platforms.into(),
         }
     }
 }
@@ -142,10 +178,9 @@ impl Snapshot {
         let reader = crate::source::read::open(&path, Input::Manifest).map_err(no_manifest)?;
         let listed: Listed = serde_json::from_reader(reader)
             .map_err(|source| PlanError::BadManifest { path, source })?;
-        let artifacts: Vec<ManifestArtifact> =
-            listed.artifacts.into_iter().map(Into::into).collect();
+        let artifacts: Vec<Entry> = listed.artifacts.into_iter().map(Into::into).collect();
         for artifact in &artifacts {
-            let path = dir.join(&artifact.path);
+            let path = dir.join(artifact.path());
             match std::fs::metadata(&path) {
                 Ok(meta) if meta.is_file() => {}
                 Ok(_) => {
@@ -162,23 +197,20 @@ impl Snapshot {
     }
 
     /// The artifacts' manifest entries, sorted by path.
-    pub(crate) fn artifacts(&self) -> impl Iterator<Item = &ManifestArtifact> {
+    pub(crate) fn artifacts(&self) -> impl Iterator<Item = &Entry> {
         self.artifacts.iter()
     }
 
     /// Whether a plan against this build needs the bytes of `artifact`: unless this build
     /// has it unchanged (same identifier, content and token), its settings may be shown.
-    pub(crate) fn needs_bytes_of(&self) -> impl Fn(&ManifestArtifact) -> bool + Sync + '_ {
-        let by_identifier: BTreeMap<&str, &ManifestArtifact> = self
-            .artifacts
-            .iter()
-            .map(|a| (a.identifier.as_str(), a))
-            .collect();
+    pub(crate) fn needs_bytes_of(&self) -> impl Fn(&Entry) -> bool + Sync + '_ {
+        let by_identifier: BTreeMap<&str, &Entry> =
+            self.artifacts.iter().map(|a| (&*a.identifier, a)).collect();
         move |artifact| {
             !by_identifier
-                .get(artifact.identifier.as_str())
+                .get(&*artifact.identifier)
                 .is_some_and(|before| {
-                    content(before) == content(artifact) && before.token == artifact.token
+                    before.content == artifact.content && before.token == artifact.token
                 })
         }
     }
@@ -225,30 +257,32 @@ impl ChangeClass {
     }
 }
 
-/// One artifact's change.
+/// One artifact's change, borrowing from the two snapshots: a plan of a 10,000-policy build
+/// lists some 50,000 artifacts, unchanged ones included, and owned copies of their names
+/// cost 30 MB.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct Change {
+pub(crate) struct Change<'a> {
     pub class: ChangeClass,
-    pub group: String,
+    pub group: Cow<'a, str>,
     /// `com.apple.configuration.softwareupdate.settings`, or `profile`.
-    pub kind: String,
+    pub kind: &'a str,
     /// The identifier now (absent when removed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
+    pub identifier: Option<&'a str>,
     /// The identifier before (absent when added).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_identifier: Option<String>,
+    pub previous_identifier: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_path: Option<String>,
-    pub platforms: Vec<Platform>,
+    pub previous_path: Option<&'a str>,
+    pub platforms: &'a [Platform],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub platforms_added: Vec<Platform>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub platforms_removed: Vec<Platform>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub groups_added: Vec<String>,
+    pub groups_added: Vec<&'a str>,
     /// Setting-level differences (Apple keys, dotted).
     pub settings: Vec<SettingChange>,
 }
@@ -266,7 +300,7 @@ pub(crate) struct Summary {
 
 impl Summary {
     /// Counts the changes per class.
-    fn of(changes: &[Change]) -> Self {
+    fn of(changes: &[Change<'_>]) -> Self {
         let mut summary = Summary::default();
         for change in changes {
             let count = match change.class {
@@ -283,27 +317,20 @@ impl Summary {
     }
 }
 
-impl Change {
+impl<'a> Change<'a> {
     /// An artifact only one side has: added (it is new) or removed (it is old).
-    fn one_sided(
-        class: ChangeClass,
-        artifact: &ManifestArtifact,
-        settings: Vec<SettingChange>,
-    ) -> Self {
-        let (identifier, path) = (
-            Some(artifact.identifier.clone()),
-            Some(artifact.path.clone()),
-        );
+    fn one_sided(class: ChangeClass, artifact: &'a Entry, settings: Vec<SettingChange>) -> Self {
+        let (identifier, path) = (Some(&*artifact.identifier), Some(&*artifact.path));
         let added = class == ChangeClass::Add;
         Change {
             class,
             group: group_of(artifact),
             kind: kind_label(artifact),
-            identifier: if added { identifier.clone() } else { None },
+            identifier: if added { identifier } else { None },
             previous_identifier: if added { None } else { identifier },
-            path: if added { path.clone() } else { None },
+            path: if added { path } else { None },
             previous_path: if added { None } else { path },
-            platforms: artifact.platforms.clone(),
+            platforms: &artifact.platforms,
             platforms_added: Vec::new(),
             platforms_removed: Vec::new(),
             groups_added: Vec::new(),
@@ -314,64 +341,53 @@ impl Change {
 
 /// Everything a merge would change.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct Plan {
+pub(crate) struct Plan<'a> {
     /// What the plan compares with: a directory or a Git revision.
-    pub against: String,
+    pub against: &'a str,
     pub summary: Summary,
     /// Every artifact, unchanged ones included, by group then path.
-    pub changes: Vec<Change>,
+    pub changes: Vec<Change<'a>>,
 }
 
-impl Plan {
+impl Plan<'_> {
     /// True when applying the new build would change anything on devices.
     pub(crate) fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.class != ChangeClass::NoOp)
     }
 }
 
-fn kind_label(artifact: &ManifestArtifact) -> String {
+fn kind_label(artifact: &Entry) -> &str {
     match &artifact.kind {
-        ArtifactKind::Declaration { declaration_type } => declaration_type.clone(),
-        ArtifactKind::Profile { .. } => "profile".into(),
+        ArtifactKind::Declaration { declaration_type } => declaration_type,
+        ArtifactKind::Profile { .. } => "profile",
     }
 }
 
-/// The content identity of an artifact, blind to signatures.
-fn content(artifact: &ManifestArtifact) -> &str {
-    artifact
-        .content_sha256
-        .as_deref()
-        .unwrap_or(&artifact.sha256)
-}
-
-fn group_of(artifact: &ManifestArtifact) -> String {
-    artifact.groups.join(",")
+/// The artifact's group, or its groups joined by commas (borrowed for the usual one).
+fn group_of(artifact: &Entry) -> Cow<'_, str> {
+    match &*artifact.groups {
+        [group] => Cow::Borrowed(group),
+        groups => Cow::Owned(groups.join(",")),
+    }
 }
 
 /// Compares `old` with `new`.
-pub(crate) fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
-    let old_by_id: BTreeMap<&str, &ManifestArtifact> = old
-        .artifacts
-        .iter()
-        .map(|a| (a.identifier.as_str(), a))
-        .collect();
-    let new_ids: BTreeSet<&str> = new
-        .artifacts
-        .iter()
-        .map(|a| a.identifier.as_str())
-        .collect();
+pub(crate) fn diff<'a>(old: &'a Snapshot, new: &'a Snapshot, against: &'a str) -> Plan<'a> {
+    let old_by_id: BTreeMap<&str, &Entry> =
+        old.artifacts.iter().map(|a| (&*a.identifier, a)).collect();
+    let new_ids: BTreeSet<&str> = new.artifacts.iter().map(|a| &*a.identifier).collect();
     let mut changes = Vec::new();
     let mut unmatched_new = Vec::new();
     for artifact in &new.artifacts {
-        match old_by_id.get(artifact.identifier.as_str()) {
+        match old_by_id.get(&*artifact.identifier) {
             Some(before) => changes.push(compare(old, new, before, artifact)),
             None => unmatched_new.push(artifact),
         }
     }
-    let mut unmatched_old: Vec<&ManifestArtifact> = old
+    let mut unmatched_old: Vec<&Entry> = old
         .artifacts
         .iter()
-        .filter(|a| !new_ids.contains(a.identifier.as_str()))
+        .filter(|a| !new_ids.contains(&*a.identifier))
         .collect();
     let (replacements, added) = pair_renamed(&unmatched_new, &mut unmatched_old);
     for (before, artifact) in replacements {
@@ -393,7 +409,7 @@ pub(crate) fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
     });
     let summary = Summary::of(&changes);
     Plan {
-        against: against.to_string(),
+        against,
         summary,
         changes,
     }
@@ -406,12 +422,9 @@ pub(crate) fn diff(old: &Snapshot, new: &Snapshot, against: &str) -> Plan {
 /// by identifier, so the pairing never depends on the order of the manifests. Returns the
 /// pairs (old, new) and the new artifacts left unpaired; the old ones left stay in `old`.
 fn pair_renamed<'a>(
-    new: &[&'a ManifestArtifact],
-    old: &mut Vec<&'a ManifestArtifact>,
-) -> (
-    Vec<(&'a ManifestArtifact, &'a ManifestArtifact)>,
-    Vec<&'a ManifestArtifact>,
-) {
+    new: &[&'a Entry],
+    old: &mut Vec<&'a Entry>,
+) -> (Vec<(&'a Entry, &'a Entry)>, Vec<&'a Entry>) {
     let mut candidates = Vec::new();
     for (n, after) in new.iter().enumerate() {
         for (o, before) in old.iter().enumerate() {
@@ -426,7 +439,7 @@ fn pair_renamed<'a>(
             {
                 continue;
             }
-            let same_content = content(before) == content(after);
+            let same_content = before.content == after.content;
             let likeness = strsim::normalized_levenshtein(&before.identifier, &after.identifier);
             candidates.push((same_content, shared, likeness, n, o));
         }
@@ -459,12 +472,7 @@ fn pair_renamed<'a>(
     (pairs, added)
 }
 
-fn compare(
-    old: &Snapshot,
-    new: &Snapshot,
-    before: &ManifestArtifact,
-    after: &ManifestArtifact,
-) -> Change {
+fn compare<'a>(old: &Snapshot, new: &Snapshot, before: &'a Entry, after: &'a Entry) -> Change<'a> {
     let platforms_added: Vec<Platform> = after
         .platforms
         .iter()
@@ -477,13 +485,13 @@ fn compare(
         .filter(|p| !after.platforms.contains(p))
         .copied()
         .collect();
-    let groups_added: Vec<String> = after
+    let groups_added: Vec<&str> = after
         .groups
         .iter()
         .filter(|g| !before.groups.contains(g))
-        .cloned()
+        .map(|g| &**g)
         .collect();
-    let same = content(before) == content(after) && before.token == after.token;
+    let same = before.content == after.content && before.token == after.token;
     let class = if !platforms_added.is_empty() || !groups_added.is_empty() {
         ChangeClass::ScopeBroadened
     } else if same && platforms_removed.is_empty() {
@@ -503,12 +511,11 @@ fn compare(
         class,
         group: group_of(after),
         kind: kind_label(after),
-        identifier: Some(after.identifier.clone()),
-        previous_identifier: (before.identifier != after.identifier)
-            .then(|| before.identifier.clone()),
-        path: Some(after.path.clone()),
-        previous_path: (before.path != after.path).then(|| before.path.clone()),
-        platforms: after.platforms.clone(),
+        identifier: Some(&after.identifier),
+        previous_identifier: (before.identifier != after.identifier).then_some(&*before.identifier),
+        path: Some(&after.path),
+        previous_path: (before.path != after.path).then_some(&*before.path),
+        platforms: &after.platforms,
         platforms_added,
         platforms_removed,
         groups_added,
@@ -518,7 +525,7 @@ fn compare(
 
 /// The plan as Markdown: a heading with the counts, then one section per changed group.
 /// Reads well in a terminal and as a pull-request comment.
-pub(crate) fn to_markdown(plan: &Plan) -> String {
+pub(crate) fn to_markdown(plan: &Plan<'_>) -> String {
     use std::fmt::Write as _;
     let s = &plan.summary;
     let mut out = String::new();
@@ -542,19 +549,18 @@ pub(crate) fn to_markdown(plan: &Plan) -> String {
         }
         let id = change
             .identifier
-            .as_ref()
-            .or(change.previous_identifier.as_ref())
-            .map_or("", String::as_str);
+            .or(change.previous_identifier)
+            .unwrap_or_default();
         let platforms: Vec<&str> = change.platforms.iter().map(|p| p.name()).collect();
         let _ = write!(
             out,
             "- **{}** `{id}` ({}; {})",
             change.class.label(),
-            short_kind(&change.kind),
+            short_kind(change.kind),
             platforms.join(", ")
         );
         if change.class == ChangeClass::Replace
-            && let Some(previous) = &change.previous_identifier
+            && let Some(previous) = change.previous_identifier
         {
             let _ = write!(out, ", replacing `{previous}`");
         }
@@ -636,19 +642,17 @@ impl crate::diag::Examples for PlanError {
 mod tests {
     use super::*;
 
-    fn enforcement(identifier: &str, content: &str) -> ManifestArtifact {
-        ManifestArtifact {
-            path: format!("ddm/lab/{identifier}.json"),
-            sha256: content.into(),
-            content_sha256: None,
+    fn enforcement(identifier: &str, content: &str) -> Entry {
+        Entry {
+            path: format!("ddm/lab/{identifier}.json").into(),
+            content: content.into(),
             kind: ArtifactKind::Declaration {
                 declaration_type: crate::apple::types::ENFORCEMENT.into(),
             },
             identifier: identifier.into(),
             token: content.into(),
-            groups: vec!["lab".into()],
-            platforms: vec![Platform::MacOs],
-            sources: Vec::new(),
+            groups: Box::new(["lab".into()]),
+            platforms: Box::new([Platform::MacOs]),
         }
     }
 
@@ -665,8 +669,8 @@ mod tests {
             enforcement("com.example.lab.macos.enforce.bsi", "bsi"),
         ];
         for reversed in [false, true] {
-            let mut new_refs: Vec<&ManifestArtifact> = new.iter().collect();
-            let mut old_refs: Vec<&ManifestArtifact> = old.iter().collect();
+            let mut new_refs: Vec<&Entry> = new.iter().collect();
+            let mut old_refs: Vec<&Entry> = old.iter().collect();
             if reversed {
                 new_refs.reverse();
                 old_refs.reverse();
@@ -682,8 +686,8 @@ mod tests {
             enforcement("com.example.lab.macos.enforce.bsi", "bsi-2"),
             enforcement("com.example.lab.macos.enforce.base", "base-2"),
         ];
-        let new_refs: Vec<&ManifestArtifact> = changed.iter().collect();
-        let mut old_refs: Vec<&ManifestArtifact> = old.iter().collect();
+        let new_refs: Vec<&Entry> = changed.iter().collect();
+        let mut old_refs: Vec<&Entry> = old.iter().collect();
         let (pairs, _) = pair_renamed(&new_refs, &mut old_refs);
         for (before, after) in pairs {
             assert_eq!(
