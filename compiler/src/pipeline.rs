@@ -300,17 +300,23 @@ pub fn build_targets(
     // Only what emission needs stays alive; each plan is dropped once written.
     let Checked {
         project,
-        model,
+        mut model,
         resolution,
         diagnostics,
     } = checked;
     drop(diagnostics);
     let writer = output::TreeWriter::begin(out, &project.root)?;
-    let Some(model) = &model else {
+    let Some(model) = &mut model else {
         refuse_empty(&writer, allow_empty)?;
         writer.commit()?;
         return Ok(0);
     };
+    // Where each policy is written, for the manifest, found now: the source texts and spans
+    // that tell it go before the build's entries pile up (25 MB at 10,000 policies).
+    let located = output::locate_policies(model, &project.sources);
+    drop(project);
+    model.forget_spans();
+    let model = &*model;
     let targets = adapters::distinct(targets);
     // The adapters keep what they need of the group graph (who is a member of what).
     let context = adapters::Context::of(&model.project, &resolution.graph)?;
@@ -335,7 +341,7 @@ pub fn build_targets(
     let mut all = Written::default();
     for part in parts {
         let part = part?;
-        all.entries.extend(part.entries);
+        all.entries.append(part.entries);
         all.targets.append(part.targets);
         all.fragments.extend(part.fragments);
     }
@@ -344,7 +350,7 @@ pub fn build_targets(
         refuse_empty(&writer, allow_empty)?;
     }
     let count = all.entries.len() + all.targets.len() + 1;
-    let manifest = output::Manifest::pending(model, &project.sources, all.entries, all.targets);
+    let manifest = output::Manifest::pending(model, located, all.entries, all.targets);
     writer.write_with(MANIFEST_FILE, |file| manifest.write_to(file))?;
     writer.commit()?;
     Ok(count)
@@ -423,7 +429,7 @@ fn refuse_empty(writer: &output::TreeWriter, allow_empty: bool) -> Result<(), Ou
 /// What one core of a streamed build keeps of the groups it wrote.
 #[derive(Default)]
 struct Written {
-    entries: Vec<output::PendingEntry>,
+    entries: output::Batches<output::PendingEntry>,
     targets: output::TargetEntries,
     /// (group, target, that group's fragments of the target's spanning files)
     fragments: Vec<(String, Target, Vec<adapters::Fragment>)>,

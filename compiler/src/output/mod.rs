@@ -11,6 +11,7 @@ mod write;
 
 pub(crate) use file::{Existing, write_file};
 pub(crate) use manifest::{
-    MANIFEST_FILE, Manifest, ManifestArtifact, PendingEntry, TargetEntries, manifest,
+    Batches, MANIFEST_FILE, Manifest, ManifestArtifact, PendingEntry, TargetEntries,
+    locate_policies, manifest,
 };
 pub(crate) use write::{OutputError, TreeWriter};

@@ -124,7 +124,7 @@ pub(crate) struct TreeWriter {
     /// Every path written so far, case-folded, to refuse collisions.
     folded: Mutex<FoldedPaths>,
     /// Directories already created in the staging tree.
-    made: Mutex<HashSet<PathBuf>>,
+    made: Mutex<MadeDirs>,
     /// Held until the tree is swapped in; serialises builds into the same parent.
     _lock: Option<ParentLock>,
 }
@@ -245,13 +245,13 @@ impl TreeWriter {
             if !made.contains(dir) {
                 create()?;
                 spread_subdirectories(dir, true);
-                made.insert(dir.to_path_buf());
+                made.insert_top(dir);
             }
             return Ok(());
         }
         self.make_dir(parent)?;
         create()?;
-        lock(&self.made).insert(dir.to_path_buf());
+        lock(&self.made).insert(dir);
         Ok(())
     }
 
@@ -272,10 +272,7 @@ impl TreeWriter {
             made,
             ..
         } = self;
-        for dir in lock(&made)
-            .iter()
-            .filter(|d| d.parent() == Some(staging.path()))
-        {
+        for dir in &lock(&made).tops {
             spread_subdirectories(dir, false);
         }
         spread_subdirectories(staging.path(), false);
@@ -431,6 +428,39 @@ pub(super) fn remove_tree(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The directories made in a staging tree: a digest of each path (a build with every MDM
+/// layout makes some 75,000, 10 MB as paths), and the top ones, which the commit flags again.
+#[derive(Default)]
+struct MadeDirs {
+    digests: HashSet<u128>,
+    tops: Vec<PathBuf>,
+}
+
+impl MadeDirs {
+    fn contains(&self, dir: &Path) -> bool {
+        self.digests
+            .contains(&digest(dir.as_os_str().as_encoded_bytes()))
+    }
+
+    fn insert(&mut self, dir: &Path) {
+        self.digests
+            .insert(digest(dir.as_os_str().as_encoded_bytes()));
+    }
+
+    fn insert_top(&mut self, dir: &Path) {
+        self.insert(dir);
+        self.tops.push(dir.to_path_buf());
+    }
+}
+
+/// 128 bits of the SHA-256 of `bytes`: a path's stand-in in a set of a few hundred thousand.
+fn digest(bytes: &[u8]) -> u128 {
+    let digest = crate::emit::sha256(bytes);
+    let mut half = [0u8; 16];
+    half.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(half)
+}
+
 /// The paths of a tree, case-folded: refuses a path that leaves the tree, and tells a path
 /// that differs from an earlier one only in letter case (they would overwrite each other on
 /// APFS and NTFS). Keeps a 128-bit digest of each folded path, not the path: a large build
@@ -451,10 +481,7 @@ impl FoldedPaths {
                 path: relative.to_string(),
             });
         }
-        let digest = crate::emit::sha256(relative.to_lowercase().as_bytes());
-        let mut half = [0u8; 16];
-        half.copy_from_slice(&digest[..16]);
-        Ok(self.seen.insert(u128::from_le_bytes(half)))
+        Ok(self.seen.insert(digest(relative.to_lowercase().as_bytes())))
     }
 }
 

@@ -81,6 +81,13 @@ impl Model {
         self.origin(at, field).key
     }
 
+    /// Drops the spans, for a build once it has located its policies: nothing it emits
+    /// points into the sources, and a large project's spans are 20 MB. Spans asked for
+    /// afterwards are the not-found ones.
+    pub fn forget_spans(&mut self) {
+        self.spans = BTreeMap::new();
+    }
+
     fn origin(&self, at: &Location, field: Field) -> Origin {
         match self.spans.get(&at.file) {
             Some(spans) => spans.locate(at, field),
