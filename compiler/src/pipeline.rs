@@ -1,6 +1,7 @@
 //! Runs the stages in order. The CLI, tests and the future language server call these.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::clock::{self, ClockError};
 use crate::diag::Diagnostics;
@@ -174,7 +175,7 @@ pub fn render_targets(
     let mut manifest = output::manifest(model, &checked.project.sources, &artifacts);
     let mut entries = output::TargetEntries::default();
     for (target, file) in &target_files {
-        entries.push(*target, file);
+        entries.push(*target, file, &[]);
     }
     manifest.targets = entries.finish();
     let mut files: Vec<(String, Vec<u8>)> =
@@ -373,25 +374,28 @@ impl GroupEmitter<'_> {
         let mut written = Written::default();
         let mut artifacts = emit::emit_plan(self.model, &plan, self.check)?;
         artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+        let paths: Vec<Arc<str>> = artifacts.iter().map(|a| a.path.as_str().into()).collect();
         if !artifacts.is_empty() {
             let members: Vec<&Artifact> = artifacts.iter().collect();
             for &target in self.targets {
                 let layout = adapters::render_group(target, &plan.group, &members, self.context)?;
                 for file in &layout.files {
                     self.writer.write(&file.path, &file.bytes)?;
-                    written.targets.push(target, file);
+                    written.targets.push(target, file, &paths);
                 }
                 written
                     .fragments
                     .push((plan.group.clone(), target, layout.fragments));
             }
         }
-        for mut artifact in artifacts {
+        for (mut artifact, path) in artifacts.into_iter().zip(paths) {
             if let Some(signing) = self.signing {
                 sign_profile(&mut artifact, signing)?;
             }
             self.writer.write(&artifact.path, &artifact.bytes)?;
-            written.entries.push(output::PendingEntry::new(&artifact));
+            written
+                .entries
+                .push(output::PendingEntry::sharing(&artifact, path));
         }
         Ok(written)
     }
@@ -408,7 +412,7 @@ impl GroupEmitter<'_> {
                 .flat_map(|(_, _, fragments)| fragments);
             for file in adapters::finish(target, fragments, self.context)? {
                 self.writer.write(&file.path, &file.bytes)?;
-                all.targets.push(target, &file);
+                all.targets.push(target, &file, &[]);
             }
         }
         Ok(())

@@ -120,7 +120,8 @@ pub(crate) fn locate_policies(model: &Model, sources: &Sources) -> Vec<ManifestS
 /// source locations are looked up and the digests spelled out only then.
 #[derive(Debug)]
 pub struct PendingEntry {
-    path: Box<str>,
+    /// Shared with the target entries of the files made from this artifact.
+    path: Arc<str>,
     sha256: [u8; 32],
     content_sha256: Option<Box<str>>,
     kind: ArtifactKind,
@@ -133,8 +134,13 @@ pub struct PendingEntry {
 
 impl PendingEntry {
     pub fn new(artifact: &Artifact) -> Self {
+        Self::sharing(artifact, artifact.path.as_str().into())
+    }
+
+    /// The entry of `artifact`, whose `path` its target entries share.
+    pub fn sharing(artifact: &Artifact, path: Arc<str>) -> Self {
         Self {
-            path: artifact.path.as_str().into(),
+            path,
             sha256: sha256(&artifact.bytes),
             content_sha256: artifact.content_sha256.as_deref().map(Box::from),
             kind: artifact.kind.clone(),
@@ -286,7 +292,8 @@ struct PendingTarget {
     path: Box<str>,
     sha256: [u8; 32],
     upload: Arc<str>,
-    artifact: Option<Box<str>>,
+    /// The artifact's path, shared with its entry.
+    artifact: Option<Arc<str>>,
 }
 
 impl PendingTarget {
@@ -309,14 +316,23 @@ pub struct TargetEntries {
 }
 
 impl TargetEntries {
-    pub fn push(&mut self, target: Target, file: &TargetFile) {
+    /// Adds the entry of `file`, sharing its artifact's path when `artifacts` (the paths of
+    /// [`PendingEntry::sharing`]) has it: a build with every MDM layout names each artifact
+    /// in several target entries.
+    pub fn push(&mut self, target: Target, file: &TargetFile, artifacts: &[Arc<str>]) {
         let upload = self.note(&file.upload);
+        let artifact = file.artifact.as_deref().map(|path| {
+            artifacts
+                .iter()
+                .find(|shared| ***shared == *path)
+                .map_or_else(|| path.into(), Arc::clone)
+        });
         self.entries.push(PendingTarget {
             target,
             path: file.path.as_str().into(),
             sha256: sha256(&file.bytes),
             upload,
-            artifact: file.artifact.as_deref().map(Box::from),
+            artifact,
         });
     }
 
