@@ -431,3 +431,60 @@ policy "b" {
     );
     assert_eq!(device["state"], "compliant", "{doc:#}");
 }
+
+/// A profile has no predicate: a group limited by `models` or `os` whose policies also go
+/// out as a profile is warned about, once per group; DDM-only policies, or a `fleet` whose
+/// devices all read the DDM declaration, leave nothing to warn about.
+#[test]
+fn a_filtered_group_sent_a_profile_is_warned_about() {
+    let policies = |channels: &str| {
+        format!(
+            r#"group "new-phones" {{ platforms "iOS"; models "iPhone17,1" }}
+group "old-macs" {{ platforms "macOS"; os max="15.7" }}
+policy "bsi" {{
+    applies-to "new-phones" "old-macs"
+    {channels}
+    background-security allow-rollback=#false
+    os-updates notifications=#false
+}}
+"#
+        )
+    };
+    let warned = |project: &crate::util::Project| {
+        let run = project.bsic().args(["check", "--format", "json"]).run();
+        run.assert_code(0);
+        let mut groups: Vec<String> = run
+            .stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|d| d["code"] == "bsic::unfiltered-profile")
+            .map(|d| d["message"].as_str().unwrap_or_default().to_string())
+            .collect();
+        groups.sort();
+        groups
+    };
+    let project = crate::util::Project::base().file("policies/p.kdl", policies(""));
+    let found = warned(&project);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].contains("`new-phones`")
+            && found[0].contains("`models`")
+            && found[0].contains("iOS")
+    );
+    assert!(
+        found[1].contains("`old-macs`") && found[1].contains("`os`") && found[1].contains("macOS")
+    );
+
+    let ddm_only =
+        crate::util::Project::base().file("policies/p.kdl", policies("channels \"ddm\""));
+    assert_eq!(warned(&ddm_only), Vec::<String>::new());
+
+    // Every device new enough for the DDM declaration: no profile, nothing to warn about.
+    let modern = crate::util::Project::base().file("policies/p.kdl", policies(""));
+    let project_file = std::fs::read_to_string(modern.join("bsic.kdl")).unwrap();
+    modern.write(
+        "bsic.kdl",
+        format!("{project_file}fleet macOS=\"26.0\" iOS=\"26.0\"\n"),
+    );
+    assert_eq!(warned(&modern), Vec::<String>::new());
+}

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use plist::{Dictionary, Value as Plist};
 
-use crate::model::knobs::{LegacyValue, knob_for};
-use crate::model::{Channel, Platform};
-use crate::resolve::{Effective, GroupPlan, PolicyIndex};
+use crate::model::Platform;
+use crate::model::knobs::LegacyValue;
+use crate::resolve::{self, Effective, GroupPlan, PolicyIndex};
 use crate::validate::Model;
 
 use super::ids::{payload_uuid, platform_label, sha256_hex};
@@ -17,66 +17,51 @@ pub(super) use crate::apple::types::RESTRICTIONS as RESTRICTIONS_TYPE;
 /// How every profile's display name starts (the group's name follows); the MDM upload
 /// scripts find the profiles bsic made by it.
 pub(super) const DISPLAY_NAME_PREFIX: &str = "Software updates: ";
-use crate::apple::types::SETTINGS as SETTINGS_DECLARATION;
 
 /// The legacy keys one platform gets: payload type → key → value.
 type Payloads = BTreeMap<&'static str, BTreeMap<&'static str, Plist>>;
 
-/// The legacy keys `effective` maps onto for `platform`, read from each knob's
-/// [`Legacy`](crate::model::knobs::Legacy) equivalent, and the policies they come from.
+/// The legacy keys `effective` maps onto for `platform` ([`resolve::legacy_settings`]), and
+/// the policies they come from.
 fn profile_payloads(effective: &Effective, platform: Platform) -> (Payloads, Vec<PolicyIndex>) {
     let mut payloads: Payloads = BTreeMap::new();
     let mut sources = Vec::new();
-    for (key, resolved) in &effective.settings {
-        if !resolved.channels.contains(&Channel::Profile) {
-            continue;
-        }
-        let Some(legacy) = knob_for(key).and_then(|k| k.legacy) else {
-            continue;
-        };
-        let Some(keys) = legacy.profile_keys(&resolved.value, platform) else {
-            continue;
-        };
-        for (key, value) in keys {
+    for setting in resolve::legacy_settings(effective, platform) {
+        for (key, value) in setting.keys {
             let value = match value {
                 LegacyValue::Flag(b) => Plist::Boolean(b),
                 LegacyValue::Days(d) => Plist::Integer(d.into()),
             };
             payloads
-                .entry(legacy.payload)
+                .entry(setting.payload)
                 .or_default()
                 .insert(key, value);
         }
-        sources.push(resolved.policy);
+        sources.push(setting.policy);
     }
     sources.sort_unstable();
     sources.dedup();
     (payloads, sources)
 }
 
+/// The legacy keys each platform of `plan` gets in a profile, for the platforms that get one
+/// (the ones [`resolve::profile_platforms`] lists).
+fn legacy_payloads(
+    model: &Model,
+    plan: &GroupPlan,
+) -> BTreeMap<Platform, (Payloads, Vec<PolicyIndex>)> {
+    plan.platforms
+        .iter()
+        .filter(|(p, _)| resolve::has_legacy_devices(model, **p))
+        .map(|(p, e)| (*p, profile_payloads(e, *p)))
+        .filter(|(_, (payloads, _))| !payloads.is_empty())
+        .collect()
+}
+
 /// Every profile of one group: one per distinct set of legacy keys.
 pub(super) fn emit_group(model: &Model, plan: &GroupPlan) -> Vec<Artifact> {
     let prefix = model.project.identifier_prefix.as_str();
-    // With `fleet` stated, only platforms that still have devices too old for the DDM
-    // declaration get the legacy profile.
-    let fleet = model.project.fleet.as_ref();
-    let has_legacy_devices = |platform: &Platform| {
-        let Some(minimum) = fleet.and_then(|f| f.minimum(*platform)) else {
-            return true;
-        };
-        crate::apple::introduced(SETTINGS_DECLARATION, None, platform.apple_column())
-            .is_none_or(|introduced| *minimum < introduced)
-    };
-    let by_platform: BTreeMap<Platform, (Payloads, Vec<PolicyIndex>)> = plan
-        .platforms
-        .iter()
-        .filter(|(p, _)| has_legacy_devices(p))
-        .map(|(p, e)| (*p, profile_payloads(e, *p)))
-        .collect();
-    let variants: Vec<_> = partition(&by_platform)
-        .into_iter()
-        .filter(|(_, (payloads, _))| !payloads.is_empty())
-        .collect();
+    let variants = partition(&legacy_payloads(model, plan));
     let several = variants.len() > 1;
     variants
         .into_iter()

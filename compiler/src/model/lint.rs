@@ -100,6 +100,11 @@ lints! {
     UnreachedGroup = "unreached-group",
         "A group no policy reaches.",
         "apply a policy to it (or to a group that includes it), or remove it";
+    /// A group limited by `os` or `models` that is sent a configuration profile, which
+    /// cannot tell its devices apart.
+    UnfilteredProfile = "unfiltered-profile",
+        "A group limited by `os` or `models` that gets a configuration profile: profiles have no predicate.",
+        "a profile installs on every device the MDM scopes it to, whatever its OS version or model; scope the profile to the matching devices in the MDM, or send these policies by DDM only with `channels \"ddm\"`";
 }
 
 impl Lint {

@@ -179,6 +179,7 @@ fn group_lints(model: &Model, resolution: &Resolution, diagnostics: &mut Diagnos
     let plans: Vec<&GroupPlan> = resolution.plans.iter().collect();
     let found = crate::parallel::map(plans, 8, |_, plan| {
         let mut found = Found::default();
+        unfiltered_profile(model, plan, &mut found);
         for (platform, effective) in &plan.platforms {
             let group = GroupAt {
                 plan,
@@ -224,6 +225,42 @@ struct GroupAt<'a> {
     plan: &'a GroupPlan,
     platform: Platform,
     effective: &'a Effective,
+}
+
+/// A group limited to some OS versions or models, sent a configuration profile: the DDM
+/// declarations carry the filter in their activation's predicate, a profile cannot.
+fn unfiltered_profile(model: &Model, plan: &GroupPlan, found: &mut Found) {
+    let (filter, field) = match (&plan.models, &plan.os) {
+        (Some(_), _) => ("models", Field::Model(0)),
+        (None, Some(os)) if os.min.is_some() => ("os", Field::OsMin),
+        (None, Some(_)) => ("os", Field::OsMax),
+        (None, None) => return,
+    };
+    let platforms = super::profile_platforms(model, plan);
+    let Some(group) = model
+        .groups
+        .iter()
+        .find(|g| g.value.name.as_str() == plan.group)
+    else {
+        return;
+    };
+    if platforms.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = platforms.iter().map(|p| p.name()).collect();
+    let id = ("unfiltered-profile", plan.group.clone(), 0, 0);
+    found.offer(id, || {
+        warning(
+            Lint::UnfilteredProfile,
+            format!(
+                "group `{}` admits only some devices by `{filter}`, but its configuration profile for {} cannot tell them apart",
+                plan.group,
+                names.join(", ")
+            ),
+            model.value_span(&group.at, field),
+            "profiles ignore this filter",
+        )
+    });
 }
 
 /// BSIs not offered, yet a BSI build enforced.

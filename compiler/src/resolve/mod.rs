@@ -10,6 +10,7 @@ mod combine;
 pub mod diags;
 mod explain;
 mod groups;
+mod legacy;
 mod lints;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -29,6 +30,7 @@ pub use explain::{
     PolicyReach, Source, explain, explain_policy,
 };
 pub use groups::{ALL, GroupGraph, describe_chain};
+pub use legacy::{LegacySetting, has_legacy_devices, legacy_settings, profile_platforms};
 pub use lints::lint;
 
 /// Index of a policy in [`Model::policies`].
