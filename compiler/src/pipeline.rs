@@ -231,10 +231,7 @@ pub(crate) fn render_compared(
             .collect();
         Ok::<_, Error>(kept)
     });
-    let mut compared = Compared {
-        artifacts: Vec::new(),
-        files: Vec::new(),
-    };
+    let mut compared = Compared::default();
     for part in parts {
         for (entry, bytes) in part? {
             if let Some(bytes) = bytes {

@@ -58,9 +58,11 @@ pub struct ManifestTargetFile {
     pub artifact: Option<String>,
 }
 
+/// One artifact's manifest entry. `S` is how its source policies are kept: a list, or
+/// `serde::de::IgnoredAny` for a reader that skips them (half of a large manifest).
 #[derive(Debug, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct ManifestArtifact {
+pub struct ManifestArtifact<S = Vec<ManifestSource>> {
     pub path: String,
     pub sha256: String,
     /// For profiles: the SHA-256 of the plist inside (equal to `sha256` when unsigned).
@@ -73,7 +75,7 @@ pub struct ManifestArtifact {
     pub token: String,
     pub groups: Vec<String>,
     pub platforms: Vec<Platform>,
-    pub sources: Vec<ManifestSource>,
+    pub sources: S,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]

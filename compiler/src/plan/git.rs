@@ -165,8 +165,10 @@ fn cat_objects(
                 .read_until(b'\n', &mut header)
                 .map_err(|e| format!("cannot read from git cat-file: {e}"))?;
             let text = String::from_utf8_lossy(&header);
-            let size = match text.trim_end().split(' ').collect::<Vec<_>>().as_slice() {
-                [_, "blob", size] => size.parse::<u64>().ok(),
+            // `<object> blob <size>`, or `<object> missing`.
+            let mut fields = text.split_whitespace();
+            let size = match (fields.next(), fields.next(), fields.next()) {
+                (Some(_), Some("blob"), Some(size)) => size.parse::<u64>().ok(),
                 _ => None,
             }
             .ok_or_else(|| format!("git cat-file cannot read {object}: {}", text.trim()))?;

@@ -89,8 +89,8 @@ pub(crate) struct Entry {
     platforms: Box<[Platform]>,
 }
 
-impl From<ManifestArtifact> for Entry {
-    fn from(artifact: ManifestArtifact) -> Self {
+impl<S> From<ManifestArtifact<S>> for Entry {
+    fn from(artifact: ManifestArtifact<S>) -> Self {
         Self {
             path: artifact.path.into(),
             content: artifact.content_sha256.unwrap_or(artifact.sha256).into(),
@@ -120,41 +120,11 @@ enum Files {
     Dir(PathBuf),
 }
 
-/// A manifest entry as a plan reads it from an earlier output: the source policies, half of
-/// a large manifest, are skipped.
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct Unlocated {
-    path: String,
-    sha256: String,
-    #[serde(default)]
-    content_sha256: Option<String>,
-    #[serde(flatten)]
-    kind: ArtifactKind,
-    identifier: String,
-    token: String,
-    groups: Vec<String>,
-    platforms: Vec<Platform>,
-}
-
-impl From<Unlocated> for Entry {
-    fn from(entry: Unlocated) -> Self {
-        Self {
-            path: entry.path.into(),
-            content: entry.content_sha256.unwrap_or(entry.sha256).into(),
-            kind: entry.kind,
-            identifier: entry.identifier.into(),
-            token: entry.token.into(),
-            groups: entry.groups.into_iter().map(Box::from).collect(),
-            platforms: entry.platforms.into(),
-        }
-    }
-}
-
-/// The part of an earlier output's manifest a plan reads.
+/// The part of an earlier output's manifest a plan reads: the artifacts without their
+/// source policies, half of a large manifest, which a plan never shows.
 #[derive(serde::Deserialize)]
 struct Listed {
-    artifacts: Vec<Unlocated>,
+    artifacts: Vec<ManifestArtifact<serde::de::IgnoredAny>>,
 }
 
 impl Snapshot {
