@@ -3,11 +3,15 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 /// `eprintln!` that ignores a closed stderr: a reader that stops early
-/// (`bsic check 2>&1 | head -1`) is not an error, and `eprintln!` would panic.
+/// (`bsic check 2>&1 | head -1`) is not an error, and `eprintln!` would panic. The line is
+/// formatted first and written whole: stderr is unbuffered, and `writeln!` would issue one
+/// write per piece (eleven for the summary line), each a wake-up for the reader of a pipe.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }};
 }
 
