@@ -115,16 +115,16 @@ impl Resolution {
 /// that include it (transitively) and on `all`. Artifacts are emitted for groups that have
 /// policies of their own; the others get their settings through the groups that contain them.
 pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
-    let graph = GroupGraph::build(model, diagnostics);
-    let mut direct: BTreeMap<String, Vec<PolicyIndex>> = BTreeMap::new();
-    for (index, policy) in model.policies.iter().enumerate() {
-        for group in &policy.value.applies_to {
-            let list = direct.entry(group.to_string()).or_default();
-            if !list.contains(&index) {
-                list.push(index);
-            }
-        }
-    }
+    // The group graph and the policies on each group, side by side on a large project.
+    let ((graph, found), direct) = crate::parallel::join(
+        model.policies.len() > 16,
+        || {
+            let mut found = Diagnostics::default();
+            (GroupGraph::build(model, &mut found), found)
+        },
+        || direct_policies(model),
+    );
+    diagnostics.append(found);
 
     // With errors the model is partial, and "nobody reaches this group" may be false.
     let complete = !diagnostics.has_errors();
@@ -171,6 +171,20 @@ pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
         plans.push(plan);
     }
     Resolution { graph, plans }
+}
+
+/// The policies written for each group (`applies-to`), by group name, each once.
+fn direct_policies(model: &Model) -> BTreeMap<String, Vec<PolicyIndex>> {
+    let mut direct: BTreeMap<String, Vec<PolicyIndex>> = BTreeMap::new();
+    for (index, policy) in model.policies.iter().enumerate() {
+        for group in &policy.value.applies_to {
+            let list = direct.entry(group.to_string()).or_default();
+            if !list.contains(&index) {
+                list.push(index);
+            }
+        }
+    }
+    direct
 }
 
 fn coverage(policy: &Policy) -> Vec<Platform> {
