@@ -38,16 +38,21 @@ where
         .collect()
 }
 
-/// `(a(), b())`, the two side by side on the pool when `parallel`, else one after the other
-/// on this thread: like [`map`], a small input never starts the pool.
-pub(crate) fn join<A, B, RA, RB>(parallel: bool, a: A, b: B) -> (RA, RB)
+/// Up to this many items (files, policies, directories), a job with two independent halves
+/// ([`join`]) runs them one after the other on the calling thread: a small project never
+/// starts the pool.
+pub(crate) const FEW: usize = 16;
+
+/// `(a(), b())`, the two side by side on the pool when the input has more than [`FEW`]
+/// `items`, else one after the other on this thread.
+pub(crate) fn join<A, B, RA, RB>(items: usize, a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA + Send,
     B: FnOnce() -> RB + Send,
     RA: Send,
     RB: Send,
 {
-    if parallel {
+    if items > FEW {
         rayon::join(a, b)
     } else {
         (a(), b())
@@ -101,8 +106,8 @@ mod tests {
 
     #[test]
     fn join_returns_both_results_either_way() {
-        assert_eq!(join(true, || 1, || "two"), (1, "two"));
-        assert_eq!(join(false, || 1, || "two"), (1, "two"));
+        assert_eq!(join(FEW + 1, || 1, || "two"), (1, "two"));
+        assert_eq!(join(1, || 1, || "two"), (1, "two"));
     }
 
     #[test]

@@ -386,7 +386,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let subdirectories = entries.iter().filter(|(_, kind)| kind.is_dir()).count();
-    let min_per_core = if subdirectories > 16 { 1 } else { usize::MAX };
+    let min_per_core = if subdirectories > crate::parallel::FEW {
+        1
+    } else {
+        usize::MAX
+    };
     let found = crate::parallel::map(entries, min_per_core, |_, (name, kind)| {
         let path = dir.join(name);
         if kind.is_dir() {

@@ -117,7 +117,7 @@ impl Resolution {
 pub fn resolve(model: &Model, diagnostics: &mut Diagnostics) -> Resolution {
     // The group graph and the policies on each group, side by side on a large project.
     let ((graph, found), direct) = crate::parallel::join(
-        model.policies.len() > 16,
+        model.policies.len(),
         || {
             let mut found = Diagnostics::default();
             (GroupGraph::build(model, &mut found), found)

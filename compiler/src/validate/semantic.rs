@@ -23,7 +23,7 @@ pub(super) const ALL_GROUP: &str = "all";
 /// thread; the findings are appended in one fixed order either way.
 pub(super) fn check(model: &Model, items: &RawItems, diagnostics: &mut Diagnostics) {
     let (project_wide, per_policy) = crate::parallel::join(
-        model.policies.len() > 16,
+        model.policies.len(),
         || {
             let mut found = Diagnostics::default();
             unique_names(model, items, &mut found);

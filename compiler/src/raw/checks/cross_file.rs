@@ -166,14 +166,13 @@ fn restriction_keys(doc: &Doc) -> Vec<(String, Span)> {
 /// three independent ones run side by side when there are files enough to be worth the
 /// pool's threads; their findings are appended in one fixed order.
 pub(in crate::raw) fn cross_file(files: &[Facts], out: &mut Diagnostics) {
-    let parallel = files.len() > 16;
     let rule = |check: fn(&[Facts], &mut Diagnostics)| {
         let mut found = Diagnostics::default();
         check(files, &mut found);
         found
     };
     let (identities, (restrictions, settings)) = parallel::join(
-        parallel,
+        files.len(),
         || {
             let mut found = Diagnostics::default();
             let identifiers = declaration_identifiers(files, &mut found);
@@ -183,7 +182,7 @@ pub(in crate::raw) fn cross_file(files: &[Facts], out: &mut Diagnostics) {
         },
         || {
             parallel::join(
-                parallel,
+                files.len(),
                 || rule(restrictions_twice),
                 || rule(contradicting_settings),
             )
