@@ -6,8 +6,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::CommandFactory;
-
 use super::{Cli, USAGE_ERROR};
 
 /// Sections of bsic(1) after the generated ones (before VERSION). Kept in step with the exit

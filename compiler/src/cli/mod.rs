@@ -39,8 +39,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::diag::Limit;
 use crate::model;
 use crate::pipeline::{self, Checked, Error};
@@ -82,12 +80,12 @@ fn run_unguarded() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { USAGE_ERROR } else { 0 });
         }
     };
-    let fancy = report::fancy(cli.color);
+    let fancy = report::fancy(cli.options.color);
     let ui = Ui {
         fancy,
-        quiet: cli.quiet,
-        verbose: cli.verbose,
-        limit: Limit::per_file(cli.max_diagnostics),
+        quiet: cli.options.quiet,
+        verbose: cli.options.verbose,
+        limit: Limit::per_file(cli.options.max_diagnostics),
     };
     match execute(&cli.command, ui) {
         Ok(code) => code,
@@ -259,7 +257,7 @@ fn run_policy_tests(checked: &mut Checked, ui: Ui) -> Result<ExitCode, Error> {
 
 /// `bsic completions <shell>`: the completion script on stdout.
 fn print_completions(shell: clap_complete::Shell) -> ExitCode {
-    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut command = Cli::command();
     // Into a buffer first: `generate` panics when it cannot write.
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "bsic", &mut script);
