@@ -165,6 +165,15 @@ def main():
         "check": [bsic, "check", "--quiet"],
         "validate": [bsic, "validate", "--quiet", str(declaration)],
     }
+    # The same executable copied, as `cargo install`, a release archive or a package leaves
+    # it. On Linux 6.x a file written with write(2) sits in the page cache in large folios,
+    # while the linker's output (written through mmap) and a binary read back from disk sit in
+    # 4 KiB pages, each mapped and unmapped on its own: the same bytes start 0.4-0.5 ms
+    # slower (2.68 against 3.22 ms here). Both are reported; the target applies to bsic's.
+    installed = work / "installed-bsic"
+    shutil.copyfile(bsic, installed)
+    shutil.copymode(bsic, installed)
+    commands["installed check"] = [str(installed), "check", "--quiet"]
     if args.shipped:
         shipped = str(pathlib.Path(args.shipped).resolve())
         commands["shipped check"] = [shipped, "check", "--quiet"]
@@ -177,6 +186,10 @@ def main():
     for name in ("check", "validate"):
         r = m[name] / floor
         row(f"bsic {name}, one file, × the floor", f"{m[name] * 1000:.2f} ms = {r:.1f}×", "≤ 3× (floor 4×)", r <= 3)
+        if name == "check":
+            r = m["installed check"] / floor
+            row("bsic check, one file, the binary copied (as installed), × the floor",
+                f"{m['installed check'] * 1000:.2f} ms = {r:.1f}×", "")
         if f"shipped {name}" in m:
             r = m[f"shipped {name}"] / floor
             row(f"bsic {name}, one file, shipped static (musl) binary, × the floor",
