@@ -333,6 +333,15 @@ fn availability_for_a_platform_and_fleet() {
         "{}",
         run.describe()
     );
+    // Without a `fleet` node there is nothing to go on without: the project file is not
+    // validated here, and its errors are left to `bsic check`.
+    let unrelated = Project::empty().file("bsic.kdl", "organization 5\n").file(
+        "su.json",
+        std::fs::read_to_string(broken.path().join("su.json")).unwrap(),
+    );
+    let run = validate(unrelated.path(), &["su.json"]);
+    run.assert_code(0);
+    assert!(!run.stderr.contains("bsic.kdl"), "{}", run.describe());
     // The acceptance's valid profile carries RSR restrictions Apple deprecated in OS 26.
     let good = repo("tests/fixtures/validate/bad");
     let run = validate(

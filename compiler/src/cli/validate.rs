@@ -68,7 +68,8 @@ pub(super) fn run(paths: &[PathBuf], args: &ValidateArgs, ui: Ui) -> Result<Exit
 
 /// The platforms and oldest versions `fleet` states in the `bsic.kdl` above the working
 /// directory, if there is one. A project file that does not parse or validate is reported by
-/// `bsic check`; here it only means no fleet, said once on stderr.
+/// `bsic check`; here it only means no fleet, said once on stderr. One without a `fleet` node
+/// is not validated at all (8–11 page faults and 1 % of a one-file `validate`).
 fn project_fleet() -> Vec<(Platform, Option<OsVersion>)> {
     let Ok(root) = source::find_project_root(Path::new(".")) else {
         return Vec::new();
@@ -77,16 +78,23 @@ fn project_fleet() -> Vec<(Platform, Option<OsVersion>)> {
     let Ok(text) = crate::source::read::read_to_string(&path, source::Input::Kdl) else {
         return Vec::new();
     };
-    let parsed = source::parse_kdl(source::FileId(0), &text)
-        .ok()
-        .and_then(|document| {
-            let parsed = source::ParsedFile {
-                file: source::FileId(0),
-                document: document.into(),
-            };
-            let mut diagnostics = crate::diag::Diagnostics::default();
-            crate::validate::validate_document::<ProjectFile>(&parsed, &mut diagnostics)
-        });
+    let document = source::parse_kdl(source::FileId(0), &text);
+    if document.as_ref().is_ok_and(|document| {
+        !document
+            .nodes()
+            .iter()
+            .any(|node| node.name().value() == "fleet")
+    }) {
+        return Vec::new();
+    }
+    let parsed = document.ok().and_then(|document| {
+        let parsed = source::ParsedFile {
+            file: source::FileId(0),
+            document: document.into(),
+        };
+        let mut diagnostics = crate::diag::Diagnostics::default();
+        crate::validate::validate_document::<ProjectFile>(&parsed, &mut diagnostics)
+    });
     let Some((project, _)) = parsed else {
         say!(
             "warning: {} has errors (see `bsic check`); validating without its `fleet`",
