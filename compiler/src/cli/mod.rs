@@ -355,14 +355,20 @@ fn print_for_code_review(
     format: Format,
     limit: Limit,
 ) {
+    let sarif = match format {
+        Format::Sarif => true,
+        Format::Github => false,
+        // Nothing to find then: the repository is found by walking up to `/` for `.git`.
+        Format::Human | Format::Json => return,
+    };
     let prefix = format::repo_prefix(root);
     let capped = diagnostics.capped(limit);
     let stdout = &mut std::io::stdout().lock();
     // A closed stdout (`| head`) ends the report quietly.
-    let _ = match format {
-        Format::Sarif => format::write_sarif(stdout, &capped.shown, sources, &prefix),
-        Format::Github => format::write_github_commands(stdout, &capped.shown, sources, &prefix),
-        Format::Human | Format::Json => return,
+    let _ = if sarif {
+        format::write_sarif(stdout, &capped.shown, sources, &prefix)
+    } else {
+        format::write_github_commands(stdout, &capped.shown, sources, &prefix)
     };
     let _ = report::write_omitted(&mut std::io::stderr().lock(), &capped, sources, limit);
 }
