@@ -97,11 +97,16 @@ python3 "$ROOT/bench/ratios.py" "$BSIC" "$WORK/ratios" ${CONTOUR:+--contour "$CO
   ${BSIC_SHIPPED:+--shipped "$BSIC_SHIPPED"} \
   --out "$WORK/ratios.md"
 rsa=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048/ { print $(NF-1) }')
+# How much of the start-up layout (compiler/build/startup-order.txt) this build still matches:
+# a stale list costs the one-file figures their code locality (docs/architecture.md).
+order=$(cargo xtask startup-order --check --binary "$BSIC" 2>&1 | head -1 || true)
+echo "$order"
 {
   cat "$WORK/ratios.md"
   echo
   echo "Machine: $(nproc) cores (nproc), openssl speed rsa2048: ${rsa:-?} signatures/s on one core," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Start-up layout: ${order:-not checked}."
   args=""
   [ -z "$CONTOUR" ] || args+=" --contour '$CONTOUR'"
   [ "$RATIOS_ONLY" = 0 ] || args+=" --ratios-only"

@@ -5,7 +5,10 @@
 //! `sync-crate` copies what the bsic crate embeds into it, so it packages whole; see
 //! [`crate_data`].
 //! `gen-fleet` writes a synthetic fleet repository for benchmarks; see [`fleet`].
+//! `startup-order` lists the functions short runs execute, for the linker to lay out
+//! together; see [`startup_order`].
 
 pub mod apple;
 pub mod crate_data;
 pub mod fleet;
+pub mod startup_order;

@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use xtask::{apple, crate_data, fleet};
+use xtask::{apple, crate_data, fleet, startup_order};
 
 const USAGE: &str = "usage: cargo xtask gen-apple [--check]
        cargo xtask sync-crate [--check]
        cargo xtask gen-fleet N [--groups G] [--out DIR] [--seed S]
+       cargo xtask startup-order [--check] [--binary PATH]
 
 gen-apple   regenerate schemas/apple/ from apple/device-management/ and apple/overlay.yaml
             (then sync-crate)
@@ -18,7 +19,11 @@ sync-crate  copy what the bsic crate embeds (schemas/apple/, docs/diagnostics.md
 gen-fleet   write a synthetic bsic repository with N policies across N/2 groups
   --groups  spread them over G groups instead
   --out     where to write it (default: target/fleet-N)
-  --seed    another deterministic fleet (default: the fixed seed)";
+  --seed    another deterministic fleet (default: the fixed seed)
+startup-order  record (valgrind) which functions short bsic runs execute and write them to
+            compiler/build/startup-order.txt, the order lld lays out bsic's code in
+  --check   do not record; exit 1 when under 90 % of the listed functions are in the binary
+  --binary  the bsic executable to look at (default: build target/release/bsic)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +34,7 @@ fn main() -> ExitCode {
         ["sync-crate"] => sync_crate(false),
         ["sync-crate", "--check"] => sync_crate(true),
         ["gen-fleet", rest @ ..] => gen_fleet(rest),
+        ["startup-order", rest @ ..] => startup_order(rest),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -171,6 +177,137 @@ fn gen_fleet(args: &[&str]) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn startup_order(args: &[&str]) -> ExitCode {
+    let mut check_only = false;
+    let mut binary = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match *arg {
+            "--check" => check_only = true,
+            "--binary" => match rest.next() {
+                Some(path) => binary = Some(PathBuf::from(path)),
+                None => return usage_error("--binary takes the path of a bsic executable"),
+            },
+            other => return usage_error(&format!("unexpected argument `{other}`")),
+        }
+    }
+    let root = workspace_root();
+    let binary = match binary {
+        Some(path) => path,
+        None => match build_release(&root) {
+            Ok(path) => path,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let binary = std::fs::canonicalize(&binary).unwrap_or(binary);
+    let defined = match startup_order::defined_functions(&binary) {
+        Ok(defined) => defined,
+        Err(error) => {
+            eprintln!(
+                "error: cannot list the functions of {}: {error}",
+                binary.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let file = root.join(startup_order::ORDER_FILE);
+    if check_only {
+        let listed = std::fs::read_to_string(&file).unwrap_or_default();
+        let (found, total) = startup_order::coverage(&listed, &defined);
+        let share = if total == 0 {
+            0.0
+        } else {
+            found as f64 / total as f64
+        };
+        println!(
+            "{}: {found} of {total} listed functions are in {} ({:.0} %)",
+            startup_order::ORDER_FILE,
+            binary.display(),
+            share * 100.0
+        );
+        if share < startup_order::FRESH_ENOUGH {
+            eprintln!(
+                "the list no longer matches this build (another Rust toolchain or other \
+                 locked dependencies): run `cargo xtask startup-order`"
+            );
+            return ExitCode::from(1);
+        }
+        return ExitCode::SUCCESS;
+    }
+    match record_startup_order(&root, &binary, &defined) {
+        Ok((functions, runs)) => {
+            println!(
+                "wrote {functions} functions from {runs} runs to {}",
+                startup_order::ORDER_FILE
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Builds `target/release/bsic` (or under `CARGO_TARGET_DIR`) and returns its path.
+fn build_release(root: &Path) -> std::io::Result<PathBuf> {
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "bsic",
+            "--bin",
+            "bsic",
+        ])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        return Err(std::io::Error::other(format!(
+            "cargo build failed ({status})"
+        )));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/bsic"))
+}
+
+/// Records every scenario under callgrind and writes the ranked list: (functions, runs).
+fn record_startup_order(
+    root: &Path,
+    binary: &Path,
+    defined: &std::collections::HashSet<String>,
+) -> std::io::Result<(usize, usize)> {
+    let work = root.join("target/startup-order");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)?;
+    }
+    std::fs::create_dir_all(&work)?;
+    let scenarios = startup_order::scenarios(root, &work)?;
+    let mut runs = Vec::new();
+    for (index, scenario) in scenarios.iter().enumerate() {
+        let profile = work.join(format!("callgrind.{index}.out"));
+        startup_order::record(binary, scenario, &profile).map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!("{error} (is valgrind installed? Debian: apt install valgrind)"),
+            )
+        })?;
+        let text = std::fs::read_to_string(&profile)?;
+        runs.push(startup_order::executed_functions(&text, binary));
+    }
+    let ranked = startup_order::rank(&runs, defined);
+    let mut text = ranked.join("\n");
+    text.push('\n');
+    std::fs::write(root.join(startup_order::ORDER_FILE), text)?;
+    Ok((ranked.len(), runs.len()))
 }
 
 fn usage_error(message: &str) -> ExitCode {
