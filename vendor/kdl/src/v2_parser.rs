@@ -1,7 +1,7 @@
 // MODIFIED by the bsic project from kdl 6.7.1 (Apache-2.0): parse contexts and errors hold
-// `&'static str`/`Cow` instead of allocated `String`s, and `identifier_char` and `newline`
-// take a fast path for the common character. Behaviour is unchanged; see
-// vendor/kdl/BSIC-PATCHES.md.
+// `&'static str`/`Cow` instead of allocated `String`s, and `identifier_char`, `newline`, `ws`,
+// `node_space` and `string_char` take a fast path for the common character. Behaviour is
+// unchanged; see vendor/kdl/BSIC-PATCHES.md.
 use std::{
     num::{ParseFloatError, ParseIntError},
     sync::Arc,
@@ -893,7 +893,36 @@ fn line_space(input: &mut Input<'_>) -> PResult<()> {
 
 /// `node-space := ws* escline ws* | ws+`
 fn node_space(input: &mut Input<'_>) -> PResult<()> {
-    alt(((wss, escline, wss).void(), wsp)).parse_next(input)
+    // Fast path: a character that starts neither `ws` nor an `escline` fails at once, with the
+    // error trying both alternatives would give.
+    if !input
+        .peek_token()
+        .is_some_and(|c| c == '\\' || c == '/' || UNICODE_SPACES.contains(&c))
+    {
+        return Err(ErrMode::Backtrack(KdlParseError::default()));
+    }
+    // The same as `alt(((wss, escline, wss), ws+))` with the leading `ws*` parsed once: both
+    // alternatives start with it, and without an `escline` after it the second is that `ws*`
+    // if it took any.
+    let before = input.eof_offset();
+    wss.parse_next(input)?;
+    let took_space = input.eof_offset() < before;
+    if input.peek_token() == Some('\\') {
+        let after_space = input.checkpoint();
+        match (escline, wss).void().parse_next(input) {
+            Err(ErrMode::Backtrack(_)) if took_space => input.reset(&after_space),
+            // The second alternative's error, as `alt` would give.
+            Err(ErrMode::Backtrack(_)) => {
+                return Err(ErrMode::Backtrack(KdlParseError::default()));
+            }
+            result => return result,
+        }
+    }
+    if took_space {
+        Ok(())
+    } else {
+        Err(ErrMode::Backtrack(KdlParseError::default()))
+    }
 }
 
 fn node_space0(input: &mut Input<'_>) -> PResult<()> {
@@ -1224,6 +1253,15 @@ fn quoted_string_terminator(input: &mut Input<'_>) -> PResult<()> {
 /// string-character := '\' escape | [^\\"] - disallowed-literal-code-points
 /// ```
 fn string_char(input: &mut Input<'_>) -> PResult<char> {
+    // Fast path: a character that is neither `\\`, `"` nor disallowed is taken at once, as the
+    // second alternative would take it after the first failed.
+    if let Some(c) = input
+        .peek_token()
+        .filter(|&c| c != '\\' && c != '"' && !is_disallowed_unicode(c))
+    {
+        input.next_token();
+        return Ok(c);
+    }
     alt((
         trace("escaped char", escaped_char),
         trace(
@@ -1667,12 +1705,19 @@ fn wss(input: &mut Input<'_>) -> PResult<()> {
     repeat(0.., ws).parse_next(input)
 }
 
-fn wsp(input: &mut Input<'_>) -> PResult<()> {
-    repeat(1.., ws).parse_next(input)
-}
-
 /// `ws := unicode-space | multi-line-comment``
 fn ws(input: &mut Input<'_>) -> PResult<()> {
+    // Fast paths: a space or a tab is taken at once, and a character that starts neither a
+    // Unicode space nor a multi-line comment fails at once, with the error trying both
+    // alternatives would give.
+    match input.peek_token() {
+        Some(' ' | '\t') => {
+            input.next_token();
+            return Ok(());
+        }
+        Some(c) if c == '/' || UNICODE_SPACES.contains(&c) => {}
+        _ => return Err(ErrMode::Backtrack(KdlParseError::default())),
+    }
     alt((unicode_space, multi_line_comment)).parse_next(input)
 }
 
