@@ -1,7 +1,7 @@
 // MODIFIED by the bsic project from kdl 6.7.1 (Apache-2.0): parse contexts and errors hold
 // `&'static str`/`Cow` instead of allocated `String`s, and `identifier_char`, `newline`, `ws`,
-// `node_space` and `string_char` take a fast path for the common character. Behaviour is
-// unchanged; see vendor/kdl/BSIC-PATCHES.md.
+// `node_space`, `string_char` and the single-line string body take a fast path for the
+// common character. Behaviour is unchanged; see vendor/kdl/BSIC-PATCHES.md.
 use std::{
     num::{ParseFloatError, ParseIntError},
     sync::Arc,
@@ -844,6 +844,15 @@ fn badval(input: &mut Input<'_>) -> PResult<()> {
 }
 
 fn value_terminator(input: &mut Input<'_>) -> PResult<()> {
+    // Fast path: before any character but `=`, `)`, `{` and `}`, and not at the end, the
+    // first five alternatives fail, so only the last two are tried (`alt` returns the last
+    // error either way).
+    if input
+        .peek_token()
+        .is_some_and(|c| !matches!(c, '=' | ')' | '{' | '}'))
+    {
+        return alt((node_space, node_terminator)).parse_next(input);
+    }
     alt((
         eof.void(),
         "=".void(),
@@ -1055,25 +1064,17 @@ fn is_newline_start(c: char) -> bool {
 
 /// `identifier-char := unicode - unicode-space - newline - [\\/(){};\[\]"#] - disallowed-literal-code-points - equals-sign`
 fn identifier_char(input: &mut Input<'_>) -> PResult<char> {
-    // Fast path: a character that is none of those is taken at once; the others go through
-    // the grammar below, which also gives the error.
-    if let Some(c) = input.peek_token()
-        && !is_disallowed_ident_char(c)
-    {
-        input.next_token();
-        return Ok(c);
+    // A character that is none of those is taken. Any other, or the end of the input, fails
+    // with the empty backtrack the grammar gives, `not(unicode-space | newline |
+    // disallowed-literal-code-points | equals-sign)` then `none_of(DISALLOWED_IDENT_CHARS)`:
+    // whichever of the two rejects it, without trying each alternative.
+    match input.peek_token() {
+        Some(c) if !is_disallowed_ident_char(c) => {
+            input.next_token();
+            Ok(c)
+        }
+        _ => Err(ErrMode::Backtrack(KdlParseError::default())),
     }
-    (
-        not(alt((
-            unicode_space,
-            newline,
-            disallowed_unicode,
-            equals_sign,
-        ))),
-        none_of(DISALLOWED_IDENT_CHARS),
-    )
-        .map(|(_, c)| c)
-        .parse_next(input)
 }
 
 /// `equals-sign := See Table ([Equals Sign](#equals-sign))`
@@ -1188,22 +1189,7 @@ fn quoted_string(input: &mut Input<'_>) -> PResult<KdlValue> {
         .context(cx().lbl("multi-line quoted string"));
         cut_err(parser).parse_next(input)?
     } else {
-        let parser = repeat_till(
-            0..,
-            (
-                cut_err(
-                    not(newline).context(
-                        cx().msg("Unexpected newline in single-line quoted string")
-                            .hlp("You can make a string multi-line by wrapping it in '\"\"\"', with a newline immediately after the opening quotes."),
-                    ),
-                ),
-                alt((
-                    ws_escape.map(|_| None),
-                    string_char.map(Some),
-                ))
-                ).map(|(_, c)| c),
-            peek("\"")
-        )
+        let parser = repeat_till(0.., single_line_string_char, peek("\""))
         .map(|(cs, _): (Vec<Option<char>>, _)| cs.into_iter().flatten().collect::<String>())
         .context(cx().lbl("quoted string"));
         cut_err(parser).parse_next(input)?
@@ -1218,6 +1204,33 @@ fn quoted_string(input: &mut Input<'_>) -> PResult<KdlValue> {
     };
     cut_err(closing_quotes).parse_next(input)?;
     Ok(KdlValue::String(body))
+}
+
+/// One character of a single-line quoted string's body: `None` for an escaped run of
+/// whitespace (`ws_escape`).
+fn single_line_string_char(input: &mut Input<'_>) -> PResult<Option<char>> {
+    // Fast path: a character that is no newline, `\\`, `"` or disallowed code point is taken
+    // at once, as `string_char` takes it after the newline check and `ws_escape` failed.
+    if let Some(c) = input.peek_token().filter(|&c| {
+        !is_newline_start(c) && c != '\\' && c != '"' && !is_disallowed_unicode(c)
+    }) {
+        input.next_token();
+        return Ok(Some(c));
+    }
+    (
+        cut_err(
+            not(newline).context(
+                cx().msg("Unexpected newline in single-line quoted string")
+                    .hlp("You can make a string multi-line by wrapping it in '\"\"\"', with a newline immediately after the opening quotes."),
+            ),
+        ),
+        alt((
+            ws_escape.map(|_| None),
+            string_char.map(Some),
+        )),
+    )
+        .map(|(_, c)| c)
+        .parse_next(input)
 }
 
 fn empty_line(input: &mut Input<'_>) -> PResult<&'static str> {
