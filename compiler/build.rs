@@ -127,9 +127,8 @@ fn stamp() {
 /// (`perf stat -r 150`, /bin/true 0.9 ms).
 fn link_fixed() {
     println!("cargo:rerun-if-env-changed=BSIC_PIE");
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
-    let linux_gnu = var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu";
-    let pie_wanted = !var("BSIC_PIE").trim().is_empty() && var("BSIC_PIE").trim() != "0";
+    let linux_gnu = linux_gnu();
+    let pie_wanted = switched_on("BSIC_PIE");
     if linux_gnu && !pie_wanted {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     } else if linux_gnu {
@@ -148,10 +147,7 @@ fn link_fixed() {
 fn link_unwinder() {
     println!("cargo:rerun-if-env-changed=BSIC_SHARED_UNWINDER");
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
-    let linux_gnu = var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu";
-    let shared_wanted = !matches!(var("BSIC_SHARED_UNWINDER").trim(), "" | "0");
-    if !linux_gnu || shared_wanted {
+    if !linux_gnu() || switched_on("BSIC_SHARED_UNWINDER") {
         return;
     }
     // The linker driver rustc calls (`cc` unless configured) knows where its libgcc lives.
@@ -176,8 +172,8 @@ fn link_unwinder() {
 /// Lays out the functions short runs execute (`build/startup-order.txt`, written by `cargo
 /// xtask startup-order`) together at the start of the code, where lld links the executables:
 /// the `x86_64-unknown-linux-gnu` default since Rust 1.90. Scattered over 15 MB, they cost a
-/// one-file `bsic check` ~100 page faults for code; listed first, ~35 (308 → 243 in all, 2.20
-/// → 1.91 ms). Names the build does not have (another toolchain, other locked dependencies)
+/// one-file `bsic check` 106 page faults for code; listed first, 25 (303 → 249 in all, 2.04
+/// → 1.86 ms). Names the build does not have (another toolchain, other locked dependencies)
 /// are skipped without a warning: a stale list only loses its effect, and `cargo xtask
 /// startup-order --check` says how much of it matches. Not passed where the linker may be
 /// another one (a configured linker, `-Clinker-features=-lld`, `-fuse-ld=`), nor with
@@ -187,8 +183,7 @@ fn link_startup_order() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let file = manifest.join("build/startup-order.txt");
     println!("cargo:rerun-if-changed={}", file.display());
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
-    let rustflags = var("CARGO_ENCODED_RUSTFLAGS");
+    let rustflags = env_var("CARGO_ENCODED_RUSTFLAGS");
     let other_linker = std::env::var_os("RUSTC_LINKER").is_some()
         || [
             "linker-features=-lld",
@@ -197,8 +192,9 @@ fn link_startup_order() {
         ]
         .iter()
         .any(|flag| rustflags.contains(flag));
-    let wanted = var("BSIC_STARTUP_ORDER").trim() != "0";
-    if var("TARGET") != "x86_64-unknown-linux-gnu" || other_linker || !wanted || !file.is_file() {
+    let wanted = env_var("BSIC_STARTUP_ORDER").trim() != "0";
+    if env_var("TARGET") != "x86_64-unknown-linux-gnu" || other_linker || !wanted || !file.is_file()
+    {
         return;
     }
     let Some(path) = file.to_str() else {
@@ -209,6 +205,22 @@ fn link_startup_order() {
         println!("cargo:rustc-link-arg-bins=-Xlinker");
         println!("cargo:rustc-link-arg-bins={arg}");
     }
+}
+
+/// Whether the target is Linux with glibc, where the link choices above apply.
+fn linux_gnu() -> bool {
+    env_var("CARGO_CFG_TARGET_OS") == "linux" && env_var("CARGO_CFG_TARGET_ENV") == "gnu"
+}
+
+/// Whether a build-time switch (`BSIC_PIE`, `BSIC_SHARED_UNWINDER`) is set to anything but
+/// nothing or `0`.
+fn switched_on(name: &str) -> bool {
+    !matches!(env_var(name).trim(), "" | "0")
+}
+
+/// An environment variable, empty when unset or not Unicode.
+fn env_var(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
 }
 
 /// Reruns this script when HEAD moves: HEAD itself (in a worktree's own Git directory), the
