@@ -239,7 +239,7 @@ fn startup_order(args: &[&str]) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match record_startup_order(&root, &binary, &defined) {
+    match startup_order::record_all(&root, &binary, &defined) {
         Ok((functions, runs)) => {
             println!(
                 "wrote {functions} functions from {runs} runs to {}",
@@ -277,37 +277,6 @@ fn build_release(root: &Path) -> std::io::Result<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     Ok(target.join("release/bsic"))
-}
-
-/// Records every scenario under callgrind and writes the ranked list: (functions, runs).
-fn record_startup_order(
-    root: &Path,
-    binary: &Path,
-    defined: &std::collections::HashSet<String>,
-) -> std::io::Result<(usize, usize)> {
-    let work = root.join("target/startup-order");
-    if work.exists() {
-        std::fs::remove_dir_all(&work)?;
-    }
-    std::fs::create_dir_all(&work)?;
-    let scenarios = startup_order::scenarios(root, &work)?;
-    let mut runs = Vec::new();
-    for (index, scenario) in scenarios.iter().enumerate() {
-        let profile = work.join(format!("callgrind.{index}.out"));
-        startup_order::record(binary, scenario, &profile).map_err(|error| {
-            std::io::Error::new(
-                error.kind(),
-                format!("{error} (is valgrind installed? Debian: apt install valgrind)"),
-            )
-        })?;
-        let text = std::fs::read_to_string(&profile)?;
-        runs.push(startup_order::executed_functions(&text, binary));
-    }
-    let ranked = startup_order::rank(&runs, defined);
-    let mut text = ranked.join("\n");
-    text.push('\n');
-    std::fs::write(root.join(startup_order::ORDER_FILE), text)?;
-    Ok((ranked.len(), runs.len()))
 }
 
 fn usage_error(message: &str) -> ExitCode {

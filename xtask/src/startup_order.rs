@@ -141,6 +141,39 @@ pub fn record(bsic: &Path, scenario: &Scenario, out: &Path) -> io::Result<()> {
     }
 }
 
+/// Records every scenario (under `target/startup-order`) and writes the ranked list to
+/// [`ORDER_FILE`]: how many functions it lists, from how many runs.
+pub fn record_all(
+    root: &Path,
+    bsic: &Path,
+    defined: &HashSet<String>,
+) -> io::Result<(usize, usize)> {
+    let work = root.join("target/startup-order");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)?;
+    }
+    std::fs::create_dir_all(&work)?;
+    let mut runs = Vec::new();
+    for (index, scenario) in scenarios(root, &work)?.iter().enumerate() {
+        let profile = work.join(format!("callgrind.{index}.out"));
+        record(bsic, scenario, &profile).map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!("{error} (is valgrind installed? Debian: apt install valgrind)"),
+            )
+        })?;
+        runs.push(executed_functions(
+            &std::fs::read_to_string(&profile)?,
+            bsic,
+        ));
+    }
+    let ranked = rank(&runs, defined);
+    let mut text = ranked.join("\n");
+    text.push('\n');
+    std::fs::write(root.join(ORDER_FILE), text)?;
+    Ok((ranked.len(), runs.len()))
+}
+
 /// The functions of `object` that a callgrind profile (written with `--compress-strings=no`)
 /// saw run: every `fn=` cost line while the current `ob=` is `object`.
 pub fn executed_functions(profile: &str, object: &Path) -> BTreeSet<String> {
