@@ -906,7 +906,7 @@ fn node_space(input: &mut Input<'_>) -> PResult<()> {
     // error trying both alternatives would give.
     if !input
         .peek_token()
-        .is_some_and(|c| c == '\\' || c == '/' || UNICODE_SPACES.contains(&c))
+        .is_some_and(|c| c == '\\' || starts_ws(c))
     {
         return Err(ErrMode::Backtrack(KdlParseError::default()));
     }
@@ -1728,10 +1728,15 @@ fn ws(input: &mut Input<'_>) -> PResult<()> {
             input.next_token();
             return Ok(());
         }
-        Some(c) if c == '/' || UNICODE_SPACES.contains(&c) => {}
+        Some(c) if starts_ws(c) => {}
         _ => return Err(ErrMode::Backtrack(KdlParseError::default())),
     }
     alt((unicode_space, multi_line_comment)).parse_next(input)
+}
+
+/// Whether `c` can start a `ws`: a Unicode space, or the `/` of a multi-line comment.
+fn starts_ws(c: char) -> bool {
+    c == '/' || UNICODE_SPACES.contains(&c)
 }
 
 static UNICODE_SPACES: [char; 18] = [
