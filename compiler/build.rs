@@ -22,6 +22,14 @@ use std::process::Command;
 #[path = "build/availability.rs"]
 mod availability;
 
+// The projection's shape tables, made by the same code at build time as at run time.
+#[path = "src/validate/shape.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod shape;
+#[path = "src/validate/shape_table.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod shape_table;
+
 fn main() {
     stamp();
     link_fixed();
@@ -35,6 +43,7 @@ fn main() {
         &dir.join("availability.json"),
         &out_dir.join("apple_availability.rs"),
     );
+    write_shape_tables(&manifest, &out_dir.join("schema_shapes.rs"));
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -60,6 +69,70 @@ fn main() {
     let target =
         PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("apple_schemas.rs");
     if let Err(error) = std::fs::write(&target, out) {
+        println!("cargo:warning=cannot write {}: {error}", target.display());
+    }
+}
+
+/// Writes the shape tables of bsic's two schemas (`src/validate/shape_table.rs`) as Rust
+/// statics, `POLICY` and `PROJECT`, so a run projects KDL without parsing the schemas' JSON.
+/// A schema that is missing or not JSON gives a one-node table, which a unit test of
+/// `compiled.rs` catches.
+fn write_shape_tables(manifest: &Path, target: &Path) {
+    use shape_table::{Node, ShapeTable};
+    let mut out = String::new();
+    for (name, file) in [
+        ("POLICY", "data/bsic-policy.schema.json"),
+        ("PROJECT", "data/bsic-project.schema.json"),
+    ] {
+        let path = manifest.join(file);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let schema: serde_json::Value = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        let table = ShapeTable::of(&schema);
+        let nodes = table.nodes();
+        let mut list = String::new();
+        for (id, node) in nodes.iter().enumerate() {
+            match node {
+                Node::Object {
+                    properties,
+                    argument,
+                } => {
+                    let _ = write!(
+                        out,
+                        "static {name}_{id}: [(Cow<'static, str>, NodeId); {}] = [",
+                        properties.len()
+                    );
+                    for (property, node) in properties.iter() {
+                        let _ = write!(out, "(Cow::Borrowed({property:?}), {node}), ");
+                    }
+                    out.push_str("];\n");
+                    let argument = argument.as_ref().map_or("None".to_string(), |a| {
+                        format!("Some(Cow::Borrowed({a:?}))")
+                    });
+                    let _ = write!(
+                        list,
+                        "Node::Object {{ properties: Cow::Borrowed(&{name}_{id}), argument: {argument} }}, "
+                    );
+                }
+                Node::Array { items } => {
+                    let _ = write!(list, "Node::Array {{ items: {items} }}, ");
+                }
+                Node::Scalar => list.push_str("Node::Scalar, "),
+            }
+        }
+        let _ = writeln!(
+            out,
+            "static {name}_NODES: [Node<'static>; {}] = [{list}];",
+            nodes.len()
+        );
+        let _ = writeln!(
+            out,
+            "pub(crate) static {name}: ShapeTable<'static> = ShapeTable::from_static(&{name}_NODES);"
+        );
+    }
+    if let Err(error) = std::fs::write(target, out) {
         println!("cargo:warning=cannot write {}: {error}", target.display());
     }
 }

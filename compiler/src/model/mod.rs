@@ -24,13 +24,19 @@ pub use values::*;
 /// embedded at build time: parsing that text costs a start-up a fraction of what generating it
 /// from the types does. The test `embedded_schemas_are_the_generated_ones` keeps them equal.
 pub fn policy_schema() -> serde_json::Value {
-    embedded(include_str!("../../data/bsic-policy.schema.json"))
+    embedded(POLICY_SCHEMA_JSON)
 }
+
+/// The text of [`policy_schema`].
+pub const POLICY_SCHEMA_JSON: &str = include_str!("../../data/bsic-policy.schema.json");
+
+/// The text of [`project_schema`].
+pub const PROJECT_SCHEMA_JSON: &str = include_str!("../../data/bsic-project.schema.json");
 
 /// The JSON Schema of the project file `bsic.kdl` (`schemas/bsic-project.schema.json`),
 /// embedded like [`policy_schema`].
 pub fn project_schema() -> serde_json::Value {
-    embedded(include_str!("../../data/bsic-project.schema.json"))
+    embedded(PROJECT_SCHEMA_JSON)
 }
 
 /// The policy schema generated from the types: what `bsic schema` prints and the published

@@ -10,6 +10,8 @@
 
 use serde_json::Value;
 
+use super::shape_table::ShapeTable;
+
 /// A compiled schema's check: every error in a value.
 pub(crate) type IterErrors = for<'a> fn(&'a Value) -> jsonschema::ErrorIterator<'a>;
 
@@ -44,6 +46,26 @@ compiled! {
     ProfileTopLevel = "data/apple/profile.TopLevel.schema.json";
     SoftwareUpdateProfile = "data/apple/profile.com.apple.SoftwareUpdate.schema.json";
     Restrictions = "data/apple/profile.com.apple.applicationaccess.schema.json";
+}
+
+/// The shape tables of bsic's two schemas, written by `build.rs` with
+/// [`ShapeTable::of`](super::shape_table::ShapeTable::of).
+mod shapes {
+    use std::borrow::Cow;
+
+    use crate::validate::shape_table::{Node, NodeId, ShapeTable};
+
+    include!(concat!(env!("OUT_DIR"), "/schema_shapes.rs"));
+}
+
+/// The shape table of `schemas/bsic-policy.schema.json`.
+pub(crate) fn policy_shapes() -> &'static ShapeTable<'static> {
+    &shapes::POLICY
+}
+
+/// The shape table of `schemas/bsic-project.schema.json`.
+pub(crate) fn project_shapes() -> &'static ShapeTable<'static> {
+    &shapes::PROJECT
 }
 
 /// `schemas/bsic-policy.schema.json`.
@@ -84,4 +106,21 @@ pub(crate) fn apple(name: &str) -> Option<IterErrors> {
         .iter()
         .find(|(compiled, _)| *compiled == name)
         .map(|(_, iter_errors)| *iter_errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tables `build.rs` wrote are those of the embedded schemas: a schema that was
+    /// missing or not JSON at build time would leave a one-node table.
+    #[test]
+    fn shape_tables_are_those_of_the_embedded_schemas() {
+        let policy = crate::model::policy_schema();
+        let project = crate::model::project_schema();
+        assert_eq!(policy_shapes(), &ShapeTable::of(&policy).into_owned());
+        assert_eq!(project_shapes(), &ShapeTable::of(&project).into_owned());
+        assert!(policy_shapes().nodes().len() > 10);
+        assert!(project_shapes().nodes().len() > 5);
+    }
 }

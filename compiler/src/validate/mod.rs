@@ -11,6 +11,7 @@ mod projection;
 mod schema;
 mod semantic;
 mod shape;
+mod shape_table;
 mod spans;
 
 use std::collections::BTreeMap;
@@ -267,11 +268,7 @@ pub struct ProjectedFile {
 }
 
 fn check_file(parsed: &ParsedFile, validator: &SchemaValidator) -> ProjectedFile {
-    let projection = project(
-        &parsed.document,
-        parsed.file,
-        &SchemaDoc::new(validator.schema()),
-    );
+    let projection = project(&parsed.document, parsed.file, validator.shapes());
     let mut errors: Vec<Diagnostic> = projection.diagnostics.clone();
     let schema_errors = validator.check(&projection, parsed.file);
     let mut error_pointers = Vec::new();

@@ -12,7 +12,7 @@ use crate::diag::Diagnostic;
 use crate::source::{FileId, Span};
 use crate::validate::diags::ValidateKind;
 
-use super::shape::{SchemaDoc, Shape};
+use super::shape_table::{Node, NodeId, Properties, ShapeTable};
 use super::spans::{Origin, SpanMap, Via, push};
 
 /// Strings longer than this (in bytes) are refused: no policy value needs 64 KiB, and the
@@ -27,17 +27,17 @@ pub struct Projection {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Projects `document` (from `file`) following the object schema `schema`.
-pub fn project(document: &KdlDocument, file: FileId, schema: &SchemaDoc<'_>) -> Projection {
+/// Projects `document` (from `file`) following the shapes of an object schema.
+pub fn project(document: &KdlDocument, file: FileId, shapes: &ShapeTable<'_>) -> Projection {
     let mut projector = Projector {
         file,
-        schema: *schema,
+        shapes,
         spans: SpanMap::default(),
         diagnostics: Vec::new(),
     };
     let mut root = Map::new();
-    let properties = match schema.shape(schema.root()) {
-        Shape::Object { properties, .. } => Some(properties),
+    let properties = match shapes.node(ShapeTable::ROOT) {
+        Node::Object { properties, .. } => Some(&**properties),
         _ => None,
     };
     projector.children(document.nodes(), properties, "", &mut root);
@@ -48,14 +48,14 @@ pub fn project(document: &KdlDocument, file: FileId, schema: &SchemaDoc<'_>) -> 
     }
 }
 
-struct Projector<'s> {
+struct Projector<'s, 't> {
     file: FileId,
-    schema: SchemaDoc<'s>,
+    shapes: &'s ShapeTable<'t>,
     spans: SpanMap,
     diagnostics: Vec<Diagnostic>,
 }
 
-impl<'s> Projector<'s> {
+impl<'s, 't> Projector<'s, 't> {
     fn span(&self, range: miette::SourceSpan) -> Span {
         Span::new(self.file, range)
     }
@@ -64,7 +64,7 @@ impl<'s> Projector<'s> {
     fn children(
         &mut self,
         nodes: &[KdlNode],
-        properties: Option<&'s Map<String, Value>>,
+        properties: Option<&'s Properties<'t>>,
         pointer: &str,
         out: &mut Map<String, Value>,
     ) {
@@ -73,7 +73,7 @@ impl<'s> Projector<'s> {
             let key_span = self.span(node.name().span());
             let node_span = self.span(node.span());
             let child_pointer = push(pointer, &key);
-            let Some(schema) = properties.and_then(|p| p.get(&key)) else {
+            let Some(schema) = properties.and_then(|p| Node::property(p, &key)) else {
                 // Unknown to the schema: project it anyway so the validator reports it.
                 let value = self.generic(node, &child_pointer);
                 self.spans.insert(
@@ -87,8 +87,8 @@ impl<'s> Projector<'s> {
                 out.insert(key, value);
                 continue;
             };
-            match self.schema.shape(schema) {
-                Shape::Array { items } => {
+            match self.shapes.node(schema) {
+                Node::Array { items } => {
                     let array = out
                         .entry(key.clone())
                         .or_insert_with(|| Value::Array(Vec::new()));
@@ -96,10 +96,10 @@ impl<'s> Projector<'s> {
                     let mut items_out = std::mem::take(array);
                     self.spans
                         .insert(child_pointer.clone(), Origin::node(key_span, node_span));
-                    self.array_node(node, &key, items, &child_pointer, &mut items_out);
+                    self.array_node(node, &key, *items, &child_pointer, &mut items_out);
                     out.insert(key, Value::Array(items_out));
                 }
-                Shape::Object {
+                Node::Object {
                     properties,
                     argument,
                 } => {
@@ -109,10 +109,11 @@ impl<'s> Projector<'s> {
                     }
                     self.spans
                         .insert(child_pointer.clone(), Origin::node(key_span, node_span));
+                    let argument = argument.as_deref();
                     let object = self.object_node(node, &key, properties, argument, &child_pointer);
                     out.insert(key, Value::Object(object));
                 }
-                Shape::Scalar => {
+                Node::Scalar => {
                     if out.contains_key(&key) {
                         self.duplicate(&key, key_span);
                         continue;
@@ -130,16 +131,17 @@ impl<'s> Projector<'s> {
         &mut self,
         node: &KdlNode,
         key: &str,
-        items: &'s Value,
+        items: NodeId,
         pointer: &str,
         out: &mut Vec<Value>,
     ) {
         let key_span = self.span(node.name().span());
-        match self.schema.shape(items) {
-            Shape::Object {
+        match self.shapes.node(items) {
+            Node::Object {
                 properties,
                 argument,
             } => {
+                let argument = argument.as_deref();
                 let item_pointer = push(pointer, &out.len().to_string());
                 self.spans.insert(
                     item_pointer.clone(),
@@ -182,7 +184,7 @@ impl<'s> Projector<'s> {
         &mut self,
         node: &KdlNode,
         key: &str,
-        properties: &'s Map<String, Value>,
+        properties: &'s Properties<'t>,
         argument: Option<&'s str>,
         pointer: &str,
     ) -> Map<String, Value> {

@@ -16,12 +16,16 @@ use crate::validate::diags::{Format, ValidateKind};
 use super::compiled::{self, IterErrors};
 use super::projection::Projection;
 use super::shape::SchemaDoc;
+use super::shape_table::ShapeTable;
 use super::spans::Via;
 
 /// A compiled schema plus the document it came from (for names and ranges in messages).
 pub struct SchemaValidator {
     validator: Engine,
     schema: SchemaDocument,
+    /// The shapes the projection follows: written when bsic was built for bsic's schemas,
+    /// read from the document on first use for others.
+    shapes: OnceLock<ShapeTable<'static>>,
     dialect: Dialect,
 }
 
@@ -49,7 +53,8 @@ impl SchemaDocument {
         }
     }
 
-    /// The document; the embedded texts are Apple's published schemas, which the tests parse.
+    /// The document; the embedded texts are bsic's and Apple's published schemas, which the
+    /// tests parse.
     fn get(&self) -> &Value {
         self.parsed
             .get_or_init(|| serde_json::from_str(self.text).unwrap_or_default())
@@ -106,6 +111,7 @@ impl SchemaValidator {
         Ok(Self {
             validator: Engine::Runtime(validator?),
             schema: SchemaDocument::parsed(schema),
+            shapes: OnceLock::new(),
             dialect: Dialect::Kdl,
         })
     }
@@ -113,17 +119,19 @@ impl SchemaValidator {
     /// The policy schema ([`crate::model::policy_schema`]), compiled when bsic was built.
     pub fn policy() -> Self {
         Self::generated(
-            SchemaDocument::parsed(crate::model::policy_schema()),
+            SchemaDocument::embedded(crate::model::POLICY_SCHEMA_JSON),
             compiled::policy(),
         )
+        .with_shapes(compiled::policy_shapes())
     }
 
     /// The project schema ([`crate::model::project_schema`]), compiled when bsic was built.
     pub fn project() -> Self {
         Self::generated(
-            SchemaDocument::parsed(crate::model::project_schema()),
+            SchemaDocument::embedded(crate::model::PROJECT_SCHEMA_JSON),
             compiled::project(),
         )
+        .with_shapes(compiled::project_shapes())
     }
 
     /// The validator of a document type: compiled in for the two published schemas, compiled
@@ -155,7 +163,15 @@ impl SchemaValidator {
         Self {
             validator: Engine::Generated(iter_errors),
             schema,
+            shapes: OnceLock::new(),
             dialect: Dialect::Kdl,
+        }
+    }
+
+    fn with_shapes(self, shapes: &ShapeTable<'static>) -> Self {
+        Self {
+            shapes: OnceLock::from(shapes.clone()),
+            ..self
         }
     }
 
@@ -176,6 +192,12 @@ impl SchemaValidator {
     /// The schema this validator was compiled from.
     pub fn schema(&self) -> &Value {
         self.schema.get()
+    }
+
+    /// The shapes of the schema's nodes, which the projection of KDL follows.
+    pub fn shapes(&self) -> &ShapeTable<'static> {
+        self.shapes
+            .get_or_init(|| ShapeTable::of(self.schema()).into_owned())
     }
 
     /// The same validator, describing values as written in `dialect`.
