@@ -73,7 +73,7 @@ impl<'s, 't> Projector<'s, 't> {
             let key_span = self.span(node.name().span());
             let node_span = self.span(node.span());
             let child_pointer = push(pointer, &key);
-            let Some(schema) = properties.and_then(|p| Node::property(p, &key)) else {
+            let Some(shape) = properties.and_then(|p| Node::property(p, &key)) else {
                 // Unknown to the schema: project it anyway so the validator reports it.
                 let value = self.generic(node, &child_pointer);
                 self.spans.insert(
@@ -87,7 +87,7 @@ impl<'s, 't> Projector<'s, 't> {
                 out.insert(key, value);
                 continue;
             };
-            match self.shapes.node(schema) {
+            match self.shapes.node(shape) {
                 Node::Array { items } => {
                     let array = out
                         .entry(key.clone())
