@@ -115,6 +115,14 @@ impl RawItems {
         Self { names, references }
     }
 
+    /// Empty, with room for all of `files`' items.
+    pub(super) fn with_capacity_of<'a>(files: impl Iterator<Item = &'a RawItems> + Clone) -> Self {
+        Self {
+            names: Vec::with_capacity(files.clone().map(|f| f.names.len()).sum()),
+            references: Vec::with_capacity(files.map(|f| f.references.len()).sum()),
+        }
+    }
+
     /// Adds another file's, after this one's.
     pub(super) fn append(&mut self, other: &mut RawItems) {
         self.names.append(&mut other.names);
