@@ -1,6 +1,6 @@
 //! The map from JSON pointers in the projection back to KDL source spans.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::path::Field;
@@ -43,9 +43,12 @@ pub enum Via {
 /// The model keeps one entry per value of every policy for the whole run (hundreds of
 /// thousands in a 10,000-policy project), so entries are stored packed, and shared: the
 /// language server's cache and the model built from it hold one map per file, not two.
+/// Pointers are only ever looked up whole, so the map is a hash map (foldhash, fixed seed):
+/// inserting into an ordered map compared long common prefixes, 4.5 % of a 1,000-policy
+/// `check`.
 #[derive(Debug, Clone, Default)]
 pub struct SpanMap {
-    origins: Arc<BTreeMap<Box<str>, PackedOrigin>>,
+    origins: Arc<HashMap<Box<str>, PackedOrigin, foldhash::fast::FixedState>>,
 }
 
 /// An [`Origin`] in 24 bytes instead of 56: offsets as `u32` (policy files are far below
